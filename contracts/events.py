@@ -1,0 +1,290 @@
+"""Integration events of SIKERJA: one envelope, one small model per event.
+
+Event models live here and nowhere else. A breaking change is a new `schema_version`;
+consumers accept every version up to the one they know and send newer ones to the
+dead-letter topic (see `parse_event`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID, uuid4
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from contracts.topics import Topic
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+Nip = Annotated[str, Field(pattern=r"^\d{18}$", description="NIP, 18 digits; the partition key")]
+
+
+class Event(BaseModel):
+    """The envelope every event carries."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    TOPIC: ClassVar[Topic]
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    event_id: UUID = Field(default_factory=uuid4)
+    event_type: str
+    schema_version: int = 1
+    occurred_at: UtcDatetime
+    producer: str
+    nip: Nip
+    causation_id: UUID | None = None
+
+    @property
+    def key(self) -> bytes:
+        return self.nip.encode()
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+# --- attendance ---------------------------------------------------------------------------
+
+
+class FingerprintRecorded(Event):
+    """A scan was accepted (device push, CSV/XLSX import or API)."""
+
+    TOPIC = Topic.ATTENDANCE
+    event_type: Literal["FingerprintRecorded"] = "FingerprintRecorded"
+    scan_id: str
+    scanned_at: UtcDatetime
+    work_date: date = Field(description="the business date in WIB")
+    device_sn: str | None = None
+    source: Literal["adms", "csv", "xlsx", "api"] = "api"
+    flag: str | None = Field(None, description="e.g. 'future' or 'clock_suspect'")
+
+
+AbsenceKind = Literal[
+    "cuti_tahunan",
+    "cuti_besar",
+    "cuti_sakit",
+    "cuti_melahirkan",
+    "cuti_alasan_penting",
+    "cuti_bersama",
+    "dinas_luar",
+    "tugas_belajar",
+    "izin_tidak_sah",
+]
+
+
+class AbsenceRecorded(Event):
+    """An absence over an inclusive date range, or its cancellation."""
+
+    TOPIC = Topic.ATTENDANCE
+    event_type: Literal["AbsenceRecorded"] = "AbsenceRecorded"
+    absence_id: str
+    kind: AbsenceKind
+    start: date
+    end: date
+    cancelled: bool = False
+    document_id: str | None = None
+
+
+DayStatus = Literal[
+    "present",
+    "tanpa_keterangan",
+    "non_working",
+    "cuti_tahunan",
+    "cuti_besar",
+    "cuti_sakit",
+    "cuti_melahirkan",
+    "cuti_alasan_penting",
+    "cuti_bersama",
+    "dinas_luar",
+    "tugas_belajar",
+    "izin_tidak_sah",
+]
+
+
+class AttendanceDayClosed(Event):
+    """The facts of one working day; a later revision replaces an earlier one."""
+
+    TOPIC = Topic.ATTENDANCE
+    event_type: Literal["AttendanceDayClosed"] = "AttendanceDayClosed"
+    work_date: date
+    revision: int = Field(ge=1)
+    status: DayStatus
+    check_in: UtcDatetime | None = None
+    check_out: UtcDatetime | None = None
+    minutes_late: int | None = Field(None, ge=0)
+    minutes_early: int | None = Field(None, ge=0)
+
+
+# --- activity -----------------------------------------------------------------------------
+
+
+class _ReportBody(Event):
+    report_id: str
+    work_date: date
+    description: str
+    output: str = ""
+    quantity: int = 1
+    minutes: int = 0
+    skp_target_id: str | None = None
+
+
+class ActivityReported(_ReportBody):
+    TOPIC = Topic.ACTIVITY
+    event_type: Literal["ActivityReported"] = "ActivityReported"
+
+
+class ActivityRevised(_ReportBody):
+    """A pending report edited, or a report revised after a revision request."""
+
+    TOPIC = Topic.ACTIVITY
+    event_type: Literal["ActivityRevised"] = "ActivityRevised"
+    revision: int = Field(ge=1)
+
+
+class ActivityWithdrawn(Event):
+    TOPIC = Topic.ACTIVITY
+    event_type: Literal["ActivityWithdrawn"] = "ActivityWithdrawn"
+    report_id: str
+    work_date: date
+
+
+# --- approval -----------------------------------------------------------------------------
+
+
+class _Decision(Event):
+    TOPIC = Topic.APPROVAL
+    report_id: str
+    work_date: date
+    decided_by: Nip
+    as_plt_for: Nip | None = Field(None, description="set when a Plt substitute decided")
+
+
+class ReportApproved(_Decision):
+    event_type: Literal["ReportApproved"] = "ReportApproved"
+
+
+class ReportRejected(_Decision):
+    event_type: Literal["ReportRejected"] = "ReportRejected"
+    reason: str = Field(min_length=1)
+
+
+class RevisionRequested(_Decision):
+    event_type: Literal["RevisionRequested"] = "RevisionRequested"
+    note: str = Field(min_length=1)
+
+
+# --- tpp ----------------------------------------------------------------------------------
+
+Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+class TppRecomputed(Event):
+    """The month statement of one ASN changed its net amount."""
+
+    TOPIC = Topic.TPP
+    event_type: Literal["TppRecomputed"] = "TppRecomputed"
+    period: Period
+    rules: str
+    old_net: int | None
+    new_net: int
+    cause_event_type: str
+    cause_event_id: UUID | None = None
+
+
+class TppPeriodClosed(Event):
+    """BKPSDM closed a month: the statement of this ASN is frozen at `net`."""
+
+    TOPIC = Topic.TPP
+    event_type: Literal["TppPeriodClosed"] = "TppPeriodClosed"
+    period: Period
+    rules: str
+    pagu: int
+    net: int
+    closed_by: str
+
+
+# --- employees ----------------------------------------------------------------------------
+
+
+class EmployeeUpserted(Event):
+    TOPIC = Topic.EMPLOYEES
+    event_type: Literal["EmployeeUpserted"] = "EmployeeUpserted"
+    nama: str
+    opd: str
+    jabatan: str = ""
+    kelas_jabatan: int = Field(ge=1, le=17)
+    atasan_nip: Nip | None = None
+    tpp_pagu: int = Field(ge=0)
+    pin: str | None = Field(None, description="the fingerprint device PIN, when known")
+
+
+class EmployeeDeactivated(Event):
+    TOPIC = Topic.EMPLOYEES
+    event_type: Literal["EmployeeDeactivated"] = "EmployeeDeactivated"
+    reason: str = ""
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.model_fields["event_type"].default: cls
+    for cls in (
+        FingerprintRecorded,
+        AbsenceRecorded,
+        AttendanceDayClosed,
+        ActivityReported,
+        ActivityRevised,
+        ActivityWithdrawn,
+        ReportApproved,
+        ReportRejected,
+        RevisionRequested,
+        TppRecomputed,
+        TppPeriodClosed,
+        EmployeeUpserted,
+        EmployeeDeactivated,
+    )
+}
+
+
+class PoisonEvent(Exception):
+    """An event no retry can fix: unreadable, unknown type, newer schema, invalid."""
+
+    def __init__(self, reason: str, event_type: str | None = None, event_id: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.event_type = event_type
+        self.event_id = event_id
+
+
+def parse_event(raw: bytes | str | dict[str, Any]) -> Event:
+    """Decode one message into its event model, or raise PoisonEvent."""
+    try:
+        data = raw if isinstance(raw, dict) else json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PoisonEvent(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PoisonEvent("not a JSON object")
+    event_type, event_id = data.get("event_type"), data.get("event_id")
+    cls = EVENT_TYPES.get(str(event_type))
+    if cls is None:
+        raise PoisonEvent(f"unknown event_type {event_type!r}", None, event_id)
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or version > cls.SCHEMA_VERSION:
+        raise PoisonEvent(
+            f"schema_version {version!r} of {event_type} is newer than {cls.SCHEMA_VERSION}",
+            str(event_type),
+            event_id,
+        )
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise PoisonEvent(f"invalid {event_type}: {exc}", str(event_type), event_id) from None
+
+
+def now_utc() -> datetime:
+    """Only for producers (services' edges), never for domain code."""
+    return datetime.now(UTC)

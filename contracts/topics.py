@@ -1,0 +1,16 @@
+"""Topic names. One topic per producing service, keyed by NIP; a dead-letter topic per
+consumer group."""
+
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    ATTENDANCE = "sikerja.attendance"
+    ACTIVITY = "sikerja.activity"
+    APPROVAL = "sikerja.approval"
+    TPP = "sikerja.tpp"
+    EMPLOYEES = "sikerja.employees"
+
+
+def dlq_topic(group: str) -> str:
+    return f"{group}.dlq"

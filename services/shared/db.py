@@ -1,0 +1,114 @@
+"""Stores: SQLModel on SQLite (a file per service) or PostgreSQL (by URL), one registry
+(hence one MetaData, one set of Alembic migrations) per service, and the tables every
+service carries: outbox, inbox, relay lease and the employee projection."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Engine, MetaData, TypeDecorator, event
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel, create_engine
+
+
+class Utc(TypeDecorator[datetime]):
+    """A UTC instant. SQLite keeps no zone, so values are stored as naive UTC and come back
+    tz-aware; naive input is refused rather than guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            # WAL: readers never block the writer; NORMAL sync is durable across app crashes
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def service_base() -> type[SQLModel]:
+    """A fresh SQLModel base with its own registry, carrying the kit's tables.
+
+    Each service's models.py does `Base = service_base()` and derives its tables from it, so
+    its MetaData (and its migrations) hold only its own tables.
+    """
+    reg = registry(metadata=MetaData())
+
+    class Base(SQLModel, registry=reg):
+        pass
+
+    class Outbox(Base, table=True):
+        __tablename__ = "outbox"
+        id: int | None = Field(default=None, primary_key=True)
+        event_id: str = Field(index=True, unique=True, max_length=36)
+        event_type: str = Field(max_length=64)
+        topic: str = Field(max_length=128)
+        key: str = Field(max_length=64)
+        payload: str
+        created_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+        sent_at: datetime | None = Field(default=None, sa_column=Column(Utc(), index=True))
+        attempts: int = 0
+
+    class Inbox(Base, table=True):
+        __tablename__ = "inbox"
+        event_id: str = Field(primary_key=True, max_length=36)
+        event_type: str = Field(max_length=64)
+        handled_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+
+    class RelayLease(Base, table=True):
+        __tablename__ = "relay_lease"
+        name: str = Field(primary_key=True, max_length=32)
+        owner: str = Field(max_length=64)
+        expires_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+
+    class Employee(Base, table=True):
+        """Projection of the employee master (EmployeeUpserted / EmployeeDeactivated)."""
+
+        __tablename__ = "employee"
+        nip: str = Field(primary_key=True, max_length=18)
+        nama: str
+        opd: str = Field(index=True)
+        jabatan: str = ""
+        kelas_jabatan: int = 1
+        atasan_nip: str | None = Field(default=None, index=True, max_length=18)
+        tpp_pagu: int = 0
+        pin: str | None = Field(default=None, index=True)
+        active: bool = True
+        updated_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+
+    Base.Outbox = Outbox  # type: ignore[attr-defined]
+    Base.Inbox = Inbox  # type: ignore[attr-defined]
+    Base.RelayLease = RelayLease  # type: ignore[attr-defined]
+    Base.Employee = Employee  # type: ignore[attr-defined]
+    return Base
+
+
+__all__ = ["Utc", "date", "make_engine", "service_base"]

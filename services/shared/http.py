@@ -1,0 +1,210 @@
+"""The HTTP side every service shares: the FastAPI app factory, RFC 9457 problem+json
+errors with a Bahasa Indonesia `detail`, /healthz, /readyz, /metrics, and the actor."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.shared import metrics
+from services.shared.messaging import ServiceKit
+
+PROBLEM = "application/problem+json"
+
+_TITLES = {
+    400: "Permintaan tidak valid",
+    401: "Belum masuk",
+    403: "Tidak berwenang",
+    404: "Tidak ditemukan",
+    409: "Konflik",
+    413: "Berkas terlalu besar",
+    415: "Jenis berkas tidak didukung",
+    422: "Data tidak valid",
+    500: "Kesalahan server",
+    503: "Layanan belum siap",
+}
+
+
+class Problem(Exception):
+    """An error for the API user: becomes an RFC 9457 problem+json response."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str = "error",
+        title: str | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.code = status, detail, code
+        self.title = title or _TITLES.get(status, "Kesalahan")
+        self.extra = extra
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    code: str,
+    title: str | None = None,
+    instance: str | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"https://sikerja.bekasikota.go.id/problems/{code}",
+        "title": title or _TITLES.get(status, "Kesalahan"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **({"instance": instance} if instance else {}),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        out.append({"field": loc, "message": _translate(err)})
+    return out
+
+
+def _translate(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "missing":
+        return "wajib diisi"
+    if kind.startswith("string_pattern"):
+        return "format tidak sesuai"
+    if "date" in kind or "datetime" in kind:
+        return "tanggal/waktu tidak valid"
+    if kind.startswith(("int", "float", "decimal")):
+        return "harus berupa angka"
+    if kind.startswith("literal") or kind == "enum":
+        return "nilai tidak dikenal"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return "di luar batas yang diizinkan"
+    return str(err.get("msg", "tidak valid"))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who calls. People authenticate at the portal, which forwards identity in headers."""
+
+    nip: str | None
+    role: str  # asn, atasan, operator, bkpsdm, auditor, system
+
+    def is_(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+def actor(
+    x_actor_nip: str | None = Header(default=None),
+    x_actor_role: str = Header(default="system"),
+) -> Actor:
+    return Actor(nip=x_actor_nip, role=x_actor_role.lower())
+
+
+def create_app(
+    kit: ServiceKit,
+    routers: Iterable[APIRouter],
+    *,
+    title: str,
+    background: Iterable[Callable[[], Any]] = (),
+) -> FastAPI:
+    """The one way a service builds its FastAPI app; the lifespan starts the kit."""
+    starters = list(background)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await kit.start()
+        tasks = [start() for start in starters]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                if hasattr(task, "cancel"):
+                    task.cancel()
+            await kit.stop()
+
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app.state.kit = kit
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.detail, exc.code, exc.title, request.url.path, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        detail = "Data yang dikirim tidak valid: " + "; ".join(
+            f"{e['field'] or 'isi'} {e['message']}" for e in errors
+        )
+        return problem_response(422, detail, "validation", None, request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "Permintaan tidak dapat diproses"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "Alamat tidak ditemukan"
+        elif exc.status_code == 405:
+            detail = "Metode tidak diizinkan untuk alamat ini"
+        return problem_response(exc.status_code, detail, "http", None, request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            500,
+            "Terjadi kesalahan pada server; sudah dicatat. Silakan coba lagi.",
+            "internal",
+            None,
+            request.url.path,
+        )
+
+    @app.middleware("http")
+    async def _timing(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.HTTP_SECONDS.labels(
+            kit.name, request.method, path, str(response.status_code)
+        ).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": kit.name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = await kit.readiness()
+        ok = all(v == "ok" for v in checks.values())
+        if ok:
+            return JSONResponse({"status": "ready", "checks": checks})
+        return problem_response(
+            503,
+            "Layanan belum siap: " + ", ".join(f"{k}={v}" for k, v in checks.items() if v != "ok"),
+            "not_ready",
+            checks=checks,
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router, prefix="/api/v1")
+    return app

@@ -1,0 +1,536 @@
+"""The service kit's messaging: unit of work (outbox + inbox in one transaction), the outbox
+relay, the consumer with bounded retries and a dead-letter topic, and the broker factory.
+
+Delivery is at least once on the wire and exactly once in effect: the relay may publish an
+event twice (crash between send and mark), the consumer may see it twice (crash between
+commit and offset commit); the inbox makes the second sight a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaProducer
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from contracts import Event, PoisonEvent, dlq_topic, parse_event
+from services.shared import metrics
+from services.shared.logs import get_logger
+from services.shared.settings import Settings
+
+log = get_logger("sikerja.messaging")
+
+Handler = Callable[["UnitOfWork", Event], Awaitable[None] | None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnitOfWork:
+    """One database transaction: the state change, the events it emits (outbox) and, for a
+    consumer, the id of the event it handles (inbox)."""
+
+    def __init__(self, kit: ServiceKit) -> None:
+        self._kit = kit
+        self.session = Session(kit.engine, expire_on_commit=False)
+        self._emitted = 0
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self.session.rollback()
+        self.session.close()
+
+    def emit(self, event: Event) -> None:
+        outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
+        self.session.add(
+            outbox(
+                event_id=str(event.event_id),
+                event_type=event.event_type,
+                topic=str(event.TOPIC),
+                key=event.nip,
+                payload=event.model_dump_json(),
+                created_at=utcnow(),
+            )
+        )
+        self._emitted += 1
+
+    def claim(self, event: Event) -> bool:
+        """Record `event` as handled in this transaction; False when it already was."""
+        inbox = self._kit.base.Inbox  # type: ignore[attr-defined]
+        if self.session.get(inbox, str(event.event_id)) is not None:
+            return False
+        self.session.add(
+            inbox(event_id=str(event.event_id), event_type=event.event_type, handled_at=utcnow())
+        )
+        return True
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self._emitted:
+            self._emitted = 0
+            self._kit.relay.wake()
+
+
+class Publisher(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish_many(self, rows: list[Any]) -> list[BaseException | None]: ...
+
+
+class AioKafkaPublisher:
+    """Publishes a batch with one producer, in order; acks=all and idempotence keep the order
+    of one partition (one NIP) through retries."""
+
+    def __init__(self, bootstrap: str, client_id: str) -> None:
+        self._bootstrap, self._client_id = bootstrap, client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        if self._producer is not None:
+            return
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            request_timeout_ms=10_000,
+            retry_backoff_ms=200,
+        )
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish_many(self, rows: list[Any]) -> list[BaseException | None]:
+        assert self._producer is not None
+        futures = []
+        for row in rows:
+            headers = [("event_type", row.event_type.encode()), ("event_id", row.event_id.encode())]
+            futures.append(
+                await self._producer.send(
+                    row.topic, row.payload.encode(), key=row.key.encode(), headers=headers
+                )
+            )
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    async def ping(self) -> bool:
+        if self._producer is None:
+            return False
+        await asyncio.wait_for(self._producer.client.fetch_all_metadata(), 3)
+        return True
+
+
+class BrokerPublisher:
+    """Publishes through the FastStream broker (used with TestKafkaBroker in handler tests)."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish_many(self, rows: list[Any]) -> list[BaseException | None]:
+        out: list[BaseException | None] = []
+        for row in rows:
+            try:
+                await self._broker.publish(
+                    row.payload.encode(),
+                    row.topic,
+                    key=row.key.encode(),
+                    headers={"event_type": row.event_type, "event_id": row.event_id},
+                )
+                out.append(None)
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    async def ping(self) -> bool:
+        return True
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order, marks them sent, waits with backoff while the
+    broker is away. One replica at a time holds the lease, so the order per NIP holds."""
+
+    def __init__(self, kit: ServiceKit, publisher: Publisher) -> None:
+        self._kit = kit
+        self.publisher = publisher
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self._lease_until = 0.0
+        self._last_backlog = 0.0
+        self.connected = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"{self._kit.name}-outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self.publisher.stop()
+        self.connected = False
+
+    async def _run(self) -> None:
+        s = self._kit.settings
+        backoff = s.relay_interval_s
+        while True:
+            try:
+                if not self.connected:
+                    await self.publisher.start()
+                    self.connected = True
+                sent = await self.publish_pending()
+                backoff = s.relay_interval_s
+                if sent >= s.relay_batch:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox relay waiting for the broker", error=repr(exc), backoff=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, s.relay_max_backoff_s)
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=s.relay_interval_s)
+            except TimeoutError:
+                pass
+
+    def _hold_lease(self) -> bool:
+        now = time.time()
+        if now < self._lease_until - self._kit.settings.relay_lease_s / 2:
+            return True
+        lease = self._kit.base.RelayLease  # type: ignore[attr-defined]
+        until = utcnow() + timedelta(seconds=self._kit.settings.relay_lease_s)
+        with Session(self._kit.engine) as session:
+            result = session.execute(
+                update(lease)
+                .where(lease.name == "outbox")
+                .where(or_(lease.owner == self._owner, lease.expires_at < utcnow()))
+                .values(owner=self._owner, expires_at=until)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                if session.get(lease, "outbox") is not None:
+                    session.rollback()
+                    return False
+                session.add(lease(name="outbox", owner=self._owner, expires_at=until))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        self._lease_until = now + self._kit.settings.relay_lease_s
+        return True
+
+    async def publish_pending(self) -> int:
+        if not self._hold_lease():
+            return 0
+        outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
+        with Session(self._kit.engine, expire_on_commit=False) as session:
+            rows = list(
+                session.exec(  # type: ignore[call-overload]
+                    select(outbox)
+                    .where(outbox.sent_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(outbox.id)
+                    .limit(self._kit.settings.relay_batch)
+                ).scalars()
+            )
+            self._update_backlog(session, len(rows))
+            if not rows:
+                return 0
+            results = await self.publisher.publish_many(rows)
+            # Mark only the unbroken prefix: a later event of the same NIP must not overtake
+            # an earlier one that failed (re-sending the tail is harmless: consumers dedup).
+            done: list[int] = []
+            error: BaseException | None = None
+            for row, res in zip(rows, results, strict=True):
+                if res is not None:
+                    error = res
+                    break
+                done.append(row.id)
+            if done:
+                session.execute(
+                    update(outbox).where(outbox.id.in_(done)).values(sent_at=utcnow())  # type: ignore[union-attr]
+                )
+                session.commit()
+                for row in rows[: len(done)]:
+                    metrics.EVENTS_PRODUCED.labels(self._kit.name, row.event_type).inc()
+            if error is not None:
+                raise error
+            return len(done)
+
+    def _update_backlog(self, session: Session, fetched: int) -> None:
+        now = time.monotonic()
+        if fetched < self._kit.settings.relay_batch and now - self._last_backlog < 2:
+            metrics.OUTBOX_BACKLOG.labels(self._kit.name).set(fetched)
+            return
+        self._last_backlog = now
+        outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
+        count = session.execute(
+            select(func.count()).select_from(outbox).where(outbox.sent_at.is_(None))  # type: ignore[union-attr]
+        ).scalar_one()
+        metrics.OUTBOX_BACKLOG.labels(self._kit.name).set(count)
+
+    def backlog(self) -> int:
+        outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
+        with Session(self._kit.engine) as session:
+            return int(
+                session.execute(
+                    select(func.count()).select_from(outbox).where(outbox.sent_at.is_(None))  # type: ignore[union-attr]
+                ).scalar_one()
+            )
+
+
+def make_broker(settings: Settings, service: str) -> KafkaBroker:
+    """The one FastStream broker factory."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"sikerja-{service}",
+        request_timeout_ms=10_000,
+        logger=None,
+    )
+
+
+class ServiceKit:
+    """What one service runs on: its store, its broker, its relay and its consumer."""
+
+    def __init__(
+        self,
+        name: str,
+        base: Any,
+        settings: Settings,
+        handlers: Mapping[str, Handler] | None = None,
+        topics: list[str] | None = None,
+        engine: Engine | None = None,
+        broker: KafkaBroker | None = None,
+        publisher: Publisher | None = None,
+    ) -> None:
+        from services.shared.db import make_engine
+
+        self.name = name
+        self.base = base
+        self.settings = settings
+        self.handlers: dict[str, Handler] = dict(handlers or {})
+        self.topics = list(topics or [])
+        self.engine = engine or make_engine(settings.db_url(name))
+        self.broker = broker or make_broker(settings, name)
+        self.relay = OutboxRelay(
+            self, publisher or AioKafkaPublisher(settings.kafka_bootstrap, f"sikerja-{name}-relay")
+        )
+        self.subscriber = None
+        self.broker_started = False
+        self._tasks: list[asyncio.Task[None]] = []
+        if self.topics:
+            self.subscriber = self.broker.subscriber(
+                *self.topics,
+                group_id=name,
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                auto_offset_reset="earliest",
+                max_poll_records=200,
+            )
+            self.subscriber(self._on_message)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def migrate(self) -> None:
+        from services.shared.migrations import upgrade
+
+        upgrade(self.engine, self.name, self.base.metadata)
+
+    async def start(self, *, consume: bool = True) -> None:
+        self.migrate()
+        self.relay.start()
+        if consume and self.subscriber is not None:
+            self._tasks.append(asyncio.create_task(self._start_broker()))
+            self._tasks.append(asyncio.create_task(self._watch_lag()))
+
+    async def _start_broker(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.broker.start()
+                self.broker_started = True
+                return
+            except Exception as exc:
+                log.warning("broker not reachable, retrying", error=repr(exc), delay=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
+        await self.relay.stop()
+        if self.broker_started or self.subscriber is not None:
+            await self.broker.stop()
+        self.broker_started = False
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    # -- consuming ---------------------------------------------------------------------------
+    async def _on_message(self, msg: KafkaMessage) -> None:
+        raw = msg.raw_message
+        await self.handle(
+            msg.body,
+            topic=getattr(raw, "topic", "?"),
+            partition=getattr(raw, "partition", -1),
+            offset=getattr(raw, "offset", -1),
+        )
+
+    async def handle(
+        self, body: bytes, *, topic: str = "?", partition: int = -1, offset: int = -1
+    ) -> str:
+        """Handle one message; returns 'handled', 'duplicate', 'ignored' or 'dead-lettered'."""
+        try:
+            event = parse_event(body)
+        except PoisonEvent as poison:
+            await self._dead_letter(
+                body, poison.reason, poison.event_type, topic, partition, offset, 0
+            )
+            return "dead-lettered"
+        handler = self.handlers.get(event.event_type)
+        if handler is None:
+            return "ignored"  # a topic carries events this service has no use for
+        attempts = self.settings.max_attempts
+        error: BaseException | None = None
+        for attempt in range(1, attempts + 1):
+            started = time.perf_counter()
+            try:
+                with self.uow() as uow:
+                    if not uow.claim(event):
+                        metrics.EVENTS_DUPLICATE.labels(self.name, event.event_type).inc()
+                        metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
+                        return "duplicate"
+                    result = handler(uow, event)
+                    if inspect.isawaitable(result):
+                        await result
+                    uow.commit()
+                metrics.HANDLER_SECONDS.labels(self.name, event.event_type).observe(
+                    time.perf_counter() - started
+                )
+                metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
+                return "handled"
+            except Exception as exc:
+                error = exc
+                metrics.EVENTS_FAILED.labels(self.name, event.event_type).inc()
+                log.warning(
+                    "handler failed",
+                    event_type=event.event_type,
+                    event_id=str(event.event_id),
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                if attempt < attempts:
+                    await asyncio.sleep(self.settings.retry_backoff_s * 2 ** (attempt - 1))
+        await self._dead_letter(
+            body, repr(error), event.event_type, topic, partition, offset, attempts
+        )
+        return "dead-lettered"
+
+    async def _dead_letter(
+        self,
+        body: bytes,
+        reason: str,
+        event_type: str | None,
+        topic: str,
+        partition: int,
+        offset: int,
+        attempts: int,
+    ) -> None:
+        # If this publish fails the exception propagates: the message is not acknowledged and
+        # comes back, so nothing is lost.
+        await self.broker.publish(
+            body,
+            dlq_topic(self.name),
+            headers={
+                "error": reason[:2000],
+                "event_type": event_type or "",
+                "original_topic": topic,
+                "original_partition": str(partition),
+                "original_offset": str(offset),
+                "attempts": str(attempts),
+                "consumer_group": self.name,
+            },
+        )
+        metrics.DLQ.labels(self.name).inc()
+        log.error(
+            "event sent to the dead-letter topic",
+            reason=reason[:500],
+            event_type=event_type,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+        )
+
+    async def _watch_lag(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            consumer = getattr(self.subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            try:
+                for tp in consumer.assignment():
+                    high = consumer.highwater(tp)
+                    if high is None:
+                        continue
+                    position = await consumer.position(tp)
+                    metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
+                        max(high - position, 0)
+                    )
+            except Exception as exc:
+                log.debug("lag probe failed", error=repr(exc))
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            with Session(self.engine) as session:
+                session.execute(select(1))
+            checks["store"] = "ok"
+        except Exception as exc:
+            checks["store"] = f"error: {exc}"
+        try:
+            ok = await self.relay.publisher.ping()  # type: ignore[attr-defined]
+            checks["broker"] = "ok" if ok else "not connected"
+        except Exception as exc:
+            checks["broker"] = f"error: {exc!r}"
+        if self.subscriber is not None:
+            checks["consumer"] = "ok" if self.broker_started else "not connected"
+        return checks

@@ -1,0 +1,60 @@
+"""Alembic migrations per service, applied on start.
+
+uv run python -m services.shared.migrations revision SERVICE -m "what changed"
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import tempfile
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, MetaData
+
+from services.shared.db import make_engine
+
+HERE = Path(__file__).parent
+
+
+def _config(service: str, metadata: MetaData) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE / "alembic"))
+    versions = HERE.parent / service / "migrations"
+    versions.mkdir(exist_ok=True)
+    cfg.set_main_option("version_locations", str(versions))
+    cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+    cfg.attributes["metadata"] = metadata
+    cfg.attributes["version_table"] = f"alembic_version_{service}"
+    return cfg
+
+
+def upgrade(engine: Engine, service: str, metadata: MetaData) -> None:
+    cfg = _config(service, metadata)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def revision(service: str, message: str) -> None:
+    """Autogenerate a revision against a scratch SQLite at the current head."""
+    metadata = importlib.import_module(f"services.{service}.models").Base.metadata
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/scratch.db")
+        upgrade(engine, service, metadata)
+        cfg = _config(service, metadata)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.revision(cfg, message=message, autogenerate=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    rev = sub.add_parser("revision")
+    rev.add_argument("service")
+    rev.add_argument("-m", "--message", required=True)
+    args = parser.parse_args()
+    revision(args.service, args.message)

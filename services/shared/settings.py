@@ -1,0 +1,61 @@
+"""Settings of every service (pydantic-settings, prefix SIKERJA_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULT_PORTS: dict[str, int] = {
+    "portal": 8000,
+    "attendance": 8101,
+    "activity": 8102,
+    "approval": 8103,
+    "tpp": 8104,
+    "notifier": 8105,
+    "siasn": 8106,
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIKERJA_", env_file=".env", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    data_dir: Path = REPO_ROOT / "var"
+    # `{service}` is replaced by the service name: one store per service.
+    database_url: str = "sqlite:///{data_dir}/{service}.db"
+    redis_url: str = "redis://127.0.0.1:56379/0"
+    host: str = "127.0.0.1"
+    ports: dict[str, int] = DEFAULT_PORTS
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # consumer: bounded retries, then the dead-letter topic
+    max_attempts: int = 3
+    retry_backoff_s: float = 0.2
+    # outbox relay
+    relay_interval_s: float = 0.5
+    relay_batch: int = 500
+    relay_max_backoff_s: float = 5.0
+    relay_lease_s: float = 10.0
+    # rule set in force unless a service is told otherwise
+    ruleset: str = "bekasi-perwali-69-2019"
+    # HTTP auth of the APIs (the portal holds real sessions; services trust its headers)
+    api_token: str = "dev-token"
+
+    def db_url(self, service: str) -> str:
+        return self.database_url.format(service=service, data_dir=self.data_dir)
+
+    def port(self, service: str) -> int:
+        return self.ports.get(service, DEFAULT_PORTS[service])
+
+    def service_url(self, service: str) -> str:
+        return f"http://{self.host}:{self.port(service)}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -341,6 +341,7 @@ class ServiceKit:
         from services.shared.db import make_engine
 
         self.name = name
+        self.group = name + settings.group_suffix
         self.base = base
         self.settings = settings
         self.handlers: dict[str, Handler] = dict(handlers or {})
@@ -356,7 +357,7 @@ class ServiceKit:
         if self.topics:
             self.subscriber = self.broker.subscriber(
                 *self.topics,
-                group_id=name,
+                group_id=self.group,
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 auto_offset_reset="earliest",
                 max_poll_records=200,
@@ -479,7 +480,7 @@ class ServiceKit:
         # comes back, so nothing is lost.
         await self.broker.publish(
             body,
-            dlq_topic(self.name),
+            dlq_topic(self.group),
             headers={
                 "error": reason[:2000],
                 "event_type": event_type or "",
@@ -487,7 +488,7 @@ class ServiceKit:
                 "original_partition": str(partition),
                 "original_offset": str(offset),
                 "attempts": str(attempts),
-                "consumer_group": self.name,
+                "consumer_group": self.group,
             },
         )
         metrics.DLQ.labels(self.name).inc()

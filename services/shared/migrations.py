@@ -24,6 +24,7 @@ def _config(service: str, metadata: MetaData) -> Config:
     cfg.set_main_option("script_location", str(HERE / "alembic"))
     versions = HERE.parent / service / "migrations"
     versions.mkdir(exist_ok=True)
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(versions))
     cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     cfg.attributes["metadata"] = metadata

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # tests and side-by-side runs use their own consumer groups (group = service + suffix)
+    group_suffix: str = ""
     # consumer: bounded retries, then the dead-letter topic
     max_attempts: int = 3
     retry_backoff_s: float = 0.2

@@ -1,0 +1,51 @@
+"""The employee projection every service keeps (EmployeeUpserted / EmployeeDeactivated)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from contracts.events import EmployeeDeactivated, EmployeeUpserted, Event
+from services.shared.messaging import UnitOfWork
+
+
+def apply_employee_event(uow: UnitOfWork, event: Event) -> Any:
+    """Upsert or deactivate; returns the previous row's atasan_nip (for transfers) or None."""
+    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    row = uow.session.get(employee, event.nip)
+    previous_atasan = row.atasan_nip if row is not None else None
+    if isinstance(event, EmployeeUpserted):
+        fields = event.model_dump(
+            include={"nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu", "pin"}
+        )
+        if row is None:
+            row = employee(nip=event.nip, **fields)
+        else:
+            for key, value in fields.items():
+                setattr(row, key, value)
+        row.active = True
+        row.updated_at = event.occurred_at
+        uow.session.add(row)
+    elif isinstance(event, EmployeeDeactivated) and row is not None:
+        row.active = False
+        row.updated_at = event.occurred_at
+        uow.session.add(row)
+    return previous_atasan
+
+
+def employee_handlers() -> dict[str, Any]:
+    return {
+        "EmployeeUpserted": apply_employee_event,
+        "EmployeeDeactivated": apply_employee_event,
+    }
+
+
+def find_employee(uow: UnitOfWork, nip: str) -> Any:
+    return uow.session.get(uow._kit.base.Employee, nip)  # type: ignore[attr-defined]
+
+
+def employees_by_pin(uow: UnitOfWork) -> dict[str, str]:
+    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    rows = uow.session.exec(select(employee.pin, employee.nip).where(employee.pin.is_not(None)))  # type: ignore[union-attr]
+    return dict(rows.all())

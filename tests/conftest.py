@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.shared.settings import Settings
+from tests.infra import Infra, Kafka, find_kafka, find_postgres, find_redis
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    found = Infra()
+    yield found
+    found.close()
+
+
+@pytest.fixture(scope="session")
+def kafka(infra: Infra) -> Kafka:
+    if infra.kafka is None:
+        infra.kafka = find_kafka(infra)
+    return infra.kafka
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(infra: Infra) -> str:
+    if infra.postgres_url is None:
+        infra.postgres_url = find_postgres(infra)
+    return infra.postgres_url
+
+
+@pytest.fixture(scope="session")
+def redis_url(infra: Infra) -> str:
+    if infra.redis_url is None:
+        infra.redis_url = find_redis(infra)
+    return infra.redis_url
+
+
+@pytest.fixture
+def run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def settings(kafka: Kafka, tmp_path: Path, run_id: str) -> Settings:
+    """Settings of one test: its own SQLite files and its own consumer groups."""
+    return Settings(
+        kafka_bootstrap=kafka.bootstrap,
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path}/{{service}}.db",
+        group_suffix=f"-t{run_id}",
+        relay_interval_s=0.1,
+        retry_backoff_s=0.05,
+        log_json=True,
+    )

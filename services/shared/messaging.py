@@ -337,6 +337,7 @@ class ServiceKit:
         engine: Engine | None = None,
         broker: KafkaBroker | None = None,
         publisher: Publisher | None = None,
+        alembic: bool = True,
     ) -> None:
         from services.shared.db import make_engine
 
@@ -351,6 +352,7 @@ class ServiceKit:
         self.relay = OutboxRelay(
             self, publisher or AioKafkaPublisher(settings.kafka_bootstrap, f"sikerja-{name}-relay")
         )
+        self.alembic = alembic  # False: create_all (throw-away stores of kit tests)
         self.subscriber = None
         self.broker_started = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -368,6 +370,9 @@ class ServiceKit:
     def migrate(self) -> None:
         from services.shared.migrations import upgrade
 
+        if not self.alembic:
+            self.base.metadata.create_all(self.engine)
+            return
         upgrade(self.engine, self.name, self.base.metadata)
 
     async def start(self, *, consume: bool = True) -> None:
@@ -414,17 +419,24 @@ class ServiceKit:
             topic=getattr(raw, "topic", "?"),
             partition=getattr(raw, "partition", -1),
             offset=getattr(raw, "offset", -1),
+            key=getattr(raw, "key", None),
         )
 
     async def handle(
-        self, body: bytes, *, topic: str = "?", partition: int = -1, offset: int = -1
+        self,
+        body: bytes,
+        *,
+        topic: str = "?",
+        partition: int = -1,
+        offset: int = -1,
+        key: bytes | None = None,
     ) -> str:
         """Handle one message; returns 'handled', 'duplicate', 'ignored' or 'dead-lettered'."""
         try:
             event = parse_event(body)
         except PoisonEvent as poison:
             await self._dead_letter(
-                body, poison.reason, poison.event_type, topic, partition, offset, 0
+                body, key, poison.reason, poison.event_type, topic, partition, offset, 0
             )
             return "dead-lettered"
         handler = self.handlers.get(event.event_type)
@@ -462,13 +474,14 @@ class ServiceKit:
                 if attempt < attempts:
                     await asyncio.sleep(self.settings.retry_backoff_s * 2 ** (attempt - 1))
         await self._dead_letter(
-            body, repr(error), event.event_type, topic, partition, offset, attempts
+            body, key, repr(error), event.event_type, topic, partition, offset, attempts
         )
         return "dead-lettered"
 
     async def _dead_letter(
         self,
         body: bytes,
+        key: bytes | None,
         reason: str,
         event_type: str | None,
         topic: str,
@@ -481,6 +494,7 @@ class ServiceKit:
         await self.broker.publish(
             body,
             dlq_topic(self.group),
+            key=key,
             headers={
                 "error": reason[:2000],
                 "event_type": event_type or "",

@@ -34,8 +34,12 @@ async def test_scan_reaches_activity_and_tpp(store_settings: Settings) -> None:
     async with running(attendance) as att, running(activity) as act, running(tpp) as tp:
         posted = await att.post(
             "/api/v1/scans",
-            json={"scans": [{"nip": nip, "waktu": "2026-10-05 07:41:10"},
-                            {"nip": "123", "waktu": "2026-10-05 07:41:10"}]},
+            json={
+                "scans": [
+                    {"nip": nip, "waktu": "2026-10-05 07:41:10"},
+                    {"nip": "123", "waktu": "2026-10-05 07:41:10"},
+                ]
+            },
         )
         assert posted.status_code == 200, posted.text
         lines = posted.json()
@@ -57,7 +61,9 @@ async def test_scan_reaches_activity_and_tpp(store_settings: Settings) -> None:
         assert facts[0]["scans_seen"] == 1
 
         # The same scan again is a duplicate: no second event, no second effect.
-        again = await att.post("/api/v1/scans", json={"scans": [{"nip": nip, "waktu": "2026-10-05 07:41:10"}]})
+        again = await att.post(
+            "/api/v1/scans", json={"scans": [{"nip": nip, "waktu": "2026-10-05 07:41:10"}]}
+        )
         assert again.json()[0]["status"] == "duplicate"
         for client in (att, act, tp):
             ready = await client.get("/readyz")

@@ -1,0 +1,456 @@
+"""Approval domain: the atasan's queue, decisions, the supervisor relation, Plt delegation.
+
+Pure: no framework, no clock (every "now"/"today" is an argument), plain dataclasses. The
+HTTP layer maps `may_decide(...) is None` and `DomainError("forbidden")` to 403.
+
+Readings fixed here (RULES.md "Daily reports" says a Plt "can be delegated for a date
+range" and no more):
+
+* A Plt delegation is checked on the decision date (WIB), not on the report date. A Plt
+  holds the atasan's authority while the mandate runs: during it they clear the whole queue,
+  including reports dated before it began; once it ends they decide nothing, even on reports
+  dated inside it (the atasan is back and decides). The start and end dates are inclusive.
+* Only a delegation given by the employee's *current* direct atasan counts; a Plt of another
+  atasan has no authority over this employee. Nobody decides on their own report, not even
+  as Plt.
+* A report's month closed by the tpp service is locked unless BKPSDM reopened it; the
+  caller passes the reopenings made since the latest close.
+* Age of a waiting report = working days in (filed date, today]; the 09:00 reminder goes
+  out for age > threshold (default 1). A report filed on Friday is 1 on Monday (no reminder,
+  the atasan has not had a full working day yet) and 2 on Tuesday (reminder).
+* A transfer to a new atasan moves every open report of the employee (pending, and those
+  waiting for the employee's revision, which would otherwise come back to the old atasan);
+  decided reports keep the atasan who decided them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from services.shared.calendar import WorkCalendar, parse_period
+
+WIB = ZoneInfo("Asia/Jakarta")
+DEFAULT_MAX_TEXT = 1000
+DEFAULT_OVERDUE_THRESHOLD = 1
+
+
+class DomainError(Exception):
+    """A refused operation: `code` for machines, `message` (Bahasa Indonesia) for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_REVISION = "request_revision"
+
+
+_DECISION_LABEL = {
+    DecisionKind.APPROVE: "disetujui",
+    DecisionKind.REJECT: "ditolak",
+    DecisionKind.REQUEST_REVISION: "diminta revisi",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: DecisionKind
+    text: str | None = None  # the reason of a rejection, the note of a revision request
+
+
+def make_decision(
+    kind: DecisionKind | str, text: str | None = None, max_text: int = DEFAULT_MAX_TEXT
+) -> Decision:
+    """A validated decision: a rejection needs a reason, a revision request a note."""
+    kind = DecisionKind(kind)
+    cleaned = (text or "").strip()
+    if kind is DecisionKind.REJECT and not cleaned:
+        raise DomainError(
+            "reason_required",
+            "Alasan penolakan wajib diisi agar pegawai tahu mengapa laporannya ditolak.",
+        )
+    if kind is DecisionKind.REQUEST_REVISION and not cleaned:
+        raise DomainError(
+            "note_required",
+            "Catatan revisi wajib diisi agar pegawai tahu bagian mana yang harus diperbaiki.",
+        )
+    if len(cleaned) > max_text:
+        raise DomainError(
+            "text_too_long", f"Alasan atau catatan paling banyak {max_text} karakter."
+        )
+    return Decision(kind, cleaned or None)
+
+
+# --------------------------------------------------------------------------- authority
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """`atasan_nip` delegates their approvals to `plt_nip` from `start` to `end` (inclusive)."""
+
+    atasan_nip: str
+    plt_nip: str
+    start: date
+    end: date
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def validate_delegation(delegation: Delegation) -> None:
+    if delegation.end < delegation.start:
+        raise DomainError(
+            "invalid_window", "Tanggal akhir penugasan Plt tidak boleh sebelum tanggal mulai."
+        )
+    if delegation.plt_nip == delegation.atasan_nip:
+        raise DomainError(
+            "self_delegation", "Atasan tidak dapat menunjuk dirinya sendiri sebagai Plt."
+        )
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Who may decide, and on whose behalf (None: as the direct atasan)."""
+
+    actor_nip: str
+    as_plt_for: str | None = None
+    delegation: Delegation | None = None
+
+    @property
+    def label(self) -> str:
+        if self.as_plt_for is None:
+            return "sebagai atasan langsung"
+        return f"sebagai Plt untuk {self.as_plt_for}"
+
+
+def may_decide(
+    actor_nip: str,
+    report_owner_nip: str,
+    report_date: date,
+    atasan_of: Mapping[str, str | None],
+    delegations: Iterable[Delegation],
+    today: date,
+) -> Authority | None:
+    """The actor's authority over this employee's report, or None (the API answers 403).
+
+    The direct atasan (`atasan_of[owner]`) decides; so does a Plt named by that same atasan
+    in a delegation covering `today` (the decision date, WIB). `report_date` does not pick
+    the window (see the module docstring); it is taken so every caller passes the same facts.
+    """
+    del report_date  # deliberately unused: the Plt window is checked on the decision date
+    if actor_nip == report_owner_nip:
+        return None  # nobody approves their own report
+    atasan = atasan_of.get(report_owner_nip)
+    if atasan is None or atasan == report_owner_nip:
+        return None  # no atasan recorded: BKPSDM must fix the relation first
+    if actor_nip == atasan:
+        return Authority(actor_nip)
+    for d in delegations:
+        if d.atasan_nip == atasan and d.plt_nip == actor_nip and d.covers(today):
+            return Authority(actor_nip, as_plt_for=atasan, delegation=d)
+    return None
+
+
+# --------------------------------------------------------------------------- period lock
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def is_period_locked(
+    period: str, closed_periods: Iterable[str], reopened_periods: Iterable[str]
+) -> bool:
+    """Closed by the tpp service and not reopened by BKPSDM since.
+
+    Periods are compared as (year, month), so '2026-1' and '2026-01' are the same month.
+    """
+    key = parse_period(period)
+    closed = {parse_period(p) for p in closed_periods}
+    reopened = {parse_period(p) for p in reopened_periods}
+    return key in closed and key not in reopened
+
+
+# --------------------------------------------------------------------------- queue
+
+
+class QueueStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REVISION_REQUESTED = "revision_requested"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STATUSES: frozenset[QueueStatus] = frozenset(
+    {QueueStatus.PENDING, QueueStatus.REVISION_REQUESTED}
+)
+_STATUS_LABEL = {
+    QueueStatus.PENDING: "menunggu persetujuan",
+    QueueStatus.APPROVED: "sudah disetujui",
+    QueueStatus.REJECTED: "sudah ditolak",
+    QueueStatus.REVISION_REQUESTED: "menunggu revisi dari pegawai",
+    QueueStatus.WITHDRAWN: "sudah ditarik oleh pegawai",
+}
+_AFTER = {
+    DecisionKind.APPROVE: QueueStatus.APPROVED,
+    DecisionKind.REJECT: QueueStatus.REJECTED,
+    DecisionKind.REQUEST_REVISION: QueueStatus.REVISION_REQUESTED,
+}
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A report as the approval service knows it (from the activity events)."""
+
+    report_id: str
+    owner_nip: str
+    report_date: date
+    filed_at: datetime  # tz-aware; the last time it (re)entered the queue
+    atasan_nip: str | None
+    status: QueueStatus = QueueStatus.PENDING
+
+    @property
+    def filed_on(self) -> date:
+        return self.filed_at.astimezone(WIB).date()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who decided what, when, why, and on whose behalf."""
+
+    report_id: str
+    actor_nip: str  # who
+    at: datetime  # when (tz-aware)
+    action: DecisionKind  # what
+    reason: str | None  # the reason or note, as written
+    as_plt_for: str | None  # the atasan on whose behalf a Plt decided
+
+    def summary(self) -> str:
+        local = self.at.astimezone(WIB)
+        text = (
+            f"Laporan {_DECISION_LABEL[self.action]} oleh {self.actor_nip}"
+            + (f" sebagai Plt untuk {self.as_plt_for}" if self.as_plt_for else "")
+            + f" pada {local:%d-%m-%Y %H.%M} WIB"
+        )
+        return text + (f". Alasan: {self.reason}" if self.reason else ".")
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    item: QueueItem  # with its new status
+    audit: AuditEntry
+
+
+def decide(
+    item: QueueItem,
+    actor_nip: str,
+    decision: Decision,
+    now: datetime,
+    atasan_of: Mapping[str, str | None],
+    delegations: Iterable[Delegation],
+    closed_periods: Iterable[str] = (),
+    reopened_periods: Iterable[str] = (),
+) -> DecisionResult:
+    """Apply a decision, or DomainError with code forbidden / not_pending / period_locked.
+
+    Authority is checked first so that someone without it learns nothing about the report.
+    """
+    _require_aware(now, "now")
+    today = now.astimezone(WIB).date()
+    authority = may_decide(
+        actor_nip, item.owner_nip, item.report_date, atasan_of, delegations, today
+    )
+    if authority is None:
+        raise DomainError(
+            "forbidden",
+            "Anda tidak berwenang memutuskan laporan ini: hanya atasan langsung pegawai atau "
+            "Plt yang ditunjuk atasan tersebut untuk tanggal hari ini.",
+        )
+    if item.status is not QueueStatus.PENDING:
+        raise DomainError(
+            "not_pending",
+            f"Laporan ini tidak lagi menunggu keputusan (status: {_STATUS_LABEL[item.status]}).",
+        )
+    period = period_of(item.report_date)
+    if is_period_locked(period, closed_periods, reopened_periods):
+        raise DomainError(
+            "period_locked",
+            f"Periode {period} sudah ditutup untuk perhitungan TPP, sehingga laporan pada "
+            "periode itu tidak dapat diputuskan lagi. Hubungi BKPSDM bila periode perlu "
+            "dibuka kembali.",
+        )
+    decided = dataclasses.replace(item, status=_AFTER[decision.kind])
+    audit = AuditEntry(
+        report_id=item.report_id,
+        actor_nip=actor_nip,
+        at=now,
+        action=decision.kind,
+        reason=decision.text,
+        as_plt_for=authority.as_plt_for,
+    )
+    return DecisionResult(decided, audit)
+
+
+@dataclass(frozen=True)
+class BulkItemResult:
+    report_id: str
+    ok: bool
+    code: str  # "ok" or the DomainError code
+    message: str
+    result: DecisionResult | None = None
+
+
+def bulk_approve(
+    items: Sequence[QueueItem],
+    actor_nip: str,
+    now: datetime,
+    atasan_of: Mapping[str, str | None],
+    delegations: Iterable[Delegation],
+    closed_periods: Iterable[str] = (),
+    reopened_periods: Iterable[str] = (),
+) -> list[BulkItemResult]:
+    """Approve a selection; one result per item in the given order. A refused item does not
+    stop the others; an item selected twice is approved once."""
+    delegation_list = list(delegations)
+    closed = list(closed_periods)
+    reopened = list(reopened_periods)
+    approve = Decision(DecisionKind.APPROVE)
+    results: list[BulkItemResult] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.report_id in seen:
+            results.append(
+                BulkItemResult(
+                    item.report_id, False, "duplicate", "Laporan ini terpilih lebih dari sekali."
+                )
+            )
+            continue
+        seen.add(item.report_id)
+        try:
+            done = decide(
+                item, actor_nip, approve, now, atasan_of, delegation_list, closed, reopened
+            )
+        except DomainError as err:
+            results.append(BulkItemResult(item.report_id, False, err.code, err.message))
+            continue
+        results.append(BulkItemResult(item.report_id, True, "ok", "Laporan disetujui.", done))
+    return results
+
+
+# --------------------------------------------------------------------------- waiting time
+
+
+def age_in_working_days(filed_at_date: date, today: date, calendar: WorkCalendar) -> int:
+    """Working days in (filed_at_date, today]: 0 on the filing day, Friday→Monday is 1."""
+    return calendar.working_days_between(filed_at_date, today)
+
+
+@dataclass(frozen=True)
+class OverdueReport:
+    item: QueueItem
+    age: int  # working days waiting
+
+
+def overdue(
+    queue: Iterable[QueueItem],
+    today: date,
+    calendar: WorkCalendar,
+    threshold: int = DEFAULT_OVERDUE_THRESHOLD,
+) -> dict[str, list[OverdueReport]]:
+    """Pending reports waiting more than `threshold` working days, by atasan NIP, oldest
+    first — the 09:00 reminder's list. Reports without an atasan are left out (nobody to
+    remind; the relation must be fixed by BKPSDM)."""
+    found: dict[str, list[OverdueReport]] = {}
+    for item in queue:
+        if item.status is not QueueStatus.PENDING or item.atasan_nip is None:
+            continue
+        age = age_in_working_days(item.filed_on, today, calendar)
+        if age > threshold:
+            found.setdefault(item.atasan_nip, []).append(OverdueReport(item, age))
+    for waiting in found.values():
+        waiting.sort(key=lambda o: (-o.age, o.item.filed_at, o.item.report_id))
+    return found
+
+
+# --------------------------------------------------------------------------- transfer
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    queue: tuple[QueueItem, ...]
+    moved: tuple[str, ...]  # report ids now in the new atasan's queue
+
+
+def transfer_pending(
+    queue: Iterable[QueueItem], employee_nip: str, new_atasan_nip: str | None
+) -> TransferResult:
+    """The employee moved to `new_atasan_nip`: their open reports follow them."""
+    if new_atasan_nip is not None and new_atasan_nip == employee_nip:
+        raise DomainError("self_atasan", "Pegawai tidak dapat menjadi atasan bagi dirinya sendiri.")
+    out: list[QueueItem] = []
+    moved: list[str] = []
+    for item in queue:
+        if (
+            item.owner_nip == employee_nip
+            and item.status in OPEN_STATUSES
+            and item.atasan_nip != new_atasan_nip
+        ):
+            item = dataclasses.replace(item, atasan_nip=new_atasan_nip)
+            moved.append(item.report_id)
+        out.append(item)
+    return TransferResult(tuple(out), tuple(moved))
+
+
+def queue_of(queue: Iterable[QueueItem], atasan_nip: str) -> list[QueueItem]:
+    """The reports waiting for `atasan_nip`, oldest filing first."""
+    return sorted(
+        (i for i in queue if i.atasan_nip == atasan_nip and i.status is QueueStatus.PENDING),
+        key=lambda i: (i.filed_at, i.report_id),
+    )
+
+
+__all__ = [
+    "OPEN_STATUSES",
+    "WIB",
+    "AuditEntry",
+    "Authority",
+    "BulkItemResult",
+    "Decision",
+    "DecisionKind",
+    "DecisionResult",
+    "Delegation",
+    "DomainError",
+    "OverdueReport",
+    "QueueItem",
+    "QueueStatus",
+    "TransferResult",
+    "age_in_working_days",
+    "bulk_approve",
+    "decide",
+    "is_period_locked",
+    "make_decision",
+    "may_decide",
+    "overdue",
+    "period_of",
+    "queue_of",
+    "transfer_pending",
+    "validate_delegation",
+]

@@ -1,0 +1,60 @@
+"""Employee master import: every accepted line becomes EmployeeUpserted (through the outbox)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+
+from contracts.events import EmployeeUpserted
+from services.shared.http import Problem
+from services.shared.messaging import ServiceKit
+from services.siasn.domain import parse_employees
+
+router = APIRouter(tags=["siasn"])
+
+
+@router.post("/employees/import")
+async def import_employees(request: Request) -> dict[str, object]:
+    """Body: employees.csv (text/csv, UTF-8). Unchanged rows emit nothing on re-import."""
+    kit: ServiceKit = request.app.state.kit
+    try:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
+    rows, rejected = parse_employees(text)
+    now = datetime.now(UTC)
+    changed = 0
+    with kit.uow() as uow:
+        employee = kit.base.Employee  # type: ignore[attr-defined]
+        for row in rows:
+            current = uow.session.get(employee, row.nip)
+            fields = {
+                "nama": row.nama,
+                "opd": row.opd,
+                "jabatan": row.jabatan,
+                "kelas_jabatan": row.kelas_jabatan,
+                "atasan_nip": row.atasan_nip,
+                "tpp_pagu": row.tpp_pagu,
+                "pin": row.pin,
+            }
+            if (
+                current is not None
+                and current.active
+                and all(getattr(current, k) == v for k, v in fields.items())
+            ):
+                continue
+            if current is None:
+                current = employee(nip=row.nip, **fields)
+            for key, value in fields.items():
+                setattr(current, key, value)
+            current.active, current.updated_at = True, now
+            uow.session.add(current)
+            uow.emit(EmployeeUpserted(occurred_at=now, producer="siasn", nip=row.nip, **fields))
+            changed += 1
+        uow.commit()
+    return {
+        "accepted": len(rows),
+        "changed": changed,
+        "rejected": [{"line": r.line, "reason": r.reason} for r in rejected],
+    }

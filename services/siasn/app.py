@@ -1,0 +1,24 @@
+"""Composition root of the siasn service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.shared.http import create_app
+from services.shared.messaging import ServiceKit
+from services.shared.settings import Settings, get_settings
+from services.siasn import api, handlers
+from services.siasn.models import Base
+
+NAME = "siasn"
+
+
+def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
+    return ServiceKit(
+        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+    )  # type: ignore[arg-type]
+
+
+def create(settings: Settings | None = None, **overrides: object) -> FastAPI:
+    kit = build_kit(settings, **overrides)
+    return create_app(kit, [api.router], title="SIKERJA siasn")

@@ -1,0 +1,224 @@
+"""`sikerja`: start, stop and inspect the whole system locally.
+
+sikerja up          Kafka + every service + demo data (says so when already up)
+sikerja down        stop everything `up` started
+sikerja status      what runs where
+sikerja serve NAME  one service in the foreground
+sikerja demo-data   write a synthetic city as CSV files
+sikerja simulate    a month's TPP from CSV files, through the services' domain code
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import typer
+
+from services.shared.settings import REPO_ROOT, get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+SERVICES = ["siasn", "attendance", "activity", "approval", "tpp", "notifier", "portal"]
+LOCAL = REPO_ROOT / "deploy" / "local"
+
+
+def available_services() -> list[str]:
+    """The services that exist in this checkout (each is a folder with an app.py)."""
+    return [s for s in SERVICES if (REPO_ROOT / "services" / s / "app.py").exists()]
+
+
+def _run_dir() -> Path:
+    path = get_settings().data_dir / "run"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _pid(name: str) -> int | None:
+    pidfile = _run_dir() / f"{name}.pid"
+    try:
+        pid = int(pidfile.read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        return None
+
+
+def _healthy(name: str, path: str = "/healthz", timeout: float = 1.0) -> bool:
+    try:
+        r = httpx.get(get_settings().service_url(name) + path, timeout=timeout)
+        return r.status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _script(script: str, *args: str) -> None:
+    subprocess.run([str(LOCAL / script), *args], check=True)
+
+
+@app.command()
+def serve(name: str) -> None:
+    """Run one service in the foreground."""
+    import uvicorn
+
+    from services.shared.logs import configure_logging
+
+    if name not in available_services():
+        raise typer.BadParameter(f"layanan tidak dikenal: {name}; pilih {available_services()}")
+    settings = get_settings()
+    configure_logging(name, settings.log_level, settings.log_json)
+    application = importlib.import_module(f"services.{name}.app").create(settings)
+    uvicorn.run(application, host=settings.host, port=settings.port(name), log_level="warning")
+
+
+@app.command()
+def up(
+    employees: int = typer.Option(120, help="demo city size"),
+    opds: int = typer.Option(3, help="OPDs in the demo city"),
+    period: str = typer.Option("", help="demo month YYYY-MM (default: last month)"),
+    demo: bool = typer.Option(True, help="load demo data on first start"),
+) -> None:
+    """Start Kafka, every service and load the demo city (idempotent)."""
+    names = available_services()
+    if all(_pid(n) and _healthy(n) for n in names) and _kafka_up():
+        typer.echo("SIKERJA sudah berjalan (already running):")
+        status()
+        return
+    started = time.monotonic()
+    _script("kafka.sh", "start")
+    logs = get_settings().data_dir / "log"
+    logs.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if _pid(name) and _healthy(name):
+            typer.echo(f"{name}: sudah berjalan")
+            continue
+        out = open(logs / f"{name}.log", "ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sikerja_cli.main", "serve", name],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=REPO_ROOT,
+        )
+        (_run_dir() / f"{name}.pid").write_text(str(proc.pid))
+    for name in names:
+        _wait_ready(name)
+    if demo:
+        from sikerja_cli.loader import load_demo
+
+        load_demo(employees=employees, opds=opds, period=period or None)
+    typer.echo(f"SIKERJA berjalan ({time.monotonic() - started:.1f}s):")
+    status()
+
+
+def _wait_ready(name: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _pid(name) is None:
+            log = get_settings().data_dir / "log" / f"{name}.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise typer.Exit(_fail(f"{name} berhenti saat mulai; log {log}:\n{tail}"))
+        if _healthy(name, "/readyz"):
+            return
+        time.sleep(0.3)
+    raise typer.Exit(_fail(f"{name} belum siap setelah {timeout:.0f} detik"))
+
+
+def _fail(message: str) -> int:
+    typer.echo(message, err=True)
+    return 1
+
+
+def _kafka_up() -> bool:
+    return subprocess.run([str(LOCAL / "kafka.sh"), "status"], capture_output=True).returncode == 0
+
+
+@app.command()
+def down(keep_kafka: bool = typer.Option(False, help="leave the broker running")) -> None:
+    """Stop every service `up` started, then the broker."""
+    for name in reversed(SERVICES):
+        pid = _pid(name)
+        if pid is None:
+            continue
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            if _pid(name) is None:
+                break
+            time.sleep(0.2)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+        (_run_dir() / f"{name}.pid").unlink(missing_ok=True)
+        typer.echo(f"{name}: dihentikan")
+    if not keep_kafka:
+        _script("kafka.sh", "stop")
+
+
+@app.command()
+def status() -> None:
+    """Show each part and where to reach it."""
+    settings = get_settings()
+    subprocess.run([str(LOCAL / "kafka.sh"), "status"])
+    for name in available_services():
+        pid = _pid(name)
+        state = "siap" if _healthy(name, "/readyz") else ("berjalan" if pid else "berhenti")
+        typer.echo(
+            f"{name:<11} {state:<9} {settings.service_url(name)}/docs  metrics: "
+            f"{settings.service_url(name)}/metrics" + (f"  pid {pid}" if pid else "")
+        )
+
+
+@app.command("demo-data")
+def demo_data(
+    employees: int = typer.Option(15000),
+    opds: int = typer.Option(44),
+    out: Path = typer.Option(Path("demo"), help="output folder"),
+    period: str = typer.Option("2026-10"),
+    seed: int = typer.Option(7),
+) -> None:
+    """Write a synthetic city (employees, scans, absences, reports) as CSV files."""
+    from sikerja_cli.demo_data import generate
+
+    summary = generate(out, employees=employees, opds=opds, period=period, seed=seed)
+    typer.echo(json.dumps(summary, indent=2, default=str))
+
+
+@app.command()
+def simulate(
+    data: Path = typer.Option(..., help="folder with employees.csv, scans.csv, ..."),
+    period: str = typer.Option(..., help="YYYY-MM"),
+    rules: str = typer.Option(None, help="rule set name or file"),
+    format: str = typer.Option("json", help="json, table or xlsx"),
+    output: Path = typer.Option(None, help="write here instead of standard output"),
+) -> None:
+    """Compute a month's TPP statements from files, with the live services' domain code."""
+    from services.tpp import simulate as sim
+
+    try:
+        result = sim.run_simulation(data, period, rules)
+    except sim.InputError as exc:
+        typer.echo(f"galat masukan: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        typer.echo(f"galat: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if format == "xlsx":
+        if output is None:
+            raise typer.BadParameter("format xlsx memerlukan --output")
+        sim.write_xlsx(result, output)
+        return
+    text = sim.render_json(result) if format == "json" else sim.render_table(result)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,320 @@
+"""Approval domain: decisions, authority (atasan and Plt), period lock, bulk approve, waiting
+age, overdue reminder, transfer.
+
+Calendar used below (October 2026):
+    Mo Tu We Th Fr Sa Su
+              1  2  3  4
+     5  6  7  8  9 10 11
+    12 13 14 15 16 17 18
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.approval.domain import (
+    WIB,
+    Decision,
+    DecisionKind,
+    Delegation,
+    DomainError,
+    QueueItem,
+    QueueStatus,
+    age_in_working_days,
+    bulk_approve,
+    decide,
+    is_period_locked,
+    make_decision,
+    may_decide,
+    overdue,
+    period_of,
+    queue_of,
+    transfer_pending,
+    validate_delegation,
+)
+from services.shared.calendar import WorkCalendar
+
+ATASAN_A = "197501012000011001"
+ATASAN_B = "197602022001021002"
+PLT_P = "198003032005011003"  # Plt named by A
+PLT_Q = "198104042006042004"  # Plt named by B
+E1 = "199001012015011005"
+E2 = "199102022016022006"
+E3 = "199203032017011007"  # B's subordinate
+
+ATASAN_OF: dict[str, str | None] = {E1: ATASAN_A, E2: ATASAN_A, E3: ATASAN_B, PLT_P: ATASAN_A}
+PLAIN = WorkCalendar.from_dates([])
+THU, FRI, SAT, SUN, MON, TUE, WED = (date(2026, 10, d) for d in range(1, 8))
+THU8, FRI9, SAT10, MON12 = (
+    date(2026, 10, 8),
+    date(2026, 10, 9),
+    date(2026, 10, 10),
+    date(2026, 10, 12),
+)
+
+# A delegates to P for Monday 5 – Friday 9 October (A on cuti); B to Q for the same week.
+DELEGATIONS = [Delegation(ATASAN_A, PLT_P, MON, FRI9), Delegation(ATASAN_B, PLT_Q, MON, FRI9)]
+
+
+def wib(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=WIB)
+
+
+def item(
+    rid: str,
+    owner: str = E1,
+    report_date: date = THU,
+    filed: datetime | None = None,
+    status: QueueStatus = QueueStatus.PENDING,
+) -> QueueItem:
+    return QueueItem(
+        rid, owner, report_date, filed or wib(report_date, 16), ATASAN_OF[owner], status
+    )
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def test_reject_needs_a_reason_and_revision_a_note() -> None:
+    assert make_decision("approve") == Decision(DecisionKind.APPROVE, None)
+    for blank in (None, "", "   \n"):
+        with pytest.raises(DomainError) as err:
+            make_decision(DecisionKind.REJECT, blank)
+        assert err.value.code == "reason_required"
+        with pytest.raises(DomainError) as err:
+            make_decision(DecisionKind.REQUEST_REVISION, blank)
+        assert err.value.code == "note_required"
+    assert make_decision("reject", "  bukan tugas Anda ").text == "bukan tugas Anda"
+    with pytest.raises(DomainError) as err:
+        make_decision("reject", "x" * 1001)
+    assert err.value.code == "text_too_long"
+    with pytest.raises(ValueError):
+        make_decision("approve_all")
+
+
+# --------------------------------------------------------------------------- authority
+
+
+def test_direct_atasan_may_decide() -> None:
+    auth = may_decide(ATASAN_A, E1, THU, ATASAN_OF, [], THU)
+    assert auth is not None and auth.as_plt_for is None
+    assert auth.label == "sebagai atasan langsung"
+
+
+def test_others_may_not() -> None:
+    assert may_decide(ATASAN_B, E1, THU, ATASAN_OF, DELEGATIONS, THU) is None  # not E1's atasan
+    assert may_decide(E2, E1, THU, ATASAN_OF, DELEGATIONS, THU) is None  # a colleague
+    assert may_decide(E1, E1, THU, ATASAN_OF, DELEGATIONS, THU) is None  # oneself
+    assert may_decide(ATASAN_A, "unknown", THU, ATASAN_OF, [], THU) is None  # no relation
+    assert may_decide(ATASAN_A, E1, THU, {E1: None}, [], THU) is None
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (SUN, False),  # day before the window (4 Oct)
+        (MON, True),  # first day, inclusive
+        (WED, True),  # inside
+        (FRI9, True),  # last day, inclusive
+        (SAT10, False),  # day after the window
+    ],
+)
+def test_plt_window_is_checked_on_the_decision_date(today: date, expected: bool) -> None:
+    auth = may_decide(PLT_P, E1, THU, ATASAN_OF, DELEGATIONS, today)
+    assert (auth is not None) is expected
+    if auth is not None:
+        assert auth.as_plt_for == ATASAN_A
+        assert auth.label == f"sebagai Plt untuk {ATASAN_A}"
+
+
+def test_plt_window_ignores_the_report_date() -> None:
+    # Report of Wed 7 Oct (inside the window) decided on Mon 12 Oct (after it): A is back.
+    assert may_decide(PLT_P, E1, WED, ATASAN_OF, DELEGATIONS, MON12) is None
+    # Report of Thu 1 Oct (before the window) decided on Tue 6 Oct (inside): the Plt clears it.
+    assert may_decide(PLT_P, E1, THU, ATASAN_OF, DELEGATIONS, TUE) is not None
+
+
+def test_another_atasans_plt_has_no_authority() -> None:
+    # Q is B's Plt in the same week; E1 belongs to A.
+    assert may_decide(PLT_Q, E1, THU, ATASAN_OF, DELEGATIONS, TUE) is None
+    assert may_decide(PLT_Q, E3, THU, ATASAN_OF, DELEGATIONS, TUE) is not None
+
+
+def test_plt_cannot_approve_own_report() -> None:
+    # P is also A's subordinate: during the Plt week P still cannot decide P's own report.
+    assert may_decide(PLT_P, PLT_P, THU, ATASAN_OF, DELEGATIONS, TUE) is None
+
+
+def test_validate_delegation() -> None:
+    validate_delegation(Delegation(ATASAN_A, PLT_P, MON, MON))  # one day is a window
+    with pytest.raises(DomainError) as err:
+        validate_delegation(Delegation(ATASAN_A, PLT_P, TUE, MON))
+    assert err.value.code == "invalid_window"
+    with pytest.raises(DomainError) as err:
+        validate_delegation(Delegation(ATASAN_A, ATASAN_A, MON, TUE))
+    assert err.value.code == "self_delegation"
+
+
+# --------------------------------------------------------------------------- decide
+
+
+def test_decide_records_audit_as_plt() -> None:
+    reject = make_decision("reject", "Uraian tidak sesuai SKP")
+    done = decide(item("r1"), PLT_P, reject, wib(TUE, 9, 30), ATASAN_OF, DELEGATIONS)
+    assert done.item.status is QueueStatus.REJECTED
+    audit = done.audit
+    assert (audit.actor_nip, audit.action, audit.reason, audit.as_plt_for) == (
+        PLT_P,
+        DecisionKind.REJECT,
+        "Uraian tidak sesuai SKP",
+        ATASAN_A,
+    )
+    assert audit.at == wib(TUE, 9, 30)
+    assert f"sebagai Plt untuk {ATASAN_A}" in audit.summary()
+    assert "06-10-2026 09.30 WIB" in audit.summary()
+
+
+def test_decide_refusals() -> None:
+    approve = make_decision("approve")
+    now = wib(TUE, 9)
+    with pytest.raises(DomainError) as err:
+        decide(item("r1"), ATASAN_B, approve, now, ATASAN_OF, [])
+    assert err.value.code == "forbidden"
+    decided = item("r1", status=QueueStatus.APPROVED)
+    with pytest.raises(DomainError) as err:
+        decide(decided, ATASAN_A, approve, now, ATASAN_OF, [])
+    assert err.value.code == "not_pending" and "sudah disetujui" in err.value.message
+    with pytest.raises(ValueError):
+        decide(item("r1"), ATASAN_A, approve, datetime(2026, 10, 6, 9), ATASAN_OF, [])
+
+
+def test_decision_date_is_taken_in_wib() -> None:
+    # 2026-10-04 17:30 UTC = Monday 5 Oct 00:30 WIB: the first day of P's window.
+    now = datetime(2026, 10, 4, 17, 30, tzinfo=UTC)
+    done = decide(item("r1"), PLT_P, make_decision("approve"), now, ATASAN_OF, DELEGATIONS)
+    assert done.audit.as_plt_for == ATASAN_A
+
+
+def test_period_lock() -> None:
+    assert is_period_locked("2026-09", ["2026-09"], []) is True
+    assert is_period_locked("2026-09", ["2026-09"], ["2026-09"]) is False  # reopened by BKPSDM
+    assert is_period_locked("2026-10", ["2026-09"], []) is False  # another month
+    assert is_period_locked("2026-9", ["2026-09"], []) is True  # same month, other spelling
+    with pytest.raises(ValueError):
+        is_period_locked("September", [], [])
+    assert period_of(date(2026, 9, 30)) == "2026-09"
+
+    sept = item("r9", report_date=date(2026, 9, 30))
+    approve = make_decision("approve")
+    with pytest.raises(DomainError) as err:
+        decide(sept, ATASAN_A, approve, wib(THU, 9), ATASAN_OF, [], ["2026-09"], [])
+    assert err.value.code == "period_locked" and "2026-09" in err.value.message
+    done = decide(sept, ATASAN_A, approve, wib(THU, 9), ATASAN_OF, [], ["2026-09"], ["2026-09"])
+    assert done.item.status is QueueStatus.APPROVED
+
+
+def test_bulk_approve_continues_past_a_bad_item() -> None:
+    selection = [
+        item("r1", E1),
+        item("r2", E3),  # B's subordinate: A may not decide → forbidden
+        item("r3", E2, status=QueueStatus.WITHDRAWN),  # no longer waiting → not_pending
+        item("r4", E2, report_date=date(2026, 9, 30)),  # September is closed → period_locked
+        item("r1", E1),  # selected twice
+        item("r5", E2),
+    ]
+    results = bulk_approve(selection, ATASAN_A, wib(TUE, 9), ATASAN_OF, [], ["2026-09"])
+    assert [(r.report_id, r.code) for r in results] == [
+        ("r1", "ok"),
+        ("r2", "forbidden"),
+        ("r3", "not_pending"),
+        ("r4", "period_locked"),
+        ("r1", "duplicate"),
+        ("r5", "ok"),
+    ]
+    assert [r.ok for r in results] == [True, False, False, False, False, True]
+    ok = [r.result for r in results if r.result is not None]
+    assert all(d.item.status is QueueStatus.APPROVED for d in ok)
+    assert all(d.audit.action is DecisionKind.APPROVE and d.audit.reason is None for d in ok)
+
+
+# --------------------------------------------------------------------------- waiting
+
+
+def test_age_across_a_weekend() -> None:
+    # Filed Friday 2 Oct. Sat and Sun are not working days, so they do not age it.
+    assert age_in_working_days(FRI, FRI, PLAIN) == 0
+    assert age_in_working_days(FRI, SAT, PLAIN) == 0
+    assert age_in_working_days(FRI, SUN, PLAIN) == 0
+    assert age_in_working_days(FRI, MON, PLAIN) == 1  # Mon
+    assert age_in_working_days(FRI, TUE, PLAIN) == 2  # Mon, Tue
+    # Filed on Saturday: Monday is still 1.
+    assert age_in_working_days(SAT, MON, PLAIN) == 1
+    # A holiday on Monday 5 Oct: Tuesday is only 1 (Tue).
+    assert age_in_working_days(FRI, TUE, WorkCalendar.from_dates([MON])) == 1
+
+
+@given(
+    start=st.dates(date(2026, 1, 1), date(2026, 12, 31)),
+    a=st.integers(0, 40),
+    b=st.integers(0, 40),
+)
+def test_age_adds_up(start: date, a: int, b: int) -> None:
+    mid, end = start + timedelta(days=a), start + timedelta(days=a + b)
+    total = age_in_working_days(start, end, PLAIN)
+    assert total == age_in_working_days(start, mid, PLAIN) + age_in_working_days(mid, end, PLAIN)
+    assert 0 <= total <= a + b
+
+
+def test_overdue_for_the_morning_reminder() -> None:
+    queue = [
+        item("fri", E1, FRI, wib(FRI, 16)),  # Tue: age 2 (Mon, Tue) > 1 → overdue
+        item("thu", E2, THU, wib(THU, 16)),  # Tue: age 3 (Fri, Mon, Tue) → overdue, oldest
+        item("mon", E1, MON, wib(MON, 16)),  # Tue: age 1, not more than one → not yet
+        item("b", E3, FRI, wib(FRI, 16)),  # B's queue, age 2
+        item("done", E1, THU, wib(THU, 16), QueueStatus.APPROVED),  # decided: never reminded
+        # filed at 2026-10-01 18:00 UTC = Fri 2 Oct 01:00 WIB → counted from Friday: age 2
+        item("utc", E2, THU, datetime(2026, 10, 1, 18, 0, tzinfo=UTC)),
+    ]
+    found = overdue(queue, TUE, PLAIN)
+    assert set(found) == {ATASAN_A, ATASAN_B}
+    # oldest first: by age, then by filing time ("utc" Fri 01:00 WIB before "fri" Fri 16:00)
+    assert [(o.item.report_id, o.age) for o in found[ATASAN_A]] == [
+        ("thu", 3),
+        ("utc", 2),
+        ("fri", 2),
+    ]
+    assert [o.item.report_id for o in found[ATASAN_B]] == ["b"]
+    # Monday 09:00: Friday's report is 1 (Mon) → not overdue; Thursday's is 2 (Fri, Mon).
+    monday = overdue(queue, MON, PLAIN)
+    assert [o.item.report_id for o in monday[ATASAN_A]] == ["thu"]
+    # threshold is a parameter: with 2, only age 3 and more
+    assert [o.item.report_id for o in overdue(queue, TUE, PLAIN, threshold=2)[ATASAN_A]] == ["thu"]
+
+
+# --------------------------------------------------------------------------- transfer
+
+
+def test_transfer_moves_open_reports_only() -> None:
+    queue = [
+        item("p", E1),
+        item("rev", E1, status=QueueStatus.REVISION_REQUESTED),
+        item("ok", E1, status=QueueStatus.APPROVED),
+        item("other", E2),
+    ]
+    result = transfer_pending(queue, E1, ATASAN_B)
+    assert result.moved == ("p", "rev")
+    by_id = {i.report_id: i for i in result.queue}
+    assert by_id["p"].atasan_nip == ATASAN_B
+    assert by_id["rev"].atasan_nip == ATASAN_B
+    assert by_id["ok"].atasan_nip == ATASAN_A  # decided by A: stays A's record
+    assert by_id["other"].atasan_nip == ATASAN_A  # another employee
+    assert [i.report_id for i in queue_of(result.queue, ATASAN_B)] == ["p"]
+    assert [i.report_id for i in queue_of(result.queue, ATASAN_A)] == ["other"]
+    # moving again to the same atasan moves nothing
+    assert transfer_pending(result.queue, E1, ATASAN_B).moved == ()
+    with pytest.raises(DomainError):
+        transfer_pending(queue, E1, E1)

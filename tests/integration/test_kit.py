@@ -87,7 +87,7 @@ async def read_all(kafka: Kafka, topic: str, expect: int, timeout: float = 30) -
     return got
 
 
-def counting_handler(label: str, fail_for: set[str] | None = None):  # noqa: ANN201
+def counting_handler(label: str, fail_for: set[str] | None = None):
     def handle(uow: UnitOfWork, event: Event) -> None:
         if fail_for and event.nip in fail_for:
             raise RuntimeError(f"handler cannot handle {event.nip}")
@@ -212,8 +212,8 @@ async def test_two_replicas_share_partitions_and_handle_each_event_once(
 
         async def assigned() -> tuple[int, int]:
             return (
-                len(getattr(a.subscriber, "consumer").assignment()) if a.broker_started else 0,
-                len(getattr(b.subscriber, "consumer").assignment()) if b.broker_started else 0,
+                len(a.subscriber.consumer.assignment()) if a.broker_started else 0,
+                len(b.subscriber.consumer.assignment()) if b.broker_started else 0,
             )
 
         await eventually(assigned, lambda x: x[0] > 0 and x[1] > 0 and sum(x) == 6, timeout=60)

@@ -1,0 +1,474 @@
+"""The working day (RULES.md, "The working day"): pure rules of attendance.
+
+No framework, no wall clock: every "now" is an argument. Attendance only states facts
+(times, minutes late/early, status); the TPP service turns facts into money.
+
+Decision fixed here (the brief left it open): on a day decided by an absence record,
+`minutes_late` and `minutes_early` are 0 — "no late or early deduction" — while
+`check_in`/`check_out` still show the scans that were kept. On a tanpa_keterangan day
+both minutes are None (there is no check-in or check-out to measure). The TPP engine
+reads the minutes only when the status is present.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from services.shared.calendar import WorkCalendar
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+ABSENCE_KINDS: frozenset[str] = frozenset(
+    {
+        "cuti_tahunan",
+        "cuti_besar",
+        "cuti_sakit",
+        "cuti_melahirkan",
+        "cuti_alasan_penting",
+        "cuti_bersama",
+        "dinas_luar",
+        "tugas_belajar",
+        "izin_tidak_sah",
+    }
+)
+STATUS_PRESENT = "present"
+STATUS_TK = "tanpa_keterangan"
+STATUS_NON_WORKING = "non_working"
+
+_MINUTE = timedelta(minutes=1)
+
+
+def _to_time(value: str | time, what: str) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        hh, mm = str(value).strip().split(":")[:2]
+        return time(int(hh), int(mm))
+    except ValueError:
+        raise ValueError(f"jam {what} '{value}' tidak valid; gunakan format HH:MM") from None
+
+
+@dataclass(frozen=True)
+class WorkHours:
+    """Office hours in WIB. Defaults are Perwali Kota Bekasi 69/2019 (07:30–16:00)."""
+
+    start: time = time(7, 30)
+    end: time = time(16, 0)
+    single_scan_cutoff: time = time(12, 0)
+
+    @classmethod
+    def from_ruleset(cls, rules: object) -> WorkHours:
+        """Duck-typed: `rules.work_start`, `.work_end`, `.single_scan_cutoff` ("HH:MM" or time)."""
+        return cls(
+            start=_to_time(rules.work_start, "masuk"),  # type: ignore[attr-defined]
+            end=_to_time(rules.work_end, "pulang"),  # type: ignore[attr-defined]
+            single_scan_cutoff=_to_time(rules.single_scan_cutoff, "batas satu pindaian"),  # type: ignore[attr-defined]
+        )
+
+
+@dataclass(frozen=True)
+class DayFacts:
+    nip: str
+    day: date
+    status: str  # STATUS_PRESENT, STATUS_TK or an absence kind
+    check_in: datetime | None
+    check_out: datetime | None
+    minutes_late: int | None  # None when there is no check-in (0 on absence days)
+    minutes_early: int | None  # None when there is no check-out (0 on absence days)
+
+
+def _require_aware(ts: datetime) -> None:
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError("waktu pindaian harus memiliki zona waktu")
+
+
+def wib_date(ts: datetime) -> date:
+    """The business date (WIB) of an instant."""
+    _require_aware(ts)
+    return ts.astimezone(WIB).date()
+
+
+def _at(day: date, t: time) -> datetime:
+    return datetime.combine(day, t, tzinfo=WIB)
+
+
+def minutes_late(check_in: datetime, hours: WorkHours) -> int:
+    """Whole minutes from the start of work to `check_in`, rounded down; 0 when on time."""
+    start = _at(wib_date(check_in), hours.start)
+    return max(0, (check_in - start) // _MINUTE)
+
+
+def minutes_early(check_out: datetime, hours: WorkHours) -> int:
+    """Whole minutes from `check_out` to the end of work, rounded down; 0 when not early."""
+    end = _at(wib_date(check_out), hours.end)
+    return max(0, (end - check_out) // _MINUTE)
+
+
+def _whole_second(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(microsecond=0)
+
+
+def close_day(
+    nip: str,
+    day: date,
+    scans: Iterable[datetime],
+    absence_kind: str | None,
+    calendar: WorkCalendar,
+    hours: WorkHours,
+) -> DayFacts | None:
+    """The facts of `day` for `nip`; None when `day` is not a working day.
+
+    Scans of other WIB dates are ignored; scans within the same second count once.
+    """
+    if absence_kind is not None and absence_kind not in ABSENCE_KINDS:
+        raise ValueError(f"jenis ketidakhadiran '{absence_kind}' tidak dikenal")
+    if not calendar.is_working_day(day):
+        return None
+    todays = sorted({_whole_second(s) for s in scans if wib_date(s) == day})
+    todays_wib = [s.astimezone(WIB) for s in todays]
+    check_in: datetime | None = None
+    check_out: datetime | None = None
+    if len(todays_wib) == 1:
+        only = todays_wib[0]
+        if only.time() < hours.single_scan_cutoff:
+            check_in = only
+        else:
+            check_out = only
+    elif todays_wib:
+        check_in, check_out = todays_wib[0], todays_wib[-1]
+
+    if absence_kind is not None:
+        # The absence record decides; scans are kept but carry no deduction.
+        return DayFacts(nip, day, absence_kind, check_in, check_out, 0, 0)
+    if check_in is None and check_out is None:
+        return DayFacts(nip, day, STATUS_TK, None, None, None, None)
+    return DayFacts(
+        nip,
+        day,
+        STATUS_PRESENT,
+        check_in,
+        check_out,
+        minutes_late(check_in, hours) if check_in else None,
+        minutes_early(check_out, hours) if check_out else None,
+    )
+
+
+# --- scan times -------------------------------------------------------------------------
+
+_SCAN_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+)
+
+
+def parse_scan_time(text: str) -> datetime:
+    """ "YYYY-MM-DD HH:MM:SS" (WIB) or ISO 8601 with an offset -> a tz-aware datetime."""
+    s = (text or "").strip()
+    if not _SCAN_TIME.match(s):
+        raise ValueError(
+            f"waktu '{text}' tidak valid; gunakan format YYYY-MM-DD HH:MM:SS "
+            "(WIB) atau ISO 8601 dengan zona waktu"
+        )
+    try:
+        ts = datetime.fromisoformat(s)
+    except ValueError:
+        raise ValueError(f"waktu '{text}' bukan tanggal/jam yang ada") from None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=WIB)  # no offset given: the business time zone
+    return ts
+
+
+# --- scans, dedup, flags ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One fingerprint: who, when, on which device, and when the server received it."""
+
+    nip: str
+    ts: datetime
+    device_sn: str | None = None
+    received_at: datetime | None = None
+
+
+def scan_key(nip: str, ts: datetime) -> str:
+    """Deterministic dedup key: the same NIP in the same second is one scan, on any device."""
+    _require_aware(ts)
+    return f"{nip}@{_whole_second(ts).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+def dedup_scans(scans: Iterable[Scan]) -> list[Scan]:
+    """Keep the first scan of each (NIP, second), across devices; order is kept."""
+    seen: set[str] = set()
+    kept: list[Scan] = []
+    for scan in scans:
+        key = scan_key(scan.nip, scan.ts)
+        if key not in seen:
+            seen.add(key)
+            kept.append(scan)
+    return kept
+
+
+FLAG_FUTURE = "future"
+FLAG_CLOCK_WRONG = "clock_wrong"
+FLAG_MESSAGES: dict[str, str] = {
+    FLAG_FUTURE: "waktu pindaian lebih maju dari waktu server (jam mesin terlalu cepat)",
+    FLAG_CLOCK_WRONG: "jam mesin salah (tahun sebelum 2000 atau jauh di masa depan)",
+}
+_FAR_FUTURE = timedelta(days=366)
+
+
+def flag_scan(
+    ts: datetime, received_at: datetime, max_future: timedelta = timedelta(minutes=5)
+) -> str | None:
+    """A flag when the device clock cannot be right, else None.
+
+    FLAG_CLOCK_WRONG: year before 2000 (a reset clock) or more than a year ahead of the
+    server; FLAG_FUTURE: ahead of the server by more than `max_future`. Old scans are not
+    flagged: a device that was offline uploads its backlog later, legitimately.
+    """
+    _require_aware(ts)
+    _require_aware(received_at)
+    if ts.astimezone(WIB).year < 2000 or ts - received_at > _FAR_FUTURE:
+        return FLAG_CLOCK_WRONG
+    if ts - received_at > max_future:
+        return FLAG_FUTURE
+    return None
+
+
+def affected_days(scans: Iterable[datetime | Scan]) -> set[date]:
+    """The WIB dates touched by `scans` (datetimes or Scan), to re-close after a backlog."""
+    return {wib_date(s.ts if isinstance(s, Scan) else s) for s in scans}
+
+
+def affected_nip_days(scans: Iterable[Scan]) -> set[tuple[str, date]]:
+    """The (NIP, WIB date) pairs touched by `scans`: exactly the days to re-close."""
+    return {(s.nip, wib_date(s.ts)) for s in scans}
+
+
+# --- absences ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Absence:
+    """An absence record for the inclusive date range [start, end]."""
+
+    nip: str
+    start: date
+    end: date
+    kind: str
+    cancelled: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in ABSENCE_KINDS:
+            raise ValueError(f"jenis ketidakhadiran '{self.kind}' tidak dikenal")
+        if self.end < self.start:
+            raise ValueError("tanggal selesai tidak boleh sebelum tanggal mulai")
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def absence_on(absences: Iterable[Absence], nip: str, day: date) -> Absence | None:
+    """The record deciding `day` for `nip`: the latest (last given) non-cancelled one.
+
+    `absences` must come in recording order (the store's insertion order).
+    """
+    found: Absence | None = None
+    for a in absences:
+        if a.nip == nip and not a.cancelled and a.covers(day):
+            found = a
+    return found
+
+
+# --- anomalies for the Inspektorat ------------------------------------------------------
+
+ANOMALY_FOREIGN_DEVICE = "foreign_device"
+ANOMALY_DEVICE_HOP = "device_hop"
+ANOMALY_HOLIDAY_BRIDGE = "holiday_bridge_absence"
+ANOMALY_DEVICE_CLOCK = "device_clock"
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str
+    detail: str  # Bahasa Indonesia, for the auditor
+    nip: str | None = None
+    opd: str | None = None
+    device_sn: str | None = None
+    day: date | None = None
+    at: datetime | None = None
+
+
+def foreign_device_scans(
+    scans: Iterable[Scan], employee_opd: Mapping[str, str], device_opd: Mapping[str, str]
+) -> list[Anomaly]:
+    """Scans on a device that belongs to another OPD than the employee's.
+
+    Scans whose employee or device has no known OPD are skipped: nothing to compare.
+    """
+    found: list[Anomaly] = []
+    for s in scans:
+        own = employee_opd.get(s.nip)
+        dev = device_opd.get(s.device_sn or "")
+        if own is None or dev is None or own == dev:
+            continue
+        found.append(
+            Anomaly(
+                ANOMALY_FOREIGN_DEVICE,
+                f"NIP {s.nip} (OPD {own}) memindai di mesin {s.device_sn} milik OPD {dev}",
+                nip=s.nip,
+                opd=own,
+                device_sn=s.device_sn,
+                day=wib_date(s.ts),
+                at=s.ts,
+            )
+        )
+    return found
+
+
+def device_hops(
+    scans: Iterable[Scan],
+    window: timedelta,
+    device_location: Mapping[str, str] | None = None,
+) -> list[Anomaly]:
+    """The same NIP on two devices at different locations within `window`.
+
+    `device_location` maps a device SN to its location; devices without a known location
+    count as their own location. One anomaly per consecutive pair of scans.
+    """
+    locations = device_location or {}
+
+    def where(sn: str | None) -> str:
+        return locations.get(sn or "", sn or "")
+
+    by_nip: dict[str, list[Scan]] = defaultdict(list)
+    for s in scans:
+        if s.device_sn is not None:
+            by_nip[s.nip].append(s)
+    found: list[Anomaly] = []
+    for nip, items in sorted(by_nip.items()):
+        items.sort(key=lambda s: s.ts)
+        for a, b in pairwise(items):
+            if b.ts - a.ts <= window and where(a.device_sn) != where(b.device_sn):
+                gap = int((b.ts - a.ts).total_seconds() // 60)
+                found.append(
+                    Anomaly(
+                        ANOMALY_DEVICE_HOP,
+                        f"NIP {nip} memindai di mesin {a.device_sn} ({where(a.device_sn)}) "
+                        f"lalu di mesin {b.device_sn} ({where(b.device_sn)}) "
+                        f"dalam {gap} menit",
+                        nip=nip,
+                        device_sn=b.device_sn,
+                        day=wib_date(b.ts),
+                        at=b.ts,
+                    )
+                )
+    return found
+
+
+# Statuses that suggest a stretched holiday; granted annual leave is not suspicious.
+SUSPECT_ABSENCE_STATUSES: frozenset[str] = frozenset({STATUS_TK, "izin_tidak_sah", "cuti_sakit"})
+
+
+def _non_working_run_has_holiday(calendar: WorkCalendar, day: date, step: int) -> bool:
+    d = day + timedelta(days=step)
+    for _ in range(31):
+        if calendar.is_working_day(d):
+            return False
+        if d in calendar.holidays:
+            return True
+        d += timedelta(days=step)
+    return False
+
+
+def is_holiday_bridge_day(calendar: WorkCalendar, day: date) -> bool:
+    """A working day right before or after a stretch of days off that holds a holiday.
+
+    Weekends alone do not count: a Friday before an ordinary weekend is not a bridge day,
+    a Friday before a Monday holiday is.
+    """
+    return calendar.is_working_day(day) and (
+        _non_working_run_has_holiday(calendar, day, 1)
+        or _non_working_run_has_holiday(calendar, day, -1)
+    )
+
+
+def holiday_bridge_absences(
+    facts: Iterable[DayFacts],
+    employee_opd: Mapping[str, str],
+    calendar: WorkCalendar,
+    ratio: Decimal = Decimal(2),
+    min_employees: int = 5,
+    min_rate: Decimal = Decimal("0.05"),
+    suspect: frozenset[str] = SUSPECT_ABSENCE_STATUSES,
+) -> list[Anomaly]:
+    """OPD-days right before/after holidays whose absence rate is unusually high.
+
+    An OPD's normal rate is its share of `suspect` statuses over its other working days
+    in `facts`. A bridge day is flagged when its rate is at least `min_rate` and at least
+    `ratio` times the normal rate, and at least `min_employees` facts exist for that day.
+    """
+    normal = defaultdict(lambda: [0, 0])  # opd -> [absent, total]
+    bridge = defaultdict(lambda: [0, 0])  # (opd, day) -> [absent, total]
+    for f in facts:
+        opd = employee_opd.get(f.nip)
+        if opd is None or f.status == STATUS_NON_WORKING:
+            continue
+        bucket = bridge[(opd, f.day)] if is_holiday_bridge_day(calendar, f.day) else normal[opd]
+        bucket[0] += f.status in suspect
+        bucket[1] += 1
+    found: list[Anomaly] = []
+    for (opd, day), (absent, total) in sorted(bridge.items()):
+        if total < min_employees:
+            continue
+        rate = Decimal(absent) / Decimal(total)
+        n_absent, n_total = normal[opd]
+        base = Decimal(n_absent) / Decimal(n_total) if n_total else Decimal(0)
+        if rate >= min_rate and rate >= base * ratio:
+            found.append(
+                Anomaly(
+                    ANOMALY_HOLIDAY_BRIDGE,
+                    f"OPD {opd} pada {day.isoformat()} (sekitar hari libur): "
+                    f"{absent} dari {total} pegawai tidak hadir ({_pct(rate)}), "
+                    f"biasanya {_pct(base)}",
+                    opd=opd,
+                    day=day,
+                )
+            )
+    return found
+
+
+def _pct(rate: Decimal) -> str:
+    return f"{(rate * 100).quantize(Decimal('0.1'))}%".replace(".", ",")
+
+
+def device_clock_anomalies(
+    scans: Iterable[Scan], max_future: timedelta = timedelta(minutes=5)
+) -> list[Anomaly]:
+    """One anomaly per device whose scans carry a clock flag (see flag_scan)."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    first: dict[str, Scan] = {}
+    for s in scans:
+        if s.received_at is None:
+            continue
+        flag = flag_scan(s.ts, s.received_at, max_future)
+        if flag is None:
+            continue
+        sn = s.device_sn or "?"
+        counts[sn][flag] += 1
+        first.setdefault(sn, s)
+    found: list[Anomaly] = []
+    for sn in sorted(counts):
+        flags = sorted(counts[sn].items())
+        parts = ", ".join(f"{n} pindaian: {FLAG_MESSAGES[f]}" for f, n in flags)
+        found.append(
+            Anomaly(ANOMALY_DEVICE_CLOCK, f"mesin {sn}: {parts}", device_sn=sn, at=first[sn].ts)
+        )
+    return found

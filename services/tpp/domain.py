@@ -1,0 +1,288 @@
+"""The TPP of a month (RULES.md "TPP of a month"): day facts + approved reports -> statement.
+
+Pure: plain values in, plain values out; every number comes from the RuleSet. Amounts are
+integer rupiah, rounded once per line, half up. The same code serves the live TPP service
+and `sikerja simulate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from services.shared.calendar import parse_period
+from services.shared.ruleset import RuleSet
+
+NON_WORKING = "non_working"  # a closed day that later became a holiday: costs and earns nothing
+PRESENT = "present"
+
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+_PERCENT_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class DayRecord:
+    """The latest AttendanceDayClosed revision of one date."""
+
+    day: date
+    status: str
+    minutes_late: int | None  # None: no check-in
+    minutes_early: int | None  # None: no check-out
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    day: date
+    code: str
+    # Attendance lines: percent of the pagu. LKH lines: percent of the produktivitas
+    # component (100 / required report days), quantized to 4 places — documented reading.
+    percent: Decimal
+    amount: int
+    article: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat(),
+            "code": self.code,
+            "percent": str(self.percent),
+            "amount": self.amount,
+            "article": self.article,
+        }
+
+
+@dataclass(frozen=True)
+class Statement:
+    nip: str
+    period: str
+    rules_name: str
+    pagu: int
+    discipline: int
+    productivity: int
+    lines: tuple[StatementLine, ...]
+    attendance_deduction: int
+    attendance_deduction_uncapped: int
+    productivity_deduction: int
+    productivity_deduction_uncapped: int
+    required_report_days: int
+    approved_report_days: int  # required report days that have an approved report
+    net: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nip": self.nip,
+            "pagu": self.pagu,
+            "discipline": self.discipline,
+            "productivity": self.productivity,
+            "attendance_deduction": self.attendance_deduction,
+            "productivity_deduction": self.productivity_deduction,
+            "net": self.net,
+            "lines": [line.to_dict() for line in self.lines],
+        }
+
+
+def round_rupiah(value: Decimal) -> int:
+    return int(value.quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+def percent_of(amount: int, percent: Decimal) -> int:
+    """`percent`% of `amount`, rounded half up to the rupiah."""
+    return round_rupiah(Decimal(amount) * percent / _HUNDRED)
+
+
+def _unknown_status(status: str, rules: RuleSet) -> ValueError:
+    return ValueError(f"status hari '{status}' tidak dikenal oleh rule set '{rules.name}'")
+
+
+def day_attendance_lines(record: DayRecord, pagu: int, rules: RuleSet) -> list[StatementLine]:
+    """The attendance lines of one working day (late and early lines of a day add up)."""
+    status = record.status
+    if status == NON_WORKING or status in rules.no_deduction_statuses:
+        return []
+    if status in (rules.tk.status, rules.its.status):
+        # A whole-day line replaces the missing check-in/check-out lines of that day.
+        penalty = rules.tk if status == rules.tk.status else rules.its
+        return [_line(record.day, penalty.code, penalty.percent, penalty.article, pagu)]
+    if status != PRESENT:
+        raise _unknown_status(status, rules)
+    found: list[StatementLine] = []
+    if record.minutes_late is None:
+        p = rules.missing_checkin
+        found.append(_line(record.day, p.code, p.percent, p.article, pagu))
+    else:
+        band = rules.late_band(record.minutes_late)
+        if band.percent > 0 and band.code and band.article:
+            found.append(_line(record.day, band.code, band.percent, band.article, pagu))
+    if record.minutes_early is None:
+        p = rules.missing_checkout
+        found.append(_line(record.day, p.code, p.percent, p.article, pagu))
+    else:
+        band = rules.early_band(record.minutes_early)
+        if band.percent > 0 and band.code and band.article:
+            found.append(_line(record.day, band.code, band.percent, band.article, pagu))
+    return found
+
+
+def _line(day: date, code: str, percent: Decimal, article: str, pagu: int) -> StatementLine:
+    return StatementLine(day, code, percent, percent_of(pagu, percent), article)
+
+
+def compute_statement(
+    nip: str,
+    period: str,
+    pagu: int,
+    days: Iterable[DayRecord],
+    approved_report_days: set[date],
+    rules: RuleSet,
+) -> Statement:
+    """The month's statement of one ASN. `days`: one record per date (latest revision)."""
+    if pagu < 0:
+        raise ValueError("pagu TPP tidak boleh negatif")
+    year, month = parse_period(period)
+    discipline = percent_of(pagu, rules.discipline_share)
+    productivity = pagu - discipline
+
+    in_period = sorted(
+        (d for d in days if d.day.year == year and d.day.month == month), key=lambda d: d.day
+    )
+    seen: set[date] = set()
+    lines: list[StatementLine] = []
+    required: list[date] = []
+    known = rules.known_statuses()
+    for record in in_period:
+        if record.day in seen:
+            raise ValueError(f"tanggal {record.day} muncul lebih dari sekali untuk NIP {nip}")
+        seen.add(record.day)
+        if record.status != NON_WORKING and record.status not in known:
+            raise _unknown_status(record.status, rules)
+        lines.extend(day_attendance_lines(record, pagu, rules))
+        if record.status in rules.report_required_statuses:
+            required.append(record.day)
+
+    missing = [d for d in required if d not in approved_report_days]
+    lkh_lines: list[StatementLine] = []
+    if required:
+        share = (_HUNDRED / len(required)).quantize(_PERCENT_PLACES, rounding=ROUND_HALF_UP)
+        amount = round_rupiah(Decimal(productivity) / len(required))
+        lkh_lines = [
+            StatementLine(d, rules.lkh.code, share, amount, rules.lkh.article) for d in missing
+        ]
+
+    attendance_uncapped = sum(line.amount for line in lines)
+    productivity_uncapped = sum(line.amount for line in lkh_lines)
+    if rules.attendance_cap == "discipline":
+        attendance = min(attendance_uncapped, discipline)
+        productivity_deduction = min(productivity_uncapped, productivity)
+    else:  # "pagu": attendance may reach into produktivitas, but the net never goes below 0
+        attendance = min(attendance_uncapped, pagu)
+        productivity_deduction = min(productivity_uncapped, productivity, pagu - attendance)
+
+    all_lines = sorted([*lines, *lkh_lines], key=lambda line: (line.day, line.code))
+    return Statement(
+        nip=nip,
+        period=f"{year:04d}-{month:02d}",
+        rules_name=rules.name,
+        pagu=pagu,
+        discipline=discipline,
+        productivity=productivity,
+        lines=tuple(all_lines),
+        attendance_deduction=attendance,
+        attendance_deduction_uncapped=attendance_uncapped,
+        productivity_deduction=productivity_deduction,
+        productivity_deduction_uncapped=productivity_uncapped,
+        required_report_days=len(required),
+        approved_report_days=len(required) - len(missing),
+        net=pagu - attendance - productivity_deduction,
+    )
+
+
+def report_filing_allowed(has_scan: bool, absence_kind: str | None) -> bool:
+    """RULES.md "Daily reports": a report for D needs a scan on D or dinas_luar on D.
+
+    Minimal twin of the live gate in services/activity/domain.py, used by the simulation
+    (which has no filing time, so the deadline is not checked here)."""
+    return has_scan or absence_kind == "dinas_luar"
+
+
+# -- explaining a recomputation ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementChange:
+    """One difference between two statements of the same NIP and period."""
+
+    kind: str  # line_added | line_removed | line_changed | rules_changed | net_changed
+    message: str  # Bahasa Indonesia, for the ASN
+    day: date | None = None
+    code: str | None = None
+    old: int | str | None = None
+    new: int | str | None = None
+
+
+def _rp(amount: int) -> str:
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def diff_statements(old: Statement, new: Statement) -> list[StatementChange]:
+    """What changed from `old` to `new` (e.g. recomputed with another rule set or facts)."""
+    changes: list[StatementChange] = []
+    if old.rules_name != new.rules_name:
+        changes.append(
+            StatementChange(
+                "rules_changed",
+                f"Aturan berubah dari {old.rules_name} menjadi {new.rules_name}",
+                old=old.rules_name,
+                new=new.rules_name,
+            )
+        )
+    old_lines = {(line.day, line.code): line for line in old.lines}
+    new_lines = {(line.day, line.code): line for line in new.lines}
+    for key in sorted(old_lines.keys() | new_lines.keys()):
+        day, code = key
+        before, after = old_lines.get(key), new_lines.get(key)
+        if before and not after:
+            changes.append(
+                StatementChange(
+                    "line_removed",
+                    f"Potongan {code} tanggal {day:%d-%m-%Y} ({_rp(before.amount)}) dihapus",
+                    day=day,
+                    code=code,
+                    old=before.amount,
+                )
+            )
+        elif after and not before:
+            changes.append(
+                StatementChange(
+                    "line_added",
+                    f"Potongan {code} tanggal {day:%d-%m-%Y} sebesar {_rp(after.amount)} "
+                    f"({after.percent}%, {after.article})",
+                    day=day,
+                    code=code,
+                    new=after.amount,
+                )
+            )
+        elif before and after and (before.amount, before.percent) != (after.amount, after.percent):
+            changes.append(
+                StatementChange(
+                    "line_changed",
+                    f"Potongan {code} tanggal {day:%d-%m-%Y} berubah dari {_rp(before.amount)} "
+                    f"menjadi {_rp(after.amount)}",
+                    day=day,
+                    code=code,
+                    old=before.amount,
+                    new=after.amount,
+                )
+            )
+    if old.net != new.net:
+        changes.append(
+            StatementChange(
+                "net_changed",
+                f"TPP bersih berubah dari {_rp(old.net)} menjadi {_rp(new.net)}",
+                old=old.net,
+                new=new.net,
+            )
+        )
+    return changes

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Exit 0 when the broker answers a metadata request (not merely an open port)."""
+
 import socket
 import struct
 import sys

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -55,13 +56,14 @@ class UnitOfWork:
             self.session.rollback()
         self.session.close()
 
-    def emit(self, event: Event) -> None:
+    def emit(self, event: Event, topic: str | None = None) -> None:
+        """Queue `event` in the outbox of this transaction (`topic` only for tests/benches)."""
         outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
         self.session.add(
             outbox(
                 event_id=str(event.event_id),
                 event_type=event.event_type,
-                topic=str(event.TOPIC),
+                topic=topic or str(event.TOPIC),
                 key=event.nip,
                 payload=event.model_dump_json(),
                 created_at=utcnow(),
@@ -79,11 +81,42 @@ class UnitOfWork:
         )
         return True
 
+    def claim_many(self, events: list[Event]) -> list[bool]:
+        """`claim` for a batch with one query: False for events already handled, including
+        a second copy within the batch."""
+        inbox = self._kit.base.Inbox  # type: ignore[attr-defined]
+        ids = [str(e.event_id) for e in events]
+        seen = set(
+            self.session.execute(
+                select(inbox.event_id).where(inbox.event_id.in_(ids))  # type: ignore[attr-defined]
+            ).scalars()
+        )
+        now, fresh = utcnow(), []
+        for event, event_id in zip(events, ids, strict=True):
+            if event_id in seen:
+                fresh.append(False)
+                continue
+            seen.add(event_id)
+            self.session.add(inbox(event_id=event_id, event_type=event.event_type, handled_at=now))
+            fresh.append(True)
+        return fresh
+
     def commit(self) -> None:
         self.session.commit()
         if self._emitted:
             self._emitted = 0
             self._kit.relay.wake()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One consumed record."""
+
+    body: bytes
+    topic: str = "?"
+    partition: int = -1
+    offset: int = -1
+    key: bytes | None = None
 
 
 class Publisher(Protocol):
@@ -357,14 +390,17 @@ class ServiceKit:
         self.broker_started = False
         self._tasks: list[asyncio.Task[None]] = []
         if self.topics:
+            # Batches: one database transaction and one offset commit per poll, not per event.
             self.subscriber = self.broker.subscriber(
                 *self.topics,
                 group_id=self.group,
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 auto_offset_reset="earliest",
-                max_poll_records=200,
+                batch=True,
+                max_records=settings.consumer_batch,
+                batch_timeout_ms=50,
             )
-            self.subscriber(self._on_message)
+            self.subscriber(self._on_batch)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -412,15 +448,62 @@ class ServiceKit:
         return UnitOfWork(self)
 
     # -- consuming ---------------------------------------------------------------------------
-    async def _on_message(self, msg: KafkaMessage) -> None:
+    async def _on_batch(self, msg: KafkaMessage) -> None:
         raw = msg.raw_message
-        await self.handle(
-            msg.body,
-            topic=getattr(raw, "topic", "?"),
-            partition=getattr(raw, "partition", -1),
-            offset=getattr(raw, "offset", -1),
-            key=getattr(raw, "key", None),
+        records = raw if isinstance(raw, tuple | list) else (raw,)
+        await self.handle_batch(
+            [
+                Delivery(
+                    body=r.value if r.value is not None else b"",
+                    topic=getattr(r, "topic", "?"),
+                    partition=getattr(r, "partition", -1),
+                    offset=getattr(r, "offset", -1),
+                    key=getattr(r, "key", None),
+                )
+                for r in records
+            ]
         )
+
+    async def handle_batch(self, deliveries: list[Delivery]) -> None:
+        """Fast path: the whole batch in one transaction. On any failure or poison the batch
+        is rolled back and each event goes through `handle` (retries, then DLQ). Returning
+        normally lets FastStream commit the offsets, after the transaction."""
+        started = time.perf_counter()
+        events: list[Event] = []
+        try:
+            events = [parse_event(d.body) for d in deliveries]
+        except PoisonEvent:
+            events = []
+        if len(events) == len(deliveries):
+            try:
+                duplicates: list[str] = []
+                with self.uow() as uow:
+                    mine = [e for e in events if e.event_type in self.handlers]
+                    for event, fresh in zip(mine, uow.claim_many(mine), strict=True):
+                        if not fresh:
+                            duplicates.append(event.event_type)
+                            continue
+                        result = self.handlers[event.event_type](uow, event)
+                        if inspect.isawaitable(result):
+                            await result
+                    uow.commit()
+            except Exception as exc:
+                log.info("batch failed, retrying one by one", error=repr(exc), size=len(events))
+            else:
+                per_event = (time.perf_counter() - started) / max(len(events), 1)
+                for event in events:
+                    if event.event_type in self.handlers:
+                        metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
+                        metrics.HANDLER_SECONDS.labels(self.name, event.event_type).observe(
+                            per_event
+                        )
+                for event_type in duplicates:
+                    metrics.EVENTS_DUPLICATE.labels(self.name, event_type).inc()
+                return
+        for d in deliveries:
+            await self.handle(
+                d.body, topic=d.topic, partition=d.partition, offset=d.offset, key=d.key
+            )
 
     async def handle(
         self,

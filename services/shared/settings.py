@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     group_suffix: str = ""
     # consumer: bounded retries, then the dead-letter topic
     max_attempts: int = 3
+    consumer_batch: int = 500
     retry_backoff_s: float = 0.2
     # outbox relay
     relay_interval_s: float = 0.5

@@ -75,7 +75,9 @@ def serve(name: str) -> None:
     settings = get_settings()
     configure_logging(name, settings.log_level, settings.log_json)
     application = importlib.import_module(f"services.{name}.app").create(settings)
-    uvicorn.run(application, host=settings.host, port=settings.port(name), log_level="warning")
+    uvicorn.run(
+        application, host=settings.bind_host(), port=settings.port(name), log_level="warning"
+    )
 
 
 @app.command()

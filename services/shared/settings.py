@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     # `{service}` is replaced by the service name: one store per service.
     database_url: str = "sqlite:///{data_dir}/{service}.db"
     redis_url: str = "redis://127.0.0.1:56379/0"
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # where services are reached (and listen, unless listen_host)
+    listen_host: str | None = None  # e.g. 0.0.0.0 inside a container
+    # name -> host where a service is reached, e.g. {"tpp": "tpp"} in docker-compose
+    service_hosts: dict[str, str] = {}
     ports: dict[str, int] = DEFAULT_PORTS
     log_level: str = "INFO"
     log_json: bool = True
@@ -56,7 +59,10 @@ class Settings(BaseSettings):
         return self.ports.get(service, DEFAULT_PORTS[service])
 
     def service_url(self, service: str) -> str:
-        return f"http://{self.host}:{self.port(service)}"
+        return f"http://{self.service_hosts.get(service, self.host)}:{self.port(service)}"
+
+    def bind_host(self) -> str:
+        return self.listen_host or self.host
 
 
 @lru_cache

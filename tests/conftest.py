@@ -51,6 +51,7 @@ def settings(kafka: Kafka, tmp_path: Path, run_id: str) -> Settings:
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path}/{{service}}.db",
         group_suffix=f"-t{run_id}",
+        topic_prefix=f"t{run_id}.",  # own topics: no replay of other tests' history
         relay_interval_s=0.1,
         retry_backoff_s=0.05,
         log_json=True,

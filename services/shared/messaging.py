@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -63,13 +63,36 @@ class UnitOfWork:
             outbox(
                 event_id=str(event.event_id),
                 event_type=event.event_type,
-                topic=topic or str(event.TOPIC),
+                topic=topic or self._kit.settings.topic(str(event.TOPIC)),
                 key=event.nip,
                 payload=event.model_dump_json(),
                 created_at=utcnow(),
             )
         )
         self._emitted += 1
+
+    def emit_many(self, events: list[Event]) -> None:
+        """`emit` for many events: one bulk INSERT instead of an ORM object each (50,000 ORM
+        objects cost seconds)."""
+        if not events:
+            return
+        table = self._kit.base.Outbox.__table__  # type: ignore[attr-defined]
+        now, topic = utcnow(), self._kit.settings.topic
+        rows = [
+            {
+                "event_id": str(e.event_id),
+                "event_type": e.event_type,
+                "topic": topic(str(e.TOPIC)),
+                "key": e.nip,
+                "payload": e.model_dump_json(),
+                "created_at": now,
+                "attempts": 0,
+            }
+            for e in events
+        ]
+        for i in range(0, len(rows), 2000):
+            self.session.execute(insert(table), rows[i : i + 2000])
+        self._emitted += len(rows)
 
     def claim(self, event: Event) -> bool:
         """Record `event` as handled in this transaction; False when it already was."""
@@ -379,7 +402,7 @@ class ServiceKit:
         self.base = base
         self.settings = settings
         self.handlers: dict[str, Handler] = dict(handlers or {})
-        self.topics = list(topics or [])
+        self.topics = [settings.topic(t) for t in topics or []]
         self.engine = engine or make_engine(settings.db_url(name))
         self.broker = broker or make_broker(settings, name)
         self.relay = OutboxRelay(

@@ -7,7 +7,10 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.topics import Topic
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+_SYSTEM_TOPICS = frozenset(t.value for t in Topic)
 
 DEFAULT_PORTS: dict[str, int] = {
     "portal": 8000,
@@ -38,6 +41,8 @@ class Settings(BaseSettings):
 
     # tests and side-by-side runs use their own consumer groups (group = service + suffix)
     group_suffix: str = ""
+    # ... and may use their own topics: prefix + "sikerja.attendance" (empty in production)
+    topic_prefix: str = ""
     # consumer: bounded retries, then the dead-letter topic
     max_attempts: int = 3
     consumer_batch: int = 500
@@ -51,6 +56,10 @@ class Settings(BaseSettings):
     ruleset: str = "bekasi-perwali-69-2019"
     # HTTP auth of the APIs (the portal holds real sessions; services trust its headers)
     api_token: str = "dev-token"
+
+    def topic(self, name: str) -> str:
+        """The real name of one of the system's topics (contracts.Topic) under the prefix."""
+        return self.topic_prefix + name if name in _SYSTEM_TOPICS else name
 
     def db_url(self, service: str) -> str:
         return self.database_url.format(service=service, data_dir=self.data_dir)

@@ -1,0 +1,209 @@
+"""Notifier's HTTP API: the inbox of each employee, their configured channel, the delivery
+log (operators), operator-triggered job runs and the Redis health.
+
+The caller is the person in X-Actor-Nip / X-Actor-Role (forwarded by the portal)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from services.notifier.delivery import CHANNELS
+from services.notifier.domain import WIB
+from services.notifier.jobs import Notifier
+from services.notifier.models import ChannelConfig, Delivery, Message
+from services.shared.http import Actor, Problem, actor
+
+router = APIRouter(tags=["notifier"])
+
+OPERATOR_ROLES = ("operator", "bkpsdm", "system")
+LOG_READERS = (*OPERATOR_ROLES, "auditor")
+
+
+def _notifier(request: Request) -> Notifier:
+    return request.app.state.notifier  # type: ignore[no-any-return]
+
+
+def _own_or_operator(who: Actor, nip: str) -> None:
+    if who.is_(*OPERATOR_ROLES) or (who.nip is not None and who.nip == nip):
+        return
+    raise Problem(
+        403, "Kotak masuk hanya dapat dibuka oleh pegawai yang bersangkutan.", code="forbidden"
+    )
+
+
+def _operator(who: Actor, roles: tuple[str, ...] = OPERATOR_ROLES) -> None:
+    if not who.is_(*roles):
+        raise Problem(403, "Hanya operator atau BKPSDM yang dapat melakukan ini.", code="forbidden")
+
+
+def _message_out(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "date": m.ref_date.isoformat(),
+        "title": m.title,
+        "body": m.body,
+        "created_at": m.created_at.isoformat(),
+        "read": m.read_at is not None,
+        "read_at": m.read_at.isoformat() if m.read_at else None,
+    }
+
+
+@router.get("/inbox/{nip}")
+def inbox(
+    nip: str,
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    who: Actor = Depends(actor),
+) -> dict[str, Any]:
+    """Messages of one employee, newest first, with the number of unread ones."""
+    _own_or_operator(who, nip)
+    with _notifier(request).kit.uow() as uow:
+        rows = uow.session.execute(
+            select(Message)
+            .where(Message.nip == nip)  # type: ignore[arg-type]
+            .order_by(Message.created_at.desc(), Message.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(limit)
+        ).scalars()
+        messages = [_message_out(m) for m in rows]
+        unread = uow.session.execute(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.nip == nip, Message.read_at.is_(None))  # type: ignore[arg-type,union-attr]
+        ).scalar_one()
+    return {"nip": nip, "unread": int(unread), "messages": messages}
+
+
+@router.post("/inbox/{nip}/{message_id}/read")
+def mark_read(
+    nip: str, message_id: int, request: Request, who: Actor = Depends(actor)
+) -> dict[str, Any]:
+    """Mark one message read (again is harmless: the first reading time stays)."""
+    _own_or_operator(who, nip)
+    notifier = _notifier(request)
+    with notifier.kit.uow() as uow:
+        message = uow.session.get(Message, message_id)
+        if message is None or message.nip != nip:
+            raise Problem(404, "Pesan tidak ditemukan.", code="message_not_found")
+        if message.read_at is None:
+            message.read_at = notifier.clock()
+            uow.session.add(message)
+            uow.commit()
+        return _message_out(message)
+
+
+class ChannelIn(BaseModel):
+    channel: Literal["email", "whatsapp", "telegram", "sms"]
+    address: str = Field(min_length=3, max_length=200)
+
+
+@router.put("/channels/{nip}")
+def set_channel(
+    nip: str, body: ChannelIn, request: Request, who: Actor = Depends(actor)
+) -> dict[str, Any]:
+    """The channel an employee also receives messages on (besides the in-app inbox)."""
+    _own_or_operator(who, nip)
+    assert body.channel in CHANNELS
+    notifier = _notifier(request)
+    with notifier.kit.uow() as uow:
+        row = uow.session.get(ChannelConfig, nip) or ChannelConfig(
+            nip=nip, channel=body.channel, address=body.address, updated_at=notifier.clock()
+        )
+        row.channel, row.address, row.updated_at = body.channel, body.address, notifier.clock()
+        uow.session.add(row)
+        uow.commit()
+    return {"nip": nip, "channel": body.channel, "address": body.address}
+
+
+@router.get("/channels/{nip}")
+def get_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+    _own_or_operator(who, nip)
+    with _notifier(request).kit.uow() as uow:
+        row = uow.session.get(ChannelConfig, nip)
+    if row is None:
+        return {"nip": nip, "channel": None, "address": None}
+    return {"nip": nip, "channel": row.channel, "address": row.address}
+
+
+@router.delete("/channels/{nip}")
+def remove_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+    _own_or_operator(who, nip)
+    with _notifier(request).kit.uow() as uow:
+        row = uow.session.get(ChannelConfig, nip)
+        if row is not None:
+            uow.session.delete(row)
+            uow.commit()
+    return {"nip": nip, "channel": None, "address": None}
+
+
+@router.get("/deliveries")
+def deliveries(
+    request: Request,
+    nip: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    who: Actor = Depends(actor),
+) -> list[dict[str, Any]]:
+    """The delivery log, newest first: every attempt on every channel (operators)."""
+    _operator(who, LOG_READERS)
+    query = select(Delivery)
+    if nip is not None:
+        query = query.where(Delivery.nip == nip)  # type: ignore[arg-type]
+    if status is not None:
+        query = query.where(Delivery.status == status)  # type: ignore[arg-type]
+    if channel is not None:
+        query = query.where(Delivery.channel == channel)  # type: ignore[arg-type]
+    query = query.order_by(Delivery.id.desc()).limit(limit)  # type: ignore[union-attr]
+    with _notifier(request).kit.uow() as uow:
+        rows = uow.session.execute(query).scalars().all()
+    return [
+        {
+            "id": d.id,
+            "message_id": d.message_id,
+            "nip": d.nip,
+            "channel": d.channel,
+            "address": d.address,
+            "status": d.status,
+            "detail": d.detail,
+            "attempted_at": d.attempted_at.isoformat(),
+        }
+        for d in rows
+    ]
+
+
+def _moment(notifier: Notifier, at: datetime | None) -> datetime:
+    if at is None:
+        return notifier.clock()
+    return at.replace(tzinfo=WIB) if at.tzinfo is None else at  # naive: read as WIB
+
+
+@router.post("/jobs/warnings/run")
+async def run_warnings(
+    request: Request, at: datetime | None = None, who: Actor = Depends(actor)
+) -> dict[str, Any]:
+    """Run the 15:00 warning job as of `at` (ISO; naive is WIB; default now). Idempotent."""
+    _operator(who)
+    notifier = _notifier(request)
+    return await notifier.run_warnings(_moment(notifier, at))
+
+
+@router.post("/jobs/reminders/run")
+async def run_reminders(
+    request: Request, at: datetime | None = None, who: Actor = Depends(actor)
+) -> dict[str, Any]:
+    """Run the 09:00 atasan reminder job as of `at` (ISO; naive is WIB). Idempotent."""
+    _operator(who)
+    notifier = _notifier(request)
+    return await notifier.run_reminders(_moment(notifier, at))
+
+
+@router.get("/health/redis")
+async def redis_health(request: Request) -> dict[str, str]:
+    """'ok', or 'degraded: ...' when Redis is down (the service then works from SQL)."""
+    return {"redis": await _notifier(request).cache.ping()}

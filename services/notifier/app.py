@@ -1,0 +1,78 @@
+"""Composition root of the notifier service.
+
+The scheduler (the only reader of the wall clock besides the API edge) and the channel
+dispatcher run as one background task started by create_app's lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from services.notifier import api, handlers
+from services.notifier.cache import DayCache
+from services.notifier.config import NotifierSettings
+from services.notifier.delivery import LogSender, Sender
+from services.notifier.jobs import Notifier
+from services.notifier.models import Base
+from services.shared.http import create_app
+from services.shared.messaging import ServiceKit
+from services.shared.ruleset import load_ruleset
+from services.shared.settings import Settings, get_settings
+
+NAME = "notifier"
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_cache(settings: Settings) -> DayCache:
+    # the group suffix keeps side-by-side runs (tests) out of each other's keys
+    return DayCache(settings.redis_url, prefix=f"sikerja:{NAME}{settings.group_suffix}:")
+
+
+def build_kit(
+    settings: Settings | None = None,
+    *,
+    cache: DayCache | None = None,
+    wake: Callable[[], None] | None = None,
+    **overrides: object,
+) -> ServiceKit:
+    settings = settings or get_settings()
+    subscribers = handlers.handlers(cache or make_cache(settings), wake or (lambda: None))
+    return ServiceKit(NAME, Base, settings, subscribers, handlers.TOPICS, **overrides)  # type: ignore[arg-type]
+
+
+def create(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = wall_clock,
+    sender: Sender | None = None,
+    config: NotifierSettings | None = None,
+    cache: DayCache | None = None,
+    scheduler: bool = True,
+    **overrides: object,
+) -> FastAPI:
+    """`clock`, `sender`, `config`, `cache` and `scheduler` are for tests; the rest goes to
+    the kit."""
+    settings = settings or get_settings()
+    cache = cache or make_cache(settings)
+    wake = asyncio.Event()
+    kit = build_kit(settings, cache=cache, wake=wake.set, **overrides)
+    notifier = Notifier(
+        kit=kit,
+        cache=cache,
+        sender=sender or LogSender(),
+        config=config or NotifierSettings(),
+        ruleset=load_ruleset(settings.ruleset),
+        clock=clock,
+        wake=wake,
+    )
+    background = [lambda: asyncio.create_task(notifier.run_background())] if scheduler else []
+    app = create_app(kit, [api.router], title="SIKERJA notifier", background=background)
+    app.state.notifier = notifier
+    return app

@@ -1,0 +1,156 @@
+"""Notifier's subscribers: scans and reports feed the day sets (SQL, mirrored to Redis),
+activity and approval events the pending-report projection, decisions and TPP changes an
+inbox message at once, employee events the kit's employee projection (atasan_nip)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from contracts import Topic
+from contracts.events import (
+    ActivityReported,
+    ActivityRevised,
+    ActivityWithdrawn,
+    Event,
+    FingerprintRecorded,
+    ReportApproved,
+    ReportRejected,
+    RevisionRequested,
+    TppRecomputed,
+)
+from services.notifier import domain
+from services.notifier.cache import DayCache
+from services.notifier.delivery import add_message
+from services.notifier.models import CacheGap, ReportState, ScanDay
+from services.shared.employees import employee_handlers
+from services.shared.messaging import UnitOfWork
+
+TOPICS = [
+    Topic.ATTENDANCE.value,
+    Topic.ACTIVITY.value,
+    Topic.APPROVAL.value,
+    Topic.TPP.value,
+    Topic.EMPLOYEES.value,
+]
+
+
+def _later(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
+
+
+def _gap(uow: UnitOfWork, day: date) -> None:
+    """Redis missed an update of `day`: the next job run rebuilds it from SQL."""
+    if uow.session.get(CacheGap, day) is None:
+        uow.session.add(CacheGap(work_date=day))
+
+
+def _report(uow: UnitOfWork, report_id: str, nip: str, work_date: date) -> ReportState:
+    row = uow.session.get(ReportState, report_id)
+    if row is None:
+        row = ReportState(report_id=report_id, nip=nip, work_date=work_date)
+    return row
+
+
+def handlers(cache: DayCache, wake: Callable[[], None] = lambda: None) -> dict[str, Any]:
+    """`cache`: the Redis mirror; `wake`: nudges the channel dispatcher after a message."""
+
+    async def sync_filed(uow: UnitOfWork, nip: str, days: Iterable[date | None]) -> None:
+        # Redis holds membership; SQL holds the reports, so the count is SQL's (idempotent).
+        uow.session.flush()
+        for day in {d for d in days if d is not None}:
+            rows = uow.session.execute(
+                select(ReportState.filed_at, ReportState.withdrawn_at).where(
+                    ReportState.nip == nip,  # type: ignore[arg-type]
+                    ReportState.work_date == day,  # type: ignore[arg-type]
+                )
+            ).all()
+            active = sum(1 for f, w in rows if f is not None and domain.is_active_report(f, w))
+            if not await cache.set_filed(day, nip, active > 0):
+                _gap(uow, day)
+
+    async def on_scan(uow: UnitOfWork, event: Event) -> None:
+        assert isinstance(event, FingerprintRecorded)
+        if uow.session.get(ScanDay, (event.nip, event.work_date)) is None:
+            uow.session.add(ScanDay(nip=event.nip, work_date=event.work_date))
+        if not await cache.add_scan(event.work_date, event.nip):
+            _gap(uow, event.work_date)
+
+    async def on_filed(uow: UnitOfWork, event: Event) -> None:
+        assert isinstance(event, ActivityReported | ActivityRevised)
+        row = _report(uow, event.report_id, event.nip, event.work_date)
+        old_date = row.work_date
+        if row.filed_at is None or event.occurred_at > row.filed_at:
+            # the latest filing wins: a revision restarts the atasan's wait
+            row.filed_at = event.occurred_at
+            row.filed_on = domain.local_date(event.occurred_at)
+            row.work_date = event.work_date
+        if isinstance(event, ActivityReported) and event.imported_decision is not None:
+            row.decided_at = _later(row.decided_at, event.occurred_at)  # decided in the past
+        uow.session.add(row)
+        await sync_filed(uow, event.nip, (old_date, row.work_date))
+
+    async def on_withdrawn(uow: UnitOfWork, event: Event) -> None:
+        assert isinstance(event, ActivityWithdrawn)
+        row = _report(uow, event.report_id, event.nip, event.work_date)
+        row.withdrawn_at = _later(row.withdrawn_at, event.occurred_at)
+        uow.session.add(row)
+        await sync_filed(uow, event.nip, (row.work_date, event.work_date))
+
+    def decided(uow: UnitOfWork, event: Event) -> None:
+        assert isinstance(event, ReportApproved | ReportRejected | RevisionRequested)
+        row = _report(uow, event.report_id, event.nip, event.work_date)
+        row.decided_at = _later(row.decided_at, event.occurred_at)
+        uow.session.add(row)
+
+    def on_approved(uow: UnitOfWork, event: Event) -> None:
+        decided(uow, event)
+
+    def on_rejected(uow: UnitOfWork, event: Event) -> None:
+        assert isinstance(event, ReportRejected)
+        decided(uow, event)
+        notice = domain.rejection_notice(
+            event.nip, event.work_date, event.reason, str(event.event_id)
+        )
+        _notify(uow, notice, event)
+
+    def on_revision(uow: UnitOfWork, event: Event) -> None:
+        assert isinstance(event, RevisionRequested)
+        decided(uow, event)
+        notice = domain.revision_notice(event.nip, event.work_date, event.note, str(event.event_id))
+        _notify(uow, notice, event)
+
+    def on_tpp(uow: UnitOfWork, event: Event) -> None:
+        assert isinstance(event, TppRecomputed)
+        notice = domain.tpp_notice(
+            event.nip,
+            event.period,
+            event.old_net,
+            event.new_net,
+            event.cause_event_type,
+            str(event.event_id),
+            domain.local_date(event.occurred_at),
+        )
+        if notice is not None:
+            _notify(uow, notice, event)
+
+    def _notify(uow: UnitOfWork, notice: domain.Notice, event: Event) -> None:
+        # created_at is the event's time: handlers do not read the clock
+        message = add_message(uow.session, notice, event.occurred_at, str(event.event_id))
+        if message is not None and message.channel_state == "pending":
+            wake()
+
+    return {
+        **employee_handlers(),
+        "FingerprintRecorded": on_scan,
+        "ActivityReported": on_filed,
+        "ActivityRevised": on_filed,
+        "ActivityWithdrawn": on_withdrawn,
+        "ReportApproved": on_approved,
+        "ReportRejected": on_rejected,
+        "RevisionRequested": on_revision,
+        "TppRecomputed": on_tpp,
+    }

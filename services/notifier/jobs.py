@@ -1,0 +1,293 @@
+"""The notifier's jobs: the 15:00 warnings, the 09:00 reminders and the channel dispatcher,
+run by the scheduler (the only caller of the wall clock) or by an operator for a given time.
+
+Every run is idempotent: messages carry a unique dedup key in SQL (Redis SET NX only saves
+work), so running a job twice, on two replicas or after a restart sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from services.notifier import domain
+from services.notifier.cache import DayCache
+from services.notifier.config import NotifierSettings
+from services.notifier.delivery import Sender, add_message, dispatch_pending
+from services.notifier.domain import Kind, Notice, PendingReport, local_date
+from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
+from services.shared.calendar import WorkCalendar
+from services.shared.logs import get_logger
+from services.shared.messaging import ServiceKit
+from services.shared.ruleset import RuleSet
+
+log = get_logger("sikerja.notifier.jobs")
+
+WARNINGS, REMINDERS = "warnings", "reminders"
+
+
+@lru_cache(maxsize=8)
+def indonesia_calendar(year: int) -> WorkCalendar:
+    # a year's neighbours too: deadlines and waits cross the new year
+    return WorkCalendar.indonesia([year - 1, year, year + 1])
+
+
+@dataclass
+class Notifier:
+    """Everything the jobs, the handlers and the API share in one service instance."""
+
+    kit: ServiceKit
+    cache: DayCache
+    sender: Sender
+    config: NotifierSettings
+    ruleset: RuleSet
+    clock: Callable[[], datetime]
+    calendar_for: Callable[[int], WorkCalendar] = indonesia_calendar
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # -- day sets ------------------------------------------------------------------------------
+    def sql_day_sets(self, session: Session, day: date) -> tuple[set[str], set[str]]:
+        """SQL's truth for `day`: NIPs with a scan, NIPs with an active report."""
+        scanned = set(
+            session.execute(select(ScanDay.nip).where(ScanDay.work_date == day)).scalars()
+        )  # type: ignore[arg-type]
+        rows = session.execute(
+            select(ReportState.nip, ReportState.filed_at, ReportState.withdrawn_at).where(
+                ReportState.work_date == day  # type: ignore[arg-type]
+            )
+        ).all()
+        filed = {
+            nip
+            for nip, filed_at, withdrawn_at in rows
+            if filed_at is not None and domain.is_active_report(filed_at, withdrawn_at)
+        }
+        return scanned, filed
+
+    async def warm(self, day: date) -> bool:
+        """Rebuild the day's Redis sets from SQL unless they are ready and complete."""
+        with Session(self.kit.engine) as session:
+            gap = session.get(CacheGap, day) is not None
+            if not gap and await self.cache.is_ready(day):
+                return True
+            scanned, filed = self.sql_day_sets(session, day)
+            if not await self.cache.rebuild(day, scanned, filed):
+                return False
+            if gap:
+                session.execute(CacheGap.__table__.delete().where(CacheGap.work_date == day))  # type: ignore[attr-defined]
+                session.commit()
+        return True
+
+    async def missing_reports(self, day: date) -> tuple[set[str], str]:
+        """NIPs scanned on `day` without a report: Redis SDIFF, or SQL when Redis cannot."""
+        with Session(self.kit.engine) as session:
+            gap = session.get(CacheGap, day) is not None
+        if not gap:
+            found = await self.cache.scanned_not_filed(day)
+            if found is not None:
+                return found, "redis"
+        with Session(self.kit.engine) as session:
+            scanned, filed = self.sql_day_sets(session, day)
+        await self.warm(day)  # next time the fast path works
+        return scanned - filed, "sql"
+
+    # -- storing notices -----------------------------------------------------------------------
+    async def store(self, notices: Iterable[Notice]) -> list[Message]:
+        """Claim each notice in Redis (fast path), store the new ones in one transaction."""
+        fresh: list[Notice] = []
+        claimed: list[str] = []
+        for notice in notices:
+            got = await self.cache.claim(notice.dedup_key)
+            if got is False:
+                continue  # Redis says sent already (SQL would refuse it anyway)
+            if got:
+                claimed.append(notice.dedup_key)
+            fresh.append(notice)
+        if not fresh:
+            return []
+        try:
+            with self.kit.uow() as uow:
+                now = self.clock()
+                stored = [m for n in fresh if (m := add_message(uow.session, n, now)) is not None]
+                uow.commit()
+        except BaseException:
+            await self.cache.release(claimed)
+            raise
+        if any(m.channel_state == "pending" for m in stored):
+            self.wake.set()
+        return stored
+
+    def _sent(self, session: Session, kind: Kind, day: date) -> set[str]:
+        return set(
+            session.execute(
+                select(Message.nip).where(Message.kind == kind.value, Message.ref_date == day)  # type: ignore[arg-type]
+            ).scalars()
+        )
+
+    # -- the jobs ------------------------------------------------------------------------------
+    async def run_warnings(self, at: datetime) -> dict[str, Any]:
+        """15:00: a warning to every NIP scanned on the WIB date of `at` without a report."""
+        day = local_date(at)
+        calendar = self.calendar_for(day.year)
+        result: dict[str, Any] = {"job": WARNINGS, "date": day.isoformat(), "source": None}
+        if not calendar.is_working_day(day) or at.astimezone(domain.WIB).time() < (
+            self.config.warning_at
+        ):
+            return {**result, "due": 0, "created": 0, "skipped": "not_due"}
+        missing, source = await self.missing_reports(day)
+        with Session(self.kit.engine) as session:
+            sent = self._sent(session, Kind.LKH_MISSING, day)
+        notices = domain.due_warnings(
+            at,
+            missing,
+            (),  # `missing` is already scanned minus filed (SDIFF or SQL)
+            calendar,
+            sent,
+            at=self.config.warning_at,
+            deadline_working_days=self.ruleset.filing_deadline_working_days,
+            deadline_time=self.ruleset.filing_deadline_time,
+        )
+        stored = await self.store(notices)
+        log.info("warnings run", date=day.isoformat(), due=len(notices), created=len(stored))
+        return {**result, "source": source, "due": len(notices), "created": len(stored)}
+
+    def pending_reports(self, session: Session) -> list[PendingReport]:
+        employee = self.kit.base.Employee  # type: ignore[attr-defined]
+        rows = session.execute(
+            select(ReportState).where(ReportState.filed_at.is_not(None))  # type: ignore[union-attr]
+        ).scalars()
+        waiting = [
+            r
+            for r in rows
+            if r.filed_at is not None
+            and domain.is_waiting(r.filed_at, r.decided_at, r.withdrawn_at)
+        ]
+        nips = {r.nip for r in waiting}
+        atasan: dict[str, str | None] = (
+            dict(
+                session.execute(
+                    select(employee.nip, employee.atasan_nip).where(employee.nip.in_(nips))
+                ).all()
+            )
+            if nips
+            else {}
+        )
+        return [
+            PendingReport(
+                report_id=r.report_id,
+                nip=r.nip,
+                atasan_nip=atasan.get(r.nip),
+                work_date=r.work_date or r.filed_on or local_date(r.filed_at),  # type: ignore[arg-type]
+                filed_on=r.filed_on or local_date(r.filed_at),  # type: ignore[arg-type]
+            )
+            for r in waiting
+        ]
+
+    async def run_reminders(self, at: datetime) -> dict[str, Any]:
+        """09:00: one reminder to every atasan with reports waiting too long."""
+        day = local_date(at)
+        calendar = self.calendar_for(day.year)
+        with Session(self.kit.engine) as session:
+            pending = self.pending_reports(session)
+            sent = self._sent(session, Kind.ATASAN_REMINDER, day)
+        notices = domain.due_reminders(
+            at,
+            pending,
+            calendar,
+            at=self.config.reminder_at,
+            sent=sent,
+            max_wait_working_days=self.config.reminder_max_wait_working_days,
+        )
+        stored = await self.store(notices)
+        log.info("reminders run", date=day.isoformat(), due=len(notices), created=len(stored))
+        return {
+            "job": REMINDERS,
+            "date": day.isoformat(),
+            "due": len(notices),
+            "created": len(stored),
+        }
+
+    # -- the scheduler -------------------------------------------------------------------------
+    def _mark_ran(self, job: str, day: date, created: int) -> None:
+        with Session(self.kit.engine) as session:
+            session.add(JobRun(job=job, run_date=day, ran_at=self.clock(), created=created))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # another replica recorded it first
+
+    def _ran(self, job: str, day: date) -> bool:
+        with Session(self.kit.engine) as session:
+            return session.get(JobRun, (job, day)) is not None
+
+    async def tick(self, now: datetime) -> list[dict[str, Any]]:
+        """Run what is due at `now` and has not run today (a missed 15:00 runs on start)."""
+        day = local_date(now)
+        local = now.astimezone(domain.WIB).time()
+        if not self.calendar_for(day.year).is_working_day(day):
+            return []
+        done = []
+        due = (
+            (WARNINGS, self.config.warning_at, self.run_warnings),
+            (REMINDERS, self.config.reminder_at, self.run_reminders),
+        )
+        for job, at, run in due:
+            if local >= at and not self._ran(job, day):
+                result = await run(now)
+                self._mark_ran(job, day, result["created"])
+                done.append(result)
+        return done
+
+    async def run_scheduler(self) -> None:
+        """Wakes every `tick_s`: warms the day's Redis sets at a new day, runs due jobs."""
+        warmed: date | None = None
+        while True:
+            try:
+                now = self.clock()
+                if local_date(now) != warmed and await self.warm(local_date(now)):
+                    warmed = local_date(now)
+                await self.tick(now)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("scheduler tick failed", error=repr(exc))
+            await asyncio.sleep(self.config.tick_s)
+
+    async def dispatch(self) -> int:
+        return await dispatch_pending(
+            self.kit.engine,
+            self.cache,
+            self.sender,
+            self.clock(),
+            limit_per_hour=self.config.rate_limit_per_hour,
+            max_attempts=self.config.max_send_attempts,
+        )
+
+    async def run_dispatcher(self) -> None:
+        """Sends to configured channels when woken (a new message) or every interval."""
+        while True:
+            try:
+                await self.dispatch()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("dispatch failed", error=repr(exc))
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=self.config.dispatch_interval_s)
+            except TimeoutError:
+                pass
+
+    async def run_background(self) -> None:
+        """The scheduler and the dispatcher; closes Redis when cancelled."""
+        try:
+            await asyncio.gather(self.run_scheduler(), self.run_dispatcher())
+        finally:
+            await self.cache.close()

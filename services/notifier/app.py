@@ -73,6 +73,12 @@ def create(
         wake=wake,
     )
     background = [lambda: asyncio.create_task(notifier.run_background())] if scheduler else []
-    app = create_app(kit, [api.router], title="SIKERJA notifier", background=background)
+    app = create_app(
+        kit,
+        [api.router],
+        title="SIKERJA notifier",
+        background=background,
+        checks={"redis": cache.ping},
+    )
     app.state.notifier = notifier
     return app

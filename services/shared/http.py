@@ -4,7 +4,7 @@ errors with a Bahasa Indonesia `detail`, /healthz, /readyz, /metrics, and the ac
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -121,8 +121,13 @@ def create_app(
     *,
     title: str,
     background: Iterable[Callable[[], Any]] = (),
+    checks: Mapping[str, Callable[[], Awaitable[str]]] | None = None,
 ) -> FastAPI:
-    """The one way a service builds its FastAPI app; the lifespan starts the kit."""
+    """The one way a service builds its FastAPI app; the lifespan starts the kit.
+
+    `checks` are extra readiness probes returning "ok", "degraded: ..." (reported, still
+    ready: the service has a slower path) or anything else (not ready)."""
+    extra_checks = dict(checks or {})
     starters = list(background)
 
     @asynccontextmanager
@@ -191,7 +196,12 @@ def create_app(
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
         checks = await kit.readiness()
-        ok = all(v == "ok" for v in checks.values())
+        for name, probe in extra_checks.items():
+            try:
+                checks[name] = await probe()
+            except Exception as exc:  # noqa: BLE001 - a probe must not break readiness
+                checks[name] = f"error: {exc!r}"
+        ok = all(v == "ok" or v.startswith("degraded") for v in checks.values())
         if ok:
             return JSONResponse({"status": "ready", "checks": checks})
         return problem_response(

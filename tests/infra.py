@@ -19,7 +19,7 @@ def docker_available() -> bool:
 
         docker.from_env(timeout=3).ping()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001
         return False
 
 

@@ -170,7 +170,7 @@ async def dispatch_pending(
             else:
                 try:
                     await sender.send(config.channel, config.address, message.title, message.body)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001
                     status, detail = "failed", repr(exc)[:500]
             session.add(
                 Delivery(

@@ -256,7 +256,7 @@ class Notifier:
                 await self.tick(now)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.error("scheduler tick failed", error=repr(exc))
             await asyncio.sleep(self.config.tick_s)
 
@@ -277,7 +277,7 @@ class Notifier:
                 await self.dispatch()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.error("dispatch failed", error=repr(exc))
             self.wake.clear()
             try:

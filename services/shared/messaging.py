@@ -223,7 +223,7 @@ class BrokerPublisher:
                     headers={"event_type": row.event_type, "event_id": row.event_id},
                 )
                 out.append(None)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 out.append(exc)
         return out
 
@@ -275,7 +275,7 @@ class OutboxRelay:
                     continue
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.warning("outbox relay waiting for the broker", error=repr(exc), backoff=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, s.relay_max_backoff_s)
@@ -448,7 +448,7 @@ class ServiceKit:
                 await self.broker.start()
                 self.broker_started = True
                 return
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.warning("broker not reachable, retrying", error=repr(exc), delay=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
@@ -459,7 +459,7 @@ class ServiceKit:
         for task in self._tasks:
             try:
                 await task
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         self._tasks.clear()
         await self.relay.stop()
@@ -510,7 +510,7 @@ class ServiceKit:
                         if inspect.isawaitable(result):
                             await result
                     uow.commit()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.info("batch failed, retrying one by one", error=repr(exc), size=len(events))
             else:
                 per_event = (time.perf_counter() - started) / max(len(events), 1)
@@ -567,7 +567,7 @@ class ServiceKit:
                 )
                 metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
                 return "handled"
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 error = exc
                 metrics.EVENTS_FAILED.labels(self.name, event.event_type).inc()
                 log.warning(
@@ -636,7 +636,7 @@ class ServiceKit:
                     metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
                         max(high - position, 0)
                     )
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.debug("lag probe failed", error=repr(exc))
 
     async def readiness(self) -> dict[str, str]:
@@ -645,12 +645,12 @@ class ServiceKit:
             with Session(self.engine) as session:
                 session.execute(select(1))
             checks["store"] = "ok"
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             checks["store"] = f"error: {exc}"
         try:
             ok = await self.relay.publisher.ping()  # type: ignore[attr-defined]
             checks["broker"] = "ok" if ok else "not connected"
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             checks["broker"] = f"error: {exc!r}"
         if self.subscriber is not None:
             checks["consumer"] = "ok" if self.broker_started else "not connected"

@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Engine, func, insert, or_, select, update
@@ -445,13 +447,35 @@ class ServiceKit:
         delay = 0.5
         while True:
             try:
+                await self.ensure_topics()
                 await self.broker.start()
                 self.broker_started = True
                 return
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - keep the HTTP side up meanwhile
                 log.warning("broker not reachable, retrying", error=repr(exc), delay=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
+
+    async def ensure_topics(self) -> None:
+        """Create the topics this service reads (and its DLQ) when missing: a consumer that
+        subscribes before a topic exists would only see it at the next metadata refresh."""
+        wanted = [*self.topics, dlq_topic(self.group)]
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=10_000
+        )
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [t for t in wanted if t not in existing]
+            if missing:
+                s = self.settings
+                await admin.create_topics(
+                    [NewTopic(t, s.topic_partitions, s.topic_replication) for t in missing]
+                )
+        except TopicAlreadyExistsError:
+            pass  # another replica was quicker
+        finally:
+            await admin.close()
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     group_suffix: str = ""
     # ... and may use their own topics: prefix + "sikerja.attendance" (empty in production)
     topic_prefix: str = ""
+    # topics a service creates when missing (production provisions them with more replicas)
+    topic_partitions: int = 6
+    topic_replication: int = 1
     # consumer: bounded retries, then the dead-letter topic
     max_attempts: int = 3
     consumer_batch: int = 500

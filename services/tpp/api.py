@@ -1,21 +1,54 @@
-"""TPP's HTTP API."""
+"""TPP's HTTP API: explained statements (per ASN, per OPD, city), BKPSDM's period close,
+reopen, pending corrections, what-if recompute with another rule set, payroll export."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from sqlmodel import select
+from datetime import UTC, datetime
+from typing import Any
 
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from services.shared.calendar import parse_period
+from services.shared.http import Actor, Problem, actor
 from services.shared.messaging import ServiceKit
-from services.tpp.models import DayFact
+from services.tpp import export, statements
+from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
 router = APIRouter(tags=["tpp"])
+
+BKPSDM = "bkpsdm"
+READERS = (BKPSDM, "auditor", "system")
+
+
+def _kit(request: Request) -> ServiceKit:
+    return request.app.state.kit  # type: ignore[no-any-return]
+
+
+def _period(period: str) -> str:
+    try:
+        year, month = parse_period(period)
+    except ValueError as exc:
+        raise Problem(
+            422, f"Periode '{period}' tidak valid: {exc}", code="invalid_period"
+        ) from None
+    return f"{year:04d}-{month:02d}"
+
+
+def _require(who: Actor, *roles: str, what: str) -> None:
+    if not who.is_(*roles):
+        raise Problem(
+            403,
+            f"Hanya {' / '.join(r.upper() for r in roles if r != 'system')} yang dapat {what}.",
+            code="forbidden",
+        )
 
 
 @router.get("/employees/{nip}/days")
 def employee_days(nip: str, request: Request, period: str | None = None) -> list[dict[str, object]]:
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
-    kit: ServiceKit = request.app.state.kit
-    with kit.uow() as uow:
+    with _kit(request).uow() as uow:
         rows = uow.session.exec(
             select(DayFact).where(DayFact.nip == nip).order_by(DayFact.work_date)  # type: ignore[arg-type]
         ).all()
@@ -29,7 +62,225 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
             "scans_seen": r.scans_seen,
             "first_scan_at": r.first_scan_at.isoformat() if r.first_scan_at else None,
             "last_scan_at": r.last_scan_at.isoformat() if r.last_scan_at else None,
+            "provisional": r.revision == 0,
         }
         for r in rows
         if period is None or r.work_date.strftime("%Y-%m") == period
     ]
+
+
+@router.get("/employees/{nip}/statements/{period}")
+def employee_statement(
+    nip: str, period: str, request: Request, who: Actor = Depends(actor)
+) -> dict[str, Any]:
+    """The month statement of one ASN: every line with date, code, percent, rupiah, article."""
+    period = _period(period)
+    if who.role == "asn" and who.nip != nip:
+        raise Problem(
+            403, "ASN hanya dapat melihat rincian TPP miliknya sendiri.", code="forbidden"
+        )
+    with _kit(request).uow() as uow:
+        row = uow.session.get(Statement, (nip, period))
+        if row is None:
+            raise Problem(
+                404,
+                f"Rincian TPP NIP {nip} periode {period} belum ada (belum ada hari kerja yang "
+                "direkap atau pegawai belum terdaftar).",
+                code="statement_not_found",
+            )
+        return statements.statement_view(row)
+
+
+def _period_info(uow: Any, period: str) -> dict[str, Any]:
+    row = statements.period_row(uow.session, period)
+    pending = uow.session.exec(
+        select(PendingCorrection.id)
+        .where(PendingCorrection.period == period)
+        .where(col(PendingCorrection.applied_at).is_(None))
+    ).all()
+    return {
+        "period": period,
+        "status": row.status if row is not None else PERIOD_OPEN,
+        "closed_at": row.closed_at.isoformat() if row is not None and row.closed_at else None,
+        "closed_by": row.closed_by if row is not None else None,
+        "pending_corrections": len(pending),
+    }
+
+
+@router.get("/periods/{period}")
+def city_summary(period: str, request: Request) -> dict[str, Any]:
+    """The city's month: totals per OPD and for the whole city."""
+    period = _period(period)
+    with _kit(request).uow() as uow:
+        rows = statements.period_statements(uow.session, period)
+        by_opd: dict[str, list[Statement]] = {}
+        for row in rows:
+            by_opd.setdefault(row.opd, []).append(row)
+        rules = sorted({r.rules for r in rows})
+        return {
+            **_period_info(uow, period),
+            "rules": rules,
+            "opds": [{"opd": opd, **statements.totals(group)} for opd, group in by_opd.items()],
+            "totals": statements.totals(rows),
+        }
+
+
+@router.get("/periods/{period}/opds/{opd}")
+def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
+    """One OPD's month: a row per ASN (with lines) and the OPD's totals."""
+    period = _period(period)
+    with _kit(request).uow() as uow:
+        rows = statements.period_statements(uow.session, period, opd)
+        if not rows:
+            raise Problem(
+                404, f"Tidak ada rincian TPP untuk OPD '{opd}' periode {period}.", code="opd_empty"
+            )
+        return {
+            **_period_info(uow, period),
+            "opd": opd,
+            "statements": [statements.statement_view(r) for r in rows],
+            "totals": statements.totals(rows),
+        }
+
+
+@router.post("/periods/{period}/close")
+def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+    """BKPSDM closes a month: statements frozen, TppPeriodClosed per ASN (outbox)."""
+    period = _period(period)
+    _require(who, BKPSDM, what="menutup periode TPP")
+    kit = _kit(request)
+    now = datetime.now(UTC)
+    with kit.uow() as uow:
+        if statements.is_closed(uow.session, period):
+            raise Problem(409, f"Periode {period} sudah ditutup.", code="period_closed")
+        result = statements.close_period(uow, period, who.nip or who.role, now)
+        uow.commit()
+    return result
+
+
+@router.post("/periods/{period}/reopen")
+def reopen_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+    """BKPSDM reopens a month: pending corrections applied, statements recomputed."""
+    period = _period(period)
+    _require(who, BKPSDM, what="membuka kembali periode TPP")
+    kit = _kit(request)
+    with kit.uow() as uow:
+        if not statements.is_closed(uow.session, period):
+            raise Problem(409, f"Periode {period} tidak dalam keadaan ditutup.", code="period_open")
+        result = statements.reopen_period(uow, period, who.nip or who.role, datetime.now(UTC))
+        uow.commit()
+    return result
+
+
+@router.get("/periods/{period}/corrections")
+def corrections(
+    period: str,
+    request: Request,
+    who: Actor = Depends(actor),
+    include_applied: bool = False,
+) -> dict[str, Any]:
+    """Events that arrived after the month was closed, waiting for BKPSDM."""
+    period = _period(period)
+    _require(who, *READERS, what="melihat koreksi tertunda")
+    with _kit(request).uow() as uow:
+        query = select(PendingCorrection).where(PendingCorrection.period == period)
+        if not include_applied:
+            query = query.where(col(PendingCorrection.applied_at).is_(None))
+        rows = uow.session.exec(query.order_by(col(PendingCorrection.id))).all()
+        return {
+            **_period_info(uow, period),
+            "corrections": [
+                {
+                    "id": r.id,
+                    "nip": r.nip,
+                    "event_type": r.event_type,
+                    "event_id": r.event_id,
+                    "work_date": r.work_date.isoformat() if r.work_date else None,
+                    "summary": r.summary,
+                    "received_at": r.received_at.isoformat(),
+                    "applied_at": r.applied_at.isoformat() if r.applied_at else None,
+                }
+                for r in rows
+            ],
+        }
+
+
+@router.post("/periods/{period}/recompute")
+def recompute_with(
+    period: str,
+    request: Request,
+    who: Actor = Depends(actor),
+    rules: str = Query(..., description="name of a shipped rule set"),
+) -> dict[str, Any]:
+    """What the month would be under `rules`, per employee (never stored: closed months stay
+    as they were closed, open months stay with the rule set in force)."""
+    period = _period(period)
+    _require(who, *READERS, what="menghitung ulang periode dengan aturan lain")
+    kit = _kit(request)
+    ruleset = statements.ruleset_by_name(kit.settings, rules)
+    if ruleset is None:
+        known = ", ".join(statements.ruleset_names(kit.settings))
+        raise Problem(
+            404, f"Rule set '{rules}' tidak dikenal; yang tersedia: {known}.", code="unknown_rules"
+        )
+    with kit.uow() as uow:
+        return statements.what_if(uow.session, period, ruleset)
+
+
+def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
+    period = _period(period)
+    _require(who, *READERS, what="mengunduh daftar pembayaran TPP")
+    with _kit(request).uow() as uow:
+        info = _period_info(uow, period)
+        if info["status"] != PERIOD_CLOSED and not draft:
+            raise Problem(
+                409,
+                f"Periode {period} belum ditutup BKPSDM; daftar pembayaran hanya untuk periode "
+                "yang sudah ditutup (tambahkan draft=true untuk draf).",
+                code="period_not_closed",
+            )
+        rows = statements.period_statements(uow.session, period)
+    if not rows:
+        raise Problem(404, f"Tidak ada rincian TPP periode {period}.", code="period_empty")
+    info["rules"] = ", ".join(sorted({r.rules for r in rows}))
+    return info, [
+        export.PayrollRow(
+            r.opd,
+            r.nip,
+            r.nama,
+            r.jabatan,
+            r.pagu,
+            r.discipline,
+            r.productivity,
+            r.attendance_deduction,
+            r.productivity_deduction,
+            r.net,
+        )
+        for r in rows
+    ]
+
+
+@router.get("/periods/{period}/export.xlsx")
+def export_xlsx(
+    period: str, request: Request, who: Actor = Depends(actor), draft: bool = False
+) -> Response:
+    info, rows = _payroll(request, period, who, draft)
+    status = "final" if info["status"] == PERIOD_CLOSED else "draf"
+    body = export.write_xlsx(info["period"], info["rules"], status, rows)
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="tpp-{info["period"]}.xlsx"'},
+    )
+
+
+@router.get("/periods/{period}/export.csv")
+def export_csv(
+    period: str, request: Request, who: Actor = Depends(actor), draft: bool = False
+) -> Response:
+    info, rows = _payroll(request, period, who, draft)
+    return Response(
+        export.write_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="tpp-{info["period"]}.csv"'},
+    )

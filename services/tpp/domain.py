@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.shared.calendar import parse_period
+from services.shared.calendar import month_days, parse_period
 from services.shared.ruleset import RuleSet
 
 NON_WORKING = "non_working"  # a closed day that later became a holiday: costs and earns nothing
@@ -196,6 +196,61 @@ def compute_statement(
         required_report_days=len(required),
         approved_report_days=len(required) - len(missing),
         net=pagu - attendance - productivity_deduction,
+    )
+
+
+def deduction_caps(statement: Statement, rules: RuleSet) -> tuple[int, int]:
+    """The caps the two deduction totals were held to: (attendance, produktivitas)."""
+    if rules.attendance_cap == "discipline":
+        return statement.discipline, statement.productivity
+    return statement.pagu, min(
+        statement.productivity, statement.pagu - statement.attendance_deduction
+    )
+
+
+def period_of(day: date) -> str:
+    """The period (YYYY-MM) a business date belongs to."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First and last calendar date of `period` (raises ValueError for a bad period)."""
+    year, month = parse_period(period)
+    days = list(month_days(year, month))
+    return days[0], days[-1]
+
+
+def statement_from_dict(data: dict[str, Any], *, nip: str, period: str, rules: str) -> Statement:
+    """Rebuild a Statement from its stored form (`Statement.to_dict()` plus the counters)."""
+    lines = tuple(
+        StatementLine(
+            date.fromisoformat(ln["date"]),
+            ln["code"],
+            Decimal(ln["percent"]),
+            int(ln["amount"]),
+            ln["article"],
+        )
+        for ln in data["lines"]
+    )
+    return Statement(
+        nip=nip,
+        period=period,
+        rules_name=rules,
+        pagu=int(data["pagu"]),
+        discipline=int(data["discipline"]),
+        productivity=int(data["productivity"]),
+        lines=lines,
+        attendance_deduction=int(data["attendance_deduction"]),
+        attendance_deduction_uncapped=int(
+            data.get("attendance_deduction_uncapped", data["attendance_deduction"])
+        ),
+        productivity_deduction=int(data["productivity_deduction"]),
+        productivity_deduction_uncapped=int(
+            data.get("productivity_deduction_uncapped", data["productivity_deduction"])
+        ),
+        required_report_days=int(data.get("required_report_days", 0)),
+        approved_report_days=int(data.get("approved_report_days", 0)),
+        net=int(data["net"]),
     )
 
 

@@ -1,20 +1,26 @@
-"""TPP's tables: projections of day facts and report decisions, and statements."""
+"""TPP's tables: projections (employees from the kit, day facts, report decisions), the
+month statements, the periods BKPSDM closes and the corrections that arrived after a close."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field
 
 from services.shared.db import Utc, service_base
 
 Base = service_base()
+Employee = Base.Employee  # type: ignore[attr-defined]
+
+PERIOD_OPEN = "open"
+PERIOD_CLOSED = "closed"
 
 
 class DayFact(Base, table=True):
-    """Latest known facts of one employee's day. Scans make a provisional row (revision 0)
-    before the day closes; AttendanceDayClosed replaces it when its revision is newer."""
+    """Latest known facts of one employee's day. Scans make a provisional row (revision 0,
+    status "open") before the day closes; AttendanceDayClosed replaces it when its revision is
+    newer. Only closed rows (revision >= 1) are money: a provisional row costs nothing."""
 
     __tablename__ = "day_fact"
     nip: str = Field(primary_key=True, max_length=18)
@@ -26,3 +32,77 @@ class DayFact(Base, table=True):
     scans_seen: int = 0
     first_scan_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
     last_scan_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+
+
+class ReportDecision(Base, table=True):
+    """The atasan's latest decision on one report (approved is final, as in activity)."""
+
+    __tablename__ = "report_decision"
+    __table_args__ = (Index("ix_report_decision_nip_date", "nip", "work_date"),)
+    report_id: str = Field(primary_key=True, max_length=64)
+    nip: str = Field(max_length=18)
+    work_date: date
+    status: str = Field(max_length=24)  # approved | rejected | revision_requested
+    decided_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    event_id: str = Field(max_length=36)
+
+
+class Statement(Base, table=True):
+    """The month statement of one ASN as last computed (or frozen by a period close)."""
+
+    __tablename__ = "statement"
+    __table_args__ = (Index("ix_statement_period_opd", "period", "opd"),)
+    nip: str = Field(primary_key=True, max_length=18)
+    period: str = Field(primary_key=True, max_length=7)
+    nama: str = ""
+    opd: str = ""
+    jabatan: str = ""
+    rules: str = Field(max_length=64)
+    pagu: int
+    discipline: int
+    productivity: int
+    attendance_deduction: int
+    attendance_deduction_uncapped: int
+    attendance_cap: int
+    productivity_deduction: int
+    productivity_deduction_uncapped: int
+    productivity_cap: int
+    required_report_days: int
+    approved_report_days: int
+    net: int
+    # [{"date","code","percent","amount","article"}], sorted by date then code
+    lines_json: str = Field(sa_column=Column(Text, nullable=False))
+    frozen: bool = False
+    computed_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    cause_event_type: str = Field(default="", max_length=64)
+    cause_event_id: str | None = Field(default=None, max_length=36)
+
+
+class Period(Base, table=True):
+    """A month's state. A missing row is an open month."""
+
+    __tablename__ = "period"
+    period: str = Field(primary_key=True, max_length=7)
+    status: str = Field(default=PERIOD_OPEN, max_length=16)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+    closed_by: str | None = None
+    reopened_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+    reopened_by: str | None = None
+    close_count: int = 0
+
+
+class PendingCorrection(Base, table=True):
+    """An event for a month that was already closed: kept, shown to BKPSDM, applied on reopen."""
+
+    __tablename__ = "pending_correction"
+    __table_args__ = (Index("ix_pending_correction_period", "period", "applied_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7)
+    nip: str = Field(max_length=18)
+    event_id: str = Field(max_length=36, unique=True)
+    event_type: str = Field(max_length=64)
+    work_date: date | None = None
+    summary: str = ""  # Bahasa Indonesia, for BKPSDM
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    applied_at: datetime | None = Field(default=None, sa_column=Column(Utc()))

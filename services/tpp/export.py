@@ -1,0 +1,140 @@
+"""Payroll export of a month: XLSX (a sheet per OPD, one row per ASN, totals, rupiah format)
+and CSV (one row per ASN). Input: plain rows, sorted by OPD then NIP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+
+@dataclass(frozen=True)
+class PayrollRow:
+    opd: str
+    nip: str
+    nama: str
+    jabatan: str
+    pagu: int
+    discipline: int
+    productivity: int
+    attendance_deduction: int
+    productivity_deduction: int
+    net: int
+
+
+HEADER = (
+    "No",
+    "NIP",
+    "Nama",
+    "Jabatan",
+    "Pagu TPP",
+    "Komponen Disiplin",
+    "Komponen Produktivitas",
+    "Potongan Kehadiran",
+    "Potongan LKH",
+    "TPP Bersih",
+)
+MONEY_FIELDS = (
+    "pagu",
+    "discipline",
+    "productivity",
+    "attendance_deduction",
+    "productivity_deduction",
+    "net",
+)
+RUPIAH_FORMAT = '"Rp"#,##0'  # Excel shows the grouping of the user's locale (Rp1.234.567)
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+CSV_HEADER = (
+    "opd",
+    "nip",
+    "nama",
+    "jabatan",
+    "pagu",
+    "disiplin",
+    "produktivitas",
+    "potongan_kehadiran",
+    "potongan_lkh",
+    "tpp_bersih",
+)
+
+
+def sheet_title(opd: str, taken: set[str]) -> str:
+    """An Excel sheet name: at most 31 characters, none of []:*?/\\, unique in the book."""
+    base = _BAD_SHEET_CHARS.sub(" ", opd).strip() or "OPD"
+    title = base[:31]
+    n = 2
+    while title.lower() in taken:
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(title.lower())
+    return title
+
+
+def write_xlsx(period: str, rules: str, status: str, rows: Sequence[PayrollRow]) -> bytes:
+    """A workbook with a Ringkasan sheet (one row per OPD) and one sheet per OPD."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def cells(ws: object, values: Iterable[object], *, money_from: int, strong: bool = False):
+        out = []
+        for i, value in enumerate(values):
+            cell = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]
+            if i >= money_from and isinstance(value, int):
+                cell.number_format = RUPIAH_FORMAT
+            if strong:
+                cell.font = bold
+            out.append(cell)
+        return out
+
+    summary = wb.create_sheet("Ringkasan")
+    summary.append([f"Daftar TPP ASN periode {period}", f"aturan {rules}", f"status {status}"])
+    summary.append(
+        cells(
+            summary,
+            ["OPD", "Jumlah ASN", *HEADER[4:]],
+            money_from=99,
+            strong=True,
+        )
+    )
+    taken = {"ringkasan"}
+    grand = [0] * len(MONEY_FIELDS)
+    count_all = 0
+    for opd, group in groupby(rows, key=lambda r: r.opd):
+        members = list(group)
+        ws = wb.create_sheet(sheet_title(opd, taken))
+        ws.append([opd, f"periode {period}"])
+        ws.append(cells(ws, HEADER, money_from=99, strong=True))
+        sums = [0] * len(MONEY_FIELDS)
+        for n, r in enumerate(members, start=1):
+            money = [getattr(r, f) for f in MONEY_FIELDS]
+            sums = [a + b for a, b in zip(sums, money, strict=True)]
+            ws.append(cells(ws, [n, r.nip, r.nama, r.jabatan, *money], money_from=4))
+        ws.append(
+            cells(ws, ["", "JUMLAH", f"{len(members)} ASN", "", *sums], money_from=4, strong=True)
+        )
+        summary.append(cells(summary, [opd, len(members), *sums], money_from=2))
+        grand = [a + b for a, b in zip(grand, sums, strict=True)]
+        count_all += len(members)
+    summary.append(cells(summary, ["JUMLAH KOTA", count_all, *grand], money_from=2, strong=True))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def write_csv(rows: Iterable[PayrollRow]) -> str:
+    """UTF-8 CSV, one row per ASN, integer rupiah (no thousands separators)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for r in rows:
+        writer.writerow((r.opd, r.nip, r.nama, r.jabatan, *(getattr(r, f) for f in MONEY_FIELDS)))
+    return buffer.getvalue()

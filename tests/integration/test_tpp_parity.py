@@ -1,0 +1,172 @@
+"""Parity: the same small city month gives identical statements through `sikerja simulate`
+(files -> domain) and through the running services on the real broker:
+
+employees.csv -> siasn (import) -> EmployeeUpserted -> attendance, tpp
+scans.csv -> attendance POST /scans; absences.csv -> attendance POST /absences/import
+attendance POST /days/close-range -> AttendanceDayClosed -> tpp
+reports.csv: the approved rows simulate accepted -> ReportApproved on sikerja.approval -> tpp
+
+The approvals are published straight onto the broker (the activity -> approval chain has its
+own tests; here the point is that TPP turns the same facts into the same money).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlmodel import select
+
+from contracts import Topic
+from contracts.events import ReportApproved
+from services.attendance.app import create as create_attendance
+from services.attendance.config import AttendanceConfig
+from services.shared.settings import Settings
+from services.siasn.app import create as create_siasn
+from services.tpp.app import create as create_tpp
+from services.tpp.simulate import run_simulation
+from sikerja_cli.demo_data import generate
+from tests.support import eventually, running
+
+pytestmark = pytest.mark.integration
+
+BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "197001011995031001"}
+COMPARED = (
+    "pagu",
+    "discipline",
+    "productivity",
+    "attendance_deduction",
+    "productivity_deduction",
+    "net",
+    "lines",
+)
+
+
+def last_month(today: date) -> str:
+    """A month that has ended, so attendance may close all of its days."""
+    previous = today.replace(day=1) - timedelta(days=1)
+    return f"{previous.year:04d}-{previous.month:02d}"
+
+
+async def create_topics(settings: Settings) -> None:
+    """The test's own (prefixed) topics, created before any consumer subscribes: a consumer
+    subscribed to a topic that does not exist yet would see it only at its next metadata
+    refresh (minutes)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        wanted = [settings.topic(t.value) for t in Topic]
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(t, 1, 1) for t in wanted if t not in existing]
+        if missing:
+            await admin.create_topics(missing)
+    finally:
+        await admin.close()
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> None:
+    period = last_month(datetime.now(UTC).date())
+    data = tmp_path / "city"
+    # The test's own topics (settings.topic_prefix) carry only this run's events.
+    generate(data, employees=30, opds=2, period=period, seed=random.randrange(1 << 30))
+    expected = run_simulation(data, period)
+    assert len(expected.statements) == 30
+
+    employees_csv = (data / "employees.csv").read_bytes()
+    scans = read(data / "scans.csv")
+    atasan = {r["nip"]: r["atasan_nip"] for r in read(data / "employees.csv")}
+    refused = {r.line for r in expected.rejected_inputs if r.file == "reports.csv"}
+    approvals = [
+        row
+        for line, row in enumerate(read(data / "reports.csv"), start=2)  # header is line 1
+        if row["status"] == "approved" and row["tanggal"].startswith(period) and line not in refused
+    ]
+    assert approvals, "the demo month has approved reports"
+    first = date.fromisoformat(f"{period}-01")
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+    await create_topics(settings)
+    siasn = create_siasn(settings)
+    attendance = create_attendance(settings, AttendanceConfig(scheduler_enabled=False))
+    tpp = create_tpp(settings)
+    async with running(siasn) as sia, running(attendance) as att, running(tpp) as tp:
+        imported = await sia.post(
+            "/api/v1/employees/import",
+            content=employees_csv,
+            headers={"content-type": "text/csv"},
+        )
+        assert imported.status_code == 200, imported.text
+        assert imported.json()["accepted"] == 30
+
+        # attendance closes days only for the employees it knows: wait for its projection.
+        att_kit = attendance.state.kit
+        employee = att_kit.base.Employee
+
+        async def known() -> set[str]:
+            with att_kit.uow() as uow:
+                return set(uow.session.exec(select(employee.nip)).all())
+
+        # Only this run's employees: attendance closes days for exactly these 30.
+        await eventually(known, lambda found: found == set(atasan), timeout=30)
+
+        posted = await att.post(
+            "/api/v1/scans", json={"scans": [{"nip": r["nip"], "waktu": r["waktu"]} for r in scans]}
+        )
+        assert posted.status_code == 200, posted.text
+        assert {line["status"] for line in posted.json()} == {"accepted"}
+        absences = await att.post(
+            "/api/v1/absences/import",
+            content=(data / "absences.csv").read_bytes(),
+            headers={"content-type": "text/csv", **BKPSDM},
+        )
+        assert absences.status_code == 200, absences.text
+        assert absences.json()["rejected"] == 0, absences.text
+        closing = await att.post(
+            f"/api/v1/days/close-range?start={first}&end={last}", headers=BKPSDM
+        )
+        assert closing.status_code == 200, closing.text
+
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            now = datetime.now(UTC)
+            for i, row in enumerate(approvals):
+                event = ReportApproved(
+                    occurred_at=now,
+                    producer="approval",
+                    nip=row["nip"],
+                    report_id=f"parity-{row['nip']}-{row['tanggal']}-{i}",
+                    work_date=date.fromisoformat(row["tanggal"]),
+                    decided_by=atasan[row["nip"]] or "197001011995031001",
+                )
+                await producer.send(
+                    settings.topic(Topic.APPROVAL.value), event.to_bytes(), key=event.key
+                )
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+        want = {s.nip: {k: s.to_dict()[k] for k in COMPARED} for s in expected.statements}
+
+        async def statements() -> dict[str, Any]:
+            got: dict[str, Any] = {}
+            for nip in want:
+                response = await tp.get(f"/api/v1/employees/{nip}/statements/{period}")
+                if response.status_code == 200:
+                    body = response.json()
+                    got[nip] = {k: body[k] for k in COMPARED}
+            return got
+
+        got = await eventually(statements, lambda g: g == want, timeout=60)
+        assert got == want

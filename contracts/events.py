@@ -137,6 +137,10 @@ class _ReportBody(Event):
 class ActivityReported(_ReportBody):
     TOPIC = Topic.ACTIVITY
     event_type: Literal["ActivityReported"] = "ActivityReported"
+    imported_decision: Literal["approved", "rejected"] | None = Field(
+        None,
+        description="a BKPSDM migration import's historical decision; approval records it",
+    )
 
 
 class ActivityRevised(_ReportBody):

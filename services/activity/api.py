@@ -1,21 +1,516 @@
-"""Activity's HTTP API."""
+"""Activity's HTTP API: daily reports, evidence, BKPSDM openings, SKP targets, the migration
+import. The caller is the person in X-Actor-Nip / X-Actor-Role (forwarded by the portal)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from sqlmodel import select
+import asyncio
+import csv
+import hashlib
+import io
+import time as _time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from services.activity.models import DayUnlock
-from services.shared.messaging import ServiceKit
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn
+from contracts.nip import nip_problem
+from services.activity import domain
+from services.activity.models import DayUnlock, Evidence, Opening, Report, SkpTarget
+from services.shared.calendar import WorkCalendar, parse_period
+from services.shared.employees import find_employee
+from services.shared.http import Actor, Problem, actor
+from services.shared.messaging import ServiceKit, UnitOfWork
 
 router = APIRouter(tags=["activity"])
 
+PRODUCER = "activity"
+PERSON_ROLES = ("asn", "atasan")  # employees acting for themselves
+OVERSIGHT_ROLES = ("bkpsdm", "auditor")
+IMPORTED_DESCRIPTION = "Data migrasi: laporan kegiatan harian dari sistem sebelumnya"
+_UPLOAD_CHUNK = 64 * 1024
+# Refusals of the filing gate: waiting or lateness is a conflict with the state of the day,
+# a date that has not come yet is an invalid request.
+_GATE_STATUS = {
+    domain.FilingCode.FUTURE_DATE: 422,
+    domain.FilingCode.NO_SCAN_YET: 409,
+    domain.FilingCode.DEADLINE_PASSED: 409,
+}
+_GATE_CODES = frozenset(c.value for c in domain.FilingCode)
+_ERROR_STATUS = {"invalid_report": 422, "date_change": 422, "invalid_transition": 409}
+# Magic numbers of the allowed evidence types: the name and the declared type can lie.
+_MAGIC = {
+    "application/pdf": (b"%PDF",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+}
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def _kit(request: Request) -> ServiceKit:
+    return request.app.state.kit  # type: ignore[no-any-return]
+
+
+def _now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def _deadline_rule(request: Request) -> tuple[int, time]:
+    rules = request.app.state.ruleset
+    return rules.filing_deadline_working_days, rules.filing_deadline_time
+
+
+def _limits(request: Request) -> domain.ReportLimits:
+    return request.app.state.limits  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=16)
+def calendar_for(year: int) -> WorkCalendar:
+    """Holidays of the report's year and the next (a deadline may cross New Year)."""
+    return WorkCalendar.indonesia([year - 1, year, year + 1])
+
+
+def _domain_problem(err: domain.DomainError) -> Problem:
+    extra: dict[str, Any] = {}
+    if err.problems:
+        extra["errors"] = [
+            {"field": p.field, "code": p.code, "message": p.message} for p in err.problems
+        ]
+    if err.code in _ERROR_STATUS:
+        status = _ERROR_STATUS[err.code]
+    elif err.code in _GATE_CODES:
+        status = _GATE_STATUS.get(domain.FilingCode(err.code), 409)
+    else:
+        status = 422
+    detail = err.message
+    if err.problems:
+        detail += " " + " ".join(p.message for p in err.problems)
+    return Problem(status, detail, code=err.code, **extra)
+
+
+def _forbidden(detail: str) -> Problem:
+    return Problem(403, detail, code="forbidden")
+
+
+def _require_person(who: Actor) -> str:
+    if not who.is_(*PERSON_ROLES) or not who.nip:
+        raise _forbidden("Hanya pegawai yang bersangkutan yang dapat melakukan tindakan ini.")
+    return who.nip
+
+
+def _atasan_of(uow: UnitOfWork, nip: str) -> str | None:
+    row = find_employee(uow, nip)
+    return row.atasan_nip if row is not None else None
+
+
+def may_view(uow: UnitOfWork, who: Actor, owner_nip: str) -> bool:
+    """The owner, their direct atasan, BKPSDM, auditors (and trusted system callers)."""
+    if who.is_(*OVERSIGHT_ROLES, "system"):
+        return True
+    if not who.is_(*PERSON_ROLES) or not who.nip:
+        return False
+    return who.nip == owner_nip or who.nip == _atasan_of(uow, owner_nip)
+
+
+def _ensure_view(uow: UnitOfWork, who: Actor, owner_nip: str) -> None:
+    if not may_view(uow, who, owner_nip):
+        raise _forbidden(
+            "Data laporan hanya dapat dilihat oleh pegawai yang bersangkutan, atasan "
+            "langsungnya, BKPSDM dan auditor."
+        )
+
+
+def _period(period: str) -> tuple[int, int]:
+    try:
+        return parse_period(period)
+    except ValueError as exc:
+        raise Problem(422, str(exc), code="invalid_period") from None
+
+
+# --------------------------------------------------------------------------- projections
+
+
+def unlock_of(uow: UnitOfWork, nip: str, day: date) -> domain.Unlock | None:
+    """The scan (preferred) or dinas luar that opens `day` for `nip`."""
+    rows = uow.session.exec(
+        select(DayUnlock).where(
+            DayUnlock.nip == nip,
+            DayUnlock.work_date == day,
+            DayUnlock.active == True,  # noqa: E712
+        )
+    ).all()
+    if not rows:
+        return None
+    best = min(rows, key=lambda r: 0 if r.source == "scan" else 1)
+    return domain.Unlock(nip, day, domain.UnlockSource(best.source))
+
+
+def _to_opening(row: Opening) -> domain.Opening:
+    return domain.Opening(
+        row.nip, row.work_date, row.opened_by, row.reason, row.opened_at, row.until
+    )
+
+
+def openings_of(uow: UnitOfWork, nip: str, day: date) -> list[tuple[Opening, domain.Opening]]:
+    rows = uow.session.exec(
+        select(Opening).where(Opening.nip == nip, Opening.work_date == day)
+    ).all()
+    return [(r, _to_opening(r)) for r in rows]
+
+
+def _opening_id(
+    pairs: Iterable[tuple[Opening, domain.Opening]], used: domain.Opening | None
+) -> str | None:
+    for row, value in pairs:
+        if value == used:
+            return row.id
+    return None
+
+
+def _to_target(row: SkpTarget) -> domain.SkpTarget:
+    return domain.SkpTarget(
+        row.id, row.nip, row.year, row.activity, row.indicator, row.target_quantity
+    )
+
+
+def _targets(uow: UnitOfWork, nip: str, year: int) -> dict[str, domain.SkpTarget]:
+    rows = uow.session.exec(
+        select(SkpTarget).where(SkpTarget.nip == nip, SkpTarget.year == year)
+    ).all()
+    return {r.id: _to_target(r) for r in rows}
+
+
+def _minutes_other(uow: UnitOfWork, nip: str, day: date, except_id: str | None = None) -> int:
+    live = (domain.ReportStatus.WITHDRAWN.value, domain.ReportStatus.REJECTED.value)
+    query = select(func.coalesce(func.sum(Report.minutes), 0)).where(
+        Report.nip == nip, Report.work_date == day, col(Report.status).not_in(live)
+    )
+    if except_id is not None:
+        query = query.where(Report.id != except_id)
+    return int(uow.session.exec(query).one())
+
+
+def to_daily_report(row: Report) -> domain.DailyReport:
+    content = domain.ReportContent(
+        row.work_date, row.description, row.output, row.quantity, row.minutes, row.skp_target_id
+    )
+    return domain.DailyReport(
+        row.id, row.nip, content, domain.ReportStatus(row.status), row.filed_at, row.revision
+    )
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+class ReportIn(BaseModel):
+    work_date: date
+    description: str = Field(max_length=10_000)
+    output: str = Field(default="", max_length=1_000)
+    quantity: int = 1
+    minutes: int = Field(description="time spent, in minutes")
+    skp_target_id: str | None = None
+
+    def content(self, day: date | None = None) -> domain.ReportContent:
+        return domain.ReportContent(
+            day or self.work_date,
+            self.description,
+            self.output,
+            self.quantity,
+            self.minutes,
+            self.skp_target_id,
+        )
+
+
+class ReportOut(BaseModel):
+    id: str
+    nip: str
+    work_date: date
+    description: str
+    output: str
+    quantity: int
+    minutes: int
+    skp_target_id: str | None
+    status: str
+    revision: int
+    counts_for_tpp: bool
+    imported: bool
+    filed_at: datetime
+    updated_at: datetime
+    decided_by: str | None
+    decided_as_plt_for: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    message: str | None = None  # the gate's message at filing (deadline, TPP note)
+
+
+def report_out(row: Report, message: str | None = None) -> ReportOut:
+    data = {name: getattr(row, name) for name in ReportOut.model_fields if name != "message"}
+    return ReportOut(**data, message=message)
+
+
+def _event_body(row: Report) -> dict[str, Any]:
+    return {
+        "producer": PRODUCER,
+        "nip": row.nip,
+        "report_id": row.id,
+        "work_date": row.work_date,
+        "description": row.description,
+        "output": row.output,
+        "quantity": row.quantity,
+        "minutes": row.minutes,
+        "skp_target_id": row.skp_target_id,
+    }
+
+
+# --------------------------------------------------------------------------- filing
+
+
+def _gate(
+    request: Request, uow: UnitOfWork, nip: str, day: date, now: datetime
+) -> tuple[domain.FilingDecision, str | None]:
+    pairs = openings_of(uow, nip, day)
+    days, at = _deadline_rule(request)
+    decision = domain.check_filing(
+        day,
+        now,
+        unlock_of(uow, nip, day),
+        [o for _, o in pairs],
+        calendar_for(day.year),
+        days,
+        at,
+        nip=nip,
+    )
+    return decision, _opening_id(pairs, decision.opening)
+
+
+@router.get("/employees/{nip}/filing-status")
+def filing_status(
+    nip: str, request: Request, work_date: date, who: Actor = Depends(actor)
+) -> dict[str, Any]:
+    """May `nip` file for `work_date` now? The same answer POST /reports would give."""
+    kit = _kit(request)
+    with kit.uow() as uow:
+        _ensure_view(uow, who, nip)
+        decision, _ = _gate(request, uow, nip, work_date, _now(request))
+    return {
+        "allowed": decision.allowed,
+        "code": str(decision.code),
+        "message": decision.message,
+        "deadline": decision.deadline.isoformat() if decision.deadline else None,
+        "counts_for_tpp": decision.counts_for_tpp,
+    }
+
+
+@router.post("/reports", status_code=201, response_model=ReportOut)
+def file_report(body: ReportIn, request: Request, who: Actor = Depends(actor)) -> ReportOut:
+    """File a daily report for `work_date` (several per day are allowed)."""
+    nip = _require_person(who)
+    kit = _kit(request)
+    now = _now(request)
+    with kit.uow() as uow:
+        decision, opening_id = _gate(request, uow, nip, body.work_date, now)
+        targets = _targets(uow, nip, body.work_date.year) if body.skp_target_id else None
+        try:
+            report = domain.file_report(
+                str(uuid.uuid4()),
+                nip,
+                body.content(),
+                now,
+                decision,
+                _limits(request),
+                targets=targets,
+                minutes_already_reported=_minutes_other(uow, nip, body.work_date),
+            )
+        except domain.DomainError as err:
+            raise _domain_problem(err) from None
+        row = Report(
+            id=report.id,
+            nip=nip,
+            work_date=body.work_date,
+            description=report.content.description,
+            output=report.content.output,
+            quantity=report.content.quantity,
+            minutes=report.content.minutes_spent,
+            skp_target_id=report.content.skp_target_id,
+            status=report.status.value,
+            counts_for_tpp=decision.counts_for_tpp,
+            opening_id=opening_id,
+            filed_at=now,
+            updated_at=now,
+        )
+        uow.session.add(row)
+        uow.emit(ActivityReported(occurred_at=now, **_event_body(row)))
+        uow.commit()
+    return report_out(row, decision.message)
+
+
+def _own_report(uow: UnitOfWork, report_id: str, nip: str) -> Report:
+    row = uow.session.get(Report, report_id)
+    if row is None:
+        raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
+    if row.nip != nip:
+        raise _forbidden("Hanya pemilik laporan yang dapat mengubah laporan ini.")
+    return row
+
+
+def _apply_content(row: Report, report: domain.DailyReport, now: datetime) -> None:
+    row.description = report.content.description
+    row.output = report.content.output
+    row.quantity = report.content.quantity
+    row.minutes = report.content.minutes_spent
+    row.skp_target_id = report.content.skp_target_id
+    row.status = report.status.value
+    row.revision = report.revision
+    row.updated_at = now
+
+
+@router.get("/reports/{report_id}", response_model=ReportOut)
+def get_report(report_id: str, request: Request, who: Actor = Depends(actor)) -> ReportOut:
+    with _kit(request).uow() as uow:
+        row = uow.session.get(Report, report_id)
+        if row is None:
+            raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
+        _ensure_view(uow, who, row.nip)
+    return report_out(row)
+
+
+@router.put("/reports/{report_id}", response_model=ReportOut)
+def edit_report(
+    report_id: str, body: ReportIn, request: Request, who: Actor = Depends(actor)
+) -> ReportOut:
+    """Change a report still waiting for the atasan (under its date's filing gate)."""
+    nip = _require_person(who)
+    now = _now(request)
+    with _kit(request).uow() as uow:
+        row = _own_report(uow, report_id, nip)
+        decision, _ = _gate(request, uow, nip, row.work_date, now)
+        try:
+            report = domain.edit_report(
+                to_daily_report(row),
+                body.content(),
+                decision,
+                _limits(request),
+                targets=_targets(uow, nip, row.work_date.year) if body.skp_target_id else None,
+                minutes_already_reported=_minutes_other(uow, nip, row.work_date, row.id),
+            )
+        except domain.DomainError as err:
+            raise _domain_problem(err) from None
+        _apply_content(row, report, now)
+        uow.session.add(row)
+        uow.emit(ActivityRevised(occurred_at=now, revision=row.revision, **_event_body(row)))
+        uow.commit()
+    return report_out(row, decision.message)
+
+
+@router.post("/reports/{report_id}/revise", response_model=ReportOut)
+def revise_report(
+    report_id: str, body: ReportIn, request: Request, who: Actor = Depends(actor)
+) -> ReportOut:
+    """Send the revision the atasan asked for: the report goes back to the atasan."""
+    nip = _require_person(who)
+    now = _now(request)
+    with _kit(request).uow() as uow:
+        row = _own_report(uow, report_id, nip)
+        days, at = _deadline_rule(request)
+        requested_at = row.revision_requested_at or row.updated_at
+        decision = domain.check_revision(
+            requested_at,
+            now,
+            calendar_for(requested_at.year),
+            days,
+            at,
+            report_date=row.work_date,
+        )
+        if not decision.allowed:
+            opened, _ = _gate(request, uow, nip, row.work_date, now)
+            if opened.code is domain.FilingCode.OPENED:
+                decision = opened  # BKPSDM opened the date again: the opening rules
+        try:
+            report = domain.revise_report(
+                to_daily_report(row),
+                body.content(),
+                decision,
+                _limits(request),
+                targets=_targets(uow, nip, row.work_date.year) if body.skp_target_id else None,
+                minutes_already_reported=_minutes_other(uow, nip, row.work_date, row.id),
+            )
+        except domain.DomainError as err:
+            raise _domain_problem(err) from None
+        _apply_content(row, report, now)
+        uow.session.add(row)
+        uow.emit(ActivityRevised(occurred_at=now, revision=row.revision, **_event_body(row)))
+        uow.commit()
+    return report_out(row, decision.message)
+
+
+@router.post("/reports/{report_id}/withdraw", response_model=ReportOut)
+def withdraw_report(report_id: str, request: Request, who: Actor = Depends(actor)) -> ReportOut:
+    nip = _require_person(who)
+    now = _now(request)
+    with _kit(request).uow() as uow:
+        row = _own_report(uow, report_id, nip)
+        try:
+            report = domain.withdraw_report(to_daily_report(row))
+        except domain.DomainError as err:
+            raise _domain_problem(err) from None
+        row.status = report.status.value
+        row.updated_at = now
+        uow.session.add(row)
+        uow.emit(
+            ActivityWithdrawn(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=nip,
+                report_id=row.id,
+                work_date=row.work_date,
+            )
+        )
+        uow.commit()
+    return report_out(row)
+
+
+@router.get("/employees/{nip}/reports", response_model=list[ReportOut])
+def employee_reports(
+    nip: str,
+    request: Request,
+    period: str = Query(description="YYYY-MM"),
+    who: Actor = Depends(actor),
+) -> list[ReportOut]:
+    """An employee's reports of one month, by date then filing time."""
+    year, month = _period(period)
+    first = date(year, month, 1)
+    after = date(year + month // 12, month % 12 + 1, 1)
+    with _kit(request).uow() as uow:
+        _ensure_view(uow, who, nip)
+        rows = uow.session.exec(
+            select(Report)
+            .where(Report.nip == nip, Report.work_date >= first, Report.work_date < after)
+            .order_by(col(Report.work_date), col(Report.filed_at))
+        ).all()
+    return [report_out(r) for r in rows]
+
 
 @router.get("/employees/{nip}/unlocked-days")
-def unlocked_days(nip: str, request: Request, period: str | None = None) -> list[dict[str, str]]:
+def unlocked_days(
+    nip: str, request: Request, period: str | None = None, who: Actor = Depends(actor)
+) -> list[dict[str, str]]:
     """Days on which the employee may file a report (a scan or dinas luar arrived)."""
     kit: ServiceKit = request.app.state.kit
     with kit.uow() as uow:
+        _ensure_view(uow, who, nip)
         rows = uow.session.exec(
             select(DayUnlock)
             .where(DayUnlock.nip == nip, DayUnlock.active == True)  # noqa: E712
@@ -26,3 +521,581 @@ def unlocked_days(nip: str, request: Request, period: str | None = None) -> list
         for r in rows
         if period is None or r.work_date.strftime("%Y-%m") == period
     ]
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+class EvidenceOut(BaseModel):
+    id: str
+    report_id: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+def _evidence_out(row: Evidence) -> EvidenceOut:
+    return EvidenceOut(**{name: getattr(row, name) for name in EvidenceOut.model_fields})
+
+
+def evidence_root(request: Request) -> Path:
+    return request.app.state.evidence_dir  # type: ignore[no-any-return]
+
+
+@router.post("/reports/{report_id}/evidence", status_code=201, response_model=EvidenceOut)
+async def upload_evidence(
+    report_id: str,
+    request: Request,
+    file: UploadFile = File(...),
+    who: Actor = Depends(actor),
+) -> EvidenceOut:
+    """Attach one evidence file (PDF, JPG, PNG, DOCX, XLSX) to a report not yet decided."""
+    nip = _require_person(who)
+    limits = _limits(request)
+    kit = _kit(request)
+
+    def check_report() -> Report:
+        with kit.uow() as uow:
+            row = _own_report(uow, report_id, nip)
+        if row.status not in (
+            domain.ReportStatus.PENDING.value,
+            domain.ReportStatus.REVISION_REQUESTED.value,
+        ):
+            raise Problem(
+                409,
+                "Bukti hanya dapat dilampirkan pada laporan yang menunggu persetujuan atau "
+                "diminta revisi.",
+                code="invalid_transition",
+            )
+        return row
+
+    row = await asyncio.to_thread(check_report)
+    evidence_id = str(uuid.uuid4())
+    name = Path(file.filename or "").name
+    folder = evidence_root(request) / nip / report_id
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{evidence_id}{Path(name).suffix.lower()}"
+    digest, size, head = hashlib.sha256(), 0, b""
+    # Stream to disk, stop reading once over the limit: the size is the evidence's, not the
+    # client's word for it.
+    with target.open("wb") as out:
+        while chunk := await file.read(_UPLOAD_CHUNK):
+            if len(head) < 16:
+                head += chunk[: 16 - len(head)]
+            size += len(chunk)
+            if size > limits.max_evidence_bytes:
+                break
+            digest.update(chunk)
+            out.write(chunk)
+    descriptor = domain.EvidenceFile(
+        name, file.content_type or "", size, digest.hexdigest() if size else ""
+    )
+    problems = domain.validate_evidence(descriptor, limits.max_evidence_bytes, "file")
+    kind = domain.evidence_type_of(descriptor)
+    if kind is not None and size > 0 and not head.startswith(_MAGIC[kind.content_type]):
+        problems.append(
+            domain.Problem(
+                "file",
+                "type_not_allowed",
+                f"Isi berkas '{name}' tidak sesuai dengan jenisnya ({kind.label}).",
+            )
+        )
+    if problems:
+        target.unlink(missing_ok=True)
+        codes = {p.code for p in problems}
+        status = 413 if "too_large" in codes else 415 if "type_not_allowed" in codes else 422
+        raise Problem(
+            status,
+            " ".join(p.message for p in problems),
+            code=problems[0].code,
+            errors=[{"field": p.field, "code": p.code, "message": p.message} for p in problems],
+        )
+
+    def store() -> Evidence:
+        with kit.uow() as uow:
+            same = uow.session.exec(
+                select(Evidence).where(
+                    Evidence.report_id == report_id, Evidence.sha256 == descriptor.sha256
+                )
+            ).first()
+            if same is not None:
+                raise Problem(
+                    409, f"Berkas '{name}' sudah dilampirkan pada laporan ini.", code="duplicate"
+                )
+            ev = Evidence(
+                id=evidence_id,
+                report_id=report_id,
+                nip=row.nip,
+                name=name,
+                content_type=kind.content_type if kind else descriptor.content_type,
+                size=size,
+                sha256=descriptor.sha256,
+                path=str(target.relative_to(evidence_root(request))),
+                uploaded_at=_now(request),
+            )
+            uow.session.add(ev)
+            uow.commit()
+            return ev
+
+    try:
+        ev = await asyncio.to_thread(store)
+    except Problem:
+        target.unlink(missing_ok=True)
+        raise
+    return _evidence_out(ev)
+
+
+@router.get("/reports/{report_id}/evidence", response_model=list[EvidenceOut])
+def list_evidence(
+    report_id: str, request: Request, who: Actor = Depends(actor)
+) -> list[EvidenceOut]:
+    with _kit(request).uow() as uow:
+        row = uow.session.get(Report, report_id)
+        if row is None:
+            raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
+        _ensure_view(uow, who, row.nip)
+        rows = uow.session.exec(
+            select(Evidence)
+            .where(Evidence.report_id == report_id)
+            .order_by(col(Evidence.uploaded_at))
+        ).all()
+    return [_evidence_out(r) for r in rows]
+
+
+@router.get("/evidence/{evidence_id}")
+def download_evidence(
+    evidence_id: str, request: Request, who: Actor = Depends(actor)
+) -> FileResponse:
+    with _kit(request).uow() as uow:
+        row = uow.session.get(Evidence, evidence_id)
+        if row is None:
+            raise Problem(404, "Berkas bukti tidak ditemukan.", code="not_found")
+        _ensure_view(uow, who, row.nip)
+    path = evidence_root(request) / row.path
+    if not path.is_file():
+        raise Problem(404, "Berkas bukti tidak ditemukan di penyimpanan.", code="not_found")
+    return FileResponse(
+        path,
+        media_type=row.content_type,
+        filename=row.name,
+        headers={"X-Content-SHA256": row.sha256},
+    )
+
+
+# --------------------------------------------------------------------------- openings
+
+
+class OpeningIn(BaseModel):
+    work_date: date
+    reason: str = Field(max_length=2_000)
+    until: datetime | None = Field(
+        None,
+        description="end of the opening (with offset); default: the filing deadline "
+        "counted from today",
+    )
+
+
+class OpeningOut(BaseModel):
+    id: str
+    nip: str
+    work_date: date
+    opened_by: str
+    reason: str
+    opened_at: datetime
+    until: datetime
+
+
+def _opening_out(row: Opening) -> OpeningOut:
+    return OpeningOut(**{name: getattr(row, name) for name in OpeningOut.model_fields})
+
+
+@router.post("/employees/{nip}/openings", status_code=201, response_model=OpeningOut)
+def open_date(
+    nip: str, body: OpeningIn, request: Request, who: Actor = Depends(actor)
+) -> OpeningOut:
+    """BKPSDM opens a date for an employee (the fingerprint device or network failed...)."""
+    if not who.is_("bkpsdm") or not who.nip:
+        raise _forbidden("Hanya petugas BKPSDM (dengan NIP) yang dapat membuka tanggal laporan.")
+    if problem := nip_problem(nip):
+        raise Problem(422, problem, code="invalid_nip")
+    now = _now(request)
+    days, at = _deadline_rule(request)
+    today = now.astimezone(domain.WIB).date()
+    until = body.until or domain.filing_deadline(today, calendar_for(today.year), days, at)
+    if until.tzinfo is None:
+        raise Problem(422, "Batas akhir pembukaan harus memuat zona waktu.", code="validation")
+    opening = domain.Opening(nip, body.work_date, who.nip, body.reason, now, until)
+    try:
+        domain.validate_opening(opening)
+    except domain.DomainError as err:
+        raise Problem(422, err.message, code=err.code) from None
+    row = Opening(
+        id=str(uuid.uuid4()),
+        nip=nip,
+        work_date=body.work_date,
+        opened_by=who.nip,
+        reason=body.reason.strip(),
+        opened_at=now,
+        until=until,
+    )
+    with _kit(request).uow() as uow:
+        uow.session.add(row)
+        uow.commit()
+    return _opening_out(row)
+
+
+@router.get("/employees/{nip}/openings", response_model=list[OpeningOut])
+def list_openings(nip: str, request: Request, who: Actor = Depends(actor)) -> list[OpeningOut]:
+    with _kit(request).uow() as uow:
+        _ensure_view(uow, who, nip)
+        rows = uow.session.exec(
+            select(Opening).where(Opening.nip == nip).order_by(col(Opening.opened_at))
+        ).all()
+    return [_opening_out(r) for r in rows]
+
+
+# --------------------------------------------------------------------------- SKP targets
+
+
+class SkpTargetIn(BaseModel):
+    year: int = Field(ge=2000, le=2100)
+    activity: str = Field(max_length=2_000)
+    indicator: str = Field(max_length=2_000)
+    target_quantity: int
+
+
+class SkpTargetOut(SkpTargetIn):
+    id: str
+    nip: str
+
+
+def _target_out(row: SkpTarget) -> SkpTargetOut:
+    return SkpTargetOut(**{name: getattr(row, name) for name in SkpTargetOut.model_fields})
+
+
+def _ensure_skp_writer(uow: UnitOfWork, who: Actor, nip: str) -> str | None:
+    """The employee drafts their SKP; the atasan and BKPSDM may correct it."""
+    if who.is_("bkpsdm"):
+        return who.nip
+    if who.is_(*PERSON_ROLES) and who.nip and who.nip in (nip, _atasan_of(uow, nip)):
+        return who.nip
+    raise _forbidden(
+        "Target SKP hanya dapat diubah oleh pegawai yang bersangkutan, atasan langsungnya atau "
+        "BKPSDM."
+    )
+
+
+def _validate_target(target: domain.SkpTarget) -> None:
+    problems = domain.validate_skp_target(target)
+    if problems:
+        raise Problem(
+            422,
+            " ".join(p.message for p in problems),
+            code="invalid_skp_target",
+            errors=[{"field": p.field, "code": p.code, "message": p.message} for p in problems],
+        )
+
+
+@router.post("/employees/{nip}/skp-targets", status_code=201, response_model=SkpTargetOut)
+def create_target(
+    nip: str, body: SkpTargetIn, request: Request, who: Actor = Depends(actor)
+) -> SkpTargetOut:
+    if problem := nip_problem(nip):
+        raise Problem(422, problem, code="invalid_nip")
+    with _kit(request).uow() as uow:
+        by = _ensure_skp_writer(uow, who, nip)
+        target = domain.SkpTarget(
+            str(uuid.uuid4()), nip, body.year, body.activity, body.indicator, body.target_quantity
+        )
+        _validate_target(target)
+        row = SkpTarget(
+            id=target.id,
+            nip=nip,
+            year=body.year,
+            activity=body.activity.strip(),
+            indicator=body.indicator.strip(),
+            target_quantity=body.target_quantity,
+            created_by=by,
+            updated_at=_now(request),
+        )
+        uow.session.add(row)
+        uow.commit()
+    return _target_out(row)
+
+
+@router.get("/employees/{nip}/skp-targets", response_model=list[SkpTargetOut])
+def list_targets(
+    nip: str, request: Request, year: int | None = None, who: Actor = Depends(actor)
+) -> list[SkpTargetOut]:
+    with _kit(request).uow() as uow:
+        _ensure_view(uow, who, nip)
+        query = select(SkpTarget).where(SkpTarget.nip == nip)
+        if year is not None:
+            query = query.where(SkpTarget.year == year)
+        rows = uow.session.exec(query.order_by(col(SkpTarget.year), col(SkpTarget.id))).all()
+    return [_target_out(r) for r in rows]
+
+
+@router.put("/skp-targets/{target_id}", response_model=SkpTargetOut)
+def update_target(
+    target_id: str, body: SkpTargetIn, request: Request, who: Actor = Depends(actor)
+) -> SkpTargetOut:
+    with _kit(request).uow() as uow:
+        row = uow.session.get(SkpTarget, target_id)
+        if row is None:
+            raise Problem(404, "Target SKP tidak ditemukan.", code="not_found")
+        _ensure_skp_writer(uow, who, row.nip)
+        if body.year != row.year and _linked(uow, target_id):
+            raise Problem(
+                409,
+                "Tahun target SKP tidak dapat diubah karena sudah ada laporan yang terkait.",
+                code="target_in_use",
+            )
+        _validate_target(
+            domain.SkpTarget(
+                row.id, row.nip, body.year, body.activity, body.indicator, body.target_quantity
+            )
+        )
+        row.year, row.activity, row.indicator = body.year, body.activity.strip(), body.indicator
+        row.target_quantity = body.target_quantity
+        row.updated_at = _now(request)
+        uow.session.add(row)
+        uow.commit()
+    return _target_out(row)
+
+
+def _linked(uow: UnitOfWork, target_id: str) -> bool:
+    return (
+        uow.session.exec(select(Report.id).where(Report.skp_target_id == target_id)).first()
+        is not None
+    )
+
+
+@router.delete("/skp-targets/{target_id}", status_code=204)
+def delete_target(target_id: str, request: Request, who: Actor = Depends(actor)) -> None:
+    with _kit(request).uow() as uow:
+        row = uow.session.get(SkpTarget, target_id)
+        if row is None:
+            raise Problem(404, "Target SKP tidak ditemukan.", code="not_found")
+        _ensure_skp_writer(uow, who, row.nip)
+        if _linked(uow, target_id):
+            raise Problem(
+                409,
+                "Target SKP tidak dapat dihapus karena sudah ada laporan yang terkait.",
+                code="target_in_use",
+            )
+        uow.session.delete(row)
+        uow.commit()
+
+
+@router.get("/employees/{nip}/skp-realisation")
+def skp_realisation(
+    nip: str,
+    request: Request,
+    period: str = Query(description="YYYY-MM"),
+    who: Actor = Depends(actor),
+) -> list[dict[str, Any]]:
+    """Monthly recap per SKP target: approved quantity in the month and cumulative."""
+    year, month = _period(period)
+    with _kit(request).uow() as uow:
+        _ensure_view(uow, who, nip)
+        targets = list(_targets(uow, nip, year).values())
+        rows = uow.session.exec(
+            select(Report).where(
+                Report.nip == nip,
+                col(Report.skp_target_id).in_([t.id for t in targets]),
+                Report.status == domain.ReportStatus.APPROVED.value,
+            )
+        ).all()
+    recap = domain.monthly_realisation(
+        sorted(targets, key=lambda t: t.id), [to_daily_report(r) for r in rows], year, month
+    )
+    return [
+        {
+            "target_id": r.target.id,
+            "activity": r.target.activity,
+            "indicator": r.target.indicator,
+            "target_quantity": r.target.target_quantity,
+            "quantity": r.quantity,
+            "percent": str(r.percent),
+            "cumulative_quantity": r.cumulative_quantity,
+            "cumulative_percent": str(r.cumulative_percent),
+        }
+        for r in recap
+    ]
+
+
+# --------------------------------------------------------------------------- migration import
+
+_IMPORT_STATUSES = {"approved": "approved", "rejected": "rejected", "pending": None}
+_CHUNK = 500
+
+
+def import_report_id(nip: str, day: date) -> str:
+    """Deterministic: importing the same file twice creates each report once."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sikerja:import:{nip}:{day.isoformat()}"))
+
+
+def _unlocked_set(uow: UnitOfWork, nips: list[str]) -> set[tuple[str, date]]:
+    found: set[tuple[str, date]] = set()
+    for i in range(0, len(nips), _CHUNK):
+        rows = uow.session.exec(
+            select(DayUnlock.nip, DayUnlock.work_date).where(
+                col(DayUnlock.nip).in_(nips[i : i + _CHUNK]),
+                DayUnlock.active == True,  # noqa: E712
+            )
+        ).all()
+        found.update((n, d) for n, d in rows)
+    return found
+
+
+def _existing_ids(uow: UnitOfWork, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), _CHUNK):
+        found.update(
+            uow.session.exec(select(Report.id).where(col(Report.id).in_(ids[i : i + _CHUNK])))
+        )
+    return found
+
+
+def _parse_import(
+    text: str, today: date
+) -> tuple[list[tuple[int, str, date, str]], list[dict[str, Any]]]:
+    good: list[tuple[int, str, date, str]] = []
+    bad: list[dict[str, Any]] = []
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"nip", "tanggal", "status"} - set(reader.fieldnames or ())
+    if missing:
+        raise Problem(
+            422,
+            "Kepala berkas CSV harus memuat kolom nip,tanggal,status (kurang: "
+            + ", ".join(sorted(missing))
+            + ").",
+            code="invalid_header",
+        )
+    for line, rec in enumerate(reader, start=2):
+        nip = (rec.get("nip") or "").strip()
+        raw_date = (rec.get("tanggal") or "").strip()
+        status = (rec.get("status") or "").strip().lower()
+        refusal: tuple[str, str] | None = None
+        day: date | None = None
+        if problem := nip_problem(nip):
+            refusal = ("invalid_nip", problem)
+        else:
+            try:
+                day = date.fromisoformat(raw_date)
+            except ValueError:
+                refusal = ("invalid_date", "tanggal harus berformat YYYY-MM-DD")
+        if refusal is None and status not in _IMPORT_STATUSES:
+            refusal = ("invalid_status", "status harus approved, pending atau rejected")
+        if refusal is None and day is not None and day > today:
+            refusal = ("future_date", "tanggal belum tiba")
+        if refusal is not None or day is None:
+            code, reason = refusal or ("invalid_date", "tanggal tidak valid")
+            bad.append(
+                {"line": line, "nip": nip, "tanggal": raw_date, "code": code, "reason": reason}
+            )
+            continue
+        good.append((line, nip, day, status))
+    return good, bad
+
+
+async def _settle(kit: ServiceKit, wait_s: float) -> None:
+    """Wait while the day-unlock projection is still growing (the scans of the same migration
+    were posted to attendance moments ago and may still be on their way), at most wait_s."""
+
+    def count() -> int:
+        with kit.uow() as uow:
+            return int(uow.session.exec(select(func.count()).select_from(DayUnlock)).one())
+
+    deadline = _time.monotonic() + wait_s
+    last, stable = await asyncio.to_thread(count), 0
+    while _time.monotonic() < deadline and stable < 3:
+        await asyncio.sleep(0.5)
+        now_count = await asyncio.to_thread(count)
+        stable = stable + 1 if now_count == last else 0
+        last = now_count
+
+
+@router.post("/reports/import")
+async def import_reports(
+    request: Request,
+    wait_s: float = Query(15.0, ge=0, le=120, description="wait for scans still on their way"),
+    who: Actor = Depends(actor),
+) -> dict[str, Any]:
+    """BKPSDM migration import (text/csv `nip,tanggal,status`). A line becomes a report when
+    activity's projection unlocks that date; `approved`/`rejected` is the historical decision,
+    carried on ActivityReported (`imported_decision`) so approval records it and announces it
+    to tpp like any decision. The filing deadline does not apply to history."""
+    if not who.is_("bkpsdm"):
+        raise _forbidden("Impor data migrasi laporan hanya dapat dilakukan oleh BKPSDM.")
+    kit = _kit(request)
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Problem(422, "Berkas harus berupa teks CSV UTF-8.", code="invalid_encoding") from None
+    now = _now(request)
+    good, bad = _parse_import(text, now.astimezone(domain.WIB).date())
+    nips = sorted({nip for _, nip, _, _ in good})
+
+    def missing() -> int:
+        with kit.uow() as uow:
+            unlocked = _unlocked_set(uow, nips)
+        return sum(1 for _, nip, day, _ in good if (nip, day) not in unlocked)
+
+    if good and wait_s > 0 and await asyncio.to_thread(missing):
+        await _settle(kit, wait_s)
+
+    def apply() -> dict[str, Any]:
+        accepted = duplicate = 0
+        with kit.uow() as uow:
+            unlocked = _unlocked_set(uow, nips)
+            ids = [import_report_id(nip, day) for _, nip, day, _ in good]
+            existing = _existing_ids(uow, ids)
+            for (line, nip, day, status), report_id in zip(good, ids, strict=True):
+                if report_id in existing:
+                    duplicate += 1
+                    continue
+                if (nip, day) not in unlocked:
+                    bad.append(
+                        {
+                            "line": line,
+                            "nip": nip,
+                            "tanggal": day.isoformat(),
+                            "code": domain.FilingCode.NO_SCAN_YET.value,
+                            "reason": "tidak ada sidik jari atau dinas luar pada tanggal itu",
+                        }
+                    )
+                    continue
+                existing.add(report_id)
+                row = Report(
+                    id=report_id,
+                    nip=nip,
+                    work_date=day,
+                    description=IMPORTED_DESCRIPTION,
+                    output="laporan kegiatan harian",
+                    quantity=1,
+                    minutes=0,
+                    status=domain.ReportStatus.PENDING.value,
+                    counts_for_tpp=calendar_for(day.year).is_working_day(day),
+                    imported=True,
+                    filed_at=now,
+                    updated_at=now,
+                )
+                uow.session.add(row)
+                uow.emit(
+                    ActivityReported(
+                        occurred_at=now,
+                        imported_decision=_IMPORT_STATUSES[status],  # type: ignore[arg-type]
+                        **_event_body(row),
+                    )
+                )
+                accepted += 1
+            uow.commit()
+        bad.sort(key=lambda b: b["line"])
+        return {"accepted": accepted, "duplicate": duplicate, "rejected": len(bad), "errors": bad}
+
+    return await asyncio.to_thread(apply)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 
 from services.activity import api, handlers
+from services.activity.domain import ReportLimits
 from services.activity.models import Base
 from services.shared.http import create_app
 from services.shared.messaging import ServiceKit
+from services.shared.ruleset import load_ruleset
 from services.shared.settings import Settings, get_settings
 
 NAME = "activity"
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
@@ -19,6 +28,19 @@ def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceK
     )  # type: ignore[arg-type]
 
 
-def create(settings: Settings | None = None, **overrides: object) -> FastAPI:
+def create(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = wall_clock,
+    limits: ReportLimits | None = None,
+    **overrides: object,
+) -> FastAPI:
+    """`clock` and `limits` are for tests; everything else goes to the kit."""
+    settings = settings or get_settings()
     kit = build_kit(settings, **overrides)
-    return create_app(kit, [api.router], title="SIKERJA activity")
+    app = create_app(kit, [api.router], title="SIKERJA activity")
+    app.state.clock = clock
+    app.state.ruleset = load_ruleset(settings.ruleset)
+    app.state.limits = limits or ReportLimits()
+    app.state.evidence_dir = settings.data_dir / "evidence" / NAME
+    return app

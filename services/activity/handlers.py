@@ -1,4 +1,5 @@
-"""Activity's subscribers: fingerprints and dinas luar open days for filing."""
+"""Activity's subscribers: fingerprints and dinas luar open days for filing; the atasan's
+decisions (from approval) set the status of the reports."""
 
 from __future__ import annotations
 
@@ -6,8 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 from contracts import Topic
-from contracts.events import AbsenceRecorded, Event, FingerprintRecorded
-from services.activity.models import DayUnlock
+from contracts.events import (
+    AbsenceRecorded,
+    Event,
+    FingerprintRecorded,
+    ReportApproved,
+    ReportRejected,
+    RevisionRequested,
+)
+from services.activity.domain import ReportStatus
+from services.activity.models import DayUnlock, Report
 from services.shared.employees import employee_handlers
 from services.shared.messaging import UnitOfWork
 
@@ -48,9 +57,41 @@ def on_absence(uow: UnitOfWork, event: Event) -> None:
         day += timedelta(days=1)
 
 
+_DECIDED = {
+    "ReportApproved": ReportStatus.APPROVED,
+    "ReportRejected": ReportStatus.REJECTED,
+    "RevisionRequested": ReportStatus.REVISION_REQUESTED,
+}
+
+
+def on_decision(uow: UnitOfWork, event: Event) -> None:
+    """Approval owns decisions: its word on the status is final. A decision that raced an
+    edit or a withdrawal here was taken on a report approval still saw pending, and approval
+    ignores the later edit/withdrawal of a decided report, so both stores converge on the
+    decision. Approval's events of one NIP arrive in order (one topic, keyed by NIP)."""
+    assert isinstance(event, ReportApproved | ReportRejected | RevisionRequested)
+    row = uow.session.get(Report, event.report_id)
+    if row is None or row.nip != event.nip:
+        return  # not ours (another deployment's report): nothing to update
+    if row.decided_at is not None and event.occurred_at < row.decided_at:
+        return  # an older decision replayed after a newer one
+    row.status = _DECIDED[event.event_type].value
+    row.decided_by = event.decided_by
+    row.decided_as_plt_for = event.as_plt_for
+    row.decided_at = event.occurred_at
+    row.decision_note = getattr(event, "reason", None) or getattr(event, "note", None)
+    if isinstance(event, RevisionRequested):
+        row.revision_requested_at = event.occurred_at
+    row.updated_at = event.occurred_at
+    uow.session.add(row)
+
+
 def handlers() -> dict[str, Any]:
     return {
         **employee_handlers(),
         "FingerprintRecorded": on_fingerprint,
         "AbsenceRecorded": on_absence,
+        "ReportApproved": on_decision,
+        "ReportRejected": on_decision,
+        "RevisionRequested": on_decision,
     }

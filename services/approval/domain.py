@@ -26,7 +26,7 @@ range" and no more):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -326,12 +326,17 @@ def bulk_approve(
     delegations: Iterable[Delegation],
     closed_periods: Iterable[str] = (),
     reopened_periods: Iterable[str] = (),
+    *,
+    locks_of: Callable[[QueueItem], tuple[Sequence[str], Sequence[str]]] | None = None,
 ) -> list[BulkItemResult]:
     """Approve a selection; one result per item in the given order. A refused item does not
-    stop the others; an item selected twice is approved once."""
+    stop the others; an item selected twice is approved once.
+
+    `locks_of(item)`, when given, returns that item's (closed, reopened) periods instead of
+    the shared lists: tpp closes a month per employee, so the lock may differ per owner.
+    """
     delegation_list = list(delegations)
-    closed = list(closed_periods)
-    reopened = list(reopened_periods)
+    shared = (list(closed_periods), list(reopened_periods))
     approve = Decision(DecisionKind.APPROVE)
     results: list[BulkItemResult] = []
     seen: set[str] = set()
@@ -344,6 +349,7 @@ def bulk_approve(
             )
             continue
         seen.add(item.report_id)
+        closed, reopened = locks_of(item) if locks_of is not None else shared
         try:
             done = decide(
                 item, actor_nip, approve, now, atasan_of, delegation_list, closed, reopened

@@ -318,3 +318,24 @@ def test_transfer_moves_open_reports_only() -> None:
     assert transfer_pending(result.queue, E1, ATASAN_B).moved == ()
     with pytest.raises(DomainError):
         transfer_pending(queue, E1, E1)
+
+
+def test_bulk_approve_takes_the_lock_of_each_owner() -> None:
+    # tpp closes a month per employee: September is closed for OWNER_A only, so in one
+    # selection A's September report is refused and B's is approved.
+    from services.approval.domain import QueueItem, bulk_approve
+
+    owner_a, owner_b, boss = "198501012010011001", "199002022015022002", "197003032000031003"
+    filed = datetime(2026, 10, 1, 9, tzinfo=UTC)
+    a = QueueItem("ra", owner_a, date(2026, 9, 30), filed, boss)
+    b = QueueItem("rb", owner_b, date(2026, 9, 30), filed, boss)
+    closed_for = {owner_a: ["2026-09"], owner_b: []}
+    results = bulk_approve(
+        [a, b],
+        boss,
+        datetime(2026, 10, 2, 9, tzinfo=UTC),
+        {owner_a: boss, owner_b: boss},
+        [],
+        locks_of=lambda item: (closed_for[item.owner_nip], []),
+    )
+    assert [(r.report_id, r.code) for r in results] == [("ra", "period_locked"), ("rb", "ok")]

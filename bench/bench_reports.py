@@ -1,0 +1,291 @@
+"""Month-end crush: many ASN filing daily reports at once, then their atasan deciding.
+
+Runs activity and approval with uvicorn in subprocesses (real HTTP, real Kafka, SQLite or
+PostgreSQL), seeds employees and today's scans through Kafka, then fires:
+  1. filings: POST /api/v1/reports from `--users` concurrent ASN (`--filings` in total);
+  2. decisions: every atasan approves their queue concurrently (POST .../approve).
+Prints throughput and p50/p95 latency of each phase.
+
+    uv run python -m bench.bench_reports --store sqlite --users 100 --filings 3000
+    uv run python -m bench.bench_reports --store postgresql
+
+Needs Kafka on SIKERJA_KAFKA_BOOTSTRAP (default 127.0.0.1:9092) and, for postgresql, the
+local server (deploy/local/postgres.sh url) or --pg-url. Each run uses its own topics
+(SIKERJA_TOPIC_PREFIX) and consumer groups.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from contracts.events import EmployeeUpserted, FingerprintRecorded
+from tests import factories
+
+REPO = Path(__file__).resolve().parents[1]
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, status: int, latency: float) -> None:
+        self.latencies.append(latency)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def line(self, store: str) -> str:
+        lat = sorted(self.latencies)
+        n = len(lat)
+        p50 = lat[n // 2] * 1000 if n else 0.0
+        p95 = lat[min(n - 1, int(n * 0.95))] * 1000 if n else 0.0
+        rate = n / self.seconds if self.seconds else 0.0
+        return (
+            f"| {store} | {self.name} | {n} | {self.statuses} | {rate:.0f}/s | "
+            f"{p50:.1f} ms | {p95:.1f} ms | {statistics.mean(lat) * 1000 if n else 0:.1f} ms |"
+        )
+
+
+def start_service(name: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            f"services.{name}.app:create",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            # the default 5 s drops idle pooled connections between phases
+            "--timeout-keep-alive",
+            "120",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def wait_until(probe, ok, timeout: float = 120.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if ok(value):
+            return value
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timeout waiting; last value {value!r}")
+        await asyncio.sleep(0.5)
+
+
+async def seed(bootstrap: str, prefix: str, atasan: list[str], staff: dict[str, str]) -> None:
+    now = datetime.now(UTC)
+    scanned = now - timedelta(minutes=5)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
+    await producer.start()
+    try:
+        for nip in [*atasan, *staff]:
+            event = EmployeeUpserted(
+                occurred_at=now,
+                producer="bench",
+                nip=nip,
+                nama="Pegawai Bench",
+                opd="BENCH",
+                kelas_jabatan=7,
+                atasan_nip=staff.get(nip),
+                tpp_pagu=3_000_000,
+            )
+            await producer.send(prefix + str(event.TOPIC), event.to_bytes(), key=event.key)
+        for nip in staff:
+            scan = FingerprintRecorded(
+                occurred_at=now,
+                producer="bench",
+                nip=nip,
+                scan_id=f"bench-{uuid.uuid4()}",
+                scanned_at=scanned,
+                work_date=scanned.astimezone(WIB).date(),
+            )
+            await producer.send(prefix + str(scan.TOPIC), scan.to_bytes(), key=scan.key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path) -> list[str]:
+    suffix = f"-bench{uuid.uuid4().hex[:6]}"
+    env = {
+        **os.environ,
+        "SIKERJA_DATA_DIR": str(tmp),
+        "SIKERJA_DATABASE_URL": db_url,
+        "SIKERJA_GROUP_SUFFIX": suffix,
+        # own topics: no replay of other runs' history, no noise for other consumers
+        "SIKERJA_TOPIC_PREFIX": f"b{suffix[-6:]}.",
+        "SIKERJA_LOG_LEVEL": "WARNING",
+    }
+    bootstrap = env.get("SIKERJA_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    ports = {"activity": args.port, "approval": args.port + 1}
+    procs = [start_service(n, p, env, tmp / f"{n}.log") for n, p in ports.items()]
+    act, apr = (f"http://127.0.0.1:{p}" for p in ports.values())
+    rng = random.Random()  # fresh NIPs: the topics keep earlier runs' events
+    atasan = [factories.nip(rng) for _ in range(max(1, args.users // 20))]
+    staff = {factories.nip(rng): atasan[i % len(atasan)] for i in range(args.users)}
+    bkpsdm = {"X-Actor-Role": "bkpsdm"}
+    limits = httpx.Limits(max_connections=args.users, max_keepalive_connections=args.users)
+    try:
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+
+            async def ready() -> bool:
+                try:
+                    a = await client.get(f"{act}/readyz")
+                    b = await client.get(f"{apr}/readyz")
+                    return a.status_code == 200 and b.status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await wait_until(ready, bool)
+            await seed(bootstrap, env["SIKERJA_TOPIC_PREFIX"], atasan, staff)
+            last = list(staff)[-1]
+
+            async def unlocked() -> int:
+                r = await client.get(f"{act}/api/v1/employees/{last}/unlocked-days", headers=bkpsdm)
+                return len(r.json()) if r.status_code == 200 else 0
+
+            await wait_until(unlocked, lambda n: n > 0)
+            today = (datetime.now(UTC) - timedelta(minutes=5)).astimezone(WIB).date()
+
+            filing = Phase("filing")
+            per_user = max(1, args.filings // len(staff))
+
+            async def file_as(nip: str) -> None:
+                headers = {"X-Actor-Nip": nip, "X-Actor-Role": "asn"}
+                for i in range(per_user):
+                    body = {
+                        "work_date": today.isoformat(),
+                        "description": f"Kegiatan ke-{i} menyusun bahan rapat",
+                        "output": "dokumen",
+                        "quantity": 1,
+                        "minutes": 1,
+                    }
+                    t0 = time.perf_counter()
+                    try:
+                        r = await client.post(f"{act}/api/v1/reports", json=body, headers=headers)
+                        status = r.status_code
+                    except httpx.TransportError:
+                        status = 0
+                    filing.add(status, time.perf_counter() - t0)
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(file_as(n) for n in staff))
+            filing.seconds = time.perf_counter() - t0
+            filed = filing.statuses.get(201, 0)
+
+            async def queued() -> dict[str, list[str]]:
+                out = {}
+                for a in atasan:
+                    r = await client.get(f"{apr}/api/v1/atasan/{a}/queue", headers=bkpsdm)
+                    out[a] = [i["report_id"] for i in r.json()]
+                return out
+
+            queues = await wait_until(queued, lambda q: sum(map(len, q.values())) >= filed)
+
+            deciding = Phase("approve")
+
+            async def decide_as(a: str, ids: list[str]) -> None:
+                headers = {"X-Actor-Nip": a, "X-Actor-Role": "atasan"}
+                sem = asyncio.Semaphore(max(1, args.users // len(atasan)))
+
+                async def one(report_id: str) -> None:
+                    async with sem:
+                        t0 = time.perf_counter()
+                        try:
+                            r = await client.post(
+                                f"{apr}/api/v1/reports/{report_id}/approve", headers=headers
+                            )
+                            status = r.status_code
+                        except httpx.TransportError:
+                            status = 0  # counted, not fatal: the table shows it
+                        deciding.add(status, time.perf_counter() - t0)
+
+                await asyncio.gather(*(one(i) for i in ids))
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(decide_as(a, ids) for a, ids in queues.items()))
+            deciding.seconds = time.perf_counter() - t0
+            return [filing.line(store), deciding.line(store)]
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def postgres_urls(admin: str) -> str:
+    from tests.infra import fresh_postgres_database
+
+    run = uuid.uuid4().hex[:6]
+    url = ""
+    for service in ("activity", "approval"):
+        url = fresh_postgres_database(admin, f"bench{run}_{service}")
+    return url.replace("_approval", "_{service}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--filings", type=int, default=2000)
+    parser.add_argument("--port", type=int, default=18102)
+    parser.add_argument("--pg-url", default=None, help="admin URL of a PostgreSQL server")
+    args = parser.parse_args()
+    lines = [
+        "| store | phase | requests | statuses | throughput | p50 | p95 | mean |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
+    for store in stores:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{store}-") as tmp:
+            if store == "sqlite":
+                url = f"sqlite:///{tmp}/{{service}}.db"
+            else:
+                admin = (
+                    args.pg_url
+                    or subprocess.run(  # noqa: ASYNC221 - once, before any load
+                        [str(REPO / "deploy/local/postgres.sh"), "url"],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout.strip()
+                )
+                url = postgres_urls(admin)
+            lines += await run_store(store, url, args, Path(tmp))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

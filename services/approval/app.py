@@ -1,0 +1,39 @@
+"""Composition root of the approval service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from services.approval import api, handlers
+from services.approval.models import Base
+from services.shared.http import create_app
+from services.shared.messaging import ServiceKit
+from services.shared.settings import Settings, get_settings
+
+NAME = "approval"
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
+    return ServiceKit(
+        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+    )  # type: ignore[arg-type]
+
+
+def create(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = wall_clock,
+    **overrides: object,
+) -> FastAPI:
+    """`clock` is for tests; everything else goes to the kit."""
+    kit = build_kit(settings, **overrides)
+    app = create_app(kit, [api.router], title="SIKERJA approval")
+    app.state.clock = clock
+    return app

@@ -1,0 +1,90 @@
+"""Approval's tables: the queue (a projection of activity's reports), decisions' audit log,
+Plt delegations and the period locks fed by tpp."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field
+
+from services.shared.db import Utc, service_base
+
+Base = service_base()
+
+
+class QueueEntry(Base, table=True):
+    """A report as approval knows it, and whose queue it is in."""
+
+    __tablename__ = "queue_entry"
+    __table_args__ = (Index("ix_queue_entry_atasan_status", "atasan_nip", "status"),)
+    report_id: str = Field(primary_key=True, max_length=36)
+    owner_nip: str = Field(index=True, max_length=18)
+    work_date: date
+    atasan_nip: str | None = Field(default=None, max_length=18)
+    status: str = Field(default="pending", max_length=24)
+    revision: int = 0  # the latest revision of the report seen (older ones are ignored)
+    description: str = ""
+    output: str = ""
+    quantity: int = 1
+    minutes: int = 0
+    skp_target_id: str | None = Field(default=None, max_length=36)
+    filed_at: datetime = Field(sa_column=Column(Utc(), nullable=False))  # (re)entered queue
+    updated_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    # a migration import's historical decision, waiting for the employee's atasan to be known
+    imported_decision: str | None = Field(default=None, max_length=16)
+    reported_event_id: str | None = Field(default=None, max_length=36)
+
+
+class DecisionLog(Base, table=True):
+    """The audit log: who decided what, when, why, on whose behalf."""
+
+    __tablename__ = "decision_log"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: str = Field(index=True, max_length=36)
+    owner_nip: str = Field(index=True, max_length=18)
+    work_date: date
+    actor_nip: str = Field(index=True, max_length=18)
+    action: str = Field(max_length=24)
+    reason: str | None = None
+    as_plt_for: str | None = Field(default=None, max_length=18)
+    source: str = Field(default="api", max_length=16)  # api, bulk, import
+    event_id: str = Field(max_length=36)
+    at: datetime = Field(sa_column=Column(Utc(), nullable=False, index=True))
+
+
+class Delegation(Base, table=True):
+    """An atasan's approvals delegated to a Plt for a date range (inclusive)."""
+
+    __tablename__ = "delegation"
+    id: str = Field(primary_key=True, max_length=36)
+    atasan_nip: str = Field(index=True, max_length=18)
+    plt_nip: str = Field(index=True, max_length=18)
+    start: date
+    end: date
+    created_by: str | None = Field(default=None, max_length=18)
+    created_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+    revoked_by: str | None = Field(default=None, max_length=18)
+
+
+class PeriodClose(Base, table=True):
+    """TppPeriodClosed: the month of this employee is closed in tpp (latest close kept)."""
+
+    __tablename__ = "period_close"
+    nip: str = Field(primary_key=True, max_length=18)
+    period: str = Field(primary_key=True, max_length=7)
+    closed_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    closed_by: str = ""
+
+
+class PeriodReopen(Base, table=True):
+    """BKPSDM reopened a closed month for decisions (for everyone, or one employee)."""
+
+    __tablename__ = "period_reopen"
+    id: str = Field(primary_key=True, max_length=36)
+    period: str = Field(index=True, max_length=7)
+    nip: str | None = Field(default=None, max_length=18)
+    reopened_by: str = Field(max_length=18)
+    reason: str
+    at: datetime = Field(sa_column=Column(Utc(), nullable=False))

@@ -1,0 +1,103 @@
+"""The report flow on the real broker: a scan posted to attendance unlocks the day at
+activity, the ASN files the report, it reaches the atasan's queue at approval, the atasan
+approves, and ReportApproved reaches activity's report and tpp's decision projection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlmodel import Session
+
+from contracts.events import EmployeeUpserted
+from services.activity.app import create as create_activity
+from services.approval.app import create as create_approval
+from services.attendance.app import create as create_attendance
+from services.shared.settings import Settings
+from services.tpp.app import create as create_tpp
+from services.tpp.models import ReportDecision
+from tests import factories
+from tests.support import eventually, running
+
+pytestmark = pytest.mark.integration
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+async def test_scan_file_approve_reaches_tpp(settings: Settings) -> None:
+    staff, boss = factories.nip(), factories.nip()
+    scanned = (datetime.now(UTC) - timedelta(minutes=1)).astimezone(WIB)
+    day = scanned.date().isoformat()
+    attendance, activity = create_attendance(settings), create_activity(settings)
+    approval, tpp = create_approval(settings), create_tpp(settings)
+    staff_h = {"X-Actor-Nip": staff, "X-Actor-Role": "asn"}
+    boss_h = {"X-Actor-Nip": boss, "X-Actor-Role": "atasan"}
+    async with (
+        running(attendance) as att,
+        running(activity) as act,
+        running(approval) as apr,
+        running(tpp),
+    ):
+        # the employee master (siasn's event) on this test's own topics
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+        await producer.start()
+        try:
+            upsert = EmployeeUpserted(
+                occurred_at=datetime.now(UTC),
+                producer="siasn",
+                nip=staff,
+                nama="Staf Uji",
+                opd="Dinas Uji",
+                kelas_jabatan=7,
+                atasan_nip=boss,
+                tpp_pagu=3_000_000,
+            )
+            topic = settings.topic(str(upsert.TOPIC))
+            await producer.send_and_wait(topic, upsert.to_bytes(), key=upsert.key)
+        finally:
+            await producer.stop()
+        posted = await att.post(
+            "/api/v1/scans",
+            json={"scans": [{"nip": staff, "waktu": scanned.strftime("%Y-%m-%d %H:%M:%S")}]},
+        )
+        assert posted.json()[0]["status"] == "accepted", posted.text
+
+        body = {
+            "work_date": day,
+            "description": "Rapat koordinasi",
+            "output": "notula",
+            "minutes": 60,
+        }
+
+        async def file() -> Any:
+            return await act.post("/api/v1/reports", json=body, headers=staff_h)
+
+        # until FingerprintRecorded is projected the refusal says the scan has not arrived yet
+        filed = await eventually(
+            file, lambda r: r.status_code == 201 or r.json().get("code") != "no_scan_yet"
+        )
+        assert filed.status_code == 201, filed.text
+        report_id = filed.json()["id"]
+
+        async def queue() -> list[dict[str, Any]]:
+            return (await apr.get("/api/v1/queue", headers=boss_h)).json()
+
+        waiting = await eventually(queue, lambda q: any(i["report_id"] == report_id for i in q))
+        assert waiting[0]["nip"] == staff and waiting[0]["age_working_days"] == 0
+
+        approved = await apr.post(f"/api/v1/reports/{report_id}/approve", headers=boss_h)
+        assert approved.status_code == 200, approved.text
+
+        async def activity_status() -> str:
+            return (await act.get(f"/api/v1/reports/{report_id}", headers=staff_h)).json()["status"]
+
+        await eventually(activity_status, lambda s: s == "approved")
+
+        async def tpp_decision() -> tuple[str, str] | None:
+            with Session(tpp.state.kit.engine) as s:
+                row = s.get(ReportDecision, report_id)
+                return (row.nip, row.status) if row is not None else None
+
+        assert await eventually(tpp_decision, lambda d: d is not None) == (staff, "approved")

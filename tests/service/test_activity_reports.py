@@ -1,0 +1,405 @@
+"""Activity's API and subscribers in-process: the filing gate, the lifecycle, decisions coming
+back from approval (TestKafkaBroker), evidence, openings, SKP and the migration import.
+
+Calendar (October 2026, no national holiday in these days):
+    Mo Tu We Th Fr Sa Su
+              1  2  3  4
+     5  6  7  8  9 10 11
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from faststream.kafka import TestKafkaBroker
+from sqlmodel import Session, select
+
+from contracts import Topic, parse_event
+from contracts.events import (
+    AbsenceRecorded,
+    ActivityReported,
+    EmployeeUpserted,
+    Event,
+    FingerprintRecorded,
+    ReportApproved,
+    RevisionRequested,
+)
+from services.activity.app import create
+from services.activity.domain import ReportLimits
+from services.shared.settings import Settings
+from tests import factories
+
+WIB = ZoneInfo("Asia/Jakarta")
+MON, TUE, WED = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+
+
+class Clock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+def wib(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=WIB)
+
+
+def who(nip: str | None, role: str) -> dict[str, str]:
+    return {"X-Actor-Role": role, **({"X-Actor-Nip": nip} if nip else {})}
+
+
+def emitted(kit: Any) -> list[Event]:
+    outbox = kit.base.Outbox
+    with Session(kit.engine) as s:
+        rows = s.exec(select(outbox).order_by(outbox.id)).all()
+    return [parse_event(r.payload) for r in rows]
+
+
+def scan(nip: str, day: date) -> FingerprintRecorded:
+    at = wib(day, 7, 20)
+    return FingerprintRecorded(
+        occurred_at=at,
+        producer="attendance",
+        nip=nip,
+        scan_id=f"{nip}-{day}",
+        scanned_at=at,
+        work_date=day,
+    )
+
+
+def employee(nip: str, atasan: str | None) -> EmployeeUpserted:
+    return EmployeeUpserted(
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        producer="siasn",
+        nip=nip,
+        nama="Pegawai Uji",
+        opd="Dinas Uji",
+        kelas_jabatan=7,
+        atasan_nip=atasan,
+        tpp_pagu=3_000_000,
+    )
+
+
+def report_body(day: date = MON, **over: Any) -> dict[str, Any]:
+    body = {
+        "work_date": day.isoformat(),
+        "description": "Menyusun notula rapat koordinasi",
+        "output": "notula",
+        "quantity": 1,
+        "minutes": 120,
+    }
+    body.update(over)
+    return body
+
+
+@pytest.fixture
+def env(memory_settings: Settings) -> dict[str, Any]:
+    clock = Clock(wib(MON, 10))
+    app = create(memory_settings, clock=clock, limits=ReportLimits(max_evidence_bytes=1024))
+    kit = app.state.kit
+    kit.migrate()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+    return {"app": app, "kit": kit, "clock": clock, "client": client}
+
+
+async def test_filing_is_gated_by_the_scan_and_the_deadline(env: dict[str, Any]) -> None:
+    kit, client, clock = env["kit"], env["client"], env["clock"]
+    nip = factories.nip()
+    me = who(nip, "asn")
+
+    no_scan = await client.post("/api/v1/reports", json=report_body(), headers=me)
+    assert no_scan.status_code == 409
+    assert no_scan.headers["content-type"] == "application/problem+json"
+    assert no_scan.json()["code"] == "no_scan_yet"
+    assert "coba lagi" in no_scan.json()["detail"]
+
+    await kit.handle(scan(nip, MON).to_bytes())  # the scan arrives a moment later
+    ok = await client.post("/api/v1/reports", json=report_body(), headers=me)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["status"] == "pending"
+    # deadline of Monday = Tuesday 23:59 WIB (next working day)
+    assert "Selasa, 6 Oktober 2026 pukul 23.59 WIB" in ok.json()["message"]
+    events = emitted(kit)
+    assert [e.event_type for e in events] == ["ActivityReported"]
+    assert isinstance(events[0], ActivityReported)
+    assert events[0].report_id == ok.json()["id"] and events[0].producer == "activity"
+
+    future = await client.post("/api/v1/reports", json=report_body(TUE), headers=me)
+    assert future.status_code == 422 and future.json()["code"] == "future_date"
+
+    clock.moment = wib(WED, 0, 0)  # Wednesday 00:00: Monday's deadline is over
+    late = await client.post("/api/v1/reports", json=report_body(), headers=me)
+    assert late.status_code == 409 and late.json()["code"] == "deadline_passed"
+    assert "BKPSDM" in late.json()["detail"]
+
+    # BKPSDM opens Monday again; the opening is recorded with who and why
+    officer = factories.nip()
+    opened = await client.post(
+        f"/api/v1/employees/{nip}/openings",
+        json={"work_date": MON.isoformat(), "reason": "Mesin sidik jari OPD rusak"},
+        headers=who(officer, "bkpsdm"),
+    )
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["opened_by"] == officer
+    again = await client.post("/api/v1/reports", json=report_body(), headers=me)
+    assert again.status_code == 201 and "dibuka oleh BKPSDM" in again.json()["message"]
+
+
+async def test_invalid_content_is_listed_per_field(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    nip = factories.nip()
+    await kit.handle(scan(nip, MON).to_bytes())
+    bad = await client.post(
+        "/api/v1/reports",
+        json=report_body(description=" ", minutes=0),
+        headers=who(nip, "asn"),
+    )
+    assert bad.status_code == 422
+    fields = {e["field"] for e in bad.json()["errors"]}
+    assert fields == {"description", "minutes_spent"}
+    assert emitted(kit) == []  # nothing emitted for a refused filing
+
+
+async def test_edit_withdraw_and_revision_loop(env: dict[str, Any]) -> None:
+    kit, client, clock = env["kit"], env["client"], env["clock"]
+    nip, atasan = factories.nip(), factories.nip()
+    me = who(nip, "asn")
+    await kit.handle(scan(nip, MON).to_bytes())
+    first = (await client.post("/api/v1/reports", json=report_body(), headers=me)).json()
+    second = (await client.post("/api/v1/reports", json=report_body(), headers=me)).json()
+
+    edited = await client.put(
+        f"/api/v1/reports/{first['id']}", json=report_body(quantity=3), headers=me
+    )
+    assert edited.status_code == 200 and edited.json()["revision"] == 1
+    someone = await client.put(
+        f"/api/v1/reports/{first['id']}", json=report_body(), headers=who(atasan, "atasan")
+    )
+    assert someone.status_code == 403
+
+    withdrawn = await client.post(f"/api/v1/reports/{second['id']}/withdraw", headers=me)
+    assert withdrawn.json()["status"] == "withdrawn"
+
+    # approval asks for a revision on Thursday (after Monday's own deadline)
+    clock.moment = wib(date(2026, 10, 8), 9)
+    ask = RevisionRequested(
+        occurred_at=clock.moment,
+        producer="approval",
+        nip=nip,
+        report_id=first["id"],
+        work_date=MON,
+        decided_by=atasan,
+        note="Lengkapi jumlah peserta rapat",
+    )
+    async with TestKafkaBroker(kit.broker) as br:
+        await br.publish(ask.to_bytes(), Topic.APPROVAL, key=nip.encode())
+        await br.publish(ask.to_bytes(), Topic.APPROVAL, key=nip.encode())  # redelivered
+    row = (await client.get(f"/api/v1/reports/{first['id']}", headers=me)).json()
+    assert row["status"] == "revision_requested"
+    assert row["decision_note"] == "Lengkapi jumlah peserta rapat"
+
+    # editing is refused now; revising is allowed until Friday 23:59 (request + 1 working day)
+    refused = await client.put(f"/api/v1/reports/{first['id']}", json=report_body(), headers=me)
+    assert refused.status_code == 409 and refused.json()["code"] == "invalid_transition"
+    revised = await client.post(
+        f"/api/v1/reports/{first['id']}/revise",
+        json=report_body(description="Notula rapat, 24 peserta"),
+        headers=me,
+    )
+    assert revised.status_code == 200, revised.text
+    assert revised.json()["status"] == "pending" and revised.json()["revision"] == 2
+    kinds = [e.event_type for e in emitted(kit)]
+    assert kinds == [
+        "ActivityReported",
+        "ActivityReported",
+        "ActivityRevised",
+        "ActivityWithdrawn",
+        "ActivityRevised",
+    ]
+
+    approved = ReportApproved(
+        occurred_at=wib(date(2026, 10, 8), 11),
+        producer="approval",
+        nip=nip,
+        report_id=first["id"],
+        work_date=MON,
+        decided_by=atasan,
+    )
+    async with TestKafkaBroker(kit.broker) as br:
+        await br.publish(approved.to_bytes(), Topic.APPROVAL, key=nip.encode())
+        # the older revision request replayed with a new id changes nothing
+        replay = ask.model_copy(update={"event_id": uuid.uuid4()})
+        await br.publish(replay.to_bytes(), Topic.APPROVAL, key=nip.encode())
+    final = (await client.get(f"/api/v1/reports/{first['id']}", headers=me)).json()
+    assert final["status"] == "approved" and final["decided_by"] == atasan
+
+
+async def test_evidence_upload_and_visibility(env: dict[str, Any], tmp_path: Path) -> None:
+    kit, client = env["kit"], env["client"]
+    nip, atasan, stranger = factories.nip(), factories.nip(), factories.nip()
+    await kit.handle(employee(nip, atasan).to_bytes())
+    await kit.handle(scan(nip, MON).to_bytes())
+    me = who(nip, "asn")
+    rid = (await client.post("/api/v1/reports", json=report_body(), headers=me)).json()["id"]
+
+    up = await client.post(
+        f"/api/v1/reports/{rid}/evidence",
+        files={"file": ("foto.png", PNG, "image/png")},
+        headers=me,
+    )
+    assert up.status_code == 201, up.text
+    assert up.json()["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert up.json()["size"] == 108  # 8 magic bytes + 100
+    stored = list((tmp_path / "evidence" / "activity" / nip / rid).iterdir())
+    assert len(stored) == 1 and stored[0].read_bytes() == PNG
+
+    dup = await client.post(
+        f"/api/v1/reports/{rid}/evidence",
+        files={"file": ("lagi.png", PNG, "image/png")},
+        headers=me,
+    )
+    assert dup.status_code == 409
+    fake = await client.post(
+        f"/api/v1/reports/{rid}/evidence",
+        files={"file": ("virus.png", b"MZ" + b"\x00" * 50, "image/png")},
+        headers=me,
+    )
+    assert fake.status_code == 415
+    exe = await client.post(
+        f"/api/v1/reports/{rid}/evidence",
+        files={"file": ("a.exe", b"MZ", "application/octet-stream")},
+        headers=me,
+    )
+    assert exe.status_code == 415
+    big = await client.post(
+        f"/api/v1/reports/{rid}/evidence",
+        files={"file": ("besar.pdf", b"%PDF" + b"x" * 1100, "application/pdf")},
+        headers=me,
+    )
+    assert big.status_code == 413  # limit of this app: 1024 bytes
+    assert len(list((tmp_path / "evidence" / "activity" / nip / rid).iterdir())) == 1
+
+    evidence_id = up.json()["id"]
+    for nip_, role, status in [
+        (nip, "asn", 200),
+        (atasan, "atasan", 200),
+        (None, "bkpsdm", 200),
+        (None, "auditor", 200),
+        (stranger, "atasan", 403),
+        (stranger, "operator", 403),
+    ]:
+        got = await client.get(f"/api/v1/evidence/{evidence_id}", headers=who(nip_, role))
+        assert got.status_code == status, (role, got.text)
+        if status == 200:
+            assert got.content == PNG
+
+
+async def test_skp_targets_and_monthly_realisation(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    nip, atasan = factories.nip(), factories.nip()
+    me = who(nip, "asn")
+    target = await client.post(
+        f"/api/v1/employees/{nip}/skp-targets",
+        json={
+            "year": 2026,
+            "activity": "Notula rapat",
+            "indicator": "notula",
+            "target_quantity": 8,
+        },
+        headers=me,
+    )
+    assert target.status_code == 201, target.text
+    tid = target.json()["id"]
+    await kit.handle(scan(nip, MON).to_bytes())
+    ids = []
+    for qty in (2, 1):
+        r = await client.post(
+            "/api/v1/reports", json=report_body(quantity=qty, skp_target_id=tid), headers=me
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    # only the first one is approved
+    await kit.handle(
+        ReportApproved(
+            occurred_at=wib(MON, 15),
+            producer="approval",
+            nip=nip,
+            report_id=ids[0],
+            work_date=MON,
+            decided_by=atasan,
+        ).to_bytes()
+    )
+    recap = await client.get(f"/api/v1/employees/{nip}/skp-realisation?period=2026-10", headers=me)
+    assert recap.status_code == 200
+    # approved quantity 2 of target 8: 2 / 8 × 100 = 25.00 %
+    assert recap.json() == [
+        {
+            "target_id": tid,
+            "activity": "Notula rapat",
+            "indicator": "notula",
+            "target_quantity": 8,
+            "quantity": 2,
+            "percent": "25.00",
+            "cumulative_quantity": 2,
+            "cumulative_percent": "25.00",
+        }
+    ]
+    in_use = await client.delete(f"/api/v1/skp-targets/{tid}", headers=me)
+    assert in_use.status_code == 409
+
+
+async def test_migration_import(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    a, b = factories.nip(), factories.nip()
+    await kit.handle(scan(a, date(2026, 10, 1)).to_bytes())
+    await kit.handle(scan(a, date(2026, 10, 2)).to_bytes())
+    dinas_luar = AbsenceRecorded(
+        occurred_at=wib(date(2026, 10, 1), 6),
+        producer="attendance",
+        nip=b,
+        absence_id="dl1",
+        kind="dinas_luar",
+        start=date(2026, 10, 1),
+        end=date(2026, 10, 1),
+    )
+    await kit.handle(dinas_luar.to_bytes())
+    csv_text = (
+        "nip,tanggal,status\n"
+        f"{a},2026-10-01,approved\n"
+        f"{a},2026-10-02,rejected\n"
+        f"{b},2026-10-01,pending\n"
+        f"{b},2026-10-02,approved\n"  # no scan, no dinas luar: refused
+        "123,2026-10-01,approved\n"
+        f"{a},2026-10-09,approved\n"  # after the clock's Monday 5 October
+    )
+    headers = {"content-type": "text/csv", **who(None, "bkpsdm")}
+    refused = await client.post(
+        "/api/v1/reports/import?wait_s=0", content=csv_text, headers=who(a, "asn")
+    )
+    assert refused.status_code == 403
+    r = await client.post("/api/v1/reports/import?wait_s=0", content=csv_text, headers=headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["accepted"], body["duplicate"], body["rejected"]) == (3, 0, 3)
+    assert [(e["line"], e["code"]) for e in body["errors"]] == [
+        (5, "no_scan_yet"),
+        (6, "invalid_nip"),
+        (7, "future_date"),
+    ]
+    events = [e for e in emitted(kit) if isinstance(e, ActivityReported)]
+    assert sorted((e.nip == a, e.imported_decision) for e in events) == [
+        (False, None),
+        (True, "approved"),
+        (True, "rejected"),
+    ]
+    again = await client.post("/api/v1/reports/import?wait_s=0", content=csv_text, headers=headers)
+    assert (again.json()["accepted"], again.json()["duplicate"]) == (0, 3)

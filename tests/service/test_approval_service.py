@@ -1,0 +1,329 @@
+"""Approval's subscribers (TestKafkaBroker) and decisions API in-process: the queue from
+activity's events, transfers, imported decisions, Plt, the period lock and its reopening,
+bulk approval and the audit log.
+
+Calendar (October 2026): Mon 5 .. Fri 9, Mon 12; no national holiday on these days.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from faststream.kafka import TestKafkaBroker
+from sqlmodel import Session, select
+
+from contracts import parse_event
+from contracts.events import (
+    ActivityReported,
+    ActivityRevised,
+    ActivityWithdrawn,
+    EmployeeUpserted,
+    Event,
+    ReportApproved,
+    ReportRejected,
+    TppPeriodClosed,
+)
+from services.approval.app import create
+from services.shared.settings import Settings
+from tests import factories
+
+WIB = ZoneInfo("Asia/Jakarta")
+MON = date(2026, 10, 5)
+
+
+class Clock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+def wib(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=WIB)
+
+
+def who(nip: str | None, role: str) -> dict[str, str]:
+    return {"X-Actor-Role": role, **({"X-Actor-Nip": nip} if nip else {})}
+
+
+def emitted(kit: Any) -> list[Event]:
+    outbox = kit.base.Outbox
+    with Session(kit.engine) as s:
+        rows = s.exec(select(outbox).order_by(outbox.id)).all()
+    return [parse_event(r.payload) for r in rows]
+
+
+def employee(nip: str, atasan: str | None, at: datetime | None = None) -> EmployeeUpserted:
+    return EmployeeUpserted(
+        occurred_at=at or datetime(2026, 1, 1, tzinfo=UTC),
+        producer="siasn",
+        nip=nip,
+        nama="Pegawai Uji",
+        opd="Dinas Uji",
+        kelas_jabatan=7,
+        atasan_nip=atasan,
+        tpp_pagu=3_000_000,
+    )
+
+
+def reported(nip: str, day: date = MON, **over: Any) -> ActivityReported:
+    fields: dict[str, Any] = {
+        "occurred_at": wib(day, 16),
+        "producer": "activity",
+        "nip": nip,
+        "report_id": str(uuid.uuid4()),
+        "work_date": day,
+        "description": "Menyusun notula rapat",
+        "output": "notula",
+        "minutes": 90,
+    }
+    fields.update(over)
+    return ActivityReported(**fields)
+
+
+@pytest.fixture
+def env(memory_settings: Settings) -> dict[str, Any]:
+    clock = Clock(wib(date(2026, 10, 7), 9))  # Wednesday
+    app = create(memory_settings, clock=clock)
+    kit = app.state.kit
+    kit.migrate()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+    return {"kit": kit, "clock": clock, "client": client}
+
+
+async def publish(kit: Any, *events: Event) -> None:
+    async with TestKafkaBroker(kit.broker) as br:
+        for event in events:
+            await br.publish(event.to_bytes(), str(event.TOPIC), key=event.nip.encode())
+
+
+async def test_queue_follows_activity_events_and_transfers(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    staff, boss, new_boss = factories.nip(), factories.nip(), factories.nip()
+    first = reported(staff)
+    second = reported(staff, description="Rapat")
+    revision = ActivityRevised(
+        **{**first.model_dump(exclude={"event_id", "event_type"}), "description": "Notula v2"},
+        revision=1,
+    )
+    old_revision = revision.model_copy(update={"event_id": uuid.uuid4(), "revision": 0})
+    await publish(
+        kit,
+        employee(staff, boss),
+        first,
+        first,  # redelivered: one queue entry
+        second,
+        revision,
+        old_revision,  # an older revision arriving late is ignored
+        ActivityWithdrawn(
+            occurred_at=wib(MON, 17),
+            producer="activity",
+            nip=staff,
+            report_id=second.report_id,
+            work_date=MON,
+        ),
+    )
+    queue = (await client.get("/api/v1/queue", headers=who(boss, "atasan"))).json()
+    assert [(q["report_id"], q["description"], q["revision"]) for q in queue] == [
+        (first.report_id, "Notula v2", 1)
+    ]
+    # filed Monday, today Wednesday: working days in (Mon, Wed] = Tue, Wed = 2
+    assert queue[0]["age_working_days"] == 2
+
+    # transfer: the employee now reports to new_boss; the open report moves with them
+    await publish(kit, employee(staff, new_boss, datetime(2026, 10, 6, tzinfo=UTC)))
+    assert (await client.get("/api/v1/queue", headers=who(boss, "atasan"))).json() == []
+    moved = (await client.get("/api/v1/queue", headers=who(new_boss, "atasan"))).json()
+    assert [q["report_id"] for q in moved] == [first.report_id]
+    old = await client.post(
+        f"/api/v1/reports/{first.report_id}/approve", headers=who(boss, "atasan")
+    )
+    assert old.status_code == 403 and old.json()["code"] == "forbidden"
+    ok = await client.post(
+        f"/api/v1/reports/{first.report_id}/approve", headers=who(new_boss, "atasan")
+    )
+    assert ok.status_code == 200, ok.text
+    events = emitted(kit)
+    assert len(events) == 1 and isinstance(events[0], ReportApproved)
+    assert (events[0].decided_by, events[0].as_plt_for, events[0].nip) == (new_boss, None, staff)
+    again = await client.post(
+        f"/api/v1/reports/{first.report_id}/approve", headers=who(new_boss, "atasan")
+    )
+    assert again.status_code == 409 and again.json()["code"] == "not_pending"
+
+
+async def test_reject_and_revision_need_text_and_plt_decides_as_plt(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    staff, boss, plt = factories.nip(), factories.nip(), factories.nip()
+    a, b = reported(staff), reported(staff)
+    await publish(kit, employee(staff, boss), a, b)
+
+    empty = await client.post(
+        f"/api/v1/reports/{a.report_id}/reject", json={"reason": "  "}, headers=who(boss, "atasan")
+    )
+    assert empty.status_code == 422 and empty.json()["code"] == "reason_required"
+    no_note = await client.post(
+        f"/api/v1/reports/{a.report_id}/request-revision", json={}, headers=who(boss, "atasan")
+    )
+    assert no_note.status_code == 422 and no_note.json()["code"] == "note_required"
+
+    # Plt for Tue 6 .. Thu 8 October (today is Wednesday 7): decides as Plt
+    before = await client.post(f"/api/v1/reports/{a.report_id}/approve", headers=who(plt, "atasan"))
+    assert before.status_code == 403
+    made = await client.post(
+        "/api/v1/delegations",
+        json={"atasan_nip": boss, "plt_nip": plt, "start": "2026-10-06", "end": "2026-10-08"},
+        headers=who(boss, "atasan"),
+    )
+    assert made.status_code == 201, made.text
+    plt_queue = (await client.get("/api/v1/queue", headers=who(plt, "atasan"))).json()
+    assert {q["as_plt_for"] for q in plt_queue} == {boss} and len(plt_queue) == 2
+    rej = await client.post(
+        f"/api/v1/reports/{a.report_id}/reject",
+        json={"reason": "Bukan kegiatan hari itu"},
+        headers=who(plt, "atasan"),
+    )
+    assert rej.status_code == 200 and rej.json()["as_plt_for"] == boss
+    rev = await client.post(
+        f"/api/v1/reports/{b.report_id}/request-revision",
+        json={"note": "Tambahkan jumlah peserta"},
+        headers=who(boss, "atasan"),
+    )
+    assert rev.status_code == 200
+    events = emitted(kit)
+    assert [(e.event_type, e.as_plt_for) for e in events] == [  # type: ignore[attr-defined]
+        ("ReportRejected", boss),
+        ("RevisionRequested", None),
+    ]
+    assert isinstance(events[0], ReportRejected) and events[0].reason == "Bukan kegiatan hari itu"
+
+    # after the window the Plt has no authority (Friday 9)
+    env["clock"].moment = wib(date(2026, 10, 9), 9)
+    revised = ActivityRevised(
+        **b.model_dump(exclude={"event_id", "event_type", "occurred_at"}),
+        occurred_at=wib(date(2026, 10, 8), 10),
+        revision=1,
+    )
+    await publish(kit, revised)
+    late = await client.post(f"/api/v1/reports/{b.report_id}/approve", headers=who(plt, "atasan"))
+    assert late.status_code == 403
+
+    audit = await client.get(f"/api/v1/audit?nip={staff}", headers=who(None, "auditor"))
+    assert [(r["action"], r["actor_nip"], r["as_plt_for"]) for r in audit.json()] == [
+        ("reject", plt, boss),
+        ("request_revision", boss, None),
+    ]
+    assert "sebagai Plt untuk" in audit.json()[0]["summary"]
+    denied = await client.get("/api/v1/audit", headers=who(boss, "atasan"))
+    assert denied.status_code == 403
+
+
+async def test_period_lock_and_reopen(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    staff, boss, officer = factories.nip(), factories.nip(), factories.nip()
+    sept = reported(staff, date(2026, 9, 30))
+    closed = TppPeriodClosed(
+        occurred_at=wib(date(2026, 10, 5), 8),
+        producer="tpp",
+        nip=staff,
+        period="2026-09",
+        rules="bekasi-perwali-69-2019",
+        pagu=3_000_000,
+        net=2_900_000,
+        closed_by="bkpsdm",
+    )
+    await publish(kit, employee(staff, boss), sept, closed)
+    locked = await client.post(
+        f"/api/v1/reports/{sept.report_id}/approve", headers=who(boss, "atasan")
+    )
+    assert locked.status_code == 409 and locked.json()["code"] == "period_locked"
+    no_reason = await client.post(
+        "/api/v1/periods/2026-09/reopen", json={"reason": ""}, headers=who(officer, "bkpsdm")
+    )
+    assert no_reason.status_code == 422
+    not_bkpsdm = await client.post(
+        "/api/v1/periods/2026-09/reopen", json={"reason": "x"}, headers=who(boss, "atasan")
+    )
+    assert not_bkpsdm.status_code == 403
+    reopened = await client.post(
+        "/api/v1/periods/2026-09/reopen",
+        json={"reason": "Koreksi keputusan atasan"},
+        headers=who(officer, "bkpsdm"),
+    )
+    assert reopened.status_code == 201
+    ok = await client.post(f"/api/v1/reports/{sept.report_id}/approve", headers=who(boss, "atasan"))
+    assert ok.status_code == 200, ok.text
+    # tpp closes again later: locked once more
+    again = closed.model_copy(
+        update={"event_id": uuid.uuid4(), "occurred_at": wib(date(2026, 10, 8), 8)}
+    )
+    other = reported(staff, date(2026, 9, 29))
+    await publish(kit, other, again)
+    env["clock"].moment = wib(date(2026, 10, 8), 9)
+    relocked = await client.post(
+        f"/api/v1/reports/{other.report_id}/approve", headers=who(boss, "atasan")
+    )
+    assert relocked.status_code == 409 and relocked.json()["code"] == "period_locked"
+
+
+async def test_bulk_approve_reports_per_item(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    staff, stranger, boss = factories.nip(), factories.nip(), factories.nip()
+    mine1, mine2, theirs = reported(staff), reported(staff), reported(stranger)
+    await publish(
+        kit, employee(staff, boss), employee(stranger, factories.nip()), mine1, mine2, theirs
+    )
+    r = await client.post(
+        "/api/v1/reports/bulk-approve",
+        json={
+            "report_ids": [
+                mine1.report_id,
+                theirs.report_id,
+                "tidak-ada",
+                mine1.report_id,
+                mine2.report_id,
+            ]
+        },
+        headers=who(boss, "atasan"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [(x["ok"], x["code"]) for x in body["results"]] == [
+        (True, "ok"),
+        (False, "forbidden"),
+        (False, "not_found"),
+        (False, "duplicate"),
+        (True, "ok"),
+    ]
+    assert (body["approved"], body["refused"]) == (2, 3)
+    assert sorted(e.report_id for e in emitted(kit)) == sorted(  # type: ignore[attr-defined]
+        [mine1.report_id, mine2.report_id]
+    )
+
+
+async def test_imported_decisions_wait_for_the_atasan(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    staff, boss = factories.nip(), factories.nip()
+    approved = reported(staff, imported_decision="approved")
+    rejected = reported(staff, date(2026, 10, 6), imported_decision="rejected")
+    pending = reported(staff, date(2026, 10, 6))
+    # the reports arrive before the employee's record: decisions wait for the atasan
+    await publish(kit, approved, rejected, pending)
+    assert emitted(kit) == []
+    await publish(kit, employee(staff, boss))
+    events = emitted(kit)
+    assert sorted((e.event_type, e.report_id) for e in events) == sorted(  # type: ignore[attr-defined]
+        [("ReportApproved", approved.report_id), ("ReportRejected", rejected.report_id)]
+    )
+    assert all(e.decided_by == boss for e in events)  # type: ignore[attr-defined]
+    assert {e.causation_id for e in events} == {approved.event_id, rejected.event_id}
+    queue = (await client.get("/api/v1/queue", headers=who(boss, "atasan"))).json()
+    assert [q["report_id"] for q in queue] == [pending.report_id]
+    audit = (await client.get("/api/v1/audit", headers=who(None, "bkpsdm"))).json()
+    assert {r["source"] for r in audit} == {"import"}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from fastapi import FastAPI
 
-from services.attendance import api, handlers
+from services.attendance import adms_api, api, days_api, handlers, scheduler
+from services.attendance.config import AttendanceConfig
 from services.attendance.models import Base
 from services.shared.http import create_app
 from services.shared.messaging import ServiceKit
@@ -19,6 +23,23 @@ def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceK
     )  # type: ignore[arg-type]
 
 
-def create(settings: Settings | None = None, **overrides: object) -> FastAPI:
+def create(
+    settings: Settings | None = None,
+    config: AttendanceConfig | None = None,
+    **overrides: object,
+) -> FastAPI:
     kit = build_kit(settings, **overrides)
-    return create_app(kit, [api.router], title="SIKERJA attendance")
+    cfg = config or AttendanceConfig()
+    background: list[Any] = []
+    if cfg.scheduler_enabled:
+        background.append(lambda: asyncio.create_task(scheduler.run(kit, cfg), name="closer"))
+    app = create_app(
+        kit,
+        [api.router, days_api.router, adms_api.router],
+        title="SIKERJA attendance",
+        background=background,
+    )
+    app.state.attendance = cfg
+    # Devices call /iclock/* at the root, as their firmware expects (not under /api/v1).
+    app.include_router(adms_api.iclock)
+    return app

@@ -1,0 +1,27 @@
+"""Settings only attendance reads (prefix SIKERJA_ATTENDANCE_); the shared ones stay in
+services/shared/settings.py."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AttendanceConfig(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SIKERJA_ATTENDANCE_", env_file=".env", extra="ignore"
+    )
+
+    # A device that has not called /iclock/* for this long is shown offline.
+    device_offline_after_s: int = 900
+    # The scheduler closes every ended day within this many days back that is not closed yet.
+    scheduler_enabled: bool = True
+    scheduler_interval_s: float = 60.0
+    close_lookback_days: int = 7
+    # Absence documents (PDF/JPG/PNG).
+    max_document_bytes: int = 2 * 1024 * 1024
+    # Longest absence range one record may hold (tugas belajar runs for years).
+    max_absence_days: int = 1100
+    # Inspektorat: the same NIP on two distant devices within this many minutes.
+    hop_window_minutes: int = 30
+    # Scans further ahead of the server clock than this are flagged "future".
+    max_future_minutes: int = 5

@@ -1,0 +1,394 @@
+"""Attendance's store-side operations shared by the API, the ADMS endpoints and the
+scheduler: recording scans, the work calendar with BKPSDM's overrides, and closing days.
+
+Everything here runs inside a caller's UnitOfWork (one transaction with the outbox) and
+takes its time as an argument; the edges (api, adms_api, scheduler) read the clock.
+Closing is batched per date: a handful of queries for all employees of one day, never
+one query per employee-day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import bindparam, insert, select, true, update
+
+from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded
+from services.attendance import domain
+from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
+from services.shared.calendar import WorkCalendar, indonesian_holidays
+from services.shared.messaging import UnitOfWork
+from services.shared.ruleset import load_ruleset
+
+PRODUCER = "attendance"
+_IN_CHUNK = 500  # rows per IN (...) list: well under SQLite's and PostgreSQL's limits
+
+
+def _chunks(items: list[Any], size: int = _IN_CHUNK) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --- rule set and calendar ------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def work_hours(ruleset: str) -> domain.WorkHours:
+    return domain.WorkHours.from_ruleset(load_ruleset(ruleset))
+
+
+@lru_cache(maxsize=64)
+def seeded_holidays(year: int) -> dict[date, str]:
+    """National holidays and cuti bersama of one year (the `holidays` package)."""
+    return indonesian_holidays([year])
+
+
+def load_calendar(uow: UnitOfWork, years: Iterable[int]) -> WorkCalendar:
+    """The seeded calendar of `years` (and their neighbours) with BKPSDM's overrides."""
+    span = sorted({y + d for y in years for d in (-1, 0, 1)})
+    seeded: set[date] = set()
+    for y in span:
+        seeded.update(seeded_holidays(y))
+    rows = uow.session.execute(select(CalendarOverride.day, CalendarOverride.kind)).all()
+    made_holiday = {d for d, kind in rows if kind == "holiday"}
+    made_working = {d for d, kind in rows if kind == "working"}
+    return WorkCalendar(
+        holidays=frozenset((seeded | made_holiday) - made_working),
+        extra_working_days=frozenset(made_working),
+    )
+
+
+def holiday_name(uow: UnitOfWork, day: date) -> str | None:
+    override = uow.session.get(CalendarOverride, day)
+    if override is not None:
+        return override.name or None if override.kind == "holiday" else None
+    return seeded_holidays(day.year).get(day)
+
+
+# --- scans ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanIn:
+    nip: str
+    ts: datetime
+    device_sn: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    scan_id: str
+    new: bool
+    flag: str | None
+
+
+def record_scans(
+    uow: UnitOfWork,
+    items: list[ScanIn],
+    *,
+    source: str,
+    received_at: datetime,
+    max_future: timedelta = timedelta(minutes=5),
+) -> list[ScanOutcome]:
+    """Store new scans and emit one FingerprintRecorded each; known ones are duplicates.
+
+    The same NIP in the same second is one scan, whatever the device. Scans of a date that
+    was already closed (a device's backlog) re-close that employee's day.
+    """
+    keys = [domain.scan_key(i.nip, i.ts) for i in items]
+    known: set[str] = set()
+    for chunk in _chunks(sorted(set(keys))):
+        known.update(
+            uow.session.execute(select(Scan.scan_id).where(Scan.scan_id.in_(chunk))).scalars()  # type: ignore[attr-defined]
+        )
+    out: list[ScanOutcome] = []
+    touched: set[tuple[str, date]] = set()
+    rows: list[dict[str, Any]] = []
+    events: list[Event] = []
+    for item, key in zip(items, keys, strict=True):
+        if key in known:
+            out.append(ScanOutcome(key, False, None))
+            continue
+        known.add(key)
+        flag = domain.flag_scan(item.ts, received_at, max_future)
+        day = domain.wib_date(item.ts)
+        rows.append(
+            {
+                "scan_id": key,
+                "nip": item.nip,
+                "ts": item.ts,
+                "work_date": day,
+                "device_sn": item.device_sn,
+                "source": source,
+                "flag": flag,
+                "received_at": received_at,
+            }
+        )
+        events.append(
+            FingerprintRecorded(
+                occurred_at=received_at,
+                producer=PRODUCER,
+                nip=item.nip,
+                scan_id=key,
+                scanned_at=item.ts,
+                work_date=day,
+                device_sn=item.device_sn,
+                source=source,  # type: ignore[arg-type]
+                flag=flag,
+            )
+        )
+        touched.add((item.nip, day))
+        out.append(ScanOutcome(key, True, flag))
+    for chunk in _chunks(rows, 2000):
+        uow.session.execute(insert(Scan.__table__), chunk)  # type: ignore[attr-defined]
+    uow.emit_many(events)
+    if touched:
+        reclose(uow, touched, closed_at=received_at)
+    return out
+
+
+# --- closing --------------------------------------------------------------------------
+
+
+@dataclass
+class CloseResult:
+    day: date
+    working: bool
+    employees: int = 0
+    emitted: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "date": self.day.isoformat(),
+            "working_day": self.working,
+            "employees": self.employees,
+            "emitted": self.emitted,
+        }
+
+
+def _facts_tuple(
+    status: str,
+    check_in: datetime | None,
+    check_out: datetime | None,
+    late: int | None,
+    early: int | None,
+) -> tuple[Any, ...]:
+    def utc(ts: datetime | None) -> datetime | None:
+        return None if ts is None else ts.astimezone(UTC).replace(microsecond=0)
+
+    return (status, utc(check_in), utc(check_out), late, early)
+
+
+def _where_nips(column: Any, nips: Collection[str] | None) -> Any:
+    return column.in_(sorted(nips)) if nips is not None else true()
+
+
+def close_date(
+    uow: UnitOfWork,
+    day: date,
+    *,
+    closed_at: datetime,
+    ruleset: str,
+    nips: Collection[str] | None = None,
+    calendar: WorkCalendar | None = None,
+    causation_id: UUID | None = None,
+) -> CloseResult:
+    """Close `day` for every active employee (or only `nips`); emit AttendanceDayClosed for
+    each employee whose facts changed, as the next revision.
+
+    The caller decides that the day has ended. A date that stopped being a working day
+    gets a `non_working` revision for the employees it had been closed for.
+    """
+    s = uow.session
+    cal = calendar or load_calendar(uow, [day.year])
+    hours = work_hours(ruleset)
+    if nips is not None and len(nips) > _IN_CHUNK:
+        # Large subsets: read the whole day once, filter in memory.
+        wanted: set[str] | None = set(nips)
+        nips = None
+    else:
+        wanted = None
+    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    active = set(
+        s.execute(
+            select(employee.nip).where(employee.active == True, _where_nips(employee.nip, nips))  # noqa: E712
+        ).scalars()
+    )
+    # Plain rows, not ORM objects: the bulk UPDATE below would leave ORM objects stale
+    # for a second closing of the same date within one transaction.
+    table = DayClosing.__table__  # type: ignore[attr-defined]
+    existing: dict[str, Any] = {
+        row.nip: row
+        for row in s.execute(
+            select(table).where(table.c.work_date == day, _where_nips(table.c.nip, nips))
+        )
+    }
+    if wanted is not None:
+        active &= wanted
+        existing = {n: r for n, r in existing.items() if n in wanted}
+    result = CloseResult(day, cal.is_working_day(day))
+    facts: dict[str, domain.DayFacts | None] = {}
+    if result.working:
+        scans: dict[str, list[datetime]] = defaultdict(list)
+        for nip, ts in s.execute(
+            select(Scan.nip, Scan.ts).where(Scan.work_date == day, _where_nips(Scan.nip, nips))
+        ).all():
+            scans[nip].append(ts)
+        absence_kind: dict[str, str] = {}
+        for nip, kind in s.execute(
+            select(Absence.nip, Absence.kind)
+            .where(
+                Absence.start <= day,
+                Absence.end >= day,
+                Absence.cancelled == False,  # noqa: E712
+                _where_nips(Absence.nip, nips),
+            )
+            .order_by(Absence.id)  # type: ignore[arg-type]
+        ).all():
+            absence_kind[nip] = kind  # recording order: the latest record decides
+        for nip in active:
+            facts[nip] = domain.close_day(
+                nip, day, scans.get(nip, ()), absence_kind.get(nip), cal, hours
+            )
+    # Employees closed before but no longer covered keep their last revision, except when
+    # the date itself stopped being a working day.
+    targets = active | (set(existing) if not result.working else set())
+    result.employees = len(active) if result.working else 0
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    events: list[Event] = []
+    for nip in sorted(targets):
+        f = facts.get(nip)
+        if f is None:
+            new = _facts_tuple(domain.STATUS_NON_WORKING, None, None, None, None)
+            if nip not in existing:
+                continue  # never closed and not a working day: nothing to say
+        else:
+            new = _facts_tuple(f.status, f.check_in, f.check_out, f.minutes_late, f.minutes_early)
+        row = existing.get(nip)
+        if (
+            row is not None
+            and _facts_tuple(
+                row.status, row.check_in, row.check_out, row.minutes_late, row.minutes_early
+            )
+            == new
+        ):
+            continue
+        status, check_in, check_out, late, early = new
+        values = {
+            "revision": 1 if row is None else row.revision + 1,
+            "status": status,
+            "check_in": check_in,
+            "check_out": check_out,
+            "minutes_late": late,
+            "minutes_early": early,
+            "closed_at": closed_at,
+        }
+        if row is None:
+            inserts.append({"nip": nip, "work_date": day, **values})
+        else:
+            updates.append({"k_nip": nip, **values})
+        events.append(
+            AttendanceDayClosed(
+                occurred_at=closed_at,
+                producer=PRODUCER,
+                nip=nip,
+                causation_id=causation_id,
+                work_date=day,
+                revision=int(values["revision"]),  # type: ignore[call-overload]
+                status=status,
+                check_in=check_in,
+                check_out=check_out,
+                minutes_late=late,
+                minutes_early=early,
+            )
+        )
+    for chunk in _chunks(inserts, 2000):
+        s.execute(insert(table), chunk)
+    if updates:
+        s.connection().execute(
+            update(table).where(table.c.nip == bindparam("k_nip"), table.c.work_date == day),
+            updates,
+        )
+    uow.emit_many(events)
+    result.emitted = len(events)
+    marker = s.get(ClosedDate, day)
+    if marker is None:
+        s.add(ClosedDate(day=day, closed_at=closed_at))
+    else:
+        marker.closed_at = closed_at
+        s.add(marker)
+    return result
+
+
+def closed_dates(uow: UnitOfWork, days: Iterable[date]) -> set[date]:
+    wanted = sorted(set(days))
+    found: set[date] = set()
+    for chunk in _chunks(wanted):
+        found.update(
+            uow.session.execute(select(ClosedDate.day).where(ClosedDate.day.in_(chunk))).scalars()  # type: ignore[attr-defined]
+        )
+    return found
+
+
+def reclose(
+    uow: UnitOfWork,
+    pairs: Iterable[tuple[str, date]],
+    *,
+    closed_at: datetime,
+    causation_id: UUID | None = None,
+) -> list[CloseResult]:
+    """Re-close the (nip, date) pairs whose date was already closed; others wait for the
+    closer. Returns one result per re-closed date."""
+    by_day: dict[date, set[str]] = defaultdict(set)
+    for nip, day in pairs:
+        by_day[day].add(nip)
+    done = closed_dates(uow, by_day)
+    if not done:
+        return []
+    ruleset = uow._kit.settings.ruleset
+    cal = load_calendar(uow, {d.year for d in done})
+    return [
+        close_date(
+            uow,
+            day,
+            closed_at=closed_at,
+            ruleset=ruleset,
+            nips=by_day[day],
+            calendar=cal,
+            causation_id=causation_id,
+        )
+        for day in sorted(done)
+    ]
+
+
+def reclose_dates(
+    uow: UnitOfWork, days: Iterable[date], *, closed_at: datetime
+) -> list[CloseResult]:
+    """Re-close whole dates (a calendar change), those already closed only."""
+    done = closed_dates(uow, days)
+    if not done:
+        return []
+    cal = load_calendar(uow, {d.year for d in done})
+    ruleset = uow._kit.settings.ruleset
+    return [
+        close_date(uow, d, closed_at=closed_at, ruleset=ruleset, calendar=cal) for d in sorted(done)
+    ]
+
+
+def unclosed_employees(uow: UnitOfWork, day: date) -> set[str]:
+    """Active employees without a closing for `day` (e.g. they arrived after it closed)."""
+    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    active = set(
+        uow.session.execute(select(employee.nip).where(employee.active == True)).scalars()  # noqa: E712
+    )
+    done = set(
+        uow.session.execute(select(DayClosing.nip).where(DayClosing.work_date == day)).scalars()
+    )
+    return active - done

@@ -1,0 +1,53 @@
+"""Small helpers the attendance routers share: the clock (edges only), roles, config."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from fastapi import Request
+
+from services.attendance.config import AttendanceConfig
+from services.attendance.domain import WIB
+from services.shared.http import Actor, Problem
+from services.shared.messaging import ServiceKit
+
+# Roles allowed to record on behalf of the city; "system" is an internal caller (no header).
+OPERATORS = ("operator", "bkpsdm", "system")
+BKPSDM = ("bkpsdm", "system")
+AUDITORS = ("auditor", "bkpsdm", "system")
+
+
+def now_utc() -> datetime:
+    """The wall clock: read only here (HTTP edges) and by the scheduler."""
+    return datetime.now(UTC)
+
+
+def kit_of(request: Request) -> ServiceKit:
+    return request.app.state.kit  # type: ignore[no-any-return]
+
+
+def config_of(request: Request) -> AttendanceConfig:
+    return getattr(request.app.state, "attendance", None) or AttendanceConfig()
+
+
+def require(actor: Actor, roles: tuple[str, ...], what: str) -> None:
+    if not actor.is_(*roles):
+        raise Problem(
+            403,
+            f"Peran '{actor.role}' tidak berwenang untuk {what}",
+            code="forbidden",
+        )
+
+
+def day_has_ended(day: date, now: datetime) -> bool:
+    """True once midnight WIB after `day` has passed."""
+    return now >= datetime.combine(day + timedelta(days=1), time(0), tzinfo=WIB)
+
+
+def parse_day(value: str, field: str = "tanggal") -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        raise Problem(
+            422, f"{field} '{value}' tidak valid; gunakan format YYYY-MM-DD", code="bad_date"
+        ) from None

@@ -1,0 +1,234 @@
+"""ZKTeco ADMS endpoints through HTTP, with request bodies as devices send them
+(tests/fixtures/adms/), on the in-memory broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlmodel import Session, select
+
+from services.attendance.models import Device, DeviceCommand, Scan
+from tests.service.test_attendance_support import Harness, make_harness
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with make_harness(tmp_path) as h:
+        yield h
+
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "adms"
+NIP1 = "199001012015011001"  # the fixtures' 18-digit PINs are valid NIPs
+NIP2 = "198503152010122002"
+NIP_PIN = "198807172014032003"  # enrolled on devices as PIN 1001
+
+
+def body(name: str) -> bytes:
+    return (FIX / name).read_bytes()
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def register(
+    h: Harness, sn: str = "CQZ7232460123", tz: str = "7", opd: str = "DISKOMINFO"
+) -> None:
+    r = await h.client.post(
+        "/api/v1/devices", json={"sn": sn, "opd": opd, "lokasi": "Lobi", "zona_waktu": tz}
+    )
+    assert r.status_code == 201, r.text
+
+
+def scans(h: Harness) -> list[tuple[str, str, str | None, str]]:
+    with Session(h.kit.engine) as s:
+        rows = s.exec(select(Scan).order_by(Scan.ts, Scan.nip)).all()  # type: ignore[arg-type]
+    return [(r.nip, r.ts.strftime("%Y-%m-%dT%H:%M:%SZ"), r.device_sn, r.source) for r in rows]
+
+
+async def test_unknown_device_is_refused_in_plain_text_and_counted(harness: Harness) -> None:
+    h = harness
+    before = metric("sikerja_adms_refused_total", reason="unknown_device")
+    query = body("handshake_query.txt").decode().strip()
+    r = await h.client.get(f"/iclock/cdata?{query}")
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("text/plain")
+    assert r.text.startswith("ERROR:") and "tidak terdaftar" in r.text
+    post = await h.client.post(
+        "/iclock/cdata?SN=NOPE&table=ATTLOG", content=body("attlog_batch_crlf.txt")
+    )
+    assert post.status_code == 403 and post.text.startswith("ERROR:")
+    # two refusals: the handshake and the post
+    assert metric("sikerja_adms_refused_total", reason="unknown_device") - before == 2
+    assert scans(h) == []
+    no_sn = await h.client.get("/iclock/getrequest")
+    assert no_sn.status_code == 400 and "SN" in no_sn.text
+
+
+async def test_handshake_gives_options_and_the_last_stored_stamp(harness: Harness) -> None:
+    h = harness
+    await register(h)
+    query = body("handshake_query.txt").decode().strip()
+    first = await h.client.get(f"/iclock/cdata?{query}")
+    assert first.status_code == 200
+    lines = first.text.splitlines()
+    assert lines[0] == "GET OPTION FROM: CQZ7232460123"
+    assert "Stamp=0" in lines and "TimeZone=7" in lines and "Realtime=1" in lines
+    posted = await h.client.post(
+        "/iclock/cdata?SN=CQZ7232460123&table=ATTLOG&Stamp=9999",
+        content=body("attlog_realtime.txt"),
+    )
+    assert posted.text == "OK"
+    again = await h.client.get(f"/iclock/cdata?{query}")
+    assert "Stamp=9999" in again.text.splitlines()
+    with Session(h.kit.engine) as s:
+        device = s.get(Device, "CQZ7232460123")
+        assert device is not None and device.firmware == "2.4.1"
+
+
+async def test_attlog_batch_becomes_scans_and_events_once(harness: Harness) -> None:
+    h = harness
+    await register(h)
+    url = "/iclock/cdata?SN=CQZ7232460123&table=ATTLOG&Stamp=1"
+    r = await h.client.post(url, content=body("attlog_batch_crlf.txt"))
+    assert r.status_code == 200 and r.text == "OK"
+    # Device time is WIB (+7): 07:31:02 -> 00:31:02Z, 07:44:59 -> 00:44:59Z, 16:02:11 -> 09:02:11Z
+    assert scans(h) == [
+        (NIP1, "2026-01-05T00:31:02Z", "CQZ7232460123", "adms"),
+        (NIP2, "2026-01-05T00:44:59Z", "CQZ7232460123", "adms"),
+        (NIP1, "2026-01-05T09:02:11Z", "CQZ7232460123", "adms"),
+    ]
+    await h.flush()
+    events = h.of("FingerprintRecorded")
+    assert len(events) == 3
+    assert {e.source for e in events} == {"adms"}
+    assert {str(e.work_date) for e in events} == {"2026-01-05"}
+    # The device resends the same batch (it missed our OK): nothing new.
+    again = await h.client.post(url, content=body("attlog_batch_crlf.txt"))
+    assert again.text == "OK"
+    await h.flush()
+    assert len(scans(h)) == 3 and len(h.of("FingerprintRecorded")) == 3
+
+
+async def test_same_scan_from_two_devices_is_recorded_once(harness: Harness) -> None:
+    h = harness
+    await register(h, "DEV-A")
+    await register(h, "DEV-B")
+    line = f"{NIP1}\t2026-01-05 07:31:02\t0\t1\t0\n".encode()
+    for sn in ("DEV-A", "DEV-B"):
+        r = await h.client.post(f"/iclock/cdata?SN={sn}&table=ATTLOG", content=line)
+        assert r.text == "OK"
+    assert scans(h) == [(NIP1, "2026-01-05T00:31:02Z", "DEV-A", "adms")]
+
+
+async def test_pins_map_through_the_employee_projection_and_bad_lines_are_skipped(
+    harness: Harness,
+) -> None:
+    h = harness
+    await register(h)
+    await h.employee(NIP_PIN, pin="1001")
+    before_bad = metric("sikerja_adms_lines_total", result="bad")
+    before_unknown = metric("sikerja_adms_lines_total", result="unknown_pin")
+    r = await h.client.post(
+        "/iclock/cdata?SN=CQZ7232460123&table=ATTLOG", content=body("attlog_with_bad_lines.txt")
+    )
+    assert r.status_code == 200 and r.text == "OK"
+    # Line 1 (PIN 1001) is kept; lines 2-4 are broken; line 5 (PIN 1005) has no employee and
+    # is not a NIP, so it is skipped.
+    assert scans(h) == [(NIP_PIN, "2026-01-05T00:31:02Z", "CQZ7232460123", "adms")]
+    assert metric("sikerja_adms_lines_total", result="bad") - before_bad == 3
+    assert metric("sikerja_adms_lines_total", result="unknown_pin") - before_unknown == 1
+
+
+async def test_prefixed_lines_and_device_time_zone(harness: Harness) -> None:
+    h = harness
+    await register(h, "WITA-1", tz="8")
+    await h.employee(NIP_PIN, pin="1001")
+    await h.employee(NIP2, pin="1002")
+    r = await h.client.post(
+        "/iclock/cdata?SN=WITA-1&table=ATTLOG", content=body("attlog_prefixed_spaces.txt")
+    )
+    assert r.text == "OK"
+    # A +8 device clock: 07:31:02 local is 23:31:02Z the day before; 07:35:00 is 23:35:00Z.
+    assert scans(h) == [
+        (NIP_PIN, "2026-01-04T23:31:02Z", "WITA-1", "adms"),
+        (NIP2, "2026-01-04T23:35:00Z", "WITA-1", "adms"),
+    ]
+
+
+async def test_other_tables_are_acknowledged_and_ignored(harness: Harness) -> None:
+    h = harness
+    await register(h)
+    for table in ("OPERLOG", "ATTPHOTO", "SOMETHINGNEW"):
+        r = await h.client.post(
+            f"/iclock/cdata?SN=CQZ7232460123&table={table}&Stamp=5", content=body("operlog.txt")
+        )
+        assert r.status_code == 200 and r.text == "OK", table
+    assert scans(h) == []
+
+
+async def test_getrequest_hands_out_queued_commands_and_devicecmd_records_results(
+    harness: Harness,
+) -> None:
+    h = harness
+    await register(h)
+    idle = await h.client.get("/iclock/getrequest?SN=CQZ7232460123")
+    assert idle.text == "OK"
+    ids = []
+    for command in ("CHECK", "REBOOT"):
+        q = await h.client.post(
+            "/api/v1/devices/CQZ7232460123/commands", json={"perintah": command}
+        )
+        assert q.status_code == 201, q.text
+        ids.append(q.json()["id"])
+    polled = await h.client.get("/iclock/getrequest?SN=CQZ7232460123")
+    assert polled.text.splitlines() == [f"C:{ids[0]}:CHECK", f"C:{ids[1]}:REBOOT"]
+    assert (await h.client.get("/iclock/getrequest?SN=CQZ7232460123")).text == "OK"
+    result = f"ID={ids[0]}&Return=0&CMD=CHECK\nID={ids[1]}&Return=-1002&CMD=REBOOT\n"
+    done = await h.client.post("/iclock/devicecmd?SN=CQZ7232460123", content=result)
+    assert done.text == "OK"
+    with Session(h.kit.engine) as s:
+        rows = s.exec(select(DeviceCommand).order_by(DeviceCommand.id)).all()  # type: ignore[arg-type]
+    assert [(r.command, r.return_code) for r in rows] == [("CHECK", 0), ("REBOOT", -1002)]
+    unknown_sn = await h.client.post("/api/v1/devices/NOPE/commands", json={"perintah": "CHECK"})
+    assert unknown_sn.status_code == 404
+
+
+async def test_silent_device_shows_offline_in_the_list_and_the_metric(harness: Harness) -> None:
+    h = harness
+    await register(h, "QUIET")
+    await register(h, "TALKY")
+    await register(h, "NEVER")
+    for sn in ("QUIET", "TALKY"):
+        assert (await h.client.get(f"/iclock/getrequest?SN={sn}")).text == "OK"
+    with Session(h.kit.engine) as s:
+        quiet = s.get(Device, "QUIET")
+        assert quiet is not None
+        # silent for an hour; the default threshold is 15 minutes
+        quiet.last_seen_at = datetime.now(UTC) - timedelta(hours=1)
+        s.add(quiet)
+        s.commit()
+    listed = (await h.client.get("/api/v1/devices")).json()
+    assert {d["sn"]: d["status"] for d in listed} == {
+        "NEVER": "belum_pernah",
+        "QUIET": "offline",
+        "TALKY": "online",
+    }
+    assert metric("sikerja_device_offline", device="QUIET") == 1
+    assert metric("sikerja_device_offline", device="TALKY") == 0
+
+
+async def test_device_registration_is_validated(harness: Harness) -> None:
+    h = harness
+    bad_tz = await h.client.post(
+        "/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO", "zona_waktu": "abc"}
+    )
+    assert bad_tz.status_code == 422
+    asn = await h.client.post(
+        "/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO"}, headers={"x-actor-role": "asn"}
+    )
+    assert asn.status_code == 403

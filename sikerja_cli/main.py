@@ -108,6 +108,7 @@ def up(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=REPO_ROOT,
+            env={**os.environ, **_instance_env()},
         )
         (_run_dir() / f"{name}.pid").write_text(str(proc.pid))
     for name in names:
@@ -118,6 +119,25 @@ def up(
         load_demo(employees=employees, opds=opds, period=period or None)
     typer.echo(f"SIKERJA berjalan ({time.monotonic() - started:.1f}s):")
     status()
+
+
+def _instance_env() -> dict[str, str]:
+    """A local run's own topics and consumer groups, tied to its data folder.
+
+    The local broker outlives `var/`: a fresh data folder on the old topics would replay
+    another run's events into new stores (same demo NIPs, older revisions). Production sets
+    no prefix; an explicit SIKERJA_TOPIC_PREFIX or SIKERJA_GROUP_SUFFIX wins."""
+    marker = get_settings().data_dir / "instance"
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"local{os.urandom(3).hex()}")
+    instance = marker.read_text().strip()
+    env = {}
+    if "SIKERJA_TOPIC_PREFIX" not in os.environ:
+        env["SIKERJA_TOPIC_PREFIX"] = f"{instance}."
+    if "SIKERJA_GROUP_SUFFIX" not in os.environ:
+        env["SIKERJA_GROUP_SUFFIX"] = f"-{instance}"
+    return env
 
 
 def _wait_ready(name: str, timeout: float = 90) -> None:

@@ -241,6 +241,7 @@ class OutboxRelay:
         self._kit = kit
         self.publisher = publisher
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self._lease_until = 0.0
@@ -248,9 +249,21 @@ class OutboxRelay:
         self.connected = False
 
     def wake(self) -> None:
-        self._wake.set()
+        """Safe from any thread (sync endpoints and handlers commit in worker threads)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
 
     def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run(), name=f"{self._kit.name}-outbox-relay")
 
     async def stop(self) -> None:
@@ -314,8 +327,32 @@ class OutboxRelay:
         return True
 
     async def publish_pending(self) -> int:
-        if not self._hold_lease():
+        # Store work runs in a thread: with SQLite a write waiting for the lock must not
+        # freeze the event loop (consumer heartbeats, HTTP, the transaction holding the lock).
+        if not await asyncio.to_thread(self._hold_lease):
             return 0
+        rows = await asyncio.to_thread(self._fetch_pending)
+        if not rows:
+            return 0
+        results = await self.publisher.publish_many(rows)
+        # Mark only the unbroken prefix: a later event of the same NIP must not overtake
+        # an earlier one that failed (re-sending the tail is harmless: consumers dedup).
+        done: list[int] = []
+        error: BaseException | None = None
+        for row, res in zip(rows, results, strict=True):
+            if res is not None:
+                error = res
+                break
+            done.append(row.id)
+        if done:
+            await asyncio.to_thread(self._mark_sent, done)
+            for row in rows[: len(done)]:
+                metrics.EVENTS_PRODUCED.labels(self._kit.name, row.event_type).inc()
+        if error is not None:
+            raise error
+        return len(done)
+
+    def _fetch_pending(self) -> list[Any]:
         outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
         with Session(self._kit.engine, expire_on_commit=False) as session:
             rows = list(
@@ -327,28 +364,16 @@ class OutboxRelay:
                 ).scalars()
             )
             self._update_backlog(session, len(rows))
-            if not rows:
-                return 0
-            results = await self.publisher.publish_many(rows)
-            # Mark only the unbroken prefix: a later event of the same NIP must not overtake
-            # an earlier one that failed (re-sending the tail is harmless: consumers dedup).
-            done: list[int] = []
-            error: BaseException | None = None
-            for row, res in zip(rows, results, strict=True):
-                if res is not None:
-                    error = res
-                    break
-                done.append(row.id)
-            if done:
-                session.execute(
-                    update(outbox).where(outbox.id.in_(done)).values(sent_at=utcnow())  # type: ignore[union-attr]
-                )
-                session.commit()
-                for row in rows[: len(done)]:
-                    metrics.EVENTS_PRODUCED.labels(self._kit.name, row.event_type).inc()
-            if error is not None:
-                raise error
-            return len(done)
+            session.expunge_all()
+        return rows
+
+    def _mark_sent(self, ids: list[int]) -> None:
+        outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
+        with Session(self._kit.engine) as session:
+            session.execute(
+                update(outbox).where(outbox.id.in_(ids)).values(sent_at=utcnow())  # type: ignore[union-attr]
+            )
+            session.commit()
 
     def _update_backlog(self, session: Session, fetched: int) -> None:
         now = time.monotonic()
@@ -523,18 +548,8 @@ class ServiceKit:
             events = []
         if len(events) == len(deliveries):
             try:
-                duplicates: list[str] = []
-                with self.uow() as uow:
-                    mine = [e for e in events if e.event_type in self.handlers]
-                    for event, fresh in zip(mine, uow.claim_many(mine), strict=True):
-                        if not fresh:
-                            duplicates.append(event.event_type)
-                            continue
-                        result = self.handlers[event.event_type](uow, event)
-                        if inspect.isawaitable(result):
-                            await result
-                    uow.commit()
-            except Exception as exc:  # noqa: BLE001
+                duplicates = await self._apply(events)
+            except Exception as exc:  # noqa: BLE001 - fall back to one event at a time
                 log.info("batch failed, retrying one by one", error=repr(exc), size=len(events))
             else:
                 per_event = (time.perf_counter() - started) / max(len(events), 1)
@@ -551,6 +566,38 @@ class ServiceKit:
             await self.handle(
                 d.body, topic=d.topic, partition=d.partition, offset=d.offset, key=d.key
             )
+
+    async def _apply(self, events: list[Event]) -> list[str]:
+        """Run the handlers of `events` in one transaction with their inbox claims; returns
+        the types of the duplicates skipped. Sync handlers run in a worker thread so the
+        event loop (heartbeats, HTTP) stays free while the store works."""
+        mine = [e for e in events if e.event_type in self.handlers]
+        if not mine:
+            return []
+        if all(not inspect.iscoroutinefunction(self.handlers[e.event_type]) for e in mine):
+            return await asyncio.to_thread(self._apply_sync, mine)
+        duplicates: list[str] = []
+        with self.uow() as uow:
+            for event, fresh in zip(mine, uow.claim_many(mine), strict=True):
+                if not fresh:
+                    duplicates.append(event.event_type)
+                    continue
+                result = self.handlers[event.event_type](uow, event)
+                if inspect.isawaitable(result):
+                    await result
+            uow.commit()
+        return duplicates
+
+    def _apply_sync(self, events: list[Event]) -> list[str]:
+        duplicates: list[str] = []
+        with self.uow() as uow:
+            for event, fresh in zip(events, uow.claim_many(events), strict=True):
+                if fresh:
+                    self.handlers[event.event_type](uow, event)
+                else:
+                    duplicates.append(event.event_type)
+            uow.commit()
+        return duplicates
 
     async def handle(
         self,
@@ -577,21 +624,16 @@ class ServiceKit:
         for attempt in range(1, attempts + 1):
             started = time.perf_counter()
             try:
-                with self.uow() as uow:
-                    if not uow.claim(event):
-                        metrics.EVENTS_DUPLICATE.labels(self.name, event.event_type).inc()
-                        metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
-                        return "duplicate"
-                    result = handler(uow, event)
-                    if inspect.isawaitable(result):
-                        await result
-                    uow.commit()
+                if await self._apply([event]):
+                    metrics.EVENTS_DUPLICATE.labels(self.name, event.event_type).inc()
+                    metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
+                    return "duplicate"
                 metrics.HANDLER_SECONDS.labels(self.name, event.event_type).observe(
                     time.perf_counter() - started
                 )
                 metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
                 return "handled"
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - bounded retries, then the DLQ
                 error = exc
                 metrics.EVENTS_FAILED.labels(self.name, event.event_type).inc()
                 log.warning(

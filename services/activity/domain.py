@@ -39,6 +39,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
+from services.shared import bahasa
 from services.shared.calendar import WorkCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -49,26 +50,10 @@ DEFAULT_DEADLINE_TIME = time(23, 59)
 MAX_MINUTES_PER_DAY = 24 * 60
 PERCENT_QUANT = Decimal("0.01")
 
-_HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-
 
 def format_tanggal(day: date) -> str:
     """'Senin, 5 Oktober 2026' — how dates are written to users."""
-    return f"{_HARI[day.weekday()]}, {day.day} {_BULAN[day.month - 1]} {day.year}"
+    return bahasa.tanggal(day)
 
 
 def format_waktu(moment: datetime) -> str:

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from services.shared import bahasa
 from services.shared.calendar import WorkCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -23,22 +24,6 @@ WIB = ZoneInfo("Asia/Jakarta")
 # its own settings for these (defaults below); they are not rule-set values.
 DEFAULT_WARNING_AT = time(15, 0)
 DEFAULT_REMINDER_AT = time(9, 0)
-
-_MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
 class Kind(StrEnum):
@@ -91,21 +76,10 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(WIB).date()
 
 
-def format_date(day: date) -> str:
-    """'Senin, 5 Oktober 2026'."""
-    return f"{_DAYS[day.weekday()]}, {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def format_period(period: str) -> str:
-    """'2026-10' -> 'Oktober 2026'."""
-    year, month = period.split("-")
-    return f"{_MONTHS[int(month) - 1]} {int(year)}"
-
-
-def format_rupiah(amount: int) -> str:
-    """Rp 1.234.567 (Indonesian thousands separator)."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp {abs(amount):,}".replace(",", ".")
+# One wording of dates and money for every message: services/shared/bahasa.py.
+format_date = bahasa.tanggal
+format_period = bahasa.periode
+format_rupiah = bahasa.rupiah
 
 
 def is_active_report(filed_at: datetime, withdrawn_at: datetime | None) -> bool:

@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.delivery import Sender, add_message, dispatch_pending
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
 from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
-from services.shared.calendar import WorkCalendar
+from services.shared.calendar import WorkCalendar, indonesia_calendar
 from services.shared.logs import get_logger
 from services.shared.messaging import ServiceKit
 from services.shared.ruleset import RuleSet
@@ -32,12 +31,6 @@ from services.shared.ruleset import RuleSet
 log = get_logger("sikerja.notifier.jobs")
 
 WARNINGS, REMINDERS = "warnings", "reminders"
-
-
-@lru_cache(maxsize=8)
-def indonesia_calendar(year: int) -> WorkCalendar:
-    # a year's neighbours too: deadlines and waits cross the new year
-    return WorkCalendar.indonesia([year - 1, year, year + 1])
 
 
 @dataclass

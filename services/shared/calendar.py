@@ -11,6 +11,7 @@ import calendar as _cal
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import holidays
 
@@ -73,6 +74,13 @@ class WorkCalendar:
 
     def working_days_in_month(self, year: int, month: int) -> list[date]:
         return [d for d in month_days(year, month) if self.is_working_day(d)]
+
+
+@lru_cache(maxsize=16)
+def indonesia_calendar(year: int) -> WorkCalendar:
+    """Indonesia's calendar of `year` and its neighbours (deadlines and waits cross the new
+    year), built once per process: the holidays package is slow to compute."""
+    return WorkCalendar.indonesia([year - 1, year, year + 1])
 
 
 def month_days(year: int, month: int) -> Iterator[date]:

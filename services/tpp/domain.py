@@ -13,6 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from services.shared.bahasa import rupiah as rp
 from services.shared.calendar import month_days, parse_period
 from services.shared.ruleset import RuleSet
 
@@ -277,10 +278,6 @@ class StatementChange:
     new: int | str | None = None
 
 
-def _rp(amount: int) -> str:
-    return "Rp" + f"{amount:,}".replace(",", ".")
-
-
 def diff_statements(old: Statement, new: Statement) -> list[StatementChange]:
     """What changed from `old` to `new` (e.g. recomputed with another rule set or facts)."""
     changes: list[StatementChange] = []
@@ -302,7 +299,7 @@ def diff_statements(old: Statement, new: Statement) -> list[StatementChange]:
             changes.append(
                 StatementChange(
                     "line_removed",
-                    f"Potongan {code} tanggal {day:%d-%m-%Y} ({_rp(before.amount)}) dihapus",
+                    f"Potongan {code} tanggal {day:%d-%m-%Y} ({rp(before.amount)}) dihapus",
                     day=day,
                     code=code,
                     old=before.amount,
@@ -312,7 +309,7 @@ def diff_statements(old: Statement, new: Statement) -> list[StatementChange]:
             changes.append(
                 StatementChange(
                     "line_added",
-                    f"Potongan {code} tanggal {day:%d-%m-%Y} sebesar {_rp(after.amount)} "
+                    f"Potongan {code} tanggal {day:%d-%m-%Y} sebesar {rp(after.amount)} "
                     f"({after.percent}%, {after.article})",
                     day=day,
                     code=code,
@@ -323,8 +320,8 @@ def diff_statements(old: Statement, new: Statement) -> list[StatementChange]:
             changes.append(
                 StatementChange(
                     "line_changed",
-                    f"Potongan {code} tanggal {day:%d-%m-%Y} berubah dari {_rp(before.amount)} "
-                    f"menjadi {_rp(after.amount)}",
+                    f"Potongan {code} tanggal {day:%d-%m-%Y} berubah dari {rp(before.amount)} "
+                    f"menjadi {rp(after.amount)}",
                     day=day,
                     code=code,
                     old=before.amount,
@@ -335,7 +332,7 @@ def diff_statements(old: Statement, new: Statement) -> list[StatementChange]:
         changes.append(
             StatementChange(
                 "net_changed",
-                f"TPP bersih berubah dari {_rp(old.net)} menjadi {_rp(new.net)}",
+                f"TPP bersih berubah dari {rp(old.net)} menjadi {rp(new.net)}",
                 old=old.net,
                 new=new.net,
             )

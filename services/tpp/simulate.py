@@ -35,6 +35,7 @@ from services.attendance.domain import (
     parse_scan_time,
     wib_date,
 )
+from services.shared import bahasa
 from services.shared.calendar import WorkCalendar, month_days, parse_period
 from services.shared.ruleset import (
     DEFAULT_REGION,
@@ -323,10 +324,6 @@ def render_json(result: SimulationResult) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
-def _rp(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".")
-
-
 _TABLE_HEAD = (
     "NIP",
     "Nama",
@@ -353,8 +350,8 @@ def render_table(result: SimulationResult) -> str:
             s.net,
         )
         totals = [t + n for t, n in zip(totals, nums, strict=True)]
-        rows.append((s.nip, result.employees[s.nip].nama, *(_rp(n) for n in nums)))
-    rows.append(("JUMLAH", f"{len(result.statements)} ASN", *(_rp(n) for n in totals)))
+        rows.append((s.nip, result.employees[s.nip].nama, *(bahasa.ribuan(n) for n in nums)))
+    rows.append(("JUMLAH", f"{len(result.statements)} ASN", *(bahasa.ribuan(n) for n in totals)))
     widths = [max(len(r[i]) for r in [_TABLE_HEAD, *rows]) for i in range(len(_TABLE_HEAD))]
 
     def fmt(row: tuple[str, ...]) -> str:

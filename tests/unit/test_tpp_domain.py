@@ -409,7 +409,7 @@ def test_diff_between_rule_sets() -> None:
         ("line_added", day(2), "TL1", None, 25_000),
         ("net_changed", None, None, 4_987_500, 4_950_000),
     ]
-    assert "Rp4.987.500" in changes[-1].message
+    assert "Rp 4.987.500" in changes[-1].message
 
 
 def test_diff_line_removed_and_no_change() -> None:

@@ -10,7 +10,7 @@ one query per employee-day.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -108,7 +108,8 @@ def record_scans(
             uow.session.execute(select(Scan.scan_id).where(Scan.scan_id.in_(chunk))).scalars()  # type: ignore[attr-defined]
         )
     out: list[ScanOutcome] = []
-    touched: set[tuple[str, date]] = set()
+    # (nip, date) -> the scan event that re-closes it (the last one of this batch)
+    touched: dict[tuple[str, date], UUID] = {}
     rows: list[dict[str, Any]] = []
     events: list[Event] = []
     for item, key in zip(items, keys, strict=True):
@@ -130,26 +131,25 @@ def record_scans(
                 "received_at": received_at,
             }
         )
-        events.append(
-            FingerprintRecorded(
-                occurred_at=received_at,
-                producer=PRODUCER,
-                nip=item.nip,
-                scan_id=key,
-                scanned_at=item.ts,
-                work_date=day,
-                device_sn=item.device_sn,
-                source=source,  # type: ignore[arg-type]
-                flag=flag,
-            )
+        event = FingerprintRecorded(
+            occurred_at=received_at,
+            producer=PRODUCER,
+            nip=item.nip,
+            scan_id=key,
+            scanned_at=item.ts,
+            work_date=day,
+            device_sn=item.device_sn,
+            source=source,  # type: ignore[arg-type]
+            flag=flag,
         )
-        touched.add((item.nip, day))
+        events.append(event)
+        touched[(item.nip, day)] = event.event_id
         out.append(ScanOutcome(key, True, flag))
     for chunk in _chunks(rows, 2000):
         uow.session.execute(insert(Scan.__table__), chunk)  # type: ignore[attr-defined]
     uow.emit_many(events)
     if touched:
-        reclose(uow, touched, closed_at=received_at)
+        reclose(uow, touched, closed_at=received_at, causes=touched)
     return out
 
 
@@ -198,9 +198,11 @@ def close_date(
     nips: Collection[str] | None = None,
     calendar: WorkCalendar | None = None,
     causation_id: UUID | None = None,
+    causes: Mapping[str, UUID] | None = None,
 ) -> CloseResult:
     """Close `day` for every active employee (or only `nips`); emit AttendanceDayClosed for
-    each employee whose facts changed, as the next revision.
+    each employee whose facts changed, as the next revision. Its causation is `causes[nip]`
+    when given (the scan that re-closed the day), else `causation_id`.
 
     The caller decides that the day has ended. A date that stopped being a working day
     gets a `non_working` revision for the employees it had been closed for.
@@ -299,7 +301,7 @@ def close_date(
                 occurred_at=closed_at,
                 producer=PRODUCER,
                 nip=nip,
-                causation_id=causation_id,
+                causation_id=(causes or {}).get(nip, causation_id),
                 work_date=day,
                 revision=int(values["revision"]),  # type: ignore[call-overload]
                 status=status,
@@ -343,9 +345,11 @@ def reclose(
     *,
     closed_at: datetime,
     causation_id: UUID | None = None,
+    causes: Mapping[tuple[str, date], UUID] | None = None,
 ) -> list[CloseResult]:
     """Re-close the (nip, date) pairs whose date was already closed; others wait for the
-    closer. Returns one result per re-closed date."""
+    closer. Returns one result per re-closed date. The AttendanceDayClosed of a pair is
+    caused by `causes[pair]` when given (e.g. the late scan), else by `causation_id`."""
     by_day: dict[date, set[str]] = defaultdict(set)
     for nip, day in pairs:
         by_day[day].add(nip)
@@ -363,6 +367,7 @@ def reclose(
             nips=by_day[day],
             calendar=cal,
             causation_id=causation_id,
+            causes={n: c for (n, d), c in causes.items() if d == day} if causes else None,
         )
         for day in sorted(done)
     ]

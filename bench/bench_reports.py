@@ -4,7 +4,9 @@ Runs activity and approval with uvicorn in subprocesses (real HTTP, real Kafka, 
 PostgreSQL), seeds employees and today's scans through Kafka, then fires:
   1. filings: POST /api/v1/reports from `--users` concurrent ASN (`--filings` in total);
   2. decisions: every atasan approves their queue concurrently (POST .../approve).
-Prints throughput and p50/p95 latency of each phase.
+Prints throughput and p50/p95 latency of each phase, and the CPU seconds the load client
+itself burnt in it: the client shares the machine's cores with the services, so a busy client
+slows the servers it measures.
 
     uv run python -m bench.bench_reports --store sqlite --users 100 --filings 3000
     uv run python -m bench.bench_reports --store postgresql
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,6 +51,8 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds of this (client) process during the phase
+    server_cpu: dict[str, float] = field(default_factory=dict)  # service -> CPU seconds
 
     def add(self, status: int, latency: float) -> None:
         self.latencies.append(latency)
@@ -58,10 +64,55 @@ class Phase:
         p50 = lat[n // 2] * 1000 if n else 0.0
         p95 = lat[min(n - 1, int(n * 0.95))] * 1000 if n else 0.0
         rate = n / self.seconds if self.seconds else 0.0
+        mean = statistics.mean(lat) * 1000 if n else 0.0
+        share = self.client_cpu / self.seconds * 100 if self.seconds else 0.0
+        servers = ", ".join(
+            f"{k} {v * 1000 / n:.1f}" if n else k for k, v in self.server_cpu.items()
+        )
         return (
             f"| {store} | {self.name} | {n} | {self.statuses} | {rate:.0f}/s | "
-            f"{p50:.1f} ms | {p95:.1f} ms | {statistics.mean(lat) * 1000 if n else 0:.1f} ms |"
+            f"{p50:.1f} ms | {p95:.1f} ms | {mean:.1f} ms | "
+            f"{self.client_cpu:.1f} s ({share:.0f}% of a core) | {servers} |"
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Timed:
+    """Wall time of a phase, the client's CPU and the services' CPU during it."""
+
+    def __init__(self, phase: Phase, servers: dict[str, int]) -> None:
+        self.phase, self.servers = phase, servers
+
+    def __enter__(self) -> Timed:
+        self._servers = {n: cpu_seconds(pid) for n, pid in self.servers.items()}
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.phase.seconds = time.perf_counter() - self._wall
+        self.phase.client_cpu = time.process_time() - self._cpu
+        self.phase.server_cpu = {
+            n: cpu_seconds(pid) - self._servers[n] for n, pid in self.servers.items()
+        }
+
+
+def lean_client(base_url: str) -> httpx.AsyncClient:
+    """One keep-alive connection per simulated person: a shared pool of N connections costs
+    the client O(N) per request (httpcore scans the pool), which at 40+ connections burnt a
+    whole core of the 2 the servers need."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=60,
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+    )
 
 
 def start_service(name: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -148,6 +199,7 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
     bootstrap = env.get("SIKERJA_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     ports = {"activity": args.port, "approval": args.port + 1}
     procs = [start_service(n, p, env, tmp / f"{n}.log") for n, p in ports.items()]
+    pids = {n: p.pid for n, p in zip(ports, procs, strict=True)}
     act, apr = (f"http://127.0.0.1:{p}" for p in ports.values())
     rng = random.Random()  # fresh NIPs: the topics keep earlier runs' events
     atasan = [factories.nip(rng) for _ in range(max(1, args.users // 20))]
@@ -178,28 +230,44 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
 
             filing = Phase("filing")
             per_user = max(1, args.filings // len(staff))
-
-            async def file_as(nip: str) -> None:
-                headers = {"X-Actor-Nip": nip, "X-Actor-Role": "asn"}
-                for i in range(per_user):
-                    body = {
+            # Bodies encoded once, before the clock starts: the client should cost little.
+            bodies = [
+                json.dumps(
+                    {
                         "work_date": today.isoformat(),
                         "description": f"Kegiatan ke-{i} menyusun bahan rapat",
                         "output": "dokumen",
                         "quantity": 1,
                         "minutes": 1,
                     }
+                ).encode()
+                for i in range(per_user)
+            ]
+            filers = {n: lean_client(act) for n in staff}
+
+            async def file_as(nip: str) -> None:
+                c = filers[nip]
+                headers = {
+                    "X-Actor-Nip": nip,
+                    "X-Actor-Role": "asn",
+                    "Content-Type": "application/json",
+                }
+                for body in bodies:
                     t0 = time.perf_counter()
                     try:
-                        r = await client.post(f"{act}/api/v1/reports", json=body, headers=headers)
+                        r = await c.post("/api/v1/reports", content=body, headers=headers)
                         status = r.status_code
                     except httpx.TransportError:
                         status = 0
                     filing.add(status, time.perf_counter() - t0)
 
-            t0 = time.perf_counter()
-            await asyncio.gather(*(file_as(n) for n in staff))
-            filing.seconds = time.perf_counter() - t0
+            try:
+                # warm the connections outside the measurement
+                await asyncio.gather(*(c.get("/healthz") for c in filers.values()))
+                with Timed(filing, pids):
+                    await asyncio.gather(*(file_as(n) for n in staff))
+            finally:
+                await asyncio.gather(*(c.aclose() for c in filers.values()))
             filed = filing.statuses.get(201, 0)
 
             async def queued() -> dict[str, list[str]]:
@@ -212,28 +280,33 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
             queues = await wait_until(queued, lambda q: sum(map(len, q.values())) >= filed)
 
             deciding = Phase("approve")
+            per_atasan = max(1, args.users // len(atasan))
+            deciders = {a: [lean_client(apr) for _ in range(per_atasan)] for a in atasan}
 
             async def decide_as(a: str, ids: list[str]) -> None:
                 headers = {"X-Actor-Nip": a, "X-Actor-Role": "atasan"}
-                sem = asyncio.Semaphore(max(1, args.users // len(atasan)))
+                todo = iter(ids)  # `per_atasan` workers share the atasan's queue
 
-                async def one(report_id: str) -> None:
-                    async with sem:
+                async def worker(c: httpx.AsyncClient) -> None:
+                    for report_id in todo:
+                        url = f"/api/v1/reports/{report_id}/approve"
                         t0 = time.perf_counter()
                         try:
-                            r = await client.post(
-                                f"{apr}/api/v1/reports/{report_id}/approve", headers=headers
-                            )
+                            r = await c.post(url, headers=headers)
                             status = r.status_code
                         except httpx.TransportError:
                             status = 0  # counted, not fatal: the table shows it
                         deciding.add(status, time.perf_counter() - t0)
 
-                await asyncio.gather(*(one(i) for i in ids))
+                await asyncio.gather(*(worker(c) for c in deciders[a]))
 
-            t0 = time.perf_counter()
-            await asyncio.gather(*(decide_as(a, ids) for a, ids in queues.items()))
-            deciding.seconds = time.perf_counter() - t0
+            clients = [c for cs in deciders.values() for c in cs]
+            try:
+                await asyncio.gather(*(c.get("/healthz") for c in clients))
+                with Timed(deciding, pids):
+                    await asyncio.gather(*(decide_as(a, ids) for a, ids in queues.items()))
+            finally:
+                await asyncio.gather(*(c.aclose() for c in clients))
             return [filing.line(store), deciding.line(store)]
     finally:
         for p in procs:
@@ -243,6 +316,14 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if args.logs:
+            copy_logs(tmp, Path(args.logs), store, list(ports))
+
+
+def copy_logs(tmp: Path, dest: Path, store: str, names: list[str]) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        shutil.copy(tmp / f"{n}.log", dest / f"{store}-{n}.log")
 
 
 def postgres_urls(admin: str) -> str:
@@ -262,10 +343,12 @@ async def main() -> None:
     parser.add_argument("--filings", type=int, default=2000)
     parser.add_argument("--port", type=int, default=18102)
     parser.add_argument("--pg-url", default=None, help="admin URL of a PostgreSQL server")
+    parser.add_argument("--logs", default=None, help="copy the services' logs to this folder")
     args = parser.parse_args()
     lines = [
-        "| store | phase | requests | statuses | throughput | p50 | p95 | mean |",
-        "|---|---|---|---|---|---|---|---|",
+        "| store | phase | requests | statuses | throughput | p50 | p95 | mean | client CPU "
+        "| server CPU ms/request |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     for store in stores:

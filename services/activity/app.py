@@ -43,4 +43,7 @@ def create(
     app.state.ruleset = load_ruleset(settings.ruleset)
     app.state.limits = limits or ReportLimits()
     app.state.evidence_dir = settings.data_dir / "evidence" / NAME
+    # Build this year's holiday calendar now, not under the first burst of requests (each
+    # concurrent first caller would build it: lru_cache does not hold the others back).
+    api.calendar_for(clock().year)
     return app

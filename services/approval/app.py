@@ -36,4 +36,7 @@ def create(
     kit = build_kit(settings, **overrides)
     app = create_app(kit, [api.router], title="SIKERJA approval")
     app.state.clock = clock
+    # Build this year's holiday calendar now, not under the first burst of requests (each
+    # concurrent first caller would build it: lru_cache does not hold the others back).
+    api.calendar_for(clock().year)
     return app

@@ -4,6 +4,8 @@ service carries: outbox, inbox, relay lease and the employee projection."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,12 +36,93 @@ class Utc(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Statements that never take SQLite's write lock; anything else may.
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+SQLITE_LOCK_TIMEOUT_S = 30.0
+
+
+class _WriterCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        conn: _WriterConnection = self.connection  # type: ignore[assignment]
+        conn.begin_write(sql)
+        try:
+            return super().execute(sql, parameters)
+        finally:
+            conn.end_write()
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        conn: _WriterConnection = self.connection  # type: ignore[assignment]
+        conn.begin_write(sql)
+        try:
+            return super().executemany(sql, parameters)
+        finally:
+            conn.end_write()
+
+
+class _WriterConnection(sqlite3.Connection):
+    """A SQLite connection that queues for the database's one writer slot in Python.
+
+    SQLite lets one writer in at a time; the others poll with sleeps of 1, 2, 5 ... 100 ms
+    (its busy handler), so under concurrent writes most of a request's time was spent
+    sleeping after the lock had long been free. A process-wide lock taken before the first
+    write of a transaction and released right after its commit/rollback hands the slot over
+    at once. Other processes on the same file still meet SQLite's own lock (timeout)."""
+
+    writer: threading.Lock  # one per database file, set on the per-engine subclass
+    _holds = False
+
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().cursor(factory or _WriterCursor)
+
+    def begin_write(self, sql: str) -> None:
+        if self._holds or sql.lstrip()[:7].upper().startswith(_READS):
+            return
+        if not self.writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S):
+            raise sqlite3.OperationalError("database is locked")
+        self._holds = True
+
+    def end_write(self) -> None:
+        """Give the slot back once no transaction is open (after commit/rollback, or after
+        a statement that ran outside a transaction)."""
+        if self._holds and not self.in_transaction:
+            self._holds = False
+            self.writer.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.end_write()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.end_write()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._holds:
+                self._holds = False
+                self.writer.release()
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1] if "///" in url else ""
+        pool: dict[str, Any] = {}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            # enough for the HTTP worker threads + relay + consumer: no connect per request
+            pool = {"pool_size": 20, "max_overflow": 20}
+        factory = type("WriterConnection", (_WriterConnection,), {"writer": threading.Lock()})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30, "factory": factory},
+            **pool,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

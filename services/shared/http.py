@@ -9,16 +9,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.shared import metrics
 from services.shared.messaging import ServiceKit
 
 PROBLEM = "application/problem+json"
+WORKER_THREADS = 8  # threads for sync endpoints (see create_app)
 
 _TITLES = {
     400: "Permintaan tidak valid",
@@ -115,6 +118,34 @@ def actor(
     return Actor(nip=x_actor_nip, role=x_actor_role.lower())
 
 
+class _Timing:
+    """HTTP latency per route, as plain ASGI: Starlette's BaseHTTPMiddleware (what
+    @app.middleware builds) costs a task group and memory streams per request."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_status)
+        # the router put the matched route into this same scope
+        path = getattr(scope.get("route"), "path", "unmatched")
+        metrics.HTTP_SECONDS.labels(self.service, scope["method"], path, str(status)).observe(
+            time.perf_counter() - started
+        )
+
+
 def create_app(
     kit: ServiceKit,
     routers: Iterable[APIRouter],
@@ -122,6 +153,7 @@ def create_app(
     title: str,
     background: Iterable[Callable[[], Any]] = (),
     checks: Mapping[str, Callable[[], Awaitable[str]]] | None = None,
+    threads: int = WORKER_THREADS,
 ) -> FastAPI:
     """The one way a service builds its FastAPI app; the lifespan starts the kit.
 
@@ -132,6 +164,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync endpoints run in anyio's pool (40 threads by default). More threads than
+        # cores only fight over the GIL and the store's write lock: fewer, busier threads
+        # finish each request sooner.
+        to_thread.current_default_thread_limiter().total_tokens = threads
         await kit.start()
         tasks = [start() for start in starters]
         try:
@@ -178,16 +214,7 @@ def create_app(
             request.url.path,
         )
 
-    @app.middleware("http")
-    async def _timing(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.HTTP_SECONDS.labels(
-            kit.name, request.method, path, str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(_Timing, service=kit.name)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -11,7 +11,6 @@ import time as _time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from contracts.events import ActivityReported, ActivityRevised, ActivityWithdraw
 from contracts.nip import nip_problem
 from services.activity import domain
 from services.activity.models import DayUnlock, Evidence, Opening, Report, SkpTarget
-from services.shared.calendar import WorkCalendar, parse_period
+from services.shared.calendar import indonesia_calendar, parse_period
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor
 from services.shared.messaging import ServiceKit, UnitOfWork
@@ -77,10 +76,8 @@ def _limits(request: Request) -> domain.ReportLimits:
     return request.app.state.limits  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=16)
-def calendar_for(year: int) -> WorkCalendar:
-    """Holidays of the report's year and the next (a deadline may cross New Year)."""
-    return WorkCalendar.indonesia([year - 1, year, year + 1])
+# The national calendar; BKPSDM's own edits live in attendance (see the issue notes).
+calendar_for = indonesia_calendar
 
 
 def _domain_problem(err: domain.DomainError) -> Problem:

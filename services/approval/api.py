@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,7 +24,7 @@ from services.approval.models import (
     PeriodReopen,
     QueueEntry,
 )
-from services.shared.calendar import WorkCalendar, parse_period
+from services.shared.calendar import indonesia_calendar, parse_period
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor
 from services.shared.messaging import ServiceKit, UnitOfWork
@@ -74,9 +73,8 @@ def _today(now: datetime) -> date:
     return now.astimezone(domain.WIB).date()
 
 
-@lru_cache(maxsize=8)
-def calendar_for(year: int) -> WorkCalendar:
-    return WorkCalendar.indonesia([year - 1, year, year + 1])
+# The national calendar; BKPSDM's own edits live in attendance (see the issue notes).
+calendar_for = indonesia_calendar
 
 
 def _problem(err: domain.DomainError) -> Problem:

@@ -404,21 +404,7 @@ def edit_report(
     with _kit(request).uow() as uow:
         row = _own_report(uow, report_id, nip)
         decision, _ = _gate(request, uow, nip, row.work_date, now)
-        try:
-            report = domain.edit_report(
-                to_daily_report(row),
-                body.content(),
-                decision,
-                _limits(request),
-                targets=_targets(uow, nip, row.work_date.year) if body.skp_target_id else None,
-                minutes_already_reported=_minutes_other(uow, nip, row.work_date, row.id),
-            )
-        except domain.DomainError as err:
-            raise _domain_problem(err) from None
-        _apply_content(row, report, now)
-        uow.session.add(row)
-        uow.emit(ActivityRevised(occurred_at=now, revision=row.revision, **_event_body(row)))
-        uow.commit()
+        _store_change(request, uow, row, body, decision, now, domain.edit_report)
     return report_out(row, decision.message)
 
 
@@ -445,22 +431,36 @@ def revise_report(
             opened, _ = _gate(request, uow, nip, row.work_date, now)
             if opened.code is domain.FilingCode.OPENED:
                 decision = opened  # BKPSDM opened the date again: the opening rules
-        try:
-            report = domain.revise_report(
-                to_daily_report(row),
-                body.content(),
-                decision,
-                _limits(request),
-                targets=_targets(uow, nip, row.work_date.year) if body.skp_target_id else None,
-                minutes_already_reported=_minutes_other(uow, nip, row.work_date, row.id),
-            )
-        except domain.DomainError as err:
-            raise _domain_problem(err) from None
-        _apply_content(row, report, now)
-        uow.session.add(row)
-        uow.emit(ActivityRevised(occurred_at=now, revision=row.revision, **_event_body(row)))
-        uow.commit()
+        _store_change(request, uow, row, body, decision, now, domain.revise_report)
     return report_out(row, decision.message)
+
+
+def _store_change(
+    request: Request,
+    uow: UnitOfWork,
+    row: Report,
+    body: ReportIn,
+    decision: domain.FilingDecision,
+    now: datetime,
+    change: Callable[..., domain.DailyReport],
+) -> None:
+    """Apply an edit or a revision through the domain, store it, emit ActivityRevised."""
+    nip = row.nip
+    try:
+        report = change(
+            to_daily_report(row),
+            body.content(),
+            decision,
+            _limits(request),
+            targets=_targets(uow, nip, row.work_date.year) if body.skp_target_id else None,
+            minutes_already_reported=_minutes_other(uow, nip, row.work_date, row.id),
+        )
+    except domain.DomainError as err:
+        raise _domain_problem(err) from None
+    _apply_content(row, report, now)
+    uow.session.add(row)
+    uow.emit(ActivityRevised(occurred_at=now, revision=row.revision, **_event_body(row)))
+    uow.commit()
 
 
 @router.post("/reports/{report_id}/withdraw", response_model=ReportOut)

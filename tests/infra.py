@@ -75,7 +75,7 @@ def find_kafka(infra: Infra) -> Kafka:
         infra._containers.append(container)
         return Kafka(container.get_bootstrap_server(), "docker", container, controllable=False)
     local("kafka.sh", "start")
-    return Kafka("127.0.0.1:9092", "local", controllable=True)
+    return Kafka(f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}", "local", controllable=True)
 
 
 def find_postgres(infra: Infra) -> str:

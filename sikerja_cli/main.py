@@ -95,6 +95,7 @@ def up(
         return
     started = time.monotonic()
     _script("kafka.sh", "start")
+    _script("redis.sh", "start")  # the notifier's day sets (it degrades to SQL without it)
     logs = get_settings().data_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
     for name in names:
@@ -163,8 +164,8 @@ def _kafka_up() -> bool:
 
 
 @app.command()
-def down(keep_kafka: bool = typer.Option(False, help="leave the broker running")) -> None:
-    """Stop every service `up` started, then the broker."""
+def down(keep_infra: bool = typer.Option(False, help="leave Kafka and Redis running")) -> None:
+    """Stop every service `up` started, then the broker and Redis."""
     for name in reversed(SERVICES):
         pid = _pid(name)
         if pid is None:
@@ -178,8 +179,9 @@ def down(keep_kafka: bool = typer.Option(False, help="leave the broker running")
             os.killpg(pid, signal.SIGKILL)
         (_run_dir() / f"{name}.pid").unlink(missing_ok=True)
         typer.echo(f"{name}: dihentikan")
-    if not keep_kafka:
+    if not keep_infra:
         _script("kafka.sh", "stop")
+        _script("redis.sh", "stop")
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -12,7 +13,7 @@ from services.shared.logs import configure_logging, get_logger
 
 
 @pytest.fixture
-def restore_logging():  # noqa: ANN201
+def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield

@@ -5,6 +5,13 @@ aiokafka baseline (produce the same number of events with the kit's producer set
 consume them back). Prints a table.
 
     uv run python -m bench.bench_ingest --devices 40 --batches 10 --lines 100
+    uv run python -m bench.bench_ingest --db-url postgresql+psycopg://u:p@host:port/db --workers 2
+
+CPU is reported per 1,000 scans for the server (uvicorn and its workers, /proc) and for this
+client (its HTTP devices and the Kafka consumer that counts the events), over the measured
+window: steadier than scans/s on a shared machine. A PostgreSQL --db-url gets a fresh
+database per run (created next to the given one, dropped afterwards). --py-spy FILE records
+a flame graph of the server during the window.
 
 The events go to fresh topics (SIKERJA_TOPIC_PREFIX=bench<run>.), so the shared
 sikerja.attendance topic stays clean for tests.
@@ -28,6 +35,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.bench_reports import cpu_seconds
 from tests import factories
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,6 +78,40 @@ async def consume_until(bootstrap: str, topic: str, expected: int, timeout: floa
         await consumer.stop()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and its children (uvicorn --workers forks processes)."""
+    total = cpu_seconds(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
+def fresh_database(url: str, name: str) -> str:
+    """A new, empty PostgreSQL database next to `url`; returns its URL."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{url.rpartition('/')[0]}/{name}"
+
+
+def drop_database(url: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
 def attlog_bodies(devices: int, batches: int, lines: int, day: datetime) -> list[list[bytes]]:
     """Per device, `batches` bodies of `lines` distinct scans (PIN = a valid NIP)."""
     rng = random.Random(7)
@@ -95,11 +137,18 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
     topic = f"{prefix}sikerja.attendance"
     await make_topic(bootstrap, topic, args.partitions)
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    db_url = f"sqlite:///{tmp}/{{service}}.db"
+    pg_name = None
+    if args.db_url and args.db_url.startswith("postgresql"):
+        pg_name = f"bench_ingest_{run}"
+        db_url = fresh_database(args.db_url, pg_name)
+    elif args.db_url:
+        db_url = args.db_url
     env = {
         **os.environ,
         "SIKERJA_TOPIC_PREFIX": prefix,
         "SIKERJA_DATA_DIR": str(tmp),
-        "SIKERJA_DATABASE_URL": args.db_url or f"sqlite:///{tmp}/{{service}}.db",
+        "SIKERJA_DATABASE_URL": db_url,
         "SIKERJA_KAFKA_BOOTSTRAP": bootstrap,
         "SIKERJA_GROUP_SUFFIX": f"-b{run}",
         "SIKERJA_ATTENDANCE_SCHEDULER_ENABLED": "false",
@@ -108,6 +157,18 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
         "SIKERJA_RELAY_BATCH": "2000",
     }
     port = args.port
+    if args.workers > 1:
+        # Workers would all migrate at start and race on CREATE TABLE: migrate once first.
+        subprocess.run(  # noqa: ASYNC221 - once, before the measurement
+            [
+                sys.executable,
+                "-c",
+                "from services.attendance.app import build_kit; build_kit().migrate()",
+            ],
+            cwd=REPO,
+            env=env,
+            check=True,
+        )
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before the measurement
         [
             sys.executable,
@@ -124,6 +185,7 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
             "--no-access-log",
             "--timeout-keep-alive",
             "120",
+            *(["--workers", str(args.workers)] if args.workers > 1 else []),
         ],
         cwd=REPO,
         env=env,
@@ -161,13 +223,41 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
             consumer = asyncio.create_task(
                 consume_until(bootstrap, topic, expected, timeout=args.timeout)
             )
+            spy = None
+            if args.py_spy:
+                spy = subprocess.Popen(  # noqa: ASYNC220 - started once, before the window
+                    [
+                        "py-spy",
+                        "record",
+                        "--pid",
+                        str(proc.pid),
+                        "--subprocesses",
+                        "--rate",
+                        "50",
+                        "--output",
+                        args.py_spy,
+                        "--nonblocking",
+                        *(["--format", "raw"] if args.py_spy.endswith(".txt") else []),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=(tmp / "py-spy.log").open("wb"),
+                )
+                await asyncio.sleep(1.0)
+            server_cpu0, client_cpu0 = tree_cpu_seconds(proc.pid), time.process_time()
             started = time.monotonic()
             await asyncio.gather(*(device(sn, b) for sn, b in zip(sns, bodies, strict=True)))
             posted = time.monotonic()
             last = await consumer
+            server_cpu = tree_cpu_seconds(proc.pid) - server_cpu0
+            client_cpu = time.process_time() - client_cpu0
+            if spy is not None:
+                spy.send_signal(2)  # SIGINT: py-spy writes the flame graph and exits
+                spy.wait(timeout=60)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        if pg_name is not None:
+            drop_database(args.db_url, pg_name)
     latencies.sort()
     return {
         "scans": expected,
@@ -175,6 +265,8 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
         "end_to_end_s": last - started,
         "p50_ms": latencies[len(latencies) // 2] * 1000,
         "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+        "server_cpu_s": server_cpu,
+        "client_cpu_s": client_cpu,
     }
 
 
@@ -216,14 +308,27 @@ async def main() -> None:
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--port", type=int, default=18101)
     parser.add_argument("--db-url", default=None, help="attendance store (default SQLite)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--py-spy",
+        default=None,
+        help="py-spy output: FILE.svg flame graph, FILE.txt collapsed stacks",
+    )
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw aiokafka baseline")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     bootstrap = os.environ.get("SIKERJA_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     http = await bench_http(args, bootstrap)
-    raw = await bench_raw(args, bootstrap, int(http["scans"]))
+    raw = {"scans": 0.0, "end_to_end_s": 0.0}
+    if not args.no_raw:
+        raw = await bench_raw(args, bootstrap, int(http["scans"]))
     rate = http["scans"] / http["end_to_end_s"]
-    raw_rate = raw["scans"] / raw["end_to_end_s"]
-    print(f"devices={args.devices} batches={args.batches} lines/batch={args.lines}")
+    raw_rate = raw["scans"] / raw["end_to_end_s"] if raw["end_to_end_s"] else 0.0
+    store = "PostgreSQL" if (args.db_url or "").startswith("postgresql") else "SQLite"
+    print(
+        f"devices={args.devices} batches={args.batches} lines/batch={args.lines} "
+        f"store={store} workers={args.workers} load={os.getloadavg()[0]:.2f}"
+    )
     print("| path | scans | seconds | scans/s | POST p50 | POST p95 |")
     print("|---|---|---|---|---|---|")
     print(
@@ -239,7 +344,15 @@ async def main() -> None:
         f"| raw aiokafka produce -> consume | {raw['scans']:.0f} | {raw['end_to_end_s']:.2f} | "
         f"{raw_rate:.0f} | | |"
     )
-    print(f"ratio end-to-end / raw: {rate / raw_rate:.2f}")
+    if raw_rate:
+        print(f"ratio end-to-end / raw: {rate / raw_rate:.2f}")
+    k = http["scans"] / 1000
+    window = http["end_to_end_s"]
+    print(
+        f"CPU per 1,000 scans: server {http['server_cpu_s'] / k:.3f} s "
+        f"({http['server_cpu_s'] / window * 100:.0f}% of a core), client "
+        f"{http['client_cpu_s'] / k:.3f} s ({http['client_cpu_s'] / window * 100:.0f}% of a core)"
+    )
 
 
 if __name__ == "__main__":

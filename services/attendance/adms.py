@@ -214,7 +214,52 @@ def _opt_int(value: str | None) -> int | None:
     return int(value) if value.lstrip("-").isdigit() else None
 
 
+def _attlog_fields(line_no: int, pin: str, local: datetime, rest: str, tz: tzinfo) -> AttLog:
+    rest = rest.strip(" \r\n")
+    fields = rest.split("\t") if "\t" in rest else rest.split()
+    while fields and fields[-1].strip() == "":
+        fields.pop()
+    get = lambda i: fields[i].strip() if len(fields) > i else None  # noqa: E731
+    return AttLog(
+        line_no=line_no,
+        pin=pin,
+        local_time=local,
+        ts=local.replace(tzinfo=tz),
+        status=_opt_int(get(0)),
+        verify=_opt_int(get(1)),
+        workcode=get(2) or None,
+        extra=tuple(f.strip() for f in fields[3:]),
+    )
+
+
+def _parse_attlog_line_fast(line_no: int, line: str, tz: tzinfo) -> AttLog | None:
+    """The form every firmware we know sends, ``PIN<TAB>YYYY-MM-DD HH:MM:SS<TAB>...``,
+    without the regular expression; None for anything else (the general parser decides)."""
+    parts = line.strip().split("\t", 2)
+    if len(parts) < 2:
+        return None
+    pin, when = parts[0], parts[1]
+    if len(when) != 19 or when[10] != " " or pin == TABLE_ATTLOG or pin.split() != [pin]:
+        return None
+    digits = when[:4] + when[5:7] + when[8:10] + when[11:13] + when[14:16] + when[17:]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    if when[4] != "-" or when[7] != "-" or when[13] != ":" or when[16] != ":":
+        return None
+    try:
+        local = datetime.fromisoformat(when)
+    except ValueError:
+        return None  # e.g. 2026-02-30: the general parser words the error
+    return _attlog_fields(line_no, pin, local, parts[2] if len(parts) > 2 else "", tz)
+
+
 def _parse_attlog_line(line_no: int, line: str, tz: tzinfo) -> AttLog | LineError:
+    return _parse_attlog_line_fast(line_no, line, tz) or _parse_attlog_line_general(
+        line_no, line, tz
+    )
+
+
+def _parse_attlog_line_general(line_no: int, line: str, tz: tzinfo) -> AttLog | LineError:
     m = _ATTLOG_LINE.match(line.strip())
     if m is None:
         fields = [f for f in re.split(r"[\t ]+", line.strip()) if f]
@@ -231,21 +276,7 @@ def _parse_attlog_line(line_no: int, line: str, tz: tzinfo) -> AttLog | LineErro
         local = datetime(y, mo, d, hms[0], hms[1], hms[2])
     except ValueError:
         return LineError(line_no, f"tanggal/jam '{m['date']} {m['time']}' tidak ada", line)
-    rest = (m["rest"] or "").strip(" \r\n")
-    fields = rest.split("\t") if "\t" in rest else rest.split()
-    while fields and fields[-1].strip() == "":
-        fields.pop()
-    get = lambda i: fields[i].strip() if len(fields) > i else None  # noqa: E731
-    return AttLog(
-        line_no=line_no,
-        pin=m["pin"],
-        local_time=local,
-        ts=local.replace(tzinfo=tz),
-        status=_opt_int(get(0)),
-        verify=_opt_int(get(1)),
-        workcode=get(2) or None,
-        extra=tuple(f.strip() for f in fields[3:]),
-    )
+    return _attlog_fields(line_no, m["pin"], local, m["rest"] or "", tz)
 
 
 def parse_attlog(

@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from prometheus_client import Counter
 from pydantic import BaseModel, Field
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
@@ -114,24 +116,36 @@ def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
     return found
 
 
-def _post_cdata(
+def _heartbeat(
+    uow: UnitOfWork, request: Request, q: adms.IclockQuery, now: datetime, stamp: str | None
+) -> None:
+    """The device's heartbeat (and its last ATTLOG Stamp) as one UPDATE, the last write of
+    the transaction: with SQLite the writer slot is taken as late as possible."""
+    values: dict[str, Any] = {
+        "last_seen_at": now,
+        "last_ip": request.client.host if request.client else None,
+    }
+    if q.pushver:
+        values["firmware"] = q.pushver
+    if stamp:
+        values["attlog_stamp"] = stamp
+    table = Device.__table__  # type: ignore[attr-defined]
+    uow.session.execute(update(table).where(table.c.sn == q.sn).values(**values))
+
+
+def _record_attlog(
     kit: ServiceKit,
     request: Request,
     q: adms.IclockQuery,
     body: bytes,
     now: datetime,
     max_future: timedelta,
-) -> dict[str, Any]:
+) -> tuple[list[store.ScanOutcome], adms.CdataPost, list[adms.AttLog]]:
+    """Reads first (device, PINs, known scans), then the writes and the commit."""
     with kit.uow() as uow:
-        device = _device(uow, q.sn, request, now, q)
-        if q.table != adms.TABLE_ATTLOG:
-            post = adms.parse_cdata_post(q.table, body)
-            if q.table in ("OPERLOG", "OPLOG") and q.stamp:
-                device.op_stamp = q.stamp
-            uow.commit()
-            if not post.known:
-                log.info("unknown ADMS table ignored", sn=q.sn, table=q.table)
-            return {"table": q.table, "ignored": post.line_count}
+        device = uow.session.get(Device, q.sn)
+        if device is None:
+            raise Refused("unknown_device", f"mesin {q.sn} tidak terdaftar")
         try:
             tz = adms.device_tz(device.timezone)
         except ValueError:
@@ -149,10 +163,35 @@ def _post_cdata(
         outcomes = store.record_scans(
             uow, items, source="adms", received_at=now, max_future=max_future
         )
-        if q.stamp:
-            device.attlog_stamp = q.stamp
-            uow.session.add(device)
+        _heartbeat(uow, request, q, now, q.stamp)
         uow.commit()
+    return outcomes, post, unknown
+
+
+def _post_cdata(
+    kit: ServiceKit,
+    request: Request,
+    q: adms.IclockQuery,
+    body: bytes,
+    now: datetime,
+    max_future: timedelta,
+) -> dict[str, Any]:
+    if q.table != adms.TABLE_ATTLOG:
+        with kit.uow() as uow:
+            device = _device(uow, q.sn, request, now, q)
+            post = adms.parse_cdata_post(q.table, body)
+            if q.table in ("OPERLOG", "OPLOG") and q.stamp:
+                device.op_stamp = q.stamp
+            uow.commit()
+        if not post.known:
+            log.info("unknown ADMS table ignored", sn=q.sn, table=q.table)
+        return {"table": q.table, "ignored": post.line_count}
+    try:
+        outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
+    except IntegrityError:
+        # Another device stored one of these scans between our duplicate check and our
+        # insert (the same NIP in the same second on two devices): once more, it is known.
+        outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
     new = sum(1 for o in outcomes if o.new)
     ADMS_LINES.labels("accepted").inc(new)
     ADMS_LINES.labels("duplicate").inc(len(outcomes) - new)

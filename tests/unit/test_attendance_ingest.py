@@ -1,0 +1,121 @@
+"""The device ingest path's shortcuts give exactly what the general code gives: the ATTLOG
+fast parser against the regular-expression parser, the unvalidated FingerprintRecorded
+against the validated one."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from uuid import UUID
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from contracts.events import FingerprintRecorded
+from services.attendance import adms, store
+
+NIP = "199001012015011001"
+WIB7 = timezone(timedelta(hours=7))
+
+_pins = st.one_of(
+    st.just(NIP),
+    st.text(alphabet="0123456789", min_size=1, max_size=20),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8),
+    st.just("ATTLOG"),
+)
+_when = st.one_of(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)).map(
+        lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
+    ),
+    # near misses: impossible dates/times, short fields, other separators, non-ASCII digits
+    st.sampled_from(
+        [
+            "2026-02-30 07:00:00",
+            "2026-01-01 24:00:00",
+            "2026-1-5 7:00:00",
+            "2026-01-05T07:00:00",
+            "2026-01-05 07:00",
+            "２０２６-01-05 07:00:00",
+            "2026/01/05 07:00:00",
+        ]
+    ),
+    st.text(max_size=20),
+)
+_rest = st.lists(
+    st.one_of(st.sampled_from(["0", "1", "15", "-1", "", " ", "x"]), st.text(max_size=4)),
+    max_size=6,
+)
+
+
+@given(_pins, _when, _rest, st.sampled_from(["\t", " "]), st.sampled_from(["", "\r", " "]))
+def test_fast_attlog_parser_agrees_with_the_general_one(
+    pin: str, when: str, rest: list[str], sep: str, end: str
+) -> None:
+    line = sep.join([pin, when, *rest]) + end
+    assert adms._parse_attlog_line(3, line, WIB7) == adms._parse_attlog_line_general(3, line, WIB7)
+
+
+def test_fast_attlog_parser_takes_the_usual_line() -> None:
+    # 07:30:05 at +7 is 00:30:05 UTC; status 0, verify 1, workcode "0", two extra fields.
+    got = adms._parse_attlog_line_fast(1, f"{NIP}\t2026-10-05 07:30:05\t0\t1\t0\t0\t0\r", WIB7)
+    assert got is not None
+    assert got.pin == NIP
+    assert got.ts.astimezone(UTC) == datetime(2026, 10, 5, 0, 30, 5, tzinfo=UTC)
+    assert (got.status, got.verify, got.workcode, got.extra) == (0, 1, "0", ("0", "0"))
+
+
+def _validated(**kw: object) -> FingerprintRecorded:
+    return FingerprintRecorded(producer=store.PRODUCER, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("flag", [None, "future"])
+@pytest.mark.parametrize("device_sn", [None, "SN1"])
+def test_unvalidated_event_equals_the_validated_one(
+    flag: str | None, device_sn: str | None
+) -> None:
+    event_id = UUID("12345678-1234-4234-8234-123456789abc")
+    received = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)
+    scanned = datetime(2026, 10, 5, 7, 30, 5, tzinfo=WIB7)  # 00:30:05 UTC
+    kw = dict(
+        event_id=event_id,
+        nip=NIP,
+        scan_id=f"{NIP}@2026-10-05T00:30:05Z",
+        scanned_at=scanned,
+        work_date=date(2026, 10, 5),
+        device_sn=device_sn,
+        source="adms",
+        flag=flag,
+    )
+    fast = store.fingerprint_event(received_at=received, **kw)  # type: ignore[arg-type]
+    slow = _validated(occurred_at=received, **kw)
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert '"scanned_at":"2026-10-05T00:30:05Z"' in fast.model_dump_json()
+
+
+def test_unusual_values_still_go_through_validation() -> None:
+    kw = dict(
+        event_id=UUID(int=1),
+        scan_id="x",
+        scanned_at=datetime(2026, 10, 5, tzinfo=UTC),
+        work_date=date(2026, 10, 5),
+        device_sn=None,
+        flag=None,
+    )
+    received = datetime(2026, 10, 5, tzinfo=UTC)
+    with pytest.raises(ValidationError):  # a NIP of 17 digits
+        store.fingerprint_event(received_at=received, nip="1" * 17, source="adms", **kw)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):  # a source outside the contract
+        store.fingerprint_event(received_at=received, nip=NIP, source="fax", **kw)  # type: ignore[arg-type]
+    # received at +7 is not UTC: validated, and converted to UTC like before
+    at7 = datetime(2026, 10, 5, 8, 0, tzinfo=WIB7)
+    event = store.fingerprint_event(received_at=at7, nip=NIP, source="api", **kw)  # type: ignore[arg-type]
+    assert event.occurred_at == datetime(2026, 10, 5, 1, 0, tzinfo=UTC)
+
+
+def test_event_ids_are_distinct_version_4_uuids() -> None:
+    ids = store._event_ids(1000)
+    assert len(set(ids)) == 1000
+    assert {u.version for u in ids} == {4}
+    assert store._event_ids(0) == []

@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import tempfile
+import zlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, text
 
 from services.shared.db import make_engine
 
@@ -33,8 +34,13 @@ def _config(service: str, metadata: MetaData) -> Config:
 
 
 def upgrade(engine: Engine, service: str, metadata: MetaData) -> None:
+    """Bring the store to head. Replicas starting together queue on a PostgreSQL advisory
+    lock (transaction-scoped) so only one runs the migration; the others find it done."""
     cfg = _config(service, metadata)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            key = zlib.crc32(f"sikerja-migrate-{service}".encode())
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -9,9 +9,17 @@ approved (ReportApproved) before the month was closed. Decisions on activity's t
 states (approved, rejected) are final, as in activity; ActivityWithdrawn is not consumed
 because only pending reports can be withdrawn, and a pending report never counts.
 
-Every change recomputes that employee's month (statements.recompute), which emits
-TppRecomputed when the net changes. An event for a month BKPSDM has closed is kept as a
-pending correction (never applied silently, never dropped); reopening applies it.
+Every change recomputes that employee's month, which emits TppRecomputed when the net
+changes. An event for a month BKPSDM has closed is kept as a pending correction (never
+applied silently, never dropped); reopening applies it.
+
+Per batch, not per event: the kit hands a consumed batch to these handlers in one
+transaction. Scans and day closes are only collected by their handlers and applied together
+just before the commit (`uow.once`, statements.apply_days); each employee-month the batch
+changed is then recomputed once, from the batch's final state (statements.recompute_many),
+its TppRecomputed caused by the last event of the batch that changed it. Results are those
+of handling the events one by one, except that a month changed twice in one batch emits one
+TppRecomputed (old net before the batch -> net after it) instead of two.
 """
 
 from __future__ import annotations
@@ -31,23 +39,44 @@ from services.shared.employees import apply_employee_event
 from services.shared.messaging import UnitOfWork
 from services.tpp import statements
 from services.tpp.domain import period_of
-from services.tpp.models import DayFact, Statement
+from services.tpp.models import Statement
 
 TOPICS = [Topic.ATTENDANCE.value, Topic.APPROVAL.value, Topic.EMPLOYEES.value]
+
+
+class Batch:
+    """What the handlers of one transaction collected; run once before its commit."""
+
+    def __init__(self) -> None:
+        self.seq = 0  # arrival order, to name the last cause of a change
+        self.scans: list[FingerprintRecorded] = []
+        self.closes: list[tuple[int, AttendanceDayClosed]] = []
+        self.dirty: dict[tuple[str, str], tuple[int, Event]] = {}
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def recompute(self, nip: str, period: str, cause: Event) -> None:
+        self.dirty[(nip, period)] = (self.next_seq(), cause)
+
+    def __call__(self, uow: UnitOfWork) -> None:
+        uow.session.flush()  # decisions, employees, corrections of this batch first
+        for key, (seq, cause) in statements.apply_days(uow, self.scans, self.closes).items():
+            if key not in self.dirty or self.dirty[key][0] < seq:
+                self.dirty[key] = (seq, cause)
+        causes = {key: cause for key, (_, cause) in self.dirty.items()}
+        statements.recompute_many(uow, causes)
+
+
+def batch(uow: UnitOfWork) -> Batch:
+    return uow.once("tpp.batch", Batch)  # type: ignore[no-any-return]
 
 
 def on_fingerprint(uow: UnitOfWork, event: Event) -> None:
     """Provisional only: shows that a scan arrived; costs and earns nothing until closed."""
     assert isinstance(event, FingerprintRecorded)
-    row = uow.session.get(DayFact, (event.nip, event.work_date))
-    if row is None:
-        row = DayFact(nip=event.nip, work_date=event.work_date)
-    row.scans_seen += 1
-    if row.first_scan_at is None or event.scanned_at < row.first_scan_at:
-        row.first_scan_at = event.scanned_at
-    if row.last_scan_at is None or event.scanned_at > row.last_scan_at:
-        row.last_scan_at = event.scanned_at
-    uow.session.add(row)
+    batch(uow).scans.append(event)
 
 
 def _frozen(uow: UnitOfWork, nip: str, period: str) -> bool:
@@ -58,17 +87,11 @@ def _frozen(uow: UnitOfWork, nip: str, period: str) -> bool:
 
 
 def on_day_closed(uow: UnitOfWork, event: Event) -> None:
+    """Applied with the batch's other days (statements.apply_days): latest revision only,
+    a frozen month keeps it as a pending correction."""
     assert isinstance(event, AttendanceDayClosed)
-    session = uow.session
-    if not statements.day_closed_changes(session, event):
-        return  # a redelivery or an older revision arriving late changes nothing
-    period = period_of(event.work_date)
-    if _frozen(uow, event.nip, period):
-        statements.keep_as_correction(session, event, period, event.work_date)
-        return
-    statements.apply_day_closed(session, event)
-    session.flush()
-    statements.recompute(uow, event.nip, period, event)
+    b = batch(uow)
+    b.closes.append((b.next_seq(), event))
 
 
 def on_decision(uow: UnitOfWork, event: Event) -> None:
@@ -81,8 +104,7 @@ def on_decision(uow: UnitOfWork, event: Event) -> None:
         statements.keep_as_correction(session, event, period, event.work_date)
         return
     statements.apply_decision(session, event)
-    session.flush()
-    statements.recompute(uow, event.nip, period, event)
+    batch(uow).recompute(event.nip, period, event)
 
 
 def on_employee(uow: UnitOfWork, event: Event) -> None:
@@ -90,8 +112,9 @@ def on_employee(uow: UnitOfWork, event: Event) -> None:
     closed months keep their frozen statements."""
     apply_employee_event(uow, event)
     uow.session.flush()
+    b = batch(uow)
     for period in sorted(statements.open_periods_of(uow.session, event.nip)):
-        statements.recompute(uow, event.nip, period, event)
+        b.recompute(event.nip, period, event)
 
 
 def handlers() -> dict[str, Any]:

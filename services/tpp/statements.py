@@ -5,27 +5,32 @@ Used by handlers.py (live recomputation) and api.py (BKPSDM's actions). The mone
 computed only by `domain.compute_statement`; this module reads that employee's rows, picks
 the rule set in force, stores the result and emits the events.
 
-Efficiency: a live recomputation of one employee-month reads only that employee's rows of
-that month (primary key / (nip, work_date) index). Bulk paths (close, what-if) load the
-month once and group in memory.
+Efficiency: the consumer works per batch (handlers.py): `apply_days` writes the day facts of
+a whole batch with a few bulk statements and `recompute_many` recomputes each dirty
+employee-month once, reading the rows of all of them with one query per table and writing
+with bulk INSERT/UPDATE (in-process on SQLite about 0.2 ms per consumed event instead of
+1.4 ms with ~10 ORM round trips each). `recompute` (one employee, reopen) reads only that
+employee's rows of that month. Bulk paths (close, what-if) load the month once and group in
+memory.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from contracts.events import (
     AttendanceDayClosed,
     Event,
+    FingerprintRecorded,
     ReportApproved,
     ReportRejected,
     RevisionRequested,
@@ -61,6 +66,7 @@ log = get_logger("sikerja.tpp")
 PRODUCER = "tpp"
 APPROVED = "approved"
 FLUSH_EVERY = 1000  # ORM rows flushed per chunk while closing a 15,000-ASN month
+CHUNK = 500  # keys per IN (...) of the bulk reads (SQLite allows 32,766 parameters)
 
 
 # -- rule sets --------------------------------------------------------------------------------
@@ -283,8 +289,7 @@ def load_month(session: Session, period: str) -> dict[str, Inputs]:
     return out
 
 
-def store(
-    session: Session,
+def statement_values(
     statement: domain.Statement,
     rules: RuleSet,
     employee: Any,
@@ -292,11 +297,11 @@ def store(
     now: datetime,
     cause: Event | None,
     frozen: bool = False,
-    row: Statement | None = None,
-) -> Statement:
+) -> dict[str, Any]:
+    """The stored columns of `statement` except the key (nip, period)."""
     att_cap, prod_cap = domain.deduction_caps(statement, rules)
     lines = json.dumps([ln.to_dict() for ln in statement.lines], ensure_ascii=False)
-    values: dict[str, Any] = {
+    return {
         "nama": employee.nama if employee is not None else "",
         "opd": employee.opd if employee is not None else "",
         "jabatan": employee.jabatan if employee is not None else "",
@@ -319,6 +324,20 @@ def store(
         "cause_event_type": cause.event_type if cause is not None else "",
         "cause_event_id": str(cause.event_id) if cause is not None else None,
     }
+
+
+def store(
+    session: Session,
+    statement: domain.Statement,
+    rules: RuleSet,
+    employee: Any,
+    *,
+    now: datetime,
+    cause: Event | None,
+    frozen: bool = False,
+    row: Statement | None = None,
+) -> Statement:
+    values = statement_values(statement, rules, employee, now=now, cause=cause, frozen=frozen)
     if row is None:
         row = Statement(nip=statement.nip, period=statement.period, **values)
     else:
@@ -352,21 +371,237 @@ def recompute(uow: UnitOfWork, nip: str, period: str, cause: Event) -> Statement
     old_net = current.net if current is not None else None
     row = store(session, statement, rules, employee, now=now_utc(), cause=cause, row=current)
     if old_net != statement.net:
-        uow.emit(
-            TppRecomputed(
-                occurred_at=now_utc(),
-                producer=PRODUCER,
-                nip=nip,
-                causation_id=cause.event_id,
-                period=period,
-                rules=rules.name,
-                old_net=old_net,
-                new_net=statement.net,
-                cause_event_type=cause.event_type,
-                cause_event_id=cause.event_id,
+        uow.emit(_recomputed(nip, period, rules, old_net, statement.net, cause))
+    return row
+
+
+def _recomputed(
+    nip: str, period: str, rules: RuleSet, old_net: int | None, new_net: int, cause: Event
+) -> TppRecomputed:
+    return TppRecomputed(
+        occurred_at=now_utc(),
+        producer=PRODUCER,
+        nip=nip,
+        causation_id=cause.event_id,
+        period=period,
+        rules=rules.name,
+        old_net=old_net,
+        new_net=new_net,
+        cause_event_type=cause.event_type,
+        cause_event_id=cause.event_id,
+    )
+
+
+# -- the consumer's batch path ----------------------------------------------------------------
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+_DAY_COLUMNS = (
+    "revision",
+    "status",
+    "minutes_late",
+    "minutes_early",
+    "scans_seen",
+    "first_scan_at",
+    "last_scan_at",
+)
+_DAY_READ = [DayFact.__table__.c[c] for c in ("nip", "work_date", *_DAY_COLUMNS)]  # type: ignore[attr-defined]
+
+
+def apply_days(
+    uow: UnitOfWork,
+    scans: Sequence[FingerprintRecorded],
+    closes: Sequence[tuple[int, AttendanceDayClosed]],
+) -> dict[tuple[str, str], tuple[int, Event]]:
+    """The day facts of a batch, with one read and at most one INSERT and one UPDATE (bulk)
+    instead of two ORM round trips per event.
+
+    Same rules as `on_fingerprint` / `on_day_closed` applied one by one, in arrival order:
+    a scan counts on the provisional columns only; a close replaces the day when its
+    revision is newer; a close for a frozen month is kept as a pending correction. Returns
+    the employee-months the applied closes changed: (nip, period) -> (seq, event)."""
+    session = uow.session
+    keys = {(e.nip, e.work_date) for e in scans} | {(e.nip, e.work_date) for _, e in closes}
+    if not keys:
+        return {}
+    nips = sorted({nip for nip, _ in keys})
+    dates = sorted({day for _, day in keys})
+    rows: dict[tuple[str, date], dict[str, Any]] = {}
+    for chunk in _chunks(nips):
+        for r in session.execute(
+            select(*_DAY_READ)
+            .where(col(DayFact.nip).in_(chunk))
+            .where(col(DayFact.work_date).in_(dates))
+        ):
+            if (r.nip, r.work_date) in keys:
+                rows[(r.nip, r.work_date)] = dict(r._mapping)
+    existing = set(rows)
+    changed: set[tuple[str, date]] = set()
+
+    def row_of(nip: str, day: date) -> dict[str, Any]:
+        row = rows.get((nip, day))
+        if row is None:  # the model's defaults: a provisional, open day
+            row = rows[(nip, day)] = {
+                "nip": nip,
+                "work_date": day,
+                "revision": 0,
+                "status": "open",
+                "minutes_late": None,
+                "minutes_early": None,
+                "scans_seen": 0,
+                "first_scan_at": None,
+                "last_scan_at": None,
+            }
+        return row
+
+    for scan in scans:
+        row = row_of(scan.nip, scan.work_date)
+        row["scans_seen"] += 1
+        if row["first_scan_at"] is None or scan.scanned_at < row["first_scan_at"]:
+            row["first_scan_at"] = scan.scanned_at
+        if row["last_scan_at"] is None or scan.scanned_at > row["last_scan_at"]:
+            row["last_scan_at"] = scan.scanned_at
+        changed.add((scan.nip, scan.work_date))
+
+    dirty: dict[tuple[str, str], tuple[int, Event]] = {}
+    if closes:
+        periods = sorted({domain.period_of(e.work_date) for _, e in closes})
+        closed = set(
+            session.exec(
+                select(Period.period)
+                .where(col(Period.period).in_(periods))
+                .where(Period.status == PERIOD_CLOSED)
             )
         )
-    return row
+        frozen: set[tuple[str, str]] = set()
+        close_nips = sorted({e.nip for _, e in closes})
+        for chunk in _chunks(close_nips):
+            frozen.update(
+                (r.nip, r.period)
+                for r in session.execute(
+                    select(Statement.nip, Statement.period)
+                    .where(col(Statement.nip).in_(chunk))
+                    .where(col(Statement.period).in_(periods))
+                    .where(col(Statement.frozen).is_(True))
+                )
+            )
+        for seq, event in closes:
+            known = rows.get((event.nip, event.work_date))
+            if known is not None and event.revision <= known["revision"]:
+                continue  # a redelivery or an older revision arriving late changes nothing
+            period = domain.period_of(event.work_date)
+            if period in closed or (event.nip, period) in frozen:
+                keep_as_correction(session, event, period, event.work_date)
+                continue
+            row = row_of(event.nip, event.work_date)
+            row["revision"] = event.revision
+            row["status"] = event.status
+            row["minutes_late"] = event.minutes_late
+            row["minutes_early"] = event.minutes_early
+            changed.add((event.nip, event.work_date))
+            dirty[(event.nip, period)] = (seq, event)
+
+    new = [rows[k] for k in sorted(changed - existing)]
+    old = [rows[k] for k in sorted(changed & existing)]
+    if new:
+        session.execute(insert(DayFact), new)
+    if old:
+        session.execute(update(DayFact), old)  # bulk UPDATE by primary key (nip, work_date)
+    return dirty
+
+
+def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> int:
+    """`recompute` for many employee-months: per month and chunk of employees one query each
+    for employees, statements (locked, as in `recompute`), day facts and approvals, then one
+    bulk INSERT, one bulk UPDATE and one outbox INSERT. Same results as `recompute` called
+    for each key after the batch's changes; returns the number of TppRecomputed emitted."""
+    session = uow.session
+    settings = uow._kit.settings
+    session.flush()  # this batch's ORM changes (decisions, employees) must be visible to reads
+    by_period: dict[str, dict[str, Event]] = defaultdict(dict)
+    for (nip, period), cause in dirty.items():
+        by_period[period][nip] = cause
+    now = now_utc()
+    events: list[Event] = []
+    for period, causes in sorted(by_period.items()):
+        rules = rules_for_period(settings, period)
+        first, last = domain.period_bounds(period)
+        for chunk in _chunks(sorted(causes)):
+            employees = {
+                r.nip: r
+                for r in session.execute(
+                    select(
+                        Employee.nip,
+                        Employee.nama,
+                        Employee.opd,
+                        Employee.jabatan,
+                        Employee.tpp_pagu,
+                    ).where(col(Employee.nip).in_(chunk))
+                )
+            }
+            # Lock the statement rows (PostgreSQL), in key order: a close waits for us.
+            current = {
+                r.nip: r
+                for r in session.execute(
+                    select(Statement.nip, Statement.net, Statement.frozen)
+                    .where(Statement.period == period)
+                    .where(col(Statement.nip).in_(chunk))
+                    .order_by(col(Statement.nip))
+                    .with_for_update()
+                )
+            }
+            days: dict[str, list[domain.DayRecord]] = defaultdict(list)
+            for r in session.execute(
+                select(
+                    DayFact.nip,
+                    DayFact.work_date,
+                    DayFact.status,
+                    DayFact.minutes_late,
+                    DayFact.minutes_early,
+                )
+                .where(col(DayFact.nip).in_(chunk))
+                .where(DayFact.work_date >= first)
+                .where(DayFact.work_date <= last)
+                .where(DayFact.revision >= 1)  # provisional scan rows are not money
+            ):
+                days[r.nip].append(
+                    domain.DayRecord(r.work_date, r.status, r.minutes_late, r.minutes_early)
+                )
+            approved: dict[str, set[date]] = defaultdict(set)
+            for nip, day in session.execute(
+                select(ReportDecision.nip, ReportDecision.work_date)
+                .where(col(ReportDecision.nip).in_(chunk))
+                .where(ReportDecision.work_date >= first)
+                .where(ReportDecision.work_date <= last)
+                .where(ReportDecision.status == APPROVED)
+            ):
+                approved[nip].add(day)
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            for nip in chunk:
+                employee, row = employees.get(nip), current.get(nip)
+                if employee is None or (row is not None and row.frozen):
+                    continue  # unknown yet (follows EmployeeUpserted) / frozen by a close
+                st = domain.compute_statement(
+                    nip, period, employee.tpp_pagu, days[nip], approved[nip], rules
+                )
+                values = statement_values(st, rules, employee, now=now, cause=causes[nip])
+                (updates if row is not None else inserts).append(
+                    {"nip": nip, "period": period, **values}
+                )
+                old_net = row.net if row is not None else None
+                if old_net != st.net:
+                    events.append(_recomputed(nip, period, rules, old_net, st.net, causes[nip]))
+            if inserts:
+                session.execute(insert(Statement), inserts)
+            if updates:
+                session.execute(update(Statement), updates)  # bulk UPDATE by primary key
+    uow.emit_many(events)
+    return len(events)
 
 
 def open_periods_of(session: Session, nip: str) -> set[str]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from faststream.kafka import TestKafkaBroker
 from sqlmodel import Session, select
 
@@ -21,11 +23,11 @@ from contracts.events import (
     FingerprintRecorded,
     ReportApproved,
 )
-from services.shared.messaging import BrokerPublisher, ServiceKit
+from services.shared.messaging import BrokerPublisher, Delivery, ServiceKit, UnitOfWork
 from services.shared.settings import Settings
 from services.tpp import statements
 from services.tpp.app import build_kit
-from services.tpp.models import PendingCorrection, Statement
+from services.tpp.models import DayFact, PendingCorrection, Statement
 from tests import factories
 
 NOW = datetime(2026, 10, 6, 1, 0, tzinfo=UTC)
@@ -227,3 +229,163 @@ async def test_event_after_close_is_a_pending_correction_until_reopen(
         events = outbox(kit, "TppRecomputed")
         assert len(events) == recomputed_before + 1
         assert events[-1]["causation_id"] == str(tk.event_id)
+
+
+# -- one consumed batch: the kit hands many events to the handlers in one transaction ---------
+
+
+def scan(nip: str, day: date, at: datetime) -> FingerprintRecorded:
+    return FingerprintRecorded(
+        occurred_at=NOW,
+        producer="attendance",
+        nip=nip,
+        scan_id=f"s-{uuid.uuid4().hex[:8]}",
+        scanned_at=at,
+        work_date=day,
+    )
+
+
+async def consume(kit: ServiceKit, events: list[Event]) -> None:
+    """One batch, as the kit's consumer gets it from one poll."""
+    await kit.handle_batch([Delivery(body=e.to_bytes()) for e in events])
+
+
+def day_fact(kit: ServiceKit, nip: str, day: date) -> DayFact | None:
+    with Session(kit.engine) as s:
+        return s.get(DayFact, (nip, day))
+
+
+def mixed_batch(a: str, b: str) -> list[Event]:
+    """A's Monday: two scans out of order, revision 1 (37 min late), revision 2 (on time),
+    then an older revision 1 (another event id, 200 min late) that must change nothing.
+    B: a scan on Monday that is never closed, Tuesday closed TK, then its report approved."""
+    return [
+        scan(a, MON, datetime(2026, 10, 5, 0, 50, tzinfo=UTC)),
+        closed(a, MON, 1, late=37),
+        scan(a, MON, datetime(2026, 10, 5, 0, 40, tzinfo=UTC)),
+        closed(a, MON, 2, late=0),
+        closed(a, MON, 1, late=200),
+        scan(b, MON, datetime(2026, 10, 5, 1, 0, tzinfo=UTC)),
+        closed(b, TUE, 1, status="tanpa_keterangan"),
+        approved(b, TUE),
+    ]
+
+
+async def test_one_batch_applies_days_in_order_and_recomputes_each_month_once(
+    memory_settings: Settings,
+) -> None:
+    kit = make_kit(memory_settings)
+    a, b = factories.nip(), factories.nip()
+    await consume(kit, [employee(a), employee(b)])
+    assert outbox(kit, "TppRecomputed") == []  # no facts yet: nothing to compute
+    events = mixed_batch(a, b)
+    await consume(kit, events)
+
+    fact = day_fact(kit, a, MON)
+    assert fact is not None
+    assert (fact.revision, fact.status, fact.minutes_late) == (2, "present", 0)
+    assert fact.scans_seen == 2
+    assert fact.first_scan_at == datetime(2026, 10, 5, 0, 40, tzinfo=UTC)
+    assert fact.last_scan_at == datetime(2026, 10, 5, 0, 50, tzinfo=UTC)
+    provisional = day_fact(kit, b, MON)
+    assert provisional is not None
+    assert (provisional.revision, provisional.status, provisional.scans_seen) == (0, "open", 1)
+
+    # A: Monday on time (revision 2), no report: LKH 6.000.000 -> 10.000.000 − 6.000.000.
+    assert statement(kit, a).net == 4_000_000  # type: ignore[union-attr]
+    # B: Tuesday TK 5% × 10.000.000 = 500.000; its report approved, Monday (provisional)
+    # is not a money day: net = 10.000.000 − 500.000 = 9.500.000.
+    assert statement(kit, b).net == 9_500_000  # type: ignore[union-attr]
+    # One TppRecomputed per employee-month, caused by the last event that changed it.
+    got = {e["nip"]: e for e in outbox(kit, "TppRecomputed")}
+    assert len(outbox(kit, "TppRecomputed")) == 2
+    assert (got[a]["old_net"], got[a]["new_net"]) == (None, 4_000_000)
+    assert got[a]["cause_event_id"] == str(events[3].event_id)  # revision 2
+    assert (got[b]["old_net"], got[b]["new_net"]) == (None, 9_500_000)
+    assert got[b]["cause_event_id"] == str(events[7].event_id)  # the approval
+    assert got[b]["cause_event_type"] == "ReportApproved"
+
+    # The same batch again (redelivery after a crash before the offset commit): no effect.
+    await consume(kit, events)
+    assert len(outbox(kit, "TppRecomputed")) == 2
+    assert day_fact(kit, a, MON).scans_seen == 2  # type: ignore[union-attr]
+
+
+async def test_a_batch_ends_where_the_same_events_one_by_one_end(
+    memory_settings: Settings, tmp_path: Path
+) -> None:
+    one_by_one = make_kit(memory_settings)
+    a, b = factories.nip(), factories.nip()
+    events = [employee(a), employee(b), *mixed_batch(a, b)]
+    for event in events:
+        await consume(one_by_one, [event])
+    url = f"sqlite:///{tmp_path}/batched-{{service}}.db"
+    batched = make_kit(memory_settings.model_copy(update={"database_url": url}))
+    await consume(batched, events)
+    for nip in (a, b):
+        x, y = statement(one_by_one, nip), statement(batched, nip)
+        assert x is not None and y is not None
+        assert (x.net, lines(x)) == (y.net, lines(y))
+        for day in (MON, TUE):
+            fx, fy = day_fact(one_by_one, nip, day), day_fact(batched, nip, day)
+            assert (fx is None) == (fy is None)
+            if fx is not None and fy is not None:
+                assert fx.model_dump() == fy.model_dump()
+    # One by one, A's month changed twice (3.975.000, then 4.000.000) and B's twice (TK
+    # without report 10.000.000 − 500.000 − 6.000.000 = 3.500.000, then 9.500.000);
+    # batched, each month once, to the same final net.
+    assert [e["new_net"] for e in outbox(one_by_one, "TppRecomputed")] == [
+        3_975_000,
+        4_000_000,
+        3_500_000,
+        9_500_000,
+    ]
+    assert sorted(e["new_net"] for e in outbox(batched, "TppRecomputed")) == [
+        4_000_000,
+        9_500_000,
+    ]
+
+
+async def test_a_batch_keeps_a_closed_month_as_pending_correction(
+    memory_settings: Settings,
+) -> None:
+    kit = make_kit(memory_settings)
+    nip = factories.nip()
+    await consume(kit, [employee(nip), closed(nip, MON, 1, late=0), approved(nip, MON)])
+    with kit.uow() as uow:
+        statements.close_period(uow, PERIOD, "199001012015031001", NOW)
+        uow.commit()
+    before = len(outbox(kit, "TppRecomputed"))
+    tk = closed(nip, TUE, 1, status="tanpa_keterangan")
+    await consume(kit, [scan(nip, TUE, datetime(2026, 10, 6, 0, 30, tzinfo=UTC)), tk])
+    row = statement(kit, nip)
+    assert row is not None and row.frozen and row.net == PAGU  # not silently applied
+    with Session(kit.engine) as s:
+        pending = s.exec(select(PendingCorrection)).all()
+    assert [(p.event_id, p.work_date) for p in pending] == [(str(tk.event_id), TUE)]
+    # The scan still shows on the provisional row; the close did not replace it.
+    fact = day_fact(kit, nip, TUE)
+    assert fact is not None and (fact.revision, fact.scans_seen) == (0, 1)
+    assert len(outbox(kit, "TppRecomputed")) == before
+
+
+def test_uow_once_runs_one_callback_per_key_before_commit(memory_settings: Settings) -> None:
+    kit = make_kit(memory_settings)
+
+    class Probe:
+        def __init__(self) -> None:
+            self.runs = 0
+
+        def __call__(self, uow: UnitOfWork) -> None:
+            self.runs += 1
+
+    with kit.uow() as uow:
+        first, again = uow.once("k", Probe), uow.once("k", Probe)
+        other = uow.once("other", Probe)
+        assert first is again and first is not other and first.runs == 0
+        uow.commit()
+    assert (first.runs, other.runs) == (1, 1)
+    with pytest.raises(RuntimeError), kit.uow() as uow:
+        dropped = uow.once("k", Probe)
+        raise RuntimeError("rolled back")
+    assert dropped.runs == 0  # a rolled back unit of work never runs its callbacks

@@ -120,14 +120,16 @@ class UnitOfWork:
                 select(inbox.event_id).where(inbox.event_id.in_(ids))  # type: ignore[attr-defined]
             ).scalars()
         )
-        now, fresh = utcnow(), []
+        now, fresh, rows = utcnow(), [], []
         for event, event_id in zip(events, ids, strict=True):
             if event_id in seen:
                 fresh.append(False)
                 continue
             seen.add(event_id)
-            self.session.add(inbox(event_id=event_id, event_type=event.event_type, handled_at=now))
+            rows.append({"event_id": event_id, "event_type": event.event_type, "handled_at": now})
             fresh.append(True)
+        if rows:  # one bulk INSERT, no ORM object per event
+            self.session.execute(insert(inbox.__table__), rows)
         return fresh
 
     def once(self, key: Hashable, factory: Callable[[], Callable[[UnitOfWork], None]]) -> Any:

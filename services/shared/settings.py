@@ -57,8 +57,6 @@ class Settings(BaseSettings):
     relay_lease_s: float = 10.0
     # rule set in force unless a service is told otherwise
     ruleset: str = "bekasi-perwali-69-2019"
-    # HTTP auth of the APIs (the portal holds real sessions; services trust its headers)
-    api_token: str = "dev-token"
 
     def topic(self, name: str) -> str:
         """The real name of one of the system's topics (contracts.Topic) under the prefix."""

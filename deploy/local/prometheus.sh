@@ -9,21 +9,8 @@ CONF_DIR="$ROOT/deploy/prometheus"
 
 log() { echo "[prometheus] $*" >&2; }
 
-apt_install() {
-  # apt-get update only when the package lists do not know the package yet.
-  if ! apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    apt-get update -qq
-  fi
-  # Keep the package from starting its service (policy-rc.d 101 = "do not start").
-  local policy=/usr/sbin/policy-rc.d made_policy=0
-  if [[ ! -e "$policy" ]]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made_policy=1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
-    || { [[ $made_policy == 1 ]] && rm -f "$policy"; return 1; }
-  [[ $made_policy == 1 ]] && rm -f "$policy"
-  return 0
-}
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"
 
 # Belt and braces: should the package have started its daemon anyway, stop and disable it.
 quiet_system_service() {
@@ -46,7 +33,7 @@ install() {
   if command -v promtool >/dev/null; then return 0; fi
   [[ $(id -u) == 0 ]] || { log "promtool missing; run as root to install it"; exit 1; }
   log "installing Debian's prometheus for promtool (first run only)"
-  apt_install prometheus
+  apt_install --no-install-recommends prometheus
   quiet_system_service
   command -v promtool >/dev/null || { log "prometheus installed but promtool not found"; exit 1; }
 }

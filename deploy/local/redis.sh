@@ -12,21 +12,8 @@ PIDFILE="$RUN/redis.pid"
 
 log() { echo "[redis] $*" >&2; }
 
-apt_install() {
-  # apt-get update only when the package lists do not know the package yet.
-  if ! apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    apt-get update -qq
-  fi
-  # Keep the package from starting a system redis on 6379 (policy-rc.d 101 = "do not start").
-  local policy=/usr/sbin/policy-rc.d made_policy=0
-  if [[ ! -e "$policy" ]]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made_policy=1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || {
-    [[ $made_policy == 1 ]] && rm -f "$policy"; return 1; }
-  [[ $made_policy == 1 ]] && rm -f "$policy"
-  return 0
-}
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"
 
 install() {
   if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then return 0; fi

@@ -70,6 +70,9 @@ async def test_closing_states_the_facts_and_reclosing_only_emits_changes(harness
     assert lines[0]["status"] == "accepted"
     _, c2 = await closed(h, C)
     assert (c2.revision, c2.status, c2.minutes_late, c2.minutes_early) == (2, "present", 0, None)
+    # ... and the re-close names that scan's FingerprintRecorded as its cause.
+    (late_scan,) = [e for e in h.of("FingerprintRecorded") if e.nip == C]
+    assert c2.causation_id == late_scan.event_id
     assert len(await closed(h, A)) == 1
 
 

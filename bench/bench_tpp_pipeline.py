@@ -12,7 +12,9 @@ on this run's own topics (SIKERJA_TOPIC_PREFIX, created up front with 6 partitio
 groups (SIKERJA_GROUP_SUFFIX) and ports (SIKERJA_PORTS). N = rate x duration / 2 employees
 are imported into siasn (EmployeeUpserted -> attendance, tpp); once both have consumed them,
 BKPSDM closes the last working day before today for everyone: nobody scanned, so every
-employee is tanpa keterangan (TK, 5%) and tpp emits N first TppRecomputed.
+employee is tanpa keterangan (TK, 5%). The measured phase starts once tpp has handled all
+those AttendanceDayClosed and its TppRecomputed (the employees' first statements, then the
+TK ones) have stopped arriving, so it starts on an idle pipeline.
 
 Measured. Each employee then scans twice for that past day: a check-in at 07:xx WIB (the
 first half of the run: TK 5% -> present without check-out, PSW4 1.5%) and a check-out at
@@ -81,6 +83,15 @@ WIB = ZoneInfo("Asia/Jakarta")
 SERVICES = ("siasn", "attendance", "tpp")
 BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "197001011995031001"}
 PARTITIONS = 6
+# The chain's hops, each from one timestamp to the next (occurred_at = the producer's clock,
+# seen = when the bench's consumer read the event off Kafka).
+HOPS = (
+    "POST due → FR occurred",  # HTTP queueing + attendance's handling up to the scan row
+    "FR → ADC occurred",  # same transaction in attendance
+    "ADC occurred → seen",  # attendance's commit + outbox relay + Kafka
+    "ADC seen → TppRecomputed occurred",  # tpp's consumer batch + recompute
+    "TppRecomputed occurred → seen",  # tpp's commit + outbox relay + Kafka
+)
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -186,9 +197,12 @@ def counter(metrics_text: str, name: str, **labels: str) -> float:
 
 @dataclass
 class Seen:
-    fr: dict[str, tuple[str, float]] = field(default_factory=dict)  # event_id -> scan_id, t
-    adc: dict[str, str | None] = field(default_factory=dict)  # event_id -> causation_id
-    tpp: list[tuple[str | None, str, float]] = field(default_factory=list)  # cause, nip, t
+    # event_id -> scan_id, occurred_at, seen (wall time the bench read it)
+    fr: dict[str, tuple[str, float, float]] = field(default_factory=dict)
+    # event_id -> causation_id, occurred_at, seen
+    adc: dict[str, tuple[str | None, float, float]] = field(default_factory=dict)
+    # cause_event_id, nip, seen, occurred_at
+    tpp: list[tuple[str | None, str, float, float]] = field(default_factory=list)
     messages: int = 0
 
 
@@ -224,13 +238,15 @@ class Watcher:
                     s.messages += 1
                     e = json.loads(r.value)
                     kind = e["event_type"]
+                    if kind not in ("TppRecomputed", "AttendanceDayClosed", "FingerprintRecorded"):
+                        continue
+                    t = datetime.fromisoformat(e["occurred_at"]).timestamp()
                     if kind == "TppRecomputed":
-                        s.tpp.append((e.get("cause_event_id"), e["nip"], now))
+                        s.tpp.append((e.get("cause_event_id"), e["nip"], now, t))
                     elif kind == "AttendanceDayClosed":
-                        s.adc[e["event_id"]] = e.get("causation_id")
-                    elif kind == "FingerprintRecorded":
-                        t = datetime.fromisoformat(e["occurred_at"]).timestamp()
-                        s.fr[e["event_id"]] = (e["scan_id"], t)
+                        s.adc[e["event_id"]] = (e.get("causation_id"), t, now)
+                    else:
+                        s.fr[e["event_id"]] = (e["scan_id"], t, now)
 
     async def wait(self, done: Any, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
@@ -305,12 +321,28 @@ async def wait_consumed(
     deadline = time.monotonic() + timeout
     while True:
         text = (await client.get(url + "/metrics")).text
-        got = counter(text, "sikerja_events_consumed_total", service=service, event_type=event_type)
+        labels = {"service": service, "event_type": event_type}
+        # consumed counts redelivered duplicates too; only first sights are progress
+        got = counter(text, "sikerja_events_consumed_total", **labels) - counter(
+            text, "sikerja_events_duplicate_total", **labels
+        )
         if got >= n:
             return
         if time.monotonic() > deadline:
             raise SystemExit(f"{service} consumed {got:.0f} of {n} {event_type} in {timeout}s")
         await asyncio.sleep(0.3)
+
+
+async def wait_quiet(watcher: Watcher, quiet: float, timeout: float) -> None:
+    """Until no TppRecomputed has arrived for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    last, since = len(watcher.seen.tpp), time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"TppRecomputed still arriving after {timeout:.0f}s")
+        await asyncio.sleep(0.1)
+        if len(watcher.seen.tpp) != last:
+            last, since = len(watcher.seen.tpp), time.monotonic()
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -424,7 +456,12 @@ async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, 
             closed = r.json()
             if not closed["working_day"] or closed["emitted"] != n:
                 raise SystemExit(f"closing {day} did not give {n} TK days: {closed}")
+            # The employees' own first statements already give n TppRecomputed: wait until
+            # tpp has handled every day closed, then for its relay to go quiet, so that the
+            # measured phase starts on an idle pipeline and `baseline_tpp` counts them all.
+            await wait_consumed(client, url["tpp"], "tpp", "AttendanceDayClosed", n, args.timeout)
             await watcher.wait(lambda s: len(s.tpp) >= n, args.timeout, f"{n} first statements")
+            await wait_quiet(watcher, 1.0, args.timeout)
             out["setup_close_s"] = time.monotonic() - t0
             baseline_tpp = len(watcher.seen.tpp)
 
@@ -453,20 +490,35 @@ async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, 
     s = watcher.seen
     from_fr: list[float] = []
     from_post: list[float] = []
+    hops: dict[str, list[float]] = {name: [] for name in HOPS}
     unlinked = 0
     matched: set[str] = set()
-    for cause, _nip, arrived in s.tpp[baseline_tpp:]:
-        fr_id = s.adc.get(cause or "")
-        hit = s.fr.get(fr_id or "")
-        if hit is None or hit[0] not in posted.due:
+    for cause, _nip, arrived, tpp_at in s.tpp[baseline_tpp:]:
+        adc = s.adc.get(cause or "")
+        hit = s.fr.get(adc[0] or "") if adc is not None else None
+        if adc is None or hit is None or hit[0] not in posted.due:
             unlinked += 1
             continue
-        scan_id, occurred = hit
+        scan_id, occurred, _fr_seen = hit
+        _, adc_at, adc_seen = adc
+        due = posted.due[scan_id]
         matched.add(scan_id)
         from_fr.append(arrived - occurred)
-        from_post.append(arrived - posted.due[scan_id])
+        from_post.append(arrived - due)
+        for name, value in zip(
+            HOPS,
+            (
+                occurred - due,
+                adc_at - occurred,
+                adc_seen - adc_at,
+                tpp_at - adc_seen,
+                arrived - tpp_at,
+            ),
+            strict=True,
+        ):
+            hops[name].append(value)
     last_answer = max(posted.answered)
-    last_result = max((t for _, _, t in s.tpp[baseline_tpp:]), default=math.nan)
+    last_result = max((t[2] for t in s.tpp[baseline_tpp:]), default=math.nan)
     out.update(
         scans=scans,
         accepted=len(posted.due),
@@ -480,6 +532,7 @@ async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, 
         fr=summary(from_fr),
         post=summary(from_post),
         http=summary(posted.post_seconds),
+        hops={name: summary(values) for name, values in hops.items()},
         messages=s.messages,
     )
     if not args.keep:
@@ -572,6 +625,9 @@ async def main() -> None:
         f"{ms(http['p50'])} p99 {ms(http['p99'])}; sending took {live['send_s']:.1f}s; "
         f"the chain delivered {live['output_rate']:,.0f} TppRecomputed/s"
     )
+    print("| hop | p50 | p95 | p99 | max |\n|---|---|---|---|---|")
+    for name, h in live["hops"].items():
+        print(f"| {name} | {ms(h['p50'])} | {ms(h['p95'])} | {ms(h['p99'])} | {ms(h['max'])} |")
     print(
         "| date | machine | store | offered | achieved input | scans | "
         "FR→TppRecomputed p50 / p95 / p99 / max | POST due→TppRecomputed p99 / max | "

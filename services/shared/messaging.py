@@ -300,6 +300,9 @@ class OutboxRelay:
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self._lease_until = 0.0
         self._last_backlog = 0.0
+        # Published, not yet marked sent: the loop marks them in the background (see _run).
+        self._unmarked: set[int] = set()
+        self._marker: asyncio.Task[None] | None = None
         self.connected = False
 
     def wake(self) -> None:
@@ -327,6 +330,11 @@ class OutboxRelay:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        if self._marker is not None:
+            try:  # mark what was published, so a restart re-sends as little as possible
+                await asyncio.wait_for(self._marker, timeout=5)
+            except (TimeoutError, asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
         await self.publisher.stop()
         self.connected = False
 
@@ -338,7 +346,10 @@ class OutboxRelay:
                 if not self.connected:
                     await self.publisher.start()
                     self.connected = True
-                sent = await self.publish_pending()
+                # Clear before the pass, not after: a commit during the pass (its wake) must
+                # start the next pass at once instead of waiting for relay_interval_s.
+                self._wake.clear()
+                sent = await self.publish_pending(defer_mark=True)
                 backoff = s.relay_interval_s
                 if sent >= s.relay_batch:
                     continue
@@ -349,7 +360,6 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, s.relay_max_backoff_s)
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=s.relay_interval_s)
             except TimeoutError:
@@ -380,12 +390,26 @@ class OutboxRelay:
         self._lease_until = now + self._kit.settings.relay_lease_s
         return True
 
-    async def publish_pending(self) -> int:
+    async def publish_pending(self, *, defer_mark: bool = False) -> int:
+        """Publish one batch of pending rows; returns how many were published.
+
+        defer_mark: mark them sent in a background task instead of before returning. With
+        SQLite that write waits for the one writer slot, often held by a long consumer
+        transaction; meanwhile the next pass (events committed since) can go out already.
+        Rows published but not yet marked are skipped by the next passes; if the process
+        stops first they are sent again (at least once; consumers dedup)."""
         # Store work runs in a thread: with SQLite a write waiting for the lock must not
         # freeze the event loop (consumer heartbeats, HTTP, the transaction holding the lock).
         if not await asyncio.to_thread(self._hold_lease):
             return 0
-        rows = await asyncio.to_thread(self._fetch_pending)
+        # Copied before the read: a row the marker marks while we read may still come back
+        # unsent from this read, but it is in the copy (the marker only removes ids after
+        # their commit), so it is not published twice.
+        unmarked = set(self._unmarked)
+        rows = await asyncio.to_thread(self._fetch_pending, len(unmarked))
+        if unmarked:
+            rows = [r for r in rows if r.id not in unmarked]
+        rows = rows[: self._kit.settings.relay_batch]
         if not rows:
             return 0
         results = await self.publisher.publish_many(rows)
@@ -399,7 +423,12 @@ class OutboxRelay:
                 break
             done.append(row.id)
         if done:
-            await asyncio.to_thread(self._mark_sent, done)
+            if defer_mark:
+                self._unmarked.update(done)
+                if self._marker is None or self._marker.done():
+                    self._marker = asyncio.create_task(self._mark_unmarked())
+            else:
+                await asyncio.to_thread(self._mark_sent, done)
             produced = Counter(row.event_type for row in rows[: len(done)])
             for event_type, count in produced.items():
                 metrics.EVENTS_PRODUCED.labels(self._kit.name, event_type).inc(count)
@@ -407,7 +436,20 @@ class OutboxRelay:
             raise error
         return len(done)
 
-    def _fetch_pending(self) -> list[Any]:
+    async def _mark_unmarked(self) -> None:
+        backoff = self._kit.settings.relay_interval_s
+        while self._unmarked:
+            ids = sorted(self._unmarked)[:5000]  # one IN list well under SQLite's limit
+            try:
+                await asyncio.to_thread(self._mark_sent, ids)
+            except Exception as exc:  # noqa: BLE001 - keep them skipped, try again
+                log.warning("outbox relay could not mark rows sent", error=repr(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._kit.settings.relay_max_backoff_s)
+                continue
+            self._unmarked.difference_update(ids)
+
+    def _fetch_pending(self, skipped: int = 0) -> list[Any]:
         # Plain rows (attribute access like the model), not ORM objects: building thousands
         # of SQLModel instances per batch cost more than publishing them.
         t = self._kit.base.Outbox.__table__  # type: ignore[attr-defined]
@@ -417,10 +459,10 @@ class OutboxRelay:
                     select(t.c.id, t.c.event_id, t.c.event_type, t.c.topic, t.c.key, t.c.payload)
                     .where(t.c.sent_at.is_(None))
                     .order_by(t.c.id)
-                    .limit(self._kit.settings.relay_batch)
+                    .limit(self._kit.settings.relay_batch + skipped)
                 )
             )
-            self._update_backlog(session, len(rows))
+            self._update_backlog(session, len(rows) - skipped)
         return rows
 
     def _mark_sent(self, ids: list[int]) -> None:

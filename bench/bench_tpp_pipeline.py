@@ -64,6 +64,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -403,6 +404,18 @@ async def send_open_loop(
     return posted
 
 
+def pg_databases(admin_url: str, create: Sequence[str] = (), drop: Sequence[str] = ()) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for name in [*drop, *create]:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in create:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
 async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     prefix, suffix = f"benchtpp{run}.", f"-bt{run}"
@@ -420,8 +433,16 @@ async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, 
         "SIKERJA_ATTENDANCE_SCHEDULER_ENABLED": "false",
         "SIKERJA_LOG_LEVEL": "WARNING",
     }
+    databases: list[str] = []
     if args.db_url:
         env["SIKERJA_DATABASE_URL"] = args.db_url
+        if "{service}" in args.db_url and "postgres" in args.db_url:
+            # fresh databases per run: a reused one already knows the employees, and siasn
+            # emits nothing for unchanged rows
+            databases = [f"bt{run}_{name}" for name in SERVICES]
+            admin = args.db_url.replace("{service}", "sikerja")
+            pg_databases(admin, create=databases)
+            env["SIKERJA_DATABASE_URL"] = args.db_url.replace("{service}", f"bt{run}_{{service}}")
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     per_batch = max(1, round(args.rate * args.tick))
     n = args.employees or max(1, round(args.rate * args.duration / 2))
@@ -487,6 +508,8 @@ async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, 
     finally:
         await watcher.stop()
         stop_services(procs)
+        if databases:
+            pg_databases(args.db_url.replace("{service}", "sikerja"), drop=databases)
     s = watcher.seen
     from_fr: list[float] = []
     from_post: list[float] = []

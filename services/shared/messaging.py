@@ -100,19 +100,9 @@ class UnitOfWork:
             self.session.execute(insert(table), rows[i : i + 2000])
         self._emitted += len(rows)
 
-    def claim(self, event: Event) -> bool:
-        """Record `event` as handled in this transaction; False when it already was."""
-        inbox = self._kit.base.Inbox  # type: ignore[attr-defined]
-        if self.session.get(inbox, str(event.event_id)) is not None:
-            return False
-        self.session.add(
-            inbox(event_id=str(event.event_id), event_type=event.event_type, handled_at=utcnow())
-        )
-        return True
-
     def claim_many(self, events: list[Event]) -> list[bool]:
-        """`claim` for a batch with one query: False for events already handled, including
-        a second copy within the batch."""
+        """Record `events` as handled in this transaction (the inbox), with one query: False
+        for events already handled, including a second copy within the batch."""
         inbox = self._kit.base.Inbox  # type: ignore[attr-defined]
         ids = [str(e.event_id) for e in events]
         seen = set(

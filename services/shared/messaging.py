@@ -27,7 +27,7 @@ from aiokafka.partitioner import murmur2
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Engine, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from contracts import Event, PoisonEvent, dlq_topic, parse_event
@@ -42,6 +42,13 @@ Handler = Callable[["UnitOfWork", Event], Awaitable[None] | None]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """A database that cannot be reached or is locked, as opposed to a bad event."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 class UnitOfWork:
@@ -721,7 +728,7 @@ class ServiceKit:
                 )
                 metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
                 return "handled"
-            except Exception as exc:  # noqa: BLE001 - bounded retries, then the DLQ
+            except Exception as exc:  # bounded retries, then the DLQ (or back, see below)
                 error = exc
                 metrics.EVENTS_FAILED.labels(self.name, event.event_type).inc()
                 log.warning(
@@ -733,6 +740,12 @@ class ServiceKit:
                 )
                 if attempt < attempts:
                     await asyncio.sleep(self.settings.retry_backoff_s * 2 ** (attempt - 1))
+                elif store_unavailable(exc):
+                    # Not the event's fault: the store is down or locked. Dead-lettering would
+                    # empty the topic into the DLQ during an outage; instead the batch is not
+                    # acknowledged and comes back (the inbox skips what was already applied).
+                    await asyncio.sleep(self.settings.relay_max_backoff_s)
+                    raise
         await self._dead_letter(
             body, key, repr(error), event.event_type, topic, partition, offset, attempts
         )

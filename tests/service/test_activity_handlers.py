@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+import pytest
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 from sqlmodel import Session, select
 
@@ -73,3 +74,42 @@ async def test_poison_message_goes_to_the_dead_letter_topic(memory_settings: Set
     async with TestKafkaBroker(kit.broker) as br:
         await br.publish(b'{"event_type": "Nonsense"}', Topic.ATTENDANCE)
         assert seen == [b'{"event_type": "Nonsense"}']
+
+
+async def test_a_store_outage_is_not_dead_lettered(memory_settings: Settings) -> None:
+    """A locked or unreachable database is not the event's fault: after the retries the
+    message is left unacknowledged (it comes back) instead of going to the DLQ."""
+    from sqlalchemy.exc import OperationalError
+
+    from services.shared import metrics
+
+    kit = build_kit(memory_settings.model_copy(update={"relay_max_backoff_s": 0.0}))
+    kit.migrate()
+
+    def locked(uow, event) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+
+    kit.handlers["FingerprintRecorded"] = locked
+    scan = FingerprintRecorded(
+        occurred_at=NOW,
+        producer="attendance",
+        nip=factories.nip(),
+        scan_id="s9",
+        scanned_at=NOW,
+        work_date=date(2026, 10, 5),
+    )
+    dead_before = metrics.DLQ.labels(kit.name)._value.get()
+    with pytest.raises(OperationalError):
+        await kit.handle(scan.to_bytes())
+    assert metrics.DLQ.labels(kit.name)._value.get() == dead_before
+    # ... whereas a handler bug still ends in the DLQ after its retries
+    kit.handlers["FingerprintRecorded"] = lambda uow, event: 1 / 0
+    seen: list[bytes] = []
+
+    @kit.broker.subscriber(f"{kit.group}.dlq")
+    async def dlq(msg: KafkaMessage) -> None:
+        seen.append(msg.body)
+
+    async with TestKafkaBroker(kit.broker):
+        assert await kit.handle(scan.to_bytes()) == "dead-lettered"
+    assert seen == [scan.to_bytes()]

@@ -1,0 +1,79 @@
+"""The kit's tables (employee projection, inbox, outbox, relay lease), as every service's
+first migration creates them: one definition instead of one copy per service."""
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import services.shared.db
+
+KIT_TABLES = ("employee", "inbox", "outbox", "relay_lease")
+
+
+def upgrade_kit() -> None:
+    op.create_table(
+        "employee",
+        sa.Column("nip", sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
+        sa.Column("nama", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("opd", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("jabatan", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("kelas_jabatan", sa.Integer(), nullable=False),
+        sa.Column("atasan_nip", sqlmodel.sql.sqltypes.AutoString(length=18), nullable=True),
+        sa.Column("tpp_pagu", sa.Integer(), nullable=False),
+        sa.Column("pin", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", services.shared.db.Utc(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("nip"),
+    )
+    with op.batch_alter_table("employee", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_employee_atasan_nip"), ["atasan_nip"], unique=False)
+        batch_op.create_index(batch_op.f("ix_employee_opd"), ["opd"], unique=False)
+        batch_op.create_index(batch_op.f("ix_employee_pin"), ["pin"], unique=False)
+
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("event_type", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("handled_at", services.shared.db.Utc(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id"),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("event_type", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("payload", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("created_at", services.shared.db.Utc(timezone=True), nullable=False),
+        sa.Column("sent_at", services.shared.db.Utc(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_event_id"), ["event_id"], unique=True)
+        batch_op.create_index(batch_op.f("ix_outbox_sent_at"), ["sent_at"], unique=False)
+
+    op.create_table(
+        "relay_lease",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("expires_at", services.shared.db.Utc(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+
+
+def downgrade_kit() -> None:
+    op.drop_table("relay_lease")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_sent_at"))
+        batch_op.drop_index(batch_op.f("ix_outbox_event_id"))
+
+    op.drop_table("outbox")
+    op.drop_table("inbox")
+    with op.batch_alter_table("employee", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_employee_pin"))
+        batch_op.drop_index(batch_op.f("ix_employee_opd"))
+        batch_op.drop_index(batch_op.f("ix_employee_atasan_nip"))
+
+    op.drop_table("employee")

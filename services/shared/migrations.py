@@ -1,6 +1,10 @@
 """Alembic migrations per service, applied on start.
 
 uv run python -m services.shared.migrations revision SERVICE -m "what changed"
+
+A service's first revision calls services.shared.kit_migration.upgrade_kit() for the kit's
+own tables; later revisions hold only the service's changes (autogenerate sees the kit's
+tables as present).
 """
 
 from __future__ import annotations

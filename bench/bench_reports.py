@@ -24,6 +24,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -36,8 +37,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import uvloop
 from aiokafka import AIOKafkaProducer
 
+from bench.rawhttp import RawConnection, RawHttpError, encode_request
 from contracts.events import EmployeeUpserted, FingerprintRecorded
 from tests import factories
 
@@ -86,12 +89,40 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Timed:
-    """Wall time of a phase, the client's CPU and the services' CPU during it."""
+    """Wall time of a phase, the client's CPU and the services' CPU during it; with
+    `profile_dir`, a py-spy profile of each service over the phase (raw folded stacks)."""
 
-    def __init__(self, phase: Phase, servers: dict[str, int]) -> None:
-        self.phase, self.servers = phase, servers
+    def __init__(self, phase: Phase, servers: dict[str, int], profile_dir: str | None) -> None:
+        self.phase, self.servers, self.profile_dir = phase, servers, profile_dir
+        self._spies: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> Timed:
+        if self.profile_dir:
+            Path(self.profile_dir).mkdir(parents=True, exist_ok=True)
+            for name, pid in self.servers.items():
+                out = Path(self.profile_dir) / f"{self.phase.name}-{name}.txt"
+                self._spies.append(
+                    subprocess.Popen(
+                        [
+                            "uvx",
+                            "py-spy",
+                            "record",
+                            "-p",
+                            str(pid),
+                            "-r",
+                            "250",
+                            "-f",
+                            "raw",
+                            "--nonblocking",
+                            "--gil",
+                            "-o",
+                            str(out),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            time.sleep(1.0)  # py-spy attaches
         self._servers = {n: cpu_seconds(pid) for n, pid in self.servers.items()}
         self._wall, self._cpu = time.perf_counter(), time.process_time()
         return self
@@ -102,17 +133,53 @@ class Timed:
         self.phase.server_cpu = {
             n: cpu_seconds(pid) - self._servers[n] for n, pid in self.servers.items()
         }
+        for spy in self._spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        for spy in self._spies:
+            spy.wait(timeout=30)
 
 
-def lean_client(base_url: str) -> httpx.AsyncClient:
-    """One keep-alive connection per simulated person: a shared pool of N connections costs
-    the client O(N) per request (httpcore scans the pool), which at 40+ connections burnt a
-    whole core of the 2 the servers need."""
-    return httpx.AsyncClient(
-        base_url=base_url,
-        timeout=60,
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-    )
+async def run_phase(
+    phase: Phase,
+    port: int,
+    work: list[list[bytes]],
+    rate: float | None,
+    pids: dict[str, int],
+    profile: str | None,
+) -> None:
+    """Send each connection's requests in order. Closed loop (rate None): each connection
+    sends its next request when the previous one is answered. Open loop: request number i
+    (counted across connections, round robin) is due at i / rate seconds; its latency is
+    counted from when it was due, so a slow server is not hidden by a waiting client."""
+    conns = [await RawConnection("127.0.0.1", port).open() for _ in work]
+    try:
+        # warm each connection outside the measurement
+        warm = encode_request("GET", "/healthz", {})
+        await asyncio.gather(*(c.send(warm) for c in conns))
+        n = len(work)
+
+        async def worker(index: int, conn: RawConnection, requests: list[bytes]) -> None:
+            for k, request in enumerate(requests):
+                if rate is None:
+                    due = time.perf_counter()
+                else:
+                    due = start + (k * n + index) / rate
+                    delay = due - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                try:
+                    status, _ = await conn.send(request)
+                except (OSError, asyncio.IncompleteReadError, RawHttpError):
+                    status = 0  # counted, not fatal: the table shows it
+                    await conn.close()
+                phase.add(status, time.perf_counter() - due)
+
+        with Timed(phase, pids, profile):
+            start = time.perf_counter()
+            pairs = enumerate(zip(conns, work, strict=True))
+            await asyncio.gather(*(worker(i, c, w) for i, (c, w) in pairs))
+    finally:
+        await asyncio.gather(*(c.close() for c in conns))
 
 
 def start_service(name: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -230,44 +297,32 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
 
             filing = Phase("filing")
             per_user = max(1, args.filings // len(staff))
-            # Bodies encoded once, before the clock starts: the client should cost little.
-            bodies = [
-                json.dumps(
-                    {
-                        "work_date": today.isoformat(),
-                        "description": f"Kegiatan ke-{i} menyusun bahan rapat",
-                        "output": "dokumen",
-                        "quantity": 1,
-                        "minutes": 1,
-                    }
-                ).encode()
-                for i in range(per_user)
+            # Requests encoded once, before the clock starts: the client should cost little.
+            filings = [
+                [
+                    encode_request(
+                        "POST",
+                        "/api/v1/reports",
+                        {
+                            "X-Actor-Nip": nip,
+                            "X-Actor-Role": "asn",
+                            "Content-Type": "application/json",
+                        },
+                        json.dumps(
+                            {
+                                "work_date": today.isoformat(),
+                                "description": f"Kegiatan ke-{i} menyusun bahan rapat",
+                                "output": "dokumen",
+                                "quantity": 1,
+                                "minutes": 1,
+                            }
+                        ).encode(),
+                    )
+                    for i in range(per_user)
+                ]
+                for nip in staff
             ]
-            filers = {n: lean_client(act) for n in staff}
-
-            async def file_as(nip: str) -> None:
-                c = filers[nip]
-                headers = {
-                    "X-Actor-Nip": nip,
-                    "X-Actor-Role": "asn",
-                    "Content-Type": "application/json",
-                }
-                for body in bodies:
-                    t0 = time.perf_counter()
-                    try:
-                        r = await c.post("/api/v1/reports", content=body, headers=headers)
-                        status = r.status_code
-                    except httpx.TransportError:
-                        status = 0
-                    filing.add(status, time.perf_counter() - t0)
-
-            try:
-                # warm the connections outside the measurement
-                await asyncio.gather(*(c.get("/healthz") for c in filers.values()))
-                with Timed(filing, pids):
-                    await asyncio.gather(*(file_as(n) for n in staff))
-            finally:
-                await asyncio.gather(*(c.aclose() for c in filers.values()))
+            await run_phase(filing, ports["activity"], filings, args.rate, pids, args.profile)
             filed = filing.statuses.get(201, 0)
 
             async def queued() -> dict[str, list[str]]:
@@ -280,33 +335,20 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
             queues = await wait_until(queued, lambda q: sum(map(len, q.values())) >= filed)
 
             deciding = Phase("approve")
+            # as many deciders as filers: each atasan's queue is split among
+            # `users / atasan` connections (an atasan with several tabs, or Plt helpers)
             per_atasan = max(1, args.users // len(atasan))
-            deciders = {a: [lean_client(apr) for _ in range(per_atasan)] for a in atasan}
-
-            async def decide_as(a: str, ids: list[str]) -> None:
+            decisions: list[list[bytes]] = []
+            for a, ids in queues.items():
                 headers = {"X-Actor-Nip": a, "X-Actor-Role": "atasan"}
-                todo = iter(ids)  # `per_atasan` workers share the atasan's queue
-
-                async def worker(c: httpx.AsyncClient) -> None:
-                    for report_id in todo:
-                        url = f"/api/v1/reports/{report_id}/approve"
-                        t0 = time.perf_counter()
-                        try:
-                            r = await c.post(url, headers=headers)
-                            status = r.status_code
-                        except httpx.TransportError:
-                            status = 0  # counted, not fatal: the table shows it
-                        deciding.add(status, time.perf_counter() - t0)
-
-                await asyncio.gather(*(worker(c) for c in deciders[a]))
-
-            clients = [c for cs in deciders.values() for c in cs]
-            try:
-                await asyncio.gather(*(c.get("/healthz") for c in clients))
-                with Timed(deciding, pids):
-                    await asyncio.gather(*(decide_as(a, ids) for a, ids in queues.items()))
-            finally:
-                await asyncio.gather(*(c.aclose() for c in clients))
+                for k in range(per_atasan):
+                    decisions.append(
+                        [
+                            encode_request("POST", f"/api/v1/reports/{rid}/approve", headers)
+                            for rid in ids[k::per_atasan]
+                        ]
+                    )
+            await run_phase(deciding, ports["approval"], decisions, args.rate, pids, args.profile)
             return [filing.line(store), deciding.line(store)]
     finally:
         for p in procs:
@@ -342,7 +384,16 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--filings", type=int, default=2000)
     parser.add_argument("--port", type=int, default=18102)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="open loop: offer this many requests/s (default: closed loop, one per connection)",
+    )
     parser.add_argument("--pg-url", default=None, help="admin URL of a PostgreSQL server")
+    parser.add_argument(
+        "--profile", default=None, help="py-spy profiles of the services per phase, to here"
+    )
     parser.add_argument("--logs", default=None, help="copy the services' logs to this folder")
     args = parser.parse_args()
     lines = [
@@ -371,4 +422,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

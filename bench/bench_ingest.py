@@ -35,7 +35,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.bench_reports import cpu_seconds
+from bench.bench_reports import tree_cpu_seconds
 from tests import factories
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,19 +76,6 @@ async def consume_until(bootstrap: str, topic: str, expected: int, timeout: floa
         return last
     finally:
         await consumer.stop()
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of `pid` and its children (uvicorn --workers forks processes)."""
-    total = cpu_seconds(pid)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            total += cpu_seconds(int(stat.parent.name))
-    return total
 
 
 def fresh_database(url: str, name: str) -> str:

@@ -88,6 +88,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and its children (uvicorn --workers starts processes)."""
+    total = cpu_seconds(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
 class Timed:
     """Wall time of a phase, the client's CPU and the services' CPU during it; with
     `profile_dir`, a py-spy profile of each service over the phase (raw folded stacks)."""
@@ -123,7 +136,7 @@ class Timed:
                     )
                 )
             time.sleep(1.0)  # py-spy attaches
-        self._servers = {n: cpu_seconds(pid) for n, pid in self.servers.items()}
+        self._servers = {n: tree_cpu_seconds(pid) for n, pid in self.servers.items()}
         self._wall, self._cpu = time.perf_counter(), time.process_time()
         return self
 
@@ -131,7 +144,7 @@ class Timed:
         self.phase.seconds = time.perf_counter() - self._wall
         self.phase.client_cpu = time.process_time() - self._cpu
         self.phase.server_cpu = {
-            n: cpu_seconds(pid) - self._servers[n] for n, pid in self.servers.items()
+            n: tree_cpu_seconds(pid) - self._servers[n] for n, pid in self.servers.items()
         }
         for spy in self._spies:
             spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
@@ -182,7 +195,17 @@ async def run_phase(
         await asyncio.gather(*(c.close() for c in conns))
 
 
-def start_service(name: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_service(
+    name: str, port: int, env: dict[str, str], log: Path, workers: int = 1
+) -> subprocess.Popen[bytes]:
+    if workers > 1:
+        # the workers would all migrate at start and race on CREATE TABLE: migrate once
+        subprocess.run(
+            [sys.executable, "-c", f"import services.{name}.app as a; a.build_kit().migrate()"],
+            cwd=REPO,
+            env=env,
+            check=True,
+        )
     return subprocess.Popen(
         [
             sys.executable,
@@ -200,6 +223,7 @@ def start_service(name: str, port: int, env: dict[str, str], log: Path) -> subpr
             # the default 5 s drops idle pooled connections between phases
             "--timeout-keep-alive",
             "120",
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         cwd=REPO,
         env=env,
@@ -265,7 +289,7 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
     }
     bootstrap = env.get("SIKERJA_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     ports = {"activity": args.port, "approval": args.port + 1}
-    procs = [start_service(n, p, env, tmp / f"{n}.log") for n, p in ports.items()]
+    procs = [start_service(n, p, env, tmp / f"{n}.log", args.workers) for n, p in ports.items()]
     pids = {n: p.pid for n, p in zip(ports, procs, strict=True)}
     act, apr = (f"http://127.0.0.1:{p}" for p in ports.values())
     rng = random.Random()  # fresh NIPs: the topics keep earlier runs' events
@@ -384,6 +408,7 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--filings", type=int, default=2000)
     parser.add_argument("--port", type=int, default=18102)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per service")
     parser.add_argument(
         "--rate",
         type=float,

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, func
 from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
 
 from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn
 from contracts.nip import nip_problem
@@ -26,7 +27,7 @@ from services.activity import domain
 from services.activity.models import DayUnlock, Evidence, Opening, Report, SkpTarget
 from services.shared.calendar import indonesia_calendar, parse_period
 from services.shared.employees import find_employee
-from services.shared.http import Actor, Problem, actor
+from services.shared.http import Actor, Problem, actor, model_response
 from services.shared.messaging import ServiceKit, UnitOfWork
 
 router = APIRouter(tags=["activity"])
@@ -147,8 +148,9 @@ _UNLOCK_SOURCES = select(DayUnlock.source).where(
     DayUnlock.work_date == bindparam("day"),
     DayUnlock.active == True,  # noqa: E712
 )
-_OPENINGS = select(Opening).where(
-    Opening.nip == bindparam("nip"), Opening.work_date == bindparam("day")
+_OPENING_TABLE = Opening.__table__  # type: ignore[attr-defined]
+_OPENINGS = _OPENING_TABLE.select().where(
+    _OPENING_TABLE.c.nip == bindparam("nip"), _OPENING_TABLE.c.work_date == bindparam("day")
 )
 _LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
     Report.nip == bindparam("nip"),
@@ -162,26 +164,27 @@ _LIVE_MINUTES_EXCEPT = _LIVE_MINUTES.where(Report.id != bindparam("except_id"))
 
 def unlock_of(uow: UnitOfWork, nip: str, day: date) -> domain.Unlock | None:
     """The scan (preferred) or dinas luar that opens `day` for `nip`."""
-    sources = uow.session.execute(_UNLOCK_SOURCES, {"nip": nip, "day": day}).scalars().all()
+    sources = uow.connection.execute(_UNLOCK_SOURCES, {"nip": nip, "day": day}).scalars().all()
     if not sources:
         return None
     best = min(sources, key=lambda source: 0 if source == "scan" else 1)
     return domain.Unlock(nip, day, domain.UnlockSource(best))
 
 
-def _to_opening(row: Opening) -> domain.Opening:
+def _to_opening(row: Any) -> domain.Opening:
     return domain.Opening(
         row.nip, row.work_date, row.opened_by, row.reason, row.opened_at, row.until
     )
 
 
-def openings_of(uow: UnitOfWork, nip: str, day: date) -> list[tuple[Opening, domain.Opening]]:
-    rows = uow.session.execute(_OPENINGS, {"nip": nip, "day": day}).scalars().all()
+def openings_of(uow: UnitOfWork, nip: str, day: date) -> list[tuple[Any, domain.Opening]]:
+    """(row, domain value) pairs; rows are Core rows (attribute access like the model)."""
+    rows = uow.connection.execute(_OPENINGS, {"nip": nip, "day": day}).all()
     return [(r, _to_opening(r)) for r in rows]
 
 
 def _opening_id(
-    pairs: Iterable[tuple[Opening, domain.Opening]], used: domain.Opening | None
+    pairs: Iterable[tuple[Any, domain.Opening]], used: domain.Opening | None
 ) -> str | None:
     for row, value in pairs:
         if value == used:
@@ -207,7 +210,7 @@ def _minutes_other(uow: UnitOfWork, nip: str, day: date, except_id: str | None =
         query, params = _LIVE_MINUTES, {"nip": nip, "day": day}
     else:
         query, params = _LIVE_MINUTES_EXCEPT, {"nip": nip, "day": day, "except_id": except_id}
-    return int(uow.session.execute(query, params).scalar_one())
+    return int(uow.connection.execute(query, params).scalar_one())
 
 
 def to_daily_report(row: Report) -> domain.DailyReport:
@@ -321,13 +324,28 @@ def filing_status(
     }
 
 
+def _day_key(nip: str, day: date) -> str:
+    """What filings serialize on: the minutes of one person's day are checked, then added."""
+    return f"report-day:{nip}:{day.isoformat()}"
+
+
+_REPORT_TABLE = Report.__table__  # type: ignore[attr-defined]
+_INSERT_REPORT = _REPORT_TABLE.insert()
+
+
 @router.post("/reports", status_code=201, response_model=ReportOut)
-def file_report(body: ReportIn, request: Request, who: Actor = Depends(actor)) -> ReportOut:
+async def file_report(body: ReportIn, request: Request, who: Actor = Depends(actor)) -> Response:
     """File a daily report for `work_date` (several per day are allowed)."""
     nip = _require_person(who)
-    kit = _kit(request)
-    now = _now(request)
-    with kit.uow() as uow:
+    out = await run_in_threadpool(_file_report, body, request, nip, _now(request))
+    return model_response(out, 201)
+
+
+def _file_report(body: ReportIn, request: Request, nip: str, now: datetime) -> ReportOut:
+    """The month-end hot path: one thread-pool trip, Core statements, one commit."""
+    with _kit(request).uow() as uow:
+        # the minutes already reported that day are checked and added atomically
+        uow.serialize(_day_key(nip, body.work_date))
         decision, opening_id = _gate(request, uow, nip, body.work_date, now)
         targets = _targets(uow, nip, body.work_date.year) if body.skp_target_id else None
         try:
@@ -343,25 +361,48 @@ def file_report(body: ReportIn, request: Request, who: Actor = Depends(actor)) -
             )
         except domain.DomainError as err:
             raise _domain_problem(err) from None
-        row = Report(
-            id=report.id,
-            nip=nip,
-            work_date=body.work_date,
-            description=report.content.description,
-            output=report.content.output,
-            quantity=report.content.quantity,
-            minutes=report.content.minutes_spent,
-            skp_target_id=report.content.skp_target_id,
-            status=report.status.value,
-            counts_for_tpp=decision.counts_for_tpp,
-            opening_id=opening_id,
-            filed_at=now,
-            updated_at=now,
+        content = report.content
+        values: dict[str, Any] = {
+            "id": report.id,
+            "nip": nip,
+            "work_date": body.work_date,
+            "description": content.description,
+            "output": content.output,
+            "quantity": content.quantity,
+            "minutes": content.minutes_spent,
+            "skp_target_id": content.skp_target_id,
+            "status": report.status.value,
+            "revision": 0,
+            "counts_for_tpp": decision.counts_for_tpp,
+            "opening_id": opening_id,
+            "imported": False,
+            "filed_at": now,
+            "updated_at": now,
+        }
+        uow.connection.execute(_INSERT_REPORT, values)
+        uow.emit(
+            ActivityReported(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=nip,
+                report_id=report.id,
+                work_date=body.work_date,
+                description=content.description,
+                output=content.output,
+                quantity=content.quantity,
+                minutes=content.minutes_spent,
+                skp_target_id=content.skp_target_id,
+            )
         )
-        uow.session.add(row)
-        uow.emit(ActivityReported(occurred_at=now, **_event_body(row)))
         uow.commit()
-    return report_out(row, decision.message)
+    return ReportOut(
+        **{k: v for k, v in values.items() if k != "opening_id"},
+        decided_by=None,
+        decided_as_plt_for=None,
+        decided_at=None,
+        decision_note=None,
+        message=decision.message,
+    )
 
 
 def _own_report(uow: UnitOfWork, report_id: str, nip: str) -> Report:
@@ -446,6 +487,8 @@ def _store_change(
 ) -> None:
     """Apply an edit or a revision through the domain, store it, emit ActivityRevised."""
     nip = row.nip
+    uow.serialize(_day_key(nip, row.work_date))
+    uow.session.refresh(row)  # as it stands now that this transaction holds the day
     try:
         report = change(
             to_daily_report(row),

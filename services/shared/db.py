@@ -4,6 +4,8 @@ service carries: outbox, inbox, relay lease and the employee projection."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from datetime import UTC, date, datetime
@@ -59,16 +61,39 @@ class _WriterCursor(sqlite3.Cursor):
             conn.end_write()
 
 
+class _WriterFile:
+    """The writer slot between processes: an exclusive flock on a file beside the database.
+    The kernel hands it to the next waiter the moment it is released, where SQLite's own
+    busy handler would sleep 1 ... 100 ms between polls. Opened lazily in each process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self) -> None:
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 class _WriterConnection(sqlite3.Connection):
     """A SQLite connection that queues for the database's one writer slot in Python.
 
     SQLite lets one writer in at a time; the others poll with sleeps of 1, 2, 5 ... 100 ms
     (its busy handler), so under concurrent writes most of a request's time was spent
-    sleeping after the lock had long been free. A process-wide lock taken before the first
+    sleeping after the lock had long been free. A process-wide lock (and, for a database
+    file, a file lock shared with the other processes of the service) taken before the first
     write of a transaction and released right after its commit/rollback hands the slot over
-    at once. Other processes on the same file still meet SQLite's own lock (timeout)."""
+    at once."""
 
     writer: threading.Lock  # one per database file, set on the per-engine subclass
+    writer_file: _WriterFile | None  # the same slot across processes (uvicorn --workers)
     _holds = False
 
     def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
@@ -79,14 +104,27 @@ class _WriterConnection(sqlite3.Connection):
             return
         if not self.writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S):
             raise sqlite3.OperationalError("database is locked")
+        if self.writer_file is not None:
+            try:
+                self.writer_file.acquire()
+            except BaseException:
+                self.writer.release()
+                raise
         self._holds = True
+
+    def _release(self) -> None:
+        self._holds = False
+        try:
+            if self.writer_file is not None:
+                self.writer_file.release()
+        finally:
+            self.writer.release()
 
     def end_write(self) -> None:
         """Give the slot back once no transaction is open (after commit/rollback, or after
         a statement that ran outside a transaction)."""
         if self._holds and not self.in_transaction:
-            self._holds = False
-            self.writer.release()
+            self._release()
 
     def commit(self) -> None:
         try:
@@ -105,8 +143,7 @@ class _WriterConnection(sqlite3.Connection):
             super().close()
         finally:
             if self._holds:
-                self._holds = False
-                self.writer.release()
+                self._release()
 
 
 def make_engine(url: str) -> Engine:
@@ -117,7 +154,12 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # enough for the HTTP worker threads + relay + consumer: no connect per request
             pool = {"pool_size": 20, "max_overflow": 20}
-        factory = type("WriterConnection", (_WriterConnection,), {"writer": threading.Lock()})
+        writer_file = _WriterFile(Path(path + ".writer")) if pool else None
+        factory = type(
+            "WriterConnection",
+            (_WriterConnection,),
+            {"writer": threading.Lock(), "writer_file": writer_file},
+        )
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30, "factory": factory},

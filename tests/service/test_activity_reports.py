@@ -403,3 +403,35 @@ async def test_migration_import(env: dict[str, Any]) -> None:
     ]
     again = await client.post("/api/v1/reports/import?wait_s=0", content=csv_text, headers=headers)
     assert (again.json()["accepted"], again.json()["duplicate"]) == (0, 3)
+
+
+async def test_two_filings_at_the_same_instant_cannot_both_pass_the_minutes_check(
+    env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day's minutes are read, checked and added in one serialized transaction: with the
+    read held open long enough for the other filing to run, only one of two 800-minute
+    reports fits in a day of 1,440 minutes."""
+    import asyncio
+    import time as time_mod
+
+    from services.activity import api
+
+    kit, client = env["kit"], env["client"]
+    nip = factories.nip()
+    async with TestKafkaBroker(kit.broker):
+        await kit.broker.publish(scan(nip, MON), Topic.ATTENDANCE.value, key=nip.encode())
+    read = api._minutes_other
+
+    def slow_read(*args: Any, **kwargs: Any) -> int:
+        minutes = read(*args, **kwargs)
+        time_mod.sleep(0.3)  # the other filing runs meanwhile, unless it waits for this one
+        return minutes
+
+    monkeypatch.setattr(api, "_minutes_other", slow_read)
+    first, second = await asyncio.gather(
+        client.post("/api/v1/reports", json=report_body(minutes=800), headers=who(nip, "asn")),
+        client.post("/api/v1/reports", json=report_body(minutes=800), headers=who(nip, "asn")),
+    )
+    assert sorted([first.status_code, second.status_code]) == [201, 422]
+    refused = first if first.status_code == 422 else second
+    assert "800 menit" in refused.json()["detail"]

@@ -29,6 +29,7 @@ from contracts.events import (
     TppPeriodClosed,
 )
 from services.approval.app import create
+from services.approval.models import QueueEntry
 from services.shared.settings import Settings
 from tests import factories
 
@@ -327,3 +328,113 @@ async def test_imported_decisions_wait_for_the_atasan(env: dict[str, Any]) -> No
     assert [q["report_id"] for q in queue] == [pending.report_id]
     audit = (await client.get("/api/v1/audit", headers=who(None, "bkpsdm"))).json()
     assert {r["source"] for r in audit} == {"import"}
+
+
+# -- one consumed batch: the kit hands many events to the handlers in one transaction ---------
+
+
+def consume(kit: Any, *events: Event) -> None:
+    """One batch as the kit's batch consumer applies it (inbox claims, each handler, one
+    commit), minus its fallback to one event at a time, which would hide a failing batch."""
+    with kit.uow() as uow:
+        for event, fresh in zip(events, uow.claim_many(list(events)), strict=True):
+            if fresh:
+                kit.handlers[event.event_type](uow, event)
+        uow.commit()
+
+
+def entry(kit: Any, report_id: str) -> QueueEntry | None:
+    with Session(kit.engine) as s:
+        return s.get(QueueEntry, report_id)
+
+
+def revised(of: ActivityReported, revision: int, **over: Any) -> ActivityRevised:
+    fields = of.model_dump(exclude={"event_id", "event_type", "imported_decision"})
+    return ActivityRevised(**{**fields, **over}, revision=revision)
+
+
+def withdrawn(of: ActivityReported) -> ActivityWithdrawn:
+    return ActivityWithdrawn(
+        occurred_at=wib(of.work_date, 17),
+        producer="activity",
+        nip=of.nip,
+        report_id=of.report_id,
+        work_date=of.work_date,
+    )
+
+
+def test_batch_keeps_the_first_report_of_an_id(env: dict[str, Any]) -> None:
+    kit = env["kit"]
+    staff, boss = factories.nip(), factories.nip()
+    first = reported(staff)
+    again = reported(staff, report_id=first.report_id, description="Salinan lain")
+    other = reported(staff)
+    consume(kit, employee(staff, boss), first, first, again, other)
+    row = entry(kit, first.report_id)
+    assert row is not None
+    assert (row.description, row.atasan_nip, row.status) == (first.description, boss, "pending")
+    assert row.reported_event_id == str(first.event_id)
+    assert entry(kit, other.report_id) is not None
+    # a later batch reporting a known id leaves the entry as it is
+    consume(kit, reported(staff, report_id=first.report_id, description="Terlambat"))
+    assert entry(kit, first.report_id).description == first.description  # type: ignore[union-attr]
+
+
+def test_batch_revision_after_report_applies(env: dict[str, Any]) -> None:
+    kit = env["kit"]
+    staff, boss = factories.nip(), factories.nip()
+    report = reported(staff)
+    consume(
+        kit,
+        employee(staff, boss),
+        report,
+        revised(report, 1, description="Notula v2", minutes=120),
+        report,  # redelivered after the revision: nothing changes
+    )
+    row = entry(kit, report.report_id)
+    assert row is not None
+    assert (row.description, row.minutes, row.revision) == ("Notula v2", 120, 1)
+    assert (row.status, row.atasan_nip) == ("pending", boss)
+    # a revision that overtook its report, in one batch: the report finds the entry there
+    late = reported(staff)
+    consume(kit, revised(late, 1, description="Duluan"), late)
+    row = entry(kit, late.report_id)
+    assert row is not None and (row.description, row.revision) == ("Duluan", 1)
+
+
+def test_batch_withdrawal_after_report_applies(env: dict[str, Any]) -> None:
+    kit = env["kit"]
+    staff, boss = factories.nip(), factories.nip()
+    gone, kept = reported(staff), reported(staff)
+    consume(kit, employee(staff, boss), gone, kept, withdrawn(gone))
+    assert entry(kit, gone.report_id).status == "withdrawn"  # type: ignore[union-attr]
+    assert entry(kit, kept.report_id).status == "pending"  # type: ignore[union-attr]
+
+
+async def test_batch_transfer_after_report_moves_it(env: dict[str, Any]) -> None:
+    kit, client = env["kit"], env["client"]
+    staff, boss, new_boss = factories.nip(), factories.nip(), factories.nip()
+    consume(kit, employee(staff, boss))
+    before, after = reported(staff), reported(staff, date(2026, 10, 6))
+    consume(kit, before, employee(staff, new_boss, datetime(2026, 10, 6, tzinfo=UTC)), after)
+    assert entry(kit, before.report_id).atasan_nip == new_boss  # type: ignore[union-attr]
+    assert entry(kit, after.report_id).atasan_nip == new_boss  # type: ignore[union-attr]
+    assert (await client.get("/api/v1/queue", headers=who(boss, "atasan"))).json() == []
+    moved = (await client.get("/api/v1/queue", headers=who(new_boss, "atasan"))).json()
+    assert sorted(q["report_id"] for q in moved) == sorted([before.report_id, after.report_id])
+
+
+def test_batch_imported_decisions_keep_their_order(env: dict[str, Any]) -> None:
+    kit = env["kit"]
+    staff, boss = factories.nip(), factories.nip()
+    plain = reported(staff)
+    # the same report imported after its plain copy: the plain one came first and wins
+    late_import = reported(staff, report_id=plain.report_id, imported_decision="approved")
+    imported = reported(staff, date(2026, 10, 6), imported_decision="rejected")
+    consume(kit, plain, late_import, imported, employee(staff, boss))
+    assert entry(kit, plain.report_id).status == "pending"  # type: ignore[union-attr]
+    assert entry(kit, imported.report_id).status == "rejected"  # type: ignore[union-attr]
+    events = emitted(kit)
+    assert [(e.event_type, e.report_id, e.decided_by) for e in events] == [  # type: ignore[attr-defined]
+        ("ReportRejected", imported.report_id, boss)
+    ]

@@ -8,6 +8,9 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,24 @@ class Utc(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class WriterBusy(Exception):
+    """The writer slot is taken and the caller asked not to wait for it (writer_no_wait)."""
+
+
+_NO_WAIT: ContextVar[bool] = ContextVar("sikerja_writer_no_wait", default=False)
+
+
+@contextmanager
+def writer_no_wait() -> Iterator[None]:
+    """Within this block a write that would wait for SQLite's writer slot raises WriterBusy
+    instead: code on the event loop must not block it waiting for another transaction."""
+    token = _NO_WAIT.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAIT.reset(token)
 
 
 # Statements that never take SQLite's write lock; anything else may.
@@ -71,11 +92,15 @@ class _WriterFile:
         self._fd: int | None = None
         self._pid = 0
 
-    def acquire(self) -> None:
+    def acquire(self, wait: bool = True) -> bool:
         if self._fd is None or self._pid != os.getpid():
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def release(self) -> None:
         if self._fd is not None:
@@ -102,11 +127,15 @@ class _WriterConnection(sqlite3.Connection):
     def begin_write(self, sql: str) -> None:
         if self._holds or sql.lstrip()[:7].upper().startswith(_READS):
             return
-        if not self.writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S):
+        wait = not _NO_WAIT.get()
+        if not self.writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S if wait else -1):
+            if not wait:
+                raise WriterBusy
             raise sqlite3.OperationalError("database is locked")
         if self.writer_file is not None:
             try:
-                self.writer_file.acquire()
+                if not self.writer_file.acquire(wait):
+                    raise WriterBusy
             except BaseException:
                 self.writer.release()
                 raise
@@ -236,4 +265,4 @@ def service_base() -> type[SQLModel]:
     return Base
 
 
-__all__ = ["Utc", "date", "make_engine", "service_base"]
+__all__ = ["Utc", "WriterBusy", "date", "make_engine", "service_base", "writer_no_wait"]

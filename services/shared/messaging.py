@@ -18,26 +18,39 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
+from anyio import to_thread
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from contracts import Event, PoisonEvent, dlq_topic, parse_event
 from services.shared import metrics
+from services.shared.db import WriterBusy, writer_no_wait
 from services.shared.logs import get_logger
 from services.shared.settings import Settings
 
 log = get_logger("sikerja.messaging")
 
 Handler = Callable[["UnitOfWork", Event], Awaitable[None] | None]
+T = TypeVar("T")
 _ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
@@ -79,9 +92,10 @@ class UnitOfWork:
     def serialize(self, key: str) -> None:
         """Hold other transactions that serialize on `key` until this one ends, so a check
         and the write that depends on it cannot interleave with another's (e.g. the minutes
-        already reported on a day). Call it first in the transaction. SQLite has one writer:
-        the transaction takes it now (BEGIN IMMEDIATE), whatever the key; PostgreSQL takes
-        a transaction-scoped advisory lock on the key."""
+        already reported on a day). SQLite has one writer: the transaction takes it now
+        (BEGIN IMMEDIATE), whatever the key; PostgreSQL takes a transaction-scoped advisory
+        lock on the key. Call it before the reads the check depends on and before the
+        transaction's first write."""
         conn = self.connection
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -304,6 +318,24 @@ class BrokerPublisher:
         return True
 
 
+class _OutboxStatements:
+    """The relay's statements on one service's outbox table, built once."""
+
+    def __init__(self, t: Any) -> None:
+        self.fetch = (
+            select(t.c.id, t.c.event_id, t.c.event_type, t.c.topic, t.c.key, t.c.payload)
+            .where(t.c.sent_at.is_(None))
+            .order_by(t.c.id)
+            .limit(bindparam("n"))
+        )
+        self.mark = (
+            update(t)
+            .where(t.c.id.in_(bindparam("ids", expanding=True)))
+            .values(sent_at=bindparam("at"))
+        )
+        self.count = select(func.count()).select_from(t).where(t.c.sent_at.is_(None))
+
+
 class OutboxRelay:
     """Publishes outbox rows in id order, marks them sent, waits with backoff while the
     broker is away. One replica at a time holds the lease, so the order per NIP holds."""
@@ -321,6 +353,7 @@ class OutboxRelay:
         self._unmarked: set[int] = set()
         self._marker: asyncio.Task[None] | None = None
         self.connected = False
+        self._sql = _OutboxStatements(kit.base.Outbox.__table__)  # type: ignore[attr-defined]
 
     def wake(self) -> None:
         """Safe from any thread (sync endpoints and handlers commit in worker threads)."""
@@ -480,48 +513,33 @@ class OutboxRelay:
 
     def _fetch_pending(self, skipped: int = 0) -> list[Any]:
         # Plain rows (attribute access like the model), not ORM objects: building thousands
-        # of SQLModel instances per batch cost more than publishing them.
-        t = self._kit.base.Outbox.__table__  # type: ignore[attr-defined]
-        with Session(self._kit.engine) as session:
+        # of SQLModel instances per batch cost more than publishing them. Core on a plain
+        # connection, statements built once: the relay passes many times a second.
+        with self._kit.engine.connect() as conn:
             rows = list(
-                session.execute(
-                    select(t.c.id, t.c.event_id, t.c.event_type, t.c.topic, t.c.key, t.c.payload)
-                    .where(t.c.sent_at.is_(None))
-                    .order_by(t.c.id)
-                    .limit(self._kit.settings.relay_batch + skipped)
-                )
+                conn.execute(self._sql.fetch, {"n": self._kit.settings.relay_batch + skipped})
             )
-            self._update_backlog(session, len(rows) - skipped)
+            self._update_backlog(conn, len(rows) - skipped)
+            conn.rollback()
         return rows
 
     def _mark_sent(self, ids: list[int]) -> None:
-        outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
-        with Session(self._kit.engine) as session:
-            session.execute(
-                update(outbox).where(outbox.id.in_(ids)).values(sent_at=utcnow())  # type: ignore[union-attr]
-            )
-            session.commit()
+        with self._kit.engine.begin() as conn:
+            conn.execute(self._sql.mark, {"ids": ids, "at": utcnow()})
 
-    def _update_backlog(self, session: Session, fetched: int) -> None:
+    def _update_backlog(self, conn: Connection, fetched: int) -> None:
         now = time.monotonic()
         if fetched < self._kit.settings.relay_batch and now - self._last_backlog < 2:
             metrics.OUTBOX_BACKLOG.labels(self._kit.name).set(fetched)
             return
         self._last_backlog = now
-        outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
-        count = session.execute(
-            select(func.count()).select_from(outbox).where(outbox.sent_at.is_(None))  # type: ignore[union-attr]
-        ).scalar_one()
-        metrics.OUTBOX_BACKLOG.labels(self._kit.name).set(count)
+        metrics.OUTBOX_BACKLOG.labels(self._kit.name).set(
+            conn.execute(self._sql.count).scalar_one()
+        )
 
     def backlog(self) -> int:
-        outbox = self._kit.base.Outbox  # type: ignore[attr-defined]
-        with Session(self._kit.engine) as session:
-            return int(
-                session.execute(
-                    select(func.count()).select_from(outbox).where(outbox.sent_at.is_(None))  # type: ignore[union-attr]
-                ).scalar_one()
-            )
+        with self._kit.engine.connect() as conn:
+            return int(conn.execute(self._sql.count).scalar_one())
 
 
 def make_broker(settings: Settings, service: str) -> KafkaBroker:
@@ -645,6 +663,24 @@ class ServiceKit:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)
+
+    async def run_store(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a request's short store work (a few indexed reads, a write, a commit).
+
+        With SQLite it runs right here on the event loop while the writer slot is free: the
+        trip to a worker thread and back (GIL hand-offs included) cost more than the work,
+        over 1 ms of a filing's 2. If the slot is taken, the attempt is rolled back before
+        anything was written (WriterBusy) and `fn` runs again in a worker thread, where
+        waiting blocks no one. With PostgreSQL every statement is a network round trip:
+        always a worker thread. `fn` must therefore be safe to start twice, i.e. do nothing
+        outside its transaction before the commit."""
+        if self.engine.dialect.name == "sqlite":
+            try:
+                with writer_no_wait():
+                    return fn(*args)
+            except WriterBusy:
+                metrics.STORE_WRITER_BUSY.labels(self.name).inc()
+        return await to_thread.run_sync(fn, *args)
 
     # -- consuming ---------------------------------------------------------------------------
     async def _on_batch(self, msg: KafkaMessage) -> None:

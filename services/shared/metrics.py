@@ -40,3 +40,8 @@ HTTP_SECONDS = Histogram(
 DEVICE_OFFLINE = Gauge(
     "sikerja_device_offline", "1 when a device has been silent too long", ["device"]
 )
+STORE_WRITER_BUSY = Counter(
+    "sikerja_store_writer_busy",
+    "Requests whose store work went to a worker thread because SQLite's writer was busy",
+    ["service"],
+)

@@ -113,6 +113,8 @@ class Timed:
         if self.profile_dir:
             Path(self.profile_dir).mkdir(parents=True, exist_ok=True)
             for name, pid in self.servers.items():
+                if name == "postgres":
+                    continue  # not Python
                 out = Path(self.profile_dir) / f"{self.phase.name}-{name}.txt"
                 self._spies.append(
                     subprocess.Popen(
@@ -291,6 +293,10 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
     ports = {"activity": args.port, "approval": args.port + 1}
     procs = [start_service(n, p, env, tmp / f"{n}.log", args.workers) for n, p in ports.items()]
     pids = {n: p.pid for n, p in zip(ports, procs, strict=True)}
+    postmaster = REPO / ".cache/pg-data/postmaster.pid"
+    if store == "postgresql" and postmaster.exists():
+        # the local server's backends work for the services: their CPU is the store's cost
+        pids["postgres"] = int(postmaster.read_text().split()[0])
     act, apr = (f"http://127.0.0.1:{p}" for p in ports.values())
     rng = random.Random()  # fresh NIPs: the topics keep earlier runs' events
     atasan = [factories.nip(rng) for _ in range(max(1, args.users // 20))]

@@ -336,67 +336,69 @@ _INSERT_REPORT = _REPORT_TABLE.insert()
 async def file_report(body: ReportIn, request: Request, who: Actor = Depends(actor)) -> Response:
     """File a daily report for `work_date` (several per day are allowed)."""
     nip = _require_person(who)
-    out = await _kit(request).run_store(_file_report, body, request, nip, _now(request))
+    now = _now(request)
+    out = await _kit(request).run_store(lambda uow: _file_report(uow, body, request, nip, now))
     return model_response(out, 201)
 
 
-def _file_report(body: ReportIn, request: Request, nip: str, now: datetime) -> ReportOut:
+def _file_report(
+    uow: UnitOfWork, body: ReportIn, request: Request, nip: str, now: datetime
+) -> ReportOut:
     """The month-end hot path: Core statements, one commit, and no trip to a worker thread
-    while SQLite's writer is free (see ServiceKit.run_store)."""
-    with _kit(request).uow() as uow:
-        decision, opening_id = _gate(request, uow, nip, body.work_date, now)
-        targets = _targets(uow, nip, body.work_date.year) if body.skp_target_id else None
-        # The minutes already reported that day are read, checked and added atomically.
-        # Taken after the gate's reads: with SQLite this is the one writer slot, held for
-        # as little as possible.
-        uow.serialize(_day_key(nip, body.work_date))
-        try:
-            report = domain.file_report(
-                str(uuid.uuid4()),
-                nip,
-                body.content(),
-                now,
-                decision,
-                _limits(request),
-                targets=targets,
-                minutes_already_reported=_minutes_other(uow, nip, body.work_date),
-            )
-        except domain.DomainError as err:
-            raise _domain_problem(err) from None
-        content = report.content
-        values: dict[str, Any] = {
-            "id": report.id,
-            "nip": nip,
-            "work_date": body.work_date,
-            "description": content.description,
-            "output": content.output,
-            "quantity": content.quantity,
-            "minutes": content.minutes_spent,
-            "skp_target_id": content.skp_target_id,
-            "status": report.status.value,
-            "revision": 0,
-            "counts_for_tpp": decision.counts_for_tpp,
-            "opening_id": opening_id,
-            "imported": False,
-            "filed_at": now,
-            "updated_at": now,
-        }
-        uow.connection.execute(_INSERT_REPORT, values)
-        uow.emit(
-            ActivityReported(
-                occurred_at=now,
-                producer=PRODUCER,
-                nip=nip,
-                report_id=report.id,
-                work_date=body.work_date,
-                description=content.description,
-                output=content.output,
-                quantity=content.quantity,
-                minutes=content.minutes_spent,
-                skp_target_id=content.skp_target_id,
-            )
+    (see ServiceKit.run_store)."""
+    decision, opening_id = _gate(request, uow, nip, body.work_date, now)
+    targets = _targets(uow, nip, body.work_date.year) if body.skp_target_id else None
+    # The minutes already reported that day are read, checked and added atomically.
+    # Taken after the gate's reads: with SQLite this is the one writer slot, held for
+    # as little as possible.
+    uow.serialize(_day_key(nip, body.work_date))
+    try:
+        report = domain.file_report(
+            str(uuid.uuid4()),
+            nip,
+            body.content(),
+            now,
+            decision,
+            _limits(request),
+            targets=targets,
+            minutes_already_reported=_minutes_other(uow, nip, body.work_date),
         )
-        uow.commit()
+    except domain.DomainError as err:
+        raise _domain_problem(err) from None
+    content = report.content
+    values: dict[str, Any] = {
+        "id": report.id,
+        "nip": nip,
+        "work_date": body.work_date,
+        "description": content.description,
+        "output": content.output,
+        "quantity": content.quantity,
+        "minutes": content.minutes_spent,
+        "skp_target_id": content.skp_target_id,
+        "status": report.status.value,
+        "revision": 0,
+        "counts_for_tpp": decision.counts_for_tpp,
+        "opening_id": opening_id,
+        "imported": False,
+        "filed_at": now,
+        "updated_at": now,
+    }
+    uow.connection.execute(_INSERT_REPORT, values)
+    uow.emit(
+        ActivityReported(
+            occurred_at=now,
+            producer=PRODUCER,
+            nip=nip,
+            report_id=report.id,
+            work_date=body.work_date,
+            description=content.description,
+            output=content.output,
+            quantity=content.quantity,
+            minutes=content.minutes_spent,
+            skp_target_id=content.skp_target_id,
+        )
+    )
+    uow.commit()
     return ReportOut(
         **{k: v for k, v in values.items() if k != "opening_id"},
         decided_by=None,

@@ -128,9 +128,10 @@ class _WriterConnection(sqlite3.Connection):
         if self._holds or sql.lstrip()[:7].upper().startswith(_READS):
             return
         wait = not _NO_WAIT.get()
-        if not self.writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S if wait else -1):
-            if not wait:
+        if not wait:
+            if not self.writer.acquire(blocking=False):
                 raise WriterBusy
+        elif not self.writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S):
             raise sqlite3.OperationalError("database is locked")
         if self.writer_file is not None:
             try:

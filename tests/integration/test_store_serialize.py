@@ -4,6 +4,7 @@ processes of one service (SQLite's file lock; PostgreSQL's advisory lock)."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import threading
 import time
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from services.activity.app import build_kit
-from services.shared.messaging import ServiceKit
+from services.shared import metrics
+from services.shared.messaging import ServiceKit, UnitOfWork
 from services.shared.settings import Settings
 from tests.infra import fresh_postgres_database
 
@@ -106,4 +108,76 @@ def test_two_processes_of_one_service_serialize_too(store_url: str, tmp_path: Pa
         p.join(timeout=120)
     assert [p.exitcode for p in procs] == [0, 0]
     assert counter(kit) == 200
+    kit.engine.dispose()
+
+
+async def test_run_store_commits_and_rolls_back(store_url: str, tmp_path: Path) -> None:
+    """The hot path's runner (event loop on SQLite, async driver on PostgreSQL): its work
+    commits, and work that fails leaves nothing behind."""
+    kit = make_kit(store_url, tmp_path)
+    seed(kit)
+    employee = kit.base.Employee  # type: ignore[attr-defined]
+
+    def bump(uow: UnitOfWork, fail: bool = False) -> int:
+        uow.serialize("counter")
+        row = uow.session.get(employee, NIP)
+        row.kelas_jabatan += 1
+        uow.session.add(row)
+        uow.session.flush()
+        if fail:
+            raise RuntimeError("refused after the write")
+        uow.commit()
+        return int(row.kelas_jabatan)
+
+    assert await kit.run_store(bump) == 1
+    with pytest.raises(RuntimeError):
+        await kit.run_store(lambda uow: bump(uow, fail=True))
+    results = await asyncio.gather(*(kit.run_store(bump) for _ in range(5)))
+    assert sorted(results) == [2, 3, 4, 5, 6]  # each saw the one before it
+    assert counter(kit) == 6
+    await kit.stop()
+    kit.engine.dispose()
+
+
+async def test_run_store_waits_in_a_thread_when_the_sqlite_writer_is_busy(
+    tmp_path: Path,
+) -> None:
+    """A consumer's transaction holds SQLite's writer: the request does not block the event
+    loop waiting for it, it retries in a worker thread and completes after the release."""
+    kit = make_kit(f"sqlite:///{tmp_path}/{{service}}.db", tmp_path)
+    seed(kit)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_writer() -> None:
+        with kit.uow() as uow:
+            uow.serialize("anything")  # BEGIN IMMEDIATE: the writer slot
+            held.set()
+            release.wait(5)
+            uow.commit()
+
+    holder = threading.Thread(target=hold_writer)
+    holder.start()
+    assert held.wait(5)
+    loop_thread = threading.get_ident()
+    ran_in: list[int] = []
+
+    def work(uow: UnitOfWork) -> None:
+        ran_in.append(threading.get_ident())
+        uow.serialize("counter")
+        row = uow.session.get(kit.base.Employee, NIP)  # type: ignore[attr-defined]
+        row.kelas_jabatan += 1
+        uow.session.add(row)
+        uow.commit()
+
+    busy = metrics.STORE_WRITER_BUSY.labels(kit.name)
+    before = busy._value.get()
+    task = asyncio.create_task(kit.run_store(work))
+    await asyncio.sleep(0.2)
+    assert not task.done()  # waiting, in a thread: this coroutine still runs
+    release.set()
+    await asyncio.wait_for(task, 5)
+    holder.join()
+    assert ran_in[0] == loop_thread and ran_in[-1] != loop_thread
+    assert busy._value.get() == before + 1
+    assert counter(kit) == 1
     kit.engine.dispose()

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, update
 from sqlmodel import col, select
@@ -26,7 +27,7 @@ from services.approval.models import (
 )
 from services.shared.calendar import indonesia_calendar, parse_period
 from services.shared.employees import find_employee
-from services.shared.http import Actor, Problem, actor
+from services.shared.http import Actor, Problem, actor, model_response
 from services.shared.messaging import ServiceKit, UnitOfWork
 
 router = APIRouter(tags=["approval"])
@@ -362,59 +363,78 @@ def _apply(
     )
 
 
-def _decide_one(
+async def _decide_one(
     request: Request, who: Actor, report_id: str, kind: domain.DecisionKind, text: str | None
-) -> DecisionOut:
+) -> Response:
+    """An atasan's decision on one report: on the event loop or the async driver, not in a
+    worker thread (see ServiceKit.run_store), since an atasan with 30 subordinates clicks
+    through the queue at month end while the filings pour in."""
     me = _person(who)
     now = _now(request)
-    with _kit(request).uow() as uow:
-        row = uow.session.get(QueueEntry, report_id)
-        if row is None:
-            raise Problem(404, "Laporan tidak ditemukan di antrean persetujuan.", code="not_found")
-        atasan_of = {row.owner_nip: _atasan_of(uow, row.owner_nip)}
-        delegations = _active_delegations(uow, plt=me)
-        # Authority first: someone without it learns nothing else about the report.
-        if (
-            domain.may_decide(me, row.owner_nip, row.work_date, atasan_of, delegations, _today(now))
-            is None
-        ):
-            raise _problem(
-                domain.DomainError(
-                    "forbidden",
-                    "Anda tidak berwenang memutuskan laporan ini: hanya atasan langsung pegawai "
-                    "atau Plt yang ditunjuk atasan tersebut untuk tanggal hari ini.",
-                )
+    out = await _kit(request).run_store(
+        lambda uow: _decide_in(uow, request, me, report_id, kind, text, now)
+    )
+    return model_response(out)
+
+
+def _decide_in(
+    uow: UnitOfWork,
+    request: Request,
+    me: str,
+    report_id: str,
+    kind: domain.DecisionKind,
+    text: str | None,
+    now: datetime,
+) -> DecisionOut:
+    row = uow.session.get(QueueEntry, report_id)
+    if row is None:
+        raise Problem(404, "Laporan tidak ditemukan di antrean persetujuan.", code="not_found")
+    atasan_of = {row.owner_nip: _atasan_of(uow, row.owner_nip)}
+    delegations = _active_delegations(uow, plt=me)
+    # Authority first: someone without it learns nothing else about the report.
+    if (
+        domain.may_decide(me, row.owner_nip, row.work_date, atasan_of, delegations, _today(now))
+        is None
+    ):
+        raise _problem(
+            domain.DomainError(
+                "forbidden",
+                "Anda tidak berwenang memutuskan laporan ini: hanya atasan langsung pegawai "
+                "atau Plt yang ditunjuk atasan tersebut untuk tanggal hari ini.",
             )
-        try:
-            decision = domain.make_decision(kind, text)
-            closed, reopened = locks_of(uow, row.owner_nip, domain.period_of(row.work_date))
-            result = domain.decide(
-                to_item(row), me, decision, now, atasan_of, delegations, closed, reopened
-            )
-            out = _apply(uow, row, result, now, "api")
-        except domain.DomainError as err:
-            raise _problem(err) from None
-        uow.commit()
+        )
+    try:
+        decision = domain.make_decision(kind, text)
+        closed, reopened = locks_of(uow, row.owner_nip, domain.period_of(row.work_date))
+        result = domain.decide(
+            to_item(row), me, decision, now, atasan_of, delegations, closed, reopened
+        )
+        out = _apply(uow, row, result, now, "api")
+    except domain.DomainError as err:
+        raise _problem(err) from None
+    uow.commit()
     return out
 
 
 @router.post("/reports/{report_id}/approve", response_model=DecisionOut)
-def approve(report_id: str, request: Request, who: Actor = Depends(actor)) -> DecisionOut:
-    return _decide_one(request, who, report_id, domain.DecisionKind.APPROVE, None)
+async def approve(report_id: str, request: Request, who: Actor = Depends(actor)) -> Response:
+    return await _decide_one(request, who, report_id, domain.DecisionKind.APPROVE, None)
 
 
 @router.post("/reports/{report_id}/reject", response_model=DecisionOut)
-def reject(
+async def reject(
     report_id: str, body: ReasonIn, request: Request, who: Actor = Depends(actor)
-) -> DecisionOut:
-    return _decide_one(request, who, report_id, domain.DecisionKind.REJECT, body.reason)
+) -> Response:
+    return await _decide_one(request, who, report_id, domain.DecisionKind.REJECT, body.reason)
 
 
 @router.post("/reports/{report_id}/request-revision", response_model=DecisionOut)
-def request_revision(
+async def request_revision(
     report_id: str, body: NoteIn, request: Request, who: Actor = Depends(actor)
-) -> DecisionOut:
-    return _decide_one(request, who, report_id, domain.DecisionKind.REQUEST_REVISION, body.note)
+) -> Response:
+    return await _decide_one(
+        request, who, report_id, domain.DecisionKind.REQUEST_REVISION, body.note
+    )
 
 
 class BulkIn(BaseModel):

@@ -42,21 +42,22 @@ class Utc(TypeDecorator[datetime]):
 
 
 class WriterBusy(Exception):
-    """The writer slot is taken and the caller asked not to wait for it (writer_no_wait)."""
+    """The writer slot stayed taken longer than the caller would wait (writer_wait_limit)."""
 
 
-_NO_WAIT: ContextVar[bool] = ContextVar("sikerja_writer_no_wait", default=False)
+_WAIT_LIMIT: ContextVar[float | None] = ContextVar("sikerja_writer_wait_limit", default=None)
 
 
 @contextmanager
-def writer_no_wait() -> Iterator[None]:
-    """Within this block a write that would wait for SQLite's writer slot raises WriterBusy
-    instead: code on the event loop must not block it waiting for another transaction."""
-    token = _NO_WAIT.set(True)
+def writer_wait_limit(seconds: float) -> Iterator[None]:
+    """Within this block a write waits at most `seconds` for SQLite's writer slot (and not at
+    all for another process holding it), then raises WriterBusy: for code on the event loop,
+    which may pause for a short transaction of another thread but not for a long one."""
+    token = _WAIT_LIMIT.set(seconds)
     try:
         yield
     finally:
-        _NO_WAIT.reset(token)
+        _WAIT_LIMIT.reset(token)
 
 
 # Statements that never take SQLite's write lock; anything else may.
@@ -127,15 +128,15 @@ class _WriterConnection(sqlite3.Connection):
     def begin_write(self, sql: str) -> None:
         if self._holds or sql.lstrip()[:7].upper().startswith(_READS):
             return
-        wait = not _NO_WAIT.get()
-        if not wait:
-            if not self.writer.acquire(blocking=False):
+        limit = _WAIT_LIMIT.get()
+        # A blocked acquire releases the GIL: the thread holding the slot finishes at once.
+        if not self.writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S if limit is None else limit):
+            if limit is not None:
                 raise WriterBusy
-        elif not self.writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S):
             raise sqlite3.OperationalError("database is locked")
         if self.writer_file is not None:
             try:
-                if not self.writer_file.acquire(wait):
+                if not self.writer_file.acquire(wait=limit is None):
                     raise WriterBusy
             except BaseException:
                 self.writer.release()
@@ -266,4 +267,4 @@ def service_base() -> type[SQLModel]:
     return Base
 
 
-__all__ = ["Utc", "WriterBusy", "date", "make_engine", "service_base", "writer_no_wait"]
+__all__ = ["Utc", "WriterBusy", "date", "make_engine", "service_base", "writer_wait_limit"]

@@ -44,7 +44,7 @@ from sqlmodel import Session
 
 from contracts import Event, PoisonEvent, dlq_topic, parse_event
 from services.shared import metrics
-from services.shared.db import WriterBusy, writer_no_wait
+from services.shared.db import WriterBusy, writer_wait_limit
 from services.shared.logs import get_logger
 from services.shared.settings import Settings
 
@@ -674,15 +674,17 @@ class ServiceKit:
         commit) without a trip to a worker thread: on the month-end hot path that trip and
         its GIL hand-offs cost more CPU than the work itself (over 1 ms of a filing's 2).
 
-        SQLite: right here on the event loop while the writer slot is free. If the slot is
-        taken, the attempt stops before anything was written (WriterBusy), is rolled back
-        and runs again in a worker thread, where waiting blocks no one; so `fn` must do
-        nothing outside its transaction. PostgreSQL: the same sync code over the async
-        driver (SQLAlchemy's greenlet bridge): every round trip and lock wait is awaited."""
+        SQLite: right here on the event loop. A write that finds the writer slot taken
+        waits for it at most `settings.inline_writer_wait_s` (the relay marking rows sent,
+        a consumer's short batch); past that the attempt stops before anything was written
+        (WriterBusy), is rolled back and runs again in a worker thread, where waiting
+        blocks no one; so `fn` must do nothing outside its transaction. PostgreSQL: the
+        same sync code over the async driver (SQLAlchemy's greenlet bridge): every round
+        trip and lock wait is awaited."""
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
             try:
-                with writer_no_wait(), self.uow() as uow:
+                with writer_wait_limit(self.settings.inline_writer_wait_s), self.uow() as uow:
                     return fn(uow)
             except WriterBusy:
                 metrics.STORE_WRITER_BUSY.labels(self.name).inc()

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # outbox relay
     relay_interval_s: float = 0.5
     relay_batch: int = 500
+    # how long the event loop may wait for SQLite's writer before a request goes to a thread
+    inline_writer_wait_s: float = 0.02
     # how long a woken relay waits for more commits before a pass (latency for CPU)
     relay_linger_s: float = 0.01
     relay_max_backoff_s: float = 5.0

@@ -56,3 +56,14 @@ def settings(kafka: Kafka, tmp_path: Path, run_id: str) -> Settings:
         retry_backoff_s=0.05,
         log_json=True,
     )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, run_id: str) -> str:
+    """One service's store URL: its own SQLite file, or its own PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/{{service}}.db"
+    from tests.infra import fresh_postgres_database
+
+    admin = request.getfixturevalue("postgres_admin_url")
+    return fresh_postgres_database(admin, f"t{run_id}_store")

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, null, true, union_all
 from sqlmodel import col, select
 
 from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn
@@ -141,15 +141,19 @@ def _period(period: str) -> tuple[int, int]:
 
 
 # The filing gate's queries, built once: building a statement and its cache key on every
-# request cost more CPU than SQLite spent running it.
-_UNLOCK_SOURCES = select(DayUnlock.source).where(
-    DayUnlock.nip == bindparam("nip"),
-    DayUnlock.work_date == bindparam("day"),
-    DayUnlock.active == True,  # noqa: E712
-)
+# request cost more CPU than SQLite spent running it. The day's unlocks (scan, dinas luar)
+# and BKPSDM's openings come in one round trip: rows with an `opened_by` are openings,
+# rows without are unlocks (their `id` column carries the unlock's source).
 _OPENING_TABLE = Opening.__table__  # type: ignore[attr-defined]
-_OPENINGS = _OPENING_TABLE.select().where(
-    _OPENING_TABLE.c.nip == bindparam("nip"), _OPENING_TABLE.c.work_date == bindparam("day")
+_UNLOCK_TABLE = DayUnlock.__table__  # type: ignore[attr-defined]
+_o, _u = _OPENING_TABLE.c, _UNLOCK_TABLE.c
+_DAY_FACTS = union_all(
+    select(_o.id, _o.opened_by, _o.reason, _o.opened_at, _o.until).where(
+        _o.nip == bindparam("nip"), _o.work_date == bindparam("day")
+    ),
+    select(_u.source, null(), null(), null(), null()).where(
+        _u.nip == bindparam("nip"), _u.work_date == bindparam("day"), _u.active == true()
+    ),
 )
 _LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
     Report.nip == bindparam("nip"),
@@ -161,33 +165,32 @@ _LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
 _LIVE_MINUTES_EXCEPT = _LIVE_MINUTES.where(Report.id != bindparam("except_id"))
 
 
-def unlock_of(uow: UnitOfWork, nip: str, day: date) -> domain.Unlock | None:
-    """The scan (preferred) or dinas luar that opens `day` for `nip`."""
-    sources = uow.connection.execute(_UNLOCK_SOURCES, {"nip": nip, "day": day}).scalars().all()
-    if not sources:
-        return None
-    best = min(sources, key=lambda source: 0 if source == "scan" else 1)
-    return domain.Unlock(nip, day, domain.UnlockSource(best))
-
-
-def _to_opening(row: Any) -> domain.Opening:
-    return domain.Opening(
-        row.nip, row.work_date, row.opened_by, row.reason, row.opened_at, row.until
-    )
-
-
-def openings_of(uow: UnitOfWork, nip: str, day: date) -> list[tuple[Any, domain.Opening]]:
-    """(row, domain value) pairs; rows are Core rows (attribute access like the model)."""
-    rows = uow.connection.execute(_OPENINGS, {"nip": nip, "day": day}).all()
-    return [(r, _to_opening(r)) for r in rows]
+def day_facts(
+    uow: UnitOfWork, nip: str, day: date
+) -> tuple[domain.Unlock | None, list[tuple[str, domain.Opening]]]:
+    """The scan (preferred) or dinas luar that opens `day` for `nip`, and BKPSDM's openings
+    of that day as (opening id, domain value) pairs."""
+    sources: list[str] = []
+    openings: list[tuple[str, domain.Opening]] = []
+    for row in uow.connection.execute(_DAY_FACTS, {"nip": nip, "day": day}):
+        if row.opened_by is None:
+            sources.append(row.id)
+        else:
+            opening = domain.Opening(nip, day, row.opened_by, row.reason, row.opened_at, row.until)
+            openings.append((row.id, opening))
+    unlock = None
+    if sources:
+        best = min(sources, key=lambda source: 0 if source == "scan" else 1)
+        unlock = domain.Unlock(nip, day, domain.UnlockSource(best))
+    return unlock, openings
 
 
 def _opening_id(
-    pairs: Iterable[tuple[Any, domain.Opening]], used: domain.Opening | None
+    pairs: Iterable[tuple[str, domain.Opening]], used: domain.Opening | None
 ) -> str | None:
-    for row, value in pairs:
+    for opening_id, value in pairs:
         if value == used:
-            return row.id
+            return opening_id
     return None
 
 
@@ -290,12 +293,12 @@ def _event_body(row: Report) -> dict[str, Any]:
 def _gate(
     request: Request, uow: UnitOfWork, nip: str, day: date, now: datetime
 ) -> tuple[domain.FilingDecision, str | None]:
-    pairs = openings_of(uow, nip, day)
+    unlock, pairs = day_facts(uow, nip, day)
     days, at = _deadline_rule(request)
     decision = domain.check_filing(
         day,
         now,
-        unlock_of(uow, nip, day),
+        unlock,
         [o for _, o in pairs],
         calendar_for(day.year),
         days,

@@ -17,17 +17,8 @@ from services.activity.app import build_kit
 from services.shared import metrics
 from services.shared.messaging import ServiceKit, UnitOfWork
 from services.shared.settings import Settings
-from tests.infra import fresh_postgres_database
 
 NIP = "198001012005011001"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path, run_id: str) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/{{service}}.db"
-    admin = request.getfixturevalue("postgres_admin_url")
-    return fresh_postgres_database(admin, f"t{run_id}_activity")
 
 
 def make_kit(url: str, data_dir: Path) -> ServiceKit:

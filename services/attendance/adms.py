@@ -211,7 +211,9 @@ def _opt_int(value: str | None) -> int | None:
     if value is None:
         return None
     value = value.strip()
-    return int(value) if value.lstrip("-").isdigit() else None
+    digits = value.removeprefix("-")
+    # isdigit() alone accepts '²' and other digits int() refuses: ASCII only
+    return int(value) if digits.isascii() and digits.isdigit() else None
 
 
 def _attlog_fields(line_no: int, pin: str, local: datetime, rest: str, tz: tzinfo) -> AttLog:

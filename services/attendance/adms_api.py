@@ -263,7 +263,8 @@ def _devicecmd(
     with kit.uow() as uow:
         _device(uow, q.sn, request, now, q)
         for r in results:
-            row = uow.session.get(DeviceCommand, int(r.id)) if r.id.isdigit() else None
+            known = r.id.isascii() and r.id.isdigit()  # int() refuses some isdigit() digits
+            row = uow.session.get(DeviceCommand, int(r.id)) if known else None
             if row is None or row.sn != q.sn:
                 log.warning("result of an unknown command", sn=q.sn, id=r.id)
                 continue

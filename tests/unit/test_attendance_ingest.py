@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -48,6 +48,7 @@ _rest = st.lists(
 )
 
 
+@example("199001012015011001", "2000-01-01 00:00:00", ["²"], "\t", "")  # isdigit, not int
 @given(_pins, _when, _rest, st.sampled_from(["\t", " "]), st.sampled_from(["", "\r", " "]))
 def test_fast_attlog_parser_agrees_with_the_general_one(
     pin: str, when: str, rest: list[str], sep: str, end: str

@@ -349,6 +349,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self._lease_until = 0.0
+        self._others_until = 0.0  # until when another replica's lease runs (time.time())
         self._last_backlog = 0.0
         # Published, not yet marked sent: the loop marks them in the background (see _run).
         self._unmarked: set[int] = set()
@@ -425,6 +426,8 @@ class OutboxRelay:
         now = time.time()
         if now < self._lease_until - self._kit.settings.relay_lease_s / 2:
             return True
+        if now < self._others_until:
+            return False  # another replica holds it: no store trip per pass until it expires
         lease = self._kit.base.RelayLease  # type: ignore[attr-defined]
         until = utcnow() + timedelta(seconds=self._kit.settings.relay_lease_s)
         with Session(self._kit.engine) as session:
@@ -435,8 +438,10 @@ class OutboxRelay:
                 .values(owner=self._owner, expires_at=until)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
-                if session.get(lease, "outbox") is not None:
+                held = session.get(lease, "outbox")
+                if held is not None:
                     session.rollback()
+                    self._others_until = held.expires_at.timestamp()
                     return False
                 session.add(lease(name="outbox", owner=self._owner, expires_at=until))
             try:

@@ -121,6 +121,34 @@ class AttendanceDayClosed(Event):
     minutes_early: int | None = Field(None, ge=0)
 
 
+CITY_KEY = "0" * 18  # the partition key of city-wide facts: one partition keeps their order
+
+
+class CalendarHoliday(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tanggal: date
+    nama: str = ""
+
+
+class WorkCalendarChanged(Event):
+    """BKPSDM changed the work calendar of `year` (attendance owns it). The event carries
+    the year's complete set of BKPSDM's overrides of the national calendar, not the one
+    change: a consumer keeps the newest (by occurred_at) and needs no history. `nip` is
+    CITY_KEY."""
+
+    TOPIC = Topic.CALENDAR
+    event_type: Literal["WorkCalendarChanged"] = "WorkCalendarChanged"
+    year: int = Field(ge=2000, le=2100)
+    holidays: list[CalendarHoliday] = Field(
+        default_factory=list, description="dates BKPSDM made holidays (e.g. cuti bersama)"
+    )
+    working_days: list[date] = Field(
+        default_factory=list,
+        description="dates BKPSDM made working days (a holiday cancelled, a Saturday made up)",
+    )
+
+
 # --- activity -----------------------------------------------------------------------------
 
 
@@ -183,6 +211,26 @@ class RevisionRequested(_Decision):
     note: str = Field(min_length=1)
 
 
+class DelegationGranted(Event):
+    """An atasan (`nip`) delegated their approvals to a Plt from `start` to `end`."""
+
+    TOPIC = Topic.APPROVAL
+    event_type: Literal["DelegationGranted"] = "DelegationGranted"
+    delegation_id: str
+    plt_nip: Nip
+    start: date = Field(description="first day of the Plt window (inclusive)")
+    end: date = Field(description="last day of the Plt window (inclusive)")
+
+
+class DelegationRevoked(Event):
+    """An atasan's (`nip`) delegation to a Plt was revoked: it counts no more."""
+
+    TOPIC = Topic.APPROVAL
+    event_type: Literal["DelegationRevoked"] = "DelegationRevoked"
+    delegation_id: str
+    plt_nip: Nip
+
+
 # --- tpp ----------------------------------------------------------------------------------
 
 Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
@@ -240,12 +288,15 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FingerprintRecorded,
         AbsenceRecorded,
         AttendanceDayClosed,
+        WorkCalendarChanged,
         ActivityReported,
         ActivityRevised,
         ActivityWithdrawn,
         ReportApproved,
         ReportRejected,
         RevisionRequested,
+        DelegationGranted,
+        DelegationRevoked,
         TppRecomputed,
         TppPeriodClosed,
         EmployeeUpserted,

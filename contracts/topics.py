@@ -10,6 +10,9 @@ class Topic(StrEnum):
     APPROVAL = "sikerja.approval"
     TPP = "sikerja.tpp"
     EMPLOYEES = "sikerja.employees"
+    # City-wide reference data (produced by attendance): its own topic, so the services that
+    # need the calendar do not read attendance's stream of scans to find it.
+    CALENDAR = "sikerja.calendar"
 
 
 def dlq_topic(group: str) -> str:

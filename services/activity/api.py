@@ -23,8 +23,15 @@ from sqlmodel import col, select
 from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn
 from contracts.nip import nip_problem
 from services.activity import domain
-from services.activity.models import DayUnlock, Evidence, Opening, Report, SkpTarget
-from services.shared.calendar import indonesia_calendar, parse_period
+from services.activity.models import (
+    DayUnlock,
+    Evidence,
+    Opening,
+    PltDelegation,
+    Report,
+    SkpTarget,
+)
+from services.shared.calendar import WorkCalendar, parse_period
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, model_response
 from services.shared.messaging import ServiceKit, UnitOfWork
@@ -67,6 +74,11 @@ def _now(request: Request) -> datetime:
     return clock()
 
 
+def _today(request: Request) -> date:
+    """The request's business date (WIB)."""
+    return _now(request).astimezone(domain.WIB).date()
+
+
 def _deadline_rule(request: Request) -> tuple[int, time]:
     rules = request.app.state.ruleset
     return rules.filing_deadline_working_days, rules.filing_deadline_time
@@ -76,8 +88,10 @@ def _limits(request: Request) -> domain.ReportLimits:
     return request.app.state.limits  # type: ignore[no-any-return]
 
 
-# The national calendar; BKPSDM's own edits live in attendance (see the issue notes).
-calendar_for = indonesia_calendar
+def calendar_for(request: Request, year: int) -> WorkCalendar:
+    """The work calendar with BKPSDM's changes, as attendance announced them."""
+    book: Callable[[int], WorkCalendar] = request.app.state.calendar_for
+    return book(year)
 
 
 def _domain_problem(err: domain.DomainError) -> Problem:
@@ -113,20 +127,52 @@ def _atasan_of(uow: UnitOfWork, nip: str) -> str | None:
     return row.atasan_nip if row is not None else None
 
 
-def may_view(uow: UnitOfWork, who: Actor, owner_nip: str) -> bool:
-    """The owner, their direct atasan, BKPSDM, auditors (and trusted system callers)."""
+def _is_plt_of(uow: UnitOfWork, plt_nip: str, atasan_nip: str, today: date) -> bool:
+    """`plt_nip` holds an unrevoked delegation from `atasan_nip` whose window covers today."""
+    found = uow.session.exec(
+        select(PltDelegation.id).where(
+            PltDelegation.plt_nip == plt_nip,
+            PltDelegation.atasan_nip == atasan_nip,
+            col(PltDelegation.revoked_at).is_(None),
+            col(PltDelegation.start) <= today,
+            col(PltDelegation.end) >= today,
+        )
+    ).first()
+    return found is not None
+
+
+def may_view(uow: UnitOfWork, who: Actor, owner_nip: str, today: date) -> bool:
+    """Who may see an employee's reports and evidence (and the rest of their file here:
+    filing status, unlocked days, openings, SKP targets and realisation). Every read route
+    asks this one rule:
+
+    * the owner; their direct atasan (as the employee master says now);
+    * a Plt of that atasan: a delegation from the owner's *current* direct atasan (projected
+      from approval's DelegationGranted / DelegationRevoked), not revoked, whose window
+      (inclusive) covers `today`, the WIB date of the request. Like approval, where the Plt
+      window is checked on the decision date and not on the report's date: while the
+      mandate runs the Plt opens every report they may decide, including those dated before
+      it began; once it ends or is revoked they see none, even those dated inside it. A Plt
+      of another atasan sees nothing; a Plt only reads (SKP changes stay with the atasan);
+    * BKPSDM, auditors and trusted system callers.
+    """
     if who.is_(*OVERSIGHT_ROLES, "system"):
         return True
     if not who.is_(*PERSON_ROLES) or not who.nip:
         return False
-    return who.nip == owner_nip or who.nip == _atasan_of(uow, owner_nip)
+    if who.nip == owner_nip:
+        return True
+    atasan = _atasan_of(uow, owner_nip)
+    if atasan is None:
+        return False  # no atasan recorded: nobody but the owner and oversight
+    return who.nip == atasan or _is_plt_of(uow, who.nip, atasan, today)
 
 
-def _ensure_view(uow: UnitOfWork, who: Actor, owner_nip: str) -> None:
-    if not may_view(uow, who, owner_nip):
+def _ensure_view(request: Request, uow: UnitOfWork, who: Actor, owner_nip: str) -> None:
+    if not may_view(uow, who, owner_nip, _today(request)):
         raise _forbidden(
             "Data laporan hanya dapat dilihat oleh pegawai yang bersangkutan, atasan "
-            "langsungnya, BKPSDM dan auditor."
+            "langsungnya, Plt yang ditunjuk atasan tersebut untuk hari ini, BKPSDM dan auditor."
         )
 
 
@@ -300,7 +346,7 @@ def _gate(
         now,
         unlock,
         [o for _, o in pairs],
-        calendar_for(day.year),
+        calendar_for(request, day.year),
         days,
         at,
         nip=nip,
@@ -315,7 +361,7 @@ def filing_status(
     """May `nip` file for `work_date` now? The same answer POST /reports would give."""
     kit = _kit(request)
     with kit.uow() as uow:
-        _ensure_view(uow, who, nip)
+        _ensure_view(request, uow, who, nip)
         decision, _ = _gate(request, uow, nip, work_date, _now(request))
     return {
         "allowed": decision.allowed,
@@ -438,7 +484,7 @@ def get_report(report_id: str, request: Request, who: Actor = Depends(actor)) ->
         row = uow.session.get(Report, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
-        _ensure_view(uow, who, row.nip)
+        _ensure_view(request, uow, who, row.nip)
     return report_out(row)
 
 
@@ -470,7 +516,7 @@ def revise_report(
         decision = domain.check_revision(
             requested_at,
             now,
-            calendar_for(requested_at.year),
+            calendar_for(request, requested_at.year),
             days,
             at,
             report_date=row.work_date,
@@ -551,7 +597,7 @@ def employee_reports(
     first = date(year, month, 1)
     after = date(year + month // 12, month % 12 + 1, 1)
     with _kit(request).uow() as uow:
-        _ensure_view(uow, who, nip)
+        _ensure_view(request, uow, who, nip)
         rows = uow.session.exec(
             select(Report)
             .where(Report.nip == nip, Report.work_date >= first, Report.work_date < after)
@@ -567,7 +613,7 @@ def unlocked_days(
     """Days on which the employee may file a report (a scan or dinas luar arrived)."""
     kit: ServiceKit = request.app.state.kit
     with kit.uow() as uow:
-        _ensure_view(uow, who, nip)
+        _ensure_view(request, uow, who, nip)
         rows = uow.session.exec(
             select(DayUnlock)
             .where(DayUnlock.nip == nip, DayUnlock.active == True)  # noqa: E712
@@ -712,7 +758,7 @@ def list_evidence(
         row = uow.session.get(Report, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
-        _ensure_view(uow, who, row.nip)
+        _ensure_view(request, uow, who, row.nip)
         rows = uow.session.exec(
             select(Evidence)
             .where(Evidence.report_id == report_id)
@@ -729,7 +775,7 @@ def download_evidence(
         row = uow.session.get(Evidence, evidence_id)
         if row is None:
             raise Problem(404, "Berkas bukti tidak ditemukan.", code="not_found")
-        _ensure_view(uow, who, row.nip)
+        _ensure_view(request, uow, who, row.nip)
     path = evidence_root(request) / row.path
     if not path.is_file():
         raise Problem(404, "Berkas bukti tidak ditemukan di penyimpanan.", code="not_found")
@@ -780,7 +826,7 @@ def open_date(
     now = _now(request)
     days, at = _deadline_rule(request)
     today = now.astimezone(domain.WIB).date()
-    until = body.until or domain.filing_deadline(today, calendar_for(today.year), days, at)
+    until = body.until or domain.filing_deadline(today, calendar_for(request, today.year), days, at)
     if until.tzinfo is None:
         raise Problem(422, "Batas akhir pembukaan harus memuat zona waktu.", code="validation")
     opening = domain.Opening(nip, body.work_date, who.nip, body.reason, now, until)
@@ -806,7 +852,7 @@ def open_date(
 @router.get("/employees/{nip}/openings", response_model=list[OpeningOut])
 def list_openings(nip: str, request: Request, who: Actor = Depends(actor)) -> list[OpeningOut]:
     with _kit(request).uow() as uow:
-        _ensure_view(uow, who, nip)
+        _ensure_view(request, uow, who, nip)
         rows = uow.session.exec(
             select(Opening).where(Opening.nip == nip).order_by(col(Opening.opened_at))
         ).all()
@@ -887,7 +933,7 @@ def list_targets(
     nip: str, request: Request, year: int | None = None, who: Actor = Depends(actor)
 ) -> list[SkpTargetOut]:
     with _kit(request).uow() as uow:
-        _ensure_view(uow, who, nip)
+        _ensure_view(request, uow, who, nip)
         query = select(SkpTarget).where(SkpTarget.nip == nip)
         if year is not None:
             query = query.where(SkpTarget.year == year)
@@ -957,7 +1003,7 @@ def skp_realisation(
     """Monthly recap per SKP target: approved quantity in the month and cumulative."""
     year, month = _period(period)
     with _kit(request).uow() as uow:
-        _ensure_view(uow, who, nip)
+        _ensure_view(request, uow, who, nip)
         targets = list(_targets(uow, nip, year).values())
         rows = uow.session.exec(
             select(Report).where(
@@ -1137,7 +1183,7 @@ async def import_reports(
                     quantity=1,
                     minutes=0,
                     status=domain.ReportStatus.PENDING.value,
-                    counts_for_tpp=calendar_for(day.year).is_working_day(day),
+                    counts_for_tpp=calendar_for(request, day.year).is_working_day(day),
                     imported=True,
                     filed_at=now,
                     updated_at=now,

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from services.activity import api, handlers
 from services.activity.domain import ReportLimits
 from services.activity.models import Base
+from services.shared.calendar import indonesia_calendar
+from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
 from services.shared.messaging import ServiceKit
 from services.shared.ruleset import load_ruleset
@@ -43,7 +45,8 @@ def create(
     app.state.ruleset = load_ruleset(settings.ruleset)
     app.state.limits = limits or ReportLimits()
     app.state.evidence_dir = settings.data_dir / "evidence" / NAME
-    # Build this year's holiday calendar now, not under the first burst of requests (each
+    app.state.calendar_for = CalendarBook(kit)
+    # Build this year's national calendar now, not under the first burst of requests (each
     # concurrent first caller would build it: lru_cache does not hold the others back).
-    api.calendar_for(clock().year)
+    indonesia_calendar(clock().year)
     return app

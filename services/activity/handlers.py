@@ -1,5 +1,6 @@
 """Activity's subscribers: fingerprints and dinas luar open days for filing; the atasan's
-decisions (from approval) set the status of the reports."""
+decisions (from approval) set the status of the reports; approval's Plt delegations let a
+Plt open the reports they decide on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 from contracts import Topic
 from contracts.events import (
     AbsenceRecorded,
+    DelegationGranted,
+    DelegationRevoked,
     Event,
     FingerprintRecorded,
     ReportApproved,
@@ -16,11 +19,17 @@ from contracts.events import (
     RevisionRequested,
 )
 from services.activity.domain import ReportStatus
-from services.activity.models import DayUnlock, Report
+from services.activity.models import DayUnlock, PltDelegation, Report
+from services.shared.calendar_book import calendar_handlers
 from services.shared.employees import employee_handlers
 from services.shared.messaging import UnitOfWork
 
-TOPICS = [Topic.ATTENDANCE.value, Topic.APPROVAL.value, Topic.EMPLOYEES.value]
+TOPICS = [
+    Topic.ATTENDANCE.value,
+    Topic.APPROVAL.value,
+    Topic.EMPLOYEES.value,
+    Topic.CALENDAR.value,
+]
 
 
 def on_fingerprint(uow: UnitOfWork, event: Event) -> None:
@@ -86,12 +95,43 @@ def on_decision(uow: UnitOfWork, event: Event) -> None:
     uow.session.add(row)
 
 
+def on_delegation_granted(uow: UnitOfWork, event: Event) -> None:
+    """Record the window. Approval never changes a delegation once made, so a second copy
+    of the grant (redelivered with a new event id) changes nothing; a revoke that came first
+    stays in force."""
+    assert isinstance(event, DelegationGranted)
+    row = uow.session.get(PltDelegation, event.delegation_id)
+    if row is None:
+        row = PltDelegation(id=event.delegation_id, atasan_nip=event.nip, plt_nip=event.plt_nip)
+    elif row.granted_at is not None:
+        return
+    row.atasan_nip, row.plt_nip = event.nip, event.plt_nip
+    row.start, row.end, row.granted_at = event.start, event.end, event.occurred_at
+    uow.session.add(row)
+
+
+def on_delegation_revoked(uow: UnitOfWork, event: Event) -> None:
+    """Revoked for good. A revoke for an unknown delegation is remembered (a row without a
+    window) so that its grant, arriving late (a replay, a relay retry), stays revoked."""
+    assert isinstance(event, DelegationRevoked)
+    row = uow.session.get(PltDelegation, event.delegation_id)
+    if row is None:
+        row = PltDelegation(id=event.delegation_id, atasan_nip=event.nip, plt_nip=event.plt_nip)
+    elif row.revoked_at is not None:
+        return  # the first revoke stands
+    row.revoked_at = event.occurred_at
+    uow.session.add(row)
+
+
 def handlers() -> dict[str, Any]:
     return {
         **employee_handlers(),
+        **calendar_handlers(),
         "FingerprintRecorded": on_fingerprint,
         "AbsenceRecorded": on_absence,
         "ReportApproved": on_decision,
         "ReportRejected": on_decision,
         "RevisionRequested": on_decision,
+        "DelegationGranted": on_delegation_granted,
+        "DelegationRevoked": on_delegation_revoked,
     }

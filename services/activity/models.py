@@ -7,9 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field
 
+from services.shared.calendar_book import calendar_year_model
 from services.shared.db import Utc, service_base
 
 Base = service_base()
+CalendarYear = calendar_year_model(Base)  # the work calendar as attendance announces it
 
 
 class DayUnlock(Base, table=True):
@@ -94,3 +96,20 @@ class SkpTarget(Base, table=True):
     target_quantity: int
     created_by: str | None = Field(default=None, max_length=18)
     updated_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+
+
+class PltDelegation(Base, table=True):
+    """Projection of approval's Plt delegations (DelegationGranted / DelegationRevoked), so
+    a Plt may open the reports of the atasan's subordinates while the window runs (see
+    api.may_view). A revoke that overtook its grant leaves a row with `revoked_at` and no
+    window yet; the late grant fills the window and the row stays revoked."""
+
+    __tablename__ = "plt_delegation"
+    __table_args__ = (Index("ix_plt_delegation_plt_atasan", "plt_nip", "atasan_nip"),)
+    id: str = Field(primary_key=True, max_length=36)  # approval's delegation id
+    atasan_nip: str = Field(max_length=18)
+    plt_nip: str = Field(max_length=18)
+    start: date | None = None  # inclusive; None until the grant arrives
+    end: date | None = None  # inclusive
+    granted_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(Utc()))

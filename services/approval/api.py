@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
-from contracts.events import ReportApproved, ReportRejected, RevisionRequested
+from contracts.events import (
+    DelegationGranted,
+    DelegationRevoked,
+    ReportApproved,
+    ReportRejected,
+    RevisionRequested,
+)
 from contracts.nip import nip_problem
 from services.approval import domain
 from services.approval.handlers import PRODUCER, to_item
@@ -25,7 +31,7 @@ from services.approval.models import (
     PeriodReopen,
     QueueEntry,
 )
-from services.shared.calendar import indonesia_calendar, parse_period
+from services.shared.calendar import WorkCalendar, parse_period
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, model_response
 from services.shared.messaging import ServiceKit, UnitOfWork
@@ -74,8 +80,10 @@ def _today(now: datetime) -> date:
     return now.astimezone(domain.WIB).date()
 
 
-# The national calendar; BKPSDM's own edits live in attendance (see the issue notes).
-calendar_for = indonesia_calendar
+def _calendar(request: Request, year: int) -> WorkCalendar:
+    """The work calendar with BKPSDM's changes, as attendance announced them."""
+    book: Callable[[int], WorkCalendar] = request.app.state.calendar_for
+    return book(year)
 
 
 def _problem(err: domain.DomainError) -> Problem:
@@ -159,7 +167,11 @@ class QueueItemOut(BaseModel):
 
 
 def _queue_out(
-    uow: UnitOfWork, row: QueueEntry, today: date, as_plt_for: str | None = None
+    uow: UnitOfWork,
+    row: QueueEntry,
+    today: date,
+    calendar: WorkCalendar,
+    as_plt_for: str | None = None,
 ) -> QueueItemOut:
     employee = find_employee(uow, row.owner_nip)
     item = to_item(row)
@@ -177,7 +189,7 @@ def _queue_out(
         revision=row.revision,
         atasan_nip=row.atasan_nip,
         filed_at=row.filed_at,
-        age_working_days=domain.age_in_working_days(item.filed_on, today, calendar_for(today.year)),
+        age_working_days=domain.age_in_working_days(item.filed_on, today, calendar),
         as_plt_for=as_plt_for,
     )
 
@@ -201,12 +213,14 @@ def my_queue(request: Request, who: Actor = Depends(actor)) -> list[QueueItemOut
     me = _person(who)
     now = _now(request)
     today = _today(now)
+    cal = _calendar(request, today.year)
     with _kit(request).uow() as uow:
-        out = [_queue_out(uow, r, today) for r in _pending_of(uow, me)]
+        out = [_queue_out(uow, r, today, cal) for r in _pending_of(uow, me)]
         for d in _active_delegations(uow, plt=me):
             if d.covers(today):
                 out += [
-                    _queue_out(uow, r, today, d.atasan_nip) for r in _pending_of(uow, d.atasan_nip)
+                    _queue_out(uow, r, today, cal, d.atasan_nip)
+                    for r in _pending_of(uow, d.atasan_nip)
                 ]
     return out
 
@@ -223,8 +237,9 @@ def atasan_queue(
             "Antrean ini hanya dapat dilihat oleh atasan yang bersangkutan, BKPSDM dan auditor."
         )
     today = _today(_now(request))
+    cal = _calendar(request, today.year)
     with _kit(request).uow() as uow:
-        return [_queue_out(uow, r, today) for r in _pending_of(uow, atasan_nip)]
+        return [_queue_out(uow, r, today, cal) for r in _pending_of(uow, atasan_nip)]
 
 
 @router.get("/overdue")
@@ -243,7 +258,9 @@ def overdue(
         rows = uow.session.exec(
             select(QueueEntry).where(QueueEntry.status == domain.QueueStatus.PENDING.value)
         ).all()
-    found = domain.overdue([to_item(r) for r in rows], today, calendar_for(today.year), threshold)
+    found = domain.overdue(
+        [to_item(r) for r in rows], today, _calendar(request, today.year), threshold
+    )
     return [
         {
             "atasan_nip": atasan,
@@ -278,7 +295,7 @@ def get_item(report_id: str, request: Request, who: Actor = Depends(actor)) -> Q
             )
         if not allowed:
             raise _forbidden("Anda tidak berwenang melihat laporan ini.")
-        return _queue_out(uow, row, _today(now))
+        return _queue_out(uow, row, _today(now), _calendar(request, _today(now).year))
 
 
 # --------------------------------------------------------------------------- decisions
@@ -526,7 +543,8 @@ def _delegation_out(row: Delegation) -> DelegationOut:
 def create_delegation(
     body: DelegationIn, request: Request, who: Actor = Depends(actor)
 ) -> DelegationOut:
-    """An atasan names a Plt for a date range (BKPSDM may do it for any atasan)."""
+    """An atasan names a Plt for a date range (BKPSDM may do it for any atasan). Announced
+    as DelegationGranted so activity lets the Plt open the reports they decide on."""
     if not (
         who.is_("bkpsdm") or (who.is_(*PERSON_ROLES) and who.nip and who.nip == body.atasan_nip)
     ):
@@ -540,6 +558,7 @@ def create_delegation(
         )
     except domain.DomainError as err:
         raise _problem(err) from None
+    now = _now(request)
     row = Delegation(
         id=str(uuid.uuid4()),
         atasan_nip=body.atasan_nip,
@@ -547,10 +566,21 @@ def create_delegation(
         start=body.start,
         end=body.end,
         created_by=who.nip,
-        created_at=_now(request),
+        created_at=now,
     )
     with _kit(request).uow() as uow:
         uow.session.add(row)
+        uow.emit(
+            DelegationGranted(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=row.atasan_nip,  # keyed by the atasan: their grants and revokes stay in order
+                delegation_id=row.id,
+                plt_nip=row.plt_nip,
+                start=row.start,
+                end=row.end,
+            )
+        )
         uow.commit()
     return _delegation_out(row)
 
@@ -591,10 +621,20 @@ def revoke_delegation(
             raise _forbidden(
                 "Penunjukan Plt hanya dapat dicabut oleh atasan yang bersangkutan atau BKPSDM."
             )
-        if row.revoked_at is None:
-            row.revoked_at = _now(request)
+        if row.revoked_at is None:  # revoking twice changes (and announces) nothing
+            now = _now(request)
+            row.revoked_at = now
             row.revoked_by = who.nip
             uow.session.add(row)
+            uow.emit(
+                DelegationRevoked(
+                    occurred_at=now,
+                    producer=PRODUCER,
+                    nip=row.atasan_nip,
+                    delegation_id=row.id,
+                    plt_nip=row.plt_nip,
+                )
+            )
             uow.commit()
     return _delegation_out(row)
 

@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from services.approval import api, handlers
 from services.approval.models import Base
+from services.shared.calendar import indonesia_calendar
+from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
 from services.shared.messaging import ServiceKit
 from services.shared.settings import Settings, get_settings
@@ -36,7 +38,8 @@ def create(
     kit = build_kit(settings, **overrides)
     app = create_app(kit, [api.router], title="SIKERJA approval")
     app.state.clock = clock
-    # Build this year's holiday calendar now, not under the first burst of requests (each
+    app.state.calendar_for = CalendarBook(kit)
+    # Build this year's national calendar now, not under the first burst of requests (each
     # concurrent first caller would build it: lru_cache does not hold the others back).
-    api.calendar_for(clock().year)
+    indonesia_calendar(clock().year)
     return app

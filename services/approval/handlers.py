@@ -30,10 +30,11 @@ from contracts.events import (
 )
 from services.approval import domain
 from services.approval.models import Base, DecisionLog, PeriodClose, QueueEntry
+from services.shared.calendar_book import calendar_handlers
 from services.shared.employees import apply_employee_event, employee_handlers, find_employee
 from services.shared.messaging import UnitOfWork
 
-TOPICS = [Topic.ACTIVITY.value, Topic.EMPLOYEES.value, Topic.TPP.value]
+TOPICS = [Topic.ACTIVITY.value, Topic.EMPLOYEES.value, Topic.TPP.value, Topic.CALENDAR.value]
 PRODUCER = "approval"
 IMPORTED_REJECTION = "Keputusan historis (ditolak) dari impor data migrasi BKPSDM."
 OPEN = tuple(s.value for s in domain.OPEN_STATUSES)
@@ -295,9 +296,11 @@ def on_period_closed(uow: UnitOfWork, event: Event) -> None:
 
 
 def handlers() -> dict[str, Any]:
-    # Every handler but on_reported calls write_reported first (see ReportedBatch).
+    # Every handler that reads the queue calls write_reported first (see ReportedBatch); the
+    # calendar's does not read it.
     return {
         **employee_handlers(),
+        **calendar_handlers(),
         "EmployeeUpserted": on_employee,
         "EmployeeDeactivated": on_employee,
         "ActivityReported": on_reported,

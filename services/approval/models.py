@@ -8,9 +8,11 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field
 
+from services.shared.calendar_book import calendar_year_model
 from services.shared.db import Utc, service_base
 
 Base = service_base()
+CalendarYear = calendar_year_model(Base)  # the work calendar as attendance announces it
 
 
 class QueueEntry(Base, table=True):

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
+from contracts.events import CITY_KEY, CalendarHoliday, WorkCalendarChanged
 from services.attendance import domain, store
 from services.attendance.models import Absence, CalendarOverride, DayClosing, Device, Scan
 from services.attendance.web import (
@@ -26,7 +27,7 @@ from services.attendance.web import (
 )
 from services.shared.calendar import month_days, parse_period
 from services.shared.http import Actor, Problem, actor
-from services.shared.messaging import ServiceKit
+from services.shared.messaging import ServiceKit, UnitOfWork
 
 router = APIRouter(tags=["attendance: days"])
 
@@ -67,6 +68,24 @@ def get_calendar(request: Request, year: int) -> dict[str, Any]:
     return {"tahun": year, "hari_libur": holidays, "hari_kerja_tambahan": working}
 
 
+def _calendar_changed(uow: UnitOfWork, year: int, now: datetime) -> WorkCalendarChanged:
+    """The year's whole set of overrides, for the services that keep a copy of the calendar
+    (activity's deadlines, approval's waiting ages, the notifier's reminders)."""
+    rows = [o for o in uow.session.exec(select(CalendarOverride)).all() if o.day.year == year]
+    return WorkCalendarChanged(
+        occurred_at=now,
+        producer="attendance",
+        nip=CITY_KEY,
+        year=year,
+        holidays=[
+            CalendarHoliday(tanggal=o.day, nama=o.name)
+            for o in sorted(rows, key=lambda o: o.day)
+            if o.kind == "holiday"
+        ],
+        working_days=sorted(o.day for o in rows if o.kind == "working"),
+    )
+
+
 def _set_override(
     kit: ServiceKit, day: date, kind: str | None, name: str, who: Actor, now: datetime
 ) -> dict[str, Any]:
@@ -84,6 +103,7 @@ def _set_override(
         uow.session.flush()
         redone = store.reclose_dates(uow, [day], closed_at=now)
         cal = store.load_calendar(uow, [day.year])
+        uow.emit(_calendar_changed(uow, day.year, now))
         uow.commit()
     return {
         "tanggal": day.isoformat(),

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, insert, select, true, update
 from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded
 from services.attendance import domain
 from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
-from services.shared.calendar import WorkCalendar, indonesian_holidays
+from services.shared.calendar import WorkCalendar, indonesian_holidays, with_overrides
 from services.shared.messaging import UnitOfWork
 from services.shared.ruleset import load_ruleset
 
@@ -60,10 +60,7 @@ def load_calendar(uow: UnitOfWork, years: Iterable[int]) -> WorkCalendar:
     rows = uow.session.execute(select(CalendarOverride.day, CalendarOverride.kind)).all()
     made_holiday = {d for d, kind in rows if kind == "holiday"}
     made_working = {d for d, kind in rows if kind == "working"}
-    return WorkCalendar(
-        holidays=frozenset((seeded | made_holiday) - made_working),
-        extra_working_days=frozenset(made_working),
-    )
+    return with_overrides(seeded, made_holiday, made_working)
 
 
 def holiday_name(uow: UnitOfWork, day: date) -> str | None:

@@ -18,6 +18,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.delivery import LogSender, Sender
 from services.notifier.jobs import Notifier
 from services.notifier.models import Base
+from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
 from services.shared.messaging import ServiceKit
 from services.shared.ruleset import load_ruleset
@@ -70,6 +71,7 @@ def create(
         config=config or NotifierSettings(),
         ruleset=load_ruleset(settings.ruleset),
         clock=clock,
+        calendar_for=CalendarBook(kit),
         wake=wake,
     )
     background = [lambda: asyncio.create_task(notifier.run_background())] if scheduler else []

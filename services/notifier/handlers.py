@@ -26,6 +26,7 @@ from services.notifier import domain
 from services.notifier.cache import DayCache
 from services.notifier.delivery import add_message
 from services.notifier.models import CacheGap, ReportState, ScanDay
+from services.shared.calendar_book import calendar_handlers
 from services.shared.employees import employee_handlers
 from services.shared.messaging import UnitOfWork
 
@@ -35,6 +36,7 @@ TOPICS = [
     Topic.APPROVAL.value,
     Topic.TPP.value,
     Topic.EMPLOYEES.value,
+    Topic.CALENDAR.value,
 ]
 
 
@@ -145,6 +147,7 @@ def handlers(cache: DayCache, wake: Callable[[], None] = lambda: None) -> dict[s
 
     return {
         **employee_handlers(),
+        **calendar_handlers(),
         "FingerprintRecorded": on_scan,
         "ActivityReported": on_filed,
         "ActivityRevised": on_filed,

@@ -76,6 +76,18 @@ class WorkCalendar:
         return [d for d in month_days(year, month) if self.is_working_day(d)]
 
 
+def with_overrides(
+    seeded: Iterable[date], made_holidays: Iterable[date], made_working: Iterable[date]
+) -> WorkCalendar:
+    """The seeded (national) holidays with BKPSDM's overrides: dates made holidays are
+    added, dates made working days are working whatever else says."""
+    working = frozenset(made_working)
+    return WorkCalendar(
+        holidays=frozenset((set(seeded) | set(made_holidays)) - working),
+        extra_working_days=working,
+    )
+
+
 @lru_cache(maxsize=16)
 def indonesia_calendar(year: int) -> WorkCalendar:
     """Indonesia's calendar of `year` and its neighbours (deadlines and waits cross the new

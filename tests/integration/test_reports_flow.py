@@ -1,6 +1,7 @@
 """The report flow on the real broker: a scan posted to attendance unlocks the day at
 activity, the ASN files the report, it reaches the atasan's queue at approval, the atasan
-approves, and ReportApproved reaches activity's report and tpp's decision projection."""
+approves, and ReportApproved reaches activity's report and tpp's decision projection. A Plt
+named at approval may open the report at activity until the delegation is revoked."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlmodel import Session
 
-from contracts.events import EmployeeUpserted
+from contracts.events import EmployeeUpserted, Event, FingerprintRecorded
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.attendance.app import create as create_attendance
@@ -101,3 +102,75 @@ async def test_scan_file_approve_reaches_tpp(settings: Settings) -> None:
                 return (row.nip, row.status) if row is not None else None
 
         assert await eventually(tpp_decision, lambda d: d is not None) == (staff, "approved")
+
+
+async def test_plt_named_at_approval_opens_the_report_at_activity(settings: Settings) -> None:
+    staff, boss, plt = factories.nip(), factories.nip(), factories.nip()
+    now = datetime.now(UTC)
+    today = now.astimezone(WIB).date()
+    activity, approval = create_activity(settings), create_approval(settings)
+    staff_h = {"X-Actor-Nip": staff, "X-Actor-Role": "asn"}
+    boss_h = {"X-Actor-Nip": boss, "X-Actor-Role": "atasan"}
+    plt_h = {"X-Actor-Nip": plt, "X-Actor-Role": "atasan"}
+    async with running(activity) as act, running(approval) as apr:
+        facts: list[Event] = [
+            EmployeeUpserted(
+                occurred_at=now,
+                producer="siasn",
+                nip=staff,
+                nama="Staf Uji",
+                opd="Dinas Uji",
+                kelas_jabatan=7,
+                atasan_nip=boss,
+                tpp_pagu=3_000_000,
+            ),
+            FingerprintRecorded(
+                occurred_at=now,
+                producer="attendance",
+                nip=staff,
+                scan_id=f"{staff}-{today}",
+                scanned_at=now - timedelta(minutes=1),
+                work_date=today,
+            ),
+        ]
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+        await producer.start()
+        try:
+            for event in facts:
+                topic = settings.topic(str(event.TOPIC))
+                await producer.send_and_wait(topic, event.to_bytes(), key=event.key)
+        finally:
+            await producer.stop()
+        body = {
+            "work_date": today.isoformat(),
+            "description": "Rapat",
+            "output": "notula",
+            "minutes": 60,
+        }
+
+        async def file() -> Any:
+            return await act.post("/api/v1/reports", json=body, headers=staff_h)
+
+        filed = await eventually(
+            file, lambda r: r.status_code == 201 or r.json().get("code") != "no_scan_yet"
+        )
+        assert filed.status_code == 201, filed.text
+        report = f"/api/v1/reports/{filed.json()['id']}"
+        assert (await act.get(report, headers=plt_h)).status_code == 403
+
+        window = {
+            "atasan_nip": boss,
+            "plt_nip": plt,
+            "start": (today - timedelta(days=1)).isoformat(),
+            "end": (today + timedelta(days=1)).isoformat(),
+        }
+        made = await apr.post("/api/v1/delegations", json=window, headers=boss_h)
+        assert made.status_code == 201, made.text
+
+        async def plt_view() -> int:
+            return (await act.get(report, headers=plt_h)).status_code
+
+        await eventually(plt_view, lambda status: status == 200)
+        gone = await apr.delete(f"/api/v1/delegations/{made.json()['id']}", headers=boss_h)
+        assert gone.status_code == 200, gone.text
+        await eventually(plt_view, lambda status: status == 403)

@@ -1,5 +1,6 @@
 """Activity's API and subscribers in-process: the filing gate, the lifecycle, decisions coming
-back from approval (TestKafkaBroker), evidence, openings, SKP and the migration import.
+back from approval (TestKafkaBroker), evidence, a Plt's view, openings, SKP and the migration
+import.
 
 Calendar (October 2026, no national holiday in these days):
     Mo Tu We Th Fr Sa Su
@@ -25,6 +26,8 @@ from contracts import Topic, parse_event
 from contracts.events import (
     AbsenceRecorded,
     ActivityReported,
+    DelegationGranted,
+    DelegationRevoked,
     EmployeeUpserted,
     Event,
     FingerprintRecorded,
@@ -33,11 +36,14 @@ from contracts.events import (
 )
 from services.activity.app import create
 from services.activity.domain import ReportLimits
+from services.activity.models import PltDelegation
+from services.shared.messaging import Delivery
 from services.shared.settings import Settings
 from tests import factories
 
 WIB = ZoneInfo("Asia/Jakarta")
 MON, TUE, WED = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)
+THU, FRI = date(2026, 10, 8), date(2026, 10, 9)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 
@@ -303,6 +309,137 @@ async def test_evidence_upload_and_visibility(env: dict[str, Any], tmp_path: Pat
             assert got.content == PNG
 
 
+def granted(atasan: str, plt: str, start: date = TUE, end: date = THU) -> DelegationGranted:
+    return DelegationGranted(
+        occurred_at=wib(MON, 8),
+        producer="approval",
+        nip=atasan,
+        delegation_id=str(uuid.uuid4()),
+        plt_nip=plt,
+        start=start,
+        end=end,
+    )
+
+
+def revoked(grant: DelegationGranted, at: datetime | None = None) -> DelegationRevoked:
+    return DelegationRevoked(
+        occurred_at=at or wib(WED, 8),
+        producer="approval",
+        nip=grant.nip,
+        delegation_id=grant.delegation_id,
+        plt_nip=grant.plt_nip,
+    )
+
+
+async def publish(kit: Any, *events: Event) -> None:
+    async with TestKafkaBroker(kit.broker) as br:
+        for event in events:
+            await br.publish(event.to_bytes(), str(event.TOPIC), key=event.nip.encode())
+
+
+async def _report_with_evidence(env: dict[str, Any], staff: str, boss: str) -> tuple[str, str]:
+    kit, client = env["kit"], env["client"]
+    await kit.handle(employee(staff, boss).to_bytes())
+    await kit.handle(scan(staff, MON).to_bytes())
+    me = who(staff, "asn")
+    rid = (await client.post("/api/v1/reports", json=report_body(), headers=me)).json()["id"]
+    up = await client.post(
+        f"/api/v1/reports/{rid}/evidence",
+        files={"file": ("foto.png", PNG, "image/png")},
+        headers=me,
+    )
+    assert up.status_code == 201, up.text
+    return rid, up.json()["id"]
+
+
+async def _plt_statuses(
+    client: httpx.AsyncClient, plt: str, staff: str, rid: str, eid: str
+) -> list[int]:
+    """What the Plt gets from the report, the month's list, the evidence list and the file."""
+    paths = [
+        f"/api/v1/reports/{rid}",
+        f"/api/v1/employees/{staff}/reports?period=2026-10",
+        f"/api/v1/reports/{rid}/evidence",
+        f"/api/v1/evidence/{eid}",
+    ]
+    return [(await client.get(p, headers=who(plt, "atasan"))).status_code for p in paths]
+
+
+async def test_a_plt_sees_reports_and_evidence_while_the_delegation_runs(
+    env: dict[str, Any],
+) -> None:
+    """Plt for Tue 6 .. Thu 8 October (inclusive), checked on the WIB date of the request."""
+    kit, client, clock = env["kit"], env["client"], env["clock"]
+    staff, boss, plt, other_plt = (factories.nip() for _ in range(4))
+    rid, eid = await _report_with_evidence(env, staff, boss)
+    grant = granted(boss, plt)
+    copy = grant.model_copy(update={"event_id": uuid.uuid4()})
+    # the same grant twice (the inbox skips it), then a copy with a new id (the handler does)
+    await publish(kit, grant, grant, copy, granted(factories.nip(), other_plt))
+
+    denied = await client.get(f"/api/v1/reports/{rid}", headers=who(plt, "atasan"))
+    assert denied.status_code == 403  # Monday: the window has not begun
+    assert denied.headers["content-type"] == "application/problem+json"
+    assert "Plt" in denied.json()["detail"]
+
+    clock.moment = wib(TUE, 0, 0)  # Tuesday from midnight WIB (still Monday in UTC)
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [200, 200, 200, 200]
+    listed = await client.get(
+        f"/api/v1/employees/{staff}/reports?period=2026-10", headers=who(plt, "atasan")
+    )
+    assert [r["id"] for r in listed.json()] == [rid]  # a report dated before the window too
+    got = await client.get(f"/api/v1/evidence/{eid}", headers=who(plt, "atasan"))
+    assert got.content == PNG
+    # a Plt of another atasan has no view of this employee
+    assert await _plt_statuses(client, other_plt, staff, rid, eid) == [403, 403, 403, 403]
+
+    clock.moment = wib(THU, 23, 59)  # the last day counts
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [200, 200, 200, 200]
+    clock.moment = wib(FRI, 0, 30)  # Friday in WIB, still Thursday in UTC: over
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [403, 403, 403, 403]
+
+    clock.moment = wib(WED, 9)
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [200, 200, 200, 200]
+    # the employee moves to another atasan: the old atasan's Plt loses the view
+    await kit.handle(employee(staff, factories.nip()).to_bytes())
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [403, 403, 403, 403]
+    await kit.handle(employee(staff, boss).to_bytes())
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [200, 200, 200, 200]
+
+    # revoked, then the grant redelivered late: it stays revoked
+    late_grant = grant.model_copy(update={"event_id": uuid.uuid4()})
+    await publish(kit, revoked(grant), revoked(grant), late_grant)
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [403, 403, 403, 403]
+    with kit.uow() as uow:
+        row = uow.session.get(PltDelegation, grant.delegation_id)
+        assert row is not None and (row.start, row.end) == (TUE, THU)
+        assert row.revoked_at == wib(WED, 8)
+
+
+async def test_a_revoke_before_its_grant_keeps_it_revoked(env: dict[str, Any]) -> None:
+    kit, client, clock = env["kit"], env["client"], env["clock"]
+    staff, boss, plt = factories.nip(), factories.nip(), factories.nip()
+    rid, eid = await _report_with_evidence(env, staff, boss)
+    clock.moment = wib(WED, 9)
+
+    # the revoke overtook its grant, in separate batches and within one batch
+    first, second, third = granted(boss, plt), granted(boss, plt), granted(boss, plt)
+    await publish(kit, revoked(first))
+    await publish(kit, first)
+    await kit.handle_batch(
+        [Delivery(body=e.to_bytes()) for e in (revoked(second), second, third, revoked(third))]
+    )
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [403, 403, 403, 403]
+    with kit.uow() as uow:
+        rows = [uow.session.get(PltDelegation, g.delegation_id) for g in (first, second, third)]
+    assert all(r is not None and r.revoked_at is not None for r in rows)
+    assert all(r is not None and (r.start, r.end) == (TUE, THU) for r in rows)
+
+    # a delegation nobody revoked still opens them: the refusals above were the revokes'
+    await publish(kit, granted(boss, plt))
+    assert await _plt_statuses(client, plt, staff, rid, eid) == [200, 200, 200, 200]
+
+
 async def test_skp_targets_and_monthly_realisation(env: dict[str, Any]) -> None:
     kit, client = env["kit"], env["client"]
     nip, atasan = factories.nip(), factories.nip()
@@ -435,3 +572,29 @@ async def test_two_filings_at_the_same_instant_cannot_both_pass_the_minutes_chec
     assert sorted([first.status_code, second.status_code]) == [201, 422]
     refused = first if first.status_code == 422 else second
     assert "800 menit" in refused.json()["detail"]
+
+
+async def test_a_bkpsdm_holiday_moves_the_filing_deadline(env: dict[str, Any]) -> None:
+    """The deadline is the next working day by the city's calendar, not only the national
+    one: Tuesday made cuti bersama by BKPSDM gives Monday's report until Wednesday."""
+    from contracts.events import CITY_KEY, CalendarHoliday, WorkCalendarChanged
+
+    kit, client, clock = env["kit"], env["client"], env["clock"]
+    nip = factories.nip()
+    async with TestKafkaBroker(kit.broker) as br:
+        await br.publish(scan(nip, MON).to_bytes(), Topic.ATTENDANCE.value, key=nip.encode())
+    clock.moment = wib(WED, 10)
+    late = await client.post("/api/v1/reports", json=report_body(), headers=who(nip, "asn"))
+    assert late.status_code == 409 and late.json()["code"] == "deadline_passed"
+    cuti_bersama = WorkCalendarChanged(
+        occurred_at=wib(TUE, 8),
+        producer="attendance",
+        nip=CITY_KEY,
+        year=2026,
+        holidays=[CalendarHoliday(tanggal=TUE, nama="Cuti bersama daerah")],
+    )
+    async with TestKafkaBroker(kit.broker) as br:
+        await br.publish(cuti_bersama.to_bytes(), Topic.CALENDAR.value, key=CITY_KEY.encode())
+    filed = await client.post("/api/v1/reports", json=report_body(), headers=who(nip, "asn"))
+    assert filed.status_code == 201, filed.text
+    assert "sampai Rabu, 7 Oktober 2026 pukul 23.59 WIB" in filed.json()["message"]

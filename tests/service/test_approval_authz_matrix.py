@@ -17,7 +17,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from contracts.events import ActivityReported, EmployeeUpserted, FingerprintRecorded
+from contracts.events import (
+    ActivityReported,
+    DelegationGranted,
+    EmployeeUpserted,
+    FingerprintRecorded,
+)
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.shared.settings import Settings
@@ -28,7 +33,8 @@ MON = date(2026, 10, 5)
 NOW = datetime(2026, 10, 5, 14, 0, tzinfo=WIB)
 ROLES = ("asn", "atasan", "other_atasan", "plt", "operator", "bkpsdm", "auditor")
 PERSONS = {"asn", "atasan", "other_atasan", "plt"}
-VIEWERS = {"asn", "atasan", "bkpsdm", "auditor"}
+# who reads an employee's file at activity: the Plt too, while the atasan's delegation runs
+VIEWERS = {"asn", "atasan", "plt", "bkpsdm", "auditor"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
 
 
@@ -86,8 +92,19 @@ async def test_activity_matrix(memory_settings: Settings, people: dict[str, Any]
     app = create_activity(memory_settings, clock=lambda: NOW)
     kit = app.state.kit
     kit.migrate()
-    staff, boss = people["asn"][0], people["atasan"][0]
+    staff, boss, plt = people["asn"][0], people["atasan"][0], people["plt"][0]
     await kit.handle(employee(staff, boss).to_bytes())
+    await kit.handle(  # approval's announcement of the Plt window covering today
+        DelegationGranted(
+            occurred_at=NOW,
+            producer="approval",
+            nip=boss,
+            delegation_id=str(uuid.uuid4()),
+            plt_nip=plt,
+            start=date(2026, 10, 1),
+            end=date(2026, 10, 31),
+        ).to_bytes()
+    )
     await kit.handle(
         FingerprintRecorded(
             occurred_at=NOW,

@@ -22,6 +22,8 @@ from contracts.events import (
     ActivityReported,
     ActivityRevised,
     ActivityWithdrawn,
+    DelegationGranted,
+    DelegationRevoked,
     EmployeeUpserted,
     Event,
     ReportApproved,
@@ -197,7 +199,8 @@ async def test_reject_and_revision_need_text_and_plt_decides_as_plt(env: dict[st
         headers=who(boss, "atasan"),
     )
     assert rev.status_code == 200
-    events = emitted(kit)
+    granted, *events = emitted(kit)
+    assert isinstance(granted, DelegationGranted)
     assert [(e.event_type, e.as_plt_for) for e in events] == [  # type: ignore[attr-defined]
         ("ReportRejected", boss),
         ("RevisionRequested", None),
@@ -223,6 +226,44 @@ async def test_reject_and_revision_need_text_and_plt_decides_as_plt(env: dict[st
     assert "sebagai Plt untuk" in audit.json()[0]["summary"]
     denied = await client.get("/api/v1/audit", headers=who(boss, "atasan"))
     assert denied.status_code == 403
+
+
+async def test_delegations_are_announced_through_the_outbox(env: dict[str, Any]) -> None:
+    """Activity learns of a Plt only from these events: the grant and the revoke go into the
+    outbox with the row change, keyed by the delegating atasan."""
+    kit, client, clock = env["kit"], env["client"], env["clock"]
+    boss, plt, stranger = factories.nip(), factories.nip(), factories.nip()
+    window = {"atasan_nip": boss, "plt_nip": plt, "start": "2026-10-06", "end": "2026-10-08"}
+
+    refused = await client.post("/api/v1/delegations", json=window, headers=who(stranger, "atasan"))
+    assert refused.status_code == 403
+    invalid = await client.post(
+        "/api/v1/delegations",
+        json={**window, "end": "2026-10-05"},
+        headers=who(boss, "atasan"),
+    )
+    assert invalid.status_code == 422
+    assert emitted(kit) == []  # nothing announced for a refused delegation
+
+    made = await client.post("/api/v1/delegations", json=window, headers=who(boss, "atasan"))
+    assert made.status_code == 201, made.text
+    delegation_id = made.json()["id"]
+    (granted,) = emitted(kit)
+    assert isinstance(granted, DelegationGranted)
+    assert (granted.nip, granted.key, granted.producer) == (boss, boss.encode(), "approval")
+    assert (granted.delegation_id, granted.plt_nip) == (delegation_id, plt)
+    assert (granted.start, granted.end) == (date(2026, 10, 6), date(2026, 10, 8))
+    assert granted.occurred_at == clock.moment
+
+    clock.moment = wib(date(2026, 10, 7), 15)
+    gone = await client.delete(f"/api/v1/delegations/{delegation_id}", headers=who(boss, "atasan"))
+    assert gone.status_code == 200 and gone.json()["revoked_at"] is not None
+    again = await client.delete(f"/api/v1/delegations/{delegation_id}", headers=who(None, "bkpsdm"))
+    assert again.status_code == 200  # already revoked: nothing changes, nothing announced
+    _, revoked = emitted(kit)
+    assert isinstance(revoked, DelegationRevoked)
+    assert (revoked.nip, revoked.delegation_id, revoked.plt_nip) == (boss, delegation_id, plt)
+    assert revoked.occurred_at == clock.moment
 
 
 async def test_period_lock_and_reopen(env: dict[str, Any]) -> None:

@@ -192,6 +192,17 @@ async def test_calendar_edit_recloses_the_date(harness: Harness) -> None:
     assert sat.json()["hari_kerja"] is True
     not_holiday = await h.client.delete("/api/v1/calendar/holidays/2026-01-07")
     assert not_holiday.status_code == 404
+    # Every change announced the year's whole set of BKPSDM changes, newest last.
+    await h.flush()
+    snapshots = sorted(h.of("WorkCalendarChanged"), key=lambda e: e.occurred_at)
+    assert [(e.nip, e.year) for e in snapshots] == [("0" * 18, 2026)] * 4
+    first, last = snapshots[0], snapshots[-1]
+    assert [(d.tanggal.isoformat(), d.nama) for d in first.holidays] == [
+        (MONDAY, "Cuti bersama daerah")
+    ]
+    assert first.working_days == []
+    assert last.holidays == []  # BKPSDM's own holiday was removed again
+    assert [d.isoformat() for d in last.working_days] == ["2026-01-01", "2026-01-10"]
 
 
 async def test_close_refuses_days_not_ended_and_close_range(harness: Harness) -> None:

@@ -1,6 +1,6 @@
 """Shared harness of attendance's service tests (no tests here): the app on FastStream's
 in-memory TestKafkaBroker, its outbox published through that broker, and every event it
-puts on sikerja.attendance collected for assertions."""
+puts on sikerja.attendance and sikerja.calendar collected for assertions."""
 
 from __future__ import annotations
 
@@ -78,6 +78,10 @@ async def make_harness(tmp_path: Any) -> AsyncIterator[Harness]:
 
     @broker.subscriber(Topic.ATTENDANCE.value, group_id="test-collector")
     async def collect(msg: KafkaMessage) -> None:
+        seen.append(parse_event(msg.body))
+
+    @broker.subscriber(Topic.CALENDAR.value, group_id="test-collector")
+    async def collect_calendar(msg: KafkaMessage) -> None:
         seen.append(parse_event(msg.body))
 
     async with TestKafkaBroker(broker) as br, running(app) as client:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
@@ -63,6 +64,21 @@ def _script(script: str, *args: str) -> None:
     subprocess.run([str(LOCAL / script), *args], check=True)
 
 
+_SERVE_ENV = "SIKERJA_SERVE_NAME"
+# Services whose background jobs must not run twice (no lease yet): one process each.
+_SINGLE_PROCESS = {"notifier": "pengingat dikirim oleh satu proses saja (SIKERJA_WORKERS)"}
+
+
+def worker_app() -> Any:
+    """The app of one uvicorn worker process of `serve` (spawned: it configures itself)."""
+    from services.shared.logs import configure_logging
+
+    name = os.environ[_SERVE_ENV]
+    settings = get_settings()
+    configure_logging(name, settings.log_level, settings.log_json)
+    return importlib.import_module(f"services.{name}.app").create(settings)
+
+
 @app.command()
 def serve(name: str) -> None:
     """Run one service in the foreground."""
@@ -74,9 +90,28 @@ def serve(name: str) -> None:
         raise typer.BadParameter(f"layanan tidak dikenal: {name}; pilih {available_services()}")
     settings = get_settings()
     configure_logging(name, settings.log_level, settings.log_json)
-    application = importlib.import_module(f"services.{name}.app").create(settings)
+    module = importlib.import_module(f"services.{name}.app")
+    workers = settings.workers.get(name, 1)
+    if workers > 1 and name in _SINGLE_PROCESS:
+        raise typer.BadParameter(f"{name} berjalan dengan satu proses: {_SINGLE_PROCESS[name]}")
+    if workers > 1:
+        # Migrate once here: the workers would otherwise all migrate at start and race.
+        module.build_kit(settings).migrate()
+        os.environ[_SERVE_ENV] = name  # the spawned workers learn their service from it
+        uvicorn.run(
+            "sikerja_cli.main:worker_app",
+            factory=True,
+            workers=workers,
+            host=settings.bind_host(),
+            port=settings.port(name),
+            log_level="warning",
+        )
+        return
     uvicorn.run(
-        application, host=settings.bind_host(), port=settings.port(name), log_level="warning"
+        module.create(settings),
+        host=settings.bind_host(),
+        port=settings.port(name),
+        log_level="warning",
     )
 
 

@@ -37,6 +37,9 @@ def tick(kit: ServiceKit, config: AttendanceConfig, now: datetime) -> list[store
     results = []
     for day in sorted(window):
         with kit.uow() as uow:
+            # Every worker process runs a closer: one closes a date at a time, and the next
+            # one reads what it wrote (re-closing emits only changes, so nothing twice).
+            uow.serialize(f"attendance.close:{day.isoformat()}")
             nips: set[str] | None = None
             if day in closed:
                 # Employees who joined the projection after the date was closed.

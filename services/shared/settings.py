@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # name -> host where a service is reached, e.g. {"tpp": "tpp"} in docker-compose
     service_hosts: dict[str, str] = {}
     ports: dict[str, int] = DEFAULT_PORTS
+    # name -> uvicorn worker processes (default 1), e.g. {"attendance": 2} for the month's
+    # device bursts: a service's workers share one store (SQLite's writer through a file lock)
+    workers: dict[str, int] = {}
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -39,11 +39,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import uvloop
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.rawhttp import RawConnection, RawHttpError, encode_request
 from contracts.events import EmployeeUpserted, FingerprintRecorded
 from tests import factories
+from tests.infra import drop_topics
 
 REPO = Path(__file__).resolve().parents[1]
 WIB = ZoneInfo("Asia/Jakarta")
@@ -392,23 +392,6 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
         if args.logs:
             copy_logs(tmp, Path(args.logs), store, list(ports))
         await drop_topics(bootstrap, env["SIKERJA_TOPIC_PREFIX"], suffix)
-
-
-async def drop_topics(bootstrap: str, prefix: str, group_suffix: str) -> None:
-    """Delete this run's topics (its prefix, its groups' dead-letter topics): thousands of
-    leftover partitions slow the shared local broker and blur the next measurement."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=60_000)
-    await admin.start()
-    try:
-        mine = [
-            t
-            for t in await admin.list_topics()
-            if t.startswith(prefix) or t.endswith(f"{group_suffix}.dlq")
-        ]
-        if mine:
-            await admin.delete_topics(mine, timeout_ms=60_000)
-    finally:
-        await admin.close()
 
 
 def copy_logs(tmp: Path, dest: Path, store: str, names: list[str]) -> None:

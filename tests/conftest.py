@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.shared.settings import Settings
-from tests.infra import Infra, Kafka, find_kafka, find_postgres, find_redis
+from tests.infra import Infra, Kafka, drop_topics, find_kafka, find_postgres, find_redis
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +45,10 @@ def run_id() -> str:
 
 
 @pytest.fixture
-def settings(kafka: Kafka, tmp_path: Path, run_id: str) -> Settings:
-    """Settings of one test: its own SQLite files and its own consumer groups."""
-    return Settings(
+def settings(kafka: Kafka, tmp_path: Path, run_id: str) -> Iterator[Settings]:
+    """Settings of one test: its own SQLite files, consumer groups and topics (deleted
+    afterwards: a local broker that keeps every test's topics slows down run after run)."""
+    yield Settings(
         kafka_bootstrap=kafka.bootstrap,
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path}/{{service}}.db",
@@ -56,6 +58,7 @@ def settings(kafka: Kafka, tmp_path: Path, run_id: str) -> Settings:
         retry_backoff_s=0.05,
         log_json=True,
     )
+    asyncio.run(drop_topics(kafka.bootstrap, f"t{run_id}.", f"-t{run_id}"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "deploy" / "local"
 
@@ -118,3 +120,20 @@ def fresh_postgres_database(admin_url: str, name: str) -> str:
     engine.dispose()
     base, _, _ = admin_url.rpartition("/")
     return f"{base}/{name}"
+
+
+async def drop_topics(bootstrap: str, prefix: str, group_suffix: str) -> None:
+    """Delete this run's topics (its prefix, its groups' dead-letter topics): thousands of
+    leftover partitions slow the shared local broker and blur the next measurement."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=60_000)
+    await admin.start()
+    try:
+        mine = [
+            t
+            for t in await admin.list_topics()
+            if t.startswith(prefix) or (group_suffix in t and t.endswith(".dlq"))
+        ]
+        if mine:
+            await admin.delete_topics(mine, timeout_ms=60_000)
+    finally:
+        await admin.close()

@@ -44,8 +44,9 @@ def event_for(nip: str, **kw: object) -> EmployeeDeactivated:
     )
 
 
-async def make_topic(kafka: Kafka, partitions: int = 6) -> str:
-    topic = f"sikerja.test.{uuid.uuid4().hex[:8]}"
+async def make_topic(kafka: Kafka, settings: Settings, partitions: int = 6) -> str:
+    """A topic under the test's prefix (deleted with the test's other topics)."""
+    topic = f"{settings.topic_prefix}test.{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
     await admin.start()
     try:
@@ -122,7 +123,7 @@ def effects(kit: ServiceKit) -> dict[str, Effect]:
 async def test_failing_handler_goes_to_dlq_and_the_next_event_is_handled(
     kafka: Kafka, settings: Settings
 ) -> None:
-    topic = await make_topic(kafka, partitions=1)
+    topic = await make_topic(kafka, settings, partitions=1)
     bad, good = factories.nip(), factories.nip()
     kit = test_kit("kitdlq", settings, topic, "a", fail_for={bad})
     await kit.start()
@@ -164,7 +165,7 @@ async def test_failing_handler_goes_to_dlq_and_the_next_event_is_handled(
 
 
 async def test_same_event_twice_has_one_effect(kafka: Kafka, settings: Settings) -> None:
-    topic = await make_topic(kafka, partitions=1)
+    topic = await make_topic(kafka, settings, partitions=1)
     nip, other = factories.nip(), factories.nip()
     once = event_for(nip).to_bytes()
     kit = test_kit("kitdup", settings, topic, "a")
@@ -182,7 +183,8 @@ async def test_same_event_twice_has_one_effect(kafka: Kafka, settings: Settings)
     finally:
         await kit.stop()
     # A restart with a reset offset (redelivery of everything) still has no second effect.
-    again = test_kit("kitdup", settings.model_copy(update={"group_suffix": "-replay"}), topic, "b")
+    replay = settings.model_copy(update={"group_suffix": settings.group_suffix + "-replay"})
+    again = test_kit("kitdup", replay, topic, "b")
     again.engine = kit.engine
     await again.start()
     try:
@@ -202,7 +204,7 @@ async def test_same_event_twice_has_one_effect(kafka: Kafka, settings: Settings)
 async def test_two_replicas_share_partitions_and_handle_each_event_once(
     kafka: Kafka, settings: Settings
 ) -> None:
-    topic = await make_topic(kafka, partitions=6)
+    topic = await make_topic(kafka, settings, partitions=6)
     a = test_kit("kitrep", settings, topic, "a")
     b = test_kit("kitrep", settings, topic, "b")
     b.engine = a.engine  # replicas of one service share its store

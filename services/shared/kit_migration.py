@@ -77,3 +77,20 @@ def downgrade_kit() -> None:
         batch_op.drop_index(batch_op.f("ix_employee_atasan_nip"))
 
     op.drop_table("employee")
+
+
+def upgrade_calendar_year() -> None:
+    """The city calendar's projection (services.shared.calendar_book), for the services
+    that keep one: one definition for their migrations."""
+    op.create_table(
+        "calendar_year",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("holidays", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("working_days", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("changed_at", services.shared.db.Utc(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("year"),
+    )
+
+
+def downgrade_calendar_year() -> None:
+    op.drop_table("calendar_year")

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from faststream.kafka import TestKafkaBroker
 
 from contracts.events import (
     CITY_KEY,
@@ -23,7 +22,7 @@ from services.approval.app import create
 from services.shared.calendar_book import CalendarBook
 from services.shared.settings import Settings
 from tests import factories
-from tests.service.test_approval_service import Clock, employee, reported, who, wib
+from tests.service.test_approval_service import Clock, employee, publish, reported, who, wib
 
 MON, TUE, WED = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -49,12 +48,6 @@ def env(memory_settings: Settings) -> dict[str, Any]:
     kit.migrate()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
     return {"app": app, "kit": kit, "client": client}
-
-
-async def publish(kit: Any, *events: Event) -> None:
-    async with TestKafkaBroker(kit.broker) as br:
-        for event in events:
-            await br.publish(event.to_bytes(), str(event.TOPIC), key=event.nip.encode())
 
 
 async def test_bkpsdm_holiday_counts_in_the_age_of_a_waiting_report(env: dict[str, Any]) -> None:

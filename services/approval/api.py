@@ -459,61 +459,67 @@ class BulkIn(BaseModel):
 
 
 @router.post("/reports/bulk-approve")
-def bulk_approve(body: BulkIn, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+async def bulk_approve(
+    body: BulkIn, request: Request, who: Actor = Depends(actor)
+) -> dict[str, Any]:
     """Approve a selection; one result per selected report, in order. Refused items (not
-    yours, already decided, locked period) are reported and do not stop the others."""
+    yours, already decided, locked period) are reported and do not stop the others. Like a
+    single decision it runs through run_store: an atasan of 30 clears the month in one go."""
     me = _person(who)
     now = _now(request)
+    return await _kit(request).run_store(lambda uow: _bulk_approve_in(uow, body, me, now))
+
+
+def _bulk_approve_in(uow: UnitOfWork, body: BulkIn, me: str, now: datetime) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
-    with _kit(request).uow() as uow:
-        rows = {
-            r.report_id: r
-            for r in uow.session.exec(
-                select(QueueEntry).where(col(QueueEntry.report_id).in_(body.report_ids))
-            ).all()
+    rows = {
+        r.report_id: r
+        for r in uow.session.exec(
+            select(QueueEntry).where(col(QueueEntry.report_id).in_(body.report_ids))
+        ).all()
+    }
+    owners = sorted({r.owner_nip for r in rows.values()})
+    atasan_of = {nip: _atasan_of(uow, nip) for nip in owners}
+    delegations = _active_delegations(uow, plt=me)
+    lock_cache: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+
+    def item_locks(item: domain.QueueItem) -> tuple[list[str], list[str]]:
+        key = (item.owner_nip, domain.period_of(item.report_date))
+        if key not in lock_cache:
+            lock_cache[key] = locks_of(uow, *key)
+        return lock_cache[key]
+
+    known = [to_item(rows[i]) for i in body.report_ids if i in rows]
+    outcomes = iter(
+        domain.bulk_approve(known, me, now, atasan_of, delegations, locks_of=item_locks)
+    )
+    for report_id in body.report_ids:
+        if report_id not in rows:
+            results.append(
+                {
+                    "report_id": report_id,
+                    "ok": False,
+                    "code": "not_found",
+                    "message": "Laporan tidak ditemukan di antrean persetujuan.",
+                }
+            )
+            continue
+        outcome = next(outcomes)
+        entry: dict[str, Any] = {
+            "report_id": report_id,
+            "ok": outcome.ok,
+            "code": outcome.code,
+            "message": outcome.message,
         }
-        owners = sorted({r.owner_nip for r in rows.values()})
-        atasan_of = {nip: _atasan_of(uow, nip) for nip in owners}
-        delegations = _active_delegations(uow, plt=me)
-        lock_cache: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-
-        def item_locks(item: domain.QueueItem) -> tuple[list[str], list[str]]:
-            key = (item.owner_nip, domain.period_of(item.report_date))
-            if key not in lock_cache:
-                lock_cache[key] = locks_of(uow, *key)
-            return lock_cache[key]
-
-        known = [to_item(rows[i]) for i in body.report_ids if i in rows]
-        outcomes = iter(
-            domain.bulk_approve(known, me, now, atasan_of, delegations, locks_of=item_locks)
-        )
-        for report_id in body.report_ids:
-            if report_id not in rows:
-                results.append(
-                    {
-                        "report_id": report_id,
-                        "ok": False,
-                        "code": "not_found",
-                        "message": "Laporan tidak ditemukan di antrean persetujuan.",
-                    }
-                )
-                continue
-            outcome = next(outcomes)
-            entry: dict[str, Any] = {
-                "report_id": report_id,
-                "ok": outcome.ok,
-                "code": outcome.code,
-                "message": outcome.message,
-            }
-            if outcome.ok and outcome.result is not None:
-                try:
-                    entry["decision"] = _apply(
-                        uow, rows[report_id], outcome.result, now, "bulk"
-                    ).model_dump(mode="json")
-                except domain.DomainError as err:
-                    entry.update(ok=False, code=err.code, message=err.message)
-            results.append(entry)
-        uow.commit()
+        if outcome.ok and outcome.result is not None:
+            try:
+                entry["decision"] = _apply(
+                    uow, rows[report_id], outcome.result, now, "bulk"
+                ).model_dump(mode="json")
+            except domain.DomainError as err:
+                entry.update(ok=False, code=err.code, message=err.message)
+        results.append(entry)
+    uow.commit()
     approved = sum(1 for r in results if r["ok"])
     return {"approved": approved, "refused": len(results) - approved, "results": results}
 

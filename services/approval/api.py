@@ -576,19 +576,40 @@ def create_delegation(
     )
     with _kit(request).uow() as uow:
         uow.session.add(row)
-        uow.emit(
-            DelegationGranted(
-                occurred_at=now,
-                producer=PRODUCER,
-                nip=row.atasan_nip,  # keyed by the atasan: their grants and revokes stay in order
-                delegation_id=row.id,
-                plt_nip=row.plt_nip,
-                start=row.start,
-                end=row.end,
-            )
-        )
+        uow.emit(_granted(row, now))
         uow.commit()
     return _delegation_out(row)
+
+
+def _granted(row: Delegation, now: datetime) -> DelegationGranted:
+    return DelegationGranted(
+        occurred_at=now,
+        producer=PRODUCER,
+        nip=row.atasan_nip,  # keyed by the atasan: their grants and revokes stay in order
+        delegation_id=row.id,
+        plt_nip=row.plt_nip,
+        start=row.start,
+        end=row.end,
+    )
+
+
+@router.post("/delegations/announce")
+def announce_delegations(request: Request, who: Actor = Depends(actor)) -> dict[str, int]:
+    """BKPSDM announces every delegation still running or to come again (DelegationGranted):
+    for activity's store when it started keeping them after they were made, or was restored
+    from a backup. A grant activity already has changes nothing; revoked ones stay revoked."""
+    if not who.is_("bkpsdm"):
+        raise _forbidden("Hanya BKPSDM yang dapat mengumumkan ulang penunjukan Plt.")
+    now = _now(request)
+    with _kit(request).uow() as uow:
+        rows = uow.session.exec(
+            select(Delegation).where(
+                col(Delegation.revoked_at).is_(None), col(Delegation.end) >= _today(now)
+            )
+        ).all()
+        uow.emit_many([_granted(r, now) for r in rows])
+        uow.commit()
+    return {"announced": len(rows)}
 
 
 @router.get("/delegations", response_model=list[DelegationOut])

@@ -164,6 +164,32 @@ async def remove_override(
     )
 
 
+@router.post("/calendar/{year}/announce")
+async def announce_calendar(
+    year: int, request: Request, who: Actor = Depends(actor)
+) -> dict[str, Any]:
+    """Announce the year's calendar again (WorkCalendarChanged): for services that started
+    keeping the calendar after BKPSDM's changes, or a store restored from a backup. The
+    snapshot replaces what they hold; announcing twice changes nothing."""
+    require(who, BKPSDM, "mengumumkan kalender kerja")
+    if not 2000 <= year <= 2100:
+        raise Problem(422, f"tahun {year} di luar rentang 2000-2100", code="invalid_year")
+
+    def announce() -> dict[str, Any]:
+        with kit_of(request).uow() as uow:
+            event = _calendar_changed(uow, year, now_utc())
+            uow.emit(event)
+            uow.commit()
+        return {
+            "tahun": year,
+            "hari_libur_bkpsdm": len(event.holidays),
+            "hari_kerja_tambahan": len(event.working_days),
+            "event_id": str(event.event_id),
+        }
+
+    return await run_in_threadpool(announce)
+
+
 # --- closing --------------------------------------------------------------------------
 
 

@@ -265,6 +265,18 @@ async def test_delegations_are_announced_through_the_outbox(env: dict[str, Any])
     assert (revoked.nip, revoked.delegation_id, revoked.plt_nip) == (boss, delegation_id, plt)
     assert revoked.occurred_at == clock.moment
 
+    # Announced again on BKPSDM's request: only delegations not revoked and not over.
+    later = {**window, "start": "2026-10-09", "end": "2026-10-10"}
+    kept = await client.post("/api/v1/delegations", json=later, headers=who(boss, "atasan"))
+    over = {**window, "start": "2026-10-01", "end": "2026-10-02"}
+    await client.post("/api/v1/delegations", json=over, headers=who(None, "bkpsdm"))
+    by_boss = await client.post("/api/v1/delegations/announce", headers=who(boss, "atasan"))
+    assert by_boss.status_code == 403
+    announced = await client.post("/api/v1/delegations/announce", headers=who(None, "bkpsdm"))
+    assert announced.json() == {"announced": 1}
+    last = emitted(kit)[-1]
+    assert isinstance(last, DelegationGranted) and last.delegation_id == kept.json()["id"]
+
 
 async def test_period_lock_and_reopen(env: dict[str, Any]) -> None:
     kit, client = env["kit"], env["client"]

@@ -203,6 +203,17 @@ async def test_calendar_edit_recloses_the_date(harness: Harness) -> None:
     assert first.working_days == []
     assert last.holidays == []  # BKPSDM's own holiday was removed again
     assert [d.isoformat() for d in last.working_days] == ["2026-01-01", "2026-01-10"]
+    # announced again on request (a service that joined later): the same content
+    asn_again = await h.client.post(
+        "/api/v1/calendar/2026/announce", headers={"x-actor-role": "asn"}
+    )
+    assert asn_again.status_code == 403
+    again = await h.client.post("/api/v1/calendar/2026/announce")
+    assert again.status_code == 200 and again.json()["hari_kerja_tambahan"] == 2
+    await h.flush()
+    latest = max(h.of("WorkCalendarChanged"), key=lambda e: e.occurred_at)
+    assert latest.event_id != last.event_id
+    assert (latest.holidays, latest.working_days) == (last.holidays, last.working_days)
 
 
 async def test_close_refuses_days_not_ended_and_close_range(harness: Harness) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
 import hashlib
 import io
 import time as _time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, func, null, true, union_all
+from sqlalchemy import bindparam, func, null, true, tuple_, union_all
 from sqlmodel import col, select
 
-from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn
+from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn, Event
 from contracts.nip import nip_problem
 from services.activity import domain
 from services.activity.models import (
@@ -194,11 +196,11 @@ _OPENING_TABLE = Opening.__table__  # type: ignore[attr-defined]
 _UNLOCK_TABLE = DayUnlock.__table__  # type: ignore[attr-defined]
 _o, _u = _OPENING_TABLE.c, _UNLOCK_TABLE.c
 _DAY_FACTS = union_all(
-    select(_o.id, _o.opened_by, _o.reason, _o.opened_at, _o.until).where(
-        _o.nip == bindparam("nip"), _o.work_date == bindparam("day")
+    select(_o.nip, _o.work_date, _o.id, _o.opened_by, _o.reason, _o.opened_at, _o.until).where(
+        tuple_(_o.nip, _o.work_date).in_(bindparam("days", expanding=True))
     ),
-    select(_u.source, null(), null(), null(), null()).where(
-        _u.nip == bindparam("nip"), _u.work_date == bindparam("day"), _u.active == true()
+    select(_u.nip, _u.work_date, _u.source, null(), null(), null(), null()).where(
+        tuple_(_u.nip, _u.work_date).in_(bindparam("days", expanding=True)), _u.active == true()
     ),
 )
 _LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
@@ -211,24 +213,38 @@ _LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
 _LIVE_MINUTES_EXCEPT = _LIVE_MINUTES.where(Report.id != bindparam("except_id"))
 
 
-def day_facts(
-    uow: UnitOfWork, nip: str, day: date
-) -> tuple[domain.Unlock | None, list[tuple[str, domain.Opening]]]:
+DayFacts = tuple[domain.Unlock | None, list[tuple[str, domain.Opening]]]
+
+
+def day_facts(uow: UnitOfWork, nip: str, day: date) -> DayFacts:
     """The scan (preferred) or dinas luar that opens `day` for `nip`, and BKPSDM's openings
     of that day as (opening id, domain value) pairs."""
-    sources: list[str] = []
-    openings: list[tuple[str, domain.Opening]] = []
-    for row in uow.connection.execute(_DAY_FACTS, {"nip": nip, "day": day}):
+    return day_facts_many(uow, [(nip, day)]).get((nip, day), (None, []))
+
+
+def day_facts_many(
+    uow: UnitOfWork, days: list[tuple[str, date]]
+) -> dict[tuple[str, date], DayFacts]:
+    """`day_facts` of several (nip, date) pairs in one query."""
+    sources: dict[tuple[str, date], list[str]] = {}
+    openings: dict[tuple[str, date], list[tuple[str, domain.Opening]]] = {}
+    for row in uow.connection.execute(_DAY_FACTS, {"days": days}):
+        key = (row.nip, row.work_date)
         if row.opened_by is None:
-            sources.append(row.id)
+            sources.setdefault(key, []).append(row.id)
         else:
-            opening = domain.Opening(nip, day, row.opened_by, row.reason, row.opened_at, row.until)
-            openings.append((row.id, opening))
-    unlock = None
-    if sources:
-        best = min(sources, key=lambda source: 0 if source == "scan" else 1)
-        unlock = domain.Unlock(nip, day, domain.UnlockSource(best))
-    return unlock, openings
+            opening = domain.Opening(
+                row.nip, row.work_date, row.opened_by, row.reason, row.opened_at, row.until
+            )
+            openings.setdefault(key, []).append((row.id, opening))
+    out: dict[tuple[str, date], DayFacts] = {}
+    for key in set(sources) | set(openings):
+        unlock = None
+        if key in sources:
+            best = min(sources[key], key=lambda source: 0 if source == "scan" else 1)
+            unlock = domain.Unlock(key[0], key[1], domain.UnlockSource(best))
+        out[key] = (unlock, openings.get(key, []))
+    return out
 
 
 def _opening_id(
@@ -251,6 +267,24 @@ def _targets(uow: UnitOfWork, nip: str, year: int) -> dict[str, domain.SkpTarget
         select(SkpTarget).where(SkpTarget.nip == nip, SkpTarget.year == year)
     ).all()
     return {r.id: _to_target(r) for r in rows}
+
+
+_LIVE_MINUTES_MANY = (
+    select(Report.nip, Report.work_date, func.sum(Report.minutes))
+    .where(
+        tuple_(Report.nip, Report.work_date).in_(bindparam("days", expanding=True)),
+        col(Report.status).not_in(
+            [domain.ReportStatus.WITHDRAWN.value, domain.ReportStatus.REJECTED.value]
+        ),
+    )
+    .group_by(Report.nip, Report.work_date)
+)
+
+
+def _minutes_many(uow: UnitOfWork, days: list[tuple[str, date]]) -> dict[tuple[str, date], int]:
+    """The minutes of live reports on each (nip, date), in one query."""
+    rows = uow.connection.execute(_LIVE_MINUTES_MANY, {"days": days})
+    return {(nip, day): int(total or 0) for nip, day, total in rows}
 
 
 def _minutes_other(uow: UnitOfWork, nip: str, day: date, except_id: str | None = None) -> int:
@@ -340,6 +374,18 @@ def _gate(
     request: Request, uow: UnitOfWork, nip: str, day: date, now: datetime
 ) -> tuple[domain.FilingDecision, str | None]:
     unlock, pairs = day_facts(uow, nip, day)
+    return _decide(request, nip, day, now, unlock, pairs)
+
+
+def _decide(
+    request: Request,
+    nip: str,
+    day: date,
+    now: datetime,
+    unlock: domain.Unlock | None,
+    pairs: list[tuple[str, domain.Opening]],
+) -> tuple[domain.FilingDecision, str | None]:
+    """The gate's decision from the day's facts, and the opening that allowed it (if any)."""
     days, at = _deadline_rule(request)
     decision = domain.check_filing(
         day,
@@ -385,77 +431,148 @@ _INSERT_REPORT = _REPORT_TABLE.insert()
 async def file_report(body: ReportIn, request: Request, who: Actor = Depends(actor)) -> Response:
     """File a daily report for `work_date` (several per day are allowed)."""
     nip = _require_person(who)
-    now = _now(request)
-    out = await _kit(request).run_store(lambda uow: _file_report(uow, body, request, nip, now))
+    batcher: FilingBatcher = request.app.state.filings
+    out = await batcher.file(_Filing(request, body, nip, _now(request)))
     return model_response(out, 201)
 
 
-def _file_report(
-    uow: UnitOfWork, body: ReportIn, request: Request, nip: str, now: datetime
-) -> ReportOut:
-    """The month-end hot path: Core statements, one commit, and no trip to a worker thread
-    (see ServiceKit.run_store)."""
-    decision, opening_id = _gate(request, uow, nip, body.work_date, now)
-    targets = _targets(uow, nip, body.work_date.year) if body.skp_target_id else None
-    # The minutes already reported that day are read, checked and added atomically.
-    # Taken after the gate's reads: with SQLite this is the one writer slot, held for
-    # as little as possible.
-    uow.serialize(_day_key(nip, body.work_date))
-    try:
-        report = domain.file_report(
-            str(uuid.uuid4()),
-            nip,
-            body.content(),
-            now,
-            decision,
-            _limits(request),
-            targets=targets,
-            minutes_already_reported=_minutes_other(uow, nip, body.work_date),
+@dataclass
+class _Filing:
+    request: Request
+    body: ReportIn
+    nip: str
+    now: datetime
+
+
+class FilingBatcher:
+    """Group commit of one process's filings: the filings that arrive while a transaction
+    is running are filed together in the next one (one gate query, one lock statement, one
+    minutes query, one INSERT each for reports and outbox, one commit). At the month-end
+    crush a store round trip was the larger part of a filing's cost; when filings come one
+    at a time a batch holds one and nothing waits. Each filing gets its own answer: a
+    refusal refuses only that one; a store failure fails the batch's filings (500)."""
+
+    MAX_BATCH = 100
+
+    def __init__(self, kit: ServiceKit) -> None:
+        self._kit = kit
+        self._waiting: list[tuple[_Filing, asyncio.Future[ReportOut]]] = []
+        self._draining: asyncio.Task[None] | None = None  # held: a bare task may be collected
+
+    async def file(self, filing: _Filing) -> ReportOut:
+        future: asyncio.Future[ReportOut] = asyncio.get_running_loop().create_future()
+        self._waiting.append((filing, future))
+        if self._draining is None:
+            self._draining = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[: self.MAX_BATCH]
+                del self._waiting[: self.MAX_BATCH]
+                filings = [f for f, _ in batch]
+                try:
+                    results = await self._kit.run_store(
+                        functools.partial(_file_many, filings=filings)
+                    )
+                except Exception as exc:  # noqa: BLE001 - every filing of the batch learns it
+                    results = [exc] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue  # its client went away
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._draining = None
+
+
+def _file_many(uow: UnitOfWork, *, filings: list[_Filing]) -> list[ReportOut | Exception]:
+    """File a batch: the gate and the content of each, then the minutes of each person-day
+    read, checked and added under the lock of that day (filings of the same day in one
+    batch count each other's minutes)."""
+    request = filings[0].request  # the app's state (rule set, limits, calendar) is shared
+    days = sorted({(f.nip, f.body.work_date) for f in filings})
+    facts = day_facts_many(uow, days)
+    gates = []
+    for f in filings:
+        unlock, pairs = facts.get((f.nip, f.body.work_date), (None, []))
+        gates.append(_decide(request, f.nip, f.body.work_date, f.now, unlock, pairs))
+    uow.serialize_many([_day_key(nip, day) for nip, day in days])
+    minutes = _minutes_many(uow, days)
+    results: list[ReportOut | Exception] = []
+    rows: list[dict[str, Any]] = []
+    events: list[Event] = []
+    for f, (decision, opening_id) in zip(filings, gates, strict=True):
+        body, nip, now = f.body, f.nip, f.now
+        targets = _targets(uow, nip, body.work_date.year) if body.skp_target_id else None
+        try:
+            report = domain.file_report(
+                str(uuid.uuid4()),
+                nip,
+                body.content(),
+                now,
+                decision,
+                _limits(request),
+                targets=targets,
+                minutes_already_reported=minutes.get((nip, body.work_date), 0),
+            )
+        except domain.DomainError as err:
+            results.append(_domain_problem(err))
+            continue
+        content = report.content
+        minutes[(nip, body.work_date)] = minutes.get((nip, body.work_date), 0) + (
+            content.minutes_spent
         )
-    except domain.DomainError as err:
-        raise _domain_problem(err) from None
-    content = report.content
-    values: dict[str, Any] = {
-        "id": report.id,
-        "nip": nip,
-        "work_date": body.work_date,
-        "description": content.description,
-        "output": content.output,
-        "quantity": content.quantity,
-        "minutes": content.minutes_spent,
-        "skp_target_id": content.skp_target_id,
-        "status": report.status.value,
-        "revision": 0,
-        "counts_for_tpp": decision.counts_for_tpp,
-        "opening_id": opening_id,
-        "imported": False,
-        "filed_at": now,
-        "updated_at": now,
-    }
-    uow.connection.execute(_INSERT_REPORT, values)
-    uow.emit(
-        ActivityReported(
-            occurred_at=now,
-            producer=PRODUCER,
-            nip=nip,
-            report_id=report.id,
-            work_date=body.work_date,
-            description=content.description,
-            output=content.output,
-            quantity=content.quantity,
-            minutes=content.minutes_spent,
-            skp_target_id=content.skp_target_id,
+        values: dict[str, Any] = {
+            "id": report.id,
+            "nip": nip,
+            "work_date": body.work_date,
+            "description": content.description,
+            "output": content.output,
+            "quantity": content.quantity,
+            "minutes": content.minutes_spent,
+            "skp_target_id": content.skp_target_id,
+            "status": report.status.value,
+            "revision": 0,
+            "counts_for_tpp": decision.counts_for_tpp,
+            "opening_id": opening_id,
+            "imported": False,
+            "filed_at": now,
+            "updated_at": now,
+        }
+        rows.append(values)
+        events.append(
+            ActivityReported(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=nip,
+                report_id=report.id,
+                work_date=body.work_date,
+                description=content.description,
+                output=content.output,
+                quantity=content.quantity,
+                minutes=content.minutes_spent,
+                skp_target_id=content.skp_target_id,
+            )
         )
-    )
+        results.append(
+            ReportOut(
+                **{k: v for k, v in values.items() if k != "opening_id"},
+                decided_by=None,
+                decided_as_plt_for=None,
+                decided_at=None,
+                decision_note=None,
+                message=decision.message,
+            )
+        )
+    if rows:
+        uow.connection.execute(_INSERT_REPORT, rows)
+        uow.emit_many(events)
     uow.commit()
-    return ReportOut(
-        **{k: v for k, v in values.items() if k != "opening_id"},
-        decided_by=None,
-        decided_as_plt_for=None,
-        decided_at=None,
-        decision_note=None,
-        message=decision.message,
-    )
+    return results
 
 
 def _own_report(uow: UnitOfWork, report_id: str, nip: str) -> Report:

@@ -46,6 +46,7 @@ def create(
     app.state.limits = limits or ReportLimits()
     app.state.evidence_dir = settings.data_dir / "evidence" / NAME
     app.state.calendar_for = CalendarBook(kit)
+    app.state.filings = api.FilingBatcher(kit)
     # Build this year's national calendar now, not under the first burst of requests (each
     # concurrent first caller would build it: lru_cache does not hold the others back).
     indonesia_calendar(clock().year)

@@ -53,6 +53,11 @@ log = get_logger("sikerja.messaging")
 Handler = Callable[["UnitOfWork", Event], Awaitable[None] | None]
 T = TypeVar("T")
 _ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+# WITH ORDINALITY: the locks are taken in the order of the (sorted) array
+_ADVISORY_XACT_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+    "FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
+)
 
 
 def utcnow() -> datetime:
@@ -102,6 +107,15 @@ class UnitOfWork:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif conn.dialect.name == "postgresql":
             conn.execute(_ADVISORY_XACT_LOCK, {"key": key})
+
+    def serialize_many(self, keys: list[str]) -> None:
+        """`serialize` on several keys in one statement, taken in sorted order (two
+        transactions that share keys take them in the same order: no deadlock)."""
+        conn = self.connection
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.execute(_ADVISORY_XACT_LOCKS, {"keys": sorted(set(keys))})
 
     def emit(self, event: Event, topic: str | None = None) -> None:
         """Queue `event` in the outbox of this transaction (`topic` only for tests/benches).

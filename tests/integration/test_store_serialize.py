@@ -34,11 +34,15 @@ def seed(kit: ServiceKit) -> None:
         uow.commit()
 
 
-def increment(kit: ServiceKit, pause: float, serialize: bool = True) -> None:
+def increment(
+    kit: ServiceKit, pause: float, serialize: bool = True, keys: list[str] | None = None
+) -> None:
     """Read the counter, wait, write it plus one: lost updates unless serialized."""
     employee = kit.base.Employee  # type: ignore[attr-defined]
     with kit.uow() as uow:
-        if serialize:
+        if keys is not None:
+            uow.serialize_many(keys)
+        elif serialize:
             uow.serialize("counter")
         row = uow.session.get(employee, NIP)
         value = row.kelas_jabatan
@@ -67,6 +71,27 @@ def test_serialized_read_check_write_loses_no_update(store_url: str, tmp_path: P
     kit = make_kit(store_url, tmp_path)
     seed(kit)
     run_threads(kit, 3, serialize=True)
+    assert counter(kit) == 3
+    kit.engine.dispose()
+
+
+def test_serialize_many_takes_overlapping_keys_without_deadlock(
+    store_url: str, tmp_path: Path
+) -> None:
+    """A batch of filings locks all its person-days at once; batches sharing a day wait for
+    each other (no lost update) and, taking keys in one order, never deadlock."""
+    kit = make_kit(store_url, tmp_path)
+    seed(kit)
+    key_sets = [["z", "counter", "a"], ["counter", "b"], ["b", "counter", "z"]]
+    threads = [
+        threading.Thread(target=increment, args=(kit, 0.2), kwargs={"keys": keys})
+        for keys in key_sets
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
     assert counter(kit) == 3
     kit.engine.dispose()
 

@@ -545,9 +545,11 @@ async def test_migration_import(env: dict[str, Any]) -> None:
 async def test_two_filings_at_the_same_instant_cannot_both_pass_the_minutes_check(
     env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The day's minutes are read, checked and added in one serialized transaction: with the
-    read held open long enough for the other filing to run, only one of two 800-minute
-    reports fits in a day of 1,440 minutes."""
+    """The day's minutes are read, checked and added in one serialized step: with the read
+    held open long enough for the other filing to arrive, only one of two 800-minute reports
+    fits in a day of 1,440 minutes (in one process the two share a batch or follow each
+    other; between processes UnitOfWork.serialize_many holds the day, see
+    tests/integration/test_store_serialize.py)."""
     import asyncio
     import time as time_mod
 
@@ -557,14 +559,14 @@ async def test_two_filings_at_the_same_instant_cannot_both_pass_the_minutes_chec
     nip = factories.nip()
     async with TestKafkaBroker(kit.broker):
         await kit.broker.publish(scan(nip, MON), Topic.ATTENDANCE.value, key=nip.encode())
-    read = api._minutes_other
+    read = api._minutes_many
 
-    def slow_read(*args: Any, **kwargs: Any) -> int:
+    def slow_read(*args: Any, **kwargs: Any) -> dict[Any, int]:
         minutes = read(*args, **kwargs)
-        time_mod.sleep(0.3)  # the other filing runs meanwhile, unless it waits for this one
+        time_mod.sleep(0.3)
         return minutes
 
-    monkeypatch.setattr(api, "_minutes_other", slow_read)
+    monkeypatch.setattr(api, "_minutes_many", slow_read)
     first, second = await asyncio.gather(
         client.post("/api/v1/reports", json=report_body(minutes=800), headers=who(nip, "asn")),
         client.post("/api/v1/reports", json=report_body(minutes=800), headers=who(nip, "asn")),

@@ -43,7 +43,7 @@ from aiokafka import AIOKafkaProducer
 from bench.rawhttp import RawConnection, RawHttpError, encode_request
 from contracts.events import EmployeeUpserted, FingerprintRecorded
 from tests import factories
-from tests.infra import drop_topics
+from tests.infra import drop_created_databases, drop_topics
 
 REPO = Path(__file__).resolve().parents[1]
 WIB = ZoneInfo("Asia/Jakarta")
@@ -450,7 +450,10 @@ async def main() -> None:
                     ).stdout.strip()
                 )
                 url = postgres_urls(admin)
-            lines += await run_store(store, url, args, Path(tmp))
+            try:
+                lines += await run_store(store, url, args, Path(tmp))
+            finally:
+                drop_created_databases()
     print("\n".join(lines))
 
 

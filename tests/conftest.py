@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from services.shared.settings import Settings
-from tests.infra import Infra, Kafka, drop_topics, find_kafka, find_postgres, find_redis
+from tests.infra import (
+    Infra,
+    Kafka,
+    drop_created_databases,
+    drop_topics,
+    find_kafka,
+    find_postgres,
+    find_redis,
+)
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +34,11 @@ def kafka(infra: Infra) -> Kafka:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(infra: Infra) -> str:
+def postgres_admin_url(infra: Infra) -> Iterator[str]:
     if infra.postgres_url is None:
         infra.postgres_url = find_postgres(infra)
-    return infra.postgres_url
+    yield infra.postgres_url
+    drop_created_databases()
 
 
 @pytest.fixture(scope="session")

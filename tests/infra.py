@@ -109,6 +109,9 @@ def find_redis(infra: Infra) -> str:
     return local("redis.sh", "url")
 
 
+CREATED_DATABASES: list[tuple[str, str]] = []  # (admin URL, name), dropped at the end
+
+
 def fresh_postgres_database(admin_url: str, name: str) -> str:
     """CREATE DATABASE name on the server of admin_url; returns the URL of the new one."""
     import sqlalchemy as sa
@@ -118,8 +121,26 @@ def fresh_postgres_database(admin_url: str, name: str) -> str:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
+    CREATED_DATABASES.append((admin_url, name))
     base, _, _ = admin_url.rpartition("/")
     return f"{base}/{name}"
+
+
+def drop_created_databases() -> None:
+    """Drop the databases fresh_postgres_database made in this process (a local server that
+    keeps every run's databases gets slower run after run)."""
+    import sqlalchemy as sa
+
+    while CREATED_DATABASES:
+        admin_url, name = CREATED_DATABASES.pop()
+        engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except sa.exc.SQLAlchemyError:
+            pass  # best effort: a leftover database harms no test
+        finally:
+            engine.dispose()
 
 
 async def drop_topics(bootstrap: str, prefix: str, group_suffix: str) -> None:

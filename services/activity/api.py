@@ -33,9 +33,10 @@ from services.activity.models import (
     Report,
     SkpTarget,
 )
-from services.shared.calendar import WorkCalendar, parse_period
+from services.shared.calendar import parse_period
+from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
-from services.shared.http import Actor, Problem, actor, model_response
+from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
 from services.shared.messaging import ServiceKit, UnitOfWork
 
 router = APIRouter(tags=["activity"])
@@ -67,18 +68,9 @@ _MAGIC = {
 # --------------------------------------------------------------------------- edges
 
 
-def _kit(request: Request) -> ServiceKit:
-    return request.app.state.kit  # type: ignore[no-any-return]
-
-
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
-
-
 def _today(request: Request) -> date:
     """The request's business date (WIB)."""
-    return _now(request).astimezone(domain.WIB).date()
+    return now_of(request).astimezone(domain.WIB).date()
 
 
 def _deadline_rule(request: Request) -> tuple[int, time]:
@@ -88,12 +80,6 @@ def _deadline_rule(request: Request) -> tuple[int, time]:
 
 def _limits(request: Request) -> domain.ReportLimits:
     return request.app.state.limits  # type: ignore[no-any-return]
-
-
-def calendar_for(request: Request, year: int) -> WorkCalendar:
-    """The work calendar with BKPSDM's changes, as attendance announced them."""
-    book: Callable[[int], WorkCalendar] = request.app.state.calendar_for
-    return book(year)
 
 
 def _domain_problem(err: domain.DomainError) -> Problem:
@@ -392,7 +378,7 @@ def _decide(
         now,
         unlock,
         [o for _, o in pairs],
-        calendar_for(request, day.year),
+        calendar_of(request, day.year),
         days,
         at,
         nip=nip,
@@ -405,10 +391,10 @@ def filing_status(
     nip: str, request: Request, work_date: date, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
     """May `nip` file for `work_date` now? The same answer POST /reports would give."""
-    kit = _kit(request)
+    kit = kit_of(request)
     with kit.uow() as uow:
         _ensure_view(request, uow, who, nip)
-        decision, _ = _gate(request, uow, nip, work_date, _now(request))
+        decision, _ = _gate(request, uow, nip, work_date, now_of(request))
     return {
         "allowed": decision.allowed,
         "code": str(decision.code),
@@ -432,7 +418,7 @@ async def file_report(body: ReportIn, request: Request, who: Actor = Depends(act
     """File a daily report for `work_date` (several per day are allowed)."""
     nip = _require_person(who)
     batcher: FilingBatcher = request.app.state.filings
-    out = await batcher.file(_Filing(request, body, nip, _now(request)))
+    out = await batcher.file(_Filing(request, body, nip, now_of(request)))
     return model_response(out, 201)
 
 
@@ -597,7 +583,7 @@ def _apply_content(row: Report, report: domain.DailyReport, now: datetime) -> No
 
 @router.get("/reports/{report_id}", response_model=ReportOut)
 def get_report(report_id: str, request: Request, who: Actor = Depends(actor)) -> ReportOut:
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         row = uow.session.get(Report, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
@@ -611,8 +597,8 @@ def edit_report(
 ) -> ReportOut:
     """Change a report still waiting for the atasan (under its date's filing gate)."""
     nip = _require_person(who)
-    now = _now(request)
-    with _kit(request).uow() as uow:
+    now = now_of(request)
+    with kit_of(request).uow() as uow:
         row = _own_report(uow, report_id, nip)
         decision, _ = _gate(request, uow, nip, row.work_date, now)
         _store_change(request, uow, row, body, decision, now, domain.edit_report)
@@ -625,15 +611,15 @@ def revise_report(
 ) -> ReportOut:
     """Send the revision the atasan asked for: the report goes back to the atasan."""
     nip = _require_person(who)
-    now = _now(request)
-    with _kit(request).uow() as uow:
+    now = now_of(request)
+    with kit_of(request).uow() as uow:
         row = _own_report(uow, report_id, nip)
         days, at = _deadline_rule(request)
         requested_at = row.revision_requested_at or row.updated_at
         decision = domain.check_revision(
             requested_at,
             now,
-            calendar_for(request, requested_at.year),
+            calendar_of(request, requested_at.year),
             days,
             at,
             report_date=row.work_date,
@@ -679,8 +665,8 @@ def _store_change(
 @router.post("/reports/{report_id}/withdraw", response_model=ReportOut)
 def withdraw_report(report_id: str, request: Request, who: Actor = Depends(actor)) -> ReportOut:
     nip = _require_person(who)
-    now = _now(request)
-    with _kit(request).uow() as uow:
+    now = now_of(request)
+    with kit_of(request).uow() as uow:
         row = _own_report(uow, report_id, nip)
         try:
             report = domain.withdraw_report(to_daily_report(row))
@@ -713,7 +699,7 @@ def employee_reports(
     year, month = _period(period)
     first = date(year, month, 1)
     after = date(year + month // 12, month % 12 + 1, 1)
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         _ensure_view(request, uow, who, nip)
         rows = uow.session.exec(
             select(Report)
@@ -728,7 +714,7 @@ def unlocked_days(
     nip: str, request: Request, period: str | None = None, who: Actor = Depends(actor)
 ) -> list[dict[str, str]]:
     """Days on which the employee may file a report (a scan or dinas luar arrived)."""
-    kit: ServiceKit = request.app.state.kit
+    kit = kit_of(request)
     with kit.uow() as uow:
         _ensure_view(request, uow, who, nip)
         rows = uow.session.exec(
@@ -774,7 +760,7 @@ async def upload_evidence(
     """Attach one evidence file (PDF, JPG, PNG, DOCX, XLSX) to a report not yet decided."""
     nip = _require_person(who)
     limits = _limits(request)
-    kit = _kit(request)
+    kit = kit_of(request)
 
     def check_report() -> Report:
         with kit.uow() as uow:
@@ -853,7 +839,7 @@ async def upload_evidence(
                 size=size,
                 sha256=descriptor.sha256,
                 path=str(target.relative_to(evidence_root(request))),
-                uploaded_at=_now(request),
+                uploaded_at=now_of(request),
             )
             uow.session.add(ev)
             uow.commit()
@@ -871,7 +857,7 @@ async def upload_evidence(
 def list_evidence(
     report_id: str, request: Request, who: Actor = Depends(actor)
 ) -> list[EvidenceOut]:
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         row = uow.session.get(Report, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
@@ -888,7 +874,7 @@ def list_evidence(
 def download_evidence(
     evidence_id: str, request: Request, who: Actor = Depends(actor)
 ) -> FileResponse:
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         row = uow.session.get(Evidence, evidence_id)
         if row is None:
             raise Problem(404, "Berkas bukti tidak ditemukan.", code="not_found")
@@ -940,10 +926,10 @@ def open_date(
         raise _forbidden("Hanya petugas BKPSDM (dengan NIP) yang dapat membuka tanggal laporan.")
     if problem := nip_problem(nip):
         raise Problem(422, problem, code="invalid_nip")
-    now = _now(request)
+    now = now_of(request)
     days, at = _deadline_rule(request)
     today = now.astimezone(domain.WIB).date()
-    until = body.until or domain.filing_deadline(today, calendar_for(request, today.year), days, at)
+    until = body.until or domain.filing_deadline(today, calendar_of(request, today.year), days, at)
     if until.tzinfo is None:
         raise Problem(422, "Batas akhir pembukaan harus memuat zona waktu.", code="validation")
     opening = domain.Opening(nip, body.work_date, who.nip, body.reason, now, until)
@@ -960,7 +946,7 @@ def open_date(
         opened_at=now,
         until=until,
     )
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         uow.session.add(row)
         uow.commit()
     return _opening_out(row)
@@ -968,7 +954,7 @@ def open_date(
 
 @router.get("/employees/{nip}/openings", response_model=list[OpeningOut])
 def list_openings(nip: str, request: Request, who: Actor = Depends(actor)) -> list[OpeningOut]:
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         _ensure_view(request, uow, who, nip)
         rows = uow.session.exec(
             select(Opening).where(Opening.nip == nip).order_by(col(Opening.opened_at))
@@ -1024,7 +1010,7 @@ def create_target(
 ) -> SkpTargetOut:
     if problem := nip_problem(nip):
         raise Problem(422, problem, code="invalid_nip")
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         by = _ensure_skp_writer(uow, who, nip)
         target = domain.SkpTarget(
             str(uuid.uuid4()), nip, body.year, body.activity, body.indicator, body.target_quantity
@@ -1038,7 +1024,7 @@ def create_target(
             indicator=body.indicator.strip(),
             target_quantity=body.target_quantity,
             created_by=by,
-            updated_at=_now(request),
+            updated_at=now_of(request),
         )
         uow.session.add(row)
         uow.commit()
@@ -1049,7 +1035,7 @@ def create_target(
 def list_targets(
     nip: str, request: Request, year: int | None = None, who: Actor = Depends(actor)
 ) -> list[SkpTargetOut]:
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         _ensure_view(request, uow, who, nip)
         query = select(SkpTarget).where(SkpTarget.nip == nip)
         if year is not None:
@@ -1062,7 +1048,7 @@ def list_targets(
 def update_target(
     target_id: str, body: SkpTargetIn, request: Request, who: Actor = Depends(actor)
 ) -> SkpTargetOut:
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         row = uow.session.get(SkpTarget, target_id)
         if row is None:
             raise Problem(404, "Target SKP tidak ditemukan.", code="not_found")
@@ -1080,7 +1066,7 @@ def update_target(
         )
         row.year, row.activity, row.indicator = body.year, body.activity.strip(), body.indicator
         row.target_quantity = body.target_quantity
-        row.updated_at = _now(request)
+        row.updated_at = now_of(request)
         uow.session.add(row)
         uow.commit()
     return _target_out(row)
@@ -1095,7 +1081,7 @@ def _linked(uow: UnitOfWork, target_id: str) -> bool:
 
 @router.delete("/skp-targets/{target_id}", status_code=204)
 def delete_target(target_id: str, request: Request, who: Actor = Depends(actor)) -> None:
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         row = uow.session.get(SkpTarget, target_id)
         if row is None:
             raise Problem(404, "Target SKP tidak ditemukan.", code="not_found")
@@ -1119,7 +1105,7 @@ def skp_realisation(
 ) -> list[dict[str, Any]]:
     """Monthly recap per SKP target: approved quantity in the month and cumulative."""
     year, month = _period(period)
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         _ensure_view(request, uow, who, nip)
         targets = list(_targets(uow, nip, year).values())
         rows = uow.session.exec(
@@ -1251,13 +1237,13 @@ async def import_reports(
     to tpp like any decision. The filing deadline does not apply to history."""
     if not who.is_("bkpsdm"):
         raise _forbidden("Impor data migrasi laporan hanya dapat dilakukan oleh BKPSDM.")
-    kit = _kit(request)
+    kit = kit_of(request)
     raw = await request.body()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Problem(422, "Berkas harus berupa teks CSV UTF-8.", code="invalid_encoding") from None
-    now = _now(request)
+    now = now_of(request)
     good, bad = _parse_import(text, now.astimezone(domain.WIB).date())
     nips = sorted({nip for _, nip, _, _ in good})
 
@@ -1300,7 +1286,7 @@ async def import_reports(
                     quantity=1,
                     minutes=0,
                     status=domain.ReportStatus.PENDING.value,
-                    counts_for_tpp=calendar_for(request, day.year).is_working_day(day),
+                    counts_for_tpp=calendar_of(request, day.year).is_working_day(day),
                     imported=True,
                     filed_at=now,
                     updated_at=now,

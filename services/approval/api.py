@@ -4,7 +4,7 @@ delegations, the audit log and the BKPSDM reopening of closed periods."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -32,9 +32,10 @@ from services.approval.models import (
     QueueEntry,
 )
 from services.shared.calendar import WorkCalendar, parse_period
+from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
-from services.shared.http import Actor, Problem, actor, model_response
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
+from services.shared.messaging import UnitOfWork
 
 router = APIRouter(tags=["approval"])
 
@@ -67,23 +68,8 @@ _STATUS_AFTER = {
 # --------------------------------------------------------------------------- edges
 
 
-def _kit(request: Request) -> ServiceKit:
-    return request.app.state.kit  # type: ignore[no-any-return]
-
-
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
-
-
 def _today(now: datetime) -> date:
     return now.astimezone(domain.WIB).date()
-
-
-def _calendar(request: Request, year: int) -> WorkCalendar:
-    """The work calendar with BKPSDM's changes, as attendance announced them."""
-    book: Callable[[int], WorkCalendar] = request.app.state.calendar_for
-    return book(year)
 
 
 def _problem(err: domain.DomainError) -> Problem:
@@ -211,10 +197,10 @@ def my_queue(request: Request, who: Actor = Depends(actor)) -> list[QueueItemOut
     """The caller's queue: their subordinates' waiting reports, and those of every atasan
     who delegated to them as Plt for today; oldest first."""
     me = _person(who)
-    now = _now(request)
+    now = now_of(request)
     today = _today(now)
-    cal = _calendar(request, today.year)
-    with _kit(request).uow() as uow:
+    cal = calendar_of(request, today.year)
+    with kit_of(request).uow() as uow:
         out = [_queue_out(uow, r, today, cal) for r in _pending_of(uow, me)]
         for d in _active_delegations(uow, plt=me):
             if d.covers(today):
@@ -236,9 +222,9 @@ def atasan_queue(
         raise _forbidden(
             "Antrean ini hanya dapat dilihat oleh atasan yang bersangkutan, BKPSDM dan auditor."
         )
-    today = _today(_now(request))
-    cal = _calendar(request, today.year)
-    with _kit(request).uow() as uow:
+    today = _today(now_of(request))
+    cal = calendar_of(request, today.year)
+    with kit_of(request).uow() as uow:
         return [_queue_out(uow, r, today, cal) for r in _pending_of(uow, atasan_nip)]
 
 
@@ -253,13 +239,13 @@ def overdue(
         raise _forbidden(
             "Daftar laporan terlambat diputuskan hanya untuk BKPSDM, auditor dan sistem."
         )
-    today = _today(_now(request))
-    with _kit(request).uow() as uow:
+    today = _today(now_of(request))
+    with kit_of(request).uow() as uow:
         rows = uow.session.exec(
             select(QueueEntry).where(QueueEntry.status == domain.QueueStatus.PENDING.value)
         ).all()
     found = domain.overdue(
-        [to_item(r) for r in rows], today, _calendar(request, today.year), threshold
+        [to_item(r) for r in rows], today, calendar_of(request, today.year), threshold
     )
     return [
         {
@@ -275,8 +261,8 @@ def overdue(
 
 @router.get("/reports/{report_id}", response_model=QueueItemOut)
 def get_item(report_id: str, request: Request, who: Actor = Depends(actor)) -> QueueItemOut:
-    now = _now(request)
-    with _kit(request).uow() as uow:
+    now = now_of(request)
+    with kit_of(request).uow() as uow:
         row = uow.session.get(QueueEntry, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan di antrean persetujuan.", code="not_found")
@@ -295,7 +281,7 @@ def get_item(report_id: str, request: Request, who: Actor = Depends(actor)) -> Q
             )
         if not allowed:
             raise _forbidden("Anda tidak berwenang melihat laporan ini.")
-        return _queue_out(uow, row, _today(now), _calendar(request, _today(now).year))
+        return _queue_out(uow, row, _today(now), calendar_of(request, _today(now).year))
 
 
 # --------------------------------------------------------------------------- decisions
@@ -387,8 +373,8 @@ async def _decide_one(
     worker thread (see ServiceKit.run_store), since an atasan with 30 subordinates clicks
     through the queue at month end while the filings pour in."""
     me = _person(who)
-    now = _now(request)
-    out = await _kit(request).run_store(
+    now = now_of(request)
+    out = await kit_of(request).run_store(
         lambda uow: _decide_in(uow, request, me, report_id, kind, text, now)
     )
     return model_response(out)
@@ -466,8 +452,8 @@ async def bulk_approve(
     yours, already decided, locked period) are reported and do not stop the others. Like a
     single decision it runs through run_store: an atasan of 30 clears the month in one go."""
     me = _person(who)
-    now = _now(request)
-    return await _kit(request).run_store(lambda uow: _bulk_approve_in(uow, body, me, now))
+    now = now_of(request)
+    return await kit_of(request).run_store(lambda uow: _bulk_approve_in(uow, body, me, now))
 
 
 def _bulk_approve_in(uow: UnitOfWork, body: BulkIn, me: str, now: datetime) -> dict[str, Any]:
@@ -564,7 +550,7 @@ def create_delegation(
         )
     except domain.DomainError as err:
         raise _problem(err) from None
-    now = _now(request)
+    now = now_of(request)
     row = Delegation(
         id=str(uuid.uuid4()),
         atasan_nip=body.atasan_nip,
@@ -574,7 +560,7 @@ def create_delegation(
         created_by=who.nip,
         created_at=now,
     )
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         uow.session.add(row)
         uow.emit(_granted(row, now))
         uow.commit()
@@ -600,8 +586,8 @@ def announce_delegations(request: Request, who: Actor = Depends(actor)) -> dict[
     from a backup. A grant activity already has changes nothing; revoked ones stay revoked."""
     if not who.is_("bkpsdm"):
         raise _forbidden("Hanya BKPSDM yang dapat mengumumkan ulang penunjukan Plt.")
-    now = _now(request)
-    with _kit(request).uow() as uow:
+    now = now_of(request)
+    with kit_of(request).uow() as uow:
         rows = uow.session.exec(
             select(Delegation).where(
                 col(Delegation.revoked_at).is_(None), col(Delegation.end) >= _today(now)
@@ -620,7 +606,7 @@ def list_delegations(
     who: Actor = Depends(actor),
 ) -> list[DelegationOut]:
     """BKPSDM and auditors see every delegation; others only those naming them."""
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         query = select(Delegation)
         if atasan_nip:
             query = query.where(Delegation.atasan_nip == atasan_nip)
@@ -640,7 +626,7 @@ def list_delegations(
 def revoke_delegation(
     delegation_id: str, request: Request, who: Actor = Depends(actor)
 ) -> DelegationOut:
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         row = uow.session.get(Delegation, delegation_id)
         if row is None:
             raise Problem(404, "Penunjukan Plt tidak ditemukan.", code="not_found")
@@ -649,7 +635,7 @@ def revoke_delegation(
                 "Penunjukan Plt hanya dapat dicabut oleh atasan yang bersangkutan atau BKPSDM."
             )
         if row.revoked_at is None:  # revoking twice changes (and announces) nothing
-            now = _now(request)
+            now = now_of(request)
             row.revoked_at = now
             row.revoked_by = who.nip
             uow.session.add(row)
@@ -694,7 +680,7 @@ def audit_log(
         first = date(year, month, 1)
         after = date(year + month // 12, month % 12 + 1, 1)
         query = query.where(DecisionLog.work_date >= first, DecisionLog.work_date < after)
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         rows = uow.session.exec(query.order_by(col(DecisionLog.id)).limit(limit)).all()
     out = []
     for r in rows:
@@ -742,9 +728,9 @@ def reopen_period(
         nip=body.nip,
         reopened_by=who.nip,
         reason=body.reason.strip(),
-        at=_now(request),
+        at=now_of(request),
     )
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         uow.session.add(row)
         uow.commit()
     return {
@@ -765,7 +751,7 @@ def period_locks(
     if not who.is_(*OVERSIGHT_ROLES, "system"):
         raise _forbidden("Status kunci periode hanya untuk BKPSDM dan auditor.")
     key = _period(period)
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         query = select(PeriodClose).where(PeriodClose.period == key)
         if nip:
             query = query.where(PeriodClose.nip == nip)

@@ -21,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from contracts.nip import is_valid_nip
 from services.attendance import adms, store
 from services.attendance.models import Device, DeviceCommand
-from services.attendance.web import OPERATORS, config_of, kit_of, now_utc, require
+from services.attendance.web import OPERATORS, config_of, now_utc, require
 from services.shared import metrics
-from services.shared.http import Actor, Problem, actor
+from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.logs import get_logger
 from services.shared.messaging import ServiceKit, UnitOfWork
 

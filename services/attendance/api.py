@@ -21,8 +21,8 @@ from contracts.events import AbsenceRecorded
 from contracts.nip import nip_problem
 from services.attendance import domain, importer, store
 from services.attendance.models import Absence, Scan
-from services.attendance.web import OPERATORS, config_of, kit_of, now_utc, require
-from services.shared.http import Actor, Problem, actor
+from services.attendance.web import OPERATORS, config_of, now_utc, require
+from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.messaging import ServiceKit, UnitOfWork
 
 router = APIRouter(tags=["attendance"])

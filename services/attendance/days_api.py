@@ -20,13 +20,12 @@ from services.attendance.web import (
     BKPSDM,
     config_of,
     day_has_ended,
-    kit_of,
     now_utc,
     parse_day,
     require,
 )
 from services.shared.calendar import month_days, parse_period
-from services.shared.http import Actor, Problem, actor
+from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.messaging import ServiceKit, UnitOfWork
 
 router = APIRouter(tags=["attendance: days"])

@@ -9,7 +9,6 @@ from fastapi import Request
 from services.attendance.config import AttendanceConfig
 from services.attendance.domain import WIB
 from services.shared.http import Actor, Problem
-from services.shared.messaging import ServiceKit
 
 # Roles allowed to record on behalf of the city; "system" is an internal caller (no header).
 OPERATORS = ("operator", "bkpsdm", "system")
@@ -20,10 +19,6 @@ AUDITORS = ("auditor", "bkpsdm", "system")
 def now_utc() -> datetime:
     """The wall clock: read only here (HTTP edges) and by the scheduler."""
     return datetime.now(UTC)
-
-
-def kit_of(request: Request) -> ServiceKit:
-    return request.app.state.kit  # type: ignore[no-any-return]
 
 
 def config_of(request: Request) -> AttendanceConfig:

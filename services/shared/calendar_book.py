@@ -66,6 +66,12 @@ def calendar_handlers() -> dict[str, Any]:
     return {"WorkCalendarChanged": on_calendar_changed}
 
 
+def calendar_of(request: Any, year: int) -> WorkCalendar:
+    """The WorkCalendar of `year` from the app's book (app.state.calendar_for)."""
+    book: CalendarBook = request.app.state.calendar_for
+    return book(year)
+
+
 class CalendarBook:
     """`book(year)`: the WorkCalendar of `year` and its neighbours (deadlines and waits
     cross the new year): national holidays and cuti bersama, with BKPSDM's overrides of

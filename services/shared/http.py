@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from anyio import to_thread
@@ -111,6 +112,17 @@ class Actor:
 
     def is_(self, *roles: str) -> bool:
         return self.role in roles
+
+
+def kit_of(request: Request) -> ServiceKit:
+    """The service kit create_app put on the app."""
+    return request.app.state.kit  # type: ignore[no-any-return]
+
+
+def now_of(request: Request) -> datetime:
+    """The app's clock (app.state.clock: the wall clock, or a test's)."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
 
 
 async def actor(

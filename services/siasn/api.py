@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 
 from contracts.events import EmployeeUpserted
-from services.shared.http import Problem
-from services.shared.messaging import ServiceKit
+from services.shared.http import Problem, kit_of
 from services.siasn.domain import parse_employees
 
 router = APIRouter(tags=["siasn"])
@@ -17,7 +16,7 @@ router = APIRouter(tags=["siasn"])
 @router.post("/employees/import")
 async def import_employees(request: Request) -> dict[str, object]:
     """Body: employees.csv (text/csv, UTF-8). Unchanged rows emit nothing on re-import."""
-    kit: ServiceKit = request.app.state.kit
+    kit = kit_of(request)
     try:
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:

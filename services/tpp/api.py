@@ -11,8 +11,7 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from services.shared.calendar import parse_period
-from services.shared.http import Actor, Problem, actor
-from services.shared.messaging import ServiceKit
+from services.shared.http import Actor, Problem, actor, kit_of
 from services.tpp import export, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
@@ -20,10 +19,6 @@ router = APIRouter(tags=["tpp"])
 
 BKPSDM = "bkpsdm"
 READERS = (BKPSDM, "auditor", "system")
-
-
-def _kit(request: Request) -> ServiceKit:
-    return request.app.state.kit  # type: ignore[no-any-return]
 
 
 def _period(period: str) -> str:
@@ -48,7 +43,7 @@ def _require(who: Actor, *roles: str, what: str) -> None:
 @router.get("/employees/{nip}/days")
 def employee_days(nip: str, request: Request, period: str | None = None) -> list[dict[str, object]]:
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         rows = uow.session.exec(
             select(DayFact).where(DayFact.nip == nip).order_by(DayFact.work_date)  # type: ignore[arg-type]
         ).all()
@@ -79,7 +74,7 @@ def employee_statement(
         raise Problem(
             403, "ASN hanya dapat melihat rincian TPP miliknya sendiri.", code="forbidden"
         )
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         row = uow.session.get(Statement, (nip, period))
         if row is None:
             raise Problem(
@@ -111,7 +106,7 @@ def _period_info(uow: Any, period: str) -> dict[str, Any]:
 def city_summary(period: str, request: Request) -> dict[str, Any]:
     """The city's month: totals per OPD and for the whole city."""
     period = _period(period)
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         rows = statements.period_statements(uow.session, period)
         by_opd: dict[str, list[Statement]] = {}
         for row in rows:
@@ -129,7 +124,7 @@ def city_summary(period: str, request: Request) -> dict[str, Any]:
 def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
     """One OPD's month: a row per ASN (with lines) and the OPD's totals."""
     period = _period(period)
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         rows = statements.period_statements(uow.session, period, opd)
         if not rows:
             raise Problem(
@@ -148,7 +143,7 @@ def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> 
     """BKPSDM closes a month: statements frozen, TppPeriodClosed per ASN (outbox)."""
     period = _period(period)
     _require(who, BKPSDM, what="menutup periode TPP")
-    kit = _kit(request)
+    kit = kit_of(request)
     now = datetime.now(UTC)
     with kit.uow() as uow:
         if statements.is_closed(uow.session, period):
@@ -163,7 +158,7 @@ def reopen_period(period: str, request: Request, who: Actor = Depends(actor)) ->
     """BKPSDM reopens a month: pending corrections applied, statements recomputed."""
     period = _period(period)
     _require(who, BKPSDM, what="membuka kembali periode TPP")
-    kit = _kit(request)
+    kit = kit_of(request)
     with kit.uow() as uow:
         if not statements.is_closed(uow.session, period):
             raise Problem(409, f"Periode {period} tidak dalam keadaan ditutup.", code="period_open")
@@ -182,7 +177,7 @@ def corrections(
     """Events that arrived after the month was closed, waiting for BKPSDM."""
     period = _period(period)
     _require(who, *READERS, what="melihat koreksi tertunda")
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         query = select(PendingCorrection).where(PendingCorrection.period == period)
         if not include_applied:
             query = query.where(col(PendingCorrection.applied_at).is_(None))
@@ -216,7 +211,7 @@ def recompute_with(
     as they were closed, open months stay with the rule set in force)."""
     period = _period(period)
     _require(who, *READERS, what="menghitung ulang periode dengan aturan lain")
-    kit = _kit(request)
+    kit = kit_of(request)
     ruleset = statements.ruleset_by_name(kit.settings, rules)
     if ruleset is None:
         known = ", ".join(statements.ruleset_names(kit.settings))
@@ -230,7 +225,7 @@ def recompute_with(
 def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
     period = _period(period)
     _require(who, *READERS, what="mengunduh daftar pembayaran TPP")
-    with _kit(request).uow() as uow:
+    with kit_of(request).uow() as uow:
         info = _period_info(uow, period)
         if info["status"] != PERIOD_CLOSED and not draft:
             raise Problem(

@@ -24,7 +24,6 @@ import asyncio
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -35,7 +34,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.bench_reports import tree_cpu_seconds
+from bench.bench_reports import start_service, tree_cpu_seconds
 from tests import factories
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,41 +143,8 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
         "SIKERJA_RELAY_BATCH": "2000",
     }
     port = args.port
-    if args.workers > 1:
-        # Workers would all migrate at start and race on CREATE TABLE: migrate once first.
-        subprocess.run(  # noqa: ASYNC221 - once, before the measurement
-            [
-                sys.executable,
-                "-c",
-                "from services.attendance.app import build_kit; build_kit().migrate()",
-            ],
-            cwd=REPO,
-            env=env,
-            check=True,
-        )
-    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before the measurement
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "services.attendance.app:create",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--timeout-keep-alive",
-            "120",
-            *(["--workers", str(args.workers)] if args.workers > 1 else []),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=(tmp / "uvicorn.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    # started once, before the measurement (migrated first when there are workers)
+    proc = start_service("attendance", port, env, tmp / "uvicorn.log", args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         limits = httpx.Limits(max_connections=args.devices, max_keepalive_connections=args.devices)

@@ -52,7 +52,6 @@ log = get_logger("sikerja.messaging")
 
 Handler = Callable[["UnitOfWork", Event], Awaitable[None] | None]
 T = TypeVar("T")
-_ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 # WITH ORDINALITY: the locks are taken in the order of the (sorted) array
 _ADVISORY_XACT_LOCKS = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
@@ -102,11 +101,7 @@ class UnitOfWork:
         (BEGIN IMMEDIATE), whatever the key; PostgreSQL takes a transaction-scoped advisory
         lock on the key. Call it before the reads the check depends on and before the
         transaction's first write."""
-        conn = self.connection
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif conn.dialect.name == "postgresql":
-            conn.execute(_ADVISORY_XACT_LOCK, {"key": key})
+        self.serialize_many([key])
 
     def serialize_many(self, keys: list[str]) -> None:
         """`serialize` on several keys in one statement, taken in sorted order (two

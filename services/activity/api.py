@@ -189,14 +189,17 @@ _DAY_FACTS = union_all(
         tuple_(_u.nip, _u.work_date).in_(bindparam("days", expanding=True)), _u.active == true()
     ),
 )
-_LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
+# a report whose minutes count in its day: not withdrawn, not rejected
+_LIVE = col(Report.status).not_in(
+    [domain.ReportStatus.WITHDRAWN.value, domain.ReportStatus.REJECTED.value]
+)
+# the day's minutes of the other live reports (an edit or revision replaces its own)
+_OTHER_LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
     Report.nip == bindparam("nip"),
     Report.work_date == bindparam("day"),
-    col(Report.status).not_in(
-        [domain.ReportStatus.WITHDRAWN.value, domain.ReportStatus.REJECTED.value]
-    ),
+    Report.id != bindparam("except_id"),
+    _LIVE,
 )
-_LIVE_MINUTES_EXCEPT = _LIVE_MINUTES.where(Report.id != bindparam("except_id"))
 
 
 DayFacts = tuple[domain.Unlock | None, list[tuple[str, domain.Opening]]]
@@ -257,12 +260,7 @@ def _targets(uow: UnitOfWork, nip: str, year: int) -> dict[str, domain.SkpTarget
 
 _LIVE_MINUTES_MANY = (
     select(Report.nip, Report.work_date, func.sum(Report.minutes))
-    .where(
-        tuple_(Report.nip, Report.work_date).in_(bindparam("days", expanding=True)),
-        col(Report.status).not_in(
-            [domain.ReportStatus.WITHDRAWN.value, domain.ReportStatus.REJECTED.value]
-        ),
-    )
+    .where(tuple_(Report.nip, Report.work_date).in_(bindparam("days", expanding=True)), _LIVE)
     .group_by(Report.nip, Report.work_date)
 )
 
@@ -273,12 +271,9 @@ def _minutes_many(uow: UnitOfWork, days: list[tuple[str, date]]) -> dict[tuple[s
     return {(nip, day): int(total or 0) for nip, day, total in rows}
 
 
-def _minutes_other(uow: UnitOfWork, nip: str, day: date, except_id: str | None = None) -> int:
-    if except_id is None:
-        query, params = _LIVE_MINUTES, {"nip": nip, "day": day}
-    else:
-        query, params = _LIVE_MINUTES_EXCEPT, {"nip": nip, "day": day, "except_id": except_id}
-    return int(uow.connection.execute(query, params).scalar_one())
+def _minutes_other(uow: UnitOfWork, nip: str, day: date, except_id: str) -> int:
+    params = {"nip": nip, "day": day, "except_id": except_id}
+    return int(uow.connection.execute(_OTHER_LIVE_MINUTES, params).scalar_one())
 
 
 def to_daily_report(row: Report) -> domain.DailyReport:

@@ -600,3 +600,21 @@ async def test_a_bkpsdm_holiday_moves_the_filing_deadline(env: dict[str, Any]) -
     filed = await client.post("/api/v1/reports", json=report_body(), headers=who(nip, "asn"))
     assert filed.status_code == 201, filed.text
     assert "sampai Rabu, 7 Oktober 2026 pukul 23.59 WIB" in filed.json()["message"]
+
+
+async def test_an_edit_counts_the_other_reports_of_the_day_not_itself(
+    env: dict[str, Any],
+) -> None:
+    kit, client = env["kit"], env["client"]
+    nip = factories.nip()
+    me = who(nip, "asn")
+    async with TestKafkaBroker(kit.broker) as br:
+        await br.publish(scan(nip, MON).to_bytes(), Topic.ATTENDANCE.value, key=nip.encode())
+    first = await client.post("/api/v1/reports", json=report_body(minutes=800), headers=me)
+    second = await client.post("/api/v1/reports", json=report_body(minutes=600), headers=me)
+    assert (first.status_code, second.status_code) == (201, 201)
+    url = f"/api/v1/reports/{second.json()['id']}"
+    fits = await client.put(url, json=report_body(minutes=640), headers=me)  # 800 + 640
+    assert fits.status_code == 200, fits.text
+    too_long = await client.put(url, json=report_body(minutes=641), headers=me)
+    assert too_long.status_code == 422 and "800 menit" in too_long.json()["detail"]

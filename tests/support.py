@@ -6,12 +6,46 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
+from sqlmodel import Session, select
+
+from contracts import parse_event
+from contracts.events import Event
 
 T = TypeVar("T")
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+class Clock:
+    """A settable clock for an app's `clock`."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+def wib(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=WIB)
+
+
+def who(nip: str | None, role: str) -> dict[str, str]:
+    """The headers the portal forwards for a caller."""
+    return {"X-Actor-Role": role, **({"X-Actor-Nip": nip} if nip else {})}
+
+
+def emitted(kit: Any) -> list[Event]:
+    """Every event in a kit's outbox, in order."""
+    outbox = kit.base.Outbox
+    with Session(kit.engine) as s:
+        rows = s.exec(select(outbox).order_by(outbox.id)).all()
+    return [parse_event(r.payload) for r in rows]
 
 
 @asynccontextmanager

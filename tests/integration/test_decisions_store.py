@@ -12,7 +12,8 @@ import httpx
 from services.approval.app import create
 from services.shared.settings import Settings
 from tests import factories
-from tests.service.test_approval_service import Clock, emitted, employee, publish, reported, who
+from tests.service.test_approval_service import employee, publish, reported
+from tests.support import Clock, emitted, who
 
 WIB = ZoneInfo("Asia/Jakarta")
 

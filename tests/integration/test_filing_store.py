@@ -17,7 +17,8 @@ from services.activity.app import create
 from services.activity.models import Report
 from services.shared.settings import Settings
 from tests import factories
-from tests.service.test_activity_reports import Clock, emitted, report_body, scan, who, wib
+from tests.service.test_activity_reports import report_body, scan
+from tests.support import Clock, emitted, who, wib
 
 MON = date(2026, 10, 5)
 

@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from faststream.kafka import TestKafkaBroker
-from sqlmodel import Session, select
 
-from contracts import Topic, parse_event
+from contracts import Topic
 from contracts.events import (
     AbsenceRecorded,
     ActivityReported,
@@ -40,34 +39,12 @@ from services.activity.models import PltDelegation
 from services.shared.messaging import Delivery
 from services.shared.settings import Settings
 from tests import factories
+from tests.support import Clock, emitted, who, wib
 
 WIB = ZoneInfo("Asia/Jakarta")
 MON, TUE, WED = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)
 THU, FRI = date(2026, 10, 8), date(2026, 10, 9)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-
-
-class Clock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-def wib(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=WIB)
-
-
-def who(nip: str | None, role: str) -> dict[str, str]:
-    return {"X-Actor-Role": role, **({"X-Actor-Nip": nip} if nip else {})}
-
-
-def emitted(kit: Any) -> list[Event]:
-    outbox = kit.base.Outbox
-    with Session(kit.engine) as s:
-        rows = s.exec(select(outbox).order_by(outbox.id)).all()
-    return [parse_event(r.payload) for r in rows]
 
 
 def scan(nip: str, day: date) -> FingerprintRecorded:

@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from faststream.kafka import TestKafkaBroker
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from contracts import parse_event
 from contracts.events import (
     ActivityReported,
     ActivityRevised,
@@ -34,32 +33,10 @@ from services.approval.app import create
 from services.approval.models import QueueEntry
 from services.shared.settings import Settings
 from tests import factories
+from tests.support import Clock, emitted, who, wib
 
 WIB = ZoneInfo("Asia/Jakarta")
 MON = date(2026, 10, 5)
-
-
-class Clock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-def wib(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=WIB)
-
-
-def who(nip: str | None, role: str) -> dict[str, str]:
-    return {"X-Actor-Role": role, **({"X-Actor-Nip": nip} if nip else {})}
-
-
-def emitted(kit: Any) -> list[Event]:
-    outbox = kit.base.Outbox
-    with Session(kit.engine) as s:
-        rows = s.exec(select(outbox).order_by(outbox.id)).all()
-    return [parse_event(r.payload) for r in rows]
 
 
 def employee(nip: str, atasan: str | None, at: datetime | None = None) -> EmployeeUpserted:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -13,15 +13,11 @@ from services.activity.models import Base
 from services.shared.calendar import indonesia_calendar
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit
+from services.shared.messaging import ServiceKit, utcnow
 from services.shared.ruleset import load_ruleset
 from services.shared.settings import Settings, get_settings
 
 NAME = "activity"
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
@@ -33,7 +29,7 @@ def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceK
 def create(
     settings: Settings | None = None,
     *,
-    clock: Callable[[], datetime] = wall_clock,
+    clock: Callable[[], datetime] = utcnow,
     limits: ReportLimits | None = None,
     **overrides: object,
 ) -> FastAPI:

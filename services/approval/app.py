@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -12,14 +12,10 @@ from services.approval.models import Base
 from services.shared.calendar import indonesia_calendar
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit
+from services.shared.messaging import ServiceKit, utcnow
 from services.shared.settings import Settings, get_settings
 
 NAME = "approval"
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
@@ -31,7 +27,7 @@ def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceK
 def create(
     settings: Settings | None = None,
     *,
-    clock: Callable[[], datetime] = wall_clock,
+    clock: Callable[[], datetime] = utcnow,
     **overrides: object,
 ) -> FastAPI:
     """`clock` is for tests; everything else goes to the kit."""

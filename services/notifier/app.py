@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -20,15 +20,11 @@ from services.notifier.jobs import Notifier
 from services.notifier.models import Base
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit
+from services.shared.messaging import ServiceKit, utcnow
 from services.shared.ruleset import load_ruleset
 from services.shared.settings import Settings, get_settings
 
 NAME = "notifier"
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_cache(settings: Settings) -> DayCache:
@@ -51,7 +47,7 @@ def build_kit(
 def create(
     settings: Settings | None = None,
     *,
-    clock: Callable[[], datetime] = wall_clock,
+    clock: Callable[[], datetime] = utcnow,
     sender: Sender | None = None,
     config: NotifierSettings | None = None,
     cache: DayCache | None = None,

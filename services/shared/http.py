@@ -15,6 +15,7 @@ from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -204,7 +205,9 @@ def create_app(
                     task.cancel()
             await kit.stop()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    # The docs page's Swagger UI is served by the service itself (fastapi-offline ships the
+    # assets): a city network that cannot reach a CDN still gets a working /docs.
+    app = FastAPIOffline(title=title, version="1.0.0", lifespan=lifespan, redoc_url=None)
     app.state.kit = kit
 
     @app.exception_handler(Problem)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.shared import metrics
 from services.shared.messaging import ServiceKit
 
+log = structlog.get_logger("sikerja.http")
 PROBLEM = "application/problem+json"
 WORKER_THREADS = 8  # threads for sync endpoints (see create_app)
 
@@ -235,6 +237,14 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        # The answer says "sudah dicatat": the on-call engineer finds it by path and method.
+        log.error(
+            "unhandled error",
+            method=request.method,
+            path=request.url.path,
+            error=repr(exc),
+            exc_info=exc,
+        )
         return problem_response(
             500,
             "Terjadi kesalahan pada server; sudah dicatat. Silakan coba lagi.",

@@ -76,7 +76,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts import Topic
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WorkCalendar
 from tests import factories
 
 REPO = Path(__file__).resolve().parents[1]

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.nip import is_valid_nip
-from services.shared.calendar import WorkCalendar, parse_period
+from services.kernel.calendar import WorkCalendar, parse_period
 
 EMPLOYEE_HEADER = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
 SCAN_HEADER = ("nip", "waktu")

@@ -39,8 +39,8 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
-from services.shared import bahasa
-from services.shared.calendar import WorkCalendar
+from services.kernel import bahasa
+from services.kernel.calendar import WorkCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
 MIB = 1024 * 1024

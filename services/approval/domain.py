@@ -32,7 +32,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from services.shared.calendar import WorkCalendar, parse_period
+from services.kernel.calendar import WorkCalendar, parse_period
 
 WIB = ZoneInfo("Asia/Jakarta")
 DEFAULT_MAX_TEXT = 1000

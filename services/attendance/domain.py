@@ -21,7 +21,7 @@ from decimal import Decimal
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WorkCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
 

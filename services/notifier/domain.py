@@ -15,8 +15,8 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from services.shared import bahasa
-from services.shared.calendar import WorkCalendar
+from services.kernel import bahasa
+from services.kernel.calendar import WorkCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -76,7 +76,7 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(WIB).date()
 
 
-# One wording of dates and money for every message: services/shared/bahasa.py.
+# One wording of dates and money for every message: services/kernel/bahasa.py.
 format_date = bahasa.tanggal
 format_period = bahasa.periode
 format_rupiah = bahasa.rupiah

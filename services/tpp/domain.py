@@ -13,9 +13,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.shared.bahasa import rupiah as rp
-from services.shared.calendar import month_days, parse_period
-from services.shared.ruleset import RuleSet
+from services.kernel.bahasa import rupiah as rp
+from services.kernel.calendar import month_days, parse_period
+from services.kernel.ruleset import RuleSet
 
 NON_WORKING = "non_working"  # a closed day that later became a holiday: costs and earns nothing
 PRESENT = "present"

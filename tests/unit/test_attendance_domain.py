@@ -40,7 +40,7 @@ from services.attendance.domain import (
     scan_key,
     wib_date,
 )
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WorkCalendar
 
 NIP = "199001012015011001"
 NIP2 = "198503152010122002"

@@ -122,7 +122,7 @@ def test_absence_kinds_agree_between_the_contract_the_domain_and_the_rules() -> 
         STATUS_PRESENT,
         STATUS_TK,
     )
-    from services.shared.ruleset import load_ruleset
+    from services.kernel.ruleset import load_ruleset
 
     assert set(get_args(AbsenceKind)) == ABSENCE_KINDS
     assert set(get_args(DayStatus)) == ABSENCE_KINDS | {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts.nip import is_valid_nip
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WorkCalendar
 from sikerja_cli.demo_data import PAGU_BY_KELAS, generate
 
 HEADERS = {

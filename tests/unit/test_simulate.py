@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services.shared.ruleset import RULESETS_DIR
+from services.kernel.ruleset import RULESETS_DIR
 from services.tpp.simulate import (
     InputError,
     SimulationResult,

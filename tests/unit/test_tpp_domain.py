@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.shared.ruleset import RuleSet, load_ruleset
+from services.kernel.ruleset import RuleSet, load_ruleset
 from services.tpp.domain import (
     DayRecord,
     Statement,

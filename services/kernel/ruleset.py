@@ -291,7 +291,7 @@ def load_ruleset(name_or_path: str) -> RuleSet:
 
 
 def available_rulesets(directory: Path | None = None) -> list[RuleSet]:
-    """Every rule set shipped in `directory` (default: services/shared/rulesets/)."""
+    """Every rule set shipped in `directory` (default: services/kernel/rulesets/)."""
     folder = directory or RULESETS_DIR
     return [load_ruleset(str(p)) for p in sorted(folder.glob("*.yaml"))]
 

@@ -37,12 +37,10 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import PurePosixPath
-from zoneinfo import ZoneInfo
 
-from services.kernel import bahasa
-from services.kernel.calendar import WorkCalendar
+from services.kernel import bahasa, errors
+from services.kernel.calendar import WIB, WorkCalendar
 
-WIB = ZoneInfo("Asia/Jakarta")
 MIB = 1024 * 1024
 DEFAULT_MAX_EVIDENCE_BYTES = 5 * MIB
 DEFAULT_DEADLINE_WORKING_DAYS = 1
@@ -74,13 +72,11 @@ class Problem:
     message: str
 
 
-class DomainError(Exception):
-    """A refused operation: `code` for machines, `message` (Bahasa Indonesia) for people."""
+class DomainError(errors.DomainError):
+    """The kernel's refusal, with the input's problems one by one (field, code, message)."""
 
     def __init__(self, code: str, message: str, problems: Iterable[Problem] = ()) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
         self.problems: tuple[Problem, ...] = tuple(problems)
 
 

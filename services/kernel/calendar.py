@@ -12,8 +12,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+# Business dates and office hours are in Western Indonesia Time; events carry UTC.
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 def indonesian_holidays(years: Iterable[int]) -> dict[date, str]:

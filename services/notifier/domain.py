@@ -13,12 +13,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from services.kernel import bahasa
-from services.kernel.calendar import WorkCalendar
-
-WIB = ZoneInfo("Asia/Jakarta")
+from services.kernel.calendar import WIB, WorkCalendar
 
 # RULES.md: "At 15:00 WIB ... a warning", "At 09:00 WIB ... a reminder". The service reads
 # its own settings for these (defaults below); they are not rule-set values.

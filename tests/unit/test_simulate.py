@@ -32,7 +32,7 @@ import pytest
 from openpyxl import load_workbook
 
 from services.kernel.ruleset import RULESETS_DIR
-from services.tpp.simulate import (
+from sikerja_cli.simulate import (
     InputError,
     SimulationResult,
     render_json,

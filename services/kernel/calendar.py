@@ -21,11 +21,14 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 
 def indonesian_holidays(years: Iterable[int]) -> dict[date, str]:
-    """National holidays and cuti bersama of Indonesia for the given years."""
+    """National holidays and cuti bersama of Indonesia for the given years, named in Bahasa
+    Indonesia (the package's "id" locale; its default names are English)."""
     found: dict[date, str] = {}
     for category in ("public", "government"):
         try:
-            cal = holidays.country_holidays("ID", years=list(years), categories=(category,))
+            cal = holidays.country_holidays(
+                "ID", years=list(years), categories=(category,), language="id"
+            )
         except (NotImplementedError, ValueError, KeyError):
             continue  # a holidays release without that category: the public one still applies
         for day, name in cal.items():

@@ -180,7 +180,7 @@ ABSENCE_PLAN: tuple[tuple[str, float, int], ...] = (
     ("dinas_luar", 0.08, 3),
     ("izin_tidak_sah", 0.01, 1),
 )
-# Late arrival bands of RULES.md (minutes), chosen in this proportion when someone is late.
+# Late arrival bands of docs/rules.md (minutes), chosen in this proportion when someone is late.
 _LATE_BANDS = ((16, 60, 0.6), (61, 120, 0.25), (121, 180, 0.1), (181, 270, 0.05))
 _EARLY_BANDS = ((1, 60, 0.6), (61, 120, 0.25), (121, 180, 0.1), (181, 300, 0.05))
 

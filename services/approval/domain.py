@@ -3,7 +3,7 @@
 Pure: no framework, no clock (every "now"/"today" is an argument), plain dataclasses. The
 HTTP layer maps `may_decide(...) is None` and `DomainError("forbidden")` to 403.
 
-Readings fixed here (RULES.md "Daily reports" says a Plt "can be delegated for a date
+Readings fixed here (docs/rules.md "Daily reports" says a Plt "can be delegated for a date
 range" and no more):
 
 * A Plt delegation is checked on the decision date (WIB), not on the report date. A Plt

@@ -1,4 +1,4 @@
-"""The working day (RULES.md, "The working day"): pure rules of attendance.
+"""The working day (docs/rules.md, "The working day"): pure rules of attendance.
 
 No framework, no wall clock: every "now" is an argument. Attendance only states facts
 (times, minutes late/early, status); the TPP service turns facts into money.

@@ -1,4 +1,4 @@
-"""The work calendar: which dates are working days (RULES.md, "The working day").
+"""The work calendar: which dates are working days (docs/rules.md, "The working day").
 
 Pure: no clock, no framework. Seeded from the `holidays` package (Indonesia, public and
 government categories — the latter holds the cuti bersama days); BKPSDM edits arrive as

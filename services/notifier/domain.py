@@ -1,4 +1,4 @@
-"""The notifier's rules (RULES.md "Warnings (notifier)"): who is due a warning or a reminder,
+"""The notifier's rules (docs/rules.md "Warnings (notifier)"): who is due a warning or a reminder,
 and what the messages say.
 
 Pure: no framework, no clock (`now` is passed in), plain values. Messages are in Bahasa
@@ -17,7 +17,7 @@ from enum import StrEnum
 from services.kernel import bahasa
 from services.kernel.calendar import WIB, WorkCalendar
 
-# RULES.md: "At 15:00 WIB ... a warning", "At 09:00 WIB ... a reminder". The service reads
+# docs/rules.md: "At 15:00 WIB ... a warning", "At 09:00 WIB ... a reminder". The service reads
 # its own settings for these (defaults below); they are not rule-set values.
 DEFAULT_WARNING_AT = time(15, 0)
 DEFAULT_REMINDER_AT = time(9, 0)

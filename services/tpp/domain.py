@@ -1,4 +1,4 @@
-"""The TPP of a month (RULES.md "TPP of a month"): day facts + approved reports -> statement.
+"""The TPP of a month (docs/rules.md "TPP of a month"): day facts + approved reports -> statement.
 
 Pure: plain values in, plain values out; every number comes from the RuleSet. Amounts are
 integer rupiah, rounded once per line, half up. The same code serves the live TPP service
@@ -256,7 +256,7 @@ def statement_from_dict(data: dict[str, Any], *, nip: str, period: str, rules: s
 
 
 def report_filing_allowed(has_scan: bool, absence_kind: str | None) -> bool:
-    """RULES.md "Daily reports": a report for D needs a scan on D or dinas_luar on D.
+    """docs/rules.md "Daily reports": a report for D needs a scan on D or dinas_luar on D.
 
     Minimal twin of the live gate in services/activity/domain.py, used by the simulation
     (which has no filing time, so the deadline is not checked here)."""

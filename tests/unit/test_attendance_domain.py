@@ -1,4 +1,4 @@
-"""The working day (RULES.md "The working day"), one test per rule, plus property tests."""
+"""The working day (docs/rules.md "The working day"), one test per rule, plus property tests."""
 
 from __future__ import annotations
 

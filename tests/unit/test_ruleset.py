@@ -33,7 +33,7 @@ def _fields(exc: RuleSetError) -> list[str]:
     return [field for field, _ in exc.problems]
 
 
-# -- the shipped Bekasi rule set is exactly RULES.md -------------------------------------------
+# -- the shipped Bekasi rule set is exactly docs/rules.md ------------------------------------
 
 
 def test_bekasi_hours_and_components() -> None:

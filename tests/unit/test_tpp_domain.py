@@ -1,4 +1,4 @@
-"""RULES.md "TPP of a month", row by row, with the arithmetic written out.
+"""docs/rules.md "TPP of a month", row by row, with the arithmetic written out.
 
 Unless said otherwise: pagu 5,000,000 -> disiplin 40% = 2,000,000, produktivitas
 3,000,000; 0.25% = 12,500; 0.5% = 25,000; 1% = 50,000; 1.5% = 75,000; 2% = 100,000;

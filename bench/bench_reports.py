@@ -34,7 +34,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import uvloop
@@ -42,11 +41,11 @@ from aiokafka import AIOKafkaProducer
 
 from bench.rawhttp import RawConnection, RawHttpError, encode_request
 from contracts.events import EmployeeUpserted, FingerprintRecorded
+from services.kernel.calendar import WIB
 from tests import factories
 from tests.infra import drop_created_databases, drop_topics
 
 REPO = Path(__file__).resolve().parents[1]
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 @dataclass

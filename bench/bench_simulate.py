@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from services.shared.settings import REPO_ROOT
-from services.tpp.simulate import render_json, run_simulation
 from sikerja_cli.demo_data import generate
+from sikerja_cli.simulate import render_json, run_simulation
 
 
 def _rows(path: Path) -> int:

@@ -69,18 +69,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts import Topic
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WIB, WorkCalendar
 from tests import factories
 
 REPO = Path(__file__).resolve().parents[1]
-WIB = ZoneInfo("Asia/Jakarta")
 SERVICES = ("siasn", "attendance", "tpp")
 BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "197001011995031001"}
 PARTITIONS = 6

@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.topics import Topic
+from services.kernel.vocabulary import ABSENCE_KINDS, DAY_STATUSES
 
 
 def _utc(value: datetime) -> datetime:
@@ -65,17 +66,7 @@ class FingerprintRecorded(Event):
     flag: str | None = Field(None, description="e.g. 'future' or 'clock_suspect'")
 
 
-AbsenceKind = Literal[
-    "cuti_tahunan",
-    "cuti_besar",
-    "cuti_sakit",
-    "cuti_melahirkan",
-    "cuti_alasan_penting",
-    "cuti_bersama",
-    "dinas_luar",
-    "tugas_belajar",
-    "izin_tidak_sah",
-]
+AbsenceKind = Literal[ABSENCE_KINDS]  # type: ignore[valid-type]
 
 
 class AbsenceRecorded(Event):
@@ -91,20 +82,7 @@ class AbsenceRecorded(Event):
     document_id: str | None = None
 
 
-DayStatus = Literal[
-    "present",
-    "tanpa_keterangan",
-    "non_working",
-    "cuti_tahunan",
-    "cuti_besar",
-    "cuti_sakit",
-    "cuti_melahirkan",
-    "cuti_alasan_penting",
-    "cuti_bersama",
-    "dinas_luar",
-    "tugas_belajar",
-    "izin_tidak_sah",
-]
+DayStatus = Literal[DAY_STATUSES]  # type: ignore[valid-type]
 
 
 class AttendanceDayClosed(Event):

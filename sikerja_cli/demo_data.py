@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.nip import is_valid_nip
-from services.shared.calendar import WorkCalendar, parse_period
+from services.kernel.calendar import WorkCalendar, parse_period
 
 EMPLOYEE_HEADER = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
 SCAN_HEADER = ("nip", "waktu")
@@ -180,7 +180,7 @@ ABSENCE_PLAN: tuple[tuple[str, float, int], ...] = (
     ("dinas_luar", 0.08, 3),
     ("izin_tidak_sah", 0.01, 1),
 )
-# Late arrival bands of RULES.md (minutes), chosen in this proportion when someone is late.
+# Late arrival bands of docs/rules.md (minutes), chosen in this proportion when someone is late.
 _LATE_BANDS = ((16, 60, 0.6), (61, 120, 0.25), (121, 180, 0.1), (181, 270, 0.05))
 _EARLY_BANDS = ((1, 60, 0.6), (61, 120, 0.25), (121, 180, 0.1), (181, 300, 0.05))
 

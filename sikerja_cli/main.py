@@ -257,7 +257,7 @@ def simulate(
     output: Path = typer.Option(None, help="write here instead of standard output"),
 ) -> None:
     """Compute a month's TPP statements from files, with the live services' domain code."""
-    from services.tpp import simulate as sim
+    from sikerja_cli import simulate as sim
 
     try:
         result = sim.run_simulation(data, period, rules)

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
@@ -16,9 +15,9 @@ from sqlmodel import Session, select
 
 from contracts import parse_event
 from contracts.events import Event
+from services.kernel.calendar import WIB
 
 T = TypeVar("T")
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 class Clock:

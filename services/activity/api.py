@@ -33,7 +33,7 @@ from services.activity.models import (
     Report,
     SkpTarget,
 )
-from services.shared.calendar import parse_period
+from services.kernel.calendar import parse_period
 from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of

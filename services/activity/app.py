@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from services.activity import api, handlers
 from services.activity.domain import ReportLimits
 from services.activity.models import Base
-from services.shared.calendar import indonesia_calendar
+from services.kernel.calendar import indonesia_calendar
+from services.kernel.ruleset import load_ruleset
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
 from services.shared.messaging import ServiceKit, utcnow
-from services.shared.ruleset import load_ruleset
 from services.shared.settings import Settings, get_settings
 
 NAME = "activity"

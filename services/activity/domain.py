@@ -3,7 +3,7 @@
 Pure: no framework, no clock (every "now" is an argument), plain dataclasses. The HTTP and
 Kafka layers call these functions and map `DomainError.code` to their own responses.
 
-Readings fixed here (RULES.md "Daily reports" is silent on them; each is a parameter or is
+Readings fixed here (docs/rules.md "Daily reports" is silent on them; each is a parameter or is
 documented so an auditor can see why):
 
 * Deadline: 23:59 WIB on the next working day after D (parameters `deadline_working_days`,
@@ -11,7 +11,7 @@ documented so an auditor can see why):
   sent at 23:59:40 is on time: the clock on the ASN's screen still shows 23:59.
 * A date that is not a working day: filing is allowed under the same gate (a scan or a
   dinas_luar record on D, or a BKPSDM opening) and the decision says that the report does
-  not count for TPP (RULES.md: reports on non-working days earn nothing). Refusing would
+  not count for TPP (docs/rules.md: reports on non-working days earn nothing). Refusing would
   lose the record of weekend duty that was really done (with a fingerprint or a dinas luar
   order behind it), and if BKPSDM later turns that date into a working day in the calendar
   the report must already exist for the TPP recomputation to count it.
@@ -37,12 +37,10 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import PurePosixPath
-from zoneinfo import ZoneInfo
 
-from services.shared import bahasa
-from services.shared.calendar import WorkCalendar
+from services.kernel import bahasa, errors
+from services.kernel.calendar import WIB, WorkCalendar
 
-WIB = ZoneInfo("Asia/Jakarta")
 MIB = 1024 * 1024
 DEFAULT_MAX_EVIDENCE_BYTES = 5 * MIB
 DEFAULT_DEADLINE_WORKING_DAYS = 1
@@ -74,13 +72,11 @@ class Problem:
     message: str
 
 
-class DomainError(Exception):
-    """A refused operation: `code` for machines, `message` (Bahasa Indonesia) for people."""
+class DomainError(errors.DomainError):
+    """The kernel's refusal, with the input's problems one by one (field, code, message)."""
 
     def __init__(self, code: str, message: str, problems: Iterable[Problem] = ()) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
         self.problems: tuple[Problem, ...] = tuple(problems)
 
 
@@ -295,7 +291,7 @@ def validate_evidence(
 
 @dataclass(frozen=True)
 class ReportLimits:
-    """Bounds of a report's fields. Not in RULES.md: parameters of the deployment."""
+    """Bounds of a report's fields. Not in docs/rules.md: parameters of the deployment."""
 
     max_description: int = 2000
     max_output: int = 255

@@ -31,7 +31,7 @@ from services.approval.models import (
     PeriodReopen,
     QueueEntry,
 )
-from services.shared.calendar import WorkCalendar, parse_period
+from services.kernel.calendar import WorkCalendar, parse_period
 from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of

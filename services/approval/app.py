@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.approval import api, handlers
 from services.approval.models import Base
-from services.shared.calendar import indonesia_calendar
+from services.kernel.calendar import indonesia_calendar
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
 from services.shared.messaging import ServiceKit, utcnow

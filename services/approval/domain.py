@@ -3,7 +3,7 @@
 Pure: no framework, no clock (every "now"/"today" is an argument), plain dataclasses. The
 HTTP layer maps `may_decide(...) is None` and `DomainError("forbidden")` to 403.
 
-Readings fixed here (RULES.md "Daily reports" says a Plt "can be delegated for a date
+Readings fixed here (docs/rules.md "Daily reports" says a Plt "can be delegated for a date
 range" and no more):
 
 * A Plt delegation is checked on the decision date (WIB), not on the report date. A Plt
@@ -30,22 +30,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from services.shared.calendar import WorkCalendar, parse_period
+from services.kernel.calendar import WIB, WorkCalendar, parse_period
+from services.kernel.errors import DomainError
 
-WIB = ZoneInfo("Asia/Jakarta")
 DEFAULT_MAX_TEXT = 1000
 DEFAULT_OVERDUE_THRESHOLD = 1
-
-
-class DomainError(Exception):
-    """A refused operation: `code` for machines, `message` (Bahasa Indonesia) for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _require_aware(moment: datetime, name: str) -> None:

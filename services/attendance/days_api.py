@@ -24,7 +24,7 @@ from services.attendance.web import (
     parse_day,
     require,
 )
-from services.shared.calendar import month_days, parse_period
+from services.kernel.calendar import month_days, parse_period
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.messaging import ServiceKit, UnitOfWork
 

@@ -1,4 +1,4 @@
-"""The working day (RULES.md, "The working day"): pure rules of attendance.
+"""The working day (docs/rules.md, "The working day"): pure rules of attendance.
 
 No framework, no wall clock: every "now" is an argument. Attendance only states facts
 (times, minutes late/early, status); the TPP service turns facts into money.
@@ -19,28 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
-from services.shared.calendar import WorkCalendar
-
-WIB = ZoneInfo("Asia/Jakarta")
-
-ABSENCE_KINDS: frozenset[str] = frozenset(
-    {
-        "cuti_tahunan",
-        "cuti_besar",
-        "cuti_sakit",
-        "cuti_melahirkan",
-        "cuti_alasan_penting",
-        "cuti_bersama",
-        "dinas_luar",
-        "tugas_belajar",
-        "izin_tidak_sah",
-    }
+from services.kernel.calendar import WIB, WorkCalendar
+from services.kernel.vocabulary import (
+    ABSENCE_KINDS,
+    STATUS_NON_WORKING,
+    STATUS_PRESENT,
+    STATUS_TK,
 )
-STATUS_PRESENT = "present"
-STATUS_TK = "tanpa_keterangan"
-STATUS_NON_WORKING = "non_working"
 
 _MINUTE = timedelta(minutes=1)
 

@@ -24,9 +24,9 @@ from sqlalchemy import bindparam, insert, select, true, update
 from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded
 from services.attendance import domain
 from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
-from services.shared.calendar import WorkCalendar, indonesian_holidays, with_overrides
+from services.kernel.calendar import WorkCalendar, indonesian_holidays, with_overrides
+from services.kernel.ruleset import load_ruleset
 from services.shared.messaging import UnitOfWork
-from services.shared.ruleset import load_ruleset
 
 PRODUCER = "attendance"
 _IN_CHUNK = 500  # rows per IN (...) list: well under SQLite's and PostgreSQL's limits

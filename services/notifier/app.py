@@ -12,6 +12,7 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
+from services.kernel.ruleset import load_ruleset
 from services.notifier import api, handlers
 from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
@@ -21,7 +22,6 @@ from services.notifier.models import Base
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
 from services.shared.messaging import ServiceKit, utcnow
-from services.shared.ruleset import load_ruleset
 from services.shared.settings import Settings, get_settings
 
 NAME = "notifier"

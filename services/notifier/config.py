@@ -1,6 +1,6 @@
 """Settings of the notifier (pydantic-settings, prefix SIKERJA_NOTIFIER_).
 
-The times are RULES.md's ("Warnings (notifier)": 15:00 WIB warning, 09:00 WIB reminder,
+The times are those of docs/rules.md ("Warnings (notifier)": 15:00 WIB warning, 09:00 WIB reminder,
 reports waiting more than one working day); they are service settings, not rule-set values.
 """
 
@@ -16,11 +16,11 @@ class NotifierSettings(BaseSettings):
         env_prefix="SIKERJA_NOTIFIER_", env_file=".env", extra="ignore"
     )
 
-    # RULES.md: "At 15:00 WIB on a working day ... a warning"
+    # docs/rules.md: "At 15:00 WIB on a working day ... a warning"
     warning_at: time = time(15, 0)
-    # RULES.md: "At 09:00 WIB, every atasan with reports waiting ..."
+    # docs/rules.md: "At 09:00 WIB, every atasan with reports waiting ..."
     reminder_at: time = time(9, 0)
-    # RULES.md: "... waiting more than one working day"
+    # docs/rules.md: "... waiting more than one working day"
     reminder_max_wait_working_days: int = 1
     # the configured channel (email/WhatsApp/Telegram): at most this many sends per hour
     rate_limit_per_hour: int = 5

@@ -1,4 +1,4 @@
-"""The notifier's rules (RULES.md "Warnings (notifier)"): who is due a warning or a reminder,
+"""The notifier's rules (docs/rules.md "Warnings (notifier)"): who is due a warning or a reminder,
 and what the messages say.
 
 Pure: no framework, no clock (`now` is passed in), plain values. Messages are in Bahasa
@@ -13,14 +13,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from services.shared import bahasa
-from services.shared.calendar import WorkCalendar
+from services.kernel import bahasa
+from services.kernel.calendar import WIB, WorkCalendar
 
-WIB = ZoneInfo("Asia/Jakarta")
-
-# RULES.md: "At 15:00 WIB ... a warning", "At 09:00 WIB ... a reminder". The service reads
+# docs/rules.md: "At 15:00 WIB ... a warning", "At 09:00 WIB ... a reminder". The service reads
 # its own settings for these (defaults below); they are not rule-set values.
 DEFAULT_WARNING_AT = time(15, 0)
 DEFAULT_REMINDER_AT = time(9, 0)
@@ -76,7 +73,7 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(WIB).date()
 
 
-# One wording of dates and money for every message: services/shared/bahasa.py.
+# One wording of dates and money for every message: services/kernel/bahasa.py.
 format_date = bahasa.tanggal
 format_period = bahasa.periode
 format_rupiah = bahasa.rupiah

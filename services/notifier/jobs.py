@@ -17,16 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from services.kernel.calendar import WorkCalendar, indonesia_calendar
+from services.kernel.ruleset import RuleSet
 from services.notifier import domain
 from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
 from services.notifier.delivery import Sender, add_message, dispatch_pending
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
 from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
-from services.shared.calendar import WorkCalendar, indonesia_calendar
 from services.shared.logs import get_logger
 from services.shared.messaging import ServiceKit
-from services.shared.ruleset import RuleSet
 
 log = get_logger("sikerja.notifier.jobs")
 

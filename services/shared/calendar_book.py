@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlmodel import Column, Field
 
 from contracts.events import Event, WorkCalendarChanged
-from services.shared.calendar import WorkCalendar, indonesia_calendar, with_overrides
+from services.kernel.calendar import WorkCalendar, indonesia_calendar, with_overrides
 from services.shared.db import Utc
 from services.shared.messaging import ServiceKit, UnitOfWork
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from services.shared.calendar import parse_period
+from services.kernel.calendar import parse_period
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.tpp import export, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement

@@ -1,4 +1,4 @@
-"""The TPP of a month (RULES.md "TPP of a month"): day facts + approved reports -> statement.
+"""The TPP of a month (docs/rules.md "TPP of a month"): day facts + approved reports -> statement.
 
 Pure: plain values in, plain values out; every number comes from the RuleSet. Amounts are
 integer rupiah, rounded once per line, half up. The same code serves the live TPP service
@@ -13,9 +13,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.shared.bahasa import rupiah as rp
-from services.shared.calendar import month_days, parse_period
-from services.shared.ruleset import RuleSet
+from services.kernel.bahasa import rupiah as rp
+from services.kernel.calendar import month_days, parse_period
+from services.kernel.ruleset import RuleSet
 
 NON_WORKING = "non_working"  # a closed day that later became a holiday: costs and earns nothing
 PRESENT = "present"
@@ -256,7 +256,7 @@ def statement_from_dict(data: dict[str, Any], *, nip: str, period: str, rules: s
 
 
 def report_filing_allowed(has_scan: bool, absence_kind: str | None) -> bool:
-    """RULES.md "Daily reports": a report for D needs a scan on D or dinas_luar on D.
+    """docs/rules.md "Daily reports": a report for D needs a scan on D or dinas_luar on D.
 
     Minimal twin of the live gate in services/activity/domain.py, used by the simulation
     (which has no filing time, so the deadline is not checked here)."""

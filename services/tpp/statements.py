@@ -39,15 +39,15 @@ from contracts.events import (
     now_utc,
     parse_event,
 )
-from services.shared.logs import get_logger
-from services.shared.messaging import UnitOfWork
-from services.shared.ruleset import (
+from services.kernel.ruleset import (
     RuleSet,
     RuleSetError,
     available_rulesets,
     load_ruleset,
     ruleset_in_force,
 )
+from services.shared.logs import get_logger
+from services.shared.messaging import UnitOfWork
 from services.shared.settings import Settings
 from services.tpp import domain
 from services.tpp.models import (

@@ -4,20 +4,19 @@ WorkCalendarChanged travels on sikerja.calendar, and activity's filing deadline 
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.activity.app import create as create_activity
 from services.attendance.app import create as create_attendance
 from services.attendance.config import AttendanceConfig
+from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
 from tests.support import eventually, running
 
 pytestmark = pytest.mark.integration
 
-WIB = ZoneInfo("Asia/Jakarta")
 MON, TUE = date(2026, 10, 5), date(2026, 10, 6)
 BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "198001012005011099"}
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from services.approval.app import create
+from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
 from tests.service.test_approval_service import employee, publish, reported
 from tests.support import Clock, emitted, who
-
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 async def test_single_and_bulk_decisions(store_url: str, tmp_path: Path) -> None:

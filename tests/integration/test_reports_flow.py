@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -17,6 +16,7 @@ from contracts.events import EmployeeUpserted, Event, FingerprintRecorded
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.attendance.app import create as create_attendance
+from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from services.tpp.app import create as create_tpp
 from services.tpp.models import ReportDecision
@@ -24,7 +24,6 @@ from tests import factories
 from tests.support import eventually, running
 
 pytestmark = pytest.mark.integration
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 async def test_scan_file_approve_reaches_tpp(settings: Settings) -> None:

@@ -30,8 +30,8 @@ from services.attendance.config import AttendanceConfig
 from services.shared.settings import Settings
 from services.siasn.app import create as create_siasn
 from services.tpp.app import create as create_tpp
-from services.tpp.simulate import run_simulation
 from sikerja_cli.demo_data import generate
+from sikerja_cli.simulate import run_simulation
 from tests.support import eventually, running
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,6 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -41,7 +40,6 @@ from services.shared.settings import Settings
 from tests import factories
 from tests.support import Clock, emitted, who, wib
 
-WIB = ZoneInfo("Asia/Jakarta")
 MON, TUE, WED = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)
 THU, FRI = date(2026, 10, 8), date(2026, 10, 9)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100

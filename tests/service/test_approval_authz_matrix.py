@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,10 +24,10 @@ from contracts.events import (
 )
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
+from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
 
-WIB = ZoneInfo("Asia/Jakarta")
 MON = date(2026, 10, 5)
 NOW = datetime(2026, 10, 5, 14, 0, tzinfo=WIB)
 ROLES = ("asn", "atasan", "other_atasan", "plt", "operator", "bkpsdm", "auditor")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -35,7 +34,6 @@ from services.shared.settings import Settings
 from tests import factories
 from tests.support import Clock, emitted, who, wib
 
-WIB = ZoneInfo("Asia/Jakarta")
 MON = date(2026, 10, 5)
 
 

@@ -48,7 +48,7 @@ from services.activity.domain import (
     validate_skp_target,
     withdraw_report,
 )
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WorkCalendar
 
 NIP = "198501012010011001"
 OTHER_NIP = "199002022015022002"

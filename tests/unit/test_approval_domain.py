@@ -36,7 +36,7 @@ from services.approval.domain import (
     transfer_pending,
     validate_delegation,
 )
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WorkCalendar
 
 ATASAN_A = "197501012000011001"
 ATASAN_B = "197602022001021002"

@@ -1,4 +1,4 @@
-"""The working day (RULES.md "The working day"), one test per rule, plus property tests."""
+"""The working day (docs/rules.md "The working day"), one test per rule, plus property tests."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ from services.attendance.domain import (
     scan_key,
     wib_date,
 )
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WorkCalendar
 
 NIP = "199001012015011001"
 NIP2 = "198503152010122002"

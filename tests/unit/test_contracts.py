@@ -110,25 +110,14 @@ def test_nip_shape(nip: str, ok: bool) -> None:
     assert (nip_problem(nip) is None) is ok
 
 
-def test_absence_kinds_agree_between_the_contract_the_domain_and_the_rules() -> None:
-    """The kinds are written in three places on purpose (the domain imports no pydantic);
-    this keeps them from drifting apart."""
+def test_the_contracts_speak_the_kernels_vocabulary_and_the_rules_know_every_status() -> None:
     from typing import get_args
 
     from contracts.events import AbsenceKind, DayStatus
-    from services.attendance.domain import (
-        ABSENCE_KINDS,
-        STATUS_NON_WORKING,
-        STATUS_PRESENT,
-        STATUS_TK,
-    )
-    from services.shared.ruleset import load_ruleset
+    from services.kernel.ruleset import available_rulesets
+    from services.kernel.vocabulary import ABSENCE_KINDS, DAY_STATUSES, STATUS_NON_WORKING
 
-    assert set(get_args(AbsenceKind)) == ABSENCE_KINDS
-    assert set(get_args(DayStatus)) == ABSENCE_KINDS | {
-        STATUS_PRESENT,
-        STATUS_TK,
-        STATUS_NON_WORKING,
-    }
-    rules = load_ruleset("bekasi-perwali-69-2019")
-    assert set(get_args(DayStatus)) - {STATUS_NON_WORKING} <= rules.known_statuses()
+    assert get_args(AbsenceKind) == ABSENCE_KINDS
+    assert get_args(DayStatus) == DAY_STATUSES
+    for rules in available_rulesets():
+        assert set(DAY_STATUSES) - {STATUS_NON_WORKING} <= rules.known_statuses(), rules.name

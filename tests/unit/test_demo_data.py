@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts.nip import is_valid_nip
-from services.shared.calendar import WorkCalendar
+from services.kernel.calendar import WorkCalendar
 from sikerja_cli.demo_data import PAGU_BY_KELAS, generate
 
 HEADERS = {
@@ -181,7 +181,7 @@ def test_the_month_has_every_kind_of_day(medium: Path) -> None:
     for s in scans:
         days.setdefault((s["nip"], s["waktu"][:10]), []).append(_minutes(s["waktu"][11:]))
 
-    # Late bands of RULES.md, in minutes after 07:30 (= 450): 16-60, 61-120, 121-180, >180.
+    # Late bands of docs/rules.md, in minutes after 07:30 (= 450): 16-60, 61-120, 121-180, >180.
     late = Counter()
     early = Counter()
     singles = 0

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.kernel.calendar import WorkCalendar
 from services.notifier import domain
 from services.notifier.domain import Kind, PendingReport
-from services.shared.calendar import WorkCalendar
 
 # Monday 2026-10-05 is a working day; 2026-10-06 (Tuesday) is a holiday in this calendar.
 CAL = WorkCalendar.from_dates([date(2026, 10, 6)])

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.shared.ruleset import (
+from services.kernel.ruleset import (
     RULESETS_DIR,
     RuleSet,
     RuleSetError,
@@ -33,7 +33,7 @@ def _fields(exc: RuleSetError) -> list[str]:
     return [field for field, _ in exc.problems]
 
 
-# -- the shipped Bekasi rule set is exactly RULES.md -------------------------------------------
+# -- the shipped Bekasi rule set is exactly docs/rules.md ------------------------------------
 
 
 def test_bekasi_hours_and_components() -> None:
@@ -307,7 +307,7 @@ def test_name_must_match_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     data = copy.deepcopy(_raw())
     data["name"] = "lain"
     (tmp_path / "uji.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    monkeypatch.setattr("services.shared.ruleset.RULESETS_DIR", tmp_path)
+    monkeypatch.setattr("services.kernel.ruleset.RULESETS_DIR", tmp_path)
     with pytest.raises(RuleSetError) as err:
         load_ruleset("uji")
     assert _fields(err.value) == ["name"]

@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services.shared.ruleset import RULESETS_DIR
-from services.tpp.simulate import (
+from services.kernel.ruleset import RULESETS_DIR
+from sikerja_cli.simulate import (
     InputError,
     SimulationResult,
     render_json,

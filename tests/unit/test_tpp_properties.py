@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.shared.ruleset import RuleSet, load_ruleset
+from services.kernel.ruleset import RuleSet, load_ruleset
 from services.tpp.domain import DayRecord, Statement, compute_statement
 
 RULESETS = [load_ruleset("bekasi-perwali-69-2019"), load_ruleset("contoh-daerah-lain")]

@@ -1,4 +1,4 @@
-"""Rule sets as data (RULES.md): a versioned YAML file with an effective date.
+"""Rule sets as data (docs/rules.md): a versioned YAML file with an effective date.
 
 A rule set holds every number the TPP engine and the attendance day use: hours, the
 late/early bands, the day penalties, the disiplin share, which statuses need a daily
@@ -131,7 +131,7 @@ class RuleSet(_Model):
     filing_deadline_working_days: int = Field(ge=0)
     filing_deadline_time: time
     # "discipline": the month's attendance lines never take more than the disiplin component
-    # (RULES.md). "pagu": they may eat into produktivitas, never below a net of zero.
+    # (docs/rules.md). "pagu": they may eat into produktivitas, never below a net of zero.
     attendance_cap: Literal["discipline", "pagu"] = "discipline"
 
     _times = field_validator(
@@ -291,7 +291,7 @@ def load_ruleset(name_or_path: str) -> RuleSet:
 
 
 def available_rulesets(directory: Path | None = None) -> list[RuleSet]:
-    """Every rule set shipped in `directory` (default: services/shared/rulesets/)."""
+    """Every rule set shipped in `directory` (default: services/kernel/rulesets/)."""
     folder = directory or RULESETS_DIR
     return [load_ruleset(str(p)) for p in sorted(folder.glob("*.yaml"))]
 

@@ -1,4 +1,4 @@
-"""The work calendar: which dates are working days (RULES.md, "The working day").
+"""The work calendar: which dates are working days (docs/rules.md, "The working day").
 
 Pure: no clock, no framework. Seeded from the `holidays` package (Indonesia, public and
 government categories — the latter holds the cuti bersama days); BKPSDM edits arrive as
@@ -12,16 +12,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 
+# Business dates and office hours are in Western Indonesia Time; events carry UTC.
+WIB = ZoneInfo("Asia/Jakarta")
+
 
 def indonesian_holidays(years: Iterable[int]) -> dict[date, str]:
-    """National holidays and cuti bersama of Indonesia for the given years."""
+    """National holidays and cuti bersama of Indonesia for the given years, named in Bahasa
+    Indonesia (the package's "id" locale; its default names are English)."""
     found: dict[date, str] = {}
     for category in ("public", "government"):
         try:
-            cal = holidays.country_holidays("ID", years=list(years), categories=(category,))
+            cal = holidays.country_holidays(
+                "ID", years=list(years), categories=(category,), language="id"
+            )
         except (NotImplementedError, ValueError, KeyError):
             continue  # a holidays release without that category: the public one still applies
         for day, name in cal.items():

@@ -35,9 +35,9 @@ from services.attendance.domain import (
     parse_scan_time,
     wib_date,
 )
-from services.shared import bahasa
-from services.shared.calendar import WorkCalendar, month_days, parse_period
-from services.shared.ruleset import (
+from services.kernel import bahasa
+from services.kernel.calendar import WorkCalendar, month_days, parse_period
+from services.kernel.ruleset import (
     DEFAULT_REGION,
     RuleSet,
     available_rulesets,

@@ -24,19 +24,17 @@ from contracts.events import (
     ActivityWithdrawn,
     EmployeeUpserted,
     Event,
-    ReportApproved,
-    ReportRejected,
     TppPeriodClosed,
 )
 from services.approval import domain
-from services.approval.models import Base, DecisionLog, PeriodClose, QueueEntry
+from services.approval.commands import record_imported_decision
+from services.approval.models import Base, PeriodClose, QueueEntry
+from services.approval.queries import atasan_of, to_item
 from services.shared.calendar_book import calendar_handlers
-from services.shared.employees import apply_employee_event, employee_handlers, find_employee
+from services.shared.employees import apply_employee_event, employee_handlers
 from services.shared.messaging import UnitOfWork
 
 TOPICS = [Topic.ACTIVITY.value, Topic.EMPLOYEES.value, Topic.TPP.value, Topic.CALENDAR.value]
-PRODUCER = "approval"
-IMPORTED_REJECTION = "Keputusan historis (ditolak) dari impor data migrasi BKPSDM."
 OPEN = tuple(s.value for s in domain.OPEN_STATUSES)
 
 # Built once: building and compiling a statement per batch would cost more than running it.
@@ -53,69 +51,12 @@ _IN_CHUNK = 900  # SQLite before 3.32 takes at most 999 parameters per statement
 _REPORTED_KEY = "approval.reported"
 
 
-def _atasan_of(uow: UnitOfWork, nip: str) -> str | None:
-    row = find_employee(uow, nip)
-    return row.atasan_nip if row is not None else None
-
-
-def to_item(row: QueueEntry) -> domain.QueueItem:
-    return domain.QueueItem(
-        row.report_id,
-        row.owner_nip,
-        row.work_date,
-        row.filed_at,
-        row.atasan_nip,
-        domain.QueueStatus(row.status),
-    )
-
-
 def _content(row: QueueEntry, event: ActivityReported | ActivityRevised) -> None:
     row.description = event.description
     row.output = event.output
     row.quantity = event.quantity
     row.minutes = event.minutes
     row.skp_target_id = event.skp_target_id
-
-
-def record_imported_decision(uow: UnitOfWork, row: QueueEntry, cause_id: str) -> None:
-    """A migration import's historical decision, taken in the name of the employee's atasan
-    at the time of the import (the audit log says `import`), announced like any decision so
-    activity and tpp learn it from the one place decisions come from."""
-    assert row.atasan_nip is not None and row.imported_decision is not None
-    approved = row.imported_decision == "approved"
-    at = row.filed_at
-    common = {
-        "occurred_at": at,
-        "producer": PRODUCER,
-        "nip": row.owner_nip,
-        "report_id": row.report_id,
-        "work_date": row.work_date,
-        "decided_by": row.atasan_nip,
-        "causation_id": cause_id,
-    }
-    event: ReportApproved | ReportRejected
-    if approved:
-        event = ReportApproved(**common)
-    else:
-        event = ReportRejected(reason=IMPORTED_REJECTION, **common)
-    row.status = (domain.QueueStatus.APPROVED if approved else domain.QueueStatus.REJECTED).value
-    row.imported_decision = None
-    row.updated_at = at
-    uow.session.add(row)
-    uow.session.add(
-        DecisionLog(
-            report_id=row.report_id,
-            owner_nip=row.owner_nip,
-            work_date=row.work_date,
-            actor_nip=row.atasan_nip,
-            action=(domain.DecisionKind.APPROVE if approved else domain.DecisionKind.REJECT).value,
-            reason=None if approved else IMPORTED_REJECTION,
-            source="import",
-            event_id=str(event.event_id),
-            at=at,
-        )
-    )
-    uow.emit(event)
 
 
 def _select_in(conn: Connection, statement: Any, keys: Sequence[str]) -> list[Row[Any]]:
@@ -205,7 +146,7 @@ def on_reported(uow: UnitOfWork, event: Event) -> None:
         report_id=event.report_id,
         owner_nip=event.nip,
         work_date=event.work_date,
-        atasan_nip=_atasan_of(uow, event.nip),
+        atasan_nip=atasan_of(uow, event.nip),
         status=domain.QueueStatus.PENDING.value,
         filed_at=event.occurred_at,
         updated_at=event.occurred_at,
@@ -229,7 +170,7 @@ def on_revised(uow: UnitOfWork, event: Event) -> None:
             report_id=event.report_id,
             owner_nip=event.nip,
             work_date=event.work_date,
-            atasan_nip=_atasan_of(uow, event.nip),
+            atasan_nip=atasan_of(uow, event.nip),
             status=domain.QueueStatus.PENDING.value,
             filed_at=event.occurred_at,
             updated_at=event.occurred_at,

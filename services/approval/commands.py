@@ -1,6 +1,8 @@
 """Approval's writes: `record_decision` (the one place a decision is written, audited and
 announced: the HTTP decisions and the migration import's historical ones), an atasan's
-decision on one report or a selection, Plt delegations and BKPSDM's reopening of a month.
+decision on one report or a selection, Plt delegations and BKPSDM's reopening of a month;
+and the queue as a projection of the events handlers.py maps here (activity's reports,
+revisions and withdrawals, employee transfers, tpp's period closes).
 
 Each takes a UnitOfWork and resolved values (the actor's NIP, the clock's now); refusals
 are domain.DomainError, which the routes turn into problem+json. The callers commit,
@@ -16,10 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Row, bindparam, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import col
 
 from contracts.events import (
+    ActivityReported,
+    ActivityRevised,
     DelegationGranted,
     DelegationRevoked,
     ReportApproved,
@@ -27,11 +32,19 @@ from contracts.events import (
     RevisionRequested,
 )
 from services.approval import domain
-from services.approval.models import DecisionLog, Delegation, PeriodReopen, QueueEntry
+from services.approval.models import (
+    Base,
+    DecisionLog,
+    Delegation,
+    PeriodClose,
+    PeriodReopen,
+    QueueEntry,
+)
 from services.approval.queries import (
     active_delegations,
     atasan_of,
     locks_of,
+    open_of,
     queue_entries,
     queue_entry,
     running_delegations,
@@ -40,6 +53,7 @@ from services.approval.queries import (
 from services.shared.messaging import UnitOfWork
 
 PRODUCER = "approval"
+OPEN = tuple(s.value for s in domain.OPEN_STATUSES)
 IMPORTED_REJECTION = "Keputusan historis (ditolak) dari impor data migrasi BKPSDM."
 _EVENTS = {
     domain.DecisionKind.APPROVE: ReportApproved,
@@ -301,3 +315,194 @@ def reopen_period(
     )
     uow.session.add(row)
     return row
+
+
+# --------------------------------------------------------------------------- the queue projection
+# (handlers.py: activity's reports, employee transfers and tpp's closes)
+
+# Built once: building and compiling a statement per batch would cost more than running it.
+_QUEUE = QueueEntry.__table__  # type: ignore[attr-defined]
+_EMPLOYEE = Base.Employee.__table__  # type: ignore[attr-defined]
+_INSERT_ENTRIES = insert(_QUEUE)
+_KNOWN_REPORTS = core_select(_QUEUE.c.report_id).where(
+    _QUEUE.c.report_id.in_(bindparam("keys", expanding=True))
+)
+_ATASAN_OF = core_select(_EMPLOYEE.c.nip, _EMPLOYEE.c.atasan_nip).where(
+    _EMPLOYEE.c.nip.in_(bindparam("keys", expanding=True))
+)
+_IN_CHUNK = 900  # SQLite before 3.32 takes at most 999 parameters per statement
+_REPORTED_KEY = "approval.reported"
+
+
+def _content(row: QueueEntry, event: ActivityReported | ActivityRevised) -> None:
+    row.description = event.description
+    row.output = event.output
+    row.quantity = event.quantity
+    row.minutes = event.minutes
+    row.skp_target_id = event.skp_target_id
+
+
+def _select_in(conn: Connection, statement: Any, keys: Sequence[str]) -> list[Row[Any]]:
+    rows: list[Row[Any]] = []
+    for i in range(0, len(keys), _IN_CHUNK):
+        rows.extend(conn.execute(statement, {"keys": keys[i : i + _IN_CHUNK]}))
+    return rows
+
+
+class ReportedBatch:
+    """The ActivityReported events of one transaction not written yet. Per event, the ORM's
+    get, employee lookup and flush cost several times what three statements per batch do:
+    one SELECT of the report ids already known, one of the owners' atasan, one INSERT."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, ActivityReported] = {}
+
+    def add(self, event: ActivityReported) -> None:
+        self.pending.setdefault(event.report_id, event)  # a second copy: the first one wins
+
+    def __call__(self, uow: UnitOfWork) -> None:
+        self.write(uow)
+
+    def write(self, uow: UnitOfWork) -> None:
+        if not self.pending:
+            return
+        events = list(self.pending.values())
+        self.pending = {}
+        # The ORM's pending rows (a revision that overtook its report, an employee upserted
+        # earlier in the batch) must be in the database for the SELECTs below to see them.
+        uow.session.flush()
+        conn = uow.connection
+        known = {r[0] for r in _select_in(conn, _KNOWN_REPORTS, [e.report_id for e in events])}
+        fresh = [e for e in events if e.report_id not in known]
+        if not fresh:
+            return  # already known (a revision may even have overtaken them): keep them
+        owners = list({e.nip for e in fresh})
+        atasan: dict[str, str | None] = {
+            nip: boss for nip, boss in _select_in(conn, _ATASAN_OF, owners)
+        }
+        conn.execute(
+            _INSERT_ENTRIES,
+            [
+                {
+                    "report_id": e.report_id,
+                    "owner_nip": e.nip,
+                    "work_date": e.work_date,
+                    "atasan_nip": atasan.get(e.nip),
+                    "status": domain.QueueStatus.PENDING.value,
+                    "revision": 0,
+                    "description": e.description,
+                    "output": e.output,
+                    "quantity": e.quantity,
+                    "minutes": e.minutes,
+                    "skp_target_id": e.skp_target_id,
+                    "filed_at": e.occurred_at,
+                    "updated_at": e.occurred_at,
+                    "imported_decision": None,
+                    "reported_event_id": str(e.event_id),
+                }
+                for e in fresh
+            ],
+        )
+
+
+def _reported(uow: UnitOfWork) -> ReportedBatch:
+    return uow.once(_REPORTED_KEY, ReportedBatch)  # type: ignore[no-any-return]
+
+
+def write_reported(uow: UnitOfWork) -> None:
+    """Write the reports collected so far in this transaction. Every handler other than
+    on_reported calls it first: the queue it reads must hold the reports that came before."""
+    _reported(uow).write(uow)
+
+
+def collect_reported(uow: UnitOfWork, event: ActivityReported) -> None:
+    """Collect a report for this transaction's ReportedBatch (written by write_reported)."""
+    _reported(uow).add(event)
+
+
+def add_imported_report(uow: UnitOfWork, event: ActivityReported) -> None:
+    """A report of a migration import, with its historical decision recorded if the
+    employee's atasan is known already (else it waits: follow_employee)."""
+    if uow.session.get(QueueEntry, event.report_id) is not None:
+        return  # already known (a revision may even have overtaken it): keep what we have
+    row = QueueEntry(
+        report_id=event.report_id,
+        owner_nip=event.nip,
+        work_date=event.work_date,
+        atasan_nip=atasan_of(uow, event.nip),
+        status=domain.QueueStatus.PENDING.value,
+        filed_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        imported_decision=event.imported_decision,
+        reported_event_id=str(event.event_id),
+    )
+    _content(row, event)
+    uow.session.add(row)
+    if row.imported_decision is not None and row.atasan_nip is not None:
+        record_imported_decision(uow, row, str(event.event_id))
+
+
+def revise(uow: UnitOfWork, event: ActivityRevised) -> None:
+    """Keep the latest revision only; a revision of a decided or withdrawn report (it raced
+    the decision) changes its text here but not its status: the decision stands."""
+    row = uow.session.get(QueueEntry, event.report_id)
+    if row is None:
+        row = QueueEntry(
+            report_id=event.report_id,
+            owner_nip=event.nip,
+            work_date=event.work_date,
+            atasan_nip=atasan_of(uow, event.nip),
+            status=domain.QueueStatus.PENDING.value,
+            filed_at=event.occurred_at,
+            updated_at=event.occurred_at,
+        )
+    elif event.revision <= row.revision:
+        return
+    _content(row, event)
+    row.revision = event.revision
+    row.updated_at = event.occurred_at
+    if row.status == domain.QueueStatus.REVISION_REQUESTED.value:
+        row.status = domain.QueueStatus.PENDING.value
+        row.filed_at = event.occurred_at  # back in the queue: its age counts from now
+    uow.session.add(row)
+
+
+def withdraw(uow: UnitOfWork, report_id: str, at: datetime) -> None:
+    row = uow.session.get(QueueEntry, report_id)
+    if row is None or row.status not in OPEN:
+        return  # decided before the withdrawal arrived: the decision stands
+    row.status = domain.QueueStatus.WITHDRAWN.value
+    row.updated_at = at
+    uow.session.add(row)
+
+
+def follow_employee(uow: UnitOfWork, nip: str, new_atasan: str | None, cause_id: str) -> None:
+    """After an employee's record changed: their open reports follow them to `new_atasan`,
+    and imported decisions that waited for an atasan are recorded (caused by their report,
+    else by `cause_id`)."""
+    rows = open_of(uow, nip)
+    if not rows:
+        return
+    try:
+        moved = domain.transfer_pending([to_item(r) for r in rows], nip, new_atasan)
+    except domain.DomainError:
+        return  # a master record naming the employee as their own atasan: keep the queue
+    ids = set(moved.moved)
+    for row in rows:
+        if row.report_id in ids:
+            row.atasan_nip = new_atasan
+            uow.session.add(row)
+        if row.imported_decision is not None and row.atasan_nip is not None:
+            record_imported_decision(uow, row, row.reported_event_id or cause_id)
+
+
+def close_period(uow: UnitOfWork, nip: str, period: str, at: datetime, by: str) -> None:
+    """tpp closed `period` for `nip` (TppPeriodClosed): the latest close is kept."""
+    row = uow.session.get(PeriodClose, (nip, period))
+    if row is None:
+        row = PeriodClose(nip=nip, period=period, closed_at=at)
+    elif at <= row.closed_at:
+        return  # an older close replayed: the latest one decides
+    row.closed_at = at
+    row.closed_by = by
+    uow.session.add(row)

@@ -87,6 +87,18 @@ def may_decide_on(uow: UnitOfWork, nip: str, row: QueueEntry, today: date) -> bo
     return authority is not None
 
 
+def open_of(uow: UnitOfWork, owner_nip: str) -> list[QueueEntry]:
+    """`owner_nip`'s reports still open (pending, or waiting for a revision)."""
+    open_statuses = [s.value for s in domain.OPEN_STATUSES]
+    return list(
+        uow.session.exec(
+            select(QueueEntry).where(
+                QueueEntry.owner_nip == owner_nip, col(QueueEntry.status).in_(open_statuses)
+            )
+        ).all()
+    )
+
+
 def all_pending(uow: UnitOfWork) -> list[domain.QueueItem]:
     rows = uow.session.exec(
         select(QueueEntry).where(QueueEntry.status == domain.QueueStatus.PENDING.value)

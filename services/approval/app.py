@@ -7,8 +7,9 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from services.approval import api, handlers
+from services.approval import handlers
 from services.approval.models import Base
+from services.approval.routes import audit, decisions, delegations, queue
 from services.kernel.calendar import indonesia_calendar
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
@@ -32,7 +33,11 @@ def create(
 ) -> FastAPI:
     """`clock` is for tests; everything else goes to the kit."""
     kit = build_kit(settings, **overrides)
-    app = create_app(kit, [api.router], title="SIKERJA approval")
+    app = create_app(
+        kit,
+        [queue.router, decisions.router, delegations.router, audit.router],
+        title="SIKERJA approval",
+    )
     app.state.clock = clock
     app.state.calendar_for = CalendarBook(kit)
     # Build this year's national calendar now, not under the first burst of requests (each

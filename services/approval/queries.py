@@ -1,0 +1,202 @@
+"""Approval's reads: queue rows, the supervisor relation, Plt delegations, period locks and
+the audit log, plus `to_item` (a queue row as the domain sees it). Nothing here writes;
+the routes and commands.py call these, handlers.py uses `to_item` and `atasan_of`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from services.approval import domain
+from services.approval.models import (
+    DecisionLog,
+    Delegation,
+    PeriodClose,
+    PeriodReopen,
+    QueueEntry,
+)
+from services.shared.employees import find_employee
+from services.shared.messaging import UnitOfWork
+
+
+def to_item(row: QueueEntry) -> domain.QueueItem:
+    return domain.QueueItem(
+        row.report_id,
+        row.owner_nip,
+        row.work_date,
+        row.filed_at,
+        row.atasan_nip,
+        domain.QueueStatus(row.status),
+    )
+
+
+# --------------------------------------------------------------------------- people
+
+
+def atasan_of(uow: UnitOfWork, nip: str) -> str | None:
+    row = find_employee(uow, nip)
+    return row.atasan_nip if row is not None else None
+
+
+def name_of(uow: UnitOfWork, nip: str) -> str | None:
+    row = find_employee(uow, nip)
+    return row.nama if row is not None else None
+
+
+# --------------------------------------------------------------------------- queue
+
+
+def queue_entry(uow: UnitOfWork, report_id: str) -> QueueEntry | None:
+    return uow.session.get(QueueEntry, report_id)
+
+
+def queue_entries(uow: UnitOfWork, report_ids: Sequence[str]) -> dict[str, QueueEntry]:
+    """The known ones of `report_ids`, by id."""
+    rows = uow.session.exec(
+        select(QueueEntry).where(col(QueueEntry.report_id).in_(list(report_ids)))
+    ).all()
+    return {r.report_id: r for r in rows}
+
+
+def pending_of(uow: UnitOfWork, atasan_nip: str) -> list[QueueEntry]:
+    """The reports waiting for `atasan_nip`, in the domain's queue order (oldest first)."""
+    rows = uow.session.exec(
+        select(QueueEntry).where(
+            QueueEntry.atasan_nip == atasan_nip,
+            QueueEntry.status == domain.QueueStatus.PENDING.value,
+        )
+    ).all()
+    ordered = domain.queue_of([to_item(r) for r in rows], atasan_nip)
+    by_id = {r.report_id: r for r in rows}
+    return [by_id[i.report_id] for i in ordered]
+
+
+def may_decide_on(uow: UnitOfWork, nip: str, row: QueueEntry, today: date) -> bool:
+    """Whether `nip` may decide the report today: its owner's atasan, or their Plt."""
+    authority = domain.may_decide(
+        nip,
+        row.owner_nip,
+        row.work_date,
+        {row.owner_nip: atasan_of(uow, row.owner_nip)},
+        active_delegations(uow, plt=nip),
+        today,
+    )
+    return authority is not None
+
+
+def open_of(uow: UnitOfWork, owner_nip: str) -> list[QueueEntry]:
+    """`owner_nip`'s reports still open (pending, or waiting for a revision)."""
+    open_statuses = [s.value for s in domain.OPEN_STATUSES]
+    return list(
+        uow.session.exec(
+            select(QueueEntry).where(
+                QueueEntry.owner_nip == owner_nip, col(QueueEntry.status).in_(open_statuses)
+            )
+        ).all()
+    )
+
+
+def all_pending(uow: UnitOfWork) -> list[domain.QueueItem]:
+    rows = uow.session.exec(
+        select(QueueEntry).where(QueueEntry.status == domain.QueueStatus.PENDING.value)
+    ).all()
+    return [to_item(r) for r in rows]
+
+
+# --------------------------------------------------------------------------- delegations
+
+
+def active_delegations(uow: UnitOfWork, *, plt: str) -> list[domain.Delegation]:
+    """The delegations naming `plt` that are not revoked (their dates are the domain's)."""
+    rows = uow.session.exec(
+        select(Delegation).where(col(Delegation.revoked_at).is_(None), Delegation.plt_nip == plt)
+    ).all()
+    return [domain.Delegation(r.atasan_nip, r.plt_nip, r.start, r.end) for r in rows]
+
+
+def delegation(uow: UnitOfWork, delegation_id: str) -> Delegation | None:
+    return uow.session.get(Delegation, delegation_id)
+
+
+def running_delegations(uow: UnitOfWork, today: date) -> list[Delegation]:
+    """Not revoked and not over by `today`: running or still to come."""
+    return list(
+        uow.session.exec(
+            select(Delegation).where(
+                col(Delegation.revoked_at).is_(None), col(Delegation.end) >= today
+            )
+        ).all()
+    )
+
+
+def delegations(
+    uow: UnitOfWork,
+    *,
+    atasan_nip: str | None = None,
+    plt_nip: str | None = None,
+    naming: str | None = None,
+) -> list[Delegation]:
+    """Delegations by start date; `naming`: only those where that NIP is atasan or Plt."""
+    query = select(Delegation)
+    if atasan_nip:
+        query = query.where(Delegation.atasan_nip == atasan_nip)
+    if plt_nip:
+        query = query.where(Delegation.plt_nip == plt_nip)
+    if naming is not None:
+        query = query.where(or_(Delegation.atasan_nip == naming, Delegation.plt_nip == naming))
+    return list(uow.session.exec(query.order_by(col(Delegation.start))).all())
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def locks_of(uow: UnitOfWork, owner_nip: str, period: str) -> tuple[list[str], list[str]]:
+    """(closed, reopened) periods of `owner_nip` for the domain: a reopening counts only if
+    it came after the latest close."""
+    close = uow.session.get(PeriodClose, (owner_nip, period))
+    if close is None:
+        return [], []
+    reopened = uow.session.exec(
+        select(PeriodReopen.id).where(
+            PeriodReopen.period == period,
+            or_(col(PeriodReopen.nip).is_(None), PeriodReopen.nip == owner_nip),
+            col(PeriodReopen.at) >= close.closed_at,
+        )
+    ).first()
+    return [period], [period] if reopened is not None else []
+
+
+def period_closes(uow: UnitOfWork, period: str, nip: str | None = None) -> list[PeriodClose]:
+    query = select(PeriodClose).where(PeriodClose.period == period)
+    if nip:
+        query = query.where(PeriodClose.nip == nip)
+    return list(uow.session.exec(query).all())
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def decision_log(
+    uow: UnitOfWork,
+    *,
+    report_id: str | None = None,
+    nip: str | None = None,
+    actor_nip: str | None = None,
+    work_dates: tuple[date, date] | None = None,
+    limit: int,
+) -> list[DecisionLog]:
+    """Audit lines in the order written; `work_dates` is [first, after)."""
+    query = select(DecisionLog)
+    if report_id:
+        query = query.where(DecisionLog.report_id == report_id)
+    if nip:
+        query = query.where(DecisionLog.owner_nip == nip)
+    if actor_nip:
+        query = query.where(DecisionLog.actor_nip == actor_nip)
+    if work_dates is not None:
+        first, after = work_dates
+        query = query.where(DecisionLog.work_date >= first, DecisionLog.work_date < after)
+    return list(uow.session.exec(query.order_by(col(DecisionLog.id)).limit(limit)).all())

@@ -1,0 +1,154 @@
+"""Queue routes: an atasan's (and their Plt's) waiting reports with their age in working
+days, the overdue list for the 09:00 reminder, and one report as the queue knows it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from services.approval import domain, queries
+from services.approval.models import QueueEntry
+from services.approval.routes.deps import (
+    OVERSIGHT_ROLES,
+    PERSON_ROLES,
+    Kit,
+    Now,
+    Who,
+    forbidden,
+    person,
+    today,
+)
+from services.kernel.calendar import WorkCalendar
+from services.shared.calendar_book import calendar_of
+from services.shared.http import Problem
+from services.shared.messaging import UnitOfWork
+
+router = APIRouter(tags=["approval"])
+
+
+class QueueItemOut(BaseModel):
+    report_id: str
+    nip: str
+    nama: str | None
+    work_date: date
+    description: str
+    output: str
+    quantity: int
+    minutes: int
+    skp_target_id: str | None
+    status: str
+    revision: int
+    atasan_nip: str | None
+    filed_at: datetime
+    age_working_days: int
+    as_plt_for: str | None = None
+
+
+def _queue_out(
+    uow: UnitOfWork,
+    row: QueueEntry,
+    day: date,
+    calendar: WorkCalendar,
+    as_plt_for: str | None = None,
+) -> QueueItemOut:
+    return QueueItemOut(
+        report_id=row.report_id,
+        nip=row.owner_nip,
+        nama=queries.name_of(uow, row.owner_nip),
+        work_date=row.work_date,
+        description=row.description,
+        output=row.output,
+        quantity=row.quantity,
+        minutes=row.minutes,
+        skp_target_id=row.skp_target_id,
+        status=row.status,
+        revision=row.revision,
+        atasan_nip=row.atasan_nip,
+        filed_at=row.filed_at,
+        age_working_days=domain.age_in_working_days(queries.to_item(row).filed_on, day, calendar),
+        as_plt_for=as_plt_for,
+    )
+
+
+@router.get("/queue", response_model=list[QueueItemOut])
+def my_queue(request: Request, who: Who, now: Now, kit: Kit) -> list[QueueItemOut]:
+    """The caller's queue: their subordinates' waiting reports, and those of every atasan
+    who delegated to them as Plt for today; oldest first."""
+    me = person(who)
+    day = today(now)
+    cal = calendar_of(request, day.year)
+    with kit.uow() as uow:
+        out = [_queue_out(uow, r, day, cal) for r in queries.pending_of(uow, me)]
+        for d in queries.active_delegations(uow, plt=me):
+            if d.covers(day):
+                out += [
+                    _queue_out(uow, r, day, cal, d.atasan_nip)
+                    for r in queries.pending_of(uow, d.atasan_nip)
+                ]
+    return out
+
+
+@router.get("/atasan/{atasan_nip}/queue", response_model=list[QueueItemOut])
+def atasan_queue(
+    atasan_nip: str, request: Request, who: Who, now: Now, kit: Kit
+) -> list[QueueItemOut]:
+    """One atasan's waiting reports with their age (the atasan, BKPSDM, auditors, notifier)."""
+    if not (
+        who.is_(*OVERSIGHT_ROLES, "system") or (who.is_(*PERSON_ROLES) and who.nip == atasan_nip)
+    ):
+        raise forbidden(
+            "Antrean ini hanya dapat dilihat oleh atasan yang bersangkutan, BKPSDM dan auditor."
+        )
+    day = today(now)
+    cal = calendar_of(request, day.year)
+    with kit.uow() as uow:
+        return [_queue_out(uow, r, day, cal) for r in queries.pending_of(uow, atasan_nip)]
+
+
+@router.get("/overdue")
+def overdue(
+    request: Request,
+    who: Who,
+    now: Now,
+    kit: Kit,
+    threshold: int = Query(domain.DEFAULT_OVERDUE_THRESHOLD, ge=0),
+) -> list[dict[str, Any]]:
+    """Atasan with reports waiting more than `threshold` working days (the 09:00 reminder)."""
+    if not who.is_(*OVERSIGHT_ROLES, "system"):
+        raise forbidden(
+            "Daftar laporan terlambat diputuskan hanya untuk BKPSDM, auditor dan sistem."
+        )
+    day = today(now)
+    with kit.uow() as uow:
+        pending = queries.all_pending(uow)
+    found = domain.overdue(pending, day, calendar_of(request, day.year), threshold)
+    return [
+        {
+            "atasan_nip": atasan,
+            "reports": [
+                {"report_id": o.item.report_id, "nip": o.item.owner_nip, "age_working_days": o.age}
+                for o in waiting
+            ],
+        }
+        for atasan, waiting in sorted(found.items())
+    ]
+
+
+@router.get("/reports/{report_id}", response_model=QueueItemOut)
+def get_item(report_id: str, request: Request, who: Who, now: Now, kit: Kit) -> QueueItemOut:
+    day = today(now)
+    with kit.uow() as uow:
+        row = queries.queue_entry(uow, report_id)
+        if row is None:
+            raise Problem(404, "Laporan tidak ditemukan di antrean persetujuan.", code="not_found")
+        allowed = who.is_(*OVERSIGHT_ROLES, "system")
+        if not allowed and who.is_(*PERSON_ROLES) and who.nip:
+            allowed = who.nip in (row.owner_nip, row.atasan_nip) or queries.may_decide_on(
+                uow, who.nip, row, day
+            )
+        if not allowed:
+            raise forbidden("Anda tidak berwenang melihat laporan ini.")
+        return _queue_out(uow, row, day, calendar_of(request, day.year))

@@ -35,6 +35,7 @@ from services.activity.models import (
 )
 from services.shared.calendar import parse_period
 from services.shared.calendar_book import calendar_of
+from services.shared.documents import document_response
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
 from services.shared.messaging import ServiceKit, UnitOfWork
@@ -790,6 +791,14 @@ async def upload_evidence(
                 break
             digest.update(chunk)
             out.write(chunk)
+    if size > limits.max_evidence_bytes:
+        # the refusal states the file's size, not the part read before the limit: the
+        # multipart parser has spooled and counted it already
+        if file.size is not None:
+            size = file.size
+        else:
+            while chunk := await file.read(_UPLOAD_CHUNK):
+                size += len(chunk)
     descriptor = domain.EvidenceFile(
         name, file.content_type or "", size, digest.hexdigest() if size else ""
     )
@@ -842,7 +851,7 @@ async def upload_evidence(
 
     try:
         ev = await asyncio.to_thread(store)
-    except Problem:
+    except BaseException:  # refused, or the store failed: no orphan file either way
         target.unlink(missing_ok=True)
         raise
     return _evidence_out(ev)
@@ -877,11 +886,8 @@ def download_evidence(
     path = evidence_root(request) / row.path
     if not path.is_file():
         raise Problem(404, "Berkas bukti tidak ditemukan di penyimpanan.", code="not_found")
-    return FileResponse(
-        path,
-        media_type=row.content_type,
-        filename=row.name,
-        headers={"X-Content-SHA256": row.sha256},
+    return document_response(
+        path, row.content_type, row.name, headers={"X-Content-SHA256": row.sha256}
     )
 
 

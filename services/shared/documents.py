@@ -24,32 +24,35 @@ def _declared_length(request: Request) -> int | None:
         return None
 
 
-def _refuse(size: int | None, limit: int, what: str) -> Problem:
-    return Problem(413, too_large(size, limit, what), code="too_large", limit_bytes=limit)
+def _refuse(size: int | None, limit: int, what: str, hint: str) -> Problem:
+    detail = too_large(size, limit, what) + (f"; {hint}" if hint else "")
+    return Problem(413, detail, code="too_large", limit_bytes=limit)
 
 
-async def read_body(request: Request, limit: int, what: str = "berkas") -> bytes:
+async def read_body(request: Request, limit: int, what: str = "berkas", hint: str = "") -> bytes:
     """The request body, or 413 stating its real size (the declared Content-Length) or
     "lebih dari" the limit; never more than the limit and one chunk in memory."""
     declared = _declared_length(request)
     if declared is not None and declared > limit:
-        raise _refuse(declared, limit, what)
+        raise _refuse(declared, limit, what, hint)
     buf = bytearray()
     async for chunk in request.stream():
         buf += chunk
         if len(buf) > limit:
-            raise _refuse(None, limit, what)  # no length given, or a false one
+            raise _refuse(None, limit, what, hint)  # no length given, or a false one
     return bytes(buf)
 
 
-async def read_upload(upload: UploadFile, limit: int, what: str = "berkas") -> bytes:
+async def read_upload(
+    upload: UploadFile, limit: int, what: str = "berkas", hint: str = ""
+) -> bytes:
     """One multipart file, or 413 with its real size: the parser spooled it to disk and
     counted it, so an over-size file is refused without being read into memory."""
     if upload.size is not None and upload.size > limit:
-        raise _refuse(upload.size, limit, what)
+        raise _refuse(upload.size, limit, what, hint)
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise _refuse(upload.size, limit, what)
+        raise _refuse(upload.size, limit, what, hint)
     return data
 
 

@@ -55,7 +55,7 @@ def format_size(size: int) -> str:
     if size >= MIB and size % MIB == 0:
         return f"{size // MIB} MB"
     if size >= MIB:
-        return f"{size / MIB:.1f} MB".replace(".", ",")
+        return f"{size / MIB:.1f}".removesuffix(".0").replace(".", ",") + " MB"
     return f"{max(1, size // KIB)} KB"
 
 

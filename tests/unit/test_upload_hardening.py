@@ -115,6 +115,7 @@ def test_a_pdf_or_other_binary_sent_as_csv_is_named() -> None:
 def test_format_size_states_megabytes_in_bahasa() -> None:
     assert uploads.format_size(12 * 1024 * 1024) == "12 MB"
     assert uploads.format_size(int(5.1 * 1024 * 1024)) == "5,1 MB"
+    assert uploads.format_size(26 * 1024 * 1024 + 10) == "26 MB"
     assert uploads.format_size(3000) == "2 KB"
 
 

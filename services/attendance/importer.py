@@ -41,6 +41,7 @@ TIME_ALIASES = frozenset(
     {"waktu", "waktu_scan", "waktu_pindai", "waktu_absen", "tanggal_waktu", "tanggal_jam"}
 )
 EXPECTED_HEADER = "nip,waktu"
+MAX_TIME_TEXT = 64  # "2026-01-05T07:31:02.123456+07:00" with room to spare
 
 
 @dataclass(frozen=True)
@@ -126,10 +127,17 @@ class _Collector:
             return
         problem = nip_problem(nip)
         if problem is not None:
-            reject.append(RejectedLine(line_no, f"NIP '{nip}' tidak valid: {problem}"))
+            shown = printable(nip, 40)
+            reject.append(RejectedLine(line_no, f"NIP '{shown}' tidak valid: {problem}"))
             return
         if self.known is not None and nip not in self.known:
             reject.append(RejectedLine(line_no, f"NIP {nip} tidak terdaftar sebagai pegawai"))
+            return
+        if isinstance(time_value, str) and len(time_value) > MAX_TIME_TEXT:
+            # a cell this long is no time: say so instead of quoting it back whole
+            reject.append(
+                RejectedLine(line_no, f"kolom waktu terlalu panjang ({len(time_value)} karakter)")
+            )
             return
         try:
             ts = parse_import_time(time_value)

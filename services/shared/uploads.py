@@ -187,7 +187,7 @@ def csv_lines(text: str, delimiter: str = ",") -> Iterator[CsvLine]:
 def too_large(size: int | None, limit: int, what: str = "berkas") -> str:
     """The refusal of an over-size upload: its real size when known, else "lebih dari"."""
     if size is None:
-        return f"{what} lebih dari {format_size(limit)}, melebihi batas {format_size(limit)}"
+        return f"{what} lebih besar dari batas {format_size(limit)}"
     return f"{what} berukuran {format_size(size)}, melebihi batas {format_size(limit)}"
 
 

@@ -131,3 +131,10 @@ def test_content_disposition_is_an_attachment_with_a_safe_name() -> None:
         'attachment; filename="Surat Sakit Budi.pdf"'
     )
     assert 'filename="dokumen"' in uploads.content_disposition("")
+
+
+def test_a_huge_cell_is_not_quoted_back_whole() -> None:
+    long_nip, long_time = "1" * 5000, "2026-01-05 07:31:02" + " " * 10 + "x" * 5000
+    result = import_csv(f"nip,waktu\n{long_nip},2026-01-05 07:31:02\n{NIP},{long_time}\n", KNOWN)
+    assert [r.line_no for r in result.rejected] == [2, 3]
+    assert all(len(r.reason) < 300 for r in result.rejected), result.rejected

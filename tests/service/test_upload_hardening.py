@@ -22,6 +22,7 @@ from tests import factories
 from tests.service.test_activity_reports import MON, employee, report_body, scan
 from tests.service.test_attendance_support import Harness, make_harness
 from tests.support import Clock, who, wib
+from tests.unit.test_upload_hardening import with_member
 
 A = "199001012015011001"
 B = "198503152010122002"
@@ -68,6 +69,16 @@ async def test_an_xlsx_sent_as_csv_is_named_not_echoed(harness: Harness) -> None
         detail = r.json()["detail"]
         assert "XLSX" in detail and "bukan CSV" in detail, path
         assert "PK" not in detail and "\x03" not in detail, path
+
+
+async def test_a_decompression_bomb_is_refused_as_problem_json(harness: Harness) -> None:
+    bomb = with_member(xlsx_bytes(), "xl/worksheets/sheet1.xml", 20 * 1024 * 1024)
+    r = await harness.client.post(
+        "/api/v1/scans/import", files={"file": ("bom.xlsx", bomb)}, headers=who(None, "operator")
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "mengembang" in r.json()["detail"] and "20 MB" in r.json()["detail"]
 
 
 async def test_an_over_size_import_is_refused_with_its_real_size(harness: Harness) -> None:

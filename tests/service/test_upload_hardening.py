@@ -226,3 +226,20 @@ async def test_siasn_names_an_xlsx_sent_as_csv(memory_settings: Settings) -> Non
         )
     assert r.status_code == 422
     assert "XLSX" in r.json()["detail"] and "PK" not in r.json()["detail"]
+
+
+async def test_migration_import_blames_an_open_quote_on_its_line(
+    activity: httpx.AsyncClient,
+) -> None:
+    a = factories.nip()
+    text = f'nip,tanggal,status\n"{a},2026-10-01,approved\n123,2026-10-01,approved\n'
+    headers = {"content-type": "text/csv", **who(None, "bkpsdm")}
+    r = await activity.post("/api/v1/reports/import?wait_s=0", content=text, headers=headers)
+    assert r.status_code == 200, r.text
+    errors = r.json()["errors"]
+    assert [(e["line"], e["code"]) for e in errors] == [(2, "unreadable_line"), (3, "invalid_nip")]
+    assert "kutip" in errors[0]["reason"]
+    xlsx = await activity.post(
+        "/api/v1/reports/import?wait_s=0", content=xlsx_bytes(), headers=headers
+    )
+    assert xlsx.status_code == 422 and "XLSX" in xlsx.json()["detail"]

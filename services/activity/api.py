@@ -4,10 +4,8 @@ import. The caller is the person in X-Actor-Nip / X-Actor-Role (forwarded by the
 from __future__ import annotations
 
 import asyncio
-import csv
 import functools
 import hashlib
-import io
 import time as _time
 import uuid
 from collections.abc import Callable, Iterable
@@ -35,9 +33,11 @@ from services.activity.models import (
 )
 from services.kernel.calendar import parse_period
 from services.shared.calendar_book import calendar_of
+from services.shared.documents import document_response, read_body
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
 from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.uploads import csv_lines, not_text_reason
 
 router = APIRouter(tags=["activity"])
 
@@ -46,6 +46,7 @@ PERSON_ROLES = ("asn", "atasan")  # employees acting for themselves
 OVERSIGHT_ROLES = ("bkpsdm", "auditor")
 IMPORTED_DESCRIPTION = "Data migrasi: laporan kegiatan harian dari sistem sebelumnya"
 _UPLOAD_CHUNK = 64 * 1024
+MAX_IMPORT_BYTES = 25 * 1024 * 1024  # migration CSV, ~50 bytes a line: room for 500,000 lines
 # Refusals of the filing gate: waiting or lateness is a conflict with the state of the day,
 # a date that has not come yet is an invalid request.
 _GATE_STATUS = {
@@ -790,6 +791,14 @@ async def upload_evidence(
                 break
             digest.update(chunk)
             out.write(chunk)
+    if size > limits.max_evidence_bytes:
+        # the refusal states the file's size, not the part read before the limit: the
+        # multipart parser has spooled and counted it already
+        if file.size is not None:
+            size = file.size
+        else:
+            while chunk := await file.read(_UPLOAD_CHUNK):
+                size += len(chunk)
     descriptor = domain.EvidenceFile(
         name, file.content_type or "", size, digest.hexdigest() if size else ""
     )
@@ -842,7 +851,7 @@ async def upload_evidence(
 
     try:
         ev = await asyncio.to_thread(store)
-    except Problem:
+    except BaseException:  # refused, or the store failed: no orphan file either way
         target.unlink(missing_ok=True)
         raise
     return _evidence_out(ev)
@@ -877,11 +886,8 @@ def download_evidence(
     path = evidence_root(request) / row.path
     if not path.is_file():
         raise Problem(404, "Berkas bukti tidak ditemukan di penyimpanan.", code="not_found")
-    return FileResponse(
-        path,
-        media_type=row.content_type,
-        filename=row.name,
-        headers={"X-Content-SHA256": row.sha256},
+    return document_response(
+        path, row.content_type, row.name, headers={"X-Content-SHA256": row.sha256}
     )
 
 
@@ -1166,8 +1172,11 @@ def _parse_import(
 ) -> tuple[list[tuple[int, str, date, str]], list[dict[str, Any]]]:
     good: list[tuple[int, str, date, str]] = []
     bad: list[dict[str, Any]] = []
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"nip", "tanggal", "status"} - set(reader.fieldnames or ())
+    # line by line: a quote left open spoils its own line, not the ones after it
+    lines = csv_lines(text)
+    first = next((ln for ln in lines if ln.error or any(f.strip() for f in ln.fields)), None)
+    fieldnames = first.fields if first is not None and first.error is None else []
+    missing = {"nip", "tanggal", "status"} - set(fieldnames)
     if missing:
         raise Problem(
             422,
@@ -1176,7 +1185,14 @@ def _parse_import(
             + ").",
             code="invalid_header",
         )
-    for line, rec in enumerate(reader, start=2):
+    for csv_line in lines:
+        line = csv_line.line_no
+        if csv_line.error is not None:
+            bad.append({"line": line, "code": "unreadable_line", "reason": csv_line.error})
+            continue
+        if not any(f.strip() for f in csv_line.fields):
+            continue
+        rec = dict(zip(fieldnames, csv_line.fields, strict=False))
         nip = (rec.get("nip") or "").strip()
         raw_date = (rec.get("tanggal") or "").strip()
         status = (rec.get("status") or "").strip().lower()
@@ -1233,7 +1249,9 @@ async def import_reports(
     if not who.is_("bkpsdm"):
         raise _forbidden("Impor data migrasi laporan hanya dapat dilakukan oleh BKPSDM.")
     kit = kit_of(request)
-    raw = await request.body()
+    raw = await read_body(request, MAX_IMPORT_BYTES, "berkas impor")
+    if reason := not_text_reason(raw[:8192]):
+        raise Problem(422, reason, code="not_csv")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 from datetime import date, datetime, timedelta
@@ -22,12 +20,16 @@ from contracts.nip import nip_problem
 from services.attendance import domain, importer, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, now_utc, require
+from services.shared.documents import document_response, read_body, read_upload
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.uploads import csv_lines, not_text_reason
 
 router = APIRouter(tags=["attendance"])
 
 MAX_IMPORT_BYTES = 25 * 1024 * 1024
+_IMPORT_WHAT = "berkas impor"
+_IMPORT_HINT = "pecah menjadi beberapa berkas"
 XLSX_TYPES = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/octet-stream",
@@ -147,19 +149,20 @@ def active_nips(uow: UnitOfWork) -> set[str]:
 
 
 async def _upload(request: Request, field: str = "file") -> tuple[str, bytes]:
-    """(file name, bytes) of a multipart upload or of the raw body."""
+    """(file name, bytes) of a multipart upload or of the raw body; 413 with the real size
+    past MAX_IMPORT_BYTES, without holding an over-size body in memory."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
         form = await request.form(max_part_size=MAX_IMPORT_BYTES)
         upload = form.get(field)
         if not isinstance(upload, UploadFile):
             raise Problem(422, f"berkas tidak ada pada kolom '{field}'", code="no_file")
-        return upload.filename or "berkas", await upload.read()
-    body = await request.body()
+        data = await read_upload(upload, MAX_IMPORT_BYTES, _IMPORT_WHAT, _IMPORT_HINT)
+        return upload.filename or "berkas", data
     if ctype in ("text/csv", "text/plain", "application/csv"):
-        return "berkas.csv", body
+        return "berkas.csv", await read_body(request, MAX_IMPORT_BYTES, _IMPORT_WHAT, _IMPORT_HINT)
     if ctype in XLSX_TYPES:
-        return "berkas.xlsx", body
+        return "berkas.xlsx", await read_body(request, MAX_IMPORT_BYTES, _IMPORT_WHAT, _IMPORT_HINT)
     raise Problem(
         415,
         "kirim berkas CSV/XLSX sebagai multipart (kolom 'file') atau isi text/csv",
@@ -206,8 +209,6 @@ async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[st
     its line number and reason; importing the same file again changes nothing."""
     require(who, OPERATORS, "mengimpor data pindaian")
     filename, data = await _upload(request)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise Problem(413, "berkas impor melebihi 25 MB; pecah menjadi beberapa berkas")
     return await run_in_threadpool(
         _import_scans, kit_of(request), filename, data, now_utc(), _max_future(request)
     )
@@ -363,7 +364,7 @@ async def post_absence(request: Request, who: Actor = Depends(actor)) -> dict[st
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get("dokumen")
         if isinstance(upload, UploadFile):
-            document = await upload.read(cfg.max_document_bytes + 1)
+            document = await read_upload(upload, cfg.max_document_bytes, "dokumen")
             doc_name = upload.filename or "dokumen"
     else:
         try:
@@ -387,32 +388,37 @@ async def post_absence(request: Request, who: Actor = Depends(actor)) -> dict[st
         raise Problem(422, str(exc), code="invalid_absence") from None
     stored: tuple[str, str, str] | None = None
     if document is not None and len(document) > 0:
-        if len(document) > cfg.max_document_bytes:
-            limit = cfg.max_document_bytes // 1024
-            raise Problem(413, f"dokumen melebihi batas {limit} KB", code="document_too_large")
         ext = document_kind(document)
         if ext is None:
             raise Problem(415, "dokumen harus PDF, JPG atau PNG", code="document_type")
-        doc_id = f"{uuid.uuid4().hex}.{ext}"
-        (_evidence_dir(kit) / doc_id).write_bytes(document)
-        stored = (doc_id, doc_name[:200], DOCUMENT_TYPES[ext])
+        stored = (f"{uuid.uuid4().hex}.{ext}", doc_name[:200], DOCUMENT_TYPES[ext])
     now = now_utc()
 
     def write() -> tuple[dict[str, Any], int]:
         with kit.uow() as uow:
             _check_operator_opd(uow, who, nip)
-            row, redone = record_absence(
-                uow,
-                nip,
-                start,
-                end,
-                kind,
-                now=now,
-                recorded_by=who.nip or who.role,
-                note=fields.get("keterangan", "")[:500],
-                document=stored,
-            )
-            uow.commit()
+            # the document goes to disk only once the request is allowed, and leaves again
+            # if the absence is not stored after all
+            path = _evidence_dir(kit) / stored[0] if stored and document else None
+            try:
+                if path is not None and document is not None:
+                    path.write_bytes(document)
+                row, redone = record_absence(
+                    uow,
+                    nip,
+                    start,
+                    end,
+                    kind,
+                    now=now,
+                    recorded_by=who.nip or who.role,
+                    note=fields.get("keterangan", "")[:500],
+                    document=stored,
+                )
+                uow.commit()
+            except BaseException:
+                if path is not None:
+                    path.unlink(missing_ok=True)
+                raise
             return absence_view(row), redone
 
     view, redone = await run_in_threadpool(write)
@@ -462,7 +468,9 @@ def absence_document(absence_id: str, request: Request) -> FileResponse:
     path = _evidence_dir(kit) / row.document_id
     if not path.exists():
         raise Problem(404, "berkas dokumen tidak ditemukan di penyimpanan", code="no_document")
-    return FileResponse(path, media_type=row.document_type, filename=row.document_name)
+    return document_response(
+        path, row.document_type or "application/octet-stream", row.document_name or "dokumen"
+    )
 
 
 @router.post("/absences/{absence_id}/cancel")
@@ -506,7 +514,6 @@ def cancel_absence(
 def _import_absences(
     kit: ServiceKit, text: str, now: datetime, who: Actor, max_days: int
 ) -> dict[str, Any]:
-    reader = csv.reader(io.StringIO(text, newline=""))
     lines: list[dict[str, Any]] = []
     header: list[str] | None = None
     cols: dict[str, int] = {}
@@ -516,10 +523,14 @@ def _import_absences(
             (a.nip, a.start, a.end, a.kind)
             for a in uow.session.exec(select(Absence).where(Absence.cancelled == False)).all()  # noqa: E712
         }
-        for fields in reader:
+        for csv_line in csv_lines(text):
+            line, fields = csv_line.line_no, csv_line.fields
+            if csv_line.error is not None:
+                counts["rejected"] += 1
+                lines.append({"line": line, "status": "rejected", "reason": csv_line.error})
+                continue
             if not any(f.strip() for f in fields):
                 continue
-            line = reader.line_num
             if header is None:
                 header = [f.strip().lower().lstrip("\ufeff") for f in fields]
                 missing = [c for c in ("nip", "mulai", "selesai", "jenis") if c not in header]
@@ -565,6 +576,8 @@ async def import_absences(request: Request, who: Actor = Depends(actor)) -> dict
     filename, data = await _upload(request)
     if filename.endswith(".xlsx"):
         raise Problem(415, "impor ketidakhadiran hanya menerima CSV", code="unsupported_media_type")
+    if reason := not_text_reason(data[:8192]):
+        raise Problem(422, reason, code="not_csv")
     text = importer._decode(data)
     return await run_in_threadpool(
         _import_absences, kit_of(request), text, now_utc(), who, config_of(request).max_absence_days

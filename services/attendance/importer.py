@@ -12,7 +12,6 @@ domain.parse_scan_time), and the Indonesian day-first form "DD/MM/YYYY HH:MM[:SS
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -20,9 +19,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
+from xml.etree.ElementTree import ParseError
 
 from contracts.nip import nip_problem
 from services.attendance.domain import WIB, parse_scan_time, scan_key
+from services.shared.uploads import csv_lines, not_text_reason, printable, xlsx_problem
 
 __all__ = [
     "ImportResult",
@@ -40,6 +41,7 @@ TIME_ALIASES = frozenset(
     {"waktu", "waktu_scan", "waktu_pindai", "waktu_absen", "tanggal_waktu", "tanggal_jam"}
 )
 EXPECTED_HEADER = "nip,waktu"
+MAX_TIME_TEXT = 64  # "2026-01-05T07:31:02.123456+07:00" with room to spare
 
 
 @dataclass(frozen=True)
@@ -125,10 +127,17 @@ class _Collector:
             return
         problem = nip_problem(nip)
         if problem is not None:
-            reject.append(RejectedLine(line_no, f"NIP '{nip}' tidak valid: {problem}"))
+            shown = printable(nip, 40)
+            reject.append(RejectedLine(line_no, f"NIP '{shown}' tidak valid: {problem}"))
             return
         if self.known is not None and nip not in self.known:
             reject.append(RejectedLine(line_no, f"NIP {nip} tidak terdaftar sebagai pegawai"))
+            return
+        if isinstance(time_value, str) and len(time_value) > MAX_TIME_TEXT:
+            # a cell this long is no time: say so instead of quoting it back whole
+            reject.append(
+                RejectedLine(line_no, f"kolom waktu terlalu panjang ({len(time_value)} karakter)")
+            )
             return
         try:
             ts = parse_import_time(time_value)
@@ -154,7 +163,7 @@ def _columns(header: Iterable[object]) -> tuple[int, int] | str:
     if len(nip_at) > 1 or len(time_at) > 1:
         return "kolom NIP atau waktu muncul lebih dari sekali di baris judul"
     missing = [n for n, at in (("nip", nip_at), ("waktu", time_at)) if not at]
-    shown = ", ".join(str(h) for h in header if str(h or "").strip()) or "(kosong)"
+    shown = printable(", ".join(str(h) for h in header if str(h or "").strip())) or "(kosong)"
     return (
         f"kolom {' dan '.join(missing)} tidak ditemukan; baris pertama harus berisi judul "
         f"kolom '{EXPECTED_HEADER}' (ditemukan: {shown})"
@@ -173,14 +182,21 @@ def _decode(data: bytes | str) -> str:
 def import_csv(data: bytes | str, known_nips: Collection[str] | None = None) -> ImportResult:
     """Import a CSV (``,`` ``;`` or tab separated; UTF-8, with or without BOM)."""
     collector = _Collector(known_nips)
+    if isinstance(data, bytes | bytearray) and (reason := not_text_reason(bytes(data[:8192]))):
+        return collector.refuse_file(reason)
     text = _decode(data)
     first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
     if not first_line:
         return collector.refuse_file("berkas kosong; tidak ada baris judul maupun data")
     delimiter = max(",;\t", key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
-    for fields in reader:
+    for line in csv_lines(text, delimiter):
+        line_no, fields = line.line_no, line.fields
+        if line.error is not None:
+            if header is None:
+                return collector.refuse_file(f"baris judul tidak terbaca: {line.error}")
+            collector.result.rejected.append(RejectedLine(line_no, line.error))
+            continue
         if not any(f.strip() for f in fields):
             continue
         if header is None:
@@ -190,7 +206,6 @@ def import_csv(data: bytes | str, known_nips: Collection[str] | None = None) -> 
                 return collector.refuse_file(cols)
             nip_i, time_i = cols
             continue
-        line_no = reader.line_num
         if len(fields) > len(header) and not any(f.strip() for f in fields[len(header) :]):
             fields = fields[: len(header)]  # trailing empty cells a spreadsheet left behind
         if len(fields) != len(header):
@@ -212,9 +227,12 @@ def import_xlsx(data: bytes | BinaryIO, known_nips: Collection[str] | None = Non
 
     collector = _Collector(known_nips)
     stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    # Before openpyxl inflates anything: a decompression bomb is refused on its directory.
+    if (problem := xlsx_problem(stream)) is not None:
+        return collector.refuse_file(problem)
     try:
         wb = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, InvalidFileException):
+    except (zipfile.BadZipFile, KeyError, OSError, InvalidFileException, ParseError):
         return collector.refuse_file("berkas bukan XLSX yang valid atau rusak")
     try:
         if not wb.worksheets:
@@ -233,6 +251,8 @@ def import_xlsx(data: bytes | BinaryIO, known_nips: Collection[str] | None = Non
             nip_v = values[nip_i] if len(values) > nip_i else None
             time_v = values[time_i] if len(values) > time_i else None
             collector.row(row_no, nip_v, time_v)
+    except ParseError:  # read-only mode parses the sheet while iterating
+        return collector.refuse_file("berkas bukan XLSX yang valid atau rusak")
     finally:
         wb.close()
     if header is None:

@@ -7,18 +7,26 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 
 from contracts.events import EmployeeUpserted
+from services.shared.documents import read_body
 from services.shared.http import Problem, kit_of
+from services.shared.uploads import not_text_reason
 from services.siasn.domain import parse_employees
 
 router = APIRouter(tags=["siasn"])
+
+# 15,000 ASN at ~150 bytes a line is ~2 MB: room for far more, none for a runaway body.
+MAX_IMPORT_BYTES = 25 * 1024 * 1024
 
 
 @router.post("/employees/import")
 async def import_employees(request: Request) -> dict[str, object]:
     """Body: employees.csv (text/csv, UTF-8). Unchanged rows emit nothing on re-import."""
     kit = kit_of(request)
+    data = await read_body(request, MAX_IMPORT_BYTES, "berkas pegawai")
+    if reason := not_text_reason(data[:8192]):
+        raise Problem(422, reason, code="not_csv")
     try:
-        text = (await request.body()).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
     rows, rejected = parse_employees(text)

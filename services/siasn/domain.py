@@ -3,12 +3,11 @@ parsing and validation, a report per rejected line, good lines kept."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from contracts.nip import nip_problem
+from services.shared.uploads import CsvLine, csv_lines, not_text_reason
 
 COLUMNS = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
 
@@ -32,22 +31,42 @@ class RejectedLine:
 
 
 def parse_employees(text: str) -> tuple[list[EmployeeRow], list[RejectedLine]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if reason := not_text_reason(text[:8192].encode("utf-8", "replace")):
+        return [], [RejectedLine(1, reason)]
+    # line by line: a quote left open spoils its own line, not the ones after it
+    lines = csv_lines(text.lstrip("\ufeff"))
+    first = next((ln for ln in lines if ln.error or any(f.strip() for f in ln.fields)), None)
+    if first is not None and first.error:
+        return [], [RejectedLine(first.line_no, first.error)]
+    header = [h.strip().lower() for h in (first.fields if first else [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return [], [RejectedLine(1, "kolom wajib tidak ada: " + ", ".join(missing))]
-    reader.fieldnames = header
-    return _rows(enumerate(reader, start=2))
+    return _rows(_records(header, lines))
+
+
+def _records(
+    header: list[str], lines: Iterator[CsvLine]
+) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """(line, the fields by column) of each non-blank line, or (line, why it is unreadable)."""
+    for line in lines:
+        if line.error is not None:
+            yield line.line_no, line.error
+        elif any(f.strip() for f in line.fields):
+            padded = line.fields + [""] * (len(header) - len(line.fields))
+            yield line.line_no, dict(zip(header, padded, strict=False))
 
 
 def _rows(
-    numbered: Iterable[tuple[int, dict[str, str]]],
+    numbered: Iterable[tuple[int, dict[str, str] | str]],
 ) -> tuple[list[EmployeeRow], list[RejectedLine]]:
     good: list[EmployeeRow] = []
     bad: list[RejectedLine] = []
     seen: set[str] = set()
     for line, raw in numbered:
+        if isinstance(raw, str):
+            bad.append(RejectedLine(line, raw))
+            continue
         row = {k: (v or "").strip() for k, v in raw.items() if k}
         reason = nip_problem(row["nip"])
         if reason is None and row["atasan_nip"]:

@@ -32,12 +32,12 @@ from services.activity.models import (
     SkpTarget,
 )
 from services.kernel.calendar import parse_period
+from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.calendar_book import calendar_of
 from services.shared.documents import document_response, read_body
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
 from services.shared.messaging import ServiceKit, UnitOfWork
-from services.shared.uploads import csv_lines, not_text_reason
 
 router = APIRouter(tags=["activity"])
 

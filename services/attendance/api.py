@@ -20,10 +20,10 @@ from contracts.nip import nip_problem
 from services.attendance import domain, importer, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, now_utc, require
+from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import document_response, read_body, read_upload
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.messaging import ServiceKit, UnitOfWork
-from services.shared.uploads import csv_lines, not_text_reason
 
 router = APIRouter(tags=["attendance"])
 

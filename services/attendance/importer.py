@@ -23,7 +23,7 @@ from xml.etree.ElementTree import ParseError
 
 from contracts.nip import nip_problem
 from services.attendance.domain import WIB, parse_scan_time, scan_key
-from services.shared.uploads import csv_lines, not_text_reason, printable, xlsx_problem
+from services.kernel.uploads import csv_lines, not_text_reason, printable, xlsx_problem
 
 __all__ = [
     "ImportResult",

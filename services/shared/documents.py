@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
+from services.kernel.uploads import content_disposition, too_large
 from services.shared.http import Problem
-from services.shared.uploads import content_disposition, too_large
 
 __all__ = ["DOCUMENT_HEADERS", "document_response", "read_body", "read_upload"]
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 
 from contracts.events import EmployeeUpserted
+from services.kernel.uploads import not_text_reason
 from services.shared.documents import read_body
 from services.shared.http import Problem, kit_of
-from services.shared.uploads import not_text_reason
 from services.siasn.domain import parse_employees
 
 router = APIRouter(tags=["siasn"])

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from contracts.nip import nip_problem
-from services.shared.uploads import CsvLine, csv_lines, not_text_reason
+from services.kernel.uploads import CsvLine, csv_lines, not_text_reason
 
 COLUMNS = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from services.attendance.importer import import_csv, import_xlsx
-from services.shared import uploads
+from services.kernel import uploads
 from services.siasn.domain import parse_employees
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"

@@ -37,7 +37,8 @@ from services.shared.calendar import parse_period
 from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.kit import ServiceKit
+from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["activity"])
 

@@ -9,20 +9,21 @@ from fastapi import FastAPI
 
 from services.activity import api, handlers
 from services.activity.domain import ReportLimits
-from services.activity.models import Base
+from services.activity.models import KIT
 from services.shared.calendar import indonesia_calendar
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit, utcnow
+from services.shared.kit import ServiceKit
 from services.shared.ruleset import load_ruleset
 from services.shared.settings import Settings, get_settings
+from services.shared.uow import utcnow
 
 NAME = "activity"
 
 
 def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
     )  # type: ignore[arg-type]
 
 

@@ -35,7 +35,7 @@ from services.shared.calendar import WorkCalendar, parse_period
 from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["approval"])
 

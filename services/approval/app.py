@@ -8,19 +8,20 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from services.approval import api, handlers
-from services.approval.models import Base
+from services.approval.models import KIT
 from services.shared.calendar import indonesia_calendar
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit, utcnow
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings, get_settings
+from services.shared.uow import utcnow
 
 NAME = "approval"
 
 
 def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
     )  # type: ignore[arg-type]
 
 

@@ -29,10 +29,10 @@ from contracts.events import (
     TppPeriodClosed,
 )
 from services.approval import domain
-from services.approval.models import Base, DecisionLog, PeriodClose, QueueEntry
+from services.approval.models import KIT, DecisionLog, PeriodClose, QueueEntry
 from services.shared.calendar_book import calendar_handlers
 from services.shared.employees import apply_employee_event, employee_handlers, find_employee
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 TOPICS = [Topic.ACTIVITY.value, Topic.EMPLOYEES.value, Topic.TPP.value, Topic.CALENDAR.value]
 PRODUCER = "approval"
@@ -41,7 +41,7 @@ OPEN = tuple(s.value for s in domain.OPEN_STATUSES)
 
 # Built once: building and compiling a statement per batch would cost more than running it.
 _QUEUE = QueueEntry.__table__  # type: ignore[attr-defined]
-_EMPLOYEE = Base.Employee.__table__  # type: ignore[attr-defined]
+_EMPLOYEE = KIT.employee.__table__
 _INSERT_ENTRIES = insert(_QUEUE)
 _KNOWN_REPORTS = core_select(_QUEUE.c.report_id).where(
     _QUEUE.c.report_id.in_(bindparam("keys", expanding=True))

@@ -24,8 +24,9 @@ from services.attendance.models import Device, DeviceCommand
 from services.attendance.web import OPERATORS, config_of, now_utc, require
 from services.shared import metrics
 from services.shared.http import Actor, Problem, actor, kit_of
+from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.uow import UnitOfWork
 
 log = get_logger("sikerja.attendance.adms")
 
@@ -102,7 +103,7 @@ def handshake(request: Request) -> PlainTextResponse:
 
 def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
     """PIN → NIP from the employee projection; an 18-digit valid NIP PIN maps to itself."""
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     found: dict[str, str] = {}
     for chunk in store._chunks(sorted(pins)):
         found.update(

@@ -23,7 +23,8 @@ from services.attendance import domain, importer, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, now_utc, require
 from services.shared.http import Actor, Problem, actor, kit_of
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.kit import ServiceKit
+from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["attendance"])
 
@@ -142,7 +143,7 @@ def employee_scans(
 
 
 def active_nips(uow: UnitOfWork) -> set[str]:
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     return set(uow.session.exec(select(employee.nip).where(employee.active == True)).all())  # noqa: E712
 
 
@@ -290,7 +291,7 @@ def _check_operator_opd(uow: UnitOfWork, who: Actor, nip: str) -> None:
     """An OPD operator records only for employees of their own OPD (when both are known)."""
     if who.role != "operator" or not who.nip:
         return
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     me, them = uow.session.get(employee, who.nip), uow.session.get(employee, nip)
     if me is not None and them is not None and me.opd != them.opd:
         raise Problem(

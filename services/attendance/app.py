@@ -9,9 +9,9 @@ from fastapi import FastAPI
 
 from services.attendance import adms_api, api, days_api, handlers, scheduler
 from services.attendance.config import AttendanceConfig
-from services.attendance.models import Base
+from services.attendance.models import KIT
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings, get_settings
 
 NAME = "attendance"
@@ -19,7 +19,7 @@ NAME = "attendance"
 
 def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
     )  # type: ignore[arg-type]
 
 

@@ -26,7 +26,8 @@ from services.attendance.web import (
 )
 from services.shared.calendar import month_days, parse_period
 from services.shared.http import Actor, Problem, actor, kit_of
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.kit import ServiceKit
+from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["attendance: days"])
 
@@ -280,7 +281,7 @@ def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
     kit = kit_of(request)
     today = now_utc().astimezone(domain.WIB).date()
     with kit.uow() as uow:
-        employee = uow.session.get(uow._kit.base.Employee, nip)  # type: ignore[attr-defined]
+        employee = uow.session.get(uow.tables.employee, nip)  # type: ignore[attr-defined]
         if employee is None:
             raise Problem(404, f"pegawai dengan NIP {nip} tidak dikenal", code="not_found")
         cal = store.load_calendar(uow, [first.year])
@@ -352,7 +353,7 @@ def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
     day = parse_day(tanggal)
     kit = kit_of(request)
     with kit.uow() as uow:
-        employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+        employee = uow.tables.employee
         staff = uow.session.exec(
             select(employee).where(employee.opd == opd, employee.active == True)  # noqa: E712
         ).all()
@@ -415,7 +416,7 @@ def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
 
 def _anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> list[dict]:
     with kit.uow() as uow:
-        employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+        employee = uow.tables.employee
         employee_opd = dict(uow.session.exec(select(employee.nip, employee.opd)).all())
         devices = uow.session.exec(select(Device)).all()
         scans = [

@@ -25,8 +25,8 @@ from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded
 from services.attendance import domain
 from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
 from services.shared.calendar import WorkCalendar, indonesian_holidays, with_overrides
-from services.shared.messaging import UnitOfWork
 from services.shared.ruleset import load_ruleset
+from services.shared.uow import UnitOfWork
 
 PRODUCER = "attendance"
 _IN_CHUNK = 500  # rows per IN (...) list: well under SQLite's and PostgreSQL's limits
@@ -286,7 +286,7 @@ def close_date(
         nips = None
     else:
         wanted = None
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     active = set(
         s.execute(
             select(employee.nip).where(employee.active == True, _where_nips(employee.nip, nips))  # noqa: E712
@@ -426,7 +426,7 @@ def reclose(
     done = closed_dates(uow, by_day)
     if not done:
         return []
-    ruleset = uow._kit.settings.ruleset
+    ruleset = uow.settings.ruleset
     cal = load_calendar(uow, {d.year for d in done})
     return [
         close_date(
@@ -451,7 +451,7 @@ def reclose_dates(
     if not done:
         return []
     cal = load_calendar(uow, {d.year for d in done})
-    ruleset = uow._kit.settings.ruleset
+    ruleset = uow.settings.ruleset
     return [
         close_date(uow, d, closed_at=closed_at, ruleset=ruleset, calendar=cal) for d in sorted(done)
     ]
@@ -459,7 +459,7 @@ def reclose_dates(
 
 def unclosed_employees(uow: UnitOfWork, day: date) -> set[str]:
     """Active employees without a closing for `day` (e.g. they arrived after it closed)."""
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     active = set(
         uow.session.execute(select(employee.nip).where(employee.active == True)).scalars()  # noqa: E712
     )

@@ -17,12 +17,13 @@ from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
 from services.notifier.delivery import LogSender, Sender
 from services.notifier.jobs import Notifier
-from services.notifier.models import Base
+from services.notifier.models import KIT
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit, utcnow
+from services.shared.kit import ServiceKit
 from services.shared.ruleset import load_ruleset
 from services.shared.settings import Settings, get_settings
+from services.shared.uow import utcnow
 
 NAME = "notifier"
 
@@ -41,7 +42,7 @@ def build_kit(
 ) -> ServiceKit:
     settings = settings or get_settings()
     subscribers = handlers.handlers(cache or make_cache(settings), wake or (lambda: None))
-    return ServiceKit(NAME, Base, settings, subscribers, handlers.TOPICS, **overrides)  # type: ignore[arg-type]
+    return ServiceKit(NAME, KIT, settings, subscribers, handlers.TOPICS, **overrides)  # type: ignore[arg-type]
 
 
 def create(

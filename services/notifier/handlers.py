@@ -28,7 +28,7 @@ from services.notifier.delivery import add_message
 from services.notifier.models import CacheGap, ReportState, ScanDay
 from services.shared.calendar_book import calendar_handlers
 from services.shared.employees import employee_handlers
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 TOPICS = [
     Topic.ATTENDANCE.value,

@@ -24,8 +24,8 @@ from services.notifier.delivery import Sender, add_message, dispatch_pending
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
 from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
 from services.shared.calendar import WorkCalendar, indonesia_calendar
+from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
-from services.shared.messaging import ServiceKit
 from services.shared.ruleset import RuleSet
 
 log = get_logger("sikerja.notifier.jobs")
@@ -152,7 +152,7 @@ class Notifier:
         return {**result, "source": source, "due": len(notices), "created": len(stored)}
 
     def pending_reports(self, session: Session) -> list[PendingReport]:
-        employee = self.kit.base.Employee  # type: ignore[attr-defined]
+        employee = self.kit.tables.employee
         rows = session.execute(
             select(ReportState).where(ReportState.filed_at.is_not(None))  # type: ignore[union-attr]
         ).scalars()

@@ -7,12 +7,12 @@ from typing import Any
 from sqlmodel import select
 
 from contracts.events import EmployeeDeactivated, EmployeeUpserted, Event
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 
 def apply_employee_event(uow: UnitOfWork, event: Event) -> Any:
     """Upsert or deactivate; returns the previous row's atasan_nip (for transfers) or None."""
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     row = uow.session.get(employee, event.nip)
     previous_atasan = row.atasan_nip if row is not None else None
     if isinstance(event, EmployeeUpserted):
@@ -42,10 +42,10 @@ def employee_handlers() -> dict[str, Any]:
 
 
 def find_employee(uow: UnitOfWork, nip: str) -> Any:
-    return uow.session.get(uow._kit.base.Employee, nip)  # type: ignore[attr-defined]
+    return uow.session.get(uow.tables.employee, nip)  # type: ignore[attr-defined]
 
 
 def employees_by_pin(uow: UnitOfWork) -> dict[str, str]:
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     rows = uow.session.exec(select(employee.pin, employee.nip).where(employee.pin.is_not(None)))  # type: ignore[union-attr]
     return dict(rows.all())

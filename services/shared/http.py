@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.shared import metrics
-from services.shared.messaging import ServiceKit
+from services.shared.kit import ServiceKit
 
 PROBLEM = "application/problem+json"
 WORKER_THREADS = 8  # threads for sync endpoints (see create_app)

@@ -25,7 +25,7 @@ async def import_employees(request: Request) -> dict[str, object]:
     now = datetime.now(UTC)
     changed = 0
     with kit.uow() as uow:
-        employee = kit.base.Employee  # type: ignore[attr-defined]
+        employee = kit.tables.employee
         for row in rows:
             current = uow.session.get(employee, row.nip)
             fields = {

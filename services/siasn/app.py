@@ -5,17 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings, get_settings
 from services.siasn import api, handlers
-from services.siasn.models import Base
+from services.siasn.models import KIT
 
 NAME = "siasn"
 
 
 def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
     )  # type: ignore[arg-type]
 
 

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from services.shared.db import service_base
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
 
-Base = service_base()
+from services.shared.db import kit_tables
+
+
+class Base(SQLModel, registry=registry()):
+    """The SIASN bridge's tables: its own MetaData, hence its own migrations."""
+
+
+# the kit's tables: outbox, inbox, relay lease, employee projection
+KIT = kit_tables(Base)

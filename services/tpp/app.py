@@ -5,17 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings, get_settings
 from services.tpp import api, handlers
-from services.tpp.models import Base
+from services.tpp.models import KIT
 
 NAME = "tpp"
 
 
 def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
     )  # type: ignore[arg-type]
 
 

@@ -40,7 +40,6 @@ from contracts.events import (
     parse_event,
 )
 from services.shared.logs import get_logger
-from services.shared.messaging import UnitOfWork
 from services.shared.ruleset import (
     RuleSet,
     RuleSetError,
@@ -49,6 +48,7 @@ from services.shared.ruleset import (
     ruleset_in_force,
 )
 from services.shared.settings import Settings
+from services.shared.uow import UnitOfWork
 from services.tpp import domain
 from services.tpp.models import (
     PERIOD_CLOSED,
@@ -363,7 +363,7 @@ def recompute(uow: UnitOfWork, nip: str, period: str, cause: Event) -> Statement
     ).first()
     if current is not None and current.frozen:
         return current
-    rules = rules_for_period(uow._kit.settings, period)
+    rules = rules_for_period(uow.settings, period)
     inputs = load_inputs(session, nip, period)
     statement = domain.compute_statement(
         nip, period, employee.tpp_pagu, inputs.days, inputs.approved, rules
@@ -520,7 +520,7 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
     bulk INSERT, one bulk UPDATE and one outbox INSERT. Same results as `recompute` called
     for each key after the batch's changes; returns the number of TppRecomputed emitted."""
     session = uow.session
-    settings = uow._kit.settings
+    settings = uow.settings
     session.flush()  # this batch's ORM changes (decisions, employees) must be visible to reads
     by_period: dict[str, dict[str, Event]] = defaultdict(dict)
     for (nip, period), cause in dirty.items():
@@ -730,7 +730,7 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
 
     Active employees without a statement yet get one computed now, so every ASN is paid."""
     session = uow.session
-    settings = uow._kit.settings
+    settings = uow.settings
     row = session.exec(select(Period).where(Period.period == period).with_for_update()).first()
     if row is None:
         row = Period(period=period)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, Index, Table
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -13,6 +14,8 @@ from services.shared.db import Utc, kit_tables
 
 class Base(SQLModel, registry=registry()):
     """Activity's tables: its own MetaData, hence its own migrations."""
+
+    __table__: ClassVar[Table]  # on each table class (SQLModel declares none)
 
 
 # the kit's tables: outbox, inbox, relay lease, employee projection, work calendar

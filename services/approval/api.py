@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import col, or_, select
 
 from contracts.events import (
     DelegationGranted,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Unpack
 
 from fastapi import FastAPI
 
@@ -12,24 +13,24 @@ from services.approval.models import KIT
 from services.shared.calendar import indonesia_calendar
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.kit import ServiceKit
+from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
 from services.shared.uow import utcnow
 
 NAME = "approval"
 
 
-def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
+def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
     return ServiceKit(
         NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )  # type: ignore[arg-type]
+    )
 
 
 def create(
     settings: Settings | None = None,
     *,
     clock: Callable[[], datetime] = utcnow,
-    **overrides: object,
+    **overrides: Unpack[KitOptions],
 ) -> FastAPI:
     """`clock` is for tests; everything else goes to the kit."""
     kit = build_kit(settings, **overrides)

@@ -40,7 +40,7 @@ IMPORTED_REJECTION = "Keputusan historis (ditolak) dari impor data migrasi BKPSD
 OPEN = tuple(s.value for s in domain.OPEN_STATUSES)
 
 # Built once: building and compiling a statement per batch would cost more than running it.
-_QUEUE = QueueEntry.__table__  # type: ignore[attr-defined]
+_QUEUE = QueueEntry.__table__
 _EMPLOYEE = KIT.employee.__table__
 _INSERT_ENTRIES = insert(_QUEUE)
 _KNOWN_REPORTS = core_select(_QUEUE.c.report_id).where(
@@ -154,7 +154,7 @@ class ReportedBatch:
             return  # already known (a revision may even have overtaken them): keep them
         owners = list({e.nip for e in fresh})
         atasan: dict[str, str | None] = {
-            nip: boss for nip, boss in _select_in(conn, _ATASAN_OF, owners)
+            r.nip: r.atasan_nip for r in _select_in(conn, _ATASAN_OF, owners)
         }
         conn.execute(
             _INSERT_ENTRIES,
@@ -182,7 +182,7 @@ class ReportedBatch:
 
 
 def _reported(uow: UnitOfWork) -> ReportedBatch:
-    return uow.once(_REPORTED_KEY, ReportedBatch)  # type: ignore[no-any-return]
+    return uow.once(_REPORTED_KEY, ReportedBatch)
 
 
 def write_reported(uow: UnitOfWork) -> None:

@@ -15,7 +15,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from contracts.nip import is_valid_nip
@@ -107,9 +107,11 @@ def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for chunk in store._chunks(sorted(pins)):
         found.update(
-            uow.session.exec(
-                select(employee.pin, employee.nip).where(employee.pin.in_(chunk))
-            ).all()  # type: ignore[union-attr]
+            (pin, nip)
+            for pin, nip in uow.session.exec(
+                select(col(employee.pin), col(employee.nip)).where(col(employee.pin).in_(chunk))
+            )
+            if pin is not None  # never: IN matches no NULL
         )
     for pin in pins - found.keys():
         if is_valid_nip(pin):
@@ -130,7 +132,7 @@ def _heartbeat(
         values["firmware"] = q.pushver
     if stamp:
         values["attlog_stamp"] = stamp
-    table = Device.__table__  # type: ignore[attr-defined]
+    table = Device.__table__
     uow.session.execute(update(table).where(table.c.sn == q.sn).values(**values))
 
 
@@ -234,7 +236,7 @@ def _getrequest(kit: ServiceKit, request: Request, q: adms.IclockQuery, now: dat
         queued = uow.session.exec(
             select(DeviceCommand)
             .where(DeviceCommand.sn == q.sn, DeviceCommand.sent_at == None)  # noqa: E711
-            .order_by(DeviceCommand.id)  # type: ignore[arg-type]
+            .order_by(col(DeviceCommand.id))
             .limit(20)
         ).all()
         commands = []
@@ -358,7 +360,7 @@ def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any
     """Devices and their state (online, offline, belum_pernah)."""
     now, cfg = now_utc(), config_of(request)
     with kit_of(request).uow() as uow:
-        query = select(Device).order_by(Device.opd, Device.sn)  # type: ignore[arg-type]
+        query = select(Device).order_by(Device.opd, Device.sn)
         if opd:
             query = query.where(Device.opd == opd)
         devices = list(uow.session.exec(query).all())

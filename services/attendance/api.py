@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -105,10 +105,10 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
             max_future=_max_future(request),
         )
         uow.commit()
-    for (i, item), out in zip(good, outcomes, strict=True):
+    for (i, scan), out in zip(good, outcomes, strict=True):
         results[i - 1] = LineResult(
             line=i,
-            nip=item.nip,
+            nip=scan.nip,
             status="accepted" if out.new else "duplicate",
             scan_id=out.scan_id,
             flag=out.flag,
@@ -122,9 +122,9 @@ def employee_scans(
 ) -> list[dict[str, object]]:
     kit = kit_of(request)
     with kit.uow() as uow:
-        query = select(Scan).where(Scan.nip == nip).order_by(Scan.ts)  # type: ignore[arg-type]
+        query = select(Scan).where(Scan.nip == nip).order_by(col(Scan.ts))
         rows = uow.session.exec(query).all()
-    out = []
+    out: list[dict[str, object]] = []
     for row in rows:
         if period and row.work_date.strftime("%Y-%m") != period:
             continue
@@ -331,7 +331,7 @@ def record_absence(
         producer=store.PRODUCER,
         nip=nip,
         absence_id=row.absence_id,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         start=start,
         end=end,
         document_id=row.document_id,
@@ -425,7 +425,7 @@ def list_absences(
     request: Request, nip: str | None = None, period: str | None = None
 ) -> list[dict[str, Any]]:
     kit = kit_of(request)
-    query = select(Absence).order_by(Absence.id)  # type: ignore[arg-type]
+    query = select(Absence).order_by(col(Absence.id))
     if nip:
         query = query.where(Absence.nip == nip)
     if period:
@@ -486,7 +486,7 @@ def cancel_absence(
             producer=store.PRODUCER,
             nip=row.nip,
             absence_id=row.absence_id,
-            kind=row.kind,  # type: ignore[arg-type]
+            kind=row.kind,
             start=row.start,
             end=row.end,
             cancelled=True,

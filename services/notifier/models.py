@@ -4,8 +4,9 @@ the warnings are computed from (the durable truth behind the Redis day sets)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Table
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -14,6 +15,8 @@ from services.shared.db import Utc, kit_tables
 
 class Base(SQLModel, registry=registry()):
     """The notifier's tables: its own MetaData, hence its own migrations."""
+
+    __table__: ClassVar[Table]  # on each table class (SQLModel declares none)
 
 
 # the kit's tables: outbox, inbox, relay lease, employee projection, work calendar

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar, cast
 
 from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, event
 from sqlmodel import Field, SQLModel, create_engine
@@ -67,7 +67,7 @@ SQLITE_LOCK_TIMEOUT_S = 30.0
 
 
 class _WriterCursor(sqlite3.Cursor):
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
         conn: _WriterConnection = self.connection  # type: ignore[assignment]
         conn.begin_write(sql)
         try:
@@ -75,7 +75,7 @@ class _WriterCursor(sqlite3.Cursor):
         finally:
             conn.end_write()
 
-    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+    def executemany(self, sql: str, parameters: Any, /) -> Self:
         conn: _WriterConnection = self.connection  # type: ignore[assignment]
         conn.begin_write(sql)
         try:
@@ -199,7 +199,7 @@ def make_engine(url: str) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             cur = dbapi_conn.cursor()
             # WAL: readers never block the writer; NORMAL sync is durable across app crashes
             cur.execute("PRAGMA journal_mode=WAL")

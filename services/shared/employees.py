@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from contracts.events import EmployeeDeactivated, EmployeeUpserted, Event
 from services.shared.uow import UnitOfWork
@@ -42,10 +42,12 @@ def employee_handlers() -> dict[str, Any]:
 
 
 def find_employee(uow: UnitOfWork, nip: str) -> Any:
-    return uow.session.get(uow.tables.employee, nip)  # type: ignore[attr-defined]
+    return uow.session.get(uow.tables.employee, nip)
 
 
 def employees_by_pin(uow: UnitOfWork) -> dict[str, str]:
     employee = uow.tables.employee
-    rows = uow.session.exec(select(employee.pin, employee.nip).where(employee.pin.is_not(None)))  # type: ignore[union-attr]
-    return dict(rows.all())
+    rows = uow.session.exec(
+        select(col(employee.pin), col(employee.nip)).where(col(employee.pin).is_not(None))
+    )
+    return {pin: nip for pin, nip in rows.all() if pin is not None}

@@ -116,7 +116,7 @@ class Actor:
 
 def kit_of(request: Request) -> ServiceKit:
     """The service kit create_app put on the app."""
-    return request.app.state.kit  # type: ignore[no-any-return]
+    return request.app.state.kit
 
 
 def now_of(request: Request) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TypeVar
+from typing import TypedDict, TypeVar, cast
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -28,6 +28,15 @@ from services.shared.uow import Handler, UnitOfWork
 
 log = get_logger("sikerja.messaging")
 T = TypeVar("T")
+
+
+class KitOptions(TypedDict, total=False):
+    """What tests and benches swap in a service's kit (`build_kit(settings, **options)`)."""
+
+    engine: Engine
+    broker: KafkaBroker
+    publisher: Publisher
+    alembic: bool
 
 
 def make_broker(settings: Settings, service: str) -> KafkaBroker:
@@ -189,7 +198,8 @@ class ServiceKit:
             async with AsyncSession(
                 self._async_engine(), expire_on_commit=False, sync_session_class=Session
             ) as session:
-                return await session.run_sync(lambda s: fn(self.uow(s)))
+                # sync_session_class=Session: run_sync hands over a sqlmodel Session
+                return await session.run_sync(lambda s: fn(self.uow(cast(Session, s))))
         return await to_thread.run_sync(self._in_uow, fn)
 
     def _in_uow(self, fn: Callable[[UnitOfWork], T]) -> T:
@@ -229,7 +239,7 @@ class ServiceKit:
         except Exception as exc:  # noqa: BLE001
             checks["store"] = f"error: {exc}"
         try:
-            ok = await self.relay.publisher.ping()  # type: ignore[attr-defined]
+            ok = await self.relay.publisher.ping()
             checks["broker"] = "ok" if ok else "not connected"
         except Exception as exc:  # noqa: BLE001
             checks["broker"] = f"error: {exc!r}"

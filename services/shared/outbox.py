@@ -18,7 +18,7 @@ from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker
 from sqlalchemy import Connection, Engine, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from services.shared import metrics
 from services.shared.db import KitTables
@@ -33,6 +33,7 @@ class Publisher(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def publish_many(self, rows: list[Any]) -> list[BaseException | None]: ...
+    async def ping(self) -> bool: ...
 
 
 class AioKafkaPublisher:
@@ -113,7 +114,7 @@ class AioKafkaPublisher:
 
 @functools.lru_cache(maxsize=65536)
 def _murmur2(key: bytes) -> int:
-    return murmur2(key)  # type: ignore[no-any-return]
+    return murmur2(key)
 
 
 def _partition_index(key: bytes, partitions: int) -> int:
@@ -275,8 +276,8 @@ class OutboxRelay:
         with Session(self._engine) as session:
             result = session.execute(
                 update(lease)
-                .where(lease.name == "outbox")
-                .where(or_(lease.owner == self._owner, lease.expires_at < utcnow()))
+                .where(col(lease.name) == "outbox")
+                .where(or_(col(lease.owner) == self._owner, col(lease.expires_at) < utcnow()))
                 .values(owner=self._owner, expires_at=until)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 
@@ -28,7 +29,7 @@ async def import_employees(request: Request) -> dict[str, object]:
         employee = kit.tables.employee
         for row in rows:
             current = uow.session.get(employee, row.nip)
-            fields = {
+            fields: dict[str, Any] = {
                 "nama": row.nama,
                 "opd": row.opd,
                 "jabatan": row.jabatan,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from fastapi import FastAPI
 
 from services.shared.http import create_app
-from services.shared.kit import ServiceKit
+from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
 from services.siasn import api, handlers
 from services.siasn.models import KIT
@@ -13,12 +15,12 @@ from services.siasn.models import KIT
 NAME = "siasn"
 
 
-def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
+def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
     return ServiceKit(
         NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )  # type: ignore[arg-type]
+    )
 
 
-def create(settings: Settings | None = None, **overrides: object) -> FastAPI:
+def create(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> FastAPI:
     kit = build_kit(settings, **overrides)
     return create_app(kit, [api.router], title="SIKERJA siasn")

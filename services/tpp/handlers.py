@@ -70,7 +70,7 @@ class Batch:
 
 
 def batch(uow: UnitOfWork) -> Batch:
-    return uow.once("tpp.batch", Batch)  # type: ignore[no-any-return]
+    return uow.once("tpp.batch", Batch)
 
 
 def on_fingerprint(uow: UnitOfWork, event: Event) -> None:

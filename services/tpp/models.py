@@ -4,8 +4,9 @@ month statements, the periods BKPSDM closes and the corrections that arrived aft
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Table, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -14,6 +15,8 @@ from services.shared.db import Utc, kit_tables
 
 class Base(SQLModel, registry=registry()):
     """TPP's tables: its own MetaData, hence its own migrations."""
+
+    __table__: ClassVar[Table]  # on each table class (SQLModel declares none)
 
 
 # the kit's tables: outbox, inbox, relay lease, employee projection

@@ -23,7 +23,7 @@ from contracts.events import Event, WorkCalendarChanged
 from services.shared.calendar import WorkCalendar, indonesia_calendar, with_overrides
 from services.shared.db import KitTables
 from services.shared.kit import ServiceKit
-from services.shared.uow import UnitOfWork
+from services.shared.uow import Handler, UnitOfWork
 
 # How long a process keeps a built year. A change handled by this process drops it at once;
 # the other processes of the service (uvicorn workers) see it within this time.
@@ -49,7 +49,7 @@ def on_calendar_changed(uow: UnitOfWork, event: Event) -> None:
     CalendarBook.forget(uow.tables)
 
 
-def calendar_handlers() -> dict[str, Any]:
+def calendar_handlers() -> dict[str, Handler]:
     return {"WorkCalendarChanged": on_calendar_changed}
 
 

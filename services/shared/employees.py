@@ -7,10 +7,11 @@ from typing import Any
 from sqlmodel import col, select
 
 from contracts.events import EmployeeDeactivated, EmployeeUpserted, Event
+from services.shared.db import EmployeeRow
 from services.shared.uow import UnitOfWork
 
 
-def apply_employee_event(uow: UnitOfWork, event: Event) -> Any:
+def apply_employee_event(uow: UnitOfWork, event: Event) -> str | None:
     """Upsert or deactivate; returns the previous row's atasan_nip (for transfers) or None."""
     employee = uow.tables.employee
     row = uow.session.get(employee, event.nip)
@@ -41,7 +42,7 @@ def employee_handlers() -> dict[str, Any]:
     }
 
 
-def find_employee(uow: UnitOfWork, nip: str) -> Any:
+def find_employee(uow: UnitOfWork, nip: str) -> EmployeeRow | None:
     return uow.session.get(uow.tables.employee, nip)
 
 

@@ -22,14 +22,21 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from sqlmodel import Field, Session, func, select
+from sqlalchemy.orm import registry
+from sqlmodel import Field, Session, SQLModel, func, select
 
 from contracts.events import EmployeeDeactivated, Event
-from services.shared.db import service_base
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.db import kit_tables
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
+from services.shared.uow import UnitOfWork
 
-Base = service_base()
+
+class Base(SQLModel, registry=registry()):
+    """The bench's tables."""
+
+
+KIT = kit_tables(Base)
 
 
 class Tally(Base, table=True):
@@ -112,7 +119,7 @@ async def bench_kit(bootstrap: str, n: int, db_url: str) -> float:
         group_suffix=f"-{uuid.uuid4().hex[:6]}",
     )
     kit = ServiceKit(
-        "bench", Base, settings, {"EmployeeDeactivated": count_effect}, [topic], alembic=False
+        "bench", KIT, settings, {"EmployeeDeactivated": count_effect}, [topic], alembic=False
     )
     await kit.start()
     data = payloads(n)

@@ -53,6 +53,9 @@ class Event(BaseModel):
 # --- attendance ---------------------------------------------------------------------------
 
 
+ScanSource = Literal["adms", "csv", "xlsx", "api"]  # where a scan came from
+
+
 class FingerprintRecorded(Event):
     """A scan was accepted (device push, CSV/XLSX import or API)."""
 
@@ -62,7 +65,7 @@ class FingerprintRecorded(Event):
     scanned_at: UtcDatetime
     work_date: date = Field(description="the business date in WIB")
     device_sn: str | None = None
-    source: Literal["adms", "csv", "xlsx", "api"] = "api"
+    source: ScanSource = "api"
     flag: str | None = Field(None, description="e.g. 'future' or 'clock_suspect'")
 
 

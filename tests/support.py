@@ -41,7 +41,7 @@ def who(nip: str | None, role: str) -> dict[str, str]:
 
 def emitted(kit: Any) -> list[Event]:
     """Every event in a kit's outbox, in order."""
-    outbox = kit.base.Outbox
+    outbox = kit.tables.outbox
     with Session(kit.engine) as s:
         rows = s.exec(select(outbox).order_by(outbox.id)).all()
     return [parse_event(r.payload) for r in rows]

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, func, null, true, tuple_, union_all
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn, Event
@@ -37,7 +38,8 @@ from services.shared.calendar_book import calendar_of
 from services.shared.documents import document_response, read_body
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.kit import ServiceKit
+from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["activity"])
 
@@ -80,7 +82,7 @@ def _deadline_rule(request: Request) -> tuple[int, time]:
 
 
 def _limits(request: Request) -> domain.ReportLimits:
-    return request.app.state.limits  # type: ignore[no-any-return]
+    return request.app.state.limits
 
 
 def _domain_problem(err: domain.DomainError) -> Problem:
@@ -179,14 +181,14 @@ def _period(period: str) -> tuple[int, int]:
 # request cost more CPU than SQLite spent running it. The day's unlocks (scan, dinas luar)
 # and BKPSDM's openings come in one round trip: rows with an `opened_by` are openings,
 # rows without are unlocks (their `id` column carries the unlock's source).
-_OPENING_TABLE = Opening.__table__  # type: ignore[attr-defined]
-_UNLOCK_TABLE = DayUnlock.__table__  # type: ignore[attr-defined]
+_OPENING_TABLE = Opening.__table__
+_UNLOCK_TABLE = DayUnlock.__table__
 _o, _u = _OPENING_TABLE.c, _UNLOCK_TABLE.c
 _DAY_FACTS = union_all(
-    select(_o.nip, _o.work_date, _o.id, _o.opened_by, _o.reason, _o.opened_at, _o.until).where(
+    core_select(_o.nip, _o.work_date, _o.id, _o.opened_by, _o.reason, _o.opened_at, _o.until).where(
         tuple_(_o.nip, _o.work_date).in_(bindparam("days", expanding=True))
     ),
-    select(_u.nip, _u.work_date, _u.source, null(), null(), null(), null()).where(
+    core_select(_u.nip, _u.work_date, _u.source, null(), null(), null(), null()).where(
         tuple_(_u.nip, _u.work_date).in_(bindparam("days", expanding=True)), _u.active == true()
     ),
 )
@@ -260,9 +262,9 @@ def _targets(uow: UnitOfWork, nip: str, year: int) -> dict[str, domain.SkpTarget
 
 
 _LIVE_MINUTES_MANY = (
-    select(Report.nip, Report.work_date, func.sum(Report.minutes))
+    select(col(Report.nip), col(Report.work_date), func.sum(Report.minutes))
     .where(tuple_(Report.nip, Report.work_date).in_(bindparam("days", expanding=True)), _LIVE)
-    .group_by(Report.nip, Report.work_date)
+    .group_by(col(Report.nip), col(Report.work_date))
 )
 
 
@@ -405,7 +407,7 @@ def _day_key(nip: str, day: date) -> str:
     return f"report-day:{nip}:{day.isoformat()}"
 
 
-_REPORT_TABLE = Report.__table__  # type: ignore[attr-defined]
+_REPORT_TABLE = Report.__table__
 _INSERT_REPORT = _REPORT_TABLE.insert()
 
 
@@ -716,7 +718,7 @@ def unlocked_days(
         rows = uow.session.exec(
             select(DayUnlock)
             .where(DayUnlock.nip == nip, DayUnlock.active == True)  # noqa: E712
-            .order_by(DayUnlock.work_date)  # type: ignore[arg-type]
+            .order_by(col(DayUnlock.work_date))
         ).all()
     return [
         {"date": str(r.work_date), "source": r.source, "ref": r.ref}
@@ -743,7 +745,7 @@ def _evidence_out(row: Evidence) -> EvidenceOut:
 
 
 def evidence_root(request: Request) -> Path:
-    return request.app.state.evidence_dir  # type: ignore[no-any-return]
+    return request.app.state.evidence_dir
 
 
 @router.post("/reports/{report_id}/evidence", status_code=201, response_model=EvidenceOut)
@@ -1149,7 +1151,7 @@ def _unlocked_set(uow: UnitOfWork, nips: list[str]) -> set[tuple[str, date]]:
     found: set[tuple[str, date]] = set()
     for i in range(0, len(nips), _CHUNK):
         rows = uow.session.exec(
-            select(DayUnlock.nip, DayUnlock.work_date).where(
+            select(col(DayUnlock.nip), col(DayUnlock.work_date)).where(
                 col(DayUnlock.nip).in_(nips[i : i + _CHUNK]),
                 DayUnlock.active == True,  # noqa: E712
             )
@@ -1265,7 +1267,7 @@ async def import_reports(
             unlocked = _unlocked_set(uow, nips)
         return sum(1 for _, nip, day, _ in good if (nip, day) not in unlocked)
 
-    if good and wait_s > 0 and await asyncio.to_thread(missing):
+    if good and wait_s > 0 and await asyncio.to_thread(missing) > 0:
         await _settle(kit, wait_s)
 
     def apply() -> dict[str, Any]:
@@ -1308,7 +1310,7 @@ async def import_reports(
                 uow.emit(
                     ActivityReported(
                         occurred_at=now,
-                        imported_decision=_IMPORT_STATUSES[status],  # type: ignore[arg-type]
+                        imported_decision=_IMPORT_STATUSES[status],
                         **_event_body(row),
                     )
                 )

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Unpack
 
 from fastapi import FastAPI
 
 from services.activity import api, handlers
 from services.activity.domain import ReportLimits
-from services.activity.models import Base
+from services.activity.models import KIT
 from services.kernel.calendar import indonesia_calendar
 from services.kernel.ruleset import load_ruleset
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit, utcnow
+from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
+from services.shared.uow import utcnow
 
 NAME = "activity"
 
 
-def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
+def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )  # type: ignore[arg-type]
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+    )
 
 
 def create(
@@ -31,7 +33,7 @@ def create(
     *,
     clock: Callable[[], datetime] = utcnow,
     limits: ReportLimits | None = None,
-    **overrides: object,
+    **overrides: Unpack[KitOptions],
 ) -> FastAPI:
     """`clock` and `limits` are for tests; everything else goes to the kit."""
     settings = settings or get_settings()

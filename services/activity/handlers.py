@@ -22,7 +22,7 @@ from services.activity.domain import ReportStatus
 from services.activity.models import DayUnlock, PltDelegation, Report
 from services.shared.calendar_book import calendar_handlers
 from services.shared.employees import employee_handlers
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 TOPICS = [
     Topic.ATTENDANCE.value,

@@ -4,32 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Unpack
 
 from fastapi import FastAPI
 
 from services.approval import handlers
-from services.approval.models import Base
+from services.approval.models import KIT
 from services.approval.routes import audit, decisions, delegations, queue
 from services.kernel.calendar import indonesia_calendar
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit, utcnow
+from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
+from services.shared.uow import utcnow
 
 NAME = "approval"
 
 
-def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
+def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )  # type: ignore[arg-type]
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+    )
 
 
 def create(
     settings: Settings | None = None,
     *,
     clock: Callable[[], datetime] = utcnow,
-    **overrides: object,
+    **overrides: Unpack[KitOptions],
 ) -> FastAPI:
     """`clock` is for tests; everything else goes to the kit."""
     kit = build_kit(settings, **overrides)

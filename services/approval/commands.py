@@ -33,7 +33,7 @@ from contracts.events import (
 )
 from services.approval import domain
 from services.approval.models import (
-    Base,
+    KIT,
     DecisionLog,
     Delegation,
     PeriodClose,
@@ -50,7 +50,7 @@ from services.approval.queries import (
     running_delegations,
     to_item,
 )
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 PRODUCER = "approval"
 OPEN = tuple(s.value for s in domain.OPEN_STATUSES)
@@ -321,8 +321,8 @@ def reopen_period(
 # (handlers.py: activity's reports, employee transfers and tpp's closes)
 
 # Built once: building and compiling a statement per batch would cost more than running it.
-_QUEUE = QueueEntry.__table__  # type: ignore[attr-defined]
-_EMPLOYEE = Base.Employee.__table__  # type: ignore[attr-defined]
+_QUEUE = QueueEntry.__table__
+_EMPLOYEE = KIT.employee.__table__
 _INSERT_ENTRIES = insert(_QUEUE)
 _KNOWN_REPORTS = core_select(_QUEUE.c.report_id).where(
     _QUEUE.c.report_id.in_(bindparam("keys", expanding=True))
@@ -378,7 +378,7 @@ class ReportedBatch:
             return  # already known (a revision may even have overtaken them): keep them
         owners = list({e.nip for e in fresh})
         atasan: dict[str, str | None] = {
-            nip: boss for nip, boss in _select_in(conn, _ATASAN_OF, owners)
+            r.nip: r.atasan_nip for r in _select_in(conn, _ATASAN_OF, owners)
         }
         conn.execute(
             _INSERT_ENTRIES,
@@ -406,7 +406,7 @@ class ReportedBatch:
 
 
 def _reported(uow: UnitOfWork) -> ReportedBatch:
-    return uow.once(_REPORTED_KEY, ReportedBatch)  # type: ignore[no-any-return]
+    return uow.once(_REPORTED_KEY, ReportedBatch)
 
 
 def write_reported(uow: UnitOfWork) -> None:

@@ -26,7 +26,7 @@ from services.approval import commands
 from services.approval.commands import write_reported
 from services.shared.calendar_book import calendar_handlers
 from services.shared.employees import apply_employee_event, employee_handlers
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 TOPICS = [Topic.ACTIVITY.value, Topic.EMPLOYEES.value, Topic.TPP.value, Topic.CALENDAR.value]
 

@@ -4,15 +4,23 @@ Plt delegations and the period locks fed by tpp."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
-from sqlalchemy import Column, Index
-from sqlmodel import Field
+from sqlalchemy import Column, Index, Table
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from services.shared.calendar_book import calendar_year_model
-from services.shared.db import Utc, service_base
+from services.shared.db import Utc, kit_tables
 
-Base = service_base()
-CalendarYear = calendar_year_model(Base)  # the work calendar as attendance announces it
+
+class Base(SQLModel, registry=registry()):
+    """Approval's tables: its own MetaData, hence its own migrations."""
+
+    __table__: ClassVar[Table]  # on each table class (SQLModel declares none)
+
+
+# the kit's tables: outbox, inbox, relay lease, employee projection, work calendar
+KIT = kit_tables(Base, calendar=True)
 
 
 class QueueEntry(Base, table=True):

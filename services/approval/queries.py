@@ -19,7 +19,7 @@ from services.approval.models import (
     QueueEntry,
 )
 from services.shared.employees import find_employee
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 
 def to_item(row: QueueEntry) -> domain.QueueItem:
@@ -146,7 +146,9 @@ def delegations(
     if plt_nip:
         query = query.where(Delegation.plt_nip == plt_nip)
     if naming is not None:
-        query = query.where(or_(Delegation.atasan_nip == naming, Delegation.plt_nip == naming))
+        query = query.where(
+            or_(col(Delegation.atasan_nip) == naming, col(Delegation.plt_nip) == naming)
+        )
     return list(uow.session.exec(query.order_by(col(Delegation.start))).all())
 
 
@@ -162,7 +164,7 @@ def locks_of(uow: UnitOfWork, owner_nip: str, period: str) -> tuple[list[str], l
     reopened = uow.session.exec(
         select(PeriodReopen.id).where(
             PeriodReopen.period == period,
-            or_(col(PeriodReopen.nip).is_(None), PeriodReopen.nip == owner_nip),
+            or_(col(PeriodReopen.nip).is_(None), col(PeriodReopen.nip) == owner_nip),
             col(PeriodReopen.at) >= close.closed_at,
         )
     ).first()

@@ -15,7 +15,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from contracts.nip import is_valid_nip
@@ -24,8 +24,9 @@ from services.attendance.models import Device, DeviceCommand
 from services.attendance.web import OPERATORS, config_of, now_utc, require
 from services.shared import metrics
 from services.shared.http import Actor, Problem, actor, kit_of
+from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.uow import UnitOfWork
 
 log = get_logger("sikerja.attendance.adms")
 
@@ -102,13 +103,15 @@ def handshake(request: Request) -> PlainTextResponse:
 
 def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
     """PIN → NIP from the employee projection; an 18-digit valid NIP PIN maps to itself."""
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     found: dict[str, str] = {}
     for chunk in store._chunks(sorted(pins)):
         found.update(
-            uow.session.exec(
-                select(employee.pin, employee.nip).where(employee.pin.in_(chunk))
-            ).all()  # type: ignore[union-attr]
+            (pin, nip)
+            for pin, nip in uow.session.exec(
+                select(col(employee.pin), col(employee.nip)).where(col(employee.pin).in_(chunk))
+            )
+            if pin is not None  # never: IN matches no NULL
         )
     for pin in pins - found.keys():
         if is_valid_nip(pin):
@@ -129,7 +132,7 @@ def _heartbeat(
         values["firmware"] = q.pushver
     if stamp:
         values["attlog_stamp"] = stamp
-    table = Device.__table__  # type: ignore[attr-defined]
+    table = Device.__table__
     uow.session.execute(update(table).where(table.c.sn == q.sn).values(**values))
 
 
@@ -233,7 +236,7 @@ def _getrequest(kit: ServiceKit, request: Request, q: adms.IclockQuery, now: dat
         queued = uow.session.exec(
             select(DeviceCommand)
             .where(DeviceCommand.sn == q.sn, DeviceCommand.sent_at == None)  # noqa: E711
-            .order_by(DeviceCommand.id)  # type: ignore[arg-type]
+            .order_by(col(DeviceCommand.id))
             .limit(20)
         ).all()
         commands = []
@@ -357,7 +360,7 @@ def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any
     """Devices and their state (online, offline, belum_pernah)."""
     now, cfg = now_utc(), config_of(request)
     with kit_of(request).uow() as uow:
-        query = select(Device).order_by(Device.opd, Device.sn)  # type: ignore[arg-type]
+        query = select(Device).order_by(Device.opd, Device.sn)
         if opd:
             query = query.where(Device.opd == opd)
         devices = list(uow.session.exec(query).all())

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -23,7 +23,8 @@ from services.attendance.web import OPERATORS, config_of, now_utc, require
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import document_response, read_body, read_upload
 from services.shared.http import Actor, Problem, actor, kit_of
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.kit import ServiceKit
+from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["attendance"])
 
@@ -106,10 +107,10 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
             max_future=_max_future(request),
         )
         uow.commit()
-    for (i, item), out in zip(good, outcomes, strict=True):
+    for (i, scan), out in zip(good, outcomes, strict=True):
         results[i - 1] = LineResult(
             line=i,
-            nip=item.nip,
+            nip=scan.nip,
             status="accepted" if out.new else "duplicate",
             scan_id=out.scan_id,
             flag=out.flag,
@@ -123,9 +124,9 @@ def employee_scans(
 ) -> list[dict[str, object]]:
     kit = kit_of(request)
     with kit.uow() as uow:
-        query = select(Scan).where(Scan.nip == nip).order_by(Scan.ts)  # type: ignore[arg-type]
+        query = select(Scan).where(Scan.nip == nip).order_by(col(Scan.ts))
         rows = uow.session.exec(query).all()
-    out = []
+    out: list[dict[str, object]] = []
     for row in rows:
         if period and row.work_date.strftime("%Y-%m") != period:
             continue
@@ -144,7 +145,7 @@ def employee_scans(
 
 
 def active_nips(uow: UnitOfWork) -> set[str]:
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     return set(uow.session.exec(select(employee.nip).where(employee.active == True)).all())  # noqa: E712
 
 
@@ -291,7 +292,7 @@ def _check_operator_opd(uow: UnitOfWork, who: Actor, nip: str) -> None:
     """An OPD operator records only for employees of their own OPD (when both are known)."""
     if who.role != "operator" or not who.nip:
         return
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     me, them = uow.session.get(employee, who.nip), uow.session.get(employee, nip)
     if me is not None and them is not None and me.opd != them.opd:
         raise Problem(
@@ -331,7 +332,7 @@ def record_absence(
         producer=store.PRODUCER,
         nip=nip,
         absence_id=row.absence_id,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         start=start,
         end=end,
         document_id=row.document_id,
@@ -430,7 +431,7 @@ def list_absences(
     request: Request, nip: str | None = None, period: str | None = None
 ) -> list[dict[str, Any]]:
     kit = kit_of(request)
-    query = select(Absence).order_by(Absence.id)  # type: ignore[arg-type]
+    query = select(Absence).order_by(col(Absence.id))
     if nip:
         query = query.where(Absence.nip == nip)
     if period:
@@ -493,7 +494,7 @@ def cancel_absence(
             producer=store.PRODUCER,
             nip=row.nip,
             absence_id=row.absence_id,
-            kind=row.kind,  # type: ignore[arg-type]
+            kind=row.kind,
             start=row.start,
             end=row.end,
             cancelled=True,

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Unpack
 
 from fastapi import FastAPI
 
 from services.attendance import adms_api, api, days_api, handlers, scheduler
 from services.attendance.config import AttendanceConfig
-from services.attendance.models import Base
+from services.attendance.models import KIT
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit
+from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
 
 NAME = "attendance"
 
 
-def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
+def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )  # type: ignore[arg-type]
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+    )
 
 
 def create(
     settings: Settings | None = None,
     config: AttendanceConfig | None = None,
-    **overrides: object,
+    **overrides: Unpack[KitOptions],
 ) -> FastAPI:
     kit = build_kit(settings, **overrides)
     cfg = config or AttendanceConfig()

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from contracts.events import CITY_KEY, CalendarHoliday, WorkCalendarChanged
@@ -26,7 +26,8 @@ from services.attendance.web import (
 )
 from services.kernel.calendar import month_days, parse_period
 from services.shared.http import Actor, Problem, actor, kit_of
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.kit import ServiceKit
+from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["attendance: days"])
 
@@ -238,7 +239,7 @@ async def close_range(
         day += timedelta(days=1)
     return {
         "days": results,
-        "emitted": sum(int(r["emitted"]) for r in results),  # type: ignore[call-overload]
+        "emitted": sum(int(r["emitted"]) for r in results),
         "not_ended": [] if day > last else [day.isoformat(), last.isoformat()],
     }
 
@@ -280,7 +281,7 @@ def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
     kit = kit_of(request)
     today = now_utc().astimezone(domain.WIB).date()
     with kit.uow() as uow:
-        employee = uow.session.get(uow._kit.base.Employee, nip)  # type: ignore[attr-defined]
+        employee = uow.session.get(uow.tables.employee, nip)
         if employee is None:
             raise Problem(404, f"pegawai dengan NIP {nip} tidak dikenal", code="not_found")
         cal = store.load_calendar(uow, [first.year])
@@ -304,7 +305,7 @@ def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
             for a in uow.session.exec(
                 select(Absence)
                 .where(Absence.nip == nip, Absence.start <= last, Absence.end >= first)
-                .order_by(Absence.id)  # type: ignore[arg-type]
+                .order_by(col(Absence.id))
             ).all()
         ]
         names = {d: store.holiday_name(uow, d) for d in month_days(first.year, first.month)}
@@ -352,7 +353,7 @@ def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
     day = parse_day(tanggal)
     kit = kit_of(request)
     with kit.uow() as uow:
-        employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+        employee = uow.tables.employee
         staff = uow.session.exec(
             select(employee).where(employee.opd == opd, employee.active == True)  # noqa: E712
         ).all()
@@ -364,12 +365,12 @@ def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
         closings = {
             c.nip: c
             for c in uow.session.exec(
-                select(DayClosing).where(DayClosing.work_date == day, DayClosing.nip.in_(nips))  # type: ignore[attr-defined]
+                select(DayClosing).where(DayClosing.work_date == day, col(DayClosing.nip).in_(nips))
             ).all()
         }
         scans: dict[str, list[datetime]] = defaultdict(list)
         for nip_, ts in uow.session.exec(
-            select(Scan.nip, Scan.ts).where(Scan.work_date == day, Scan.nip.in_(nips))  # type: ignore[attr-defined]
+            select(Scan.nip, Scan.ts).where(Scan.work_date == day, col(Scan.nip).in_(nips))
         ).all():
             scans[nip_].append(ts)
         absence_kind: dict[str, str] = {}
@@ -379,9 +380,9 @@ def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
                 Absence.start <= day,
                 Absence.end >= day,
                 Absence.cancelled == False,  # noqa: E712
-                Absence.nip.in_(nips),  # type: ignore[attr-defined]
+                col(Absence.nip).in_(nips),
             )
-            .order_by(Absence.id)  # type: ignore[arg-type]
+            .order_by(col(Absence.id))
         ).all():
             absence_kind[nip_] = kind
         cal = store.load_calendar(uow, [day.year])
@@ -415,7 +416,7 @@ def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
 
 def _anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> list[dict]:
     with kit.uow() as uow:
-        employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+        employee = uow.tables.employee
         employee_opd = dict(uow.session.exec(select(employee.nip, employee.opd)).all())
         devices = uow.session.exec(select(Device)).all()
         scans = [

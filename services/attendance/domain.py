@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from typing import Protocol
 
 from services.kernel.calendar import WIB, WorkCalendar
 from services.kernel.vocabulary import (
@@ -41,6 +42,17 @@ def _to_time(value: str | time, what: str) -> time:
         raise ValueError(f"jam {what} '{value}' tidak valid; gunakan format HH:MM") from None
 
 
+class OfficeHoursRules(Protocol):
+    """What WorkHours.from_ruleset reads of a ruleset."""
+
+    @property
+    def work_start(self) -> str | time: ...
+    @property
+    def work_end(self) -> str | time: ...
+    @property
+    def single_scan_cutoff(self) -> str | time: ...
+
+
 @dataclass(frozen=True)
 class WorkHours:
     """Office hours in WIB. Defaults are Perwali Kota Bekasi 69/2019 (07:30–16:00)."""
@@ -50,12 +62,12 @@ class WorkHours:
     single_scan_cutoff: time = time(12, 0)
 
     @classmethod
-    def from_ruleset(cls, rules: object) -> WorkHours:
+    def from_ruleset(cls, rules: OfficeHoursRules) -> WorkHours:
         """Duck-typed: `rules.work_start`, `.work_end`, `.single_scan_cutoff` ("HH:MM" or time)."""
         return cls(
-            start=_to_time(rules.work_start, "masuk"),  # type: ignore[attr-defined]
-            end=_to_time(rules.work_end, "pulang"),  # type: ignore[attr-defined]
-            single_scan_cutoff=_to_time(rules.single_scan_cutoff, "batas satu pindaian"),  # type: ignore[attr-defined]
+            start=_to_time(rules.work_start, "masuk"),
+            end=_to_time(rules.work_end, "pulang"),
+            single_scan_cutoff=_to_time(rules.single_scan_cutoff, "batas satu pindaian"),
         )
 
 
@@ -401,8 +413,9 @@ def holiday_bridge_absences(
     in `facts`. A bridge day is flagged when its rate is at least `min_rate` and at least
     `ratio` times the normal rate, and at least `min_employees` facts exist for that day.
     """
-    normal = defaultdict(lambda: [0, 0])  # opd -> [absent, total]
-    bridge = defaultdict(lambda: [0, 0])  # (opd, day) -> [absent, total]
+    normal: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])  # opd -> [absent, total]
+    # (opd, day) -> [absent, total]
+    bridge: defaultdict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
     for f in facts:
         opd = employee_opd.get(f.nip)
         if opd is None or f.status == STATUS_NON_WORKING:

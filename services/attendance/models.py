@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
-from sqlalchemy import Column, Index
-from sqlmodel import Field
+from sqlalchemy import Column, Index, Table
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from services.shared.db import Utc, service_base
+from services.shared.db import Utc, kit_tables
 
-Base = service_base()
+
+class Base(SQLModel, registry=registry()):
+    """Attendance's tables: its own MetaData, hence its own migrations."""
+
+    __table__: ClassVar[Table]  # on each table class (SQLModel declares none)
+
+
+# the kit's tables: outbox, inbox, relay lease, employee projection
+KIT = kit_tables(Base)
 
 
 class Scan(Base, table=True):

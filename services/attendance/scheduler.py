@@ -14,8 +14,8 @@ from services.attendance.adms_api import refresh_offline_metric
 from services.attendance.config import AttendanceConfig
 from services.attendance.domain import WIB
 from services.attendance.models import Device
+from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
-from services.shared.messaging import ServiceKit
 
 log = get_logger("sikerja.attendance.scheduler")
 

@@ -16,17 +16,18 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, get_args
+from typing import Any, cast, get_args
 from uuid import UUID
 
-from sqlalchemy import bindparam, insert, select, true, update
+from sqlalchemy import bindparam, insert, true, update
+from sqlmodel import col, select
 
-from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded
+from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded, ScanSource
 from services.attendance import domain
 from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
 from services.kernel.calendar import WorkCalendar, indonesian_holidays, with_overrides
 from services.kernel.ruleset import load_ruleset
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 PRODUCER = "attendance"
 _IN_CHUNK = 500  # rows per IN (...) list: well under SQLite's and PostgreSQL's limits
@@ -57,7 +58,7 @@ def load_calendar(uow: UnitOfWork, years: Iterable[int]) -> WorkCalendar:
     seeded: set[date] = set()
     for y in span:
         seeded.update(seeded_holidays(y))
-    rows = uow.session.execute(select(CalendarOverride.day, CalendarOverride.kind)).all()
+    rows = uow.session.execute(select(col(CalendarOverride.day), col(CalendarOverride.kind))).all()
     made_holiday = {d for d, kind in rows if kind == "holiday"}
     made_working = {d for d, kind in rows if kind == "working"}
     return with_overrides(seeded, made_holiday, made_working)
@@ -128,7 +129,7 @@ def fingerprint_event(
             scanned_at=scanned_at.astimezone(UTC),
             work_date=work_date,
             device_sn=device_sn,
-            source=source,
+            source=cast(ScanSource, source),  # checked against _SOURCES above
             flag=flag,
         )
     return FingerprintRecorded(
@@ -140,7 +141,7 @@ def fingerprint_event(
         scanned_at=scanned_at,
         work_date=work_date,
         device_sn=device_sn,
-        source=source,  # type: ignore[arg-type]
+        source=source,
         flag=flag,
     )
 
@@ -166,14 +167,14 @@ def record_scans(
     """
     keys = [domain.scan_key(i.nip, i.ts) for i in items]
     # Build the rows and events of the scans first seen in this batch (one per key).
-    first: dict[str, tuple[dict[str, Any], Event, str | None]] = {}
+    first: dict[str, tuple[dict[str, Any], FingerprintRecorded, str | None]] = {}
     ids = iter(_event_ids(len(items)))
     for item, key in zip(items, keys, strict=True):
         if key in first:
             continue
         flag = domain.flag_scan(item.ts, received_at, max_future)
         day = domain.wib_date(item.ts)
-        row = {
+        row: dict[str, Any] = {
             "scan_id": key,
             "nip": item.nip,
             "ts": item.ts,
@@ -198,7 +199,9 @@ def record_scans(
     known: set[str] = set()
     for chunk in _chunks(sorted(first)):
         known.update(
-            uow.session.execute(select(Scan.scan_id).where(Scan.scan_id.in_(chunk))).scalars()  # type: ignore[attr-defined]
+            uow.session.execute(
+                select(col(Scan.scan_id)).where(col(Scan.scan_id).in_(chunk))
+            ).scalars()
         )
     out: list[ScanOutcome] = []
     # (nip, date) -> the scan event that re-closes it (the last one of this batch)
@@ -216,7 +219,7 @@ def record_scans(
         touched[(item.nip, row["work_date"])] = event.event_id
         out.append(ScanOutcome(key, True, flag))
     for chunk in _chunks(rows, 2000):
-        uow.session.execute(insert(Scan.__table__), chunk)  # type: ignore[attr-defined]
+        uow.session.execute(insert(Scan.__table__), chunk)
     uow.emit_many(events)
     if touched:
         reclose(uow, touched, closed_at=received_at, causes=touched)
@@ -286,19 +289,22 @@ def close_date(
         nips = None
     else:
         wanted = None
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     active = set(
         s.execute(
-            select(employee.nip).where(employee.active == True, _where_nips(employee.nip, nips))  # noqa: E712
+            select(col(employee.nip)).where(
+                employee.active == True,  # noqa: E712
+                _where_nips(employee.nip, nips),
+            )
         ).scalars()
     )
     # Plain rows, not ORM objects: the bulk UPDATE below would leave ORM objects stale
     # for a second closing of the same date within one transaction.
-    table = DayClosing.__table__  # type: ignore[attr-defined]
+    table = DayClosing.__table__
     existing: dict[str, Any] = {
         row.nip: row
         for row in s.execute(
-            select(table).where(table.c.work_date == day, _where_nips(table.c.nip, nips))
+            table.select().where(table.c.work_date == day, _where_nips(table.c.nip, nips))
         )
     }
     if wanted is not None:
@@ -309,19 +315,21 @@ def close_date(
     if result.working:
         scans: dict[str, list[datetime]] = defaultdict(list)
         for nip, ts in s.execute(
-            select(Scan.nip, Scan.ts).where(Scan.work_date == day, _where_nips(Scan.nip, nips))
+            select(col(Scan.nip), col(Scan.ts)).where(
+                Scan.work_date == day, _where_nips(Scan.nip, nips)
+            )
         ).all():
             scans[nip].append(ts)
         absence_kind: dict[str, str] = {}
         for nip, kind in s.execute(
-            select(Absence.nip, Absence.kind)
+            select(col(Absence.nip), col(Absence.kind))
             .where(
                 Absence.start <= day,
                 Absence.end >= day,
                 Absence.cancelled == False,  # noqa: E712
                 _where_nips(Absence.nip, nips),
             )
-            .order_by(Absence.id)  # type: ignore[arg-type]
+            .order_by(col(Absence.id))
         ).all():
             absence_kind[nip] = kind  # recording order: the latest record decides
         for nip in active:
@@ -373,7 +381,7 @@ def close_date(
                 nip=nip,
                 causation_id=(causes or {}).get(nip, causation_id),
                 work_date=day,
-                revision=int(values["revision"]),  # type: ignore[call-overload]
+                revision=int(values["revision"]),
                 status=status,
                 check_in=check_in,
                 check_out=check_out,
@@ -404,7 +412,9 @@ def closed_dates(uow: UnitOfWork, days: Iterable[date]) -> set[date]:
     found: set[date] = set()
     for chunk in _chunks(wanted):
         found.update(
-            uow.session.execute(select(ClosedDate.day).where(ClosedDate.day.in_(chunk))).scalars()  # type: ignore[attr-defined]
+            uow.session.execute(
+                select(col(ClosedDate.day)).where(col(ClosedDate.day).in_(chunk))
+            ).scalars()
         )
     return found
 
@@ -426,7 +436,7 @@ def reclose(
     done = closed_dates(uow, by_day)
     if not done:
         return []
-    ruleset = uow._kit.settings.ruleset
+    ruleset = uow.settings.ruleset
     cal = load_calendar(uow, {d.year for d in done})
     return [
         close_date(
@@ -451,7 +461,7 @@ def reclose_dates(
     if not done:
         return []
     cal = load_calendar(uow, {d.year for d in done})
-    ruleset = uow._kit.settings.ruleset
+    ruleset = uow.settings.ruleset
     return [
         close_date(uow, d, closed_at=closed_at, ruleset=ruleset, calendar=cal) for d in sorted(done)
     ]
@@ -459,11 +469,13 @@ def reclose_dates(
 
 def unclosed_employees(uow: UnitOfWork, day: date) -> set[str]:
     """Active employees without a closing for `day` (e.g. they arrived after it closed)."""
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     active = set(
-        uow.session.execute(select(employee.nip).where(employee.active == True)).scalars()  # noqa: E712
+        uow.session.execute(select(col(employee.nip)).where(employee.active == True)).scalars()  # noqa: E712
     )
     done = set(
-        uow.session.execute(select(DayClosing.nip).where(DayClosing.work_date == day)).scalars()
+        uow.session.execute(
+            select(col(DayClosing.nip)).where(DayClosing.work_date == day)
+        ).scalars()
     )
     return active - done

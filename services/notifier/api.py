@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from services.notifier.delivery import CHANNELS
 from services.notifier.domain import WIB
@@ -25,7 +26,7 @@ LOG_READERS = (*OPERATOR_ROLES, "auditor")
 
 
 def _notifier(request: Request) -> Notifier:
-    return request.app.state.notifier  # type: ignore[no-any-return]
+    return request.app.state.notifier
 
 
 def _own_or_operator(who: Actor, nip: str) -> None:
@@ -66,15 +67,15 @@ def inbox(
     with _notifier(request).kit.uow() as uow:
         rows = uow.session.execute(
             select(Message)
-            .where(Message.nip == nip)  # type: ignore[arg-type]
-            .order_by(Message.created_at.desc(), Message.id.desc())  # type: ignore[attr-defined,union-attr]
+            .where(Message.nip == nip)
+            .order_by(col(Message.created_at).desc(), col(Message.id).desc())
             .limit(limit)
         ).scalars()
         messages = [_message_out(m) for m in rows]
         unread = uow.session.execute(
             select(func.count())
             .select_from(Message)
-            .where(Message.nip == nip, Message.read_at.is_(None))  # type: ignore[arg-type,union-attr]
+            .where(Message.nip == nip, col(Message.read_at).is_(None))
         ).scalar_one()
     return {"nip": nip, "unread": int(unread), "messages": messages}
 
@@ -154,12 +155,12 @@ def deliveries(
     _operator(who, LOG_READERS)
     query = select(Delivery)
     if nip is not None:
-        query = query.where(Delivery.nip == nip)  # type: ignore[arg-type]
+        query = query.where(Delivery.nip == nip)
     if status is not None:
-        query = query.where(Delivery.status == status)  # type: ignore[arg-type]
+        query = query.where(Delivery.status == status)
     if channel is not None:
-        query = query.where(Delivery.channel == channel)  # type: ignore[arg-type]
-    query = query.order_by(Delivery.id.desc()).limit(limit)  # type: ignore[union-attr]
+        query = query.where(Delivery.channel == channel)
+    query = query.order_by(col(Delivery.id).desc()).limit(limit)
     with _notifier(request).kit.uow() as uow:
         rows = uow.session.execute(query).scalars().all()
     return [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import Unpack
 
 from fastapi import FastAPI
 
@@ -18,11 +19,12 @@ from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
 from services.notifier.delivery import LogSender, Sender
 from services.notifier.jobs import Notifier
-from services.notifier.models import Base
+from services.notifier.models import KIT
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit, utcnow
+from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
+from services.shared.uow import utcnow
 
 NAME = "notifier"
 
@@ -37,11 +39,11 @@ def build_kit(
     *,
     cache: DayCache | None = None,
     wake: Callable[[], None] | None = None,
-    **overrides: object,
+    **overrides: Unpack[KitOptions],
 ) -> ServiceKit:
     settings = settings or get_settings()
     subscribers = handlers.handlers(cache or make_cache(settings), wake or (lambda: None))
-    return ServiceKit(NAME, Base, settings, subscribers, handlers.TOPICS, **overrides)  # type: ignore[arg-type]
+    return ServiceKit(NAME, KIT, settings, subscribers, handlers.TOPICS, **overrides)
 
 
 def create(
@@ -52,7 +54,7 @@ def create(
     config: NotifierSettings | None = None,
     cache: DayCache | None = None,
     scheduler: bool = True,
-    **overrides: object,
+    **overrides: Unpack[KitOptions],
 ) -> FastAPI:
     """`clock`, `sender`, `config`, `cache` and `scheduler` are for tests; the rest goes to
     the kit."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -164,7 +165,7 @@ class DayCache:
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return None
-        return set(found)
+        return set(cast(Iterable[str], found))  # the client decodes (decode_responses=True)
 
     # -- dedup fast path -----------------------------------------------------------------------
     async def claim(self, dedup_key: str, ttl_s: int = DAY_TTL_S) -> bool | None:

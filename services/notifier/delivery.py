@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, or_, select
 
 from services.notifier.cache import DayCache
 from services.notifier.domain import WIB, Notice, rate_limited
@@ -51,7 +51,9 @@ def add_message(
     A savepoint keeps the surrounding transaction (a handler's inbox claim, a job's batch)
     alive when the unique key refuses a duplicate.
     """
-    if session.execute(select(Message.id).where(Message.dedup_key == notice.dedup_key)).first():
+    if session.execute(
+        select(col(Message.id)).where(Message.dedup_key == notice.dedup_key)
+    ).first():
         return None
     has_channel = session.get(ChannelConfig, notice.nip) is not None
     message = Message(
@@ -94,22 +96,22 @@ def _claim_pending(session: Session, now: datetime, batch: int) -> list[int]:
     """Mark up to `batch` messages as being sent by us; a conditional UPDATE per row keeps
     two replicas from sending the same message."""
     candidates = session.execute(
-        select(Message.id, Message.channel_state)
+        select(col(Message.id), col(Message.channel_state))
         .where(
             or_(
                 Message.channel_state == "pending",
-                (Message.channel_state == "sending")
-                & (Message.channel_claimed_at < now - STALE_CLAIM),  # type: ignore[operator]
+                (col(Message.channel_state) == "sending")
+                & (col(Message.channel_claimed_at) < now - STALE_CLAIM),
             )
         )
-        .order_by(Message.id)  # type: ignore[arg-type]
+        .order_by(col(Message.id))
         .limit(batch)
     ).all()
     claimed = []
     for message_id, state in candidates:
         result = session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.channel_state == state)  # type: ignore[arg-type]
+            .where(Message.id == message_id, Message.channel_state == state)
             .values(channel_state="sending", channel_claimed_at=now)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -124,9 +126,9 @@ def _attempts_in_sql(session: Session, nip: str, since: datetime) -> int:
             select(func.count())
             .select_from(Delivery)
             .where(
-                Delivery.nip == nip,  # type: ignore[arg-type]
-                Delivery.channel != INBOX,  # type: ignore[arg-type]
-                Delivery.attempted_at >= since,  # type: ignore[arg-type,operator]
+                Delivery.nip == nip,
+                Delivery.channel != INBOX,
+                Delivery.attempted_at >= since,
             )
         ).scalar_one()
     )
@@ -191,7 +193,7 @@ async def dispatch_pending(
                     session.execute(
                         select(func.count())
                         .select_from(Delivery)
-                        .where(Delivery.message_id == message_id, Delivery.status == "failed")  # type: ignore[arg-type]
+                        .where(Delivery.message_id == message_id, Delivery.status == "failed")
                     ).scalar_one()
                 )
             retry = status == "failed" and failures < max_attempts

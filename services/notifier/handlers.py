@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from contracts import Topic
 from contracts.events import (
@@ -28,7 +28,7 @@ from services.notifier.delivery import add_message
 from services.notifier.models import CacheGap, ReportState, ScanDay
 from services.shared.calendar_book import calendar_handlers
 from services.shared.employees import employee_handlers
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 TOPICS = [
     Topic.ATTENDANCE.value,
@@ -65,9 +65,9 @@ def handlers(cache: DayCache, wake: Callable[[], None] = lambda: None) -> dict[s
         uow.session.flush()
         for day in {d for d in days if d is not None}:
             rows = uow.session.execute(
-                select(ReportState.filed_at, ReportState.withdrawn_at).where(
-                    ReportState.nip == nip,  # type: ignore[arg-type]
-                    ReportState.work_date == day,  # type: ignore[arg-type]
+                select(col(ReportState.filed_at), col(ReportState.withdrawn_at)).where(
+                    ReportState.nip == nip,
+                    ReportState.work_date == day,
                 )
             ).all()
             active = sum(1 for f, w in rows if f is not None and domain.is_active_report(f, w))

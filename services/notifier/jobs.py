@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from services.kernel.calendar import WorkCalendar, indonesia_calendar
 from services.kernel.ruleset import RuleSet
@@ -25,8 +24,8 @@ from services.notifier.config import NotifierSettings
 from services.notifier.delivery import Sender, add_message, dispatch_pending
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
 from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
+from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
-from services.shared.messaging import ServiceKit
 
 log = get_logger("sikerja.notifier.jobs")
 
@@ -50,12 +49,12 @@ class Notifier:
     def sql_day_sets(self, session: Session, day: date) -> tuple[set[str], set[str]]:
         """SQL's truth for `day`: NIPs with a scan, NIPs with an active report."""
         scanned = set(
-            session.execute(select(ScanDay.nip).where(ScanDay.work_date == day)).scalars()
-        )  # type: ignore[arg-type]
+            session.execute(select(col(ScanDay.nip)).where(ScanDay.work_date == day)).scalars()
+        )
         rows = session.execute(
-            select(ReportState.nip, ReportState.filed_at, ReportState.withdrawn_at).where(
-                ReportState.work_date == day  # type: ignore[arg-type]
-            )
+            select(
+                col(ReportState.nip), col(ReportState.filed_at), col(ReportState.withdrawn_at)
+            ).where(ReportState.work_date == day)
         ).all()
         filed = {
             nip
@@ -74,7 +73,7 @@ class Notifier:
             if not await self.cache.rebuild(day, scanned, filed):
                 return False
             if gap:
-                session.execute(CacheGap.__table__.delete().where(CacheGap.work_date == day))  # type: ignore[attr-defined]
+                session.execute(CacheGap.__table__.delete().where(col(CacheGap.work_date) == day))
                 session.commit()
         return True
 
@@ -120,7 +119,7 @@ class Notifier:
     def _sent(self, session: Session, kind: Kind, day: date) -> set[str]:
         return set(
             session.execute(
-                select(Message.nip).where(Message.kind == kind.value, Message.ref_date == day)  # type: ignore[arg-type]
+                select(col(Message.nip)).where(Message.kind == kind.value, Message.ref_date == day)
             ).scalars()
         )
 
@@ -152,9 +151,9 @@ class Notifier:
         return {**result, "source": source, "due": len(notices), "created": len(stored)}
 
     def pending_reports(self, session: Session) -> list[PendingReport]:
-        employee = self.kit.base.Employee  # type: ignore[attr-defined]
+        employee = self.kit.tables.employee
         rows = session.execute(
-            select(ReportState).where(ReportState.filed_at.is_not(None))  # type: ignore[union-attr]
+            select(ReportState).where(col(ReportState.filed_at).is_not(None))
         ).scalars()
         waiting = [
             r
@@ -166,7 +165,9 @@ class Notifier:
         atasan: dict[str, str | None] = (
             dict(
                 session.execute(
-                    select(employee.nip, employee.atasan_nip).where(employee.nip.in_(nips))
+                    select(col(employee.nip), col(employee.atasan_nip)).where(
+                        col(employee.nip).in_(nips)
+                    )
                 ).all()
             )
             if nips
@@ -177,8 +178,8 @@ class Notifier:
                 report_id=r.report_id,
                 nip=r.nip,
                 atasan_nip=atasan.get(r.nip),
-                work_date=r.work_date or r.filed_on or local_date(r.filed_at),  # type: ignore[arg-type]
-                filed_on=r.filed_on or local_date(r.filed_at),  # type: ignore[arg-type]
+                work_date=r.work_date or r.filed_on or local_date(r.filed_at),
+                filed_on=r.filed_on or local_date(r.filed_at),
             )
             for r in waiting
         ]

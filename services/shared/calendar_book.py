@@ -4,7 +4,7 @@ plus BKPSDM's overrides, as attendance's last WorkCalendarChanged of each year s
 Activity (filing deadlines, "not a working day"), approval (age of a waiting report) and
 the notifier (reminders on working days) keep this projection; attendance owns the
 calendar and its edits. A service's models.py adds the table with
-`CalendarYear = calendar_year_model(Base)`, its handlers include `calendar_handlers()`, and
+`kit_tables(Base, calendar=True)`, its handlers include `calendar_handlers()`, and
 its app builds one `CalendarBook(kit)`, a `year -> WorkCalendar` callable.
 """
 
@@ -14,40 +14,27 @@ import json
 import threading
 import time
 import weakref
-from datetime import date, datetime
+from datetime import date
 from typing import Any, ClassVar
 
 from sqlalchemy import select
-from sqlmodel import Column, Field
 
 from contracts.events import Event, WorkCalendarChanged
 from services.kernel.calendar import WorkCalendar, indonesia_calendar, with_overrides
-from services.shared.db import Utc
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.db import KitTables
+from services.shared.kit import ServiceKit
+from services.shared.uow import Handler, UnitOfWork
 
 # How long a process keeps a built year. A change handled by this process drops it at once;
 # the other processes of the service (uvicorn workers) see it within this time.
 CACHE_S = 30.0
 
 
-def calendar_year_model(base: type) -> type:
-    """The projection table on a service's Base (one row per year with BKPSDM changes)."""
-
-    class CalendarYear(base, table=True):  # type: ignore[misc,valid-type,call-arg]
-        __tablename__ = "calendar_year"
-        year: int = Field(primary_key=True)
-        holidays: str = "[]"  # JSON: [{"tanggal": "2026-12-24", "nama": "..."}]
-        working_days: str = "[]"  # JSON: ["2026-12-26"]
-        changed_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
-
-    base.CalendarYear = CalendarYear  # type: ignore[attr-defined]
-    return CalendarYear
-
-
 def on_calendar_changed(uow: UnitOfWork, event: Event) -> None:
     """Keep the newest snapshot of the year; an older or repeated one changes nothing."""
     assert isinstance(event, WorkCalendarChanged)
-    model = uow._kit.base.CalendarYear  # type: ignore[attr-defined]
+    model = uow.tables.calendar_year
+    assert model is not None, "the service keeps no calendar: kit_tables(Base, calendar=True)"
     row = uow.session.get(model, event.year)
     if row is not None and row.changed_at >= event.occurred_at:
         return
@@ -59,10 +46,10 @@ def on_calendar_changed(uow: UnitOfWork, event: Event) -> None:
     row.working_days = json.dumps([d.isoformat() for d in event.working_days])
     row.changed_at = event.occurred_at
     uow.session.add(row)
-    CalendarBook.forget(uow._kit)
+    CalendarBook.forget(uow.tables)
 
 
-def calendar_handlers() -> dict[str, Any]:
+def calendar_handlers() -> dict[str, Handler]:
     return {"WorkCalendarChanged": on_calendar_changed}
 
 
@@ -77,18 +64,20 @@ class CalendarBook:
     cross the new year): national holidays and cuti bersama, with BKPSDM's overrides of
     those three years applied."""
 
-    # by id(kit): the handler finds its kit's book (weak: a dropped app drops its book)
+    # by id(kit.tables), one copy per kit: the handler finds its kit's book through its unit
+    # of work (weak: a dropped app drops its book)
     _books: ClassVar[weakref.WeakValueDictionary[int, CalendarBook]] = weakref.WeakValueDictionary()
 
     def __init__(self, kit: ServiceKit, clock: Any = time.monotonic) -> None:
         self._kit, self._clock = kit, clock
         self._built: dict[int, tuple[float, WorkCalendar]] = {}
         self._lock = threading.Lock()
-        CalendarBook._books[id(kit)] = self
+        CalendarBook._books[id(kit.tables)] = self
 
     @classmethod
-    def forget(cls, kit: ServiceKit) -> None:
-        book = cls._books.get(id(kit))
+    def forget(cls, tables: KitTables) -> None:
+        """Drop the built years of the book of the kit with these tables."""
+        book = cls._books.get(id(tables))
         if book is not None:
             with book._lock:
                 book._built.clear()
@@ -106,7 +95,8 @@ class CalendarBook:
 
     def _build(self, year: int) -> WorkCalendar:
         years = [year - 1, year, year + 1]
-        model = self._kit.base.CalendarYear  # type: ignore[attr-defined]
+        model = self._kit.tables.calendar_year
+        assert model is not None, "the service keeps no calendar: kit_tables(Base, calendar=True)"
         table = model.__table__
         with self._kit.engine.connect() as conn:
             rows = conn.execute(

@@ -8,15 +8,16 @@ import fcntl
 import os
 import sqlite3
 import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self, TypeVar, cast
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, TypeDecorator, event
-from sqlalchemy.orm import registry
+from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, event
 from sqlmodel import Field, SQLModel, create_engine
 
 
@@ -66,7 +67,7 @@ SQLITE_LOCK_TIMEOUT_S = 30.0
 
 
 class _WriterCursor(sqlite3.Cursor):
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
         conn: _WriterConnection = self.connection  # type: ignore[assignment]
         conn.begin_write(sql)
         try:
@@ -74,7 +75,7 @@ class _WriterCursor(sqlite3.Cursor):
         finally:
             conn.end_write()
 
-    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+    def executemany(self, sql: str, parameters: Any, /) -> Self:
         conn: _WriterConnection = self.connection  # type: ignore[assignment]
         conn.begin_write(sql)
         try:
@@ -198,7 +199,7 @@ def make_engine(url: str) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             cur = dbapi_conn.cursor()
             # WAL: readers never block the writer; NORMAL sync is durable across app crashes
             cur.execute("PRAGMA journal_mode=WAL")
@@ -210,61 +211,110 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def service_base() -> type[SQLModel]:
-    """A fresh SQLModel base with its own registry, carrying the kit's tables.
+class KitRow(SQLModel):
+    """The columns of a kit table; `kit_tables` makes the table on a service's Base."""
 
-    Each service's models.py does `Base = service_base()` and derives its tables from it, so
-    its MetaData (and its migrations) hold only its own tables.
+    __table__: ClassVar[Table]  # set on the table class
+
+
+class OutboxRow(KitRow):
+    """An event waiting for the relay (the outbox); one table per service."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(index=True, unique=True, max_length=36)
+    event_type: str = Field(max_length=64)
+    topic: str = Field(max_length=128)
+    key: str = Field(max_length=64)
+    payload: str
+    created_at: datetime = Field(sa_type=Utc, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=Utc, index=True)
+    attempts: int = 0
+
+
+class InboxRow(KitRow):
+    """An event this service has handled (the inbox)."""
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    event_type: str = Field(max_length=64)
+    handled_at: datetime = Field(sa_type=Utc, nullable=False)
+
+
+class RelayLeaseRow(KitRow):
+    """Which replica's relay publishes the outbox, until when."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    owner: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=Utc, nullable=False)
+
+
+class EmployeeRow(KitRow):
+    """Projection of the employee master (EmployeeUpserted / EmployeeDeactivated)."""
+
+    nip: str = Field(primary_key=True, max_length=18)
+    nama: str
+    opd: str = Field(index=True)
+    jabatan: str = ""
+    kelas_jabatan: int = 1
+    atasan_nip: str | None = Field(default=None, index=True, max_length=18)
+    tpp_pagu: int = 0
+    pin: str | None = Field(default=None, index=True)
+    active: bool = True
+    updated_at: datetime | None = Field(default=None, sa_type=Utc)
+
+
+class CalendarYearRow(KitRow):
+    """The work calendar of one year as attendance last announced it (services that keep
+    the projection: services.shared.calendar_book)."""
+
+    year: int = Field(primary_key=True)
+    holidays: str = "[]"  # JSON: [{"tanggal": "2026-12-24", "nama": "..."}]
+    working_days: str = "[]"  # JSON: ["2026-12-26"]
+    changed_at: datetime = Field(sa_type=Utc, nullable=False)
+
+
+@dataclass(frozen=True)
+class KitTables:
+    """The kit's tables on one service's Base (its MetaData), built by `kit_tables`."""
+
+    metadata: MetaData
+    outbox: type[OutboxRow]
+    inbox: type[InboxRow]
+    relay_lease: type[RelayLeaseRow]
+    employee: type[EmployeeRow]
+    calendar_year: type[CalendarYearRow] | None = None
+
+
+_R = TypeVar("_R", bound=KitRow)
+
+
+def _table(base: type[SQLModel], row: type[_R], tablename: str) -> type[_R]:
+    """`class <Name>(row, base, table=True)` with `base` a value: the table on base's
+    registry, with row's columns (declared with sa_type, so each table gets its own)."""
+
+    def body(ns: dict[str, Any]) -> None:
+        ns["__tablename__"] = tablename
+        ns["__module__"] = row.__module__
+        ns["__doc__"] = row.__doc__
+
+    name = row.__name__.removesuffix("Row")
+    return cast(type[_R], types.new_class(name, (row, base), {"table": True}, body))
+
+
+def kit_tables(base: type[SQLModel], *, calendar: bool = False) -> KitTables:
+    """Create the kit's tables on a service's Base: outbox, inbox, relay lease, employee
+    projection and, with `calendar`, the work calendar's projection.
+
+    Each service's models.py declares `class Base(SQLModel, registry=registry())` (its own
+    MetaData, hence its own migrations) and calls this once: `KIT = kit_tables(Base)`.
     """
-    reg = registry(metadata=MetaData())
-
-    class Base(SQLModel, registry=reg):
-        pass
-
-    class Outbox(Base, table=True):
-        __tablename__ = "outbox"
-        id: int | None = Field(default=None, primary_key=True)
-        event_id: str = Field(index=True, unique=True, max_length=36)
-        event_type: str = Field(max_length=64)
-        topic: str = Field(max_length=128)
-        key: str = Field(max_length=64)
-        payload: str
-        created_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
-        sent_at: datetime | None = Field(default=None, sa_column=Column(Utc(), index=True))
-        attempts: int = 0
-
-    class Inbox(Base, table=True):
-        __tablename__ = "inbox"
-        event_id: str = Field(primary_key=True, max_length=36)
-        event_type: str = Field(max_length=64)
-        handled_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
-
-    class RelayLease(Base, table=True):
-        __tablename__ = "relay_lease"
-        name: str = Field(primary_key=True, max_length=32)
-        owner: str = Field(max_length=64)
-        expires_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
-
-    class Employee(Base, table=True):
-        """Projection of the employee master (EmployeeUpserted / EmployeeDeactivated)."""
-
-        __tablename__ = "employee"
-        nip: str = Field(primary_key=True, max_length=18)
-        nama: str
-        opd: str = Field(index=True)
-        jabatan: str = ""
-        kelas_jabatan: int = 1
-        atasan_nip: str | None = Field(default=None, index=True, max_length=18)
-        tpp_pagu: int = 0
-        pin: str | None = Field(default=None, index=True)
-        active: bool = True
-        updated_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
-
-    Base.Outbox = Outbox  # type: ignore[attr-defined]
-    Base.Inbox = Inbox  # type: ignore[attr-defined]
-    Base.RelayLease = RelayLease  # type: ignore[attr-defined]
-    Base.Employee = Employee  # type: ignore[attr-defined]
-    return Base
+    return KitTables(
+        metadata=base.metadata,
+        outbox=_table(base, OutboxRow, "outbox"),
+        inbox=_table(base, InboxRow, "inbox"),
+        relay_lease=_table(base, RelayLeaseRow, "relay_lease"),
+        employee=_table(base, EmployeeRow, "employee"),
+        calendar_year=_table(base, CalendarYearRow, "calendar_year") if calendar else None,
+    )
 
 
-__all__ = ["Utc", "WriterBusy", "date", "make_engine", "service_base", "writer_wait_limit"]
+__all__ = ["Utc", "WriterBusy", "date", "kit_tables", "make_engine", "writer_wait_limit"]

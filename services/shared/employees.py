@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from contracts.events import EmployeeDeactivated, EmployeeUpserted, Event
-from services.shared.messaging import UnitOfWork
+from services.shared.db import EmployeeRow
+from services.shared.uow import UnitOfWork
 
 
-def apply_employee_event(uow: UnitOfWork, event: Event) -> Any:
+def apply_employee_event(uow: UnitOfWork, event: Event) -> str | None:
     """Upsert or deactivate; returns the previous row's atasan_nip (for transfers) or None."""
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    employee = uow.tables.employee
     row = uow.session.get(employee, event.nip)
     previous_atasan = row.atasan_nip if row is not None else None
     if isinstance(event, EmployeeUpserted):
@@ -41,11 +42,13 @@ def employee_handlers() -> dict[str, Any]:
     }
 
 
-def find_employee(uow: UnitOfWork, nip: str) -> Any:
-    return uow.session.get(uow._kit.base.Employee, nip)  # type: ignore[attr-defined]
+def find_employee(uow: UnitOfWork, nip: str) -> EmployeeRow | None:
+    return uow.session.get(uow.tables.employee, nip)
 
 
 def employees_by_pin(uow: UnitOfWork) -> dict[str, str]:
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
-    rows = uow.session.exec(select(employee.pin, employee.nip).where(employee.pin.is_not(None)))  # type: ignore[union-attr]
-    return dict(rows.all())
+    employee = uow.tables.employee
+    rows = uow.session.exec(
+        select(col(employee.pin), col(employee.nip)).where(col(employee.pin).is_not(None))
+    )
+    return {pin: nip for pin, nip in rows.all() if pin is not None}

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.shared import metrics
-from services.shared.messaging import ServiceKit
+from services.shared.kit import ServiceKit
 
 log = structlog.get_logger("sikerja.http")
 PROBLEM = "application/problem+json"
@@ -119,7 +119,7 @@ class Actor:
 
 def kit_of(request: Request) -> ServiceKit:
     """The service kit create_app put on the app."""
-    return request.app.state.kit  # type: ignore[no-any-return]
+    return request.app.state.kit
 
 
 def now_of(request: Request) -> datetime:

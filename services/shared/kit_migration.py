@@ -3,6 +3,7 @@ first migration creates them: one definition instead of one copy per service."""
 
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import services.shared.db

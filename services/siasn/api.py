@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 
@@ -33,10 +34,10 @@ async def import_employees(request: Request) -> dict[str, object]:
     now = datetime.now(UTC)
     changed = 0
     with kit.uow() as uow:
-        employee = kit.base.Employee  # type: ignore[attr-defined]
+        employee = kit.tables.employee
         for row in rows:
             current = uow.session.get(employee, row.nip)
-            fields = {
+            fields: dict[str, Any] = {
                 "nama": row.nama,
                 "opd": row.opd,
                 "jabatan": row.jabatan,

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
-from services.shared.db import service_base
+from typing import ClassVar
 
-Base = service_base()
+from sqlalchemy import Table
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
+
+from services.shared.db import kit_tables
+
+
+class Base(SQLModel, registry=registry()):
+    """The SIASN bridge's tables: its own MetaData, hence its own migrations."""
+
+    __table__: ClassVar[Table]  # on each table class (SQLModel declares none)
+
+
+# the kit's tables: outbox, inbox, relay lease, employee projection
+KIT = kit_tables(Base)

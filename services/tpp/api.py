@@ -45,7 +45,7 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
     with kit_of(request).uow() as uow:
         rows = uow.session.exec(
-            select(DayFact).where(DayFact.nip == nip).order_by(DayFact.work_date)  # type: ignore[arg-type]
+            select(DayFact).where(DayFact.nip == nip).order_by(col(DayFact.work_date))
         ).all()
     return [
         {

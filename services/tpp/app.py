@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from fastapi import FastAPI
 
 from services.shared.http import create_app
-from services.shared.messaging import ServiceKit
+from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
 from services.tpp import api, handlers
-from services.tpp.models import Base
+from services.tpp.models import KIT
 
 NAME = "tpp"
 
 
-def build_kit(settings: Settings | None = None, **overrides: object) -> ServiceKit:
+def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
     return ServiceKit(
-        NAME, Base, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )  # type: ignore[arg-type]
+        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
+    )
 
 
-def create(settings: Settings | None = None, **overrides: object) -> FastAPI:
+def create(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> FastAPI:
     kit = build_kit(settings, **overrides)
     return create_app(kit, [api.router], title="SIKERJA tpp")

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -78,16 +79,18 @@ def sheet_title(opd: str, taken: set[str]) -> str:
 def write_xlsx(period: str, rules: str, status: str, rows: Sequence[PayrollRow]) -> bytes:
     """A workbook with a Ringkasan sheet (one row per OPD) and one sheet per OPD."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.styles import Font
 
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
 
-    def cells(ws: object, values: Iterable[object], *, money_from: int, strong: bool = False):
+    def cells(
+        ws: Any, values: Iterable[str | int | None], *, money_from: int, strong: bool = False
+    ) -> list[Cell]:
         out = []
         for i, value in enumerate(values):
-            cell = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]
+            cell = WriteOnlyCell(ws, value=value)
             if i >= money_from and isinstance(value, int):
                 cell.number_format = RUPIAH_FORMAT
             if strong:

@@ -36,7 +36,7 @@ from contracts.events import (
     RevisionRequested,
 )
 from services.shared.employees import apply_employee_event
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 from services.tpp import statements
 from services.tpp.domain import period_of
 from services.tpp.models import Statement
@@ -70,7 +70,7 @@ class Batch:
 
 
 def batch(uow: UnitOfWork) -> Batch:
-    return uow.once("tpp.batch", Batch)  # type: ignore[no-any-return]
+    return uow.once("tpp.batch", Batch)
 
 
 def on_fingerprint(uow: UnitOfWork, event: Event) -> None:

@@ -4,14 +4,24 @@ month statements, the periods BKPSDM closes and the corrections that arrived aft
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
-from sqlalchemy import Column, Index, Text
-from sqlmodel import Field
+from sqlalchemy import Column, Index, Table, Text
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from services.shared.db import Utc, service_base
+from services.shared.db import Utc, kit_tables
 
-Base = service_base()
-Employee = Base.Employee  # type: ignore[attr-defined]
+
+class Base(SQLModel, registry=registry()):
+    """TPP's tables: its own MetaData, hence its own migrations."""
+
+    __table__: ClassVar[Table]  # on each table class (SQLModel declares none)
+
+
+# the kit's tables: outbox, inbox, relay lease, employee projection
+KIT = kit_tables(Base)
+Employee = KIT.employee
 
 PERIOD_OPEN = "open"
 PERIOD_CLOSED = "closed"

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from contracts.events import (
@@ -47,8 +48,8 @@ from services.kernel.ruleset import (
     ruleset_in_force,
 )
 from services.shared.logs import get_logger
-from services.shared.messaging import UnitOfWork
 from services.shared.settings import Settings
+from services.shared.uow import UnitOfWork
 from services.tpp import domain
 from services.tpp.models import (
     PERIOD_CLOSED,
@@ -259,7 +260,7 @@ def load_inputs(session: Session, nip: str, period: str) -> Inputs:
         .where(DayFact.revision >= 1)  # provisional scan rows are not money until closed
     ).all()
     approved = session.exec(
-        select(ReportDecision.work_date)
+        select(col(ReportDecision.work_date))
         .where(ReportDecision.nip == nip)
         .where(ReportDecision.work_date >= first)
         .where(ReportDecision.work_date <= last)
@@ -280,7 +281,7 @@ def load_month(session: Session, period: str) -> dict[str, Inputs]:
     ):
         out[row.nip].days.append(_record(row))
     for nip, day in session.exec(
-        select(ReportDecision.nip, ReportDecision.work_date)
+        select(col(ReportDecision.nip), col(ReportDecision.work_date))
         .where(ReportDecision.work_date >= first)
         .where(ReportDecision.work_date <= last)
         .where(ReportDecision.status == APPROVED)
@@ -363,7 +364,7 @@ def recompute(uow: UnitOfWork, nip: str, period: str, cause: Event) -> Statement
     ).first()
     if current is not None and current.frozen:
         return current
-    rules = rules_for_period(uow._kit.settings, period)
+    rules = rules_for_period(uow.settings, period)
     inputs = load_inputs(session, nip, period)
     statement = domain.compute_statement(
         nip, period, employee.tpp_pagu, inputs.days, inputs.approved, rules
@@ -409,7 +410,7 @@ _DAY_COLUMNS = (
     "first_scan_at",
     "last_scan_at",
 )
-_DAY_READ = [DayFact.__table__.c[c] for c in ("nip", "work_date", *_DAY_COLUMNS)]  # type: ignore[attr-defined]
+_DAY_READ = [DayFact.__table__.c[c] for c in ("nip", "work_date", *_DAY_COLUMNS)]
 
 
 def apply_days(
@@ -520,7 +521,7 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
     bulk INSERT, one bulk UPDATE and one outbox INSERT. Same results as `recompute` called
     for each key after the batch's changes; returns the number of TppRecomputed emitted."""
     session = uow.session
-    settings = uow._kit.settings
+    settings = uow.settings
     session.flush()  # this batch's ORM changes (decisions, employees) must be visible to reads
     by_period: dict[str, dict[str, Event]] = defaultdict(dict)
     for (nip, period), cause in dirty.items():
@@ -534,12 +535,12 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
             employees = {
                 r.nip: r
                 for r in session.execute(
-                    select(
-                        Employee.nip,
-                        Employee.nama,
-                        Employee.opd,
-                        Employee.jabatan,
-                        Employee.tpp_pagu,
+                    core_select(
+                        col(Employee.nip),
+                        col(Employee.nama),
+                        col(Employee.opd),
+                        col(Employee.jabatan),
+                        col(Employee.tpp_pagu),
                     ).where(col(Employee.nip).in_(chunk))
                 )
             }
@@ -556,24 +557,24 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
             }
             days: dict[str, list[domain.DayRecord]] = defaultdict(list)
             for r in session.execute(
-                select(
-                    DayFact.nip,
-                    DayFact.work_date,
-                    DayFact.status,
-                    DayFact.minutes_late,
-                    DayFact.minutes_early,
+                core_select(
+                    col(DayFact.nip),
+                    col(DayFact.work_date),
+                    col(DayFact.status),
+                    col(DayFact.minutes_late),
+                    col(DayFact.minutes_early),
                 )
                 .where(col(DayFact.nip).in_(chunk))
-                .where(DayFact.work_date >= first)
-                .where(DayFact.work_date <= last)
-                .where(DayFact.revision >= 1)  # provisional scan rows are not money
+                .where(col(DayFact.work_date) >= first)
+                .where(col(DayFact.work_date) <= last)
+                .where(col(DayFact.revision) >= 1)  # provisional scan rows are not money
             ):
                 days[r.nip].append(
                     domain.DayRecord(r.work_date, r.status, r.minutes_late, r.minutes_early)
                 )
             approved: dict[str, set[date]] = defaultdict(set)
             for nip, day in session.execute(
-                select(ReportDecision.nip, ReportDecision.work_date)
+                select(col(ReportDecision.nip), col(ReportDecision.work_date))
                 .where(col(ReportDecision.nip).in_(chunk))
                 .where(ReportDecision.work_date >= first)
                 .where(ReportDecision.work_date <= last)
@@ -609,13 +610,13 @@ def open_periods_of(session: Session, nip: str) -> set[str]:
     periods = {
         domain.period_of(d)
         for d in session.exec(
-            select(DayFact.work_date).where(DayFact.nip == nip).where(DayFact.revision >= 1)
+            select(col(DayFact.work_date)).where(DayFact.nip == nip).where(DayFact.revision >= 1)
         )
     }
     periods |= {
         domain.period_of(d)
         for d in session.exec(
-            select(ReportDecision.work_date)
+            select(col(ReportDecision.work_date))
             .where(ReportDecision.nip == nip)
             .where(ReportDecision.status == APPROVED)
         )
@@ -730,7 +731,7 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
 
     Active employees without a statement yet get one computed now, so every ASN is paid."""
     session = uow.session
-    settings = uow._kit.settings
+    settings = uow.settings
     row = session.exec(select(Period).where(Period.period == period).with_for_update()).first()
     if row is None:
         row = Period(period=period)

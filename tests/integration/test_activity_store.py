@@ -9,8 +9,8 @@ from pathlib import Path
 from services.activity.api import day_facts
 from services.activity.app import build_kit
 from services.activity.models import DayUnlock, Opening
-from services.shared.messaging import UnitOfWork
 from services.shared.settings import Settings
+from services.shared.uow import UnitOfWork
 
 NIP, OTHER = "198001012005011001", "198001012005011002"
 DAY = date(2026, 10, 5)

@@ -12,21 +12,28 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from sqlmodel import Field, Session, select
+from sqlalchemy.orm import registry
+from sqlmodel import Field, Session, SQLModel, select
 
 from contracts.events import EmployeeDeactivated, Event
 from services.activity.app import create as create_activity
 from services.attendance.app import create as create_attendance
-from services.shared.db import service_base
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.db import kit_tables
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
+from services.shared.uow import UnitOfWork
 from tests import factories
 from tests.infra import Kafka
 from tests.support import eventually, running
 
 pytestmark = pytest.mark.integration
 
-Base = service_base()
+
+class Base(SQLModel, registry=registry()):
+    """The kit tests' tables."""
+
+
+KIT = kit_tables(Base)
 
 
 class Effect(Base, table=True):
@@ -103,7 +110,7 @@ def counting_handler(label: str, fail_for: set[str] | None = None):
 def test_kit(name: str, settings: Settings, topic: str, label: str, **kw: object) -> ServiceKit:
     return ServiceKit(
         name,
-        Base,
+        KIT,
         settings,
         {"EmployeeDeactivated": counting_handler(label, kw.pop("fail_for", None))},  # type: ignore[arg-type]
         [topic],
@@ -265,11 +272,11 @@ async def test_relay_survives_broker_restart(kafka: Kafka, settings: Settings) -
 
         days = await eventually(unlocked, lambda d: len(d) == 20, timeout=90)
         assert sorted(d["date"] for d in days) == [f"2026-10-{d:02d}" for d in range(1, 21)]
-        outbox = kit.base.Outbox
+        outbox = kit.tables.outbox
         with Session(kit.engine) as s:
             sent = {r.event_id for r in s.exec(select(outbox).where(outbox.key == nip)).all()}
         assert len(sent) == 20
-        inbox = activity.state.kit.base.Inbox
+        inbox = activity.state.kit.tables.inbox
         with Session(activity.state.kit.engine) as s:
             handled = {r.event_id for r in s.exec(select(inbox)).all()}
         assert sent <= handled  # every event that waited in the outbox was handled once

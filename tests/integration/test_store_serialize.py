@@ -15,8 +15,9 @@ import pytest
 
 from services.activity.app import build_kit
 from services.shared import metrics
-from services.shared.messaging import ServiceKit, UnitOfWork
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
+from services.shared.uow import UnitOfWork
 
 NIP = "198001012005011001"
 
@@ -29,7 +30,7 @@ def make_kit(url: str, data_dir: Path) -> ServiceKit:
 
 def seed(kit: ServiceKit) -> None:
     with kit.uow() as uow:
-        employee = kit.base.Employee  # type: ignore[attr-defined]
+        employee = kit.tables.employee
         uow.session.add(employee(nip=NIP, nama="x", opd="A", kelas_jabatan=0))
         uow.commit()
 
@@ -38,7 +39,7 @@ def increment(
     kit: ServiceKit, pause: float, serialize: bool = True, keys: list[str] | None = None
 ) -> None:
     """Read the counter, wait, write it plus one: lost updates unless serialized."""
-    employee = kit.base.Employee  # type: ignore[attr-defined]
+    employee = kit.tables.employee
     with kit.uow() as uow:
         if keys is not None:
             uow.serialize_many(keys)
@@ -54,7 +55,7 @@ def increment(
 
 
 def counter(kit: ServiceKit) -> int:
-    employee = kit.base.Employee  # type: ignore[attr-defined]
+    employee = kit.tables.employee
     with kit.uow() as uow:
         return int(uow.session.get(employee, NIP).kelas_jabatan)
 
@@ -132,7 +133,7 @@ async def test_run_store_commits_and_rolls_back(store_url: str, tmp_path: Path) 
     commits, and work that fails leaves nothing behind."""
     kit = make_kit(store_url, tmp_path)
     seed(kit)
-    employee = kit.base.Employee  # type: ignore[attr-defined]
+    employee = kit.tables.employee
 
     def bump(uow: UnitOfWork, fail: bool = False) -> int:
         uow.serialize("counter")
@@ -180,7 +181,7 @@ async def test_run_store_waits_in_a_thread_when_the_sqlite_writer_is_busy(
     def work(uow: UnitOfWork) -> None:
         ran_in.append(threading.get_ident())
         uow.serialize("counter")
-        row = uow.session.get(kit.base.Employee, NIP)  # type: ignore[attr-defined]
+        row = uow.session.get(kit.tables.employee, NIP)  # type: ignore[attr-defined]
         row.kelas_jabatan += 1
         uow.session.add(row)
         uow.commit()

@@ -111,7 +111,7 @@ async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> No
 
         # attendance closes days only for the employees it knows: wait for its projection.
         att_kit = attendance.state.kit
-        employee = att_kit.base.Employee
+        employee = att_kit.tables.employee
 
         async def known() -> set[str]:
             with att_kit.uow() as uow:

@@ -13,7 +13,7 @@ from contracts import Topic
 from contracts.events import AbsenceRecorded, FingerprintRecorded
 from services.activity.app import build_kit
 from services.activity.models import DayUnlock
-from services.shared.messaging import BrokerPublisher
+from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
 from tests import factories
 

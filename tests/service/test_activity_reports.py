@@ -35,7 +35,7 @@ from contracts.events import (
 from services.activity.app import create
 from services.activity.domain import ReportLimits
 from services.activity.models import PltDelegation
-from services.shared.messaging import Delivery
+from services.shared.consumer import Delivery
 from services.shared.settings import Settings
 from tests import factories
 from tests.support import Clock, emitted, who, wib

@@ -18,7 +18,8 @@ from contracts import Topic, parse_event
 from contracts.events import EmployeeUpserted, Event
 from services.attendance.app import create
 from services.attendance.config import AttendanceConfig
-from services.shared.messaging import BrokerPublisher, ServiceKit, make_broker
+from services.shared.kit import ServiceKit, make_broker
+from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
 from tests.support import running
 

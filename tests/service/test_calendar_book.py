@@ -7,6 +7,7 @@ October 2026: Mo 5, Tu 6, We 7; no national holiday in these days."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -86,3 +87,23 @@ async def test_book_applies_overrides_to_the_national_calendar_and_its_neighbour
     # a deadline counted from late December 2025 sees 2026's changes
     assert book(2025).is_working_day(new_year)
     assert book(2025).next_working_day(date(2025, 12, 31)) == new_year
+
+
+async def test_a_change_drops_the_book_of_the_kit_that_handled_it(
+    memory_settings: Settings, tmp_path: Path
+) -> None:
+    """Two apps of one service in a process (uvicorn workers are processes, but tests and
+    tools build several): the change one of them handles drops its own book at once."""
+    first = create(memory_settings, clock=Clock(wib(WED, 9)))
+    second = create(
+        memory_settings.model_copy(
+            update={"data_dir": tmp_path / "b", "database_url": f"sqlite:///{tmp_path}/b.db"}
+        ),
+        clock=Clock(wib(WED, 9)),
+    )
+    for app in (first, second):
+        app.state.kit.migrate()
+        assert app.state.calendar_for(2026).is_working_day(TUE)  # built and kept
+    await publish(first.state.kit, changed(T0, holidays=[TUE]))
+    assert not first.state.calendar_for(2026).is_working_day(TUE)
+    assert second.state.calendar_for(2026).is_working_day(TUE)  # its store has no change

@@ -31,7 +31,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.delivery import LogSender
 from services.notifier.domain import WIB
 from services.notifier.models import CacheGap, Delivery
-from services.shared.messaging import BrokerPublisher
+from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
 from tests import factories
 

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from contracts.events import AttendanceDayClosed, EmployeeUpserted, Event, ReportApproved
-from services.shared.messaging import ServiceKit
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from services.tpp.app import create
 from tests import factories

@@ -23,8 +23,11 @@ from contracts.events import (
     FingerprintRecorded,
     ReportApproved,
 )
-from services.shared.messaging import BrokerPublisher, Delivery, ServiceKit, UnitOfWork
+from services.shared.consumer import Delivery
+from services.shared.kit import ServiceKit
+from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
+from services.shared.uow import UnitOfWork
 from services.tpp import statements
 from services.tpp.app import build_kit
 from services.tpp.models import DayFact, PendingCorrection, Statement
@@ -90,7 +93,7 @@ def statement(kit: ServiceKit, nip: str) -> Statement | None:
 
 
 def outbox(kit: ServiceKit, event_type: str) -> list[dict[str, Any]]:
-    model = kit.base.Outbox  # type: ignore[attr-defined]
+    model = kit.tables.outbox
     with Session(kit.engine) as s:
         rows = s.exec(select(model).where(model.event_type == event_type).order_by(model.id)).all()
     return [json.loads(r.payload) for r in rows]

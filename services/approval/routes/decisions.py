@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from services.approval import commands, domain
 from services.approval.routes.deps import Kit, Now, Who, person, problem
 from services.shared.http import model_response
-from services.shared.messaging import ServiceKit
+from services.shared.kit import ServiceKit
 
 router = APIRouter(tags=["approval"])
 

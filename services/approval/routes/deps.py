@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from services.approval import domain
 from services.kernel.calendar import parse_period
 from services.shared.http import Actor, Problem, actor, kit_of, now_of
-from services.shared.messaging import ServiceKit
+from services.shared.kit import ServiceKit
 
 PERSON_ROLES = ("asn", "atasan")
 OVERSIGHT_ROLES = ("bkpsdm", "auditor")

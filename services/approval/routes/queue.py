@@ -24,7 +24,7 @@ from services.approval.routes.deps import (
 from services.kernel.calendar import WorkCalendar
 from services.shared.calendar_book import calendar_of
 from services.shared.http import Problem
-from services.shared.messaging import UnitOfWork
+from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["approval"])
 

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from contracts.events import AbsenceRecorded
 from contracts.nip import nip_problem
-from services.attendance import domain, importer, store
+from services.attendance import domain, importer, quarantine, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, now_utc, require
 from services.shared.http import Actor, Problem, actor, kit_of
@@ -141,11 +141,6 @@ def employee_scans(
     return out
 
 
-def active_nips(uow: UnitOfWork) -> set[str]:
-    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
-    return set(uow.session.exec(select(employee.nip).where(employee.active == True)).all())  # noqa: E712
-
-
 async def _upload(request: Request, field: str = "file") -> tuple[str, bytes]:
     """(file name, bytes) of a multipart upload or of the raw body."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -170,24 +165,41 @@ async def _upload(request: Request, field: str = "file") -> tuple[str, bytes]:
 def _import_scans(
     kit: ServiceKit, filename: str, data: bytes, now: datetime, max_future: timedelta
 ) -> dict[str, Any]:
+    # An invalid NIP is a bad line (refused alone, its reason in Bahasa); a valid NIP that
+    # attendance does not know yet waits in quarantine for its EmployeeUpserted: a month
+    # loaded right after the employee import must not come out empty.
+    parsed = importer.import_file(filename, data)
+    if parsed.fatal:
+        raise Problem(422, parsed.rejected[0].reason, code="import_refused")
+    source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
     with kit.uow() as uow:
-        known = active_nips(uow)
-        parsed = importer.import_file(filename, data, known)
-        if parsed.fatal:
-            raise Problem(422, parsed.rejected[0].reason, code="import_refused")
-        source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
+        known = quarantine.known_nips(uow, {r.nip for r in parsed.rows})
+        rows = [r for r in parsed.rows if r.nip in known]
+        waiting = [r for r in parsed.rows if r.nip not in known]
         outcomes = store.record_scans(
             uow,
-            [store.ScanIn(r.nip, r.ts) for r in parsed.rows],
+            [store.ScanIn(r.nip, r.ts) for r in rows],
             source=source,
             received_at=now,
             max_future=max_future,
         )
+        held = [
+            quarantine.Held(
+                pin=r.nip,
+                ts=r.ts,
+                device_sn=None,
+                source=source,
+                raw=f"{filename}:{r.line_no} {r.nip},{r.ts.astimezone(domain.WIB):%F %T}",
+                reason=quarantine.EMPLOYEE_UNKNOWN,
+            )
+            for r in waiting
+        ]
+        quarantine.hold(uow, held, received_at=now)
         uow.commit()
     accepted = sum(1 for o in outcomes if o.new)
     flagged = [
         {"line": r.line_no, "flag": o.flag, "reason": domain.FLAG_MESSAGES[o.flag]}
-        for r, o in zip(parsed.rows, outcomes, strict=True)
+        for r, o in zip(rows, outcomes, strict=True)
         if o.new and o.flag
     ]
     return {
@@ -195,7 +207,18 @@ def _import_scans(
         "accepted": accepted,
         "duplicate": len(outcomes) - accepted,
         "rejected": len(parsed.rejected),
+        "menunggu_pegawai": len(waiting),
         "errors": [{"line": r.line_no, "reason": r.reason} for r in parsed.rejected],
+        "waiting": [
+            {
+                "line": r.line_no,
+                "nip": r.nip,
+                "status": "menunggu",
+                "reason": f"NIP {r.nip} belum terdaftar sebagai pegawai; pindaian disimpan "
+                "dan diterapkan begitu data pegawainya diterima",
+            }
+            for r in waiting
+        ],
         "flagged": flagged,
     }
 
@@ -211,6 +234,26 @@ async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[st
     return await run_in_threadpool(
         _import_scans, kit_of(request), filename, data, now_utc(), _max_future(request)
     )
+
+
+@router.get("/scans/quarantine")
+def scan_quarantine(
+    request: Request,
+    opd: str | None = None,
+    sn: str | None = None,
+    status: str | None = None,
+    limit: int = 500,
+    who: Actor = Depends(actor),
+) -> dict[str, Any]:
+    """Scans waiting for their employee (status menunggu) or released (diterapkan): counts
+    per status, and the latest rows, by the OPD of the device, the device, the status."""
+    require(who, OPERATORS, "melihat karantina pindaian")
+    if status is not None and status not in quarantine.STATES:
+        raise Problem(
+            422, f"status harus salah satu dari: {', '.join(quarantine.STATES)}", code="bad_status"
+        )
+    with kit_of(request).uow() as uow:
+        return quarantine.listing(uow, opd=opd, sn=sn, state=status, limit=max(1, min(limit, 5000)))
 
 
 # --- absences -------------------------------------------------------------------------

@@ -1,14 +1,38 @@
-"""Attendance's subscribers: it keeps only the employee projection (PIN → NIP, OPD)."""
+"""Attendance's subscribers: the employee projection (PIN → NIP, OPD), and the scans that
+were waiting in quarantine for the employee an EmployeeUpserted brings."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from contracts import Topic
-from services.shared.employees import employee_handlers
+from contracts.events import EmployeeUpserted
+from services.attendance import quarantine
+from services.attendance.config import AttendanceConfig
+from services.shared.employees import apply_employee_event, employee_handlers
+from services.shared.messaging import UnitOfWork, utcnow
 
 TOPICS = [Topic.EMPLOYEES.value]
 
 
+@lru_cache(maxsize=1)
+def _max_future() -> timedelta:
+    return timedelta(minutes=AttendanceConfig().max_future_minutes)
+
+
+def employee_upserted(uow: UnitOfWork, event: EmployeeUpserted) -> None:
+    """Upsert the employee, then release what waited for them: scans pushed with their
+    device PIN, and scans imported or pushed with their NIP before they were known. In the
+    event's own transaction (with its inbox claim), so a redelivery releases nothing twice."""
+    apply_employee_event(uow, event)
+    owners = {event.nip: event.nip}
+    if event.pin:
+        owners[event.pin] = event.nip
+    uow.session.flush()  # the closing of released scans reads the projection
+    quarantine.release(uow, owners, now=utcnow(), max_future=_max_future())
+
+
 def handlers() -> dict[str, Any]:
-    return employee_handlers()
+    return {**employee_handlers(), "EmployeeUpserted": employee_upserted}

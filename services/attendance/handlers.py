@@ -22,16 +22,28 @@ def _max_future() -> timedelta:
     return timedelta(minutes=AttendanceConfig().max_future_minutes)
 
 
+class Release:
+    """The owners (PIN or NIP → NIP) the EmployeeUpserted of one transaction brought; their
+    waiting scans are released once before its commit, as one set (one record_scans, one
+    re-closing per date), not once per event."""
+
+    def __init__(self) -> None:
+        self.owners: dict[str, str] = {}
+
+    def __call__(self, uow: UnitOfWork) -> None:
+        uow.session.flush()  # the closing of released scans reads the projection
+        quarantine.release(uow, self.owners, now=utcnow(), max_future=_max_future())
+
+
 def employee_upserted(uow: UnitOfWork, event: EmployeeUpserted) -> None:
     """Upsert the employee, then release what waited for them: scans pushed with their
     device PIN, and scans imported or pushed with their NIP before they were known. In the
     event's own transaction (with its inbox claim), so a redelivery releases nothing twice."""
     apply_employee_event(uow, event)
-    owners = {event.nip: event.nip}
+    release: Release = uow.once("attendance.quarantine", Release)
+    release.owners[event.nip] = event.nip
     if event.pin:
-        owners[event.pin] = event.nip
-    uow.session.flush()  # the closing of released scans reads the projection
-    quarantine.release(uow, owners, now=utcnow(), max_future=_max_future())
+        release.owners[event.pin] = event.nip
 
 
 def handlers() -> dict[str, Any]:

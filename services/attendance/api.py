@@ -225,8 +225,10 @@ def _import_scans(
 
 @router.post("/scans/import")
 async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
-    """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line reported with
-    its line number and reason; importing the same file again changes nothing."""
+    """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line (an invalid
+    NIP, a bad time) reported with its line number and reason; lines of a valid NIP that is
+    not an employee yet wait in quarantine ("menunggu_pegawai", status "menunggu") and apply
+    when the employee arrives; importing the same file again changes nothing."""
     require(who, OPERATORS, "mengimpor data pindaian")
     filename, data = await _upload(request)
     if len(data) > MAX_IMPORT_BYTES:

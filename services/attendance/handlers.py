@@ -11,7 +11,7 @@ from contracts import Topic
 from contracts.events import EmployeeUpserted
 from services.attendance import quarantine
 from services.attendance.config import AttendanceConfig
-from services.shared.employees import apply_employee_event, employee_handlers
+from services.shared.employees import apply_employee_event, employee_handlers, find_employee
 from services.shared.messaging import UnitOfWork, utcnow
 
 TOPICS = [Topic.EMPLOYEES.value]
@@ -29,18 +29,26 @@ class Release:
 
     def __init__(self) -> None:
         self.owners: dict[str, str] = {}
+        self.arrived: set[str] = set()  # NIPs new to the projection in this transaction
 
     def __call__(self, uow: UnitOfWork) -> None:
         uow.session.flush()  # the closing of released scans reads the projection
-        quarantine.release(uow, self.owners, now=utcnow(), max_future=_max_future())
+        now = utcnow()
+        quarantine.release(uow, self.owners, now=now, max_future=_max_future())
+        if self.arrived:
+            quarantine.close_absent_arrivals(uow, self.arrived, now=now)
 
 
 def employee_upserted(uow: UnitOfWork, event: EmployeeUpserted) -> None:
     """Upsert the employee, then release what waited for them: scans pushed with their
-    device PIN, and scans imported or pushed with their NIP before they were known. In the
-    event's own transaction (with its inbox claim), so a redelivery releases nothing twice."""
+    device PIN, and scans imported or pushed with their NIP before they were known; and for
+    a new employee, the closed days their absences cover. In the event's own transaction
+    (with its inbox claim), so a redelivery releases nothing twice."""
+    new = find_employee(uow, event.nip) is None
     apply_employee_event(uow, event)
     release: Release = uow.once("attendance.quarantine", Release)
+    if new:
+        release.arrived.add(event.nip)
     release.owners[event.nip] = event.nip
     if event.pin:
         release.owners[event.pin] = event.nip

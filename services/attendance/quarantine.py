@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
 from services.attendance import domain, store
-from services.attendance.models import Device, QuarantinedScan
+from services.attendance.models import Absence, DayClosing, Device, QuarantinedScan
 from services.shared.messaging import UnitOfWork
 
 WAITING = "menunggu"
@@ -136,6 +136,33 @@ def release(
         [{"k_pin": pin, "k_nip": nip} for pin, nip in sorted(owners.items())],
     )
     return released
+
+
+def close_absent_arrivals(uow: UnitOfWork, nips: Collection[str], *, now: datetime) -> int:
+    """Absences are recorded for any valid NIP (an operator's deliberate act); the days they
+    cover that were closed before their employee arrived are closed for them now. Only the
+    (NIP, date) pairs never closed for that employee: a re-sent EmployeeUpserted of a known
+    employee re-closes nothing. Returns the number of dates closed."""
+    pairs: set[tuple[str, date]] = set()
+    for chunk in store._chunks(sorted(set(nips))):
+        for nip, start, end in uow.session.execute(
+            select(Absence.nip, Absence.start, Absence.end).where(
+                Absence.nip.in_(chunk),  # type: ignore[attr-defined]
+                Absence.cancelled == False,  # noqa: E712
+            )
+        ):
+            pairs.update((nip, start + timedelta(days=n)) for n in range((end - start).days + 1))
+    if not pairs:
+        return 0
+    closed = store.closed_dates(uow, {d for _, d in pairs})
+    pairs = {(n, d) for n, d in pairs if d in closed}
+    for chunk in store._chunks(sorted({n for n, _ in pairs})):
+        pairs -= set(
+            uow.session.execute(
+                select(DayClosing.nip, DayClosing.work_date).where(DayClosing.nip.in_(chunk))  # type: ignore[attr-defined]
+            ).all()
+        )
+    return len(store.reclose(uow, pairs, closed_at=now)) if pairs else 0
 
 
 def sweep(uow: UnitOfWork, *, now: datetime, max_future: timedelta) -> int:

@@ -221,3 +221,26 @@ async def test_the_closer_releases_scans_whose_employee_is_already_known(
     await h.flush()
     assert [(e.nip, e.device_sn) for e in h.of("FingerprintRecorded")] == [(A, "K1")]
     assert (await held(h))["jumlah"] == {"menunggu": 0, "diterapkan": 1}
+
+
+async def test_an_absence_recorded_before_its_employee_closes_its_closed_day_on_arrival(
+    harness: Harness,
+) -> None:
+    """Absences are not refused for an unknown NIP (nothing waits); but the day closed
+    before the employee arrived is closed for them when they do, once."""
+    h = harness
+    await h.employee(B)
+    r = await h.client.post(
+        "/api/v1/absences",
+        json={"nip": A, "mulai": MONDAY, "selesai": MONDAY, "jenis": "cuti_tahunan"},
+    )
+    assert r.status_code == 201, r.text
+    closed = await h.client.post(f"/api/v1/days/close?date={MONDAY}")
+    assert closed.json()["employees"] == 1  # B only
+    event = upserted(A)
+    await deliver(h, event)
+    await deliver(h, event)
+    await h.employee(A)  # a later upsert of a known employee closes nothing again
+    await h.flush()
+    (day,) = [e for e in h.of("AttendanceDayClosed") if e.nip == A]
+    assert (str(day.work_date), day.status, day.revision) == (MONDAY, "cuti_tahunan", 1)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from services.attendance import domain, store
 from services.attendance.models import Absence, DayClosing, Device, QuarantinedScan
@@ -115,26 +115,35 @@ def release(
     were released. A scan already recorded (the same NIP and second) is not recorded twice,
     and released rows are marked, so running this again changes nothing."""
     by_source: dict[str, list[store.ScanIn]] = defaultdict(list)
+    ids: dict[str, list[int]] = defaultdict(list)  # NIP -> the rows released to it
     for chunk in store._chunks(sorted(owners)):
-        for pin, ts, sn, source, received_at in uow.session.execute(
+        for row_id, pin, ts, sn, source, received_at in uow.session.execute(
             select(
-                _TABLE.c.pin, _TABLE.c.ts, _TABLE.c.device_sn, _TABLE.c.source, _TABLE.c.received_at
+                _TABLE.c.id,
+                _TABLE.c.pin,
+                _TABLE.c.ts,
+                _TABLE.c.device_sn,
+                _TABLE.c.source,
+                _TABLE.c.received_at,
             )
             .where(_TABLE.c.pin.in_(chunk), _TABLE.c.state == WAITING)
             .order_by(_TABLE.c.ts)
         ):
             by_source[source].append(store.ScanIn(owners[pin], ts, sn, received_at))
+            ids[owners[pin]].append(row_id)
     released = sum(len(items) for items in by_source.values())
     if not released:
         return 0
     for source, items in sorted(by_source.items()):
         store.record_scans(uow, items, source=source, received_at=now, max_future=max_future)
-    uow.session.connection().execute(
-        update(_TABLE)
-        .where(_TABLE.c.pin == bindparam("k_pin"), _TABLE.c.state == WAITING)
-        .values(state=APPLIED, nip=bindparam("k_nip"), applied_at=now),
-        [{"k_pin": pin, "k_nip": nip} for pin, nip in sorted(owners.items())],
-    )
+    # By id, not by PIN: a row held meanwhile by another transaction stays waiting.
+    for nip, mine in sorted(ids.items()):
+        for chunk in store._chunks(mine):
+            uow.session.execute(
+                update(_TABLE)
+                .where(_TABLE.c.id.in_(chunk))
+                .values(state=APPLIED, nip=nip, applied_at=now)
+            )
     return released
 
 

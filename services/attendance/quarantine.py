@@ -33,6 +33,7 @@ REASONS = {
     EMPLOYEE_UNKNOWN: "NIP belum terdaftar sebagai pegawai",
 }
 
+PIN_MAX = 64  # scan_quarantine.pin
 _TABLE = QuarantinedScan.__table__  # type: ignore[attr-defined]
 
 
@@ -82,12 +83,15 @@ def hold(uow: UnitOfWork, items: list[Held], *, received_at: datetime) -> int:
     """Keep `items` in quarantine; returns how many were new (a resend is held once)."""
     rows: dict[str, dict[str, Any]] = {}
     for item in items:
-        key = qkey(item.device_sn, item.pin, item.ts)
+        # No device PIN is this long: a garbled one waits (visible, with its raw line)
+        # rather than failing the whole push on PostgreSQL's column limit.
+        pin = item.pin[:PIN_MAX]
+        key = qkey(item.device_sn, pin, item.ts)
         rows.setdefault(
             key,
             {
                 "qkey": key,
-                "pin": item.pin,
+                "pin": pin,
                 "ts": item.ts,
                 "work_date": domain.wib_date(item.ts),
                 "device_sn": item.device_sn,

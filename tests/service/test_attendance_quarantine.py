@@ -244,3 +244,16 @@ async def test_an_absence_recorded_before_its_employee_closes_its_closed_day_on_
     await h.flush()
     (day,) = [e for e in h.of("AttendanceDayClosed") if e.nip == A]
     assert (str(day.work_date), day.status, day.revision) == (MONDAY, "cuti_tahunan", 1)
+
+
+async def test_a_garbled_long_pin_waits_with_its_line_instead_of_failing_the_push(
+    harness: Harness,
+) -> None:
+    h = harness
+    await register(h, "K1")
+    await h.employee(A, pin="7")
+    pin = "X" * 100
+    await push(h, "K1", f"{pin}\t{MONDAY} 07:00:00\t0\t1\n7\t{MONDAY} 07:05:00\t0\t1\n")
+    assert stored(h) == [(A, "2026-01-05T00:05:00Z")]
+    (row,) = (await held(h))["data"]
+    assert row["pin"] == pin[:64] and row["baris"].startswith(pin)

@@ -50,7 +50,7 @@ class ScanBatch(BaseModel):
 class LineResult(BaseModel):
     line: int
     nip: str
-    status: str  # accepted, duplicate, rejected
+    status: str  # accepted, duplicate, rejected, menunggu (waiting for its employee)
     reason: str | None = None
     scan_id: str | None = None
     flag: str | None = None
@@ -78,7 +78,8 @@ def _max_future(request: Request) -> timedelta:
 
 @router.post("/scans", response_model=list[LineResult])
 def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
-    """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept."""
+    """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept;
+    lines of a valid NIP that is not an employee yet wait in quarantine (status menunggu)."""
     kit = kit_of(request)
     now = now_utc()
     results: list[LineResult | None] = []
@@ -96,6 +97,10 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
         results.append(None)
         good.append((i, store.ScanIn(item.nip, ts, item.device_sn)))
     with kit.uow() as uow:
+        # A valid NIP attendance does not know (yet) is not credited: its scan waits.
+        known = quarantine.known_nips(uow, {g.nip for _, g in good})
+        waiting = [(i, g) for i, g in good if g.nip not in known]
+        good = [(i, g) for i, g in good if g.nip in known]
         outcomes = store.record_scans(
             uow,
             [g for _, g in good],
@@ -103,6 +108,18 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
             received_at=now,
             max_future=_max_future(request),
         )
+        held = [
+            quarantine.Held(
+                pin=g.nip,
+                ts=g.ts,
+                device_sn=g.device_sn,
+                source="api",
+                raw=f"{g.nip},{batch.scans[i - 1].waktu}"[:500],
+                reason=quarantine.EMPLOYEE_UNKNOWN,
+            )
+            for i, g in waiting
+        ]
+        quarantine.hold(uow, held, received_at=now)
         uow.commit()
     for (i, item), out in zip(good, outcomes, strict=True):
         results[i - 1] = LineResult(
@@ -111,6 +128,14 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
             status="accepted" if out.new else "duplicate",
             scan_id=out.scan_id,
             flag=out.flag,
+        )
+    for i, item in waiting:
+        results[i - 1] = LineResult(
+            line=i,
+            nip=item.nip,
+            status="menunggu",
+            reason=f"NIP {item.nip} belum terdaftar sebagai pegawai; pindaian disimpan dan "
+            "diterapkan begitu data pegawainya diterima",
         )
     return [r for r in results if r is not None]
 

@@ -257,3 +257,22 @@ async def test_a_garbled_long_pin_waits_with_its_line_instead_of_failing_the_pus
     assert stored(h) == [(A, "2026-01-05T00:05:00Z")]
     (row,) = (await held(h))["data"]
     assert row["pin"] == pin[:64] and row["baris"].startswith(pin)
+
+
+async def test_scans_pushed_by_a_system_for_an_unknown_nip_wait_for_the_employee(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.employee(B)
+    rows = [(A, f"{MONDAY} 07:15:00"), (B, f"{MONDAY} 07:16:00"), ("123", f"{MONDAY} 07:17:00")]
+    r = await h.client.post(
+        "/api/v1/scans", json={"scans": [{"nip": n, "waktu": w} for n, w in rows]}
+    )
+    assert r.status_code == 200, r.text
+    assert [x["status"] for x in r.json()] == ["menunggu", "accepted", "rejected"]
+    await h.flush()
+    assert [e.nip for e in h.of("FingerprintRecorded")] == [B]
+    await h.employee(A)
+    await h.flush()
+    (a,) = [e for e in h.of("FingerprintRecorded") if e.nip == A]
+    assert (a.source, a.scanned_at.strftime("%H:%M:%S")) == ("api", "00:15:00")

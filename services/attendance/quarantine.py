@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from services.attendance import domain, store
 from services.attendance.models import Absence, DayClosing, Device, QuarantinedScan
@@ -66,17 +66,24 @@ def known_nips(uow: UnitOfWork, nips: Collection[str]) -> set[str]:
 
 def known_employees(uow: UnitOfWork, pins: Collection[str]) -> dict[str, str]:
     """PIN (or NIP) → NIP from the employee projection, for the given `pins`: the PIN an
-    employee carries, or the NIP of an employee attendance knows. Nothing else maps."""
+    employee carries, or the NIP of an employee attendance knows. Nothing else maps.
+    One query per chunk (the device ingest path)."""
     employee = uow._kit.base.Employee  # type: ignore[attr-defined]
-    found = {nip: nip for nip in known_nips(uow, pins)}
+    by_nip: dict[str, str] = {}
+    by_pin: dict[str, str] = {}
     for chunk in store._chunks(sorted(set(pins))):
-        # An employee's device PIN wins over a NIP-looking PIN of someone else.
-        found.update(
-            uow.session.execute(
-                select(employee.pin, employee.nip).where(employee.pin.in_(chunk))
-            ).all()  # type: ignore[arg-type]
-        )
-    return found
+        wanted = set(chunk)
+        for nip, pin in uow.session.execute(
+            select(employee.nip, employee.pin).where(
+                or_(employee.nip.in_(chunk), employee.pin.in_(chunk))
+            )
+        ):
+            if nip in wanted:
+                by_nip[nip] = nip
+            if pin in wanted:
+                by_pin[pin] = nip
+    # An employee's device PIN wins over a NIP-looking PIN of someone else.
+    return {**by_nip, **by_pin}
 
 
 def hold(uow: UnitOfWork, items: list[Held], *, received_at: datetime) -> int:

@@ -117,6 +117,24 @@ def attlog_bodies(devices: int, batches: int, lines: int, day: datetime) -> list
     return out
 
 
+def seed_employees(db_url: str, nips: set[str]) -> None:
+    """Attendance credits a NIP-looking PIN only to an employee it knows (other scans wait
+    in quarantine): its employee projection gets the bench's NIPs before the run."""
+    from services.attendance.models import Base
+    from services.shared.db import make_engine
+    from services.shared.migrations import upgrade
+
+    engine = make_engine(db_url.format(service="attendance"))
+    upgrade(engine, "attendance", Base.metadata)
+    employee = Base.Employee  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(
+            employee.__table__.insert(),
+            [{"nip": n, "nama": n, "opd": "BENCH", "pin": None, "active": True} for n in nips],
+        )
+    engine.dispose()
+
+
 async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, float]:
     run = uuid.uuid4().hex[:8]
     prefix = f"bench{run}."
@@ -142,6 +160,11 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
         "SIKERJA_RELAY_INTERVAL_S": "0.05",
         "SIKERJA_RELAY_BATCH": "2000",
     }
+    day = datetime(2026, 10, 5, 7, 0)
+    bodies = attlog_bodies(args.devices, args.batches, args.lines, day)
+    # every batch of a device carries the same PINs (valid NIPs)
+    pins = {ln.split(b"\t", 1)[0].decode() for b in bodies for ln in b[0].splitlines()}
+    seed_employees(db_url, pins)
     port = args.port
     # started once, before the measurement (migrated first when there are workers)
     proc = start_service("attendance", port, env, tmp / "uvicorn.log", args.workers)
@@ -160,8 +183,6 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
             for sn in sns:
                 r = await client.post("/api/v1/devices", json={"sn": sn, "opd": "BENCH"})
                 r.raise_for_status()
-            day = datetime(2026, 10, 5, 7, 0)
-            bodies = attlog_bodies(args.devices, args.batches, args.lines, day)
             expected = args.devices * args.batches * args.lines
             latencies: list[float] = []
 

@@ -62,6 +62,8 @@ def load_demo(employees: int = 120, opds: int = 3, period: str | None = None) ->
         for batch in _batches(folder / "scans.csv", 5000):
             r = client.post(f"{url('attendance')}/api/v1/scans", json={"scans": batch})
             r.raise_for_status()
+            # "menunggu": attendance has not consumed the employee yet; the scan waits in
+            # quarantine and is published when it does (so it still counts here)
             accepted += sum(1 for line in r.json() if line["status"] != "rejected")
         typer.echo(f"scan: {accepted} diterima")
         _optional(

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from contracts.nip import is_valid_nip
-from services.attendance import adms, store
+from services.attendance import adms, quarantine, store
 from services.attendance.models import Device, DeviceCommand
 from services.attendance.web import OPERATORS, config_of, now_utc, require
 from services.shared import metrics
@@ -102,21 +102,9 @@ def handshake(request: Request) -> PlainTextResponse:
 
 
 def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
-    """PIN → NIP from the employee projection; an 18-digit valid NIP PIN maps to itself."""
-    employee = uow.tables.employee
-    found: dict[str, str] = {}
-    for chunk in store._chunks(sorted(pins)):
-        found.update(
-            (pin, nip)
-            for pin, nip in uow.session.exec(
-                select(col(employee.pin), col(employee.nip)).where(col(employee.pin).in_(chunk))
-            )
-            if pin is not None  # never: IN matches no NULL
-        )
-    for pin in pins - found.keys():
-        if is_valid_nip(pin):
-            found[pin] = pin
-    return found
+    """PIN → NIP from the employee projection (an employee's PIN, or a NIP it has): a
+    NIP-looking PIN of no known employee maps to nothing and waits in quarantine."""
+    return quarantine.known_employees(uow, pins)
 
 
 def _heartbeat(
@@ -134,6 +122,21 @@ def _heartbeat(
         values["attlog_stamp"] = stamp
     table = Device.__table__
     uow.session.execute(update(table).where(table.c.sn == q.sn).values(**values))
+
+
+def _held(sn: str, body: bytes, records: list[adms.AttLog]) -> list[quarantine.Held]:
+    lines = adms._text(body).splitlines()
+    return [
+        quarantine.Held(
+            pin=r.pin,
+            ts=r.ts,
+            device_sn=sn,
+            source="adms",
+            raw=lines[r.line_no - 1].strip() if r.line_no <= len(lines) else "",
+            reason=quarantine.EMPLOYEE_UNKNOWN if is_valid_nip(r.pin) else quarantine.PIN_UNKNOWN,
+        )
+        for r in records
+    ]
 
 
 def _record_attlog(
@@ -166,6 +169,9 @@ def _record_attlog(
         outcomes = store.record_scans(
             uow, items, source="adms", received_at=now, max_future=max_future
         )
+        if unknown:
+            # Acknowledged, so the device deletes them: they wait for their employee.
+            quarantine.hold(uow, _held(q.sn, body, unknown), received_at=now)
         _heartbeat(uow, request, q, now, q.stamp)
         uow.commit()
     return outcomes, post, unknown
@@ -199,14 +205,16 @@ def _post_cdata(
     ADMS_LINES.labels("accepted").inc(new)
     ADMS_LINES.labels("duplicate").inc(len(outcomes) - new)
     ADMS_LINES.labels("bad").inc(len(post.errors))
-    ADMS_LINES.labels("unknown_pin").inc(len(unknown))
+    ADMS_LINES.labels("unknown_pin").inc(len(unknown))  # held in quarantine
     for err in post.errors:
         log.warning(
             "bad ATTLOG line", sn=q.sn, line=err.line_no, reason=err.reason, raw=err.raw[:120]
         )
     if unknown:
         log.warning(
-            "ATTLOG lines with unknown PIN", sn=q.sn, pins=sorted({r.pin for r in unknown})[:20]
+            "ATTLOG lines with unknown PIN held in quarantine",
+            sn=q.sn,
+            pins=sorted({r.pin for r in unknown})[:20],
         )
     return {"accepted": new, "duplicate": len(outcomes) - new, "bad": len(post.errors)}
 

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from contracts.events import AbsenceRecorded
 from contracts.nip import nip_problem
-from services.attendance import domain, importer, store
+from services.attendance import domain, importer, quarantine, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, now_utc, require
 from services.kernel.uploads import csv_lines, not_text_reason
@@ -53,7 +53,7 @@ class ScanBatch(BaseModel):
 class LineResult(BaseModel):
     line: int
     nip: str
-    status: str  # accepted, duplicate, rejected
+    status: str  # accepted, duplicate, rejected, menunggu (waiting for its employee)
     reason: str | None = None
     scan_id: str | None = None
     flag: str | None = None
@@ -81,7 +81,8 @@ def _max_future(request: Request) -> timedelta:
 
 @router.post("/scans", response_model=list[LineResult])
 def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
-    """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept."""
+    """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept;
+    lines of a valid NIP that is not an employee yet wait in quarantine (status menunggu)."""
     kit = kit_of(request)
     now = now_utc()
     results: list[LineResult | None] = []
@@ -99,6 +100,10 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
         results.append(None)
         good.append((i, store.ScanIn(item.nip, ts, item.device_sn)))
     with kit.uow() as uow:
+        # A valid NIP attendance does not know (yet) is not credited: its scan waits.
+        known = quarantine.known_nips(uow, {g.nip for _, g in good})
+        waiting = [(i, g) for i, g in good if g.nip not in known]
+        good = [(i, g) for i, g in good if g.nip in known]
         outcomes = store.record_scans(
             uow,
             [g for _, g in good],
@@ -106,6 +111,18 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
             received_at=now,
             max_future=_max_future(request),
         )
+        held = [
+            quarantine.Held(
+                pin=g.nip,
+                ts=g.ts,
+                device_sn=g.device_sn,
+                source="api",
+                raw=f"{g.nip},{batch.scans[i - 1].waktu}"[:500],
+                reason=quarantine.EMPLOYEE_UNKNOWN,
+            )
+            for i, g in waiting
+        ]
+        quarantine.hold(uow, held, received_at=now)
         uow.commit()
     for (i, scan), out in zip(good, outcomes, strict=True):
         results[i - 1] = LineResult(
@@ -114,6 +131,14 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
             status="accepted" if out.new else "duplicate",
             scan_id=out.scan_id,
             flag=out.flag,
+        )
+    for i, waiting_scan in waiting:
+        results[i - 1] = LineResult(
+            line=i,
+            nip=waiting_scan.nip,
+            status="menunggu",
+            reason=f"NIP {waiting_scan.nip} belum terdaftar sebagai pegawai; pindaian disimpan dan "
+            "diterapkan begitu data pegawainya diterima",
         )
     return [r for r in results if r is not None]
 
@@ -144,11 +169,6 @@ def employee_scans(
     return out
 
 
-def active_nips(uow: UnitOfWork) -> set[str]:
-    employee = uow.tables.employee
-    return set(uow.session.exec(select(employee.nip).where(employee.active == True)).all())  # noqa: E712
-
-
 async def _upload(request: Request, field: str = "file") -> tuple[str, bytes]:
     """(file name, bytes) of a multipart upload or of the raw body; 413 with the real size
     past MAX_IMPORT_BYTES, without holding an over-size body in memory."""
@@ -174,24 +194,41 @@ async def _upload(request: Request, field: str = "file") -> tuple[str, bytes]:
 def _import_scans(
     kit: ServiceKit, filename: str, data: bytes, now: datetime, max_future: timedelta
 ) -> dict[str, Any]:
+    # An invalid NIP is a bad line (refused alone, its reason in Bahasa); a valid NIP that
+    # attendance does not know yet waits in quarantine for its EmployeeUpserted: a month
+    # loaded right after the employee import must not come out empty.
+    parsed = importer.import_file(filename, data)
+    if parsed.fatal:
+        raise Problem(422, parsed.rejected[0].reason, code="import_refused")
+    source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
     with kit.uow() as uow:
-        known = active_nips(uow)
-        parsed = importer.import_file(filename, data, known)
-        if parsed.fatal:
-            raise Problem(422, parsed.rejected[0].reason, code="import_refused")
-        source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
+        known = quarantine.known_nips(uow, {r.nip for r in parsed.rows})
+        rows = [r for r in parsed.rows if r.nip in known]
+        waiting = [r for r in parsed.rows if r.nip not in known]
         outcomes = store.record_scans(
             uow,
-            [store.ScanIn(r.nip, r.ts) for r in parsed.rows],
+            [store.ScanIn(r.nip, r.ts) for r in rows],
             source=source,
             received_at=now,
             max_future=max_future,
         )
+        held = [
+            quarantine.Held(
+                pin=r.nip,
+                ts=r.ts,
+                device_sn=None,
+                source=source,
+                raw=f"{filename}:{r.line_no} {r.nip},{r.ts.astimezone(domain.WIB):%F %T}",
+                reason=quarantine.EMPLOYEE_UNKNOWN,
+            )
+            for r in waiting
+        ]
+        quarantine.hold(uow, held, received_at=now)
         uow.commit()
     accepted = sum(1 for o in outcomes if o.new)
     flagged = [
         {"line": r.line_no, "flag": o.flag, "reason": domain.FLAG_MESSAGES[o.flag]}
-        for r, o in zip(parsed.rows, outcomes, strict=True)
+        for r, o in zip(rows, outcomes, strict=True)
         if o.new and o.flag
     ]
     return {
@@ -199,20 +236,53 @@ def _import_scans(
         "accepted": accepted,
         "duplicate": len(outcomes) - accepted,
         "rejected": len(parsed.rejected),
+        "menunggu_pegawai": len(waiting),
         "errors": [{"line": r.line_no, "reason": r.reason} for r in parsed.rejected],
+        "waiting": [
+            {
+                "line": r.line_no,
+                "nip": r.nip,
+                "status": "menunggu",
+                "reason": f"NIP {r.nip} belum terdaftar sebagai pegawai; pindaian disimpan "
+                "dan diterapkan begitu data pegawainya diterima",
+            }
+            for r in waiting
+        ],
         "flagged": flagged,
     }
 
 
 @router.post("/scans/import")
 async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
-    """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line reported with
-    its line number and reason; importing the same file again changes nothing."""
+    """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line (an invalid
+    NIP, a bad time) reported with its line number and reason; lines of a valid NIP that is
+    not an employee yet wait in quarantine ("menunggu_pegawai", status "menunggu") and apply
+    when the employee arrives; importing the same file again changes nothing."""
     require(who, OPERATORS, "mengimpor data pindaian")
     filename, data = await _upload(request)
     return await run_in_threadpool(
         _import_scans, kit_of(request), filename, data, now_utc(), _max_future(request)
     )
+
+
+@router.get("/scans/quarantine")
+def scan_quarantine(
+    request: Request,
+    opd: str | None = None,
+    sn: str | None = None,
+    status: str | None = None,
+    limit: int = 500,
+    who: Actor = Depends(actor),
+) -> dict[str, Any]:
+    """Scans waiting for their employee (status menunggu) or released (diterapkan): counts
+    per status, and the latest rows, by the OPD of the device, the device, the status."""
+    require(who, OPERATORS, "melihat karantina pindaian")
+    if status is not None and status not in quarantine.STATES:
+        raise Problem(
+            422, f"status harus salah satu dari: {', '.join(quarantine.STATES)}", code="bad_status"
+        )
+    with kit_of(request).uow() as uow:
+        return quarantine.listing(uow, opd=opd, sn=sn, state=status, limit=max(1, min(limit, 5000)))
 
 
 # --- absences -------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Scan import from CSV or XLSX files with the columns ``nip,waktu``: pure parsing.
 
 Every line is judged alone: good lines are accepted, each bad line gets a reason in
-Bahasa Indonesia with its line number. A file whose header lacks the columns gives one
-clear error and nothing else. Keys come from `scan_key`, so importing the same file
-twice yields the same rows and the store can ignore the second copy.
+Bahasa Indonesia with its line number. A NIP that is not 18 valid digits is a bad line
+(refused alone); a valid NIP attendance does not know yet is not judged here: the API
+keeps its scan in quarantine until the employee arrives (services/attendance/quarantine.py).
+A file whose header lacks the columns gives one clear error and nothing else. Keys come
+from `scan_key`, so importing the same file twice yields the same rows and the store can
+ignore the second copy.
 
 Times: "YYYY-MM-DD HH:MM[:SS]" (WIB) or ISO 8601 with an offset (see
 domain.parse_scan_time), and the Indonesian day-first form "DD/MM/YYYY HH:MM[:SS]"

@@ -120,3 +120,26 @@ class DayClosing(Base, table=True):
     minutes_late: int | None = None
     minutes_early: int | None = None
     closed_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+
+
+class QuarantinedScan(Base, table=True):
+    """A scan that arrived before what it belongs to: a device PIN not mapped to any
+    employee yet, or a NIP attendance does not know yet. It waits here (state "menunggu")
+    and becomes a Scan when EmployeeUpserted brings its employee (state "diterapkan")."""
+
+    __tablename__ = "scan_quarantine"
+    __table_args__ = (Index("ix_scan_quarantine_pin_state", "pin", "state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # device SN (or "") | PIN | UTC second: the same line pushed twice is held once
+    qkey: str = Field(unique=True, max_length=160)
+    pin: str = Field(max_length=64)  # the device PIN, or the NIP of an import line
+    ts: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    work_date: date
+    device_sn: str | None = Field(default=None, index=True, max_length=64)
+    source: str = Field(max_length=8)
+    raw: str = ""  # the line as received (device line, or "nip,waktu" of an import)
+    reason: str = Field(max_length=32)  # pin_unknown, employee_unknown
+    state: str = Field(default="menunggu", index=True, max_length=16)
+    received_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    nip: str | None = Field(default=None, max_length=18)  # the employee it was applied to
+    applied_at: datetime | None = Field(default=None, sa_column=Column(Utc()))

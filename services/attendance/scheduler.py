@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
-from services.attendance import store
+from services.attendance import quarantine, store
 from services.attendance.adms_api import refresh_offline_metric
 from services.attendance.config import AttendanceConfig
 from services.attendance.domain import WIB
@@ -29,6 +29,17 @@ def tick(kit: ServiceKit, config: AttendanceConfig, now: datetime) -> list[store
     """One pass of the closer at `now`; one transaction per date. A date not closed yet is
     closed for everyone; a closed one only for active employees still without a closing."""
     today = now.astimezone(WIB).date()
+    try:
+        with kit.uow() as uow:
+            # Waiting scans whose employee is known by now (held while its EmployeeUpserted
+            # was being applied): released before the dates are closed.
+            max_future = timedelta(minutes=config.max_future_minutes)
+            released = quarantine.sweep(uow, now=now, max_future=max_future)
+            uow.commit()
+        if released:
+            log.info("quarantined scans released", scans=released)
+    except Exception as exc:  # noqa: BLE001 - e.g. a concurrent release won: retried next tick
+        log.warning("quarantine sweep failed", error=repr(exc))
     with kit.uow() as uow:
         window = closing_window(today, config.close_lookback_days)
         closed = store.closed_dates(uow, window)

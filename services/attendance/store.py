@@ -79,6 +79,8 @@ class ScanIn:
     nip: str
     ts: datetime
     device_sn: str | None = None
+    # when it reached us, if earlier than the batch (a scan released from quarantine)
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ def record_scans(
     for item, key in zip(items, keys, strict=True):
         if key in first:
             continue
-        flag = domain.flag_scan(item.ts, received_at, max_future)
+        arrived = item.received_at or received_at
+        flag = domain.flag_scan(item.ts, arrived, max_future)
         day = domain.wib_date(item.ts)
         row: dict[str, Any] = {
             "scan_id": key,
@@ -182,7 +185,7 @@ def record_scans(
             "device_sn": item.device_sn,
             "source": source,
             "flag": flag,
-            "received_at": received_at,
+            "received_at": arrived,
         }
         event = fingerprint_event(
             event_id=next(ids),

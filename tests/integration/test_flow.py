@@ -4,6 +4,7 @@ FingerprintRecorded on Kafka, and activity's and tpp's own projections record it
 from __future__ import annotations
 
 import pytest
+from sqlmodel import Session
 
 from services.activity.app import create as create_activity
 from services.attendance.app import create as create_attendance
@@ -32,6 +33,11 @@ async def test_scan_reaches_activity_and_tpp(store_settings: Settings) -> None:
     activity = create_activity(store_settings)
     tpp = create_tpp(store_settings)
     async with running(attendance) as att, running(activity) as act, running(tpp) as tp:
+        # attendance credits scans only to employees it knows (others wait in quarantine)
+        kit = attendance.state.kit
+        with Session(kit.engine) as s:
+            s.add(kit.tables.employee(nip=nip, nama="Pegawai Uji", opd="Dinas Uji"))
+            s.commit()
         posted = await att.post(
             "/api/v1/scans",
             json={

@@ -248,6 +248,11 @@ async def test_relay_survives_broker_restart(kafka: Kafka, settings: Settings) -
     attendance = create_attendance(settings)
     activity = create_activity(settings)
     async with running(attendance) as att, running(activity) as act:
+        # attendance credits scans only to employees it knows (others wait in quarantine)
+        kit = attendance.state.kit
+        with Session(kit.engine) as s:
+            s.add(kit.tables.employee(nip=nip, nama="Pegawai Uji", opd="Dinas Uji"))
+            s.commit()
         await asyncio.to_thread(kafka.stop)
         try:
             scans = [

@@ -58,6 +58,14 @@ async def test_scan_file_approve_reaches_tpp(settings: Settings) -> None:
             await producer.send_and_wait(topic, upsert.to_bytes(), key=upsert.key)
         finally:
             await producer.stop()
+        att_kit = attendance.state.kit
+
+        async def attendance_knows() -> bool:
+            with Session(att_kit.engine) as s:
+                return s.get(att_kit.tables.employee, staff) is not None
+
+        # before that, the scan would wait in quarantine instead of being accepted
+        await eventually(attendance_knows, bool)
         posted = await att.post(
             "/api/v1/scans",
             json={"scans": [{"nip": staff, "waktu": scanned.strftime("%Y-%m-%d %H:%M:%S")}]},

@@ -36,9 +36,11 @@ async def test_scan_import_csv_and_xlsx(harness: Harness) -> None:
     )
     headers = {"content-type": "text/csv"}
     first = (await h.client.post("/api/v1/scans/import", content=csv_text, headers=headers)).json()
-    assert (first["accepted"], first["duplicate"], first["rejected"]) == (2, 0, 2)
-    reasons = {e["line"]: e["reason"] for e in first["errors"]}
-    assert set(reasons) == {3, 4} and "tidak terdaftar" in reasons[4]
+    assert (first["accepted"], first["duplicate"], first["rejected"]) == (2, 0, 1)
+    assert [e["line"] for e in first["errors"]] == [3]
+    # C is not an employee yet: the line waits for it instead of being refused.
+    assert first["menunggu_pegawai"] == 1
+    assert [(w["line"], w["status"]) for w in first["waiting"]] == [(4, "menunggu")]
     again = (await h.client.post("/api/v1/scans/import", content=csv_text, headers=headers)).json()
     assert (again["accepted"], again["duplicate"]) == (0, 2)
     await h.flush()

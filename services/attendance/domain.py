@@ -167,6 +167,29 @@ _SCAN_TIME = re.compile(
 )
 
 
+# A scan time outside [1900, 3000) UTC is refused (a bad line, never a failed batch): no
+# clock of ours says such a thing, and times nearer the ends of `datetime` overflow when
+# shifted to UTC or WIB, to the days around them or to the calendar's neighbouring years.
+SCAN_TIME_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+SCAN_TIME_END = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def scan_time_problem(ts: datetime) -> str | None:
+    """Why `ts` cannot be stored as a scan time (Bahasa Indonesia), or None."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        return "waktu pindaian harus memiliki zona waktu"
+    try:
+        inside = SCAN_TIME_MIN <= ts.astimezone(UTC) < SCAN_TIME_END
+    except OverflowError:
+        inside = False
+    if inside:
+        return None
+    return (
+        f"waktu '{ts.replace(tzinfo=None).isoformat(sep=' ')}' di luar rentang tahun "
+        f"{SCAN_TIME_MIN.year}-{SCAN_TIME_END.year - 1} (jam mesin salah)"
+    )
+
+
 def parse_scan_time(text: str) -> datetime:
     """ "YYYY-MM-DD HH:MM:SS" (WIB) or ISO 8601 with an offset -> a tz-aware datetime."""
     s = (text or "").strip()
@@ -181,6 +204,8 @@ def parse_scan_time(text: str) -> datetime:
         raise ValueError(f"waktu '{text}' bukan tanggal/jam yang ada") from None
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=WIB)  # no offset given: the business time zone
+    if problem := scan_time_problem(ts):
+        raise ValueError(problem)
     return ts
 
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from sqlmodel import Session, select
 
@@ -232,3 +234,76 @@ async def test_device_registration_is_validated(harness: Harness) -> None:
         "/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO"}, headers={"x-actor-role": "asn"}
     )
     assert asn.status_code == 403
+
+
+async def test_a_line_with_an_impossible_year_is_refused_alone(harness: Harness) -> None:
+    h = harness
+    await register(h)
+    await h.employee(NIP1)
+    await h.employee(NIP2)
+    before_bad = metric("sikerja_adms_lines_total", result="bad")
+    batch = (
+        f"{NIP1}\t2026-01-05 07:31:02\t0\t1\n"
+        f"{NIP1}\t0001-01-01 00:00:00\t0\t1\n"  # a reset clock: before year 1 in UTC
+        f"{NIP2}\t9999-12-31 23:59:59\t0\t1\n"
+        f"{NIP2}\t2026-01-05 07:44:59\t0\t1\n"
+    )
+    r = await h.client.post("/iclock/cdata?SN=CQZ7232460123&table=ATTLOG", content=batch)
+    assert (r.status_code, r.text) == (200, "OK")
+    assert scans(h) == [
+        (NIP1, "2026-01-05T00:31:02Z", "CQZ7232460123", "adms"),
+        (NIP2, "2026-01-05T00:44:59Z", "CQZ7232460123", "adms"),
+    ]
+    assert metric("sikerja_adms_lines_total", result="bad") - before_bad == 2
+
+
+_GOOD_NIPS = [NIP1, NIP2, NIP_PIN]
+_good_line = st.builds(
+    lambda nip, dt: f"{nip}\t{dt:%Y-%m-%d %H:%M:%S}\t0\t1",
+    st.sampled_from(_GOOD_NIPS),
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31)),
+)
+_junk_line = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda pin, dt: f"{pin}\t{dt.isoformat(sep=' ', timespec='seconds')}\t0\t1",
+        st.sampled_from([*_GOOD_NIPS, "1001", "x"]),
+        st.datetimes(min_value=datetime.min, max_value=datetime.max),
+    ),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@example([(True, f"{NIP1}\t2026-01-05 07:31:02\t0\t1"), (False, f"{NIP2}\t0001-01-01 00:00:00")], 7)
+@example([(False, f"{NIP2}\t9999-12-31 23:59:00"), (True, f"{NIP2}\t2026-01-05 07:31:02")], -1)
+@given(
+    st.lists(st.tuples(st.booleans(), st.one_of(_good_line, _junk_line)), max_size=12),
+    st.integers(-12, 14),
+)
+async def test_any_junk_in_a_batch_leaves_every_good_line_stored(
+    harness: Harness, lines: list[tuple[bool, str]], offset: int
+) -> None:
+    """One harness for all examples: a good line stored by an earlier example counts as
+    stored (a duplicate), which is what a device resending it would get."""
+    h = harness
+    await register(h, "PROP-1", tz=str(offset))
+    for nip in _GOOD_NIPS:
+        await h.employee(nip)
+    body = "\r\n".join(line for _, line in lines).encode("utf-8", "surrogatepass")
+    r = await h.client.post("/iclock/cdata?SN=PROP-1&table=ATTLOG", content=body)
+    assert (r.status_code, r.text) == (200, "OK")
+    tz = timezone(timedelta(hours=offset))
+    stored = {(nip, ts) for nip, ts, _, _ in scans(h)}
+    for good, line in lines:
+        if not good or line.count("\t") != 3 or line.split("\t")[0] not in _GOOD_NIPS:
+            continue
+        nip, when = line.split("\t")[:2]
+        local = datetime.strptime(when, "%Y-%m-%d %H:%M:%S")
+        if not 2020 <= local.year <= 2030:
+            continue  # a junk line built like a good one
+        utc = local.replace(tzinfo=tz).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert (nip, utc) in stored, line

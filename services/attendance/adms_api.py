@@ -30,7 +30,9 @@ from services.shared.messaging import ServiceKit, UnitOfWork
 log = get_logger("sikerja.attendance.adms")
 
 ADMS_REFUSED = Counter(
-    "sikerja_adms_refused", "ADMS requests refused (unknown device, no SN)", ["reason"]
+    "sikerja_adms_refused",
+    "ADMS requests refused (unknown device, no SN, body too large)",
+    ["reason"],
 )
 ADMS_LINES = Counter("sikerja_adms_lines", "ATTLOG lines received, by outcome", ["result"])
 
@@ -46,6 +48,30 @@ class Refused(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason, self.message = reason, message
+
+
+_REFUSED_STATUS = {"unknown_device": 403, "too_large": 413}
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, at most `adms_max_body_bytes` of it: a declared Content-Length
+    over the cap is refused before reading, and a stream is read only until it passes the
+    cap (never more than the cap is held), then refused."""
+    limit = config_of(request).adms_max_body_bytes
+    too_large = Refused(
+        "too_large", f"isi permintaan melebihi batas {limit} byte; kirim dalam beberapa bagian"
+    )
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _query(request: Request) -> adms.IclockQuery:
@@ -78,7 +104,7 @@ def _refused(exc: Refused, request: Request) -> PlainTextResponse:
         query=str(request.url.query)[:200],
         client=request.client.host if request.client else None,
     )
-    return _text(f"ERROR: {exc.message}", 403 if exc.reason == "unknown_device" else 400)
+    return _text(f"ERROR: {exc.message}", _REFUSED_STATUS.get(exc.reason, 400))
 
 
 @iclock.get("/cdata", response_class=PlainTextResponse)
@@ -216,7 +242,7 @@ async def post_cdata(request: Request) -> PlainTextResponse:
     now = now_utc()
     try:
         q = _query(request)
-        body = await request.body()
+        body = await _body(request)
         max_future = timedelta(minutes=config_of(request).max_future_minutes)
         await run_in_threadpool(_post_cdata, kit_of(request), request, q, body, now, max_future)
     except Refused as exc:
@@ -280,7 +306,7 @@ async def devicecmd(request: Request) -> PlainTextResponse:
     """Results of the commands the device ran."""
     try:
         q = _query(request)
-        body = await request.body()
+        body = await _body(request)
         await run_in_threadpool(_devicecmd, kit_of(request), request, q, body, now_utc())
     except Refused as exc:
         return _refused(exc, request)

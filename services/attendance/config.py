@@ -25,3 +25,6 @@ class AttendanceConfig(BaseSettings):
     hop_window_minutes: int = 30
     # Scans further ahead of the server clock than this are flagged "future".
     max_future_minutes: int = 5
+    # Largest /iclock/* request body read (413 above it). A device's backlog of 100,000
+    # ATTLOG lines is about 5 MB; 16 MB leaves room for three times that.
+    adms_max_body_bytes: int = 16 * 1024 * 1024

@@ -307,3 +307,82 @@ async def test_any_junk_in_a_batch_leaves_every_good_line_stored(
             continue  # a junk line built like a good one
         utc = local.replace(tzinfo=tz).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         assert (nip, utc) in stored, line
+
+
+# --- body size -------------------------------------------------------------------------
+
+CAP = 2000
+
+
+@pytest.fixture
+async def capped(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with make_harness(tmp_path, adms_max_body_bytes=CAP) as h:
+        yield h
+
+
+class Chunks:
+    """A request body sent in pieces; counts how many pieces the server pulled."""
+
+    def __init__(self, piece: bytes, count: int) -> None:
+        self.piece, self.count, self.pulled = piece, count, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for _ in range(self.count):
+            self.pulled += 1
+            yield self.piece
+
+
+def _lines(n: int, nip: str = NIP1) -> bytes:
+    """`n` distinct ATTLOG lines of one NIP on 2026-01-05, 49 bytes each."""
+    return b"".join(
+        f"{nip}\t2026-01-05 {7 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}\t0\t1\n".encode()
+        for i in range(n)
+    )
+
+
+async def test_a_body_up_to_the_cap_is_read_and_one_byte_more_is_refused(
+    capped: Harness,
+) -> None:
+    h = capped
+    await register(h)
+    await h.employee(NIP1)
+    before = metric("sikerja_adms_refused_total", reason="too_large")
+    lines = _lines(40)  # 1,960 bytes
+    at_cap = lines + b"\n" * (CAP - len(lines))
+    url = "/iclock/cdata?SN=CQZ7232460123&table=ATTLOG"
+    r = await h.client.post(url, content=at_cap)
+    assert (r.status_code, r.text) == (200, "OK")
+    assert len(scans(h)) == 40
+    over = _lines(41)[-49:] + at_cap  # one more scan, CAP + 49 bytes
+    refused = await h.client.post(url, content=over)
+    assert refused.status_code == 413
+    assert refused.text.startswith("ERROR:") and "batas" in refused.text
+    assert len(scans(h)) == 40  # nothing of a refused body is stored
+    assert metric("sikerja_adms_refused_total", reason="too_large") - before == 1
+
+
+async def test_an_over_size_stream_is_refused_without_reading_the_rest(capped: Harness) -> None:
+    h = capped
+    await register(h)
+    body = Chunks(_lines(10), 1000)  # 490 bytes a piece, 490 kB in all; chunked, no length
+    r = await h.client.post("/iclock/cdata?SN=CQZ7232460123&table=ATTLOG", content=body)
+    assert r.status_code == 413
+    assert body.pulled <= CAP // 490 + 2  # stopped at the cap, not at the end
+    assert scans(h) == []
+
+
+async def test_a_declared_length_over_the_cap_is_refused_before_reading(capped: Harness) -> None:
+    h = capped
+    await register(h)
+    body = Chunks(_lines(10), 100)
+    r = await h.client.post(
+        "/iclock/cdata?SN=CQZ7232460123&table=ATTLOG",
+        content=body,
+        headers={"content-length": "49000"},
+    )
+    assert r.status_code == 413 and "batas" in r.text
+    assert body.pulled == 0
+    result = await h.client.post(
+        "/iclock/devicecmd?SN=CQZ7232460123", content=Chunks(b"ID=1&Return=0&CMD=CHECK\n", 200)
+    )
+    assert result.status_code == 413

@@ -6,10 +6,11 @@ Devices get plain text, never problem+json: "OK", the handshake options, or
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from prometheus_client import Counter
 from pydantic import BaseModel, Field
@@ -19,9 +20,10 @@ from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from contracts.nip import is_valid_nip
-from services.attendance import adms, store
+from services.attendance import adms, domain, store
+from services.attendance.config import AttendanceConfig
 from services.attendance.models import Device, DeviceCommand
-from services.attendance.web import OPERATORS, config_of, now_utc, require
+from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
 from services.shared import metrics
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.logs import get_logger
@@ -35,6 +37,11 @@ ADMS_REFUSED = Counter(
     ["reason"],
 )
 ADMS_LINES = Counter("sikerja_adms_lines", "ATTLOG lines received, by outcome", ["result"])
+ADMS_EXCESS = Counter(
+    "sikerja_adms_excess_scans",
+    "Scans stored beyond an absurd-rate limit (kept; see flag_scan_rates)",
+    ["rule", "sn"],
+)
 
 iclock = APIRouter(prefix="/iclock", tags=["devices (ADMS)"], include_in_schema=True)
 router = APIRouter(tags=["devices"])
@@ -218,6 +225,7 @@ def _post_cdata(
         # Another device stored one of these scans between our duplicate check and our
         # insert (the same NIP in the same second on two devices): once more, it is known.
         outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
+    flag_scan_rates(kit, q.sn, outcomes, config_of(request))
     new = sum(1 for o in outcomes if o.new)
     ADMS_LINES.labels("accepted").inc(new)
     ADMS_LINES.labels("duplicate").inc(len(outcomes) - new)
@@ -232,6 +240,60 @@ def _post_cdata(
             "ATTLOG lines with unknown PIN", sn=q.sn, pins=sorted({r.pin for r in unknown})[:20]
         )
     return {"accepted": new, "duplicate": len(outcomes) - new, "bad": len(post.errors)}
+
+
+def flag_scan_rates(
+    kit: ServiceKit, sn: str, outcomes: list[store.ScanOutcome], cfg: AttendanceConfig
+) -> None:
+    """Flag absurd scan rates in what a device just pushed. Flagging never drops a scan:
+    the device was (or will be) told "OK" and deletes what it sent, and a scan wrongly
+    dropped costs an ASN their TPP while one wrongly kept costs a look. So the scans stay
+    stored and closing counts them as usual; an operator sees them:
+
+    - NIP-day: more than `max_scans_per_nip_day` scans of one NIP on one WIB date (a stuck
+      finger, a replayed log, a test script). Every new scan past the limit counts in
+      sikerja_adms_excess_scans_total{rule="nip_day",sn} (an alert can watch its rate);
+      the upload that crosses the limit logs one warning; GET /api/v1/scans/excessive
+      lists the NIP-days of a month and each device's view lists its NIP-days of the last
+      week (`pindaian_berlebih`). Counted in the database, so it holds across batches,
+      realtime pushes and workers.
+    - device-minute: more than `max_device_scans_per_minute` new scans of one device within
+      one minute of scan time in one upload: more than a reader can take. Counted (rule
+      "device_minute") and logged per upload; not kept anywhere else, as the scan table
+      has no index by device to count across uploads cheaply.
+    """
+    times = [domain.scan_key_parts(o.scan_id) for o in outcomes if o.new]
+    if not times:
+        return
+    added: dict[tuple[str, date], int] = defaultdict(int)
+    for nip, ts in times:
+        added[(nip, domain.wib_date(ts))] += 1
+    with kit.uow() as uow:
+        totals = store.nip_day_counts(uow, added)
+    for (nip, day), n in sorted(added.items()):
+        total = totals.get((nip, day), n)
+        excess = domain.excess_scans(total, n, cfg.max_scans_per_nip_day)
+        if excess:
+            ADMS_EXCESS.labels("nip_day", sn).inc(excess)
+            if total - n <= cfg.max_scans_per_nip_day:  # this upload crossed the limit
+                log.warning(
+                    "absurd number of scans for one NIP in a day (kept, flagged)",
+                    sn=sn,
+                    nip=nip,
+                    date=day.isoformat(),
+                    scans=total,
+                    limit=cfg.max_scans_per_nip_day,
+                )
+    crowded = domain.crowded_minutes((ts for _, ts in times), cfg.max_device_scans_per_minute)
+    if crowded:
+        over = sum(n - cfg.max_device_scans_per_minute for n in crowded.values())
+        ADMS_EXCESS.labels("device_minute", sn).inc(over)
+        log.warning(
+            "device pushed more scans a minute than a reader can take (kept, flagged)",
+            sn=sn,
+            minutes=[f"{m:%Y-%m-%dT%H:%MZ}={n}" for m, n in list(crowded.items())[:10]],
+            limit=cfg.max_device_scans_per_minute,
+        )
 
 
 @iclock.post("/cdata", response_class=PlainTextResponse)
@@ -340,7 +402,12 @@ def refresh_offline_metric(devices: list[Device], now: datetime, offline_after_s
         metrics.DEVICE_OFFLINE.labels(d.sn).set(1 if offline else 0)
 
 
-def device_view(d: Device, now: datetime, offline_after_s: int) -> dict[str, Any]:
+def device_view(
+    d: Device,
+    now: datetime,
+    offline_after_s: int,
+    excessive: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "sn": d.sn,
         "opd": d.opd,
@@ -352,7 +419,27 @@ def device_view(d: Device, now: datetime, offline_after_s: int) -> dict[str, Any
         "stamp": d.attlog_stamp,
         "firmware": d.firmware,
         "ip": d.last_ip,
+        # NIP-days of the last week over max_scans_per_nip_day with scans from this device
+        "pindaian_berlebih": excessive or [],
     }
+
+
+EXCESSIVE_DEVICE_DAYS = 7
+
+
+def excessive_by_device(
+    uow: UnitOfWork, now: datetime, cfg: AttendanceConfig
+) -> dict[str, list[dict[str, Any]]]:
+    """The flagged NIP-days of the last EXCESSIVE_DEVICE_DAYS WIB dates, per device."""
+    today = domain.wib_date(now)
+    found = store.excessive_nip_days(
+        uow, today - timedelta(days=EXCESSIVE_DEVICE_DAYS - 1), today, cfg.max_scans_per_nip_day
+    )
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in found:
+        for sn in e.devices:
+            out[sn].append({"nip": e.nip, "tanggal": e.day.isoformat(), "jumlah": e.count})
+    return out
 
 
 @router.post("/devices", status_code=201)
@@ -375,7 +462,9 @@ def register_device(
         d.opd, d.location, d.name, d.timezone = body.opd, body.lokasi, body.nama, body.zona_waktu
         uow.session.add(d)
         uow.commit()
-        return device_view(d, now, config_of(request).device_offline_after_s)
+        cfg = config_of(request)
+        excessive = excessive_by_device(uow, now, cfg).get(d.sn)
+        return device_view(d, now, cfg.device_offline_after_s, excessive)
 
 
 @router.get("/devices")
@@ -387,8 +476,9 @@ def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any
         if opd:
             query = query.where(Device.opd == opd)
         devices = list(uow.session.exec(query).all())
+        excessive = excessive_by_device(uow, now, cfg)
     refresh_offline_metric(devices, now, cfg.device_offline_after_s)
-    return [device_view(d, now, cfg.device_offline_after_s) for d in devices]
+    return [device_view(d, now, cfg.device_offline_after_s, excessive.get(d.sn)) for d in devices]
 
 
 @router.post("/devices/{sn}/commands", status_code=201)
@@ -408,3 +498,37 @@ def queue_command(
         uow.session.add(row)
         uow.commit()
         return {"id": row.id, "sn": sn, "perintah": row.command}
+
+
+@router.get("/scans/excessive")
+def excessive_scans(
+    request: Request,
+    period: str,
+    limit: int = Query(1000, ge=1, le=5000),
+    who: Actor = Depends(actor),
+) -> dict[str, Any]:
+    """NIP-days of a month with more scans than max_scans_per_nip_day (see
+    flag_scan_rates): all of them stored, listed here for an operator to look at."""
+    require(who, OPERATORS, "melihat pindaian berlebih")
+    first, last = month_bounds(period)
+    cfg = config_of(request)
+    with kit_of(request).uow() as uow:
+        found = store.excessive_nip_days(
+            uow, first, last, cfg.max_scans_per_nip_day, max_rows=limit + 1
+        )
+    return {
+        "periode": period,
+        "batas_per_hari": cfg.max_scans_per_nip_day,
+        "terpotong": len(found) > limit,  # more NIP-days than `limit`: narrow the period
+        "nip_hari": [
+            {
+                "nip": e.nip,
+                "tanggal": e.day.isoformat(),
+                "jumlah": e.count,
+                "pertama": e.first.isoformat(),
+                "terakhir": e.last.isoformat(),
+                "mesin": list(e.devices),
+            }
+            for e in found[:limit]
+        ],
+    }

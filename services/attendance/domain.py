@@ -497,3 +497,26 @@ def device_clock_anomalies(
             Anomaly(ANOMALY_DEVICE_CLOCK, f"mesin {sn}: {parts}", device_sn=sn, at=first[sn].ts)
         )
     return found
+
+
+# --- absurd scan rates -------------------------------------------------------------------
+
+
+def scan_key_parts(key: str) -> tuple[str, datetime]:
+    """The NIP and UTC second of a scan_key."""
+    nip, _, when = key.partition("@")
+    return nip, datetime.fromisoformat(when)
+
+
+def excess_scans(total: int, new: int, limit: int) -> int:
+    """How many of the `new` scans that brought a NIP-day to `total` lie beyond `limit`."""
+    return max(0, min(new, total - limit))
+
+
+def crowded_minutes(times: Iterable[datetime], limit: int) -> dict[datetime, int]:
+    """The minutes (UTC) holding more than `limit` of `times`, with their count: more than
+    one reader can take (a verification takes about a second, and people queue)."""
+    per_minute: dict[datetime, int] = defaultdict(int)
+    for ts in times:
+        per_minute[ts.astimezone(UTC).replace(second=0, microsecond=0)] += 1
+    return {m: n for m, n in sorted(per_minute.items()) if n > limit}

@@ -386,3 +386,97 @@ async def test_a_declared_length_over_the_cap_is_refused_before_reading(capped: 
         "/iclock/devicecmd?SN=CQZ7232460123", content=Chunks(b"ID=1&Return=0&CMD=CHECK\n", 200)
     )
     assert result.status_code == 413
+
+
+# --- one NIP's scans, and absurd scan rates --------------------------------------------
+
+
+async def test_scans_of_one_nip_are_filtered_by_period_and_paged(harness: Harness) -> None:
+    h = harness
+    await register(h)
+    await h.employee(NIP1)
+    january = _lines(7)  # 07:00:00 .. 07:00:06 WIB on 2026-01-05
+    february = f"{NIP1}\t2026-02-02 07:30:00\t0\t1\n".encode()
+    url = "/iclock/cdata?SN=CQZ7232460123&table=ATTLOG"
+    r = await h.client.post(url, content=january + february)
+    assert r.text == "OK"
+    url = f"/api/v1/employees/{NIP1}/scans?period=2026-01&limit=3"
+    seen: list[str] = []
+    pages = 0
+    while url:
+        page = await h.client.get(url)
+        assert page.status_code == 200, page.text
+        assert len(page.json()) <= 3
+        seen += [s["waktu_wib"] for s in page.json()]
+        url = page.links.get("next", {}).get("url", "")
+        pages += 1
+    assert pages == 3
+    assert seen == [f"2026-01-05 07:00:0{i}" for i in range(7)]
+    everything = await h.client.get(f"/api/v1/employees/{NIP1}/scans")
+    assert len(everything.json()) == 8 and "next" not in everything.links
+    bad = await h.client.get(f"/api/v1/employees/{NIP1}/scans?period=2026-13")
+    assert bad.status_code == 422 and bad.json()["code"] == "bad_period"
+    too_many = await h.client.get(f"/api/v1/employees/{NIP1}/scans?limit=100000")
+    assert too_many.status_code == 422
+
+
+@pytest.fixture
+async def strict(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with make_harness(tmp_path, max_scans_per_nip_day=5, max_device_scans_per_minute=30) as h:
+        yield h
+
+
+async def test_absurd_scans_of_one_nip_in_a_day_are_kept_counted_and_listed(
+    strict: Harness,
+) -> None:
+    h = strict
+    await register(h)
+    await h.employee(NIP1)
+    await h.employee(NIP2)
+    before = metric("sikerja_adms_excess_scans_total", rule="nip_day", sn="CQZ7232460123")
+    today = datetime.now(UTC).astimezone(timezone(timedelta(hours=7))) - timedelta(hours=1)
+    stamp = today.strftime("%Y-%m-%d %H:%M")
+    url = "/iclock/cdata?SN=CQZ7232460123&table=ATTLOG"
+    first = "".join(f"{NIP1}\t{stamp}:{s:02d}\t0\t1\n" for s in range(4))  # 4: within limit
+    assert (await h.client.post(url, content=first)).text == "OK"
+    second = "".join(f"{NIP1}\t{stamp}:{s:02d}\t0\t1\n" for s in range(4, 8))  # 8 in all
+    second += f"{NIP2}\t{stamp}:00\t0\t1\n"
+    assert (await h.client.post(url, content=second)).text == "OK"
+    assert len(scans(h)) == 9  # nothing dropped
+    excess = metric("sikerja_adms_excess_scans_total", rule="nip_day", sn="CQZ7232460123")
+    assert excess - before == 3  # scans 6, 7 and 8 of that day
+    period = today.strftime("%Y-%m")
+    listed = await h.client.get(f"/api/v1/scans/excessive?period={period}")
+    assert listed.status_code == 200, listed.text
+    days = listed.json()["nip_hari"]
+    assert [(d["nip"], d["tanggal"], d["jumlah"], d["mesin"]) for d in days] == [
+        (NIP1, today.date().isoformat(), 8, ["CQZ7232460123"])
+    ]
+    assert listed.json()["batas_per_hari"] == 5
+    devices = (await h.client.get("/api/v1/devices")).json()
+    assert devices[0]["pindaian_berlebih"] == [
+        {"nip": NIP1, "tanggal": today.date().isoformat(), "jumlah": 8}
+    ]
+    asn = await h.client.get(
+        f"/api/v1/scans/excessive?period={period}", headers={"x-actor-role": "asn"}
+    )
+    assert asn.status_code == 403
+
+
+async def test_a_device_pushing_more_scans_a_minute_than_a_reader_can_take_is_flagged(
+    strict: Harness,
+) -> None:
+    h = strict
+    await register(h)
+    await h.employee(NIP1)
+    await h.employee(NIP2)
+    before = metric("sikerja_adms_excess_scans_total", rule="device_minute", sn="CQZ7232460123")
+    # 40 scans within 07:31 on one device (20 each for two NIPs; each NIP-day stays
+    # over its own limit too, counted apart).
+    body = "".join(
+        f"{nip}\t2026-01-05 07:31:{s:02d}\t0\t1\n" for nip in (NIP1, NIP2) for s in range(20)
+    )
+    r = await h.client.post("/iclock/cdata?SN=CQZ7232460123&table=ATTLOG", content=body)
+    assert r.text == "OK" and len(scans(h)) == 40
+    after = metric("sikerja_adms_excess_scans_total", rule="device_minute", sn="CQZ7232460123")
+    assert after - before == 10  # 40 in one minute, 30 allowed

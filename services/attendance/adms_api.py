@@ -7,6 +7,8 @@ Devices get plain text, never problem+json: "OK", the handshake options, or
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -219,6 +221,39 @@ def _post_cdata(
         if not post.known:
             log.info("unknown ADMS table ignored", sn=q.sn, table=q.table)
         return {"table": q.table, "ignored": post.line_count}
+    totals: dict[str, int] = defaultdict(int)
+    per_slice = config_of(request).adms_lines_per_transaction
+    for piece, last in _attlog_slices(body, per_slice):
+        # The Stamp goes with the last slice only: a failure half-way must not tell the
+        # device at its next handshake that the rest was stored.
+        part = q if last else replace(q, stamp=None)
+        for key, n in _post_attlog(kit, request, part, piece, now, max_future).items():
+            totals[key] += n
+    return dict(totals)
+
+
+def _attlog_slices(body: bytes, per_slice: int) -> Iterator[tuple[bytes, bool]]:
+    """The body in slices of `per_slice` lines, each stored in its own transaction: a
+    backlog neither holds SQLite's writer for the whole upload nor keeps all its rows and
+    events in memory at once. Each slice starts with as many empty lines as came before
+    it, so line numbers (in logs, in the quarantine) stay the body's."""
+    lines = body.splitlines(keepends=True)
+    if len(lines) <= per_slice:
+        yield body, True
+        return
+    for start in range(0, len(lines), per_slice):
+        piece = b"\n" * start + b"".join(lines[start : start + per_slice])
+        yield piece, start + per_slice >= len(lines)
+
+
+def _post_attlog(
+    kit: ServiceKit,
+    request: Request,
+    q: adms.IclockQuery,
+    body: bytes,
+    now: datetime,
+    max_future: timedelta,
+) -> dict[str, int]:
     try:
         outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
     except IntegrityError:

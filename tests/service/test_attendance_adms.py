@@ -480,3 +480,53 @@ async def test_a_device_pushing_more_scans_a_minute_than_a_reader_can_take_is_fl
     assert r.text == "OK" and len(scans(h)) == 40
     after = metric("sikerja_adms_excess_scans_total", rule="device_minute", sn="CQZ7232460123")
     assert after - before == 10  # 40 in one minute, 30 allowed
+
+
+@pytest.fixture
+async def sliced(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with make_harness(tmp_path, adms_lines_per_transaction=3) as h:
+        yield h
+
+
+async def test_a_long_body_is_stored_in_slices_and_its_stamp_only_after_the_last(
+    sliced: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog is stored a slice of lines per transaction (SQLite's writer is not held
+    for the whole upload, nor its rows and events all in memory); the device's Stamp is
+    stored only with the last slice, so a failure half-way never tells the device at its
+    next handshake that the rest was stored."""
+    from services.attendance import adms_api
+
+    h = sliced
+    await register(h)
+    await h.employee(NIP1)
+    before_bad = metric("sikerja_adms_lines_total", result="bad")
+    lines = _lines(8).decode().splitlines()
+    lines.insert(6, "not a scan")  # line 7 of the body
+    url = "/iclock/cdata?SN=CQZ7232460123&table=ATTLOG&Stamp=77"
+    bodies: list[bytes] = []
+    real = adms_api._record_attlog
+
+    def failing_third(*args: object) -> object:
+        bodies.append(args[3])  # type: ignore[arg-type]
+        if len(bodies) == 3:
+            raise RuntimeError("the store went away")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(adms_api, "_record_attlog", failing_third)
+    failed = await h.client.post(url, content="\n".join(lines).encode())
+    assert failed.status_code == 503  # not acknowledged: the device sends it all again
+    assert len(scans(h)) == 6  # the first two slices were stored
+    with Session(h.kit.engine) as s:
+        device = s.get(Device, "CQZ7232460123")
+        assert device is not None and device.attlog_stamp == "0"
+    monkeypatch.setattr(adms_api, "_record_attlog", real)
+    r = await h.client.post(url, content="\n".join(lines).encode())
+    assert r.text == "OK"
+    assert len(scans(h)) == 8
+    assert metric("sikerja_adms_lines_total", result="bad") - before_bad == 1
+    with Session(h.kit.engine) as s:
+        device = s.get(Device, "CQZ7232460123")
+        assert device is not None and device.attlog_stamp == "77"
+    # each slice keeps the body's line numbers: the bad line is line 7 in its slice too
+    assert bodies[2].decode().splitlines()[6] == "not a scan"

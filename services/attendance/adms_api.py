@@ -1,7 +1,9 @@
 """ZKTeco ADMS ("iclock") endpoints at the root path, and the device registry API.
 
 Devices get plain text, never problem+json: "OK", the handshake options, or
-"ERROR: ..." for a device that is not registered (logged and counted, never a crash).
+"ERROR: ..." for a device that is not registered or a body over adms_max_body_bytes (413)
+(logged and counted, never a crash). A bad ATTLOG line is refused alone: the rest of its
+batch is stored and the batch acknowledged.
 """
 
 from __future__ import annotations

@@ -256,9 +256,10 @@ def excessive_nip_days(
     uow: UnitOfWork, first: date, last: date, limit: int, max_rows: int = 1000
 ) -> list[ExcessiveDay]:
     """The NIP-days between `first` and `last` holding more than `limit` scans, by date
-    and NIP (at most `max_rows`), with the devices their scans came from."""
+    and NIP (at most `max_rows`), with their first and last scan and their devices. The
+    counting reads the (work_date, nip) index only; rows are read for the flagged ones."""
     found = uow.session.execute(
-        select(Scan.work_date, Scan.nip, func.count(), func.min(Scan.ts), func.max(Scan.ts))
+        select(Scan.work_date, Scan.nip, func.count())
         .where(Scan.work_date >= first, Scan.work_date <= last)
         .group_by(Scan.work_date, Scan.nip)
         .having(func.count() > limit)
@@ -266,20 +267,23 @@ def excessive_nip_days(
         .limit(max_rows)
     ).all()
     by_day: dict[date, set[str]] = defaultdict(set)
-    for day, nip, *_ in found:
+    for day, nip, _ in found:
         by_day[day].add(nip)
     devices: dict[tuple[str, date], set[str]] = defaultdict(set)
+    spans: dict[tuple[str, date], tuple[datetime, datetime]] = {}
     for day, nips in by_day.items():
         for chunk in _chunks(sorted(nips)):
-            for nip, sn in uow.session.execute(
-                select(Scan.nip, Scan.device_sn)
+            for nip, sn, lo, hi in uow.session.execute(
+                select(Scan.nip, Scan.device_sn, func.min(Scan.ts), func.max(Scan.ts))
                 .where(Scan.work_date == day, Scan.nip.in_(chunk))  # type: ignore[attr-defined]
-                .distinct()
+                .group_by(Scan.nip, Scan.device_sn)
             ).all():
                 devices[(nip, day)].add(sn or "-")
+                was = spans.get((nip, day), (lo, hi))
+                spans[(nip, day)] = (min(was[0], lo), max(was[1], hi))
     return [
-        ExcessiveDay(nip, day, n, lo, hi, tuple(sorted(devices[(nip, day)])))
-        for day, nip, n, lo, hi in found
+        ExcessiveDay(nip, day, n, *spans[(nip, day)], tuple(sorted(devices[(nip, day)])))
+        for day, nip, n in found
     ]
 
 

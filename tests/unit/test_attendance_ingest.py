@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contracts.events import FingerprintRecorded
-from services.attendance import adms, store
+from services.attendance import adms, importer, store
 
 NIP = "199001012015011001"
 WIB7 = timezone(timedelta(hours=7))
@@ -163,3 +163,12 @@ def test_any_attlog_body_parses_to_storable_records_and_line_errors(
 def test_a_scan_time_that_overflows_is_a_clear_error(text: str) -> None:
     with pytest.raises(ValueError, match="di luar rentang"):
         store.domain.parse_scan_time(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["01/01/0001 00:00", "31/12/9999 23:59", datetime(1, 1, 1), datetime(1, 1, 1, tzinfo=WIB7)],
+)
+def test_an_imported_time_that_overflows_is_a_clear_error(value: object) -> None:
+    with pytest.raises(ValueError, match="di luar rentang"):
+        importer.parse_import_time(value)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from urllib.parse import parse_qsl
 
+from services.attendance import domain
+
 DEFAULT_DEVICE_TZ = timezone(timedelta(hours=7))
 
 TABLE_ATTLOG = "ATTLOG"
@@ -216,7 +218,12 @@ def _opt_int(value: str | None) -> int | None:
     return int(value) if digits.isascii() and digits.isdigit() else None
 
 
-def _attlog_fields(line_no: int, pin: str, local: datetime, rest: str, tz: tzinfo) -> AttLog:
+def _attlog_fields(
+    line_no: int, line: str, pin: str, local: datetime, rest: str, tz: tzinfo
+) -> AttLog | LineError:
+    ts = local.replace(tzinfo=tz)
+    if problem := domain.scan_time_problem(ts):
+        return LineError(line_no, problem, line)
     rest = rest.strip(" \r\n")
     fields = rest.split("\t") if "\t" in rest else rest.split()
     while fields and fields[-1].strip() == "":
@@ -226,7 +233,7 @@ def _attlog_fields(line_no: int, pin: str, local: datetime, rest: str, tz: tzinf
         line_no=line_no,
         pin=pin,
         local_time=local,
-        ts=local.replace(tzinfo=tz),
+        ts=ts,
         status=_opt_int(get(0)),
         verify=_opt_int(get(1)),
         workcode=get(2) or None,
@@ -234,7 +241,7 @@ def _attlog_fields(line_no: int, pin: str, local: datetime, rest: str, tz: tzinf
     )
 
 
-def _parse_attlog_line_fast(line_no: int, line: str, tz: tzinfo) -> AttLog | None:
+def _parse_attlog_line_fast(line_no: int, line: str, tz: tzinfo) -> AttLog | LineError | None:
     """The form every firmware we know sends, ``PIN<TAB>YYYY-MM-DD HH:MM:SS<TAB>...``,
     without the regular expression; None for anything else (the general parser decides)."""
     parts = line.strip().split("\t", 2)
@@ -252,7 +259,7 @@ def _parse_attlog_line_fast(line_no: int, line: str, tz: tzinfo) -> AttLog | Non
         local = datetime.fromisoformat(when)
     except ValueError:
         return None  # e.g. 2026-02-30: the general parser words the error
-    return _attlog_fields(line_no, pin, local, parts[2] if len(parts) > 2 else "", tz)
+    return _attlog_fields(line_no, line, pin, local, parts[2] if len(parts) > 2 else "", tz)
 
 
 def _parse_attlog_line(line_no: int, line: str, tz: tzinfo) -> AttLog | LineError:
@@ -278,7 +285,7 @@ def _parse_attlog_line_general(line_no: int, line: str, tz: tzinfo) -> AttLog | 
         local = datetime(y, mo, d, hms[0], hms[1], hms[2])
     except ValueError:
         return LineError(line_no, f"tanggal/jam '{m['date']} {m['time']}' tidak ada", line)
-    return _attlog_fields(line_no, m["pin"], local, m["rest"] or "", tz)
+    return _attlog_fields(line_no, line, m["pin"], local, m["rest"] or "", tz)
 
 
 def parse_attlog(

@@ -1,15 +1,20 @@
 """ZKTeco ADMS ("iclock") endpoints at the root path, and the device registry API.
 
 Devices get plain text, never problem+json: "OK", the handshake options, or
-"ERROR: ..." for a device that is not registered (logged and counted, never a crash).
+"ERROR: ..." for a device that is not registered or a body over adms_max_body_bytes (413)
+(logged and counted, never a crash). A bad ATTLOG line is refused alone: the rest of its
+batch is stored and the batch acknowledged.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from prometheus_client import Counter
 from pydantic import BaseModel, Field
@@ -19,9 +24,10 @@ from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from contracts.nip import is_valid_nip
-from services.attendance import adms, quarantine, store
+from services.attendance import adms, domain, quarantine, store
+from services.attendance.config import AttendanceConfig
 from services.attendance.models import Device, DeviceCommand
-from services.attendance.web import OPERATORS, config_of, now_utc, require
+from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
 from services.shared import metrics
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.kit import ServiceKit
@@ -31,9 +37,16 @@ from services.shared.uow import UnitOfWork
 log = get_logger("sikerja.attendance.adms")
 
 ADMS_REFUSED = Counter(
-    "sikerja_adms_refused", "ADMS requests refused (unknown device, no SN)", ["reason"]
+    "sikerja_adms_refused",
+    "ADMS requests refused (unknown device, no SN, body too large)",
+    ["reason"],
 )
 ADMS_LINES = Counter("sikerja_adms_lines", "ATTLOG lines received, by outcome", ["result"])
+ADMS_EXCESS = Counter(
+    "sikerja_adms_excess_scans",
+    "Scans stored beyond an absurd-rate limit (kept; see flag_scan_rates)",
+    ["rule", "sn"],
+)
 
 iclock = APIRouter(prefix="/iclock", tags=["devices (ADMS)"], include_in_schema=True)
 router = APIRouter(tags=["devices"])
@@ -47,6 +60,30 @@ class Refused(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason, self.message = reason, message
+
+
+_REFUSED_STATUS = {"unknown_device": 403, "too_large": 413}
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, at most `adms_max_body_bytes` of it: a declared Content-Length
+    over the cap is refused before reading, and a stream is read only until it passes the
+    cap (never more than the cap is held), then refused."""
+    limit = config_of(request).adms_max_body_bytes
+    too_large = Refused(
+        "too_large", f"isi permintaan melebihi batas {limit} byte; kirim dalam beberapa bagian"
+    )
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _query(request: Request) -> adms.IclockQuery:
@@ -79,7 +116,7 @@ def _refused(exc: Refused, request: Request) -> PlainTextResponse:
         query=str(request.url.query)[:200],
         client=request.client.host if request.client else None,
     )
-    return _text(f"ERROR: {exc.message}", 403 if exc.reason == "unknown_device" else 400)
+    return _text(f"ERROR: {exc.message}", _REFUSED_STATUS.get(exc.reason, 400))
 
 
 @iclock.get("/cdata", response_class=PlainTextResponse)
@@ -195,12 +232,46 @@ def _post_cdata(
         if not post.known:
             log.info("unknown ADMS table ignored", sn=q.sn, table=q.table)
         return {"table": q.table, "ignored": post.line_count}
+    totals: dict[str, int] = defaultdict(int)
+    per_slice = config_of(request).adms_lines_per_transaction
+    for piece, last in _attlog_slices(body, per_slice):
+        # The Stamp goes with the last slice only: a failure half-way must not tell the
+        # device at its next handshake that the rest was stored.
+        part = q if last else replace(q, stamp=None)
+        for key, n in _post_attlog(kit, request, part, piece, now, max_future).items():
+            totals[key] += n
+    return dict(totals)
+
+
+def _attlog_slices(body: bytes, per_slice: int) -> Iterator[tuple[bytes, bool]]:
+    """The body in slices of `per_slice` lines, each stored in its own transaction: a
+    backlog neither holds SQLite's writer for the whole upload nor keeps all its rows and
+    events in memory at once. Each slice starts with as many empty lines as came before
+    it, so line numbers (in logs, in the quarantine) stay the body's."""
+    lines = body.splitlines(keepends=True)
+    if len(lines) <= per_slice:
+        yield body, True
+        return
+    for start in range(0, len(lines), per_slice):
+        piece = b"\n" * start + b"".join(lines[start : start + per_slice])
+        yield piece, start + per_slice >= len(lines)
+
+
+def _post_attlog(
+    kit: ServiceKit,
+    request: Request,
+    q: adms.IclockQuery,
+    body: bytes,
+    now: datetime,
+    max_future: timedelta,
+) -> dict[str, int]:
     try:
         outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
     except IntegrityError:
         # Another device stored one of these scans between our duplicate check and our
         # insert (the same NIP in the same second on two devices): once more, it is known.
         outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
+    flag_scan_rates(kit, q.sn, outcomes, config_of(request))
     new = sum(1 for o in outcomes if o.new)
     ADMS_LINES.labels("accepted").inc(new)
     ADMS_LINES.labels("duplicate").inc(len(outcomes) - new)
@@ -219,6 +290,60 @@ def _post_cdata(
     return {"accepted": new, "duplicate": len(outcomes) - new, "bad": len(post.errors)}
 
 
+def flag_scan_rates(
+    kit: ServiceKit, sn: str, outcomes: list[store.ScanOutcome], cfg: AttendanceConfig
+) -> None:
+    """Flag absurd scan rates in what a device just pushed. Flagging never drops a scan:
+    the device was (or will be) told "OK" and deletes what it sent, and a scan wrongly
+    dropped costs an ASN their TPP while one wrongly kept costs a look. So the scans stay
+    stored and closing counts them as usual; an operator sees them:
+
+    - NIP-day: more than `max_scans_per_nip_day` scans of one NIP on one WIB date (a stuck
+      finger, a replayed log, a test script). Every new scan past the limit counts in
+      sikerja_adms_excess_scans_total{rule="nip_day",sn} (an alert can watch its rate);
+      the upload that crosses the limit logs one warning; GET /api/v1/scans/excessive
+      lists the NIP-days of a month and each device's view lists its NIP-days of the last
+      week (`pindaian_berlebih`). Counted in the database, so it holds across batches,
+      realtime pushes and workers.
+    - device-minute: more than `max_device_scans_per_minute` new scans of one device within
+      one minute of scan time in one upload: more than a reader can take. Counted (rule
+      "device_minute") and logged per upload; not kept anywhere else, as the scan table
+      has no index by device to count across uploads cheaply.
+    """
+    times = [domain.scan_key_parts(o.scan_id) for o in outcomes if o.new]
+    if not times:
+        return
+    added: dict[tuple[str, date], int] = defaultdict(int)
+    for nip, ts in times:
+        added[(nip, domain.wib_date(ts))] += 1
+    with kit.uow() as uow:
+        totals = store.nip_day_counts(uow, added)
+    for (nip, day), n in sorted(added.items()):
+        total = totals.get((nip, day), n)
+        excess = domain.excess_scans(total, n, cfg.max_scans_per_nip_day)
+        if excess:
+            ADMS_EXCESS.labels("nip_day", sn).inc(excess)
+            if total - n <= cfg.max_scans_per_nip_day:  # this upload crossed the limit
+                log.warning(
+                    "absurd number of scans for one NIP in a day (kept, flagged)",
+                    sn=sn,
+                    nip=nip,
+                    date=day.isoformat(),
+                    scans=total,
+                    limit=cfg.max_scans_per_nip_day,
+                )
+    crowded = domain.crowded_minutes((ts for _, ts in times), cfg.max_device_scans_per_minute)
+    if crowded:
+        over = sum(n - cfg.max_device_scans_per_minute for n in crowded.values())
+        ADMS_EXCESS.labels("device_minute", sn).inc(over)
+        log.warning(
+            "device pushed more scans a minute than a reader can take (kept, flagged)",
+            sn=sn,
+            minutes=[f"{m:%Y-%m-%dT%H:%MZ}={n}" for m, n in list(crowded.items())[:10]],
+            limit=cfg.max_device_scans_per_minute,
+        )
+
+
 @iclock.post("/cdata", response_class=PlainTextResponse)
 async def post_cdata(request: Request) -> PlainTextResponse:
     """Records pushed by a device. ATTLOG lines become scans; every other table is
@@ -227,7 +352,7 @@ async def post_cdata(request: Request) -> PlainTextResponse:
     now = now_utc()
     try:
         q = _query(request)
-        body = await request.body()
+        body = await _body(request)
         max_future = timedelta(minutes=config_of(request).max_future_minutes)
         await run_in_threadpool(_post_cdata, kit_of(request), request, q, body, now, max_future)
     except Refused as exc:
@@ -291,7 +416,7 @@ async def devicecmd(request: Request) -> PlainTextResponse:
     """Results of the commands the device ran."""
     try:
         q = _query(request)
-        body = await request.body()
+        body = await _body(request)
         await run_in_threadpool(_devicecmd, kit_of(request), request, q, body, now_utc())
     except Refused as exc:
         return _refused(exc, request)
@@ -325,7 +450,12 @@ def refresh_offline_metric(devices: list[Device], now: datetime, offline_after_s
         metrics.DEVICE_OFFLINE.labels(d.sn).set(1 if offline else 0)
 
 
-def device_view(d: Device, now: datetime, offline_after_s: int) -> dict[str, Any]:
+def device_view(
+    d: Device,
+    now: datetime,
+    offline_after_s: int,
+    excessive: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "sn": d.sn,
         "opd": d.opd,
@@ -337,7 +467,27 @@ def device_view(d: Device, now: datetime, offline_after_s: int) -> dict[str, Any
         "stamp": d.attlog_stamp,
         "firmware": d.firmware,
         "ip": d.last_ip,
+        # NIP-days of the last week over max_scans_per_nip_day with scans from this device
+        "pindaian_berlebih": excessive or [],
     }
+
+
+EXCESSIVE_DEVICE_DAYS = 7
+
+
+def excessive_by_device(
+    uow: UnitOfWork, now: datetime, cfg: AttendanceConfig
+) -> dict[str, list[dict[str, Any]]]:
+    """The flagged NIP-days of the last EXCESSIVE_DEVICE_DAYS WIB dates, per device."""
+    today = domain.wib_date(now)
+    found = store.excessive_nip_days(
+        uow, today - timedelta(days=EXCESSIVE_DEVICE_DAYS - 1), today, cfg.max_scans_per_nip_day
+    )
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in found:
+        for sn in e.devices:
+            out[sn].append({"nip": e.nip, "tanggal": e.day.isoformat(), "jumlah": e.count})
+    return out
 
 
 @router.post("/devices", status_code=201)
@@ -360,7 +510,9 @@ def register_device(
         d.opd, d.location, d.name, d.timezone = body.opd, body.lokasi, body.nama, body.zona_waktu
         uow.session.add(d)
         uow.commit()
-        return device_view(d, now, config_of(request).device_offline_after_s)
+        cfg = config_of(request)
+        excessive = excessive_by_device(uow, now, cfg).get(d.sn)
+        return device_view(d, now, cfg.device_offline_after_s, excessive)
 
 
 @router.get("/devices")
@@ -372,8 +524,9 @@ def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any
         if opd:
             query = query.where(Device.opd == opd)
         devices = list(uow.session.exec(query).all())
+        excessive = excessive_by_device(uow, now, cfg)
     refresh_offline_metric(devices, now, cfg.device_offline_after_s)
-    return [device_view(d, now, cfg.device_offline_after_s) for d in devices]
+    return [device_view(d, now, cfg.device_offline_after_s, excessive.get(d.sn)) for d in devices]
 
 
 @router.post("/devices/{sn}/commands", status_code=201)
@@ -393,3 +546,37 @@ def queue_command(
         uow.session.add(row)
         uow.commit()
         return {"id": row.id, "sn": sn, "perintah": row.command}
+
+
+@router.get("/scans/excessive")
+def excessive_scans(
+    request: Request,
+    period: str,
+    limit: int = Query(1000, ge=1, le=5000),
+    who: Actor = Depends(actor),
+) -> dict[str, Any]:
+    """NIP-days of a month with more scans than max_scans_per_nip_day (see
+    flag_scan_rates): all of them stored, listed here for an operator to look at."""
+    require(who, OPERATORS, "melihat pindaian berlebih")
+    first, last = month_bounds(period)
+    cfg = config_of(request)
+    with kit_of(request).uow() as uow:
+        found = store.excessive_nip_days(
+            uow, first, last, cfg.max_scans_per_nip_day, max_rows=limit + 1
+        )
+    return {
+        "periode": period,
+        "batas_per_hari": cfg.max_scans_per_nip_day,
+        "terpotong": len(found) > limit,  # more NIP-days than `limit`: narrow the period
+        "nip_hari": [
+            {
+                "nip": e.nip,
+                "tanggal": e.day.isoformat(),
+                "jumlah": e.count,
+                "pertama": e.first.isoformat(),
+                "terakhir": e.last.isoformat(),
+                "mesin": list(e.devices),
+            }
+            for e in found[:limit]
+        ],
+    }

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
@@ -19,7 +19,7 @@ from contracts.events import AbsenceRecorded
 from contracts.nip import nip_problem
 from services.attendance import domain, importer, quarantine, store
 from services.attendance.models import Absence, Scan
-from services.attendance.web import OPERATORS, config_of, now_utc, require
+from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import document_response, read_body, read_upload
 from services.shared.http import Actor, Problem, actor, kit_of
@@ -145,28 +145,42 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
 
 @router.get("/employees/{nip}/scans")
 def employee_scans(
-    nip: str, request: Request, period: str | None = None
+    nip: str,
+    request: Request,
+    response: Response,
+    period: str | None = Query(None, description="YYYY-MM: scans of that month's dates"),
+    after: str | None = Query(None, description="the scan_id the previous page ended with"),
+    limit: int = Query(1000, ge=1, le=5000),
 ) -> list[dict[str, object]]:
-    kit = kit_of(request)
-    with kit.uow() as uow:
-        query = select(Scan).where(Scan.nip == nip).order_by(col(Scan.ts))
+    """One NIP's scans in time order, at most `limit` per response. When more follow, the
+    Link header names the next page (rel="next", RFC 8288). The period is filtered by the
+    database, not here: a NIP with a flood of scans must not cost a read of all of them."""
+    query = select(Scan).where(Scan.nip == nip)
+    if period:
+        first, last = month_bounds(period)
+        query = query.where(Scan.work_date >= first, Scan.work_date <= last)
+    if after:
+        query = query.where(Scan.scan_id > after)
+    # For one NIP the scan_id (NIP@UTC second) sorts as the time does, and is unique.
+    query = query.order_by(col(Scan.scan_id)).limit(limit + 1)
+    with kit_of(request).uow() as uow:
         rows = uow.session.exec(query).all()
-    out: list[dict[str, object]] = []
-    for row in rows:
-        if period and row.work_date.strftime("%Y-%m") != period:
-            continue
-        out.append(
-            {
-                "scan_id": row.scan_id,
-                "ts": row.ts.isoformat(),
-                "waktu_wib": row.ts.astimezone(domain.WIB).strftime("%Y-%m-%d %H:%M:%S"),
-                "work_date": str(row.work_date),
-                "device_sn": row.device_sn,
-                "source": row.source,
-                "flag": row.flag,
-            }
-        )
-    return out
+    if len(rows) > limit:
+        rows = rows[:limit]
+        following = request.url.include_query_params(after=rows[-1].scan_id, limit=limit)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return [
+        {
+            "scan_id": row.scan_id,
+            "ts": row.ts.isoformat(),
+            "waktu_wib": row.ts.astimezone(domain.WIB).strftime("%Y-%m-%d %H:%M:%S"),
+            "work_date": str(row.work_date),
+            "device_sn": row.device_sn,
+            "source": row.source,
+            "flag": row.flag,
+        }
+        for row in rows
+    ]
 
 
 async def _upload(request: Request, field: str = "file") -> tuple[str, bytes]:

@@ -25,3 +25,12 @@ class AttendanceConfig(BaseSettings):
     hop_window_minutes: int = 30
     # Scans further ahead of the server clock than this are flagged "future".
     max_future_minutes: int = 5
+    # Largest /iclock/* request body read (413 above it). A device's backlog of 100,000
+    # ATTLOG lines is about 5 MB; 16 MB leaves room for three times that.
+    adms_max_body_bytes: int = 16 * 1024 * 1024
+    # ATTLOG lines stored per transaction (a backlog upload is stored slice by slice).
+    adms_lines_per_transaction: int = 5000
+    # Absurd scan rates (see adms_api.flag_scan_rates): more scans of one NIP on one WIB
+    # date than this, or more scans of one device within one minute of scan time.
+    max_scans_per_nip_day: int = 50
+    max_device_scans_per_minute: int = 30

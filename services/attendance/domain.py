@@ -165,6 +165,29 @@ _SCAN_TIME = re.compile(
 )
 
 
+# A scan time outside [1900, 3000) UTC is refused (a bad line, never a failed batch): no
+# clock of ours says such a thing, and times nearer the ends of `datetime` overflow when
+# shifted to UTC or WIB, to the days around them or to the calendar's neighbouring years.
+SCAN_TIME_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+SCAN_TIME_END = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def scan_time_problem(ts: datetime) -> str | None:
+    """Why `ts` cannot be stored as a scan time (Bahasa Indonesia), or None."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        return "waktu pindaian harus memiliki zona waktu"
+    try:
+        inside = SCAN_TIME_MIN <= ts.astimezone(UTC) < SCAN_TIME_END
+    except OverflowError:
+        inside = False
+    if inside:
+        return None
+    return (
+        f"waktu '{ts.replace(tzinfo=None).isoformat(sep=' ')}' di luar rentang tahun "
+        f"{SCAN_TIME_MIN.year}-{SCAN_TIME_END.year - 1} (jam mesin salah)"
+    )
+
+
 def parse_scan_time(text: str) -> datetime:
     """ "YYYY-MM-DD HH:MM:SS" (WIB) or ISO 8601 with an offset -> a tz-aware datetime."""
     s = (text or "").strip()
@@ -179,6 +202,8 @@ def parse_scan_time(text: str) -> datetime:
         raise ValueError(f"waktu '{text}' bukan tanggal/jam yang ada") from None
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=WIB)  # no offset given: the business time zone
+    if problem := scan_time_problem(ts):
+        raise ValueError(problem)
     return ts
 
 
@@ -471,3 +496,26 @@ def device_clock_anomalies(
             Anomaly(ANOMALY_DEVICE_CLOCK, f"mesin {sn}: {parts}", device_sn=sn, at=first[sn].ts)
         )
     return found
+
+
+# --- absurd scan rates -------------------------------------------------------------------
+
+
+def scan_key_parts(key: str) -> tuple[str, datetime]:
+    """The NIP and UTC second of a scan_key."""
+    nip, _, when = key.partition("@")
+    return nip, datetime.fromisoformat(when)
+
+
+def excess_scans(total: int, new: int, limit: int) -> int:
+    """How many of the `new` scans that brought a NIP-day to `total` lie beyond `limit`."""
+    return max(0, min(new, total - limit))
+
+
+def crowded_minutes(times: Iterable[datetime], limit: int) -> dict[datetime, int]:
+    """The minutes (UTC) holding more than `limit` of `times`, with their count: more than
+    one reader can take (a verification takes about a second, and people queue)."""
+    per_minute: dict[datetime, int] = defaultdict(int)
+    for ts in times:
+        per_minute[ts.astimezone(UTC).replace(second=0, microsecond=0)] += 1
+    return {m: n for m, n in sorted(per_minute.items()) if n > limit}

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from xml.etree.ElementTree import ParseError
 
 from contracts.nip import nip_problem
-from services.attendance.domain import WIB, parse_scan_time, scan_key
+from services.attendance.domain import WIB, parse_scan_time, scan_key, scan_time_problem
 from services.kernel.uploads import csv_lines, not_text_reason, printable, xlsx_problem
 
 __all__ = [
@@ -78,7 +78,15 @@ _DAY_FIRST = re.compile(
 
 
 def parse_import_time(value: object) -> datetime:
-    """A cell or CSV field as a tz-aware time; naive values are WIB. ValueError otherwise."""
+    """A cell or CSV field as a tz-aware time; naive values are WIB. ValueError otherwise
+    (also for a time outside the scan range, domain.scan_time_problem)."""
+    ts = _import_time(value)
+    if problem := scan_time_problem(ts):
+        raise ValueError(problem)
+    return ts
+
+
+def _import_time(value: object) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=WIB)
     if isinstance(value, date):

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, cast, get_args
 from uuid import UUID
 
-from sqlalchemy import bindparam, insert, true, update
+from sqlalchemy import bindparam, func, insert, true, update
 from sqlmodel import col, select
 
 from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded, ScanSource
@@ -227,6 +227,70 @@ def record_scans(
     if touched:
         reclose(uow, touched, closed_at=received_at, causes=touched)
     return out
+
+
+def nip_day_counts(
+    uow: UnitOfWork, pairs: Collection[tuple[str, date]]
+) -> dict[tuple[str, date], int]:
+    """How many scans each (NIP, work date) holds: one indexed count per date and chunk."""
+    by_day: dict[date, set[str]] = defaultdict(set)
+    for nip, day in pairs:
+        by_day[day].add(nip)
+    counts: dict[tuple[str, date], int] = {}
+    for day, nips in by_day.items():
+        for chunk in _chunks(sorted(nips)):
+            rows = uow.session.execute(
+                select(Scan.nip, func.count())
+                .where(Scan.work_date == day, Scan.nip.in_(chunk))  # type: ignore[attr-defined]
+                .group_by(Scan.nip)
+            ).all()
+            counts.update({(nip, day): n for nip, n in rows})
+    return counts
+
+
+@dataclass(frozen=True)
+class ExcessiveDay:
+    nip: str
+    day: date
+    count: int
+    first: datetime
+    last: datetime
+    devices: tuple[str, ...]
+
+
+def excessive_nip_days(
+    uow: UnitOfWork, first: date, last: date, limit: int, max_rows: int = 1000
+) -> list[ExcessiveDay]:
+    """The NIP-days between `first` and `last` holding more than `limit` scans, by date
+    and NIP (at most `max_rows`), with their first and last scan and their devices. The
+    counting reads the (work_date, nip) index only; rows are read for the flagged ones."""
+    found = uow.session.execute(
+        select(col(Scan.work_date), col(Scan.nip), func.count())
+        .where(col(Scan.work_date) >= first, col(Scan.work_date) <= last)
+        .group_by(col(Scan.work_date), col(Scan.nip))
+        .having(func.count() > limit)
+        .order_by(col(Scan.work_date), col(Scan.nip))
+        .limit(max_rows)
+    ).all()
+    by_day: dict[date, set[str]] = defaultdict(set)
+    for day, nip, _ in found:
+        by_day[day].add(nip)
+    devices: dict[tuple[str, date], set[str]] = defaultdict(set)
+    spans: dict[tuple[str, date], tuple[datetime, datetime]] = {}
+    for day, nips in by_day.items():
+        for chunk in _chunks(sorted(nips)):
+            for nip, sn, lo, hi in uow.session.execute(
+                select(col(Scan.nip), col(Scan.device_sn), func.min(Scan.ts), func.max(Scan.ts))
+                .where(col(Scan.work_date) == day, col(Scan.nip).in_(chunk))
+                .group_by(col(Scan.nip), col(Scan.device_sn))
+            ).all():
+                devices[(nip, day)].add(sn or "-")
+                was = spans.get((nip, day), (lo, hi))
+                spans[(nip, day)] = (min(was[0], lo), max(was[1], hi))
+    return [
+        ExcessiveDay(nip, day, n, *spans[(nip, day)], tuple(sorted(devices[(nip, day)])))
+        for day, nip, n in found
+    ]
 
 
 # --- closing --------------------------------------------------------------------------

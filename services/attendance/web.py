@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi import Request
@@ -46,3 +48,17 @@ def parse_day(value: str, field: str = "tanggal") -> date:
         raise Problem(
             422, f"{field} '{value}' tidak valid; gunakan format YYYY-MM-DD", code="bad_date"
         ) from None
+
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_bounds(period: str) -> tuple[date, date]:
+    """'2026-01' -> its first and last day; a 422 problem for anything else."""
+    m = _PERIOD.match(period.strip())
+    if m is None or not 1 <= int(m[2]) <= 12:
+        raise Problem(
+            422, f"periode '{period}' tidak valid; gunakan format YYYY-MM", code="bad_period"
+        )
+    year, month = int(m[1]), int(m[2])
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])

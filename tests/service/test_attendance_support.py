@@ -58,8 +58,9 @@ class Harness:
 
 
 @asynccontextmanager
-async def make_harness(tmp_path: Any) -> AsyncIterator[Harness]:
-    """Use in a module fixture: `async with make_harness(tmp_path) as h: yield h`."""
+async def make_harness(tmp_path: Any, **config: Any) -> AsyncIterator[Harness]:
+    """Use in a module fixture: `async with make_harness(tmp_path) as h: yield h`;
+    `config` overrides AttendanceConfig fields."""
     settings = Settings(
         kafka_bootstrap="127.0.0.1:1",  # never dialled: TestKafkaBroker patches the broker
         data_dir=tmp_path,
@@ -70,7 +71,7 @@ async def make_harness(tmp_path: Any) -> AsyncIterator[Harness]:
     broker = make_broker(settings, "attendance")
     app = create(
         settings,
-        AttendanceConfig(scheduler_enabled=False, max_document_bytes=4096),
+        AttendanceConfig(**{"scheduler_enabled": False, "max_document_bytes": 4096, **config}),
         broker=broker,
         publisher=BrokerPublisher(broker),
     )

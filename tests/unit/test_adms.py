@@ -245,3 +245,26 @@ def test_devicecmd_info_payload_and_bad_lines() -> None:
     assert [(r.id, r.cmd) for r in results] == [("5", "INFO")]  # info lines belong to ID 5
     assert [e.line_no for e in errors] == [4, 5]
     assert "tanpa ID" in errors[0].reason and "bukan angka" in errors[1].reason
+
+
+@pytest.mark.parametrize(
+    ("when", "tz"),
+    [
+        ("0001-01-01 00:00:00", WIB7),  # a reset clock: 7 hours before year 1 in UTC
+        ("9999-12-31 23:59:59", timezone(timedelta(hours=-12))),  # past year 9999 in UTC
+        ("1899-12-31 23:59:59", WIB7),  # representable, but no clock of ours says this
+        ("3000-01-01 07:00:00", WIB7),
+    ],
+)
+def test_attlog_time_outside_the_scan_range_is_a_bad_line(when: str, tz: timezone) -> None:
+    body = f"1001\t{when}\t0\t1\n1002\t2026-01-05 07:31:02\t0\t1\n"
+    records, errors = parse_attlog(body, tz)
+    assert [r.pin for r in records] == ["1002"]
+    assert [e.line_no for e in errors] == [1]
+    assert "di luar rentang" in errors[0].reason and when in errors[0].reason
+
+
+def test_attlog_time_at_the_edges_of_the_scan_range_is_kept() -> None:
+    records, errors = parse_attlog("1\t1900-01-01 07:00:00\n2\t2999-12-31 23:59:59\n")
+    assert errors == []
+    assert [r.ts.astimezone(UTC).year for r in records] == [1900, 2999]

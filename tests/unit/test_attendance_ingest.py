@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contracts.events import FingerprintRecorded
-from services.attendance import adms, store
+from services.attendance import adms, importer, store
 
 NIP = "199001012015011001"
 WIB7 = timezone(timedelta(hours=7))
@@ -120,3 +120,55 @@ def test_event_ids_are_distinct_version_4_uuids() -> None:
     assert len(set(ids)) == 1000
     assert {u.version for u in ids} == {4}
     assert store._event_ids(0) == []
+
+
+# --- any line, any time: the parser never raises and what it keeps can be stored ---------
+
+_any_dt = st.datetimes(min_value=datetime.min, max_value=datetime.max)
+_dated_line = st.builds(
+    lambda pin, dt, sep: f"{pin}{sep}{dt.isoformat(sep=' ', timespec='seconds')}",
+    _pins,
+    _any_dt,
+    st.sampled_from(["\t", " "]),
+)
+
+
+@example(["199001012015011001\t0001-01-01 00:00:00"], 7)
+@example(["199001012015011001\t9999-12-31 23:59:59"], -12)
+@given(st.lists(st.one_of(st.text(), _dated_line), max_size=8), st.integers(-12, 14))
+def test_any_attlog_body_parses_to_storable_records_and_line_errors(
+    lines: list[str], offset: int
+) -> None:
+    body = "\n".join(lines)
+    tz = timezone(timedelta(hours=offset))
+    records, errors = adms.parse_attlog(body.encode("utf-8", "surrogatepass"), tz)
+    numbered = [r.line_no for r in records] + [e.line_no for e in errors]
+    assert len(numbered) == len(set(numbered))  # one outcome per line
+    assert len(numbered) == sum(1 for ln in body.splitlines() if ln.strip())
+    for r in records:
+        # What the store does with a scan time (UTC, WIB date, a day either side) works.
+        store.domain.scan_key(NIP, r.ts)
+        day = store.domain.wib_date(r.ts)
+        assert day - timedelta(days=1) < day + timedelta(days=1)
+        assert store.domain.flag_scan(r.ts, datetime(2026, 1, 1, tzinfo=UTC)) in (
+            None,
+            "future",
+            "clock_wrong",
+        )
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01 00:00:00", "0001-01-01T03:00:00+05:00", "9999-12-31T23:00:00-05:00"]
+)
+def test_a_scan_time_that_overflows_is_a_clear_error(text: str) -> None:
+    with pytest.raises(ValueError, match="di luar rentang"):
+        store.domain.parse_scan_time(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["01/01/0001 00:00", "31/12/9999 23:59", datetime(1, 1, 1), datetime(1, 1, 1, tzinfo=WIB7)],
+)
+def test_an_imported_time_that_overflows_is_a_clear_error(value: object) -> None:
+    with pytest.raises(ValueError, match="di luar rentang"):
+        importer.parse_import_time(value)

@@ -35,7 +35,7 @@ from services.attendance.models import Scan
 from services.tpp.models import DayFact
 from tests import factories
 from tests.faults.conftest import OwnKafka, Service
-from tests.support import eventually
+from tests.support import eventually, topic_records
 
 # A hang guard, not a measurement: the run itself is bounded by the waits below.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -97,27 +97,6 @@ async def ready(service: Service, timeout: float = 60) -> None:
                 return 0
 
         await eventually(probe, lambda s: s == 200, timeout=timeout)
-
-
-async def records(bootstrap: str, topic: str) -> list[bytes]:
-    """Every record on `topic` now: from the start to the end offsets, no waiting."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        out: list[bytes] = []
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            out.extend(r.value or b"" for rs in batch.values() for r in rs)
-        return out
-    finally:
-        await consumer.stop()
 
 
 def stored_scans(data: Path) -> list[Key]:
@@ -290,7 +269,7 @@ async def test_acknowledged_scans_survive_kills_of_attendance_tpp_and_broker(
             return unsent(data)
 
         await eventually(outbox, lambda n: n == 0, timeout=60)
-        raw = await records(own_kafka.bootstrap, topic)
+        raw = await topic_records(own_kafka.bootstrap, topic)
         events = [e for e in map(parse_event, raw) if isinstance(e, FingerprintRecorded)]
         ids_by_key: dict[Key, set[str]] = defaultdict(set)
         for e in events:
@@ -311,7 +290,7 @@ async def test_acknowledged_scans_survive_kills_of_attendance_tpp_and_broker(
 
         # Nothing dead-lettered.
         for group in ("attendance" + suffix, "tpp" + suffix):
-            assert await records(own_kafka.bootstrap, dlq_topic(group)) == [], group
+            assert await topic_records(own_kafka.bootstrap, dlq_topic(group)) == [], group
 
         print(
             f"\ncrash safety: {total} scans from {DEVICES} devices acknowledged, stored "

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import Topic, parse_event
@@ -27,7 +26,7 @@ from contracts.events import EmployeeUpserted
 from sikerja_cli.main import instance_env
 from tests import factories
 from tests.infra import ROOT, Kafka, drop_topics
-from tests.support import eventually
+from tests.support import eventually, free_port, topic_records
 
 pytestmark = pytest.mark.integration
 
@@ -37,12 +36,6 @@ class Served:
     proc: subprocess.Popen[bytes]
     port: int
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -57,27 +50,6 @@ def instance(
     asyncio.run(
         drop_topics(kafka.bootstrap, env["SIKERJA_TOPIC_PREFIX"], env["SIKERJA_GROUP_SUFFIX"])
     )
-
-
-async def on_topic(bootstrap: str, topic: str) -> list[bytes]:
-    """Every record on `topic` now (from the start to the end offsets, no waiting)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        out: list[bytes] = []
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=500)
-            out.extend(r.value for records in batch.values() for r in records if r.value)
-        return out
-    finally:
-        await consumer.stop()
 
 
 def outbox_unsent(db: Path) -> int:
@@ -160,7 +132,7 @@ async def test_serve_joins_the_instance_of_its_data_folder(
             await eventually(unsent, lambda n: n == 0, timeout=30)
             events = [
                 parse_event(v)
-                for v in await on_topic(kafka.bootstrap, prefix + "sikerja.attendance")
+                for v in await topic_records(kafka.bootstrap, prefix + "sikerja.attendance")
             ]
             assert [(e.event_type, e.nip) for e in events] == [("FingerprintRecorded", nip)]
 

@@ -94,6 +94,8 @@ def serve(name: str) -> None:
     if joined:
         os.environ.update(joined)
         get_settings.cache_clear()
+        settings_text = ", ".join(f"{k}={v}" for k, v in joined.items())
+        typer.echo(f"{name}: bergabung dengan instans lokal ({settings_text})", err=True)
     settings = get_settings()
     configure_logging(name, settings.log_level, settings.log_json)
     module = importlib.import_module(f"services.{name}.app")

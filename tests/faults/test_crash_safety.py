@@ -34,7 +34,7 @@ from contracts.events import FingerprintRecorded
 from services.attendance.models import Scan
 from services.tpp.models import DayFact
 from tests import factories
-from tests.faults.conftest import OwnKafka, Service
+from tests.faults.processes import OwnKafka, Service
 from tests.support import eventually, topic_records
 
 # A hang guard, not a measurement: the run itself is bounded by the waits below.

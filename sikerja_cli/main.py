@@ -88,6 +88,14 @@ def serve(name: str) -> None:
 
     if name not in available_services():
         raise typer.BadParameter(f"layanan tidak dikenal: {name}; pilih {available_services()}")
+    # The instance `up` made for this data folder: its topics and groups, or a restarted
+    # service would publish where nobody reads. In os.environ, so spawned workers get it.
+    joined = instance_env(get_settings().data_dir, create=False)
+    if joined:
+        os.environ.update(joined)
+        get_settings.cache_clear()
+        settings_text = ", ".join(f"{k}={v}" for k, v in joined.items())
+        typer.echo(f"{name}: bergabung dengan instans lokal ({settings_text})", err=True)
     settings = get_settings()
     configure_logging(name, settings.log_level, settings.log_json)
     module = importlib.import_module(f"services.{name}.app")
@@ -133,6 +141,7 @@ def up(
     _script("redis.sh", "start")  # the notifier's day sets (it degrades to SQL without it)
     logs = get_settings().data_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
+    instance = instance_env(get_settings().data_dir, create=True)
     for name in names:
         if _pid(name) and _healthy(name):
             typer.echo(f"{name}: sudah berjalan")
@@ -144,7 +153,7 @@ def up(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=REPO_ROOT,
-            env={**os.environ, **_instance_env()},
+            env={**os.environ, **instance},
         )
         (_run_dir() / f"{name}.pid").write_text(str(proc.pid))
     for name in names:
@@ -157,14 +166,19 @@ def up(
     status()
 
 
-def _instance_env() -> dict[str, str]:
+def instance_env(data_dir: Path, *, create: bool) -> dict[str, str]:
     """A local run's own topics and consumer groups, tied to its data folder.
 
     The local broker outlives `var/`: a fresh data folder on the old topics would replay
-    another run's events into new stores (same demo NIPs, older revisions). Production sets
-    no prefix; an explicit SIKERJA_TOPIC_PREFIX or SIKERJA_GROUP_SUFFIX wins."""
-    marker = get_settings().data_dir / "instance"
+    another run's events into new stores (same demo NIPs, older revisions). `up` creates
+    the instance (create=True); `serve` joins the one its data folder has (create=False),
+    so a restarted service publishes where the others read. A data folder without one
+    (production, a container) gets no prefix. An explicit SIKERJA_TOPIC_PREFIX or
+    SIKERJA_GROUP_SUFFIX wins."""
+    marker = data_dir / "instance"
     if not marker.exists():
+        if not create:
+            return {}
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(f"local{os.urandom(3).hex()}")
     instance = marker.read_text().strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
@@ -68,3 +70,31 @@ async def eventually(
         await asyncio.sleep(0.2)
         last = await probe()
     return last
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server the test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def topic_records(bootstrap: str, topic: str) -> list[bytes]:
+    """Every record on `topic` now: from the start to the end offsets, no waiting."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        out: list[bytes] = []
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            out.extend(r.value or b"" for records in batch.values() for r in records)
+        return out
+    finally:
+        await consumer.stop()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Real Apache Kafka, one KRaft node on 127.0.0.1, assembled from Maven Central jars.
 # Usage: deploy/local/kafka.sh {fetch|start|stop|status}   (idempotent)
+# A second broker beside the first: KAFKA_PORT, KAFKA_CONTROLLER_PORT and KAFKA_RUN_DIR (its
+# own config, data, pid and log; the downloaded jars stay shared in the cache).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${SIKERJA_CACHE:-$ROOT/.cache}"
@@ -8,7 +10,7 @@ KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 LOG4J_VERSION="2.25.3"
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
-RUN="$CACHE/kafka-run"
+RUN="${KAFKA_RUN_DIR:-$CACHE/kafka-run}"
 DATA="$RUN/data"
 PORT="${KAFKA_PORT:-9092}"
 CPORT="${KAFKA_CONTROLLER_PORT:-9093}"

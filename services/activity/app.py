@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Unpack
 
 from fastapi import FastAPI
@@ -15,31 +13,26 @@ from services.kernel.calendar import indonesia_calendar
 from services.kernel.ruleset import load_ruleset
 from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
-from services.shared.kit import KitOptions, ServiceKit
+from services.shared.kit import KitOptions, kit_factory
 from services.shared.settings import Settings, get_settings
-from services.shared.uow import utcnow
 
 NAME = "activity"
 
 
-def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-    return ServiceKit(
-        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )
+build_kit = kit_factory(NAME, KIT, handlers.handlers, handlers.TOPICS)
 
 
 def create(
     settings: Settings | None = None,
     *,
-    clock: Callable[[], datetime] = utcnow,
     limits: ReportLimits | None = None,
     **overrides: Unpack[KitOptions],
 ) -> FastAPI:
-    """`clock` and `limits` are for tests; everything else goes to the kit."""
+    """`limits` is for tests; everything else (a test's `clock`...) goes to the kit."""
     settings = settings or get_settings()
     kit = build_kit(settings, **overrides)
     app = create_app(kit, [api.router], title="SIKERJA activity")
-    app.state.clock = clock
+    app.state.clock = kit.clock
     app.state.ruleset = load_ruleset(settings.ruleset)
     app.state.limits = limits or ReportLimits()
     app.state.evidence_dir = settings.data_dir / "evidence" / NAME
@@ -47,5 +40,5 @@ def create(
     app.state.filings = api.FilingBatcher(kit)
     # Build this year's national calendar now, not under the first burst of requests (each
     # concurrent first caller would build it: lru_cache does not hold the others back).
-    indonesia_calendar(clock().year)
+    indonesia_calendar(kit.clock().year)
     return app

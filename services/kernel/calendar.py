@@ -107,6 +107,16 @@ def month_days(year: int, month: int) -> Iterator[date]:
         yield date(year, month, n)
 
 
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    """The first and last day of the month."""
+    return date(year, month, 1), date(year, month, _cal.monthrange(year, month)[1])
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """The first and last day of `period` (YYYY-MM); ValueError for a bad period."""
+    return month_bounds(*parse_period(period))
+
+
 def parse_period(period: str) -> tuple[int, int]:
     """'2026-10' -> (2026, 10); ValueError with a message in Bahasa Indonesia otherwise."""
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
 from typing import Unpack
 
 from fastapi import FastAPI
@@ -24,7 +23,6 @@ from services.shared.calendar_book import CalendarBook
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
-from services.shared.uow import utcnow
 
 NAME = "notifier"
 
@@ -49,15 +47,14 @@ def build_kit(
 def create(
     settings: Settings | None = None,
     *,
-    clock: Callable[[], datetime] = utcnow,
     sender: Sender | None = None,
     config: NotifierSettings | None = None,
     cache: DayCache | None = None,
     scheduler: bool = True,
     **overrides: Unpack[KitOptions],
 ) -> FastAPI:
-    """`clock`, `sender`, `config`, `cache` and `scheduler` are for tests; the rest goes to
-    the kit."""
+    """`sender`, `config`, `cache` and `scheduler` are for tests; the rest (a test's `clock`...)
+    goes to the kit."""
     settings = settings or get_settings()
     cache = cache or make_cache(settings)
     wake = asyncio.Event()
@@ -68,7 +65,7 @@ def create(
         sender=sender or LogSender(),
         config=config or NotifierSettings(),
         ruleset=load_ruleset(settings.ruleset),
-        clock=clock,
+        clock=kit.clock,
         calendar_for=CalendarBook(kit),
         wake=wake,
     )

@@ -8,12 +8,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
 import structlog
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.kernel.calendar import month_bounds, parse_period
 from services.shared import metrics
 from services.shared.kit import ServiceKit
 
@@ -123,9 +124,8 @@ def kit_of(request: Request) -> ServiceKit:
 
 
 def now_of(request: Request) -> datetime:
-    """The app's clock (app.state.clock: the wall clock, or a test's)."""
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
+    """Now by the kit's clock (the wall clock, or a test's)."""
+    return kit_of(request).clock()
 
 
 async def actor(
@@ -134,6 +134,41 @@ async def actor(
 ) -> Actor:
     # async: a sync dependency costs a trip through the thread pool on every request
     return Actor(nip=x_actor_nip, role=x_actor_role.lower())
+
+
+# async: a sync dependency costs a trip through the thread pool on every request
+async def _now(request: Request) -> datetime:
+    return now_of(request)
+
+
+async def _kit(request: Request) -> ServiceKit:
+    return kit_of(request)
+
+
+# The routes' dependencies: `who: Who`, `now: Now`, `kit: Kit`.
+Who = Annotated[Actor, Depends(actor)]
+Now = Annotated[datetime, Depends(_now)]
+Kit = Annotated[ServiceKit, Depends(_kit)]
+
+
+def period_or_422(period: str, code: str = "invalid_period") -> tuple[int, int]:
+    """`period` (YYYY-MM) as (year, month), or a 422 problem `code`."""
+    try:
+        return parse_period(period)
+    except ValueError as exc:
+        raise Problem(422, str(exc), code=code) from None
+
+
+def period_key(period: str, code: str = "invalid_period") -> str:
+    """`period` as YYYY-MM, or a 422 problem `code`."""
+    year, month = period_or_422(period, code)
+    return f"{year:04d}-{month:02d}"
+
+
+def period_bounds_or_422(period: str, code: str = "invalid_period") -> tuple[date, date]:
+    """The first and last day of `period`, or a 422 problem `code`."""
+    year, month = period_or_422(period, code)
+    return month_bounds(year, month)
 
 
 def model_response(model: BaseModel, status: int = 200) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TypedDict, TypeVar, cast
+from typing import Protocol, TypedDict, TypeVar, Unpack, cast
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -23,8 +23,8 @@ from services.shared.consumer import Consumer, Delivery
 from services.shared.db import KitTables, WriterBusy, make_engine, writer_wait_limit
 from services.shared.logs import get_logger
 from services.shared.outbox import AioKafkaPublisher, OutboxRelay, Publisher
-from services.shared.settings import Settings
-from services.shared.uow import Handler, UnitOfWork
+from services.shared.settings import Settings, get_settings
+from services.shared.uow import Clock, Handler, UnitOfWork, utcnow
 
 log = get_logger("sikerja.messaging")
 T = TypeVar("T")
@@ -37,6 +37,7 @@ class KitOptions(TypedDict, total=False):
     broker: KafkaBroker
     publisher: Publisher
     alembic: bool
+    clock: Clock
 
 
 def make_broker(settings: Settings, service: str) -> KafkaBroker:
@@ -47,6 +48,29 @@ def make_broker(settings: Settings, service: str) -> KafkaBroker:
         request_timeout_ms=10_000,
         logger=None,
     )
+
+
+class KitFactory(Protocol):
+    """A service's `build_kit(settings, **options)`."""
+
+    def __call__(
+        self, settings: Settings | None = None, **overrides: Unpack[KitOptions]
+    ) -> ServiceKit: ...
+
+
+def kit_factory(
+    name: str,
+    tables: KitTables,
+    handlers: Callable[[], Mapping[str, Handler]],
+    topics: list[str],
+) -> KitFactory:
+    """The `build_kit` of a service whose handlers need nothing from the composition root:
+    its kit on `settings` (the environment's by default) with the test's `overrides`."""
+
+    def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
+        return ServiceKit(name, tables, settings or get_settings(), handlers(), topics, **overrides)
+
+    return build_kit
 
 
 class ServiceKit:
@@ -63,8 +87,10 @@ class ServiceKit:
         broker: KafkaBroker | None = None,
         publisher: Publisher | None = None,
         alembic: bool = True,
+        clock: Clock = utcnow,
     ) -> None:
         self.name = name
+        self.clock = clock  # what handlers and routes read "now" from (tests set it)
         self.group = name + settings.group_suffix
         # A copy per kit: what is cached per kit (CalendarBook) is found by it from a uow.
         self.tables = replace(tables)
@@ -173,6 +199,7 @@ class ServiceKit:
             self.tables,
             self.settings,
             self.relay.wake,
+            self.clock,
         )
 
     async def run_store(self, fn: Callable[[UnitOfWork], T]) -> T:

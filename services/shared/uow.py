@@ -21,6 +21,7 @@ from services.shared.db import KitTables
 from services.shared.settings import Settings
 
 Handler = Callable[["UnitOfWork", Event], Awaitable[None] | None]
+Clock = Callable[[], datetime]  # the one way to read "now": the kit's, a test's in tests
 # WITH ORDINALITY: the locks are taken in the order of the (sorted) array
 _ADVISORY_XACT_LOCKS = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
@@ -29,6 +30,7 @@ _ADVISORY_XACT_LOCKS = text(
 
 
 def utcnow() -> datetime:
+    """The wall clock: the default `Clock` of every kit, the only reader of it."""
     return datetime.now(UTC)
 
 
@@ -45,7 +47,8 @@ class UnitOfWork:
 
     `tables` are the kit's tables of the service (employee projection, outbox, inbox...),
     `settings` its settings (topic names, ruleset), `after_emit` what to do after a commit
-    that wrote outbox rows (the kit wakes its relay)."""
+    that wrote outbox rows (the kit wakes its relay), `clock` the kit's clock: what a
+    handler dates its work with (tests set it)."""
 
     def __init__(
         self,
@@ -53,8 +56,10 @@ class UnitOfWork:
         tables: KitTables,
         settings: Settings,
         after_emit: Callable[[], None],
+        clock: Clock = utcnow,
     ) -> None:
         self.session = session
+        self.clock = clock
         self.tables = tables
         self.settings = settings
         self._after_emit = after_emit

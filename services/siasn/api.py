@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,7 +30,7 @@ async def import_employees(request: Request) -> dict[str, object]:
     except UnicodeDecodeError:
         raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
     rows, rejected = parse_employees(text)
-    now = datetime.now(UTC)
+    now = kit.clock()
     changed = 0
     with kit.uow() as uow:
         employee = kit.tables.employee

@@ -3,15 +3,13 @@ reopen, pending corrections, what-if recompute with another rule set, payroll ex
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from services.kernel.calendar import parse_period
-from services.shared.http import Actor, Problem, actor, kit_of
+from services.shared.http import Actor, Problem, actor, kit_of, period_key
 from services.tpp import export, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
@@ -19,16 +17,6 @@ router = APIRouter(tags=["tpp"])
 
 BKPSDM = "bkpsdm"
 READERS = (BKPSDM, "auditor", "system")
-
-
-def _period(period: str) -> str:
-    try:
-        year, month = parse_period(period)
-    except ValueError as exc:
-        raise Problem(
-            422, f"Periode '{period}' tidak valid: {exc}", code="invalid_period"
-        ) from None
-    return f"{year:04d}-{month:02d}"
 
 
 def _require(who: Actor, *roles: str, what: str) -> None:
@@ -69,7 +57,7 @@ def employee_statement(
     nip: str, period: str, request: Request, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
     """The month statement of one ASN: every line with date, code, percent, rupiah, article."""
-    period = _period(period)
+    period = period_key(period)
     if who.role == "asn" and who.nip != nip:
         raise Problem(
             403, "ASN hanya dapat melihat rincian TPP miliknya sendiri.", code="forbidden"
@@ -105,7 +93,7 @@ def _period_info(uow: Any, period: str) -> dict[str, Any]:
 @router.get("/periods/{period}")
 def city_summary(period: str, request: Request) -> dict[str, Any]:
     """The city's month: totals per OPD and for the whole city."""
-    period = _period(period)
+    period = period_key(period)
     with kit_of(request).uow() as uow:
         rows = statements.period_statements(uow.session, period)
         by_opd: dict[str, list[Statement]] = {}
@@ -123,7 +111,7 @@ def city_summary(period: str, request: Request) -> dict[str, Any]:
 @router.get("/periods/{period}/opds/{opd}")
 def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
     """One OPD's month: a row per ASN (with lines) and the OPD's totals."""
-    period = _period(period)
+    period = period_key(period)
     with kit_of(request).uow() as uow:
         rows = statements.period_statements(uow.session, period, opd)
         if not rows:
@@ -141,10 +129,10 @@ def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
 @router.post("/periods/{period}/close")
 def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
     """BKPSDM closes a month: statements frozen, TppPeriodClosed per ASN (outbox)."""
-    period = _period(period)
+    period = period_key(period)
     _require(who, BKPSDM, what="menutup periode TPP")
     kit = kit_of(request)
-    now = datetime.now(UTC)
+    now = kit.clock()
     with kit.uow() as uow:
         if statements.is_closed(uow.session, period):
             raise Problem(409, f"Periode {period} sudah ditutup.", code="period_closed")
@@ -156,13 +144,13 @@ def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> 
 @router.post("/periods/{period}/reopen")
 def reopen_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
     """BKPSDM reopens a month: pending corrections applied, statements recomputed."""
-    period = _period(period)
+    period = period_key(period)
     _require(who, BKPSDM, what="membuka kembali periode TPP")
     kit = kit_of(request)
     with kit.uow() as uow:
         if not statements.is_closed(uow.session, period):
             raise Problem(409, f"Periode {period} tidak dalam keadaan ditutup.", code="period_open")
-        result = statements.reopen_period(uow, period, who.nip or who.role, datetime.now(UTC))
+        result = statements.reopen_period(uow, period, who.nip or who.role, kit.clock())
         uow.commit()
     return result
 
@@ -175,7 +163,7 @@ def corrections(
     include_applied: bool = False,
 ) -> dict[str, Any]:
     """Events that arrived after the month was closed, waiting for BKPSDM."""
-    period = _period(period)
+    period = period_key(period)
     _require(who, *READERS, what="melihat koreksi tertunda")
     with kit_of(request).uow() as uow:
         query = select(PendingCorrection).where(PendingCorrection.period == period)
@@ -209,7 +197,7 @@ def recompute_with(
 ) -> dict[str, Any]:
     """What the month would be under `rules`, per employee (never stored: closed months stay
     as they were closed, open months stay with the rule set in force)."""
-    period = _period(period)
+    period = period_key(period)
     _require(who, *READERS, what="menghitung ulang periode dengan aturan lain")
     kit = kit_of(request)
     ruleset = statements.ruleset_by_name(kit.settings, rules)
@@ -223,7 +211,7 @@ def recompute_with(
 
 
 def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
-    period = _period(period)
+    period = period_key(period)
     _require(who, *READERS, what="mengunduh daftar pembayaran TPP")
     with kit_of(request).uow() as uow:
         info = _period_info(uow, period)

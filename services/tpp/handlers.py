@@ -101,7 +101,7 @@ def on_decision(uow: UnitOfWork, event: Event) -> None:
         return
     period = period_of(event.work_date)
     if _frozen(uow, event.nip, period):
-        statements.keep_as_correction(session, event, period, event.work_date)
+        statements.keep_as_correction(session, event, period, event.work_date, uow.clock())
         return
     statements.apply_decision(session, event)
     batch(uow).recompute(event.nip, period, event)

@@ -37,9 +37,9 @@ from contracts.events import (
     RevisionRequested,
     TppPeriodClosed,
     TppRecomputed,
-    now_utc,
     parse_event,
 )
+from services.kernel.calendar import period_bounds
 from services.kernel.ruleset import (
     RuleSet,
     RuleSetError,
@@ -86,7 +86,7 @@ def rules_for_period(settings: Settings, period: str) -> RuleSet:
     """The rule set in force on the first day of `period`, in the region of the configured
     rule set (another region's file is never picked by date alone)."""
     default, shipped = _catalogue(settings.ruleset)
-    first, _ = domain.period_bounds(period)
+    first, _ = period_bounds(period)
     try:
         return ruleset_in_force(first, shipped, region=default.region)
     except RuleSetError:
@@ -186,8 +186,11 @@ def apply_event(session: Session, event: Event) -> bool:
     raise ValueError(f"event {event.event_type} bukan fakta TPP")
 
 
-def keep_as_correction(session: Session, event: Event, period: str, work_date: date) -> None:
-    """An event for a closed month: kept for BKPSDM, applied only when the month is reopened."""
+def keep_as_correction(
+    session: Session, event: Event, period: str, work_date: date, now: datetime
+) -> None:
+    """An event for a closed month: kept for BKPSDM, applied only when the month is reopened.
+    `now`: the processing clock's (the kit's), when it was received."""
     if session.exec(
         select(PendingCorrection).where(PendingCorrection.event_id == str(event.event_id))
     ).first():
@@ -201,7 +204,7 @@ def keep_as_correction(session: Session, event: Event, period: str, work_date: d
             work_date=work_date,
             summary=_summary(event),
             payload=event.model_dump_json(),
-            received_at=now_utc(),
+            received_at=now,
         )
     )
     log.info(
@@ -251,7 +254,7 @@ def _record(row: DayFact) -> domain.DayRecord:
 
 def load_inputs(session: Session, nip: str, period: str) -> Inputs:
     """That employee's closed days and approved report days of `period` (only their rows)."""
-    first, last = domain.period_bounds(period)
+    first, last = period_bounds(period)
     facts = session.exec(
         select(DayFact)
         .where(DayFact.nip == nip)
@@ -271,7 +274,7 @@ def load_inputs(session: Session, nip: str, period: str) -> Inputs:
 
 def load_month(session: Session, period: str) -> dict[str, Inputs]:
     """Every employee's inputs of `period` in two queries (close, what-if)."""
-    first, last = domain.period_bounds(period)
+    first, last = period_bounds(period)
     out: dict[str, Inputs] = defaultdict(lambda: Inputs([], set()))
     for row in session.exec(
         select(DayFact)
@@ -348,7 +351,9 @@ def store(
     return row
 
 
-def recompute(uow: UnitOfWork, nip: str, period: str, cause: Event) -> Statement | None:
+def recompute(
+    uow: UnitOfWork, nip: str, period: str, cause: Event, now: datetime
+) -> Statement | None:
     """Recompute one employee's month from the projections; emit TppRecomputed when the net
     changes. None when the employee is not known yet (the statement follows EmployeeUpserted)."""
     session = uow.session
@@ -370,17 +375,23 @@ def recompute(uow: UnitOfWork, nip: str, period: str, cause: Event) -> Statement
         nip, period, employee.tpp_pagu, inputs.days, inputs.approved, rules
     )
     old_net = current.net if current is not None else None
-    row = store(session, statement, rules, employee, now=now_utc(), cause=cause, row=current)
+    row = store(session, statement, rules, employee, now=now, cause=cause, row=current)
     if old_net != statement.net:
-        uow.emit(_recomputed(nip, period, rules, old_net, statement.net, cause))
+        uow.emit(_recomputed(nip, period, rules, old_net, statement.net, cause, now))
     return row
 
 
 def _recomputed(
-    nip: str, period: str, rules: RuleSet, old_net: int | None, new_net: int, cause: Event
+    nip: str,
+    period: str,
+    rules: RuleSet,
+    old_net: int | None,
+    new_net: int,
+    cause: Event,
+    now: datetime,
 ) -> TppRecomputed:
     return TppRecomputed(
-        occurred_at=now_utc(),
+        occurred_at=now,
         producer=PRODUCER,
         nip=nip,
         causation_id=cause.event_id,
@@ -496,7 +507,7 @@ def apply_days(
                 continue  # a redelivery or an older revision arriving late changes nothing
             period = domain.period_of(event.work_date)
             if period in closed or (event.nip, period) in frozen:
-                keep_as_correction(session, event, period, event.work_date)
+                keep_as_correction(session, event, period, event.work_date, uow.clock())
                 continue
             row = row_of(event.nip, event.work_date)
             row["revision"] = event.revision
@@ -526,11 +537,11 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
     by_period: dict[str, dict[str, Event]] = defaultdict(dict)
     for (nip, period), cause in dirty.items():
         by_period[period][nip] = cause
-    now = now_utc()
+    now = uow.clock()  # the processing clock: the kit's, a test's in tests
     events: list[Event] = []
     for period, causes in sorted(by_period.items()):
         rules = rules_for_period(settings, period)
-        first, last = domain.period_bounds(period)
+        first, last = period_bounds(period)
         for chunk in _chunks(sorted(causes)):
             employees = {
                 r.nip: r
@@ -596,7 +607,9 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
                 )
                 old_net = row.net if row is not None else None
                 if old_net != st.net:
-                    events.append(_recomputed(nip, period, rules, old_net, st.net, causes[nip]))
+                    events.append(
+                        _recomputed(nip, period, rules, old_net, st.net, causes[nip], now)
+                    )
             if inserts:
                 session.execute(insert(Statement), inserts)
             if updates:
@@ -828,7 +841,7 @@ def reopen_period(uow: UnitOfWork, period: str, reopened_by: str, now: datetime)
     for nip, cause in sorted(last_cause.items()):
         before = session.get(Statement, (nip, period))
         old = to_domain(before) if before is not None else None
-        after = recompute(uow, nip, period, cause)
+        after = recompute(uow, nip, period, cause, now)
         if after is None:
             continue
         new = to_domain(after)

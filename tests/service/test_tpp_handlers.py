@@ -32,6 +32,7 @@ from services.tpp import statements
 from services.tpp.app import build_kit
 from services.tpp.models import DayFact, PendingCorrection, Statement
 from tests import factories
+from tests.support import Clock
 
 NOW = datetime(2026, 10, 6, 1, 0, tzinfo=UTC)
 PAGU = 10_000_000
@@ -392,3 +393,24 @@ def test_uow_once_runs_one_callback_per_key_before_commit(memory_settings: Setti
         dropped = uow.once("k", Probe)
         raise RuntimeError("rolled back")
     assert dropped.runs == 0  # a rolled back unit of work never runs its callbacks
+
+
+async def test_event_handling_dates_its_work_by_the_kits_clock(memory_settings: Settings) -> None:
+    """A recompute or a kept correction caused by an event is dated by the processing clock
+    (the kit's, injected), not by the wall clock nor by the event's occurred_at."""
+    processed = datetime(2026, 11, 3, 2, 15, tzinfo=UTC)
+    kit = build_kit(memory_settings, clock=Clock(processed))
+    kit.relay.publisher = BrokerPublisher(kit.broker)
+    kit.migrate()
+    nip = factories.nip()
+    await consume(kit, [employee(nip), closed(nip, MON, 1, late=37)])
+    row = statement(kit, nip)
+    assert row is not None and row.computed_at == processed
+    assert [e["occurred_at"] for e in outbox(kit, "TppRecomputed")] == ["2026-11-03T02:15:00Z"]
+    with kit.uow() as uow:
+        statements.close_period(uow, PERIOD, "199001012015031001", NOW)
+        uow.commit()
+    await consume(kit, [closed(nip, TUE, 1, status="tanpa_keterangan"), approved(nip, MON)])
+    with Session(kit.engine) as s:
+        pending = s.exec(select(PendingCorrection)).all()
+    assert [p.received_at for p in pending] == [processed, processed]

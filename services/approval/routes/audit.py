@@ -19,8 +19,7 @@ from services.approval.routes.deps import (
     forbidden,
     period_key,
 )
-from services.kernel.calendar import parse_period
-from services.shared.http import Problem
+from services.shared.http import Problem, period_or_422
 
 router = APIRouter(tags=["approval"])
 
@@ -40,7 +39,7 @@ def audit_log(
         raise forbidden("Log audit keputusan hanya dapat dilihat oleh auditor dan BKPSDM.")
     work_dates = None
     if period:
-        year, month = parse_period(period_key(period))
+        year, month = period_or_422(period)
         work_dates = (date(year, month, 1), date(year + month // 12, month % 12 + 1, 1))
     with kit.uow() as uow:
         rows = queries.decision_log(

@@ -50,6 +50,7 @@ from services.approval.queries import (
     running_delegations,
     to_item,
 )
+from services.kernel.calendar import WIB
 from services.shared.uow import UnitOfWork
 
 PRODUCER = "approval"
@@ -184,7 +185,7 @@ def decide(
     owners = {row.owner_nip: atasan_of(uow, row.owner_nip)}
     delegations = active_delegations(uow, plt=me)
     # Authority first: someone without it learns nothing else about the report.
-    today = now.astimezone(domain.WIB).date()
+    today = now.astimezone(WIB).date()
     if domain.may_decide(me, row.owner_nip, row.work_date, owners, delegations, today) is None:
         raise domain.DomainError(
             "forbidden",
@@ -279,7 +280,7 @@ def grant_delegation(
 
 def announce_delegations(uow: UnitOfWork, now: datetime) -> int:
     """DelegationGranted again for every delegation running or to come; how many."""
-    rows = running_delegations(uow, now.astimezone(domain.WIB).date())
+    rows = running_delegations(uow, now.astimezone(WIB).date())
     uow.emit_many([_granted(r, now) for r in rows])
     return len(rows)
 

@@ -27,9 +27,9 @@ from contracts.nip import is_valid_nip
 from services.attendance import adms, domain, quarantine, store
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import Device, DeviceCommand
-from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
+from services.attendance.web import OPERATORS, config_of, require
 from services.shared import metrics
-from services.shared.http import Actor, Problem, actor, kit_of
+from services.shared.http import Actor, Problem, actor, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
 from services.shared.uow import UnitOfWork
@@ -122,7 +122,7 @@ def _refused(exc: Refused, request: Request) -> PlainTextResponse:
 @iclock.get("/cdata", response_class=PlainTextResponse)
 def handshake(request: Request) -> PlainTextResponse:
     """The device's handshake: its options, with the last ATTLOG Stamp we stored."""
-    now = now_utc()
+    now = now_of(request)
     try:
         q = _query(request)
         with kit_of(request).uow() as uow:
@@ -349,7 +349,7 @@ async def post_cdata(request: Request) -> PlainTextResponse:
     """Records pushed by a device. ATTLOG lines become scans; every other table is
     acknowledged and ignored. Always "OK" for a registered device: resending a broken
     line would never fix it, so it is logged instead."""
-    now = now_utc()
+    now = now_of(request)
     try:
         q = _query(request)
         body = await _body(request)
@@ -386,7 +386,7 @@ async def getrequest(request: Request) -> PlainTextResponse:
     """The device's heartbeat: "OK", or the commands queued for it."""
     try:
         q = _query(request)
-        text = await run_in_threadpool(_getrequest, kit_of(request), request, q, now_utc())
+        text = await run_in_threadpool(_getrequest, kit_of(request), request, q, now_of(request))
     except Refused as exc:
         return _refused(exc, request)
     return _text(text)
@@ -417,7 +417,7 @@ async def devicecmd(request: Request) -> PlainTextResponse:
     try:
         q = _query(request)
         body = await _body(request)
-        await run_in_threadpool(_devicecmd, kit_of(request), request, q, body, now_utc())
+        await run_in_threadpool(_devicecmd, kit_of(request), request, q, body, now_of(request))
     except Refused as exc:
         return _refused(exc, request)
     return _text("OK")
@@ -500,7 +500,7 @@ def register_device(
         adms.device_tz(body.zona_waktu)
     except ValueError as exc:
         raise Problem(422, str(exc), code="bad_timezone") from None
-    now = now_utc()
+    now = now_of(request)
     with kit_of(request).uow() as uow:
         d = uow.session.get(Device, body.sn)
         if d is None:
@@ -518,7 +518,7 @@ def register_device(
 @router.get("/devices")
 def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any]]:
     """Devices and their state (online, offline, belum_pernah)."""
-    now, cfg = now_utc(), config_of(request)
+    now, cfg = now_of(request), config_of(request)
     with kit_of(request).uow() as uow:
         query = select(Device).order_by(Device.opd, Device.sn)
         if opd:
@@ -542,7 +542,9 @@ def queue_command(
     with kit_of(request).uow() as uow:
         if uow.session.get(Device, sn) is None:
             raise Problem(404, f"mesin {sn} tidak terdaftar", code="not_found")
-        row = DeviceCommand(sn=sn, command=body.perintah, created_at=now_utc(), created_by=who.nip)
+        row = DeviceCommand(
+            sn=sn, command=body.perintah, created_at=now_of(request), created_by=who.nip
+        )
         uow.session.add(row)
         uow.commit()
         return {"id": row.id, "sn": sn, "perintah": row.command}
@@ -558,7 +560,7 @@ def excessive_scans(
     """NIP-days of a month with more scans than max_scans_per_nip_day (see
     flag_scan_rates): all of them stored, listed here for an operator to look at."""
     require(who, OPERATORS, "melihat pindaian berlebih")
-    first, last = month_bounds(period)
+    first, last = period_bounds_or_422(period, "bad_period")
     cfg = config_of(request)
     with kit_of(request).uow() as uow:
         found = store.excessive_nip_days(

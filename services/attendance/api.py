@@ -19,10 +19,11 @@ from contracts.events import AbsenceRecorded
 from contracts.nip import nip_problem
 from services.attendance import domain, importer, quarantine, store
 from services.attendance.models import Absence, Scan
-from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
+from services.attendance.web import OPERATORS, config_of, require
+from services.kernel.calendar import WIB
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import document_response, read_body, read_upload
-from services.shared.http import Actor, Problem, actor, kit_of
+from services.shared.http import Actor, Problem, actor, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
@@ -84,7 +85,7 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
     """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept;
     lines of a valid NIP that is not an employee yet wait in quarantine (status menunggu)."""
     kit = kit_of(request)
-    now = now_utc()
+    now = now_of(request)
     results: list[LineResult | None] = []
     good: list[tuple[int, store.ScanIn]] = []
     for i, item in enumerate(batch.scans, start=1):
@@ -157,7 +158,7 @@ def employee_scans(
     database, not here: a NIP with a flood of scans must not cost a read of all of them."""
     query = select(Scan).where(Scan.nip == nip)
     if period:
-        first, last = month_bounds(period)
+        first, last = period_bounds_or_422(period, "bad_period")
         query = query.where(Scan.work_date >= first, Scan.work_date <= last)
     if after:
         query = query.where(Scan.scan_id > after)
@@ -173,7 +174,7 @@ def employee_scans(
         {
             "scan_id": row.scan_id,
             "ts": row.ts.isoformat(),
-            "waktu_wib": row.ts.astimezone(domain.WIB).strftime("%Y-%m-%d %H:%M:%S"),
+            "waktu_wib": row.ts.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S"),
             "work_date": str(row.work_date),
             "device_sn": row.device_sn,
             "source": row.source,
@@ -232,7 +233,7 @@ def _import_scans(
                 ts=r.ts,
                 device_sn=None,
                 source=source,
-                raw=f"{filename}:{r.line_no} {r.nip},{r.ts.astimezone(domain.WIB):%F %T}",
+                raw=f"{filename}:{r.line_no} {r.nip},{r.ts.astimezone(WIB):%F %T}",
                 reason=quarantine.EMPLOYEE_UNKNOWN,
             )
             for r in waiting
@@ -275,7 +276,7 @@ async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[st
     require(who, OPERATORS, "mengimpor data pindaian")
     filename, data = await _upload(request)
     return await run_in_threadpool(
-        _import_scans, kit_of(request), filename, data, now_utc(), _max_future(request)
+        _import_scans, kit_of(request), filename, data, now_of(request), _max_future(request)
     )
 
 
@@ -477,7 +478,7 @@ async def post_absence(request: Request, who: Actor = Depends(actor)) -> dict[st
         if ext is None:
             raise Problem(415, "dokumen harus PDF, JPG atau PNG", code="document_type")
         stored = (f"{uuid.uuid4().hex}.{ext}", doc_name[:200], DOCUMENT_TYPES[ext])
-    now = now_utc()
+    now = now_of(request)
 
     def write() -> tuple[dict[str, Any], int]:
         with kit.uow() as uow:
@@ -565,7 +566,7 @@ def cancel_absence(
     """Cancel an absence: a new AbsenceRecorded (cancelled) and its closed days re-closed."""
     require(who, OPERATORS, "membatalkan ketidakhadiran")
     kit = kit_of(request)
-    now = now_utc()
+    now = now_of(request)
     with kit.uow() as uow:
         row = _absence(uow, absence_id)
         _check_operator_opd(uow, who, row.nip)
@@ -665,5 +666,10 @@ async def import_absences(request: Request, who: Actor = Depends(actor)) -> dict
         raise Problem(422, reason, code="not_csv")
     text = importer._decode(data)
     return await run_in_threadpool(
-        _import_absences, kit_of(request), text, now_utc(), who, config_of(request).max_absence_days
+        _import_absences,
+        kit_of(request),
+        text,
+        now_of(request),
+        who,
+        config_of(request).max_absence_days,
     )

@@ -20,12 +20,11 @@ from services.attendance.web import (
     BKPSDM,
     config_of,
     day_has_ended,
-    now_utc,
     parse_day,
     require,
 )
-from services.kernel.calendar import month_days, parse_period
-from services.shared.http import Actor, Problem, actor, kit_of
+from services.kernel.calendar import WIB, month_days
+from services.shared.http import Actor, Problem, actor, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
@@ -119,7 +118,7 @@ async def add_holiday(
     """BKPSDM declares a holiday (or cuti bersama); a closed date is re-closed."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
-        _set_override, kit_of(request), edit.tanggal, "holiday", edit.nama, who, now_utc()
+        _set_override, kit_of(request), edit.tanggal, "holiday", edit.nama, who, now_of(request)
     )
 
 
@@ -134,10 +133,10 @@ async def remove_holiday(
     with kit.uow() as uow:
         row = uow.session.get(CalendarOverride, day)
     if row is not None and row.kind == "holiday":
-        return await run_in_threadpool(_set_override, kit, day, None, "", who, now_utc())
+        return await run_in_threadpool(_set_override, kit, day, None, "", who, now_of(request))
     if day in store.seeded_holidays(day.year):
         return await run_in_threadpool(
-            _set_override, kit, day, "working", "hari libur dibatalkan", who, now_utc()
+            _set_override, kit, day, "working", "hari libur dibatalkan", who, now_of(request)
         )
     raise Problem(404, f"{day} bukan hari libur", code="not_a_holiday")
 
@@ -149,7 +148,7 @@ async def add_working_day(
     """Mark a date as a working day (e.g. a Saturday made up for a cuti bersama)."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
-        _set_override, kit_of(request), edit.tanggal, "working", edit.nama, who, now_utc()
+        _set_override, kit_of(request), edit.tanggal, "working", edit.nama, who, now_of(request)
     )
 
 
@@ -160,7 +159,7 @@ async def remove_override(
     """Drop BKPSDM's change of a date: back to the national calendar."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
-        _set_override, kit_of(request), parse_day(tanggal), None, "", who, now_utc()
+        _set_override, kit_of(request), parse_day(tanggal), None, "", who, now_of(request)
     )
 
 
@@ -177,7 +176,7 @@ async def announce_calendar(
 
     def announce() -> dict[str, Any]:
         with kit_of(request).uow() as uow:
-            event = _calendar_changed(uow, year, now_utc())
+            event = _calendar_changed(uow, year, now_of(request))
             uow.emit(event)
             uow.commit()
         return {
@@ -212,7 +211,7 @@ async def close_day(
 ) -> dict[str, Any]:
     """Close one ended date now (all active employees, or one NIP)."""
     require(who, BKPSDM, "menutup hari")
-    day, now = parse_day(date, "date"), now_utc()
+    day, now = parse_day(date, "date"), now_of(request)
     if not day_has_ended(day, now):
         raise Problem(
             409, f"hari {day} belum berakhir (WIB); belum dapat ditutup", code="not_ended"
@@ -226,7 +225,7 @@ async def close_range(
 ) -> dict[str, Any]:
     """Close every ended date of [start, end]; one transaction per date."""
     require(who, BKPSDM, "menutup hari")
-    first, last, now = parse_day(start, "start"), parse_day(end, "end"), now_utc()
+    first, last, now = parse_day(start, "start"), parse_day(end, "end"), now_of(request)
     if last < first:
         raise Problem(422, "end tidak boleh sebelum start", code="bad_range")
     if (last - first).days + 1 > MAX_CLOSE_RANGE_DAYS:
@@ -248,16 +247,7 @@ async def close_range(
 
 
 def _wib(ts: datetime | None) -> str | None:
-    return ts.astimezone(domain.WIB).strftime("%H:%M:%S") if ts else None
-
-
-def _month_bounds(period: str) -> tuple[date, date]:
-    try:
-        year, month = parse_period(period)
-    except ValueError as exc:
-        raise Problem(422, str(exc), code="bad_period") from None
-    days = list(month_days(year, month))
-    return days[0], days[-1]
+    return ts.astimezone(WIB).strftime("%H:%M:%S") if ts else None
 
 
 def _facts_view(f: domain.DayFacts | DayClosing, closed: bool, revision: int | None) -> dict:
@@ -277,9 +267,9 @@ def _facts_view(f: domain.DayFacts | DayClosing, closed: bool, revision: int | N
 def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
     """The employee's days of a month: times, status and minutes; closed days show their
     latest revision, open days their provisional facts."""
-    first, last = _month_bounds(period)
+    first, last = period_bounds_or_422(period, "bad_period")
     kit = kit_of(request)
-    today = now_utc().astimezone(domain.WIB).date()
+    today = now_of(request).astimezone(WIB).date()
     with kit.uow() as uow:
         employee = uow.session.get(uow.tables.employee, nip)
         if employee is None:
@@ -474,7 +464,7 @@ async def anomalies(request: Request, period: str, who: Actor = Depends(actor)) 
     """For the Inspektorat: scans on another OPD's device, the same NIP on two distant
     devices within minutes, unusual absence around holidays per OPD, wrong device clocks."""
     require(who, AUDITORS, "melihat laporan anomali")
-    first, last = _month_bounds(period)
+    first, last = period_bounds_or_422(period, "bad_period")
     found = await run_in_threadpool(
         _anomalies, kit_of(request), first, last, config_of(request).hop_window_minutes
     )

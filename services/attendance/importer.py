@@ -25,7 +25,8 @@ from typing import Any, BinaryIO
 from xml.etree.ElementTree import ParseError
 
 from contracts.nip import nip_problem
-from services.attendance.domain import WIB, parse_scan_time, scan_key, scan_time_problem
+from services.attendance.domain import parse_scan_time, scan_key, scan_time_problem
+from services.kernel.calendar import WIB
 from services.kernel.uploads import csv_lines, not_text_reason, printable, xlsx_problem
 
 __all__ = [

@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from services.attendance import domain, store
 from services.attendance.models import Absence, DayClosing, Device, QuarantinedScan
+from services.kernel.calendar import WIB
 from services.shared.uow import UnitOfWork
 
 WAITING = "menunggu"
@@ -249,7 +250,7 @@ def listing(
                 "opd": r.opd,
                 "pin": r.pin,
                 "waktu": r.ts.isoformat(),
-                "waktu_wib": r.ts.astimezone(domain.WIB).strftime("%Y-%m-%d %H:%M:%S"),
+                "waktu_wib": r.ts.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S"),
                 "sumber": r.source,
                 "baris": r.raw,
                 "alasan": r.reason,

@@ -1,26 +1,19 @@
-"""Small helpers the attendance routers share: the clock (edges only), roles, config."""
+"""Small helpers the attendance routers share: roles, config, dates."""
 
 from __future__ import annotations
 
-import calendar
-import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from fastapi import Request
 
 from services.attendance.config import AttendanceConfig
-from services.attendance.domain import WIB
+from services.kernel.calendar import WIB
 from services.shared.http import Actor, Problem
 
 # Roles allowed to record on behalf of the city; "system" is an internal caller (no header).
 OPERATORS = ("operator", "bkpsdm", "system")
 BKPSDM = ("bkpsdm", "system")
 AUDITORS = ("auditor", "bkpsdm", "system")
-
-
-def now_utc() -> datetime:
-    """The wall clock: read only here (HTTP edges) and by the scheduler."""
-    return datetime.now(UTC)
 
 
 def config_of(request: Request) -> AttendanceConfig:
@@ -48,17 +41,3 @@ def parse_day(value: str, field: str = "tanggal") -> date:
         raise Problem(
             422, f"{field} '{value}' tidak valid; gunakan format YYYY-MM-DD", code="bad_date"
         ) from None
-
-
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def month_bounds(period: str) -> tuple[date, date]:
-    """'2026-01' -> its first and last day; a 422 problem for anything else."""
-    m = _PERIOD.match(period.strip())
-    if m is None or not 1 <= int(m[2]) <= 12:
-        raise Problem(
-            422, f"periode '{period}' tidak valid; gunakan format YYYY-MM", code="bad_period"
-        )
-    year, month = int(m[1]), int(m[2])
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])

@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from services.kernel.calendar import WIB
 from services.notifier.delivery import CHANNELS
-from services.notifier.domain import WIB
 from services.notifier.jobs import Notifier
 from services.notifier.models import ChannelConfig, Delivery, Message
 from services.shared.http import Actor, Problem, actor

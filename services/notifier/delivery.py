@@ -14,8 +14,9 @@ from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from services.kernel.calendar import WIB
 from services.notifier.cache import DayCache
-from services.notifier.domain import WIB, Notice, rate_limited
+from services.notifier.domain import Notice, rate_limited
 from services.notifier.models import ChannelConfig, Delivery, Message
 from services.shared.logs import get_logger
 

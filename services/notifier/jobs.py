@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from services.kernel.calendar import WorkCalendar, indonesia_calendar
+from services.kernel.calendar import WIB, WorkCalendar, indonesia_calendar
 from services.kernel.ruleset import RuleSet
 from services.notifier import domain
 from services.notifier.cache import DayCache
@@ -129,9 +129,7 @@ class Notifier:
         day = local_date(at)
         calendar = self.calendar_for(day.year)
         result: dict[str, Any] = {"job": WARNINGS, "date": day.isoformat(), "source": None}
-        if not calendar.is_working_day(day) or at.astimezone(domain.WIB).time() < (
-            self.config.warning_at
-        ):
+        if not calendar.is_working_day(day) or at.astimezone(WIB).time() < (self.config.warning_at):
             return {**result, "due": 0, "created": 0, "skipped": "not_due"}
         missing, source = await self.missing_reports(day)
         with Session(self.kit.engine) as session:
@@ -224,7 +222,7 @@ class Notifier:
     async def tick(self, now: datetime) -> list[dict[str, Any]]:
         """Run what is due at `now` and has not run today (a missed 15:00 runs on start)."""
         day = local_date(now)
-        local = now.astimezone(domain.WIB).time()
+        local = now.astimezone(WIB).time()
         if not self.calendar_for(day.year).is_working_day(day):
             return []
         done = []

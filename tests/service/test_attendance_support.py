@@ -21,7 +21,7 @@ from services.attendance.config import AttendanceConfig
 from services.shared.kit import ServiceKit, make_broker
 from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
-from tests.support import running
+from tests.support import Clock, running
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -58,9 +58,12 @@ class Harness:
 
 
 @asynccontextmanager
-async def make_harness(tmp_path: Any, **config: Any) -> AsyncIterator[Harness]:
+async def make_harness(
+    tmp_path: Any, clock: Clock | None = None, **config: Any
+) -> AsyncIterator[Harness]:
     """Use in a module fixture: `async with make_harness(tmp_path) as h: yield h`;
-    `config` overrides AttendanceConfig fields."""
+    `clock` is the kit's (the wall clock by default), `config` overrides AttendanceConfig
+    fields."""
     settings = Settings(
         kafka_bootstrap="127.0.0.1:1",  # never dialled: TestKafkaBroker patches the broker
         data_dir=tmp_path,
@@ -74,6 +77,7 @@ async def make_harness(tmp_path: Any, **config: Any) -> AsyncIterator[Harness]:
         AttendanceConfig(**{"scheduler_enabled": False, "max_document_bytes": 4096, **config}),
         broker=broker,
         publisher=BrokerPublisher(broker),
+        **({"clock": clock} if clock is not None else {}),
     )
     kit: ServiceKit = app.state.kit
     seen: list[Event] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from services.approval import domain
+from services.kernel.calendar import WIB
 from services.shared.http import Actor, Kit, Now, Problem, Who, period_key
 
 __all__ = ["Kit", "Now", "Who", "period_key"]
@@ -27,7 +28,7 @@ _STATUS = {
 
 
 def today(now: datetime) -> date:
-    return now.astimezone(domain.WIB).date()
+    return now.astimezone(WIB).date()
 
 
 def problem(err: domain.DomainError) -> Problem:

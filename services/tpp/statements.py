@@ -47,6 +47,7 @@ from services.kernel.ruleset import (
     load_ruleset,
     ruleset_in_force,
 )
+from services.shared.db import chunked
 from services.shared.logs import get_logger
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
@@ -67,7 +68,6 @@ log = get_logger("sikerja.tpp")
 PRODUCER = "tpp"
 APPROVED = "approved"
 FLUSH_EVERY = 1000  # ORM rows flushed per chunk while closing a 15,000-ASN month
-CHUNK = 500  # keys per IN (...) of the bulk reads (SQLite allows 32,766 parameters)
 
 
 # -- rule sets --------------------------------------------------------------------------------
@@ -407,11 +407,6 @@ def _recomputed(
 # -- the consumer's batch path ----------------------------------------------------------------
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 _DAY_COLUMNS = (
     "revision",
     "status",
@@ -443,7 +438,7 @@ def apply_days(
     nips = sorted({nip for nip, _ in keys})
     dates = sorted({day for _, day in keys})
     rows: dict[tuple[str, date], dict[str, Any]] = {}
-    for chunk in _chunks(nips):
+    for chunk in chunked(nips):
         for r in session.execute(
             select(*_DAY_READ)
             .where(col(DayFact.nip).in_(chunk))
@@ -491,7 +486,7 @@ def apply_days(
         )
         frozen: set[tuple[str, str]] = set()
         close_nips = sorted({e.nip for _, e in closes})
-        for chunk in _chunks(close_nips):
+        for chunk in chunked(close_nips):
             frozen.update(
                 (r.nip, r.period)
                 for r in session.execute(
@@ -542,7 +537,7 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
     for period, causes in sorted(by_period.items()):
         rules = rules_for_period(settings, period)
         first, last = period_bounds(period)
-        for chunk in _chunks(sorted(causes)):
+        for chunk in chunked(sorted(causes)):
             employees = {
                 r.nip: r
                 for r in session.execute(

@@ -29,7 +29,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench.bench_reports import start_service
-from contracts.events import EmployeeUpserted
+from tests import factories
 
 NIP = "199001012015011001"
 SN = "BENCHLIMITS"
@@ -73,14 +73,8 @@ async def seed_employee(bootstrap: str, prefix: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        event = EmployeeUpserted(
-            occurred_at=datetime.now(UTC),
-            producer="bench",
-            nip=NIP,
-            nama="Pegawai Bench",
-            opd="BENCH",
-            kelas_jabatan=7,
-            tpp_pagu=3_000_000,
+        event = factories.employee(
+            NIP, at=datetime.now(UTC), producer="bench", nama="Pegawai Bench", opd="BENCH"
         )
         await producer.send_and_wait(prefix + str(event.TOPIC), event.to_bytes(), key=event.key)
     finally:

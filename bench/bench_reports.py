@@ -40,7 +40,7 @@ import uvloop
 from aiokafka import AIOKafkaProducer
 
 from bench.rawhttp import RawConnection, RawHttpError, encode_request
-from contracts.events import EmployeeUpserted, FingerprintRecorded
+from contracts.events import FingerprintRecorded
 from services.kernel.calendar import WIB
 from tests import factories
 from tests.infra import drop_created_databases, drop_topics
@@ -252,15 +252,8 @@ async def seed(bootstrap: str, prefix: str, atasan: list[str], staff: dict[str, 
     await producer.start()
     try:
         for nip in [*atasan, *staff]:
-            event = EmployeeUpserted(
-                occurred_at=now,
-                producer="bench",
-                nip=nip,
-                nama="Pegawai Bench",
-                opd="BENCH",
-                kelas_jabatan=7,
-                atasan_nip=staff.get(nip),
-                tpp_pagu=3_000_000,
+            event = factories.employee(
+                nip, staff.get(nip), at=now, producer="bench", nama="Pegawai Bench", opd="BENCH"
             )
             await producer.send(prefix + str(event.TOPIC), event.to_bytes(), key=event.key)
         for nip in staff:

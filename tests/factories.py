@@ -1,10 +1,15 @@
-"""Valid-looking test values."""
+"""Valid-looking test values and the events tests build again and again."""
 
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
+from typing import Any
 
+from contracts.events import EmployeeUpserted
 from contracts.nip import is_valid_nip
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def nip(rng: random.Random | None = None) -> str:
@@ -16,3 +21,26 @@ def nip(rng: random.Random | None = None) -> str:
     )
     assert is_valid_nip(value), value
     return value
+
+
+def employee(
+    nip: str,
+    atasan: str | None = None,
+    at: datetime | None = None,
+    *,
+    producer: str = "siasn",
+    **fields: Any,
+) -> EmployeeUpserted:
+    """The employee master's EmployeeUpserted for `nip` (reporting to `atasan`), at `at`
+    (T0 by default); `fields` override the other columns (nama, opd, jabatan, kelas_jabatan,
+    tpp_pagu, pin)."""
+    columns: dict[str, Any] = {
+        "nama": "Pegawai Uji",
+        "opd": "Dinas Uji",
+        "kelas_jabatan": 7,
+        "tpp_pagu": 3_000_000,
+        **fields,
+    }
+    return EmployeeUpserted(
+        occurred_at=at or T0, producer=producer, nip=nip, atasan_nip=atasan, **columns
+    )

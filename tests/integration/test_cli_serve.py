@@ -22,7 +22,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import Topic, parse_event
-from contracts.events import EmployeeUpserted
 from sikerja_cli.main import instance_env
 from tests import factories
 from tests.infra import ROOT, Kafka, drop_topics
@@ -138,13 +137,11 @@ async def test_serve_joins_the_instance_of_its_data_folder(
 
             # It reads the instance's topics: an employee published there maps a PIN.
             other = factories.nip()
-            employee = EmployeeUpserted(
-                occurred_at=datetime.now(UTC),
-                producer="siasn",
-                nip=other,
+            employee = factories.employee(
+                other,
+                at=datetime.now(UTC),
                 nama="Uji Serve",
                 opd="X",
-                kelas_jabatan=7,
                 tpp_pagu=4_000_000,
                 pin="4242",
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,6 @@ from contracts.events import (
     ActivityReported,
     DelegationGranted,
     DelegationRevoked,
-    EmployeeUpserted,
     Event,
     FingerprintRecorded,
     ReportApproved,
@@ -38,6 +37,7 @@ from services.activity.models import PltDelegation
 from services.shared.consumer import Delivery
 from services.shared.settings import Settings
 from tests import factories
+from tests.factories import employee
 from tests.support import Clock, emitted, who, wib
 
 MON, TUE, WED = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)
@@ -54,19 +54,6 @@ def scan(nip: str, day: date) -> FingerprintRecorded:
         scan_id=f"{nip}-{day}",
         scanned_at=at,
         work_date=day,
-    )
-
-
-def employee(nip: str, atasan: str | None) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-        producer="siasn",
-        nip=nip,
-        nama="Pegawai Uji",
-        opd="Dinas Uji",
-        kelas_jabatan=7,
-        atasan_nip=atasan,
-        tpp_pagu=3_000_000,
     )
 
 

@@ -18,6 +18,7 @@ from contracts.events import EmployeeUpserted
 from services.attendance import scheduler
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import QuarantinedScan, Scan
+from tests import factories
 from tests.service.test_attendance_support import T0, Harness, make_harness
 from tests.support import Clock, wib
 
@@ -58,15 +59,8 @@ def stored(h: Harness) -> list[tuple[str, str]]:
 
 
 def upserted(nip: str, pin: str | None = None) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=T0,
-        producer="siasn",
-        nip=nip,
-        nama="Pegawai",
-        opd="DISKOMINFO",
-        kelas_jabatan=7,
-        tpp_pagu=5_000_000,
-        pin=pin,
+    return factories.employee(
+        nip, at=T0, nama="Pegawai", opd="DISKOMINFO", tpp_pagu=5_000_000, pin=pin
     )
 
 

@@ -15,12 +15,13 @@ import httpx
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 
 from contracts import Topic, parse_event
-from contracts.events import EmployeeUpserted, Event
+from contracts.events import Event
 from services.attendance.app import create
 from services.attendance.config import AttendanceConfig
 from services.shared.kit import ServiceKit, make_broker
 from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
+from tests import factories
 from tests.support import Clock, running
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -44,15 +45,8 @@ class Harness:
             pass
 
     async def employee(self, nip: str, opd: str = "DISKOMINFO", pin: str | None = None) -> None:
-        event = EmployeeUpserted(
-            occurred_at=T0,
-            producer="siasn",
-            nip=nip,
-            nama=f"Pegawai {nip[-3:]}",
-            opd=opd,
-            kelas_jabatan=7,
-            tpp_pagu=5_000_000,
-            pin=pin,
+        event = factories.employee(
+            nip, at=T0, nama=f"Pegawai {nip[-3:]}", opd=opd, tpp_pagu=5_000_000, pin=pin
         )
         await self.broker.publish(event.to_bytes(), Topic.EMPLOYEES, key=nip.encode())
 

@@ -17,7 +17,6 @@ from sqlmodel import Session, select
 from contracts.events import (
     ActivityReported,
     ActivityWithdrawn,
-    EmployeeUpserted,
     Event,
     FingerprintRecorded,
     ReportApproved,
@@ -197,16 +196,7 @@ async def test_rejection_revision_and_tpp_reach_the_employee_at_once(h: Harness)
 
 async def test_atasan_reminder_after_more_than_one_working_day(h: Harness) -> None:
     a, boss = factories.nip(), factories.nip()
-    emp = EmployeeUpserted(
-        occurred_at=NOW,
-        producer="siasn",
-        nip=a,
-        nama="A",
-        opd="X",
-        kelas_jabatan=7,
-        atasan_nip=boss,
-        tpp_pagu=1,
-    )
+    emp = factories.employee(a, boss, at=NOW, nama="A", opd="X", tpp_pagu=1)
     fri = date(2026, 10, 9)
     filed_fri = datetime(2026, 10, 9, 3, tzinfo=UTC)  # 10:00 WIB Friday
     await h.send(emp, filed(a, "r1", fri, filed_fri))

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from contracts.events import AttendanceDayClosed, EmployeeUpserted, Event, ReportApproved
+from contracts.events import AttendanceDayClosed, Event, ReportApproved
 from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from services.tpp.app import create
@@ -37,10 +37,9 @@ async def client(memory_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     for nip, opd, pagu in ((ANI, OPD_A, 10_000_000), (BUDI, OPD_B, 4_000_000)):
         await handle(
             kit,
-            EmployeeUpserted(
-                occurred_at=NOW,
-                producer="siasn",
-                nip=nip,
+            factories.employee(
+                nip,
+                at=NOW,
                 nama=f"Pegawai {nip[-3:]}",
                 opd=opd,
                 jabatan="Analis",

@@ -49,10 +49,9 @@ def make_kit(settings: Settings) -> ServiceKit:
 
 
 def employee(nip: str) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=NOW,
-        producer="siasn",
-        nip=nip,
+    return factories.employee(
+        nip,
+        at=NOW,
         nama="Siti Aminah",
         opd="Dinas Komunikasi dan Informatika",
         kelas_jabatan=9,

@@ -40,7 +40,6 @@ import uvloop
 from aiokafka import AIOKafkaProducer
 
 from bench.rawhttp import RawConnection, RawHttpError, encode_request
-from contracts.events import FingerprintRecorded
 from services.kernel.calendar import WIB
 from tests import factories
 from tests.infra import drop_created_databases, drop_topics
@@ -257,13 +256,13 @@ async def seed(bootstrap: str, prefix: str, atasan: list[str], staff: dict[str, 
             )
             await producer.send(prefix + str(event.TOPIC), event.to_bytes(), key=event.key)
         for nip in staff:
-            scan = FingerprintRecorded(
+            scan = factories.scan(
+                nip,
+                scanned.astimezone(WIB).date(),
+                scanned,
                 occurred_at=now,
-                producer="bench",
-                nip=nip,
                 scan_id=f"bench-{uuid.uuid4()}",
-                scanned_at=scanned,
-                work_date=scanned.astimezone(WIB).date(),
+                producer="bench",
             )
             await producer.send(prefix + str(scan.TOPIC), scan.to_bytes(), key=scan.key)
         await producer.flush()

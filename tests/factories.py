@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
-from contracts.events import EmployeeUpserted
+from contracts.events import (
+    AttendanceDayClosed,
+    EmployeeUpserted,
+    FingerprintRecorded,
+    ReportApproved,
+)
 from contracts.nip import is_valid_nip
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -21,6 +27,9 @@ def nip(rng: random.Random | None = None) -> str:
     )
     assert is_valid_nip(value), value
     return value
+
+
+_fresh_nip = nip  # for builders whose `nip` parameter hides it
 
 
 def employee(
@@ -43,4 +52,69 @@ def employee(
     }
     return EmployeeUpserted(
         occurred_at=at or T0, producer=producer, nip=nip, atasan_nip=atasan, **columns
+    )
+
+
+def scan(
+    nip: str,
+    day: date,
+    at: datetime,
+    *,
+    occurred_at: datetime | None = None,
+    scan_id: str | None = None,
+    producer: str = "attendance",
+) -> FingerprintRecorded:
+    """A fingerprint scan of `nip` at `at` counted for `day` (published at `at` unless
+    `occurred_at` says otherwise; a fresh scan id unless given)."""
+    return FingerprintRecorded(
+        occurred_at=occurred_at or at,
+        producer=producer,
+        nip=nip,
+        scan_id=scan_id or f"s-{uuid.uuid4().hex[:8]}",
+        scanned_at=at,
+        work_date=day,
+    )
+
+
+def day_closed(
+    nip: str,
+    day: date,
+    revision: int,
+    at: datetime,
+    status: str = "present",
+    late: int | None = None,
+    early: int | None = None,
+) -> AttendanceDayClosed:
+    """Attendance's closing of `day` for `nip`; a present day is on time unless `late` or
+    `early` say otherwise, other statuses carry no minutes."""
+    on_time = 0 if status == "present" else None
+    return AttendanceDayClosed(
+        occurred_at=at,
+        producer="attendance",
+        nip=nip,
+        work_date=day,
+        revision=revision,
+        status=status,
+        minutes_late=on_time if late is None else late,
+        minutes_early=on_time if early is None else early,
+    )
+
+
+def approved(
+    nip: str,
+    day: date,
+    at: datetime,
+    *,
+    report_id: str | None = None,
+    decided_by: str | None = None,
+) -> ReportApproved:
+    """The atasan's approval of `nip`'s report of `day` (a fresh report id and atasan
+    unless given)."""
+    return ReportApproved(
+        occurred_at=at,
+        producer="approval",
+        nip=nip,
+        report_id=report_id or f"r-{uuid.uuid4().hex[:8]}",
+        work_date=day,
+        decided_by=decided_by or _fresh_nip(),
     )

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from redis import asyncio as aioredis
 
-from contracts.events import Event, FingerprintRecorded, ReportRejected
+from contracts.events import Event, ReportRejected
 from services.notifier.app import create
 from services.notifier.domain import WIB
 from services.shared.settings import Settings
@@ -50,14 +50,7 @@ async def test_warning_once_and_rejection_in_inbox(settings: Settings, redis_url
             assert await notifier.warm(DAY)
             await publish(
                 settings,
-                FingerprintRecorded(
-                    occurred_at=scanned_at,
-                    producer="attendance",
-                    nip=nip,
-                    scan_id=f"it-{nip}",
-                    scanned_at=scanned_at,
-                    work_date=DAY,
-                ),
+                factories.scan(nip, DAY, scanned_at, scan_id=f"it-{nip}"),
             )
 
             async def in_scanned_set() -> bool:

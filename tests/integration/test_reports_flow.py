@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlmodel import Session
 
-from contracts.events import Event, FingerprintRecorded
+from contracts.events import Event
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.attendance.app import create as create_attendance
@@ -113,13 +113,12 @@ async def test_plt_named_at_approval_opens_the_report_at_activity(settings: Sett
     async with running(activity) as act, running(approval) as apr:
         facts: list[Event] = [
             factories.employee(staff, boss, at=now, nama="Staf Uji"),
-            FingerprintRecorded(
+            factories.scan(
+                staff,
+                today,
+                now - timedelta(minutes=1),
                 occurred_at=now,
-                producer="attendance",
-                nip=staff,
                 scan_id=f"{staff}-{today}",
-                scanned_at=now - timedelta(minutes=1),
-                work_date=today,
             ),
         ]
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)

@@ -28,7 +28,6 @@ from contracts.events import (
     DelegationRevoked,
     Event,
     FingerprintRecorded,
-    ReportApproved,
     RevisionRequested,
 )
 from services.activity.app import create
@@ -47,14 +46,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 def scan(nip: str, day: date) -> FingerprintRecorded:
     at = wib(day, 7, 20)
-    return FingerprintRecorded(
-        occurred_at=at,
-        producer="attendance",
-        nip=nip,
-        scan_id=f"{nip}-{day}",
-        scanned_at=at,
-        work_date=day,
-    )
+    return factories.scan(nip, day, at, scan_id=f"{nip}-{day}")
 
 
 def report_body(day: date = MON, **over: Any) -> dict[str, Any]:
@@ -194,13 +186,8 @@ async def test_edit_withdraw_and_revision_loop(env: dict[str, Any]) -> None:
         "ActivityRevised",
     ]
 
-    approved = ReportApproved(
-        occurred_at=wib(date(2026, 10, 8), 11),
-        producer="approval",
-        nip=nip,
-        report_id=first["id"],
-        work_date=MON,
-        decided_by=atasan,
+    approved = factories.approved(
+        nip, MON, wib(date(2026, 10, 8), 11), report_id=first["id"], decided_by=atasan
     )
     async with TestKafkaBroker(kit.broker) as br:
         await br.publish(approved.to_bytes(), Topic.APPROVAL, key=nip.encode())
@@ -428,14 +415,7 @@ async def test_skp_targets_and_monthly_realisation(env: dict[str, Any]) -> None:
         ids.append(r.json()["id"])
     # only the first one is approved
     await kit.handle(
-        ReportApproved(
-            occurred_at=wib(MON, 15),
-            producer="approval",
-            nip=nip,
-            report_id=ids[0],
-            work_date=MON,
-            decided_by=atasan,
-        ).to_bytes()
+        factories.approved(nip, MON, wib(MON, 15), report_id=ids[0], decided_by=atasan).to_bytes()
     )
     recap = await client.get(f"/api/v1/employees/{nip}/skp-realisation?period=2026-10", headers=me)
     assert recap.status_code == 200

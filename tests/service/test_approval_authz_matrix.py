@@ -19,7 +19,6 @@ import pytest
 from contracts.events import (
     ActivityReported,
     DelegationGranted,
-    FingerprintRecorded,
 )
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
@@ -91,16 +90,7 @@ async def test_activity_matrix(memory_settings: Settings, people: dict[str, Any]
             end=date(2026, 10, 31),
         ).to_bytes()
     )
-    await kit.handle(
-        FingerprintRecorded(
-            occurred_at=NOW,
-            producer="attendance",
-            nip=staff,
-            scan_id="s1",
-            scanned_at=NOW,
-            work_date=MON,
-        ).to_bytes()
-    )
+    await kit.handle(factories.scan(staff, MON, NOW, scan_id="s1").to_bytes())
     me = headers(people, "asn")
     body = {"work_date": "2026-10-05", "description": "Rapat", "output": "notula", "minutes": 60}
     async with httpx.AsyncClient(

@@ -4,7 +4,6 @@ tests/integration/test_notifier_redis.py)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,7 +18,6 @@ from contracts.events import (
     ActivityWithdrawn,
     Event,
     FingerprintRecorded,
-    ReportApproved,
     ReportRejected,
     RevisionRequested,
     TppRecomputed,
@@ -91,14 +89,7 @@ async def h(memory_settings: Settings) -> AsyncIterator[Harness]:
 
 
 def scan(nip: str, day: date = MON) -> FingerprintRecorded:
-    return FingerprintRecorded(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=nip,
-        scan_id=uuid.uuid4().hex,
-        scanned_at=NOW,
-        work_date=day,
-    )
+    return factories.scan(nip, day, NOW)
 
 
 def filed(nip: str, rid: str, day: date = MON, at: datetime = NOW) -> ActivityReported:
@@ -214,13 +205,8 @@ async def test_atasan_reminder_after_more_than_one_working_day(h: Harness) -> No
     (msg,) = (await h.inbox(boss))["messages"]
     assert msg["kind"] == "pengingat_atasan" and "Ada 1 laporan" in msg["body"]
     # approved: nothing waits any more on Wednesday
-    approved = ReportApproved(
-        occurred_at=datetime(2026, 10, 13, 5, tzinfo=UTC),
-        producer="approval",
-        nip=a,
-        report_id="r1",
-        work_date=fri,
-        decided_by=boss,
+    approved = factories.approved(
+        a, fri, datetime(2026, 10, 13, 5, tzinfo=UTC), report_id="r1", decided_by=boss
     )
     await h.send(approved)
     assert (await remind(at_wib(date(2026, 10, 14), 9)))["due"] == 0

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from contracts.events import AttendanceDayClosed, Event, ReportApproved
+from contracts.events import Event
 from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from services.tpp.app import create
@@ -49,27 +49,11 @@ async def client(memory_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         )
         await handle(
             kit,
-            AttendanceDayClosed(
-                occurred_at=NOW,
-                producer="attendance",
-                nip=nip,
-                work_date=MON,
-                revision=1,
-                status="present",
-                minutes_late=37,
-                minutes_early=0,
-            ),
+            factories.day_closed(nip, MON, 1, NOW, late=37),
         )
         await handle(
             kit,
-            ReportApproved(
-                occurred_at=NOW,
-                producer="approval",
-                nip=nip,
-                report_id=f"r-{nip}",
-                work_date=MON,
-                decided_by=factories.nip(),
-            ),
+            factories.approved(nip, MON, NOW, report_id=f"r-{nip}"),
         )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://tpp") as http:

@@ -7,7 +7,6 @@ disiplin = 40% = 4.000.000, produktivitas = 6.000.000, TL1 = 0,25% = 25.000.
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from faststream.kafka import TestKafkaBroker
 from sqlmodel import Session, select
 
 from contracts.events import (
-    AttendanceDayClosed,
     EmployeeUpserted,
     Event,
     FingerprintRecorded,
@@ -60,27 +58,13 @@ def employee(nip: str) -> EmployeeUpserted:
 
 
 def closed(nip: str, day: date, revision: int, status: str = "present", **facts: Any):
-    return AttendanceDayClosed(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=nip,
-        work_date=day,
-        revision=revision,
-        status=status,
-        minutes_late=facts.get("late", 0 if status == "present" else None),
-        minutes_early=facts.get("early", 0 if status == "present" else None),
+    return factories.day_closed(
+        nip, day, revision, NOW, status, late=facts.get("late"), early=facts.get("early")
     )
 
 
 def approved(nip: str, day: date) -> ReportApproved:
-    return ReportApproved(
-        occurred_at=NOW,
-        producer="approval",
-        nip=nip,
-        report_id=f"r-{uuid.uuid4().hex[:8]}",
-        work_date=day,
-        decided_by=factories.nip(),
-    )
+    return factories.approved(nip, day, NOW)
 
 
 async def send(br: TestKafkaBroker, event: Event) -> None:
@@ -113,13 +97,8 @@ async def test_late_day_redelivery_old_revision_and_approval(memory_settings: Se
     async with TestKafkaBroker(kit.broker) as br:
         await send(br, employee(nip))
         # A scan is provisional: no statement, no money.
-        scan = FingerprintRecorded(
-            occurred_at=NOW,
-            producer="attendance",
-            nip=nip,
-            scan_id="s1",
-            scanned_at=datetime(2026, 10, 5, 0, 37, tzinfo=UTC),
-            work_date=MON,
+        scan = factories.scan(
+            nip, MON, datetime(2026, 10, 5, 0, 37, tzinfo=UTC), occurred_at=NOW, scan_id="s1"
         )
         await send(br, scan)
         assert statement(kit, nip) is None
@@ -238,14 +217,7 @@ async def test_event_after_close_is_a_pending_correction_until_reopen(
 
 
 def scan(nip: str, day: date, at: datetime) -> FingerprintRecorded:
-    return FingerprintRecorded(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=nip,
-        scan_id=f"s-{uuid.uuid4().hex[:8]}",
-        scanned_at=at,
-        work_date=day,
-    )
+    return factories.scan(nip, day, at, occurred_at=NOW)
 
 
 async def consume(kit: ServiceKit, events: list[Event]) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from contracts.events import (
+    AbsenceRecorded,
     AttendanceDayClosed,
     EmployeeUpserted,
     FingerprintRecorded,
@@ -117,4 +118,19 @@ def approved(
         report_id=report_id or f"r-{uuid.uuid4().hex[:8]}",
         work_date=day,
         decided_by=decided_by or _fresh_nip(),
+    )
+
+
+def absence(
+    nip: str, kind: str, start: date, end: date, at: datetime, absence_id: str | None = None
+) -> AbsenceRecorded:
+    """An absence (cuti, dinas luar, sakit...) of `nip` from `start` to `end` recorded at `at`."""
+    return AbsenceRecorded(
+        occurred_at=at,
+        producer="attendance",
+        nip=nip,
+        absence_id=absence_id or f"a-{uuid.uuid4().hex[:8]}",
+        kind=kind,
+        start=start,
+        end=end,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from services.shared.settings import Settings
+from tests.service.test_attendance_support import Harness, make_harness
 
 
 @pytest.fixture
@@ -17,3 +19,10 @@ def memory_settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path}/{{service}}.db",
         retry_backoff_s=0.0,
     )
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    """The attendance app on the in-memory broker (tests/service/test_attendance_support.py)."""
+    async with make_harness(tmp_path) as h:
+        yield h

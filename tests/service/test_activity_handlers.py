@@ -10,7 +10,6 @@ from faststream.kafka import KafkaMessage, TestKafkaBroker
 from sqlmodel import Session, select
 
 from contracts import Topic
-from contracts.events import AbsenceRecorded
 from services.activity.app import build_kit
 from services.activity.models import DayUnlock
 from services.shared.outbox import BrokerPublisher
@@ -32,14 +31,8 @@ async def test_fingerprint_and_dinas_luar_open_days(memory_settings: Settings) -
     kit.migrate()
     nip = factories.nip()
     scan = factories.scan(nip, date(2026, 10, 5), NOW, scan_id="s1")
-    dl = AbsenceRecorded(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=nip,
-        absence_id="a1",
-        kind="dinas_luar",
-        start=date(2026, 10, 6),
-        end=date(2026, 10, 7),
+    dl = factories.absence(
+        nip, "dinas_luar", date(2026, 10, 6), date(2026, 10, 7), NOW, absence_id="a1"
     )
     async with TestKafkaBroker(kit.broker) as br:
         await br.publish(scan.to_bytes(), Topic.ATTENDANCE, key=nip.encode())

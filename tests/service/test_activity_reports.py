@@ -22,7 +22,6 @@ from faststream.kafka import TestKafkaBroker
 
 from contracts import Topic
 from contracts.events import (
-    AbsenceRecorded,
     ActivityReported,
     DelegationGranted,
     DelegationRevoked,
@@ -441,15 +440,8 @@ async def test_migration_import(env: dict[str, Any]) -> None:
     a, b = factories.nip(), factories.nip()
     await kit.handle(scan(a, date(2026, 10, 1)).to_bytes())
     await kit.handle(scan(a, date(2026, 10, 2)).to_bytes())
-    dinas_luar = AbsenceRecorded(
-        occurred_at=wib(date(2026, 10, 1), 6),
-        producer="attendance",
-        nip=b,
-        absence_id="dl1",
-        kind="dinas_luar",
-        start=date(2026, 10, 1),
-        end=date(2026, 10, 1),
-    )
+    oct1 = date(2026, 10, 1)
+    dinas_luar = factories.absence(b, "dinas_luar", oct1, oct1, wib(oct1, 6), absence_id="dl1")
     await kit.handle(dinas_luar.to_bytes())
     csv_text = (
         "nip,tanggal,status\n"

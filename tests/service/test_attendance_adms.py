@@ -16,13 +16,6 @@ from sqlmodel import Session, select
 from services.attendance.models import Device, DeviceCommand, Scan
 from tests.service.test_attendance_support import Harness, make_harness
 
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with make_harness(tmp_path) as h:
-        yield h
-
-
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "adms"
 NIP1 = "199001012015011001"  # the fixtures' 18-digit PINs are valid NIPs
 NIP2 = "198503152010122002"

@@ -4,19 +4,7 @@ broker."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from tests.service.test_attendance_support import Harness, make_harness
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with make_harness(tmp_path) as h:
-        yield h
-
+from tests.service.test_attendance_support import Harness
 
 A = "199001012015011001"
 B = "198503152010122002"

@@ -5,12 +5,10 @@ never dropped, never credited to a stranger, exactly once under redelivery."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import Session, select
 
 from contracts import Topic
@@ -21,13 +19,6 @@ from services.attendance.models import QuarantinedScan, Scan
 from tests import factories
 from tests.service.test_attendance_support import T0, Harness, make_harness
 from tests.support import Clock, wib
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with make_harness(tmp_path) as h:
-        yield h
-
 
 A = "199001012015011001"
 B = "198503152010122002"

@@ -63,14 +63,8 @@ async def test_adms_push_and_backlog_reclose(settings: Settings, run_id: str) ->
 
         app = create(settings, AttendanceConfig(scheduler_enabled=False))
         async with running(app) as client:
-            employee = factories.employee(
-                nip,
-                at=datetime.now(UTC),
-                nama="Uji Integrasi",
-                opd="DISKOMINFO",
-                tpp_pagu=4_000_000,
-                pin=pin,
-            )
+            now = datetime.now(UTC)
+            employee = factories.employee(nip, at=now, opd="DISKOMINFO", pin=pin)
             await producer.send_and_wait(
                 settings.topic(Topic.EMPLOYEES.value), employee.to_bytes(), key=nip.encode()
             )

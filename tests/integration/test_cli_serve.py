@@ -137,14 +137,7 @@ async def test_serve_joins_the_instance_of_its_data_folder(
 
             # It reads the instance's topics: an employee published there maps a PIN.
             other = factories.nip()
-            employee = factories.employee(
-                other,
-                at=datetime.now(UTC),
-                nama="Uji Serve",
-                opd="X",
-                tpp_pagu=4_000_000,
-                pin="4242",
-            )
+            employee = factories.employee(other, at=datetime.now(UTC), opd="X", pin="4242")
             await producer.send_and_wait(
                 prefix + Topic.EMPLOYEES.value, employee.to_bytes(), key=other.encode()
             )

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from prometheus_client import Counter
 from pydantic import BaseModel, Field
@@ -29,7 +29,7 @@ from services.attendance.config import AttendanceConfig
 from services.attendance.models import Device, DeviceCommand
 from services.attendance.web import OPERATORS, config_of, require
 from services.shared import metrics
-from services.shared.http import Actor, Problem, actor, kit_of, now_of, period_bounds_or_422
+from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
 from services.shared.uow import UnitOfWork
@@ -491,9 +491,7 @@ def excessive_by_device(
 
 
 @router.post("/devices", status_code=201)
-def register_device(
-    body: DeviceIn, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any]:
     """Register a device (or update its OPD, location, time zone)."""
     require(who, OPERATORS, "mendaftarkan mesin")
     try:
@@ -530,9 +528,7 @@ def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any
 
 
 @router.post("/devices/{sn}/commands", status_code=201)
-def queue_command(
-    sn: str, body: CommandIn, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+def queue_command(sn: str, body: CommandIn, request: Request, who: Who) -> dict[str, Any]:
     """Queue a command (e.g. CHECK, REBOOT, DATA QUERY ATTLOG ...) for the next heartbeat."""
     require(who, OPERATORS, "mengirim perintah ke mesin")
     try:
@@ -552,10 +548,7 @@ def queue_command(
 
 @router.get("/scans/excessive")
 def excessive_scans(
-    request: Request,
-    period: str,
-    limit: int = Query(1000, ge=1, le=5000),
-    who: Actor = Depends(actor),
+    request: Request, period: str, who: Who, limit: int = Query(1000, ge=1, le=5000)
 ) -> dict[str, Any]:
     """NIP-days of a month with more scans than max_scans_per_nip_day (see
     flag_scan_rates): all of them stored, listed here for an operator to look at."""

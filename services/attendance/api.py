@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
@@ -23,7 +23,7 @@ from services.attendance.web import OPERATORS, config_of, require
 from services.kernel.calendar import WIB
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import document_response, read_body, read_upload
-from services.shared.http import Actor, Problem, actor, kit_of, now_of, period_bounds_or_422
+from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
@@ -268,7 +268,7 @@ def _import_scans(
 
 
 @router.post("/scans/import")
-async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+async def import_scans(request: Request, who: Who) -> dict[str, Any]:
     """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line (an invalid
     NIP, a bad time) reported with its line number and reason; lines of a valid NIP that is
     not an employee yet wait in quarantine ("menunggu_pegawai", status "menunggu") and apply
@@ -283,11 +283,11 @@ async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[st
 @router.get("/scans/quarantine")
 def scan_quarantine(
     request: Request,
+    who: Who,
     opd: str | None = None,
     sn: str | None = None,
     status: str | None = None,
     limit: int = 500,
-    who: Actor = Depends(actor),
 ) -> dict[str, Any]:
     """Scans waiting for their employee (status menunggu) or released (diterapkan): counts
     per status, and the latest rows, by the OPD of the device, the device, the status."""
@@ -437,7 +437,7 @@ def _evidence_dir(kit: ServiceKit) -> Path:
 
 
 @router.post("/absences", status_code=201)
-async def post_absence(request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+async def post_absence(request: Request, who: Who) -> dict[str, Any]:
     """Record an absence (JSON, or multipart with an optional 'dokumen' PDF/JPG/PNG)."""
     require(who, OPERATORS, "mencatat ketidakhadiran")
     cfg = config_of(request)
@@ -560,9 +560,7 @@ def absence_document(absence_id: str, request: Request) -> FileResponse:
 
 
 @router.post("/absences/{absence_id}/cancel")
-def cancel_absence(
-    absence_id: str, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+def cancel_absence(absence_id: str, request: Request, who: Who) -> dict[str, Any]:
     """Cancel an absence: a new AbsenceRecorded (cancelled) and its closed days re-closed."""
     require(who, OPERATORS, "membatalkan ketidakhadiran")
     kit = kit_of(request)
@@ -655,7 +653,7 @@ def _import_absences(
 
 
 @router.post("/absences/import")
-async def import_absences(request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+async def import_absences(request: Request, who: Who) -> dict[str, Any]:
     """text/csv `nip,mulai,selesai,jenis` (inclusive dates): a result per line; lines already
     recorded are duplicates, so the same file twice records nothing new."""
     require(who, OPERATORS, "mengimpor ketidakhadiran")

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +24,7 @@ from services.attendance.web import (
     require,
 )
 from services.kernel.calendar import WIB, month_days
-from services.shared.http import Actor, Problem, actor, kit_of, now_of, period_bounds_or_422
+from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
@@ -112,9 +112,7 @@ def _set_override(
 
 
 @router.post("/calendar/holidays")
-async def add_holiday(
-    edit: CalendarEdit, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+async def add_holiday(edit: CalendarEdit, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM declares a holiday (or cuti bersama); a closed date is re-closed."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
@@ -123,9 +121,7 @@ async def add_holiday(
 
 
 @router.delete("/calendar/holidays/{tanggal}")
-async def remove_holiday(
-    tanggal: str, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+async def remove_holiday(tanggal: str, request: Request, who: Who) -> dict[str, Any]:
     """Remove a holiday: BKPSDM's own is deleted, a national one is overridden as working."""
     require(who, BKPSDM, "mengubah kalender kerja")
     day = parse_day(tanggal)
@@ -142,9 +138,7 @@ async def remove_holiday(
 
 
 @router.post("/calendar/working-days")
-async def add_working_day(
-    edit: CalendarEdit, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+async def add_working_day(edit: CalendarEdit, request: Request, who: Who) -> dict[str, Any]:
     """Mark a date as a working day (e.g. a Saturday made up for a cuti bersama)."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
@@ -153,9 +147,7 @@ async def add_working_day(
 
 
 @router.delete("/calendar/overrides/{tanggal}")
-async def remove_override(
-    tanggal: str, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+async def remove_override(tanggal: str, request: Request, who: Who) -> dict[str, Any]:
     """Drop BKPSDM's change of a date: back to the national calendar."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
@@ -164,9 +156,7 @@ async def remove_override(
 
 
 @router.post("/calendar/{year}/announce")
-async def announce_calendar(
-    year: int, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+async def announce_calendar(year: int, request: Request, who: Who) -> dict[str, Any]:
     """Announce the year's calendar again (WorkCalendarChanged): for services that started
     keeping the calendar after BKPSDM's changes, or a store restored from a backup. The
     snapshot replaces what they hold; announcing twice changes nothing."""
@@ -207,7 +197,7 @@ def close_one(kit: ServiceKit, day: date, now: datetime, nip: str | None = None)
 
 @router.post("/days/close")
 async def close_day(
-    request: Request, date: str, nip: str | None = None, who: Actor = Depends(actor)
+    request: Request, date: str, who: Who, nip: str | None = None
 ) -> dict[str, Any]:
     """Close one ended date now (all active employees, or one NIP)."""
     require(who, BKPSDM, "menutup hari")
@@ -220,9 +210,7 @@ async def close_day(
 
 
 @router.post("/days/close-range")
-async def close_range(
-    request: Request, start: str, end: str, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+async def close_range(request: Request, start: str, end: str, who: Who) -> dict[str, Any]:
     """Close every ended date of [start, end]; one transaction per date."""
     require(who, BKPSDM, "menutup hari")
     first, last, now = parse_day(start, "start"), parse_day(end, "end"), now_of(request)
@@ -460,7 +448,7 @@ def _anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> li
 
 
 @router.get("/anomalies")
-async def anomalies(request: Request, period: str, who: Actor = Depends(actor)) -> dict[str, Any]:
+async def anomalies(request: Request, period: str, who: Who) -> dict[str, Any]:
     """For the Inspektorat: scans on another OPD's device, the same NIP on two distant
     devices within minutes, unusual absence around holidays per OPD, wrong device clocks."""
     require(who, AUDITORS, "melihat laporan anomali")

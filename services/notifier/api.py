@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -17,7 +17,7 @@ from services.kernel.calendar import WIB
 from services.notifier.delivery import CHANNELS
 from services.notifier.jobs import Notifier
 from services.notifier.models import ChannelConfig, Delivery, Message
-from services.shared.http import Actor, Problem, actor
+from services.shared.http import Actor, Problem, Who
 
 router = APIRouter(tags=["notifier"])
 
@@ -57,10 +57,7 @@ def _message_out(m: Message) -> dict[str, Any]:
 
 @router.get("/inbox/{nip}")
 def inbox(
-    nip: str,
-    request: Request,
-    limit: int = Query(50, ge=1, le=500),
-    who: Actor = Depends(actor),
+    nip: str, request: Request, who: Who, limit: int = Query(50, ge=1, le=500)
 ) -> dict[str, Any]:
     """Messages of one employee, newest first, with the number of unread ones."""
     _own_or_operator(who, nip)
@@ -81,9 +78,7 @@ def inbox(
 
 
 @router.post("/inbox/{nip}/{message_id}/read")
-def mark_read(
-    nip: str, message_id: int, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+def mark_read(nip: str, message_id: int, request: Request, who: Who) -> dict[str, Any]:
     """Mark one message read (again is harmless: the first reading time stays)."""
     _own_or_operator(who, nip)
     notifier = _notifier(request)
@@ -104,9 +99,7 @@ class ChannelIn(BaseModel):
 
 
 @router.put("/channels/{nip}")
-def set_channel(
-    nip: str, body: ChannelIn, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+def set_channel(nip: str, body: ChannelIn, request: Request, who: Who) -> dict[str, Any]:
     """The channel an employee also receives messages on (besides the in-app inbox)."""
     _own_or_operator(who, nip)
     assert body.channel in CHANNELS
@@ -122,7 +115,7 @@ def set_channel(
 
 
 @router.get("/channels/{nip}")
-def get_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+def get_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     _own_or_operator(who, nip)
     with _notifier(request).kit.uow() as uow:
         row = uow.session.get(ChannelConfig, nip)
@@ -132,7 +125,7 @@ def get_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict
 
 
 @router.delete("/channels/{nip}")
-def remove_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+def remove_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     _own_or_operator(who, nip)
     with _notifier(request).kit.uow() as uow:
         row = uow.session.get(ChannelConfig, nip)
@@ -145,11 +138,11 @@ def remove_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> d
 @router.get("/deliveries")
 def deliveries(
     request: Request,
+    who: Who,
     nip: str | None = None,
     status: str | None = None,
     channel: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    who: Actor = Depends(actor),
 ) -> list[dict[str, Any]]:
     """The delivery log, newest first: every attempt on every channel (operators)."""
     _operator(who, LOG_READERS)
@@ -185,9 +178,7 @@ def _moment(notifier: Notifier, at: datetime | None) -> datetime:
 
 
 @router.post("/jobs/warnings/run")
-async def run_warnings(
-    request: Request, at: datetime | None = None, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+async def run_warnings(request: Request, who: Who, at: datetime | None = None) -> dict[str, Any]:
     """Run the 15:00 warning job as of `at` (ISO; naive is WIB; default now). Idempotent."""
     _operator(who)
     notifier = _notifier(request)
@@ -195,9 +186,7 @@ async def run_warnings(
 
 
 @router.post("/jobs/reminders/run")
-async def run_reminders(
-    request: Request, at: datetime | None = None, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+async def run_reminders(request: Request, who: Who, at: datetime | None = None) -> dict[str, Any]:
     """Run the 09:00 atasan reminder job as of `at` (ISO; naive is WIB). Idempotent."""
     _operator(who)
     notifier = _notifier(request)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from services.shared.http import Actor, Problem, actor, kit_of, period_key
+from services.shared.http import Actor, Problem, Who, kit_of, period_key
 from services.tpp import export, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
@@ -53,9 +53,7 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
 
 
 @router.get("/employees/{nip}/statements/{period}")
-def employee_statement(
-    nip: str, period: str, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+def employee_statement(nip: str, period: str, request: Request, who: Who) -> dict[str, Any]:
     """The month statement of one ASN: every line with date, code, percent, rupiah, article."""
     period = period_key(period)
     if who.role == "asn" and who.nip != nip:
@@ -127,7 +125,7 @@ def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
 
 
 @router.post("/periods/{period}/close")
-def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+def close_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM closes a month: statements frozen, TppPeriodClosed per ASN (outbox)."""
     period = period_key(period)
     _require(who, BKPSDM, what="menutup periode TPP")
@@ -142,7 +140,7 @@ def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> 
 
 
 @router.post("/periods/{period}/reopen")
-def reopen_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+def reopen_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM reopens a month: pending corrections applied, statements recomputed."""
     period = period_key(period)
     _require(who, BKPSDM, what="membuka kembali periode TPP")
@@ -159,7 +157,7 @@ def reopen_period(period: str, request: Request, who: Actor = Depends(actor)) ->
 def corrections(
     period: str,
     request: Request,
-    who: Actor = Depends(actor),
+    who: Who,
     include_applied: bool = False,
 ) -> dict[str, Any]:
     """Events that arrived after the month was closed, waiting for BKPSDM."""
@@ -192,7 +190,7 @@ def corrections(
 def recompute_with(
     period: str,
     request: Request,
-    who: Actor = Depends(actor),
+    who: Who,
     rules: str = Query(..., description="name of a shipped rule set"),
 ) -> dict[str, Any]:
     """What the month would be under `rules`, per employee (never stored: closed months stay
@@ -244,9 +242,7 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
 
 
 @router.get("/periods/{period}/export.xlsx")
-def export_xlsx(
-    period: str, request: Request, who: Actor = Depends(actor), draft: bool = False
-) -> Response:
+def export_xlsx(period: str, request: Request, who: Who, draft: bool = False) -> Response:
     info, rows = _payroll(request, period, who, draft)
     status = "final" if info["status"] == PERIOD_CLOSED else "draf"
     body = export.write_xlsx(info["period"], info["rules"], status, rows)
@@ -258,9 +254,7 @@ def export_xlsx(
 
 
 @router.get("/periods/{period}/export.csv")
-def export_csv(
-    period: str, request: Request, who: Actor = Depends(actor), draft: bool = False
-) -> Response:
+def export_csv(period: str, request: Request, who: Who, draft: bool = False) -> Response:
     info, rows = _payroll(request, period, who, draft)
     return Response(
         export.write_csv(rows),

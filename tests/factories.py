@@ -56,25 +56,16 @@ def employee(
     )
 
 
-def scan(
-    nip: str,
-    day: date,
-    at: datetime,
-    *,
-    occurred_at: datetime | None = None,
-    scan_id: str | None = None,
-    producer: str = "attendance",
-) -> FingerprintRecorded:
-    """A fingerprint scan of `nip` at `at` counted for `day` (published at `at` unless
-    `occurred_at` says otherwise; a fresh scan id unless given)."""
-    return FingerprintRecorded(
-        occurred_at=occurred_at or at,
-        producer=producer,
-        nip=nip,
-        scan_id=scan_id or f"s-{uuid.uuid4().hex[:8]}",
-        scanned_at=at,
-        work_date=day,
-    )
+def scan(nip: str, day: date, at: datetime, **over: Any) -> FingerprintRecorded:
+    """A fingerprint scan of `nip` at `at` counted for `day`, published at `at` by attendance
+    with a fresh scan id; `over` overrides those (occurred_at, scan_id, producer)."""
+    fields = {
+        "occurred_at": at,
+        "producer": "attendance",
+        "scan_id": f"s-{uuid.uuid4().hex[:8]}",
+        **over,
+    }
+    return FingerprintRecorded(nip=nip, scanned_at=at, work_date=day, **fields)
 
 
 def day_closed(
@@ -101,24 +92,11 @@ def day_closed(
     )
 
 
-def approved(
-    nip: str,
-    day: date,
-    at: datetime,
-    *,
-    report_id: str | None = None,
-    decided_by: str | None = None,
-) -> ReportApproved:
-    """The atasan's approval of `nip`'s report of `day` (a fresh report id and atasan
-    unless given)."""
-    return ReportApproved(
-        occurred_at=at,
-        producer="approval",
-        nip=nip,
-        report_id=report_id or f"r-{uuid.uuid4().hex[:8]}",
-        work_date=day,
-        decided_by=decided_by or _fresh_nip(),
-    )
+def approved(nip: str, day: date, at: datetime, **over: Any) -> ReportApproved:
+    """The atasan's approval, at `at`, of `nip`'s report of `day`: a fresh report id and
+    atasan unless `over` names them (report_id, decided_by)."""
+    fields = {"report_id": f"r-{uuid.uuid4().hex[:8]}", "decided_by": _fresh_nip(), **over}
+    return ReportApproved(occurred_at=at, producer="approval", nip=nip, work_date=day, **fields)
 
 
 def absence(

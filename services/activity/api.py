@@ -33,10 +33,20 @@ from services.activity.models import (
     Report,
     SkpTarget,
 )
-from services.shared.calendar import parse_period
+from services.shared.calendar import YEAR_MAX, YEAR_MIN, parse_period
 from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
-from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
+from services.shared.http import (
+    QUANTITY_MAX,
+    Actor,
+    Day,
+    Moment,
+    Problem,
+    actor,
+    kit_of,
+    model_response,
+    now_of,
+)
 from services.shared.messaging import ServiceKit, UnitOfWork
 
 router = APIRouter(tags=["activity"])
@@ -289,10 +299,10 @@ def to_daily_report(row: Report) -> domain.DailyReport:
 
 
 class ReportIn(BaseModel):
-    work_date: date
+    work_date: Day
     description: str = Field(max_length=10_000)
     output: str = Field(default="", max_length=1_000)
-    quantity: int = 1
+    quantity: int = Field(1, le=QUANTITY_MAX)  # not positive: the domain says so, per field
     minutes: int = Field(description="time spent, in minutes")
     skp_target_id: str | None = None
 
@@ -383,7 +393,7 @@ def _decide(
 
 @router.get("/employees/{nip}/filing-status")
 def filing_status(
-    nip: str, request: Request, work_date: date, who: Actor = Depends(actor)
+    nip: str, request: Request, work_date: Day, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
     """May `nip` file for `work_date` now? The same answer POST /reports would give."""
     kit = kit_of(request)
@@ -889,9 +899,9 @@ def download_evidence(
 
 
 class OpeningIn(BaseModel):
-    work_date: date
+    work_date: Day
     reason: str = Field(max_length=2_000)
-    until: datetime | None = Field(
+    until: Moment | None = Field(
         None,
         description="end of the opening (with offset); default: the filing deadline "
         "counted from today",
@@ -964,7 +974,7 @@ class SkpTargetIn(BaseModel):
     year: int = Field(ge=2000, le=2100)
     activity: str = Field(max_length=2_000)
     indicator: str = Field(max_length=2_000)
-    target_quantity: int
+    target_quantity: int = Field(le=QUANTITY_MAX)
 
 
 class SkpTargetOut(SkpTargetIn):
@@ -1028,7 +1038,10 @@ def create_target(
 
 @router.get("/employees/{nip}/skp-targets", response_model=list[SkpTargetOut])
 def list_targets(
-    nip: str, request: Request, year: int | None = None, who: Actor = Depends(actor)
+    nip: str,
+    request: Request,
+    year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
+    who: Actor = Depends(actor),
 ) -> list[SkpTargetOut]:
     with kit_of(request).uow() as uow:
         _ensure_view(request, uow, who, nip)

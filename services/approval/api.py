@@ -34,7 +34,7 @@ from services.approval.models import (
 from services.shared.calendar import WorkCalendar, parse_period
 from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
-from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
+from services.shared.http import Actor, Day, Problem, actor, kit_of, model_response, now_of
 from services.shared.messaging import UnitOfWork
 
 router = APIRouter(tags=["approval"])
@@ -42,6 +42,7 @@ router = APIRouter(tags=["approval"])
 PERSON_ROLES = ("asn", "atasan")
 OVERSIGHT_ROLES = ("bkpsdm", "auditor")
 MAX_BULK = 500
+OVERDUE_THRESHOLD_MAX = 260  # working days: about a year
 _STATUS = {
     "forbidden": 403,
     "not_pending": 409,
@@ -231,7 +232,7 @@ def atasan_queue(
 @router.get("/overdue")
 def overdue(
     request: Request,
-    threshold: int = Query(domain.DEFAULT_OVERDUE_THRESHOLD, ge=0),
+    threshold: int = Query(domain.DEFAULT_OVERDUE_THRESHOLD, ge=0, le=OVERDUE_THRESHOLD_MAX),
     who: Actor = Depends(actor),
 ) -> list[dict[str, Any]]:
     """Atasan with reports waiting more than `threshold` working days (the 09:00 reminder)."""
@@ -516,8 +517,8 @@ def _bulk_approve_in(uow: UnitOfWork, body: BulkIn, me: str, now: datetime) -> d
 class DelegationIn(BaseModel):
     atasan_nip: str
     plt_nip: str
-    start: date
-    end: date
+    start: Day
+    end: Day
 
 
 class DelegationOut(DelegationIn):

@@ -22,6 +22,7 @@ from contracts.nip import nip_problem
 from services.attendance import domain, importer, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, now_utc, require
+from services.shared.calendar import parse_period
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.messaging import ServiceKit, UnitOfWork
 
@@ -429,10 +430,10 @@ def list_absences(
         query = query.where(Absence.nip == nip)
     if period:
         try:
-            year, month = (int(x) for x in period.split("-"))
-            first = date(year, month, 1)
-        except ValueError:
-            raise Problem(422, "periode harus berformat YYYY-MM", code="bad_period") from None
+            year, month = parse_period(period)
+        except ValueError as exc:
+            raise Problem(422, str(exc), code="bad_period") from None
+        first = date(year, month, 1)
         nxt = date(year + month // 12, month % 12 + 1, 1)
         query = query.where(Absence.start < nxt, Absence.end >= first)
     with kit.uow() as uow:

@@ -22,7 +22,7 @@ from contracts.nip import nip_problem
 from services.attendance import domain, importer, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, now_utc, require
-from services.shared.calendar import parse_period
+from services.shared.calendar import parse_period, year_problem
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.messaging import ServiceKit, UnitOfWork
 
@@ -226,13 +226,14 @@ def parse_absence_date(text: str, field: str) -> date:
         raise ValueError(f"kolom {field} kosong")
     m = _DAY_FIRST.match(value)
     try:
-        if m:
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        return date.fromisoformat(value)
+        day = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(value)
     except ValueError:
         raise ValueError(
             f"{field} '{value}' bukan tanggal yang valid (YYYY-MM-DD atau DD/MM/YYYY)"
         ) from None
+    if problem := year_problem(day.year):
+        raise ValueError(f"{field} '{value}' tidak valid: {problem}")
+    return day
 
 
 def parse_absence(

@@ -181,6 +181,16 @@ def parse_scan_time(text: str) -> datetime:
         raise ValueError(f"waktu '{text}' bukan tanggal/jam yang ada") from None
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=WIB)  # no offset given: the business time zone
+    return representable(ts, text)
+
+
+def representable(ts: datetime, text: object) -> datetime:
+    """`ts` when it is an instant in both UTC and WIB; ValueError otherwise. A reset device
+    clock (year 2000 or 1970) is kept and flagged, but year 1 WIB is year 0 in UTC."""
+    try:
+        ts.astimezone(UTC), ts.astimezone(WIB)
+    except OverflowError:
+        raise ValueError(f"waktu '{text}' di luar rentang waktu yang dapat diproses") from None
     return ts
 
 

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from contracts.nip import nip_problem
-from services.attendance.domain import WIB, parse_scan_time, scan_key
+from services.attendance.domain import WIB, parse_scan_time, representable, scan_key
 
 __all__ = [
     "ImportResult",
@@ -75,7 +75,7 @@ _DAY_FIRST = re.compile(
 def parse_import_time(value: object) -> datetime:
     """A cell or CSV field as a tz-aware time; naive values are WIB. ValueError otherwise."""
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=WIB)
+        return representable(value if value.tzinfo else value.replace(tzinfo=WIB), value)
     if isinstance(value, date):
         raise ValueError(f"waktu '{value}' hanya berisi tanggal tanpa jam")
     text = str(value if value is not None else "").strip()
@@ -86,9 +86,10 @@ def parse_import_time(value: object) -> datetime:
         return parse_scan_time(text)
     d, mo, y, hh, mm, ss = m.groups()
     try:
-        return datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0), tzinfo=WIB)
+        ts = datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0), tzinfo=WIB)
     except ValueError:
         raise ValueError(f"waktu '{text}' bukan tanggal/jam yang ada") from None
+    return representable(ts, text)
 
 
 def _nip_text(value: object) -> str:

@@ -137,3 +137,28 @@ async def test_a_served_period_still_answers(
         res = await client.get(url, params={"period": "2026-10"}, headers=BKPSDM)
     assert res.status_code == 200, res.text
     assert res.json() == []
+
+
+async def test_scan_time_no_clock_can_hold_is_a_rejected_line(
+    attendance: httpx.AsyncClient,
+) -> None:
+    # 00:00 WIB of 1 January of year 1 is in year 0 in UTC: the whole batch was a 500
+    lines = [
+        {"nip": ANI, "waktu": "0001-01-01 00:00:00"},
+        {"nip": ANI, "waktu": "9999-12-31T23:59:59-12:00"},
+        {"nip": ANI, "waktu": "2026-10-05 07:30:00"},
+    ]
+    res = await attendance.post("/api/v1/scans", json={"scans": lines})
+    assert res.status_code == 200, res.text
+    assert [(r["line"], r["status"]) for r in res.json()] == [
+        (1, "rejected"),
+        (2, "rejected"),
+        (3, "accepted"),
+    ]
+    assert all("waktu" in r["reason"] for r in res.json()[:2])
+
+
+async def test_absence_outside_the_served_years(attendance: httpx.AsyncClient) -> None:
+    absence = {"nip": ANI, "mulai": "9999-12-31", "selesai": "9999-12-31", "jenis": "cuti_sakit"}
+    res = await attendance.post("/api/v1/absences", json=absence, headers=BKPSDM)
+    refused(res, "9999-12-31", "2000-2100")

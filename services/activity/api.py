@@ -33,7 +33,7 @@ from services.activity.models import (
     Report,
     SkpTarget,
 )
-from services.shared.calendar import YEAR_MAX, YEAR_MIN, parse_period
+from services.shared.calendar import YEAR_MAX, YEAR_MIN, parse_period, year_problem
 from services.shared.calendar_book import calendar_of
 from services.shared.employees import find_employee
 from services.shared.http import (
@@ -1202,6 +1202,8 @@ def _parse_import(
                 day = date.fromisoformat(raw_date)
             except ValueError:
                 refusal = ("invalid_date", "tanggal harus berformat YYYY-MM-DD")
+            if day is not None and (problem := year_problem(day.year)):
+                refusal = ("invalid_date", problem)
         if refusal is None and status not in _IMPORT_STATUSES:
             refusal = ("invalid_status", "status harus approved, pending atau rejected")
         if refusal is None and day is not None and day > today:

@@ -17,6 +17,7 @@ from services.attendance.config import AttendanceConfig
 from services.notifier.app import create as create_notifier
 from services.notifier.cache import DayCache
 from services.shared.settings import Settings
+from services.siasn.app import create as create_siasn
 from tests.support import who
 
 NOW = datetime(2026, 10, 7, 2, 0, tzinfo=UTC)
@@ -162,3 +163,34 @@ async def test_absence_outside_the_served_years(attendance: httpx.AsyncClient) -
     absence = {"nip": ANI, "mulai": "9999-12-31", "selesai": "9999-12-31", "jenis": "cuti_sakit"}
     res = await attendance.post("/api/v1/absences", json=absence, headers=BKPSDM)
     refused(res, "9999-12-31", "2000-2100")
+
+
+async def test_employee_import_pagu_too_big_is_a_rejected_line(memory_settings: Settings) -> None:
+    # a pagu past the store's integer failed the whole import with a 500
+    csv = (
+        "nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu\n"
+        f"{ANI},Ani,Dinas Kesehatan,Analis,9,,{TOO_BIG}\n"
+        "198503152010122002,Budi,Dinas Kesehatan,Analis,9,,5000000\n"
+    )
+    async with client_of(create_siasn(memory_settings)) as client:
+        res = await client.post(
+            "/api/v1/employees/import", content=csv, headers={"content-type": "text/csv"}
+        )
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["accepted"] == 1
+    assert [r["line"] for r in body["rejected"]] == [2]
+    assert "tpp_pagu" in body["rejected"][0]["reason"]
+
+
+async def test_report_import_date_outside_the_served_years(activity: httpx.AsyncClient) -> None:
+    csv = f"nip,tanggal,status\n{ANI},1999-12-31,approved\n"
+    res = await activity.post(
+        "/api/v1/reports/import",
+        params={"wait_s": 0},
+        content=csv,
+        headers={**BKPSDM, "content-type": "text/csv"},
+    )
+    assert res.status_code == 200, res.text
+    [error] = res.json()["errors"]
+    assert error["code"] == "invalid_date" and "2000-2100" in error["reason"]

@@ -302,7 +302,7 @@ class ReportIn(BaseModel):
     work_date: Day
     description: str = Field(max_length=10_000)
     output: str = Field(default="", max_length=1_000)
-    quantity: int = Field(1, le=QUANTITY_MAX)  # not positive: the domain says so, per field
+    quantity: int = Field(1, le=QUANTITY_MAX)  # below 1: the domain refuses it, per field
     minutes: int = Field(description="time spent, in minutes")
     skp_target_id: str | None = None
 
@@ -971,7 +971,7 @@ def list_openings(nip: str, request: Request, who: Actor = Depends(actor)) -> li
 
 
 class SkpTargetIn(BaseModel):
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(ge=YEAR_MIN, le=YEAR_MAX)
     activity: str = Field(max_length=2_000)
     indicator: str = Field(max_length=2_000)
     target_quantity: int = Field(le=QUANTITY_MAX)

@@ -103,7 +103,6 @@ def month_days(year: int, month: int) -> Iterator[date]:
 # The years SIKERJA serves (WorkCalendarChanged's bounds). A date outside them is a typo or
 # a probe: it would only reach a calendar or a store that cannot hold it (year 10000).
 YEAR_MIN, YEAR_MAX = 2000, 2100
-PERIOD_PATTERN = r"^\d{4}-\d{2}$"
 
 
 def year_problem(year: int) -> str | None:

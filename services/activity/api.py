@@ -32,12 +32,22 @@ from services.activity.models import (
     Report,
     SkpTarget,
 )
-from services.kernel.calendar import parse_period
+from services.kernel.calendar import YEAR_MAX, YEAR_MIN, parse_period, year_problem
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.calendar_book import calendar_of
 from services.shared.documents import document_response, read_body
 from services.shared.employees import find_employee
-from services.shared.http import Actor, Problem, actor, kit_of, model_response, now_of
+from services.shared.http import (
+    QUANTITY_MAX,
+    Actor,
+    Day,
+    Moment,
+    Problem,
+    actor,
+    kit_of,
+    model_response,
+    now_of,
+)
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
@@ -292,10 +302,10 @@ def to_daily_report(row: Report) -> domain.DailyReport:
 
 
 class ReportIn(BaseModel):
-    work_date: date
+    work_date: Day
     description: str = Field(max_length=10_000)
     output: str = Field(default="", max_length=1_000)
-    quantity: int = 1
+    quantity: int = Field(1, le=QUANTITY_MAX)  # below 1: the domain refuses it, per field
     minutes: int = Field(description="time spent, in minutes")
     skp_target_id: str | None = None
 
@@ -386,7 +396,7 @@ def _decide(
 
 @router.get("/employees/{nip}/filing-status")
 def filing_status(
-    nip: str, request: Request, work_date: date, who: Actor = Depends(actor)
+    nip: str, request: Request, work_date: Day, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
     """May `nip` file for `work_date` now? The same answer POST /reports would give."""
     kit = kit_of(request)
@@ -897,9 +907,9 @@ def download_evidence(
 
 
 class OpeningIn(BaseModel):
-    work_date: date
+    work_date: Day
     reason: str = Field(max_length=2_000)
-    until: datetime | None = Field(
+    until: Moment | None = Field(
         None,
         description="end of the opening (with offset); default: the filing deadline "
         "counted from today",
@@ -969,10 +979,10 @@ def list_openings(nip: str, request: Request, who: Actor = Depends(actor)) -> li
 
 
 class SkpTargetIn(BaseModel):
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(ge=YEAR_MIN, le=YEAR_MAX)
     activity: str = Field(max_length=2_000)
     indicator: str = Field(max_length=2_000)
-    target_quantity: int
+    target_quantity: int = Field(le=QUANTITY_MAX)
 
 
 class SkpTargetOut(SkpTargetIn):
@@ -1036,7 +1046,10 @@ def create_target(
 
 @router.get("/employees/{nip}/skp-targets", response_model=list[SkpTargetOut])
 def list_targets(
-    nip: str, request: Request, year: int | None = None, who: Actor = Depends(actor)
+    nip: str,
+    request: Request,
+    year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
+    who: Actor = Depends(actor),
 ) -> list[SkpTargetOut]:
     with kit_of(request).uow() as uow:
         _ensure_view(request, uow, who, nip)
@@ -1207,6 +1220,8 @@ def _parse_import(
                 day = date.fromisoformat(raw_date)
             except ValueError:
                 refusal = ("invalid_date", "tanggal harus berformat YYYY-MM-DD")
+            if day is not None and (problem := year_problem(day.year)):
+                refusal = ("invalid_date", problem)
         if refusal is None and status not in _IMPORT_STATUSES:
             refusal = ("invalid_status", "status harus approved, pending atau rejected")
         if refusal is None and day is not None and day > today:

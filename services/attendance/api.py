@@ -20,6 +20,7 @@ from contracts.nip import nip_problem
 from services.attendance import domain, importer, quarantine, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
+from services.kernel.calendar import parse_period, year_problem
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import document_response, read_body, read_upload
 from services.shared.http import Actor, Problem, actor, kit_of
@@ -311,13 +312,14 @@ def parse_absence_date(text: str, field: str) -> date:
         raise ValueError(f"kolom {field} kosong")
     m = _DAY_FIRST.match(value)
     try:
-        if m:
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        return date.fromisoformat(value)
+        day = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(value)
     except ValueError:
         raise ValueError(
             f"{field} '{value}' bukan tanggal yang valid (YYYY-MM-DD atau DD/MM/YYYY)"
         ) from None
+    if problem := year_problem(day.year):
+        raise ValueError(f"{field} '{value}' tidak valid: {problem}")
+    return day
 
 
 def parse_absence(
@@ -520,10 +522,10 @@ def list_absences(
         query = query.where(Absence.nip == nip)
     if period:
         try:
-            year, month = (int(x) for x in period.split("-"))
-            first = date(year, month, 1)
-        except ValueError:
-            raise Problem(422, "periode harus berformat YYYY-MM", code="bad_period") from None
+            year, month = parse_period(period)
+        except ValueError as exc:
+            raise Problem(422, str(exc), code="bad_period") from None
+        first = date(year, month, 1)
         nxt = date(year + month // 12, month % 12 + 1, 1)
         query = query.where(Absence.start < nxt, Absence.end >= first)
     with kit.uow() as uow:

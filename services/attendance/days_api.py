@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
@@ -24,8 +24,8 @@ from services.attendance.web import (
     parse_day,
     require,
 )
-from services.kernel.calendar import month_days, parse_period
-from services.shared.http import Actor, Problem, actor, kit_of
+from services.kernel.calendar import YEAR_MAX, YEAR_MIN, month_days, parse_period
+from services.shared.http import Actor, Day, Problem, actor, kit_of
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
@@ -38,12 +38,12 @@ MAX_CLOSE_RANGE_DAYS = 400
 
 
 class CalendarEdit(BaseModel):
-    tanggal: date
+    tanggal: Day
     nama: str = ""
 
 
 @router.get("/calendar")
-def get_calendar(request: Request, year: int) -> dict[str, Any]:
+def get_calendar(request: Request, year: int = Query(ge=YEAR_MIN, le=YEAR_MAX)) -> dict[str, Any]:
     with kit_of(request).uow() as uow:
         cal = store.load_calendar(uow, [year])
         overrides = {
@@ -166,14 +166,14 @@ async def remove_override(
 
 @router.post("/calendar/{year}/announce")
 async def announce_calendar(
-    year: int, request: Request, who: Actor = Depends(actor)
+    request: Request,
+    year: int = Path(ge=YEAR_MIN, le=YEAR_MAX),
+    who: Actor = Depends(actor),
 ) -> dict[str, Any]:
     """Announce the year's calendar again (WorkCalendarChanged): for services that started
     keeping the calendar after BKPSDM's changes, or a store restored from a backup. The
     snapshot replaces what they hold; announcing twice changes nothing."""
     require(who, BKPSDM, "mengumumkan kalender kerja")
-    if not 2000 <= year <= 2100:
-        raise Problem(422, f"tahun {year} di luar rentang 2000-2100", code="invalid_year")
 
     def announce() -> dict[str, Any]:
         with kit_of(request).uow() as uow:

@@ -10,6 +10,7 @@ from fastapi import Request
 
 from services.attendance.config import AttendanceConfig
 from services.attendance.domain import WIB
+from services.kernel.calendar import parse_period, year_problem
 from services.shared.http import Actor, Problem
 
 # Roles allowed to record on behalf of the city; "system" is an internal caller (no header).
@@ -43,22 +44,24 @@ def day_has_ended(day: date, now: datetime) -> bool:
 
 def parse_day(value: str, field: str = "tanggal") -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
         raise Problem(
             422, f"{field} '{value}' tidak valid; gunakan format YYYY-MM-DD", code="bad_date"
         ) from None
+    if problem := year_problem(day.year):
+        raise Problem(422, f"{field} '{value}' tidak valid: {problem}", code="bad_date")
+    return day
 
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def month_bounds(period: str) -> tuple[date, date]:
-    """'2026-01' -> its first and last day; a 422 problem for anything else."""
-    m = _PERIOD.match(period.strip())
-    if m is None or not 1 <= int(m[2]) <= 12:
-        raise Problem(
-            422, f"periode '{period}' tidak valid; gunakan format YYYY-MM", code="bad_period"
-        )
-    year, month = int(m[1]), int(m[2])
+    """'2026-01' -> its first and last day; a 422 problem for anything else (the kernel's
+    parse_period: one reading of a period, bounded to the years SIKERJA serves)."""
+    try:
+        year, month = parse_period(period.strip())
+    except ValueError as exc:
+        raise Problem(422, str(exc), code="bad_period") from None
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])

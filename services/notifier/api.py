@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -17,7 +17,7 @@ from services.notifier.delivery import CHANNELS
 from services.notifier.domain import WIB
 from services.notifier.jobs import Notifier
 from services.notifier.models import ChannelConfig, Delivery, Message
-from services.shared.http import Actor, Problem, actor
+from services.shared.http import ID_MAX, Actor, Moment, Problem, actor
 
 router = APIRouter(tags=["notifier"])
 
@@ -82,7 +82,10 @@ def inbox(
 
 @router.post("/inbox/{nip}/{message_id}/read")
 def mark_read(
-    nip: str, message_id: int, request: Request, who: Actor = Depends(actor)
+    nip: str,
+    request: Request,
+    message_id: int = Path(ge=1, le=ID_MAX),
+    who: Actor = Depends(actor),
 ) -> dict[str, Any]:
     """Mark one message read (again is harmless: the first reading time stays)."""
     _own_or_operator(who, nip)
@@ -186,7 +189,7 @@ def _moment(notifier: Notifier, at: datetime | None) -> datetime:
 
 @router.post("/jobs/warnings/run")
 async def run_warnings(
-    request: Request, at: datetime | None = None, who: Actor = Depends(actor)
+    request: Request, at: Moment | None = None, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
     """Run the 15:00 warning job as of `at` (ISO; naive is WIB; default now). Idempotent."""
     _operator(who)
@@ -196,7 +199,7 @@ async def run_warnings(
 
 @router.post("/jobs/reminders/run")
 async def run_reminders(
-    request: Request, at: datetime | None = None, who: Actor = Depends(actor)
+    request: Request, at: Moment | None = None, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
     """Run the 09:00 atasan reminder job as of `at` (ISO; naive is WIB). Idempotent."""
     _operator(who)

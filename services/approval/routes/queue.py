@@ -28,6 +28,8 @@ from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["approval"])
 
+OVERDUE_THRESHOLD_MAX = 260  # working days: about a year
+
 
 class QueueItemOut(BaseModel):
     report_id: str
@@ -114,7 +116,7 @@ def overdue(
     who: Who,
     now: Now,
     kit: Kit,
-    threshold: int = Query(domain.DEFAULT_OVERDUE_THRESHOLD, ge=0),
+    threshold: int = Query(domain.DEFAULT_OVERDUE_THRESHOLD, ge=0, le=OVERDUE_THRESHOLD_MAX),
 ) -> list[dict[str, Any]]:
     """Atasan with reports waiting more than `threshold` working days (the 09:00 reminder)."""
     if not who.is_(*OVERSIGHT_ROLES, "system"):

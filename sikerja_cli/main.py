@@ -11,18 +11,19 @@ sikerja simulate    a month's TPP from CSV files, through the services' domain c
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import typer
 
+from services.kernel.calendar import WIB
 from services.shared.settings import REPO_ROOT, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -150,9 +151,10 @@ def up(
     for name in names:
         _wait_ready(name)
     if demo:
+        from sikerja_cli.demo_data import last_month
         from sikerja_cli.loader import load_demo
 
-        load_demo(employees=employees, opds=opds, period=period or None)
+        load_demo(employees=employees, opds=opds, period=period or last_month(_today()))
     typer.echo(f"SIKERJA berjalan ({time.monotonic() - started:.1f}s):")
     status()
 
@@ -189,13 +191,23 @@ def _wait_ready(name: str, timeout: float = 90) -> None:
     raise typer.Exit(_fail(f"{name} belum siap setelah {timeout:.0f} detik"))
 
 
+def _today() -> date:
+    """The clock of the CLI's defaults (the demo's month): today in WIB."""
+    return datetime.now(WIB).date()
+
+
 def _fail(message: str) -> int:
     typer.echo(message, err=True)
     return 1
 
 
+def _kafka_status() -> subprocess.CompletedProcess[str]:
+    """kafka.sh status: a Bahasa line, exit 0 while a broker listens (ours or another's)."""
+    return subprocess.run([str(LOCAL / "kafka.sh"), "status"], capture_output=True, text=True)
+
+
 def _kafka_up() -> bool:
-    return subprocess.run([str(LOCAL / "kafka.sh"), "status"], capture_output=True).returncode == 0
+    return _kafka_status().returncode == 0
 
 
 @app.command()
@@ -223,7 +235,7 @@ def down(keep_infra: bool = typer.Option(False, help="leave Kafka and Redis runn
 def status() -> None:
     """Show each part and where to reach it."""
     settings = get_settings()
-    subprocess.run([str(LOCAL / "kafka.sh"), "status"])
+    typer.echo(_kafka_status().stdout.strip())
     for name in available_services():
         pid = _pid(name)
         state = "siap" if _healthy(name, "/readyz") else ("berjalan" if pid else "berhenti")
@@ -238,14 +250,18 @@ def demo_data(
     employees: int = typer.Option(15000),
     opds: int = typer.Option(44),
     out: Path = typer.Option(Path("demo"), help="output folder"),
-    period: str = typer.Option("2026-10"),
+    period: str = typer.Option("", help="YYYY-MM (default: last month, as `up`)"),
     seed: int = typer.Option(7),
 ) -> None:
     """Write a synthetic city (employees, scans, absences, reports) as CSV files."""
-    from sikerja_cli.demo_data import generate
+    from sikerja_cli.demo_data import describe, generate, last_month
 
-    summary = generate(out, employees=employees, opds=opds, period=period, seed=seed)
-    typer.echo(json.dumps(summary, indent=2, default=str))
+    period = period or last_month(_today())
+    try:
+        counts = generate(out, employees=employees, opds=opds, period=period, seed=seed)
+    except ValueError as exc:
+        raise typer.Exit(_fail(str(exc))) from None
+    typer.echo(f"Data contoh ditulis ke {out}: {describe(counts, period)}")
 
 
 @app.command()

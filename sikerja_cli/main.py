@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -264,17 +265,26 @@ def demo_data(
     typer.echo(f"Data contoh ditulis ke {out}: {describe(counts, period)}")
 
 
+class OutputFormat(StrEnum):
+    json = "json"
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 @app.command()
 def simulate(
     data: Path = typer.Option(..., help="folder with employees.csv, scans.csv, ..."),
     period: str = typer.Option(..., help="YYYY-MM"),
     rules: str = typer.Option(None, help="rule set name or file"),
-    format: str = typer.Option("json", help="json, table or xlsx"),
+    format: OutputFormat = typer.Option(OutputFormat.json, help="json, table, csv or xlsx"),
     output: Path = typer.Option(None, help="write here instead of standard output"),
 ) -> None:
     """Compute a month's TPP statements from files, with the live services' domain code."""
     from sikerja_cli import simulate as sim
 
+    if format is OutputFormat.xlsx and output is None:
+        raise typer.BadParameter("format xlsx memerlukan --output", param_hint="--format")
     try:
         result = sim.run_simulation(data, period, rules)
     except sim.InputError as exc:
@@ -283,14 +293,19 @@ def simulate(
     except ValueError as exc:
         typer.echo(f"galat: {exc}", err=True)
         raise typer.Exit(2) from None
-    if format == "xlsx":
-        if output is None:
-            raise typer.BadParameter("format xlsx memerlukan --output")
+    for warning in result.warnings:
+        typer.echo(f"peringatan: {warning}", err=True)
+    if format is OutputFormat.xlsx:
         sim.write_xlsx(result, output)
         return
-    text = sim.render_json(result) if format == "json" else sim.render_table(result)
+    render = {
+        OutputFormat.json: sim.render_json,
+        OutputFormat.table: sim.render_table,
+        OutputFormat.csv: sim.render_csv,
+    }[format]
+    text = render(result)
     if output:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(text, encoding="utf-8", newline="")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

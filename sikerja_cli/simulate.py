@@ -21,9 +21,10 @@ out and listed in `rejected_inputs`.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -94,11 +95,15 @@ class SimulationResult:
     employees: dict[str, Employee]
     statements: list[Statement]  # sorted by NIP
     rejected_inputs: list[RejectedInput]
+    # Bahasa sentences: the input looks incomplete for this period (no scans at all, or
+    # employees with no scan and no absence), so TK lines may be a lack of data.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "period": self.period,
             "rules": self.rules.name,
+            "warnings": self.warnings,
             "statements": [s.to_dict() for s in self.statements],
             "rejected_inputs": [r.to_dict() for r in self.rejected_inputs],
         }
@@ -245,6 +250,7 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
 
     # Scans grouped per NIP and WIB date; only the period's dates are kept.
     scans: dict[str, dict[date, list[datetime]]] = {}
+    other_months: set[str] = set()  # to say where the data is when the period has none
     for line, (nip, text) in _rows(data_dir / SCANS, ("nip", "waktu")):
         try:
             ts = parse_scan_time(text)
@@ -258,6 +264,8 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
         day = wib_date(ts)
         if first <= day <= last:
             scans.setdefault(nip, {}).setdefault(day, []).append(ts)
+        else:
+            other_months.add(f"{day.year:04d}-{day.month:02d}")
 
     approved: dict[str, set[date]] = {}
     reports_path = data_dir / REPORTS
@@ -314,7 +322,33 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
             )
         )
     rejected.sort(key=lambda r: (r.file, r.line))
-    return SimulationResult(period_key, ruleset, employees, statements, rejected)
+    warnings = _warnings(period_key, employees, scans, absence, sorted(other_months))
+    return SimulationResult(period_key, ruleset, employees, statements, rejected, warnings)
+
+
+def _warnings(
+    period: str,
+    employees: dict[str, Employee],
+    scans: dict[str, dict[date, list[datetime]]],
+    absence: dict[str, dict[date, str]],
+    other_months: list[str],
+) -> list[str]:
+    """Why a month of TK may be missing data rather than missing people."""
+    if not scans:
+        held = f" (berkas berisi periode {', '.join(other_months)})" if other_months else ""
+        return [
+            f"tidak ada pindaian pada periode {period} di {SCANS}{held}: setiap pegawai "
+            "tanpa ketidakhadiran dihitung tanpa keterangan (TK) pada setiap hari kerja"
+        ]
+    empty = [nip for nip in sorted(employees) if nip not in scans and not absence.get(nip)]
+    if not empty:
+        return []
+    shown = ", ".join(empty[:10]) + (f" dan {len(empty) - 10} lainnya" if len(empty) > 10 else "")
+    return [
+        f"{len(empty)} dari {len(employees)} pegawai tidak punya pindaian maupun "
+        f"ketidakhadiran pada periode {period} dan dihitung tanpa keterangan (TK) pada setiap "
+        f"hari kerja: {shown}"
+    ]
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -374,9 +408,50 @@ def render_table(result: SimulationResult) -> str:
     return "\n".join(out) + "\n"
 
 
+_CSV_HEAD = (
+    "nip",
+    "nama",
+    "opd",
+    "pagu",
+    "disiplin",
+    "produktivitas",
+    "potongan_kehadiran",
+    "potongan_lkh",
+    "tpp_bersih",
+    "hari_wajib_lapor",
+    "hari_laporan_disetujui",
+)
+
+
+def render_csv(result: SimulationResult) -> str:
+    """One row per ASN with a header row; amounts as plain integer rupiah."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_HEAD)
+    for s in result.statements:
+        emp = result.employees[s.nip]
+        writer.writerow(
+            (
+                s.nip,
+                emp.nama,
+                emp.opd,
+                s.pagu,
+                s.discipline,
+                s.productivity,
+                s.attendance_deduction,
+                s.productivity_deduction,
+                s.net,
+                s.required_report_days,
+                s.approved_report_days,
+            )
+        )
+    return out.getvalue()
+
+
 def write_xlsx(result: SimulationResult, path: Path) -> None:
     """A workbook: Ringkasan (one row per ASN), Rincian (every line), Input Ditolak."""
     from openpyxl import Workbook  # only the xlsx output needs it
+    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     summary = wb.create_sheet("Ringkasan")
@@ -417,7 +492,10 @@ def write_xlsx(result: SimulationResult, path: Path) -> None:
     detail.append(["NIP", "Tanggal", "Kode", "Persen", "Jumlah", "Dasar"])
     for s in result.statements:
         for ln in s.lines:
-            detail.append([s.nip, ln.day, ln.code, str(ln.percent), ln.amount, ln.article])
+            # A number the sheet can sum, shown as a percent (0.25 % of the pagu = 0.0025).
+            percent = WriteOnlyCell(detail, value=ln.percent / 100)
+            percent.number_format = "0.00##%"
+            detail.append([s.nip, ln.day, ln.code, percent, ln.amount, ln.article])
     refused = wb.create_sheet("Input Ditolak")
     refused.append(["Berkas", "Baris", "Alasan"])
     for r in result.rejected_inputs:

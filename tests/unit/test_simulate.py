@@ -24,14 +24,19 @@ Rejected: reports.csv line 8; scans.csv line 9 (NIP not in employees.csv).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from typer.testing import CliRunner
 
 from services.kernel.ruleset import RULESETS_DIR
+from sikerja_cli.main import app
 from sikerja_cli.simulate import (
     InputError,
     SimulationResult,
@@ -304,3 +309,80 @@ def test_write_xlsx(tmp_path: Path) -> None:
     assert len(detail) == 9  # 4 lines of Budi + 5 of Andi
     refused = list(wb["Input Ditolak"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[1]) for r in refused] == [("reports.csv", 8), ("scans.csv", 9)]
+
+
+# -- a month without data is said, not silently computed as TK -----------------------------
+
+CHANDRA = "199203032018011003"
+
+
+def test_a_period_without_scans_is_warned() -> None:
+    # The happy fixture holds October 2025 only; November is all TK for lack of data.
+    result = run_simulation(FIXTURES / "happy", "2025-11")
+    assert len(result.warnings) == 1
+    warning = result.warnings[0]
+    assert "2025-11" in warning and "tidak ada pindaian" in warning
+    assert "2025-10" in warning  # the months the file does hold
+    assert json.loads(render_json(result))["warnings"] == [warning]
+
+
+def test_employees_without_any_data_are_warned(tmp_path: Path) -> None:
+    data = _copy_happy(tmp_path)
+    with (data / "employees.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f"{CHANDRA},Chandra,Dinas Kominfo,Arsiparis,6,,3000000\n")
+    result = run_simulation(data, "2025-10")
+    assert len(result.warnings) == 1
+    assert "1 dari 3 pegawai" in result.warnings[0] and CHANDRA in result.warnings[0]
+    assert ANDI not in result.warnings[0] and BUDI not in result.warnings[0]
+
+
+def test_a_month_with_data_has_no_warning() -> None:
+    assert run_simulation(FIXTURES / "happy", "2025-10").warnings == []
+
+
+def test_cli_warns_on_stderr(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", "--data", str(FIXTURES / "happy"), "--period", "2025-11"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("peringatan: ") and "2025-11" in result.stderr
+    assert json.loads(result.stdout)["warnings"]
+
+
+# -- output formats -----------------------------------------------------------------------
+
+
+def test_csv_format_is_csv() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--data", str(FIXTURES / "happy"), "--period", "2025-10", "--format", "csv"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0][:3] == ["nip", "nama", "opd"] and "tpp_bersih" in rows[0]
+    by_nip = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert set(by_nip) == {ANDI, BUDI}
+    assert by_nip[ANDI]["tpp_bersih"] == "3850000"
+    assert by_nip[BUDI]["nama"] == "Budi Lestari"
+    assert by_nip[BUDI]["pagu"] == "4000001"
+
+
+def test_unknown_format_is_refused() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--data", str(FIXTURES / "happy"), "--period", "2025-10", "--format", "xml"],
+    )
+    assert result.exit_code == 2
+    assert "xml" in result.stderr
+
+
+def test_xlsx_percent_is_a_number(tmp_path: Path) -> None:
+    out = tmp_path / "tpp.xlsx"
+    write_xlsx(run_simulation(FIXTURES / "happy", "2025-10"), out)
+    sheet = load_workbook(out)["Rincian"]
+    assert sheet.cell(1, 4).value == "Persen"
+    # Andi's TL1 of 2 October: 0.25% of the pagu (12,500 of 5,000,000).
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == ANDI and r[2].value == "TL1")
+    assert isinstance(row[3].value, int | float | Decimal)
+    assert row[3].value == pytest.approx(0.0025)
+    assert "%" in row[3].number_format

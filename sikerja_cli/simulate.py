@@ -28,14 +28,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from contracts.nip import nip_problem
-from services.attendance.domain import (
-    Absence,
-    WorkHours,
-    close_day,
-    parse_scan_time,
-    wib_date,
-)
+from contracts.nip import nip_refusal, nip_unregistered
+from services.attendance.config import AttendanceConfig
+from services.attendance.domain import Absence, WorkHours, close_day, parse_absence, wib_date
+from services.attendance.importer import parse_import_time
 from services.kernel import bahasa
 from services.kernel.calendar import WorkCalendar, month_days, parse_period
 from services.kernel.ruleset import (
@@ -161,22 +157,26 @@ def _first_non_utf8_line(path: Path) -> int | None:
     return None
 
 
-def _date(text: str, file: str, line: int, column: str) -> date:
+# The refusals of activity's migration import (POST /reports/import, services/activity/
+# api.py), which reads the same reports.csv; tests/unit/test_simulate.py pins them equal.
+REPORT_DATE_REFUSAL = "tanggal harus berformat YYYY-MM-DD"
+REPORT_STATUS_REFUSAL = "status harus approved, pending atau rejected"
+NOT_FILEABLE_REFUSAL = "tidak ada sidik jari atau dinas luar pada tanggal itu"
+
+
+def _date(text: str, file: str, line: int) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InputError(
-            file, line, f"kolom {column} '{text}' bukan tanggal YYYY-MM-DD yang valid"
-        ) from None
+        raise InputError(file, line, REPORT_DATE_REFUSAL) from None
 
 
 def _read_employees(path: Path) -> dict[str, Employee]:
     found: dict[str, Employee] = {}
     cols = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
     for line, (nip, nama, opd, jabatan, kelas, atasan, pagu_text) in _rows(path, cols):
-        problem = nip_problem(nip)
-        if problem:
-            raise InputError(path.name, line, f"NIP '{nip}' tidak valid: {problem}")
+        if refusal := nip_refusal(nip):
+            raise InputError(path.name, line, refusal)
         if nip in found:
             raise InputError(path.name, line, f"NIP {nip} muncul lebih dari sekali")
         if not pagu_text.isdigit():
@@ -188,7 +188,7 @@ def _read_employees(path: Path) -> dict[str, Employee]:
 
 
 def _read_holidays(path: Path) -> WorkCalendar:
-    days = {_date(text, path.name, line, "tanggal") for line, (text,) in _rows(path, ("tanggal",))}
+    days = {_date(text, path.name, line) for line, (text,) in _rows(path, ("tanggal",))}
     return WorkCalendar.from_dates(days)
 
 
@@ -231,18 +231,16 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
     absences_path = data_dir / ABSENCES
     if absences_path.is_file():
         cols = ("nip", "mulai", "selesai", "jenis")
-        for line, (nip, start_s, end_s, kind) in _rows(absences_path, cols):
-            start = _date(start_s, ABSENCES, line, "mulai")
-            end = _date(end_s, ABSENCES, line, "selesai")
-            try:
-                record = Absence(nip, start, end, kind)
+        max_days = AttendanceConfig().max_absence_days  # the live service's limit
+        for line, fields in _rows(absences_path, cols):
+            try:  # read as attendance reads a typed or imported absence
+                record = Absence(*parse_absence(*fields, max_days))
             except ValueError as exc:
                 raise InputError(ABSENCES, line, str(exc)) from None
-            if nip not in employees:
-                rejected.append(
-                    RejectedInput(ABSENCES, line, f"NIP {nip} tidak terdaftar di employees.csv")
-                )
+            if record.nip not in employees:
+                rejected.append(RejectedInput(ABSENCES, line, nip_unregistered(record.nip)))
                 continue
+            nip = record.nip
             per_day = absence.setdefault(nip, {})
             for day in days:
                 if record.covers(day):
@@ -252,14 +250,12 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
     scans: dict[str, dict[date, list[datetime]]] = {}
     other_months: set[str] = set()  # to say where the data is when the period has none
     for line, (nip, text) in _rows(data_dir / SCANS, ("nip", "waktu")):
-        try:
-            ts = parse_scan_time(text)
+        try:  # the live scan import's reading (ISO or day-first, WIB unless an offset)
+            ts = parse_import_time(text)
         except ValueError as exc:
             raise InputError(SCANS, line, str(exc)) from None
         if nip not in employees:
-            rejected.append(
-                RejectedInput(SCANS, line, f"NIP {nip} tidak terdaftar di employees.csv")
-            )
+            rejected.append(RejectedInput(SCANS, line, nip_unregistered(nip)))
             continue
         day = wib_date(ts)
         if first <= day <= last:
@@ -271,18 +267,12 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
     reports_path = data_dir / REPORTS
     if reports_path.is_file():
         for line, (nip, day_s, status) in _rows(reports_path, ("nip", "tanggal", "status")):
-            day = _date(day_s, REPORTS, line, "tanggal")
+            day = _date(day_s, REPORTS, line)
             status = status.lower()
             if status not in REPORT_STATUSES:
-                raise InputError(
-                    REPORTS,
-                    line,
-                    f"status '{status}' tidak dikenal; gunakan approved, rejected atau pending",
-                )
+                raise InputError(REPORTS, line, REPORT_STATUS_REFUSAL)
             if nip not in employees:
-                rejected.append(
-                    RejectedInput(REPORTS, line, f"NIP {nip} tidak terdaftar di employees.csv")
-                )
+                rejected.append(RejectedInput(REPORTS, line, nip_unregistered(nip)))
                 continue
             if not first <= day <= last:
                 continue  # another month: neither counted nor judged
@@ -292,8 +282,7 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
                     RejectedInput(
                         REPORTS,
                         line,
-                        f"laporan NIP {nip} tanggal {day.isoformat()} tidak dapat diajukan: "
-                        "tidak ada pindaian maupun dinas luar pada tanggal itu",
+                        f"laporan NIP {nip} tanggal {day.isoformat()}: {NOT_FILEABLE_REFUSAL}",
                     )
                 )
                 continue

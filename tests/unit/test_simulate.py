@@ -35,6 +35,9 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from services.activity import api as activity_api
+from services.attendance import api as attendance_api
+from services.attendance import importer
 from services.kernel.ruleset import RULESETS_DIR
 from sikerja_cli.main import app
 from sikerja_cli.simulate import (
@@ -104,7 +107,7 @@ def test_report_without_scan_rejected_and_unknown_nip() -> None:
     result = run_simulation(FIXTURES / "happy", "2025-10")
     rejected = json.loads(render_json(result))["rejected_inputs"]
     assert [(r["file"], r["line"]) for r in rejected] == [("reports.csv", 8), ("scans.csv", 9)]
-    assert "tidak ada pindaian maupun dinas luar" in rejected[0]["reason"]
+    assert "tidak ada sidik jari atau dinas luar" in rejected[0]["reason"]
     assert "200001012022011003" in rejected[1]["reason"]
 
 
@@ -228,7 +231,7 @@ def _copy_happy(tmp: Path) -> Path:
         ),
         (
             "absences.csv",
-            f"nip,mulai,selesai,jenis\n{ANDI},1-10-2025,2025-10-02,cuti_besar\n",
+            f"nip,mulai,selesai,jenis\n{ANDI},1 Oktober 2025,2025-10-02,cuti_besar\n",
             2,
             "mulai",
         ),
@@ -236,7 +239,7 @@ def _copy_happy(tmp: Path) -> Path:
             "reports.csv",
             f"nip,tanggal,status\n{ANDI},2025-10-01,approved\n{ANDI},2025-10-02,ok\n",
             3,
-            "ok",
+            "status harus",
         ),
         ("holidays.csv", "tanggal,keterangan\n2025-10-32,x\n", 2, "tanggal"),
         ("scans.csv", "", 1, "kosong"),
@@ -386,3 +389,82 @@ def test_xlsx_percent_is_a_number(tmp_path: Path) -> None:
     assert isinstance(row[3].value, int | float | Decimal)
     assert row[3].value == pytest.approx(0.0025)
     assert "%" in row[3].number_format
+
+
+# -- one wording per refusal: simulate refuses what the live imports refuse, in their words --
+
+
+def _simulate_refusal(tmp_path: Path, file: str, content: str) -> str:
+    data = _copy_happy(tmp_path)
+    (data / file).write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        run_simulation(data, "2025-10")
+    return err.value.message
+
+
+@pytest.mark.parametrize(
+    ("mulai", "selesai", "jenis"),
+    [
+        ("2025-10-01", "2025-10-01", "libur"),
+        ("1-13-2025", "2025-10-02", "cuti_besar"),
+        ("2025-10-05", "2025-10-02", "cuti_besar"),
+        ("", "2025-10-02", "cuti_besar"),
+    ],
+)
+def test_absence_refusals_are_the_live_ones(
+    tmp_path: Path, mulai: str, selesai: str, jenis: str
+) -> None:
+    with pytest.raises(ValueError) as live:
+        attendance_api.parse_absence(ANDI, mulai, selesai, jenis, 1100)
+    content = f"nip,mulai,selesai,jenis\n{ANDI},{mulai},{selesai},{jenis}\n"
+    assert _simulate_refusal(tmp_path, "absences.csv", content) == str(live.value)
+
+
+def test_absences_read_as_the_live_import_reads_them(tmp_path: Path) -> None:
+    # The live import takes day-first dates and any case of the jenis: so does simulate.
+    data = _copy_happy(tmp_path)
+    text = (data / "absences.csv").read_text(encoding="utf-8")
+    text = text.replace("2025-10-06,2025-10-31,cuti_tahunan", "06/10/2025,31/10/2025,Cuti_Tahunan")
+    (data / "absences.csv").write_text(text, encoding="utf-8")
+    assert _by_nip(run_simulation(data, "2025-10"))[ANDI]["net"] == 3_850_000
+
+
+@pytest.mark.parametrize("waktu", ["2025-10-01 25:00:00", "kemarin", "31/09/2025 07:00", ""])
+def test_scan_time_refusals_are_the_live_ones(tmp_path: Path, waktu: str) -> None:
+    live = importer.import_csv(f"nip,waktu\n{ANDI},{waktu}\n")
+    assert [r.line_no for r in live.rejected] == [2]
+    content = f"nip,waktu\n{ANDI},{waktu}\n"
+    assert _simulate_refusal(tmp_path, "scans.csv", content) == live.rejected[0].reason
+
+
+def test_scan_times_read_as_the_live_import_reads_them(tmp_path: Path) -> None:
+    data = _copy_happy(tmp_path)
+    text = (data / "scans.csv").read_text(encoding="utf-8")
+    text = text.replace("2025-10-01 07:45:59", "01/10/2025 07:45:59")
+    (data / "scans.csv").write_text(text, encoding="utf-8")
+    assert _by_nip(run_simulation(data, "2025-10"))[ANDI]["net"] == 3_850_000
+
+
+def test_unknown_nip_refusal_is_the_live_one() -> None:
+    stranger = "200001012022011003"  # scans.csv line 9
+    live = importer.import_csv(f"nip,waktu\n{stranger},2025-10-01 07:30:00\n", known_nips={ANDI})
+    refused = run_simulation(FIXTURES / "happy", "2025-10").rejected_inputs
+    assert [r.reason for r in refused if r.file == "scans.csv"] == [live.rejected[0].reason]
+
+
+@pytest.mark.parametrize(("tanggal", "status"), [("2025-10-01", "ok"), ("1 Oktober", "approved")])
+def test_report_refusals_are_the_live_ones(tmp_path: Path, tanggal: str, status: str) -> None:
+    # activity's migration import (POST /reports/import) judges the same file.
+    content = f"nip,tanggal,status\n{ANDI},{tanggal},{status}\n"
+    _, live = activity_api._parse_import(content, date(2026, 1, 1))
+    assert _simulate_refusal(tmp_path, "reports.csv", content) == live[0]["reason"]
+
+
+def test_unfileable_report_refusal_is_the_live_one() -> None:
+    refused = run_simulation(FIXTURES / "happy", "2025-10").rejected_inputs
+    reason = next(r.reason for r in refused if r.file == "reports.csv")
+    # The live import's refusal (services/activity/api.py, import_reports), with the day named.
+    assert reason == (
+        f"laporan NIP {BUDI} tanggal 2025-10-02: "
+        "tidak ada sidik jari atau dinas luar pada tanggal itu"
+    )

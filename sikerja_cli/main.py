@@ -237,6 +237,8 @@ def status() -> None:
     """Show each part and where to reach it."""
     settings = get_settings()
     typer.echo(_kafka_status().stdout.strip())
+    redis = subprocess.run([str(LOCAL / "redis.sh"), "status"], capture_output=True, text=True)
+    typer.echo(redis.stdout.strip())
     for name in available_services():
         pid = _pid(name)
         state = "siap" if _healthy(name, "/readyz") else ("berjalan" if pid else "berhenti")

@@ -76,7 +76,8 @@ def test_status_command_shows_the_kafka_line(foreign_broker: int, services_down:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith(f"kafka: berjalan di 127.0.0.1:{foreign_broker}")
-    assert lines[1].split()[:2] == ["tpp", "berhenti"]
+    assert lines[1].startswith("redis: ")  # `up` starts it too
+    assert lines[2].split()[:2] == ["tpp", "berhenti"]
 
 
 def test_second_up_says_already_running(
@@ -206,3 +207,22 @@ def test_demo_loader_reports_in_sentences(
     # A second load of the same month says so and posts nothing.
     load_demo(employees=20, opds=2, period="2026-11", client=httpx.Client(transport=None))
     assert capsys.readouterr().out.startswith("Data contoh sudah dimuat")
+
+
+def test_redis_status_names_a_server_it_did_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ./dev test starts the shared local Redis (56379); seen from an empty cache it is
+    # another's server, and `up` uses it ("something already listens ...; using it").
+    monkeypatch.setenv("SIKERJA_CACHE", str(tmp_path))
+    port = os.environ.get("SIKERJA_REDIS_PORT", "56379")
+    out = subprocess.run(
+        [str(REPO_ROOT / "deploy" / "local" / "redis.sh"), "status"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout
+    assert out.stdout.strip() == (
+        f"redis: berjalan di 127.0.0.1:{port} (dimulai di luar SIKERJA ini; "
+        "`down` tidak menghentikannya)"
+    )

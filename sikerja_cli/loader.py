@@ -53,8 +53,8 @@ def load_demo(employees: int, opds: int, period: str, client: httpx.Client | Non
         **{k: counts[k] - len(v) for k, v in refused.items() if k in counts},
     }
     typer.echo(
-        f"Data contoh dimuat: {describe(loaded, period)}; {bahasa.ribuan(closed)} rekap "
-        "harian pegawai dibuat."
+        f"Data contoh dimuat: {describe(loaded, period)}; {bahasa.ribuan(closed)} hari kerja "
+        "pegawai ditutup."
     )
     for what, lines in refused.items():
         if not lines:
@@ -76,7 +76,8 @@ _LABEL = {
 def _post_all(
     client: httpx.Client, folder: Path, period: str
 ) -> tuple[dict[str, list[tuple[int, str]]], int]:
-    """Post the folder's files; ({file kind: [(line, reason)] refused}, day facts emitted)."""
+    """Post the folder's files; ({file kind: [(line, reason)] refused}, employee working
+    days closed)."""
     url = get_settings().service_url
     refused: dict[str, list[tuple[int, str]]] = {k: [] for k in _LABEL}
     r = client.post(
@@ -119,7 +120,9 @@ def _post_all(
     closed = 0
     if r.status_code != 404:
         r.raise_for_status()
-        closed = int(r.json()["emitted"])
+        # Every employee-day of the month, also those the scheduler had closed already
+        # ("emitted" counts only the facts that changed now).
+        closed = sum(int(d["employees"]) for d in r.json()["days"] if d["working_day"])
     _wait_consumed(client, "activity", "FingerprintRecorded", accepted)
     reports = _optional(client, f"{url('activity')}/api/v1/reports/import", folder / "reports.csv")
     if reports:

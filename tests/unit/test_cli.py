@@ -163,7 +163,10 @@ class FakeServices:
             body = {"accepted": n, "duplicate": 0, "rejected": 0, "lines": []}
             return httpx.Response(200, json=body)
         if path == "/api/v1/days/close-range":
-            return httpx.Response(200, json={"days": [], "emitted": 420, "not_ended": []})
+            # 21 working days of 20 employees, a weekend day, some closed before (emitted < all)
+            days = [{"working_day": True, "employees": 20, "emitted": 3}] * 21
+            days.append({"working_day": False, "employees": 0, "emitted": 0})
+            return httpx.Response(200, json={"days": days, "emitted": 63, "not_ended": []})
         if path == "/api/v1/reports/import":
             n = len(request.content.decode().splitlines()) - 1
             error = {"line": 5, "nip": "x", "tanggal": "x", "code": "no_scan_yet"}
@@ -195,7 +198,7 @@ def test_demo_loader_reports_in_sentences(
     assert last == (
         f"Data contoh dimuat: 20 pegawai di 2 OPD, periode November 2026 (21 hari kerja): "
         f"{scans - 1} pindaian, {absences} ketidakhadiran, {reports - 1} laporan; "
-        "420 rekap harian pegawai dibuat."
+        "420 hari kerja pegawai ditutup."
     )
     # The refused lines are named with their line in the file (scan 2 of the batch = line 3).
     assert err.splitlines() == [

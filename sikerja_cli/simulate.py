@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from contracts.nip import nip_refusal, nip_unregistered
+from contracts.nip import nip_unregistered
 from services.attendance.config import AttendanceConfig
 from services.attendance.domain import Absence, WorkHours, close_day, parse_absence, wib_date
 from services.attendance.importer import parse_import_time
@@ -41,6 +41,7 @@ from services.kernel.ruleset import (
     load_ruleset,
     ruleset_in_force,
 )
+from services.siasn.domain import parse_employees
 from services.tpp.domain import DayRecord, Statement, compute_statement, report_filing_allowed
 
 REPORT_STATUSES = frozenset({"approved", "rejected", "pending"})
@@ -172,19 +173,20 @@ def _date(text: str, file: str, line: int) -> date:
 
 
 def _read_employees(path: Path) -> dict[str, Employee]:
-    found: dict[str, Employee] = {}
+    """The file's structure is checked here (columns, encoding, short rows); each row is then
+    judged by siasn's own import rules and refused in its words (first refusal wins)."""
     cols = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
-    for line, (nip, nama, opd, jabatan, kelas, atasan, pagu_text) in _rows(path, cols):
-        if refusal := nip_refusal(nip):
-            raise InputError(path.name, line, refusal)
-        if nip in found:
-            raise InputError(path.name, line, f"NIP {nip} muncul lebih dari sekali")
-        if not pagu_text.isdigit():
-            raise InputError(
-                path.name, line, f"tpp_pagu '{pagu_text}' harus bilangan bulat rupiah tanpa titik"
-            )
-        found[nip] = Employee(nip, nama, opd, jabatan, kelas, atasan, int(pagu_text))
-    return found
+    for _ in _rows(path, cols):
+        pass
+    rows, refused = parse_employees(path.read_text(encoding="utf-8-sig"))
+    if refused:
+        raise InputError(path.name, refused[0].line, refused[0].reason)
+    return {
+        r.nip: Employee(
+            r.nip, r.nama, r.opd, r.jabatan, str(r.kelas_jabatan), r.atasan_nip or "", r.tpp_pagu
+        )
+        for r in rows
+    }
 
 
 def _read_holidays(path: Path) -> WorkCalendar:

@@ -39,6 +39,7 @@ from services.activity import api as activity_api
 from services.attendance import api as attendance_api
 from services.attendance import importer
 from services.kernel.ruleset import RULESETS_DIR
+from services.siasn import domain as siasn_domain
 from sikerja_cli.main import app
 from sikerja_cli.simulate import (
     InputError,
@@ -468,3 +469,23 @@ def test_unfileable_report_refusal_is_the_live_one() -> None:
         f"laporan NIP {BUDI} tanggal 2025-10-02: "
         "tidak ada sidik jari atau dinas luar pada tanggal itu"
     )
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "12345,A,O,J,7,,5000000",
+        f"{ANDI},A,O,J,7,,5.000.000",
+        f"{ANDI},A,O,J,20,,5000000",
+        f"{ANDI},,O,J,7,,5000000",
+        f"{ANDI},A,O,J,7,{ANDI},5000000",
+        f"{ANDI},A,O,J,7,123,5000000",
+        f"{ANDI},A,O,J,7,,1\n{ANDI},B,O,J,7,,2",
+    ],
+)
+def test_employee_refusals_are_the_live_ones(tmp_path: Path, row: str) -> None:
+    # siasn's import (POST /employees/import) reads the same employees.csv.
+    content = EMPLOYEES_HEAD + row + "\n"
+    _, live = siasn_domain.parse_employees(content)
+    assert live
+    assert _simulate_refusal(tmp_path, "employees.csv", content) == live[0].reason

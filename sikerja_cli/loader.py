@@ -92,6 +92,8 @@ def _post_all(
     for batch in _batches(folder / "scans.csv", 5000):
         r = client.post(f"{url('attendance')}/api/v1/scans", json={"scans": batch})
         r.raise_for_status()
+        # "menunggu": attendance has not consumed the employee yet; the scan waits in
+        # quarantine and is published when it does (so it still counts here)
         for result in r.json():
             if result["status"] == "rejected":
                 refused["scans"].append((offset + result["line"], result.get("reason") or ""))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from contracts.nip import nip_problem
 from services.attendance import domain, importer, quarantine, store
 from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
-from services.kernel.calendar import parse_period, year_problem
+from services.kernel.calendar import parse_period
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import document_response, read_body, read_upload
 from services.shared.http import Actor, Problem, actor, kit_of
@@ -302,45 +301,11 @@ def scan_quarantine(
 
 # --- absences -------------------------------------------------------------------------
 
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 DOCUMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 
-
-def parse_absence_date(text: str, field: str) -> date:
-    value = (text or "").strip()
-    if not value:
-        raise ValueError(f"kolom {field} kosong")
-    m = _DAY_FIRST.match(value)
-    try:
-        day = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"{field} '{value}' bukan tanggal yang valid (YYYY-MM-DD atau DD/MM/YYYY)"
-        ) from None
-    if problem := year_problem(day.year):
-        raise ValueError(f"{field} '{value}' tidak valid: {problem}")
-    return day
-
-
-def parse_absence(
-    nip: str, mulai: str, selesai: str, jenis: str, max_days: int
-) -> tuple[str, date, date, str]:
-    """Validate one absence; ValueError with the reason in Bahasa Indonesia."""
-    nip = (nip or "").strip()
-    problem = nip_problem(nip)
-    if problem:
-        raise ValueError(f"NIP '{nip}' tidak valid: {problem}")
-    start = parse_absence_date(mulai, "mulai")
-    end = parse_absence_date(selesai, "selesai")
-    kind = (jenis or "").strip().lower()
-    if kind not in domain.ABSENCE_KINDS:
-        known = ", ".join(sorted(domain.ABSENCE_KINDS))
-        raise ValueError(f"jenis '{jenis}' tidak dikenal; pilih salah satu: {known}")
-    if end < start:
-        raise ValueError("tanggal selesai tidak boleh sebelum tanggal mulai")
-    if (end - start).days + 1 > max_days:
-        raise ValueError(f"rentang ketidakhadiran lebih dari {max_days} hari")
-    return nip, start, end, kind
+# One reading of a typed absence for the form, the import and `sikerja simulate`.
+parse_absence_date = domain.parse_absence_date
+parse_absence = domain.parse_absence
 
 
 def document_kind(data: bytes) -> str | None:

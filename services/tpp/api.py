@@ -24,10 +24,8 @@ READERS = (BKPSDM, "auditor", "system")
 def _period(period: str) -> str:
     try:
         year, month = parse_period(period)
-    except ValueError as exc:
-        raise Problem(
-            422, f"Periode '{period}' tidak valid: {exc}", code="invalid_period"
-        ) from None
+    except ValueError as exc:  # the kernel's message already names the period
+        raise Problem(422, str(exc), code="invalid_period") from None
     return f"{year:04d}-{month:02d}"
 
 

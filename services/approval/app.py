@@ -12,7 +12,7 @@ from services.approval import handlers
 from services.approval.models import KIT
 from services.approval.routes import audit, decisions, delegations, queue
 from services.kernel.calendar import indonesia_calendar
-from services.shared.calendar_book import CalendarBook, subscribe_with_book
+from services.shared.calendar_book import CalendarBook, kit_with_book
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
@@ -28,9 +28,7 @@ def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions])
 def compose(
     settings: Settings | None = None, **overrides: Unpack[KitOptions]
 ) -> tuple[ServiceKit, CalendarBook]:
-    """The kit, and the calendar book its handlers keep current (one per kit)."""
-    kit = ServiceKit(NAME, KIT, settings or get_settings(), **overrides)
-    return kit, subscribe_with_book(kit, handlers.handlers)
+    return kit_with_book(NAME, KIT, settings or get_settings(), handlers.handlers, **overrides)
 
 
 def create(

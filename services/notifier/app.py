@@ -20,7 +20,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.delivery import LogSender, Sender
 from services.notifier.jobs import Notifier
 from services.notifier.models import KIT
-from services.shared.calendar_book import CalendarBook, subscribe_with_book
+from services.shared.calendar_book import CalendarBook, kit_with_book
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
@@ -54,11 +54,13 @@ def compose(
     """The kit, and the calendar book its handlers keep current (one per kit)."""
     settings = settings or get_settings()
     day_cache = cache or make_cache(settings)
-    kit = ServiceKit(NAME, KIT, settings, **overrides)
-    book = subscribe_with_book(
-        kit, lambda book: handlers.handlers(day_cache, book, wake or (lambda: None))
+    return kit_with_book(
+        NAME,
+        KIT,
+        settings,
+        lambda book: handlers.handlers(day_cache, book, wake or (lambda: None)),
+        **overrides,
     )
-    return kit, book
 
 
 def create(

@@ -16,14 +16,16 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import select
 
 from contracts.events import WorkCalendarChanged
 from services.kernel.calendar import WorkCalendar, indonesia_calendar, with_overrides
+from services.shared.db import KitTables
 from services.shared.handlers import Handlers
-from services.shared.kit import ServiceKit
+from services.shared.kit import KitOptions, ServiceKit
+from services.shared.settings import Settings
 from services.shared.uow import Handler, UnitOfWork
 
 # How long a process keeps a built year. A change handled by this process drops it at once;
@@ -31,14 +33,20 @@ from services.shared.uow import Handler, UnitOfWork
 CACHE_S = 30.0
 
 
-def subscribe_with_book(
-    kit: ServiceKit, handlers_for: Callable[[CalendarBook], Handlers]
-) -> CalendarBook:
-    """The composition of a service that keeps the calendar: the kit's one book, given to
-    the handlers the kit consumes with (their calendar handler drops its built years)."""
+def kit_with_book(
+    name: str,
+    tables: KitTables,
+    settings: Settings,
+    handlers_for: Callable[[CalendarBook], Handlers],
+    **overrides: Unpack[KitOptions],
+) -> tuple[ServiceKit, CalendarBook]:
+    """The composition of a service that keeps the calendar: its kit, and the kit's one
+    book, given to the handlers the kit consumes with (their calendar handler drops the
+    book's built years) and returned for the app (app.state.calendar_for)."""
+    kit = ServiceKit(name, tables, settings, **overrides)
     book = CalendarBook(kit)
     kit.subscribe(handlers_for(book))
-    return book
+    return kit, book
 
 
 def calendar_handler(book: CalendarBook) -> Handler:

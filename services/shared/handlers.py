@@ -22,12 +22,17 @@ from services.shared.uow import Handler
 H = TypeVar("H", bound=Handler)
 
 
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
 def handled_events(fn: Handler) -> tuple[type[Event], ...]:
-    """The event classes named by the annotation of `fn`'s event parameter (its last)."""
-    params = list(inspect.signature(fn, eval_str=True).parameters.values())
-    if not params or params[-1].annotation is inspect.Parameter.empty:
+    """The event classes named by the annotation of `fn`'s event parameter, the second of
+    `fn(uow, event)` (a partial's keyword arguments or a method's self are not counted)."""
+    params = inspect.signature(fn, eval_str=True).parameters.values()
+    positional = [p for p in params if p.kind in _POSITIONAL]
+    if len(positional) < 2 or positional[1].annotation is inspect.Parameter.empty:
         raise TypeError(f"{fn!r}: annotate the event parameter with the event class it takes")
-    hint = params[-1].annotation
+    hint = positional[1].annotation
     classes = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
     for cls in classes:
         if not (isinstance(cls, type) and issubclass(cls, Event) and hasattr(cls, "TOPIC")):

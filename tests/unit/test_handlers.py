@@ -5,6 +5,7 @@ relying on that dispatch instead of checking the type they are given."""
 from __future__ import annotations
 
 import ast
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,11 @@ def test_a_later_handler_of_a_class_replaces_the_earlier() -> None:
     assert handlers[EmployeeDeactivated] is on_employee
 
 
-def test_closures_and_callable_objects_are_read_too() -> None:
+def with_cache(uow: UnitOfWork, event: WorkCalendarChanged, *, cache: dict[str, int]) -> None:
+    pass
+
+
+def test_closures_partials_and_callable_objects_are_read_too() -> None:
     class OnCalendar:
         def __call__(self, uow: UnitOfWork, event: WorkCalendarChanged) -> None:
             pass
@@ -81,6 +86,7 @@ def test_closures_and_callable_objects_are_read_too() -> None:
 
     assert handled_events(OnCalendar()) == (WorkCalendarChanged,)
     assert handled_events(made()) == (WorkCalendarChanged,)
+    assert handled_events(partial(with_cache, cache={})) == (WorkCalendarChanged,)
 
 
 def unannotated(uow, event):  # type: ignore[no-untyped-def]

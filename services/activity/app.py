@@ -13,7 +13,7 @@ from services.activity.domain import ReportLimits
 from services.activity.models import KIT
 from services.kernel.calendar import indonesia_calendar
 from services.kernel.ruleset import load_ruleset
-from services.shared.calendar_book import CalendarBook
+from services.shared.calendar_book import CalendarBook, kit_with_book
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
@@ -23,9 +23,13 @@ NAME = "activity"
 
 
 def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-    return ServiceKit(
-        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )
+    return compose(settings, **overrides)[0]
+
+
+def compose(
+    settings: Settings | None = None, **overrides: Unpack[KitOptions]
+) -> tuple[ServiceKit, CalendarBook]:
+    return kit_with_book(NAME, KIT, settings or get_settings(), handlers.handlers, **overrides)
 
 
 def create(
@@ -37,13 +41,13 @@ def create(
 ) -> FastAPI:
     """`clock` and `limits` are for tests; everything else goes to the kit."""
     settings = settings or get_settings()
-    kit = build_kit(settings, **overrides)
+    kit, book = compose(settings, **overrides)
     app = create_app(kit, [api.router], title="SIKERJA activity")
     app.state.clock = clock
     app.state.ruleset = load_ruleset(settings.ruleset)
     app.state.limits = limits or ReportLimits()
     app.state.evidence_dir = settings.data_dir / "evidence" / NAME
-    app.state.calendar_for = CalendarBook(kit)
+    app.state.calendar_for = book
     app.state.filings = api.FilingBatcher(kit)
     # Build this year's national calendar now, not under the first burst of requests (each
     # concurrent first caller would build it: lru_cache does not hold the others back).

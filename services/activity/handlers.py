@@ -5,14 +5,11 @@ Plt open the reports they decide on."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from contracts import Topic
 from contracts.events import (
     AbsenceRecorded,
     DelegationGranted,
     DelegationRevoked,
-    Event,
     FingerprintRecorded,
     ReportApproved,
     ReportRejected,
@@ -20,20 +17,13 @@ from contracts.events import (
 )
 from services.activity.domain import ReportStatus
 from services.activity.models import DayUnlock, PltDelegation, Report
-from services.shared.calendar_book import calendar_handlers
-from services.shared.employees import employee_handlers
+from services.shared.calendar_book import CalendarBook, calendar_handler
+from services.shared.employees import on_employee
+from services.shared.handlers import Handlers
 from services.shared.uow import UnitOfWork
 
-TOPICS = [
-    Topic.ATTENDANCE.value,
-    Topic.APPROVAL.value,
-    Topic.EMPLOYEES.value,
-    Topic.CALENDAR.value,
-]
 
-
-def on_fingerprint(uow: UnitOfWork, event: Event) -> None:
-    assert isinstance(event, FingerprintRecorded)
+def on_fingerprint(uow: UnitOfWork, event: FingerprintRecorded) -> None:
     if uow.session.get(DayUnlock, (event.nip, event.work_date, "scan")) is None:
         uow.session.add(
             DayUnlock(
@@ -46,8 +36,7 @@ def on_fingerprint(uow: UnitOfWork, event: Event) -> None:
         )
 
 
-def on_absence(uow: UnitOfWork, event: Event) -> None:
-    assert isinstance(event, AbsenceRecorded)
+def on_absence(uow: UnitOfWork, event: AbsenceRecorded) -> None:
     if event.kind != "dinas_luar":
         return
     day = event.start
@@ -73,12 +62,13 @@ _DECIDED = {
 }
 
 
-def on_decision(uow: UnitOfWork, event: Event) -> None:
+def on_decision(
+    uow: UnitOfWork, event: ReportApproved | ReportRejected | RevisionRequested
+) -> None:
     """Approval owns decisions: its word on the status is final. A decision that raced an
     edit or a withdrawal here was taken on a report approval still saw pending, and approval
     ignores the later edit/withdrawal of a decided report, so both stores converge on the
     decision. Approval's events of one NIP arrive in order (one topic, keyed by NIP)."""
-    assert isinstance(event, ReportApproved | ReportRejected | RevisionRequested)
     row = uow.session.get(Report, event.report_id)
     if row is None or row.nip != event.nip:
         return  # not ours (another deployment's report): nothing to update
@@ -95,11 +85,10 @@ def on_decision(uow: UnitOfWork, event: Event) -> None:
     uow.session.add(row)
 
 
-def on_delegation_granted(uow: UnitOfWork, event: Event) -> None:
+def on_delegation_granted(uow: UnitOfWork, event: DelegationGranted) -> None:
     """Record the window. Approval never changes a delegation once made, so a second copy
     of the grant (redelivered with a new event id) changes nothing; a revoke that came first
     stays in force."""
-    assert isinstance(event, DelegationGranted)
     row = uow.session.get(PltDelegation, event.delegation_id)
     if row is None:
         row = PltDelegation(id=event.delegation_id, atasan_nip=event.nip, plt_nip=event.plt_nip)
@@ -110,10 +99,9 @@ def on_delegation_granted(uow: UnitOfWork, event: Event) -> None:
     uow.session.add(row)
 
 
-def on_delegation_revoked(uow: UnitOfWork, event: Event) -> None:
+def on_delegation_revoked(uow: UnitOfWork, event: DelegationRevoked) -> None:
     """Revoked for good. A revoke for an unknown delegation is remembered (a row without a
     window) so that its grant, arriving late (a replay, a relay retry), stays revoked."""
-    assert isinstance(event, DelegationRevoked)
     row = uow.session.get(PltDelegation, event.delegation_id)
     if row is None:
         row = PltDelegation(id=event.delegation_id, atasan_nip=event.nip, plt_nip=event.plt_nip)
@@ -123,15 +111,13 @@ def on_delegation_revoked(uow: UnitOfWork, event: Event) -> None:
     uow.session.add(row)
 
 
-def handlers() -> dict[str, Any]:
-    return {
-        **employee_handlers(),
-        **calendar_handlers(),
-        "FingerprintRecorded": on_fingerprint,
-        "AbsenceRecorded": on_absence,
-        "ReportApproved": on_decision,
-        "ReportRejected": on_decision,
-        "RevisionRequested": on_decision,
-        "DelegationGranted": on_delegation_granted,
-        "DelegationRevoked": on_delegation_revoked,
-    }
+def handlers(book: CalendarBook) -> Handlers:
+    return Handlers(
+        on_employee,
+        calendar_handler(book),
+        on_fingerprint,
+        on_absence,
+        on_decision,
+        on_delegation_granted,
+        on_delegation_revoked,
+    )

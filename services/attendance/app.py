@@ -18,9 +18,7 @@ NAME = "attendance"
 
 
 def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-    return ServiceKit(
-        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )
+    return ServiceKit(NAME, KIT, settings or get_settings(), handlers.handlers(), **overrides)
 
 
 def create(

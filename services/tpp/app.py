@@ -16,9 +16,7 @@ NAME = "tpp"
 
 
 def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-    return ServiceKit(
-        NAME, KIT, settings or get_settings(), handlers.handlers(), handlers.TOPICS, **overrides
-    )
+    return ServiceKit(NAME, KIT, settings or get_settings(), handlers.handlers(), **overrides)
 
 
 def create(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> FastAPI:

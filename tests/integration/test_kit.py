@@ -15,10 +15,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, select
 
-from contracts.events import EmployeeDeactivated, Event
+from contracts.events import EmployeeDeactivated
 from services.activity.app import create as create_activity
 from services.attendance.app import create as create_attendance
 from services.shared.db import kit_tables
+from services.shared.handlers import Handlers
 from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
@@ -96,7 +97,7 @@ async def read_all(kafka: Kafka, topic: str, expect: int, timeout: float = 30) -
 
 
 def counting_handler(label: str, fail_for: set[str] | None = None):
-    def handle(uow: UnitOfWork, event: Event) -> None:
+    def handle(uow: UnitOfWork, event: EmployeeDeactivated) -> None:
         if fail_for and event.nip in fail_for:
             raise RuntimeError(f"handler cannot handle {event.nip}")
         row = uow.session.get(Effect, event.nip) or Effect(nip=event.nip)
@@ -112,7 +113,7 @@ def test_kit(name: str, settings: Settings, topic: str, label: str, **kw: object
         name,
         KIT,
         settings,
-        {"EmployeeDeactivated": counting_handler(label, kw.pop("fail_for", None))},  # type: ignore[arg-type]
+        Handlers(counting_handler(label, kw.pop("fail_for", None))),  # type: ignore[arg-type]
         [topic],
         alembic=False,
         **kw,  # type: ignore[arg-type]

@@ -89,7 +89,7 @@ async def test_a_store_outage_is_not_dead_lettered(memory_settings: Settings) ->
     def locked(uow, event) -> None:
         raise OperationalError("INSERT ...", {}, Exception("database is locked"))
 
-    kit.handlers["FingerprintRecorded"] = locked
+    kit.handlers[FingerprintRecorded] = locked
     scan = FingerprintRecorded(
         occurred_at=NOW,
         producer="attendance",
@@ -103,7 +103,7 @@ async def test_a_store_outage_is_not_dead_lettered(memory_settings: Settings) ->
         await kit.handle(scan.to_bytes())
     assert metrics.DLQ.labels(kit.name)._value.get() == dead_before
     # ... whereas a handler bug still ends in the DLQ after its retries
-    kit.handlers["FingerprintRecorded"] = lambda uow, event: 1 / 0
+    kit.handlers[FingerprintRecorded] = lambda uow, event: 1 / 0
     seen: list[bytes] = []
 
     @kit.broker.subscriber(f"{kit.group}.dlq")

@@ -1,0 +1,105 @@
+"""The portal's reads and small writes on its store (inside a caller's unit of work)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from services.portal.models import (
+    Account,
+    AuditEntry,
+    LoginSession,
+    RecoveryCode,
+    RoleGrant,
+    SetupCode,
+)
+from services.shared.messaging import UnitOfWork
+
+
+def account(uow: UnitOfWork, nip: str) -> Account | None:
+    return uow.session.get(Account, nip)
+
+
+def active_grants(uow: UnitOfWork, nip: str) -> list[RoleGrant]:
+    query = select(RoleGrant).where(RoleGrant.nip == nip, col(RoleGrant.revoked_at).is_(None))
+    return list(uow.session.exec(query.order_by(col(RoleGrant.id))).all())
+
+
+def has_subordinates(uow: UnitOfWork, nip: str) -> bool:
+    """atasan is derived: an active employee of the projection names this NIP as atasan."""
+    employee = uow._kit.base.Employee  # type: ignore[attr-defined]
+    query = select(employee.nip).where(employee.atasan_nip == nip, employee.active).limit(1)
+    return uow.session.exec(query).first() is not None
+
+
+def usable_setup_codes(uow: UnitOfWork, nip: str, now: datetime) -> list[SetupCode]:
+    query = select(SetupCode).where(
+        SetupCode.nip == nip, col(SetupCode.used_at).is_(None), col(SetupCode.expires_at) > now
+    )
+    return list(uow.session.exec(query).all())
+
+
+def session_by_hash(uow: UnitOfWork, token_hash: str) -> LoginSession | None:
+    return uow.session.get(LoginSession, token_hash)
+
+
+def end_sessions(
+    uow: UnitOfWork, nip: str, now: datetime, *, role: str | None = None, keep: str | None = None
+) -> int:
+    """End a person's open sessions (those in `role` only, when given), except `keep`."""
+    query = select(LoginSession).where(
+        LoginSession.nip == nip, col(LoginSession.ended_at).is_(None)
+    )
+    if role is not None:
+        query = query.where(LoginSession.role == role)
+    ended = 0
+    for row in uow.session.exec(query).all():
+        if row.token_hash == keep:
+            continue
+        row.ended_at = now
+        uow.session.add(row)
+        ended += 1
+    return ended
+
+
+def unused_recovery_codes(uow: UnitOfWork, nip: str) -> list[RecoveryCode]:
+    query = select(RecoveryCode).where(RecoveryCode.nip == nip, col(RecoveryCode.used_at).is_(None))
+    return list(uow.session.exec(query).all())
+
+
+def audit(
+    uow: UnitOfWork,
+    now: datetime,
+    action: str,
+    *,
+    actor_nip: str | None,
+    actor_role: str | None = None,
+    ip: str = "",
+    target: str | None = None,
+    **detail: Any,
+) -> None:
+    uow.session.add(
+        AuditEntry(
+            at=now,
+            actor_nip=actor_nip,
+            actor_role=actor_role,
+            action=action,
+            target=target,
+            ip=ip,
+            detail=json.dumps(detail, default=str, sort_keys=True) if detail else "",
+        )
+    )
+
+
+def audit_entries(
+    uow: UnitOfWork, *, nip: str | None, action: str | None, limit: int
+) -> list[AuditEntry]:
+    query = select(AuditEntry)
+    if nip:
+        query = query.where((AuditEntry.actor_nip == nip) | (AuditEntry.target == nip))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return list(uow.session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)).all())

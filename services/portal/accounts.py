@@ -148,7 +148,9 @@ class Portal:
     def _redeem_code(self, uow: UnitOfWork, nip: str, code: str, now: datetime) -> bool:
         wanted = credentials.code_hash(code)
         for row in store.usable_setup_codes(uow, nip, now):
-            if credentials.same(row.code_hash, wanted):
+            if domain.code_usable(row.expires_at, row.used_at, now) and credentials.same(
+                row.code_hash, wanted
+            ):
                 row.used_at = now
                 uow.session.add(row)
                 return True

@@ -23,6 +23,13 @@ def account(uow: UnitOfWork, nip: str) -> Account | None:
     return uow.session.get(Account, nip)
 
 
+def accounts(uow: UnitOfWork, opd: str | None, limit: int) -> list[Account]:
+    query = select(Account).where(Account.active)
+    if opd:
+        query = query.where(Account.opd == opd)
+    return list(uow.session.exec(query.order_by(col(Account.nip)).limit(limit)).all())
+
+
 def active_grants(uow: UnitOfWork, nip: str) -> list[RoleGrant]:
     query = select(RoleGrant).where(RoleGrant.nip == nip, col(RoleGrant.revoked_at).is_(None))
     return list(uow.session.exec(query.order_by(col(RoleGrant.id))).all())

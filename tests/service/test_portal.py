@@ -455,3 +455,16 @@ async def test_logins_are_audited_with_where_from(portal: Portal) -> None:
     async with portal.client() as http:
         r = await http.get("/api/v1/audit", headers=portal.token("asn", ANI))
     assert r.status_code == 403
+
+
+async def test_accounts_are_listed_for_bkpsdm_and_the_own_opd_operator(portal: Portal) -> None:
+    async with portal.client() as http:
+        every = await http.get("/api/v1/accounts", headers=portal.token("bkpsdm", BK))
+        mine = await http.get("/api/v1/accounts", headers=portal.token("operator", OPS, OPD_A))
+        other = await http.get(
+            "/api/v1/accounts", params={"opd": OPD_B}, headers=portal.token("operator", OPS, OPD_A)
+        )
+        asn = await http.get("/api/v1/accounts", headers=portal.token("asn", ANI))
+    assert {a["nip"] for a in every.json()} == {ATASAN, ANI, OPS, BK, BUDI}
+    assert {a["nip"] for a in mine.json()} == {ATASAN, ANI, OPS}
+    assert (other.status_code, asn.status_code) == (403, 403)

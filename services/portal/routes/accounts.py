@@ -36,6 +36,34 @@ class AccountOut(BaseModel):
     totp_enrolled: bool
 
 
+class AccountItem(BaseModel):
+    nip: str
+    nama: str
+    opd: str
+    has_password: bool
+
+
+@router.get("/accounts", response_model=list[AccountItem])
+def list_accounts(
+    who: Who,
+    portal: PortalDep,
+    opd: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[AccountItem]:
+    """Active accounts by NIP: BKPSDM and auditors (any OPD), an operator (their own OPD)."""
+    if who.is_("operator"):
+        if opd not in (None, who.opd):
+            raise forbidden("operator OPD itu, BKPSDM atau auditor")
+        opd = who.opd
+    elif not who.is_("bkpsdm", "auditor"):
+        raise forbidden("operator OPD, BKPSDM atau auditor")
+    with portal.kit.uow() as uow:
+        return [
+            AccountItem(nip=a.nip, nama=a.nama, opd=a.opd, has_password=a.password_hash is not None)
+            for a in store.accounts(uow, opd, limit)
+        ]
+
+
 @router.get("/accounts/{nip}", response_model=AccountOut)
 def get_account(nip: str, who: Who, portal: PortalDep) -> AccountOut:
     """The person themself, their OPD's operator, BKPSDM and auditors."""

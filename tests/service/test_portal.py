@@ -63,13 +63,13 @@ def upserted(nip: str, opd: str, atasan: str | None = None) -> EmployeeUpserted:
     )
 
 
-def make(settings: Settings, **options: Any) -> Portal:
+def make(settings: Settings, rate_storage: str = "memory://", **options: Any) -> Portal:
     clock = Clock(NOW)
     app = create(
         settings,
         clock=clock,
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),  # fast tests
-        rate_storage="memory://",
+        rate_storage=rate_storage,
         **options,
     )
     kit: ServiceKit = app.state.kit

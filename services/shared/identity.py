@@ -188,10 +188,15 @@ def _fetch_url(url: str) -> Mapping[str, Any]:
 
 
 # -- verify and mint ----------------------------------------------------------------------------
-def verify(token: str | None, audience: str, keys: Jwks) -> Identity:
-    """The identity a token proves for `audience`, or the IdentityError saying why not."""
+def verify(token: str | None, audience: str, keys: Jwks | None = None) -> Identity:
+    """The identity a token proves for `audience`, or the IdentityError saying why not.
+    `keys` defaults to the settings' JWKS (SIKERJA_JWKS), cached for the process."""
     if not token:
         raise MissingToken
+    if keys is None:
+        from services.shared.settings import get_settings
+
+        keys = jwks_of(get_settings())
     try:
         header = jwt.get_unverified_header(token)
     except jwt.DecodeError as exc:

@@ -151,9 +151,7 @@ class Portal:
             if domain.code_usable(row.expires_at, row.used_at, now) and credentials.same(
                 row.code_hash, wanted
             ):
-                row.used_at = now
-                uow.session.add(row)
-                return True
+                return row.id is not None and store.spend(uow, SetupCode, row.id, now)
         return False
 
     def roles(self, uow: UnitOfWork, nip: str) -> tuple[list[str], dict[str, str | None]]:
@@ -392,18 +390,17 @@ class Portal:
             if row.state != domain.TOTP or not account.totp_secret:
                 raise Problem(409, domain.STATE_MESSAGES[row.state], code="wrong_step")
             step = credentials.totp_step(account.totp_secret, code, now, account.totp_last_step)
-            used = None
+            used = False
             if step is not None:
-                account.totp_last_step = step
-                uow.session.add(account)
+                step_ok = store.advance_totp_step(uow, row.nip, step)
             else:
+                step_ok = False
                 wanted = credentials.code_hash(code)
                 for rc in store.unused_recovery_codes(uow, row.nip):
-                    if credentials.same(rc.code_hash, wanted):
-                        rc.used_at, used = now, rc
-                        uow.session.add(rc)
+                    if credentials.same(rc.code_hash, wanted) and rc.id is not None:
+                        used = store.spend(uow, RecoveryCode, rc.id, now)
                         break
-            if step is None and used is None:
+            if not step_ok and not used:
                 store.audit(uow, now, "totp_failed", actor_nip=row.nip, ip=ip)
                 self.limiter.hit(self.nip_limit, "login-nip", row.nip)
                 uow.commit()
@@ -411,7 +408,7 @@ class Portal:
                     403, "Kode autentikator atau kode pemulihan salah.", code="wrong_totp"
                 )
             self._advance(uow, row, totp_ok=True)
-            action = "recovery_code_used" if used is not None else "totp_ok"
+            action = "recovery_code_used" if used else "totp_ok"
             store.audit(uow, now, action, actor_nip=row.nip, actor_role=row.role, ip=ip)
             uow.commit()
             return row

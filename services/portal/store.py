@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from services.portal.models import (
@@ -47,6 +48,31 @@ def usable_setup_codes(uow: UnitOfWork, nip: str, now: datetime) -> list[SetupCo
         SetupCode.nip == nip, col(SetupCode.used_at).is_(None), col(SetupCode.expires_at) > now
     )
     return list(uow.session.exec(query).all())
+
+
+def spend(
+    uow: UnitOfWork, model: type[SetupCode] | type[RecoveryCode], row_id: int, now: datetime
+) -> bool:
+    """Mark a one-time code used unless another transaction did first: a conditional UPDATE,
+    so two requests racing with the same code cannot both spend it."""
+    query = (
+        update(model)
+        .where(col(model.id) == row_id, col(model.used_at).is_(None))
+        .values(used_at=now)
+    )
+    return uow.connection.execute(query).rowcount == 1
+
+
+def advance_totp_step(uow: UnitOfWork, nip: str, step: int) -> bool:
+    """Record the TOTP time step just used, unless it (or a later one) already was: a code is
+    accepted once, even by two requests at the same moment."""
+    last = col(Account.totp_last_step)
+    query = (
+        update(Account)
+        .where(col(Account.nip) == nip, or_(last.is_(None), last < step))
+        .values(totp_last_step=step)
+    )
+    return uow.connection.execute(query).rowcount == 1
 
 
 def session_by_hash(uow: UnitOfWork, token_hash: str) -> LoginSession | None:

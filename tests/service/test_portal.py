@@ -468,3 +468,28 @@ async def test_accounts_are_listed_for_bkpsdm_and_the_own_opd_operator(portal: P
     assert {a["nip"] for a in every.json()} == {ATASAN, ANI, OPS, BK, BUDI}
     assert {a["nip"] for a in mine.json()} == {ATASAN, ANI, OPS}
     assert (other.status_code, asn.status_code) == (403, 403)
+
+
+async def test_a_code_spent_by_a_concurrent_request_is_not_spent_twice(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two logins with the same one-time code at once: the second one read the code as
+    unused before the first committed; it must still not get in."""
+    from services.portal import accounts, store
+
+    code = await code_for(portal, ANI)
+    read = store.usable_setup_codes
+
+    def read_then_other_request_wins(uow: Any, nip: str, now: datetime) -> list[Any]:
+        rows = read(uow, nip, now)
+        with portal.kit.uow() as other:  # the concurrent request spends it and commits
+            for row in read(other, nip, now):
+                row.used_at = now
+                other.session.add(row)
+            other.commit()
+        return rows
+
+    monkeypatch.setattr(accounts.store, "usable_setup_codes", read_then_other_request_wins)
+    async with portal.client() as http:
+        r = await login(http, ANI, code)
+    assert r.status_code == 401

@@ -413,6 +413,27 @@ class Portal:
             uow.commit()
             return row
 
+    def reset_totp(self, caller: Caller, nip: str, ip: str) -> None:
+        """BKPSDM clears a lost authenticator: the next login enrols a new one (its recovery
+        codes are void); every session of the account ends."""
+        now = self.clock()
+        with self.kit.uow() as uow:
+            account = store.account(uow, nip)
+            if account is None:
+                raise Problem(404, f"Akun ASN dengan NIP {nip} tidak ditemukan.", code="no_account")
+            account.totp_secret, account.totp_enrolled = None, False
+            account.totp_last_step, account.updated_at = None, now
+            uow.session.add(account)
+            for rc in store.unused_recovery_codes(uow, nip):
+                rc.used_at = now
+                uow.session.add(rc)
+            store.end_sessions(uow, nip, now)
+            store.audit(
+                uow, now, "totp_reset", actor_nip=caller.nip, actor_role=caller.role, ip=ip,
+                target=nip,
+            )  # fmt: skip
+            uow.commit()
+
     # -- roles ----------------------------------------------------------------------------------
     def grant(self, caller: Caller, nip: str, role: str, opd: str | None, ip: str) -> RoleGrant:
         now = self.clock()

@@ -493,3 +493,49 @@ async def test_a_code_spent_by_a_concurrent_request_is_not_spent_twice(
     async with portal.client() as http:
         r = await login(http, ANI, code)
     assert r.status_code == 401
+
+
+async def test_bkpsdm_resets_a_lost_authenticator(portal: Portal) -> None:
+    await grant(portal, BUDI, "auditor")
+    await with_password(portal, BUDI)
+    async with portal.client() as http:
+        r = await login(http, BUDI)
+        csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
+        secret = (await http.get("/api/v1/session/totp/enrolment")).json()["secret"]
+        code = pyotp.TOTP(secret).at(NOW)
+        done = await http.post("/api/v1/session/totp/enrolment", json={"code": code}, headers=csrf)
+        recovery = done.json()["recovery_codes"]
+        denied = await http.delete(
+            f"/api/v1/accounts/{BUDI}/totp", headers=portal.token("operator", OPS, OPD_B)
+        )
+        assert denied.status_code == 403
+        r = await http.delete(f"/api/v1/accounts/{BUDI}/totp", headers=portal.token("bkpsdm", BK))
+        assert r.status_code == 204
+        assert (await http.get("/api/v1/session")).status_code == 401  # sessions ended
+        again = await login(http, BUDI)
+        assert again.json()["state"] == "enrol_totp"  # a new authenticator, new secret
+        assert (await http.get("/api/v1/session/totp/enrolment")).json()["secret"] != secret
+    async with portal.client() as http:
+        r = await login(http, BUDI)
+        step = await http.post(
+            "/api/v1/session/totp",
+            json={"code": recovery[0]},
+            headers={"X-CSRF-Token": r.json()["csrf_token"]},
+        )
+        assert step.status_code == 409  # no TOTP step until a new authenticator is enrolled
+    resets = await audit(portal, nip=BUDI, action="totp_reset")
+    assert [(e["actor_nip"], e["target"]) for e in resets] == [(BK, BUDI)]
+
+
+async def test_a_cross_site_form_cannot_post_a_login(portal: Portal) -> None:
+    """A form from another site can send text/plain but not application/json: the JSON
+    login refuses it (login CSRF)."""
+    await with_password(portal, ANI)
+    body = f'{{"nip": "{ANI}", "password": "{GOOD}"}}'
+    async with portal.client() as http:
+        r = await http.post("/api/v1/session", content=body, headers={"Content-Type": "text/plain"})
+        assert r.status_code == 422 and "sikerja_session" not in http.cookies
+        ok = await http.post(
+            "/api/v1/session", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert ok.status_code == 200

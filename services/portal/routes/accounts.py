@@ -136,6 +136,14 @@ def revoke_role(nip: str, role: str, who: Who, portal: PortalDep, ip: Ip) -> Non
     portal.revoke(who, nip, role, ip)
 
 
+@router.delete("/accounts/{nip}/totp", status_code=204)
+def reset_totp(nip: str, who: Who, portal: PortalDep, ip: Ip) -> None:
+    """BKPSDM clears a lost authenticator (and its recovery codes); audited."""
+    if not who.is_("bkpsdm"):
+        raise forbidden("BKPSDM")
+    portal.reset_totp(who, nip, ip)
+
+
 class AuditOut(BaseModel):
     at: datetime
     actor_nip: str | None

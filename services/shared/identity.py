@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import jwt
+from anyio import to_thread
 from fastapi import Header, Request
 from jwt import PyJWK
 
@@ -129,23 +130,40 @@ class Jwks:
         self._refresh_if_due()
         return sorted(self._keys)
 
-    def key(self, kid: str) -> PyJWK:
-        self._refresh_if_due()
+    def key(self, kid: str, *, fetch: bool = True) -> PyJWK:
+        """The key of `kid`. With fetch=False a URL is never fetched here (the caller, on
+        an event loop, fetches in a thread: see `fetch_due` and `may_refetch`)."""
+        self._refresh_if_due(fetch)
         found = self._keys.get(kid)
-        if found is None and time.monotonic() - self._loaded_at >= _MIN_REFETCH_S:
+        if found is None and (fetch or not self.is_remote) and self.may_refetch():
             self._load()  # a new key may have been published (rotation)
             found = self._keys.get(kid)
         if found is None:
             raise UnknownKey(f"kid {kid!r} not in JWKS")
         return found
 
-    def _refresh_if_due(self) -> None:
+    @property
+    def is_remote(self) -> bool:
+        return self._is_url()
+
+    def fetch_due(self) -> bool:
+        """A URL not fetched yet or for `refresh_s`."""
+        return self.is_remote and time.monotonic() - self._loaded_at >= self.refresh_s
+
+    def may_refetch(self) -> bool:
+        """Long enough since the last load to look again for an unknown kid."""
+        return time.monotonic() - self._loaded_at >= _MIN_REFETCH_S
+
+    def reload(self) -> None:
+        self._load()
+
+    def _refresh_if_due(self, fetch: bool = True) -> None:
         if isinstance(self.source, Mapping):
             if self._stamp is None:
                 self._keys, self._stamp = _keys_of(self.source), True
             return
         if self._is_url():
-            if time.monotonic() - self._loaded_at >= self.refresh_s:
+            if fetch and self.fetch_due():
                 self._load()
             return
         # a file: re-read when it changed (a stat, not a read, per request)
@@ -188,9 +206,12 @@ def _fetch_url(url: str) -> Mapping[str, Any]:
 
 
 # -- verify and mint ----------------------------------------------------------------------------
-def verify(token: str | None, audience: str, keys: Jwks | None = None) -> Identity:
+def verify(
+    token: str | None, audience: str, keys: Jwks | None = None, *, fetch: bool = True
+) -> Identity:
     """The identity a token proves for `audience`, or the IdentityError saying why not.
-    `keys` defaults to the settings' JWKS (SIKERJA_JWKS), cached for the process."""
+    `keys` defaults to the settings' JWKS (SIKERJA_JWKS), cached for the process; with
+    fetch=False a JWKS URL is not fetched (only its cached keys are used)."""
     if not token:
         raise MissingToken
     if keys is None:
@@ -206,7 +227,7 @@ def verify(token: str | None, audience: str, keys: Jwks | None = None) -> Identi
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise UnknownKey("no kid")
-    key = keys.key(kid)
+    key = keys.key(kid, fetch=fetch)
     try:
         claims = jwt.decode(
             token,
@@ -299,9 +320,20 @@ def identity_dependency(
         request: Request, authorization: str | None = Header(default=None)
     ) -> Identity:
         kit = request.app.state.kit
+        jwks = keys or jwks_of(kit.settings)
+        token, aud = bearer(authorization), audience or kit.name
         try:
-            # verification is CPU only (cached keys): no thread-pool trip needed
-            who = verify(bearer(authorization), audience or kit.name, keys or jwks_of(kit.settings))
+            # verification is CPU only on cached keys: no thread-pool trip, except to fetch
+            # a JWKS URL (every refresh_s, or for an unknown kid), never on the event loop
+            if jwks.fetch_due():
+                await to_thread.run_sync(jwks.reload)
+            try:
+                who = verify(token, aud, jwks, fetch=False)
+            except UnknownKey:
+                if not (jwks.is_remote and jwks.may_refetch()):
+                    raise
+                await to_thread.run_sync(jwks.reload)
+                who = verify(token, aud, jwks, fetch=False)
         except IdentityError as exc:
             raise Problem(401, exc.detail, code=exc.code) from exc
         if allowed is not None and who.role not in allowed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -183,3 +184,39 @@ async def test_the_dependency_answers_401_and_403_as_problem_json(tmp_path: Path
         assert "bukan untuk layanan ini" in other.json()["detail"]
         asn = await http.get("/api/v1/whoami", headers=token("asn"))
         assert (asn.status_code, asn.json()["code"]) == (403, "forbidden_role")
+
+
+async def test_the_dependency_fetches_a_jwks_url_off_the_event_loop(tmp_path: Path) -> None:
+    """A JWKS URL is fetched in a worker thread (at start, every refresh_s, for a new kid):
+    a slow portal must not stall every request of the service."""
+    loop_thread = threading.get_ident()
+    fetched_on: list[int] = []
+    published = [public_of(KEY.jwk)]
+
+    def fetch(url: str) -> dict[str, object]:
+        fetched_on.append(threading.get_ident())
+        return {"keys": list(published)}
+
+    keys = ident.Jwks("https://portal.example/jwks.json", fetch=fetch)
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/{{service}}.db")
+    router = APIRouter()
+
+    @router.get("/whoami")
+    async def whoami(
+        who: ident.Identity = Depends(ident.identity_dependency(keys=keys)),
+    ) -> dict[str, str | None]:
+        return {"nip": who.nip}
+
+    app = create_app(ServiceKit("tpp", service_base(), settings), [router], title="t")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tpp") as http:
+        for _ in range(3):
+            r = await http.get("/api/v1/whoami", headers={"Authorization": f"Bearer {good()}"})
+            assert r.json() == {"nip": NIP}
+        published.append(public_of(OTHER.jwk))  # rotation: a new key is published
+        keys._loaded_at -= 60  # the last fetch was a while ago
+        rotated = ident.mint(OTHER.jwk, OTHER.kid, CLAIMS, timedelta(minutes=5))
+        r = await http.get("/api/v1/whoami", headers={"Authorization": f"Bearer {rotated}"})
+        assert r.json() == {"nip": NIP}
+    assert len(fetched_on) == 2  # once at first use, once for the new kid
+    assert loop_thread not in fetched_on

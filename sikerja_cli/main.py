@@ -307,8 +307,8 @@ def token(
     """Print a signed service-account token (needs the private key on this machine)."""
     from datetime import timedelta
 
-    from services.shared.identity import ROLES, mint
-    from services.shared.keys import load_signing_key
+    from services.shared.identity import ROLES
+    from services.shared.keys import NoSigningKey, service_token
 
     if role not in ROLES:
         raise typer.BadParameter(f"peran tidak dikenal: {role}; pilih {sorted(ROLES)}")
@@ -316,16 +316,17 @@ def token(
     if aud != "all" and aud not in names:
         raise typer.BadParameter(f"layanan tidak dikenal: {aud}; pilih {names} atau all")
     settings = get_settings()
-    key = load_signing_key(settings)
-    if key is None:
+    audience = names if aud == "all" else aud
+    lifetime = timedelta(seconds=parse_ttl(ttl))
+    try:
+        typer.echo(service_token(settings, role, audience, nip=nip, opd=opd, ttl=lifetime))
+    except NoSigningKey:
         typer.echo(
             f"kunci penandatangan tidak ada di {settings.signing_key_path()} "
             "(./dev up membuatnya untuk pengembangan)",
             err=True,
         )
-        raise typer.Exit(2)
-    claims = {"role": role, "nip": nip, "opd": opd, "aud": names if aud == "all" else aud}
-    typer.echo(mint(key.jwk, key.kid, claims, timedelta(seconds=parse_ttl(ttl))))
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":

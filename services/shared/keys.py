@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ KEEP_PUBLIC = 2  # the current key and the one before it (rotation)
 class SigningKey:
     kid: str
     jwk: dict[str, Any]  # the private JWK, `d` included
+
+
+class NoSigningKey(Exception):
+    """This machine holds no private key (settings.signing_key_path())."""
 
 
 def new_key() -> SigningKey:
@@ -96,3 +101,22 @@ def rotate_keys(settings: Settings) -> SigningKey:
     _publish(settings, key, keep_previous=True)  # publish first: verifiers know it on first use
     _write(settings.signing_key_path(), key.jwk, 0o600)
     return key
+
+
+def service_token(
+    settings: Settings,
+    role: str,
+    audience: str | list[str],
+    *,
+    nip: str | None = None,
+    opd: str | None = None,
+    ttl: timedelta = timedelta(minutes=10),
+) -> str:
+    """A token for a script or job (`sikerja token`, the demo loader), signed with this
+    machine's key; raises NoSigningKey where there is none."""
+    from services.shared.identity import mint  # identity imports the HTTP kit: only here
+
+    key = load_signing_key(settings)
+    if key is None:
+        raise NoSigningKey(str(settings.signing_key_path()))
+    return mint(key.jwk, key.kid, {"role": role, "nip": nip, "opd": opd, "aud": audience}, ttl)

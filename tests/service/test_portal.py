@@ -539,3 +539,72 @@ async def test_a_cross_site_form_cannot_post_a_login(portal: Portal) -> None:
             "/api/v1/session", content=body, headers={"Content-Type": "application/json"}
         )
         assert ok.status_code == 200
+
+
+def csrf_of(page: httpx.Response) -> str:
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+async def test_the_pages_take_a_code_login_through_the_forced_change(portal: Portal) -> None:
+    code = await code_for(portal, ANI)
+    async with portal.client() as browser:
+        form = {"nip": ANI, "password": code.lower(), "csrf_token": ""}  # typed in lower case
+        form["csrf_token"] = csrf_of(await browser.get("/masuk"))
+        r = await browser.post("/masuk", data=form)
+        assert (r.status_code, r.headers["location"]) == (303, "/ganti-kata-sandi")
+        assert (await browser.get("/")).headers["location"] == "/ganti-kata-sandi"
+        page = await browser.get("/ganti-kata-sandi")
+        assert "harus mengganti kata sandi" in page.text
+        token = csrf_of(page)
+        mismatch = {"new_password": GOOD, "repeat": GOOD + "x", "csrf_token": token}
+        r = await browser.post("/ganti-kata-sandi", data=mismatch)
+        assert r.status_code == 422 and "tidak sama" in r.text
+        weak = {"new_password": ANI + "a", "repeat": ANI + "a", "csrf_token": token}
+        r = await browser.post("/ganti-kata-sandi", data=weak)
+        assert r.status_code == 422 and "tidak boleh memuat NIP" in r.text
+        good = {"new_password": GOOD, "repeat": GOOD, "csrf_token": token}
+        r = await browser.post("/ganti-kata-sandi", data=good)
+        assert (r.status_code, r.headers["location"]) == (303, "/")
+        home = await browser.get("/")
+        assert "peran <strong>ASN</strong>" in home.text
+        out = await browser.post("/keluar", data={"csrf_token": csrf_of(home)})
+        assert (out.status_code, out.headers["location"]) == (303, "/masuk")
+        assert (await browser.get("/")).headers["location"] == "/masuk"
+
+
+async def test_the_totp_page_step(portal: Portal) -> None:
+    await grant(portal, BUDI, "auditor")
+    await with_password(portal, BUDI)
+    async with portal.client() as browser:  # enrol through the API
+        r = await login(browser, BUDI)
+        secret = (await browser.get("/api/v1/session/totp/enrolment")).json()["secret"]
+        await browser.post(
+            "/api/v1/session/totp/enrolment",
+            json={"code": pyotp.TOTP(secret).at(NOW)},
+            headers={"X-CSRF-Token": r.json()["csrf_token"]},
+        )
+    portal.clock.moment = NOW + timedelta(minutes=1)
+    async with portal.client() as browser:
+        form = {"nip": BUDI, "password": GOOD, "csrf_token": csrf_of(await browser.get("/masuk"))}
+        r = await browser.post("/masuk", data=form)
+        assert r.headers["location"] == "/totp"
+        page = await browser.get("/totp")
+        wrong = await browser.post("/totp", data={"code": "123456", "csrf_token": csrf_of(page)})
+        assert wrong.status_code == 403 and "salah" in wrong.text
+        code = pyotp.TOTP(secret).at(portal.clock.moment)
+        forged = await browser.post("/totp", data={"code": code, "csrf_token": "tebakan"})
+        assert forged.status_code == 403 and "token CSRF" in forged.text
+        ok = await browser.post("/totp", data={"code": code, "csrf_token": csrf_of(page)})
+        assert (ok.status_code, ok.headers["location"]) == (303, "/")
+        assert "Auditor" in (await browser.get("/")).text
+
+
+async def test_a_forwarded_privileged_action_is_audited(portal: Portal) -> None:
+    from services.portal.accounts import Caller
+
+    portal.app.state.portal.record_forwarded(
+        Caller(nip=BK, role="bkpsdm", opd=None), "tpp.period_closed", "2026-10", "10.2.3.4"
+    )
+    entry = (await audit(portal, action="tpp.period_closed"))[0]
+    assert (entry["actor_nip"], entry["target"], entry["ip"]) == (BK, "2026-10", "10.2.3.4")
+    assert entry["detail"] == {"forwarded": True}

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from limits import RateLimitItem, parse
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -68,6 +69,37 @@ def _acceptable(password: str, nip: str) -> None:
         )
 
 
+class Limiter:
+    """The login counters (limits' moving window). Counters out of reach refuse logins
+    (503) rather than let attempts through uncounted."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)
+
+    def _guard(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except StorageError as exc:
+            raise Problem(
+                503,
+                "Layanan masuk sementara tidak tersedia (penghitung percobaan tidak terjangkau). "
+                "Silakan coba lagi beberapa saat lagi.",
+                code="rate_limits_unavailable",
+            ) from exc
+
+    def hit(self, item: RateLimitItem, *ids: str) -> bool:
+        return bool(self._guard(lambda: self._limiter.hit(item, *ids)))
+
+    def test(self, item: RateLimitItem, *ids: str) -> bool:
+        return bool(self._guard(lambda: self._limiter.test(item, *ids)))
+
+    def clear(self, item: RateLimitItem, *ids: str) -> None:
+        self._guard(lambda: self._limiter.clear(item, *ids))
+
+    def reset_time(self, item: RateLimitItem, *ids: str) -> float:
+        return float(self._guard(lambda: self._limiter.get_window_stats(item, *ids).reset_time))
+
+
 class Portal:
     def __init__(
         self,
@@ -86,16 +118,16 @@ class Portal:
         if rate_storage.startswith("redis"):
             # one Redis serves several local runs: keep their counters apart
             options["key_prefix"] = f"sikerja-portal{kit.settings.group_suffix}"
+            options["wrap_exceptions"] = True  # one StorageError whatever the backend
         self.storage: Storage = storage_from_string(rate_storage, **options)
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.limiter = Limiter(self.storage)
         self.nip_limit: RateLimitItem = parse(login_policy.nip_limit())
         self.ip_limit: RateLimitItem = parse(login_policy.ip_limit())
 
     # -- login --------------------------------------------------------------------------------
     def _retry_after(self, item: RateLimitItem, *ids: str) -> float:
         # the limiter counts in wall-clock time, whatever the app's clock says
-        reset = self.limiter.get_window_stats(item, *ids).reset_time
-        return max(0.0, reset - time.time())
+        return max(0.0, self.limiter.reset_time(item, *ids) - time.time())
 
     def login(self, nip: str, password: str, ip: str, role: str | None = None) -> Opened:
         now = self.clock()

@@ -608,3 +608,14 @@ async def test_a_forwarded_privileged_action_is_audited(portal: Portal) -> None:
     entry = (await audit(portal, action="tpp.period_closed"))[0]
     assert (entry["actor_nip"], entry["target"], entry["ip"]) == (BK, "2026-10", "10.2.3.4")
     assert entry["detail"] == {"forwarded": True}
+
+
+async def test_unreachable_login_counters_refuse_logins_in_bahasa(
+    memory_settings: Settings,
+) -> None:
+    p = make(memory_settings, rate_storage="redis://127.0.0.1:1/0")  # nothing listens there
+    assert await p.kit.handle(upserted(ANI, OPD_A).to_bytes()) == "handled"
+    async with p.client() as http:
+        r = await login(http, ANI)
+    assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+    assert "sementara tidak tersedia" in r.json()["detail"]

@@ -326,5 +326,55 @@ def simulate(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+_TTL_UNITS = {"s": 1, "m": 60, "h": 3600}
+_MAX_TTL_S = 12 * 3600  # a service-account token is short-lived; jobs ask again
+
+
+def parse_ttl(text: str) -> int:
+    """'90s', '10m', '2h' (or plain seconds) as seconds, at most 12 hours."""
+    text = text.strip().lower()
+    unit = _TTL_UNITS.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    if not number.isdigit() or int(number) <= 0:
+        raise typer.BadParameter(f"masa berlaku tidak valid: {text!r} (contoh: 90s, 10m, 2h)")
+    seconds = int(number) * (unit or 1)
+    if seconds > _MAX_TTL_S:
+        raise typer.BadParameter("masa berlaku paling lama 12h")
+    return seconds
+
+
+@app.command()
+def token(
+    role: str = typer.Option(..., help="asn, atasan, operator, bkpsdm, auditor or system"),
+    nip: str = typer.Option(None, help="the NIP the token speaks for (none: a service account)"),
+    opd: str = typer.Option(None, help="the OPD (an operator's)"),
+    ttl: str = typer.Option("10m", help="how long it is valid: 90s, 10m, 2h"),
+    aud: str = typer.Option("all", help="the service it is for, or all"),
+) -> None:
+    """Print a signed service-account token (needs the private key on this machine)."""
+    from datetime import timedelta
+
+    from services.shared.identity import ROLES
+    from services.shared.keys import NoSigningKey, service_token
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"peran tidak dikenal: {role}; pilih {sorted(ROLES)}")
+    names = [s for s in SERVICES if s != "portal"] + ["portal"]
+    if aud != "all" and aud not in names:
+        raise typer.BadParameter(f"layanan tidak dikenal: {aud}; pilih {names} atau all")
+    settings = get_settings()
+    audience = names if aud == "all" else aud
+    lifetime = timedelta(seconds=parse_ttl(ttl))
+    try:
+        typer.echo(service_token(settings, role, audience, nip=nip, opd=opd, ttl=lifetime))
+    except NoSigningKey:
+        typer.echo(
+            f"kunci penandatangan tidak ada di {settings.signing_key_path()} "
+            "(./dev up membuatnya untuk pengembangan)",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
 if __name__ == "__main__":
     app()

@@ -5,7 +5,8 @@ Activity (filing deadlines, "not a working day"), approval (age of a waiting rep
 the notifier (reminders on working days) keep this projection; attendance owns the
 calendar and its edits. A service's models.py adds the table with
 `CalendarYear = calendar_year_model(Base)`, its handlers include `calendar_handlers()`, and
-its app builds one `CalendarBook(kit)`, a `year -> WorkCalendar` callable.
+its app builds one `CalendarBook(kit)`, a `year -> WorkCalendar` callable, which routes
+take as the `Calendars` dependency.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import threading
 import time
 import weakref
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlmodel import Column, Field
 
@@ -66,12 +68,6 @@ def calendar_handlers() -> dict[str, Any]:
     return {"WorkCalendarChanged": on_calendar_changed}
 
 
-def calendar_of(request: Any, year: int) -> WorkCalendar:
-    """The WorkCalendar of `year` from the app's book (app.state.calendar_for)."""
-    book: CalendarBook = request.app.state.calendar_for
-    return book(year)
-
-
 class CalendarBook:
     """`book(year)`: the WorkCalendar of `year` and its neighbours (deadlines and waits
     cross the new year): national holidays and cuti bersama, with BKPSDM's overrides of
@@ -119,3 +115,13 @@ class CalendarBook:
             made_working.update(date.fromisoformat(d) for d in json.loads(working))
         seeded = indonesia_calendar(year).holidays  # national, the year and its neighbours
         return with_overrides(seeded, made_holidays, made_working)
+
+
+async def _app_book(request: Request) -> CalendarBook:
+    return request.app.state.calendar_for  # type: ignore[no-any-return]
+
+
+# A route's dependency on the app's book (app.state.calendar_for): the route resolves the
+# calendar of the year it needs, or hands the book to the unit of work when the year is
+# only known there; the Request itself stays at the route.
+Calendars = Annotated[CalendarBook, Depends(_app_book)]

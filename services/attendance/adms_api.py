@@ -117,13 +117,13 @@ def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
 
 
 def _heartbeat(
-    uow: UnitOfWork, request: Request, q: adms.IclockQuery, now: datetime, stamp: str | None
+    uow: UnitOfWork, client: str | None, q: adms.IclockQuery, now: datetime, stamp: str | None
 ) -> None:
     """The device's heartbeat (and its last ATTLOG Stamp) as one UPDATE, the last write of
     the transaction: with SQLite the writer slot is taken as late as possible."""
     values: dict[str, Any] = {
         "last_seen_at": now,
-        "last_ip": request.client.host if request.client else None,
+        "last_ip": client,
     }
     if q.pushver:
         values["firmware"] = q.pushver
@@ -135,7 +135,7 @@ def _heartbeat(
 
 def _record_attlog(
     kit: ServiceKit,
-    request: Request,
+    client: str | None,
     q: adms.IclockQuery,
     body: bytes,
     now: datetime,
@@ -163,7 +163,7 @@ def _record_attlog(
         outcomes = store.record_scans(
             uow, items, source="adms", received_at=now, max_future=max_future
         )
-        _heartbeat(uow, request, q, now, q.stamp)
+        _heartbeat(uow, client, q, now, q.stamp)
         uow.commit()
     return outcomes, post, unknown
 
@@ -186,12 +186,13 @@ def _post_cdata(
         if not post.known:
             log.info("unknown ADMS table ignored", sn=q.sn, table=q.table)
         return {"table": q.table, "ignored": post.line_count}
+    client = request.client.host if request.client else None  # the device's address
     try:
-        outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
+        outcomes, post, unknown = _record_attlog(kit, client, q, body, now, max_future)
     except IntegrityError:
         # Another device stored one of these scans between our duplicate check and our
         # insert (the same NIP in the same second on two devices): once more, it is known.
-        outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
+        outcomes, post, unknown = _record_attlog(kit, client, q, body, now, max_future)
     new = sum(1 for o in outcomes if o.new)
     ADMS_LINES.labels("accepted").inc(new)
     ADMS_LINES.labels("duplicate").inc(len(outcomes) - new)

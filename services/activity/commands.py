@@ -19,7 +19,7 @@ from contracts.events import ActivityReported, ActivityRevised, ActivityWithdraw
 from services.activity import domain, queries
 from services.activity.models import Evidence, Opening, Report, SkpTarget
 from services.activity.queries import FilingRules
-from services.activity.schemas import ReportIn
+from services.activity.schemas import ReportIn, ReportOut
 from services.kernel.calendar import WorkCalendar
 from services.shared.messaging import ServiceKit, UnitOfWork
 
@@ -65,10 +65,6 @@ class Filing:
     rules: FilingRules
 
 
-# A filed report: its stored values (the columns of the new row) and the gate's message.
-Filed = tuple[dict[str, Any], str | None]
-
-
 class FilingBatcher:
     """Group commit of one process's filings: the filings that arrive while a transaction
     is running are filed together in the next one (one gate query, one lock statement, one
@@ -81,11 +77,11 @@ class FilingBatcher:
 
     def __init__(self, kit: ServiceKit) -> None:
         self._kit = kit
-        self._waiting: list[tuple[Filing, asyncio.Future[Filed]]] = []
+        self._waiting: list[tuple[Filing, asyncio.Future[ReportOut]]] = []
         self._draining: asyncio.Task[None] | None = None  # held: a bare task may be collected
 
-    async def file(self, filing: Filing) -> Filed:
-        future: asyncio.Future[Filed] = asyncio.get_running_loop().create_future()
+    async def file(self, filing: Filing) -> ReportOut:
+        future: asyncio.Future[ReportOut] = asyncio.get_running_loop().create_future()
         self._waiting.append((filing, future))
         if self._draining is None:
             self._draining = asyncio.create_task(self._drain())
@@ -114,7 +110,7 @@ class FilingBatcher:
             self._draining = None
 
 
-def file_many(uow: UnitOfWork, *, filings: list[Filing]) -> list[Filed | Exception]:
+def file_many(uow: UnitOfWork, *, filings: list[Filing]) -> list[ReportOut | Exception]:
     """File a batch: the gate and the content of each, then the minutes of each person-day
     read, checked and added under the lock of that day (filings of the same day in one
     batch count each other's minutes). A refusal is that filing's domain.DomainError."""
@@ -126,7 +122,7 @@ def file_many(uow: UnitOfWork, *, filings: list[Filing]) -> list[Filed | Excepti
         gates.append(queries.decide(f.rules, f.nip, f.body.work_date, f.now, unlock, pairs))
     uow.serialize_many([_day_key(nip, day) for nip, day in days])
     minutes = queries.minutes_many(uow, days)
-    results: list[Filed | Exception] = []
+    results: list[ReportOut | Exception] = []
     rows: list[dict[str, Any]] = []
     events: list[Event] = []
     for f, (decision, opening_id) in zip(filings, gates, strict=True):
@@ -182,7 +178,16 @@ def file_many(uow: UnitOfWork, *, filings: list[Filing]) -> list[Filed | Excepti
                 skp_target_id=content.skp_target_id,
             )
         )
-        results.append((values, decision.message))
+        results.append(
+            ReportOut(
+                **{k: v for k, v in values.items() if k != "opening_id"},
+                decided_by=None,
+                decided_as_plt_for=None,
+                decided_at=None,
+                decision_note=None,
+                message=decision.message,
+            )
+        )
     if rows:
         uow.connection.execute(_INSERT_REPORT, rows)
         uow.emit_many(events)

@@ -38,7 +38,8 @@ async def _kit(request: Request) -> ServiceKit:
     return kit_of(request)
 
 
-async def _rules(request: Request) -> FilingRules:
+def rules_of(request: Request) -> FilingRules:
+    """The app's filing rules: the rule set's deadline, the limits, the calendar book."""
     state = request.app.state
     ruleset = state.ruleset
     return FilingRules(
@@ -49,8 +50,12 @@ async def _rules(request: Request) -> FilingRules:
     )
 
 
-async def _filings(request: Request) -> FilingBatcher:
+def filings_of(request: Request) -> FilingBatcher:
     return request.app.state.filings  # type: ignore[no-any-return]
+
+
+async def _rules(request: Request) -> FilingRules:
+    return rules_of(request)
 
 
 async def _evidence_dir(request: Request) -> Path:
@@ -61,7 +66,6 @@ Who = Annotated[Actor, Depends(actor)]
 Now = Annotated[datetime, Depends(_now)]
 Kit = Annotated[ServiceKit, Depends(_kit)]
 Rules = Annotated[FilingRules, Depends(_rules)]
-Filings = Annotated[FilingBatcher, Depends(_filings)]
 EvidenceDir = Annotated[Path, Depends(_evidence_dir)]
 
 

@@ -6,25 +6,26 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.activity import commands, domain, queries
 from services.activity.commands import Filing
 from services.activity.routes.deps import (
-    Filings,
     Kit,
     Now,
     Rules,
     Who,
     domain_problem,
     ensure_view,
+    filings_of,
     own_report,
     require_person,
+    rules_of,
     year_month,
 )
 from services.activity.schemas import ReportIn, ReportOut, report_out
-from services.shared.http import Problem, model_response
+from services.shared.http import Problem, model_response, now_of
 
 router = APIRouter(tags=["activity"])
 
@@ -47,23 +48,16 @@ def filing_status(
 
 
 @router.post("/reports", status_code=201, response_model=ReportOut)
-async def file_report(
-    body: ReportIn, who: Who, now: Now, rules: Rules, batcher: Filings
-) -> Response:
+async def file_report(body: ReportIn, who: Who, request: Request) -> Response:
     """File a daily report for `work_date` (several per day are allowed)."""
     nip = require_person(who)
+    # The month-end crush's route: its values are resolved here and not as three more
+    # dependencies, which cost a tenth of a filing's CPU (~60 us of ~700 us in-process).
+    filing = Filing(body, nip, now_of(request), rules_of(request))
     try:
-        values, message = await batcher.file(Filing(body, nip, now, rules))
+        out = await filings_of(request).file(filing)
     except domain.DomainError as err:
         raise domain_problem(err) from None
-    out = ReportOut(
-        **{k: v for k, v in values.items() if k != "opening_id"},
-        decided_by=None,
-        decided_as_plt_for=None,
-        decided_at=None,
-        decision_note=None,
-        message=message,
-    )
     return model_response(out, 201)
 
 

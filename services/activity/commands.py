@@ -1,9 +1,11 @@
 """Activity's writes: filing (the group commit of one process's filings), edits, revisions
-and withdrawals of a report, evidence, BKPSDM's openings, SKP targets and the migration
-import. Each takes a UnitOfWork and resolved values (the filer's NIP, the clock's now, the
-filing rules and the calendar); refusals are domain.DomainError, which the routes turn into
-problem+json. The callers commit, except `file_many` (a whole transaction, run by
-ServiceKit.run_store through FilingBatcher) and `change_report`, which commit themselves."""
+and withdrawals of a report, evidence, BKPSDM's openings, SKP targets, the migration
+import, and the projections handlers.py maps events to (days unlocked by a scan or a dinas
+luar, approval's decisions and Plt delegations). Each takes a UnitOfWork and resolved
+values (the filer's NIP, the clock's now, the filing rules and the calendar); refusals are
+domain.DomainError, which the routes turn into problem+json. The callers commit, except
+`file_many` (a whole transaction, run by ServiceKit.run_store through FilingBatcher) and
+`change_report`, which commit themselves; the kit commits the handlers' batch."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn, Event
 from services.activity import domain, queries
-from services.activity.models import Evidence, Opening, Report, SkpTarget
+from services.activity.models import DayUnlock, Evidence, Opening, PltDelegation, Report, SkpTarget
 from services.activity.queries import FilingRules
 from services.activity.schemas import ReportIn, ReportOut
 from services.kernel.calendar import WorkCalendar
@@ -369,3 +371,106 @@ def import_reports(
         )
         accepted += 1
     return accepted, duplicate
+
+
+# --------------------------------------------------------------------------- projections
+
+
+def unlock_by_scan(uow: UnitOfWork, nip: str, day: date, scan_id: str, at: datetime) -> None:
+    """A fingerprint opens its day for filing (the first scan of the day is the record)."""
+    if uow.session.get(DayUnlock, (nip, day, "scan")) is None:
+        uow.session.add(
+            DayUnlock(nip=nip, work_date=day, source="scan", ref=scan_id, recorded_at=at)
+        )
+
+
+def unlock_by_dinas_luar(
+    uow: UnitOfWork,
+    nip: str,
+    start: date,
+    end: date,
+    absence_id: str,
+    at: datetime,
+    cancelled: bool,
+) -> None:
+    """A dinas luar opens each of its days; its cancellation closes them again."""
+    day = start
+    while day <= end:
+        row = uow.session.get(DayUnlock, (nip, day, "dinas_luar"))
+        if row is None:
+            row = DayUnlock(
+                nip=nip,
+                work_date=day,
+                source="dinas_luar",
+                ref=absence_id,
+                recorded_at=at,
+            )
+        row.active = not cancelled
+        uow.session.add(row)
+        day += timedelta(days=1)
+
+
+def record_decision(
+    uow: UnitOfWork,
+    report_id: str,
+    nip: str,
+    status: domain.ReportStatus,
+    decided_by: str,
+    as_plt_for: str | None,
+    at: datetime,
+    note: str | None,
+) -> None:
+    """Approval owns decisions: its word on the status is final. A decision that raced an
+    edit or a withdrawal here was taken on a report approval still saw pending, and approval
+    ignores the later edit/withdrawal of a decided report, so both stores converge on the
+    decision. Approval's events of one NIP arrive in order (one topic, keyed by NIP)."""
+    row = uow.session.get(Report, report_id)
+    if row is None or row.nip != nip:
+        return  # not ours (another deployment's report): nothing to update
+    if row.decided_at is not None and at < row.decided_at:
+        return  # an older decision replayed after a newer one
+    row.status = status.value
+    row.decided_by = decided_by
+    row.decided_as_plt_for = as_plt_for
+    row.decided_at = at
+    row.decision_note = note
+    if status is domain.ReportStatus.REVISION_REQUESTED:
+        row.revision_requested_at = at
+    row.updated_at = at
+    uow.session.add(row)
+
+
+def grant_delegation(
+    uow: UnitOfWork,
+    delegation_id: str,
+    atasan_nip: str,
+    plt_nip: str,
+    start: date,
+    end: date,
+    at: datetime,
+) -> None:
+    """Record the window. Approval never changes a delegation once made, so a second copy
+    of the grant (redelivered with a new event id) changes nothing; a revoke that came first
+    stays in force."""
+    row = uow.session.get(PltDelegation, delegation_id)
+    if row is None:
+        row = PltDelegation(id=delegation_id, atasan_nip=atasan_nip, plt_nip=plt_nip)
+    elif row.granted_at is not None:
+        return
+    row.atasan_nip, row.plt_nip = atasan_nip, plt_nip
+    row.start, row.end, row.granted_at = start, end, at
+    uow.session.add(row)
+
+
+def revoke_delegation(
+    uow: UnitOfWork, delegation_id: str, atasan_nip: str, plt_nip: str, at: datetime
+) -> None:
+    """Revoked for good. A revoke for an unknown delegation is remembered (a row without a
+    window) so that its grant, arriving late (a replay, a relay retry), stays revoked."""
+    row = uow.session.get(PltDelegation, delegation_id)
+    if row is None:
+        row = PltDelegation(id=delegation_id, atasan_nip=atasan_nip, plt_nip=plt_nip)
+    elif row.revoked_at is not None:
+        return  # the first revoke stands
+    row.revoked_at = at
+    uow.session.add(row)

@@ -8,9 +8,11 @@ from typing import Unpack
 
 from fastapi import FastAPI
 
-from services.activity import api, handlers
+from services.activity import handlers
+from services.activity.commands import FilingBatcher
 from services.activity.domain import ReportLimits
 from services.activity.models import KIT
+from services.activity.routes import evidence, imports, openings, reports, skp_targets
 from services.kernel.calendar import indonesia_calendar
 from services.kernel.ruleset import load_ruleset
 from services.shared.calendar_book import CalendarBook, kit_with_book
@@ -42,13 +44,15 @@ def create(
     """`clock` and `limits` are for tests; everything else goes to the kit."""
     settings = settings or get_settings()
     kit, book = compose(settings, **overrides)
-    app = create_app(kit, [api.router], title="SIKERJA activity")
+    # in this order: the OpenAPI document lists the paths as the routers are included
+    routers = [reports.router, evidence.router, openings.router, skp_targets.router, imports.router]
+    app = create_app(kit, routers, title="SIKERJA activity")
     app.state.clock = clock
     app.state.ruleset = load_ruleset(settings.ruleset)
     app.state.limits = limits or ReportLimits()
     app.state.evidence_dir = settings.data_dir / "evidence" / NAME
     app.state.calendar_for = book
-    app.state.filings = api.FilingBatcher(kit)
+    app.state.filings = FilingBatcher(kit)
     # Build this year's national calendar now, not under the first burst of requests (each
     # concurrent first caller would build it: lru_cache does not hold the others back).
     indonesia_calendar(clock().year)

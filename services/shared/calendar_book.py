@@ -6,7 +6,7 @@ the notifier (reminders on working days) keep this projection; attendance owns t
 calendar and its edits. A service's models.py adds the table with
 `kit_tables(Base, calendar=True)`; its app builds one `CalendarBook(kit)`, a
 `year -> WorkCalendar` callable, and gives it to the service's handlers, which include
-`calendar_handler(book)`.
+`calendar_handler(book)`, and to its routes as the `Calendars` dependency.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 
+from fastapi import Depends, Request
 from sqlalchemy import select
 
 from contracts.events import WorkCalendarChanged
@@ -78,12 +79,6 @@ def save_snapshot(uow: UnitOfWork, event: WorkCalendarChanged) -> bool:
     return True
 
 
-def calendar_of(request: Any, year: int) -> WorkCalendar:
-    """The WorkCalendar of `year` from the app's book (app.state.calendar_for)."""
-    book: CalendarBook = request.app.state.calendar_for
-    return book(year)
-
-
 class CalendarBook:
     """`book(year)`: the WorkCalendar of `year` and its neighbours (deadlines and waits
     cross the new year): national holidays and cuti bersama, with BKPSDM's overrides of
@@ -126,3 +121,14 @@ class CalendarBook:
             made_working.update(date.fromisoformat(d) for d in json.loads(working))
         seeded = indonesia_calendar(year).holidays  # national, the year and its neighbours
         return with_overrides(seeded, made_holidays, made_working)
+
+
+async def _app_book(request: Request) -> CalendarBook:
+    book: CalendarBook = request.app.state.calendar_for
+    return book
+
+
+# A route's dependency on the app's book (app.state.calendar_for): the route resolves the
+# calendar of the year it needs, or hands the book to the unit of work when the year is
+# only known there; the Request itself stays at the route.
+Calendars = Annotated[CalendarBook, Depends(_app_book)]

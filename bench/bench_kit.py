@@ -25,8 +25,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, func, select
 
-from contracts.events import EmployeeDeactivated, Event
+from contracts.events import EmployeeDeactivated
 from services.shared.db import kit_tables
+from services.shared.handlers import Handlers
 from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
@@ -45,7 +46,7 @@ class Tally(Base, table=True):
     count: int = 0
 
 
-def count_effect(uow: UnitOfWork, event: Event) -> None:
+def count_effect(uow: UnitOfWork, event: EmployeeDeactivated) -> None:
     row = uow.session.get(Tally, event.nip) or Tally(nip=event.nip)
     row.count += 1
     uow.session.add(row)
@@ -118,9 +119,7 @@ async def bench_kit(bootstrap: str, n: int, db_url: str) -> float:
         relay_interval_s=0.05,
         group_suffix=f"-{uuid.uuid4().hex[:6]}",
     )
-    kit = ServiceKit(
-        "bench", KIT, settings, {"EmployeeDeactivated": count_effect}, [topic], alembic=False
-    )
+    kit = ServiceKit("bench", KIT, settings, Handlers(count_effect), [topic], alembic=False)
     await kit.start()
     data = payloads(n)
     started = time.perf_counter()

@@ -26,5 +26,16 @@ def nip_problem(nip: str) -> str | None:
     return None
 
 
+def nip_refusal(nip: str) -> str | None:
+    """None when `nip` is valid in shape, else the one refusal every import says."""
+    problem = nip_problem(nip)
+    return None if problem is None else f"NIP '{nip}' tidak valid: {problem}"
+
+
+def nip_unregistered(nip: str) -> str:
+    """The refusal of a well-formed NIP that is not an employee (imports, simulate)."""
+    return f"NIP {nip} tidak terdaftar sebagai pegawai"
+
+
 def is_valid_nip(nip: str) -> bool:
     return nip_problem(nip) is None

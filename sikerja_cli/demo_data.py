@@ -11,8 +11,8 @@ kepala seksi / subbagian -> staf, with at most 30 direct subordinates per atasan
 every working day of the period (WorkCalendar.indonesia); most ASN are on time, some are
 late in every deduction band, some leave early, some scan once, some are absent without
 notice, some are on cuti, sick, on dinas luar or absent with an invalid notice. Most
-report days are approved; some reports are pending, rejected or never filed, and a very
-few are filed for days without a scan (the services must refuse those).
+report days are approved; some reports are pending, rejected or never filed. A report is
+only written for a day it could be filed (a scan or dinas luar that day, docs/rules.md).
 
 Files are written row by row (one employee's month at a time), so a 15,000-ASN month
 (~650k scan lines) takes a few seconds and little memory. One `random.Random(seed)` drives
@@ -28,10 +28,12 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from contracts.nip import is_valid_nip
-from services.kernel.calendar import WorkCalendar, parse_period
+from services.kernel import bahasa
+from services.kernel.calendar import WIB, WorkCalendar, parse_period
 
 EMPLOYEE_HEADER = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
 SCAN_HEADER = ("nip", "waktu")
@@ -342,6 +344,12 @@ def build_employees(employees: int, opds: int, year: int, rng: random.Random) ->
     return out
 
 
+def last_month(today: date) -> str:
+    """The demo's default period: the month before `today` (`up` and `demo-data` agree)."""
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
 def _clock(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
@@ -379,9 +387,10 @@ def _plan_absences(rng: random.Random, n_days: int) -> list[tuple[int, int, str]
 
 
 def generate(
-    out_dir: Path, employees: int = 15000, opds: int = 44, period: str = "2026-10", seed: int = 7
+    out_dir: Path, employees: int, opds: int, period: str, seed: int = 7
 ) -> dict[str, int]:
-    """Write the demo city's CSV files into `out_dir`; return the row counts per file."""
+    """Write the demo city's CSV files into `out_dir`; return the row counts per file (and
+    `opds`, `working_days`). The caller chooses the month (the CLI: last_month of today)."""
     year, month = parse_period(period)
     rng = random.Random(seed)
     staff = build_employees(employees, opds, year, rng)
@@ -435,16 +444,13 @@ def generate(
                     w_scan.writerow((e.nip, f"{iso} {_clock(second)}"))
                 counts["scans"] += len(scans)
 
+                # docs/rules.md: a report needs a scan or dinas_luar on its day; the demo is
+                # loaded through the live import, so it files no report the rules refuse.
                 may_file = bool(scans) or kind == "dinas_luar"
-                if may_file:
-                    if rng.random() < p_skip_report:
-                        continue
-                    r = rng.random()
-                    status = "approved" if r < 0.92 else ("pending" if r < 0.97 else "rejected")
-                elif rng.random() < 0.02:
-                    status = "pending"  # filed without a scan: the services must refuse it
-                else:
+                if not may_file or rng.random() < p_skip_report:
                     continue
+                r = rng.random()
+                status = "approved" if r < 0.92 else ("pending" if r < 0.97 else "rejected")
                 w_rep.writerow((e.nip, iso, status))
                 counts["reports"] += 1
 
@@ -477,19 +483,41 @@ def _day_scans(rng: random.Random, p_late: float, p_early: float) -> list[int]:
     return scans
 
 
+def describe(counts: dict[str, int], period: str) -> str:
+    """One line a person reads: '120 pegawai di 3 OPD, periode November 2026 (21 hari kerja):
+    4.920 pindaian, 26 ketidakhadiran, 2.266 laporan'."""
+    n = bahasa.ribuan
+    return (
+        f"{n(counts['employees'])} pegawai di {n(counts['opds'])} OPD, periode "
+        f"{bahasa.periode(period)} ({counts['working_days']} hari kerja): "
+        f"{n(counts['scans'])} pindaian, {n(counts['absences'])} ketidakhadiran, "
+        f"{n(counts['reports'])} laporan"
+    )
+
+
 def _main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Buat data demo SIKERJA (CSV).")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--employees", type=int, default=15000)
     parser.add_argument("--opds", type=int, default=44)
-    parser.add_argument("--period", default="2026-10")
+    parser.add_argument("--period", default=None, help="YYYY-MM (bawaan: bulan lalu)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    summary = generate(args.out_dir, args.employees, args.opds, args.period, args.seed)
-    print(", ".join(f"{k}: {v}" for k, v in summary.items()))
+    period = args.period or last_month(datetime.now(WIB).date())
+    summary = generate(args.out_dir, args.employees, args.opds, period, args.seed)
+    print(f"Data contoh ditulis ke {args.out_dir}: {describe(summary, period)}")
 
 
-__all__ = ["EMPLOYEE_HEADER", "OPDS", "PAGU_BY_KELAS", "Employee", "build_employees", "generate"]
+__all__ = [
+    "EMPLOYEE_HEADER",
+    "OPDS",
+    "PAGU_BY_KELAS",
+    "Employee",
+    "build_employees",
+    "describe",
+    "generate",
+    "last_month",
+]
 
 if __name__ == "__main__":
     _main()

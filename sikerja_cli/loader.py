@@ -9,21 +9,17 @@ import calendar
 import csv
 import re
 import time
-from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
 
+from services.kernel import bahasa
 from services.shared.settings import get_settings
 
 # The demo is loaded as BKPSDM would (the NIP is a demo operator's).
 BKPSDM = {"x-actor-role": "bkpsdm", "x-actor-nip": "197001011990031001"}
-
-
-def _last_month(today: date) -> str:
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
 
 
 def _batches(path: Path, size: int) -> list[list[dict[str, str]]]:
@@ -37,59 +33,103 @@ def _count(path: Path) -> int:
         return sum(1 for _ in fh) - 1
 
 
-def load_demo(employees: int = 120, opds: int = 3, period: str | None = None) -> None:
-    from sikerja_cli.demo_data import generate
+def load_demo(employees: int, opds: int, period: str, client: httpx.Client | None = None) -> None:
+    """Generate the demo city of `period` and post it to the running services; say in a few
+    Bahasa lines what was loaded (and what a service refused, with its reason)."""
+    from sikerja_cli.demo_data import describe, generate
 
     settings = get_settings()
-    period = period or _last_month(date.today())
     folder = settings.data_dir / "demo" / f"{period}-{employees}-{opds}"
     marker = folder / ".loaded"
     if marker.exists():
-        typer.echo(f"data demo sudah dimuat ({folder})")
+        typer.echo(f"Data contoh sudah dimuat ({folder}).")
         return
-    generate(folder, employees=employees, opds=opds, period=period, seed=7)
-    url = settings.service_url
-    with httpx.Client(timeout=300) as client:
-        body = (folder / "employees.csv").read_bytes()
-        r = client.post(
-            f"{url('siasn')}/api/v1/employees/import",
-            content=body,
-            headers={"content-type": "text/csv"},
-        )
-        r.raise_for_status()
-        typer.echo(f"pegawai: {r.json()['accepted']} diterima")
-        accepted = 0
-        for batch in _batches(folder / "scans.csv", 5000):
-            r = client.post(f"{url('attendance')}/api/v1/scans", json={"scans": batch})
-            r.raise_for_status()
-            # "menunggu": attendance has not consumed the employee yet; the scan waits in
-            # quarantine and is published when it does (so it still counts here)
-            accepted += sum(1 for line in r.json() if line["status"] != "rejected")
-        typer.echo(f"scan: {accepted} diterima")
-        _optional(
-            client,
-            f"{url('attendance')}/api/v1/absences/import",
-            folder / "absences.csv",
-            "ketidakhadiran",
-        )
-        # Day closing needs attendance's employee projection and report filing needs
-        # activity's unlocks; both arrive through Kafka, so wait for them instead of guessing.
-        _wait_consumed(client, "attendance", "EmployeeUpserted", _count(folder / "employees.csv"))
-        year, month = (int(x) for x in period.split("-"))
-        last = calendar.monthrange(year, month)[1]
-        r = client.post(
-            f"{url('attendance')}/api/v1/days/close-range",
-            params={"start": f"{period}-01", "end": f"{period}-{last:02d}"},
-            headers=BKPSDM,
-        )
-        if r.status_code != 404:
-            r.raise_for_status()
-            typer.echo(f"penutupan hari: {r.json()['emitted']} fakta hari dikirim")
-        _wait_consumed(client, "activity", "FingerprintRecorded", accepted)
-        _optional(
-            client, f"{url('activity')}/api/v1/reports/import", folder / "reports.csv", "laporan"
-        )
+    counts = generate(folder, employees=employees, opds=opds, period=period, seed=7)
+    typer.echo(f"Memuat data contoh: {describe(counts, period)} ...")
+    with client or httpx.Client(timeout=300) as http:
+        refused, closed = _post_all(http, folder, period)
+    loaded = {
+        **counts,
+        **{k: counts[k] - len(v) for k, v in refused.items() if k in counts},
+    }
+    typer.echo(
+        f"Data contoh dimuat: {describe(loaded, period)}; {bahasa.ribuan(closed)} hari kerja "
+        "pegawai ditutup."
+    )
+    for what, lines in refused.items():
+        if not lines:
+            continue
+        typer.echo(f"Ditolak {len(lines)} {_LABEL[what]}, misalnya:", err=True)
+        for line, reason in lines[:3]:
+            typer.echo(f"  baris {line}: {reason}", err=True)
     marker.write_text(period)
+
+
+_LABEL = {
+    "employees": "pegawai",
+    "scans": "pindaian",
+    "absences": "ketidakhadiran",
+    "reports": "laporan",
+}
+
+
+def _post_all(
+    client: httpx.Client, folder: Path, period: str
+) -> tuple[dict[str, list[tuple[int, str]]], int]:
+    """Post the folder's files; ({file kind: [(line, reason)] refused}, employee working
+    days closed)."""
+    url = get_settings().service_url
+    refused: dict[str, list[tuple[int, str]]] = {k: [] for k in _LABEL}
+    r = client.post(
+        f"{url('siasn')}/api/v1/employees/import",
+        content=(folder / "employees.csv").read_bytes(),
+        headers={"content-type": "text/csv"},
+    )
+    r.raise_for_status()
+    refused["employees"] = [(x["line"], x["reason"]) for x in r.json().get("rejected", [])]
+    accepted = 0
+    offset = 1  # the header is line 1 of the file
+    for batch in _batches(folder / "scans.csv", 5000):
+        r = client.post(f"{url('attendance')}/api/v1/scans", json={"scans": batch})
+        r.raise_for_status()
+        # "menunggu": attendance has not consumed the employee yet; the scan waits in
+        # quarantine and is published when it does (so it still counts here)
+        for result in r.json():
+            if result["status"] == "rejected":
+                refused["scans"].append((offset + result["line"], result.get("reason") or ""))
+            else:
+                accepted += 1
+        offset += len(batch)
+    absences = _optional(
+        client, f"{url('attendance')}/api/v1/absences/import", folder / "absences.csv"
+    )
+    if absences:
+        refused["absences"] = [
+            (x["line"], x.get("reason") or "")
+            for x in absences.get("lines", [])
+            if x.get("status") == "rejected"
+        ]
+    # Day closing needs attendance's employee projection and report filing needs
+    # activity's unlocks; both arrive through Kafka, so wait for them instead of guessing.
+    _wait_consumed(client, "attendance", "EmployeeUpserted", _count(folder / "employees.csv"))
+    year, month = (int(x) for x in period.split("-"))
+    last = calendar.monthrange(year, month)[1]
+    r = client.post(
+        f"{url('attendance')}/api/v1/days/close-range",
+        params={"start": f"{period}-01", "end": f"{period}-{last:02d}"},
+        headers=BKPSDM,
+    )
+    closed = 0
+    if r.status_code != 404:
+        r.raise_for_status()
+        # Every employee-day of the month, also those the scheduler had closed already
+        # ("emitted" counts only the facts that changed now).
+        closed = sum(int(d["employees"]) for d in r.json()["days"] if d["working_day"])
+    _wait_consumed(client, "activity", "FingerprintRecorded", accepted)
+    reports = _optional(client, f"{url('activity')}/api/v1/reports/import", folder / "reports.csv")
+    if reports:
+        refused["reports"] = [(x["line"], x.get("reason") or "") for x in reports.get("errors", [])]
+    return refused, closed
 
 
 def _wait_consumed(
@@ -112,18 +152,16 @@ def _wait_consumed(
     typer.echo(f"{service}: belum menerima {n} {event_type} setelah {timeout:.0f} detik", err=True)
 
 
-def _optional(client: httpx.Client, endpoint: str, path: Path, label: str) -> None:
+def _optional(client: httpx.Client, endpoint: str, path: Path) -> dict[str, Any] | None:
     """Routes a service may not have; the demo says what it skipped."""
     if not path.exists():
-        return
+        return None
     r = client.post(
         endpoint, content=path.read_bytes(), headers={"content-type": "text/csv", **BKPSDM}
     )
     if r.status_code == 404:
-        typer.echo(f"{label}: dilewati (belum ada {endpoint})")
-        return
+        typer.echo(f"{path.name} dilewati: layanan belum punya {endpoint}")
+        return None
     r.raise_for_status()
-    summary = r.json()
-    if isinstance(summary, dict):
-        summary = {k: v if not isinstance(v, list) else len(v) for k, v in summary.items()}
-    typer.echo(f"{label}: {summary}")
+    body = r.json()
+    return body if isinstance(body, dict) else None

@@ -11,18 +11,20 @@ sikerja simulate    a month's TPP from CSV files, through the services' domain c
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import httpx
 import typer
 
+from services.kernel.calendar import WIB
 from services.shared.settings import REPO_ROOT, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -159,9 +161,10 @@ def up(
     for name in names:
         _wait_ready(name)
     if demo:
+        from sikerja_cli.demo_data import last_month
         from sikerja_cli.loader import load_demo
 
-        load_demo(employees=employees, opds=opds, period=period or None)
+        load_demo(employees=employees, opds=opds, period=period or last_month(_today()))
     typer.echo(f"SIKERJA berjalan ({time.monotonic() - started:.1f}s):")
     status()
 
@@ -203,13 +206,23 @@ def _wait_ready(name: str, timeout: float = 90) -> None:
     raise typer.Exit(_fail(f"{name} belum siap setelah {timeout:.0f} detik"))
 
 
+def _today() -> date:
+    """The clock of the CLI's defaults (the demo's month): today in WIB."""
+    return datetime.now(WIB).date()
+
+
 def _fail(message: str) -> int:
     typer.echo(message, err=True)
     return 1
 
 
+def _kafka_status() -> subprocess.CompletedProcess[str]:
+    """kafka.sh status: a Bahasa line, exit 0 while a broker listens (ours or another's)."""
+    return subprocess.run([str(LOCAL / "kafka.sh"), "status"], capture_output=True, text=True)
+
+
 def _kafka_up() -> bool:
-    return subprocess.run([str(LOCAL / "kafka.sh"), "status"], capture_output=True).returncode == 0
+    return _kafka_status().returncode == 0
 
 
 @app.command()
@@ -237,7 +250,9 @@ def down(keep_infra: bool = typer.Option(False, help="leave Kafka and Redis runn
 def status() -> None:
     """Show each part and where to reach it."""
     settings = get_settings()
-    subprocess.run([str(LOCAL / "kafka.sh"), "status"])
+    typer.echo(_kafka_status().stdout.strip())
+    redis = subprocess.run([str(LOCAL / "redis.sh"), "status"], capture_output=True, text=True)
+    typer.echo(redis.stdout.strip())
     for name in available_services():
         pid = _pid(name)
         state = "siap" if _healthy(name, "/readyz") else ("berjalan" if pid else "berhenti")
@@ -252,14 +267,25 @@ def demo_data(
     employees: int = typer.Option(15000),
     opds: int = typer.Option(44),
     out: Path = typer.Option(Path("demo"), help="output folder"),
-    period: str = typer.Option("2026-10"),
+    period: str = typer.Option("", help="YYYY-MM (default: last month, as `up`)"),
     seed: int = typer.Option(7),
 ) -> None:
     """Write a synthetic city (employees, scans, absences, reports) as CSV files."""
-    from sikerja_cli.demo_data import generate
+    from sikerja_cli.demo_data import describe, generate, last_month
 
-    summary = generate(out, employees=employees, opds=opds, period=period, seed=seed)
-    typer.echo(json.dumps(summary, indent=2, default=str))
+    period = period or last_month(_today())
+    try:
+        counts = generate(out, employees=employees, opds=opds, period=period, seed=seed)
+    except ValueError as exc:
+        raise typer.Exit(_fail(str(exc))) from None
+    typer.echo(f"Data contoh ditulis ke {out}: {describe(counts, period)}")
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
 
 
 @app.command()
@@ -267,12 +293,14 @@ def simulate(
     data: Path = typer.Option(..., help="folder with employees.csv, scans.csv, ..."),
     period: str = typer.Option(..., help="YYYY-MM"),
     rules: str = typer.Option(None, help="rule set name or file"),
-    format: str = typer.Option("json", help="json, table or xlsx"),
+    format: OutputFormat = typer.Option(OutputFormat.json, help="json, table, csv or xlsx"),
     output: Path = typer.Option(None, help="write here instead of standard output"),
 ) -> None:
     """Compute a month's TPP statements from files, with the live services' domain code."""
     from sikerja_cli import simulate as sim
 
+    if format is OutputFormat.xlsx and output is None:
+        raise typer.BadParameter("format xlsx memerlukan --output", param_hint="--format")
     try:
         result = sim.run_simulation(data, period, rules)
     except sim.InputError as exc:
@@ -281,16 +309,71 @@ def simulate(
     except ValueError as exc:
         typer.echo(f"galat: {exc}", err=True)
         raise typer.Exit(2) from None
-    if format == "xlsx":
-        if output is None:
-            raise typer.BadParameter("format xlsx memerlukan --output")
+    for warning in result.warnings:
+        typer.echo(f"peringatan: {warning}", err=True)
+    if format is OutputFormat.xlsx:
         sim.write_xlsx(result, output)
         return
-    text = sim.render_json(result) if format == "json" else sim.render_table(result)
+    render = {
+        OutputFormat.json: sim.render_json,
+        OutputFormat.table: sim.render_table,
+        OutputFormat.csv: sim.render_csv,
+    }[format]
+    text = render(result)
     if output:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(text, encoding="utf-8", newline="")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+_TTL_UNITS = {"s": 1, "m": 60, "h": 3600}
+_MAX_TTL_S = 12 * 3600  # a service-account token is short-lived; jobs ask again
+
+
+def parse_ttl(text: str) -> int:
+    """'90s', '10m', '2h' (or plain seconds) as seconds, at most 12 hours."""
+    text = text.strip().lower()
+    unit = _TTL_UNITS.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    if not number.isdigit() or int(number) <= 0:
+        raise typer.BadParameter(f"masa berlaku tidak valid: {text!r} (contoh: 90s, 10m, 2h)")
+    seconds = int(number) * (unit or 1)
+    if seconds > _MAX_TTL_S:
+        raise typer.BadParameter("masa berlaku paling lama 12h")
+    return seconds
+
+
+@app.command()
+def token(
+    role: str = typer.Option(..., help="asn, atasan, operator, bkpsdm, auditor or system"),
+    nip: str = typer.Option(None, help="the NIP the token speaks for (none: a service account)"),
+    opd: str = typer.Option(None, help="the OPD (an operator's)"),
+    ttl: str = typer.Option("10m", help="how long it is valid: 90s, 10m, 2h"),
+    aud: str = typer.Option("all", help="the service it is for, or all"),
+) -> None:
+    """Print a signed service-account token (needs the private key on this machine)."""
+    from datetime import timedelta
+
+    from services.shared.identity import ROLES
+    from services.shared.keys import NoSigningKey, service_token
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"peran tidak dikenal: {role}; pilih {sorted(ROLES)}")
+    names = [s for s in SERVICES if s != "portal"] + ["portal"]
+    if aud != "all" and aud not in names:
+        raise typer.BadParameter(f"layanan tidak dikenal: {aud}; pilih {names} atau all")
+    settings = get_settings()
+    audience = names if aud == "all" else aud
+    lifetime = timedelta(seconds=parse_ttl(ttl))
+    try:
+        typer.echo(service_token(settings, role, audience, nip=nip, opd=opd, ttl=lifetime))
+    except NoSigningKey:
+        typer.echo(
+            f"kunci penandatangan tidak ada di {settings.signing_key_path()} "
+            "(./dev up membuatnya untuk pengembangan)",
+            err=True,
+        )
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":

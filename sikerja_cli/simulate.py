@@ -21,20 +21,17 @@ out and listed in `rejected_inputs`.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from contracts.nip import nip_problem
-from services.attendance.domain import (
-    Absence,
-    WorkHours,
-    close_day,
-    parse_scan_time,
-    wib_date,
-)
+from contracts.nip import nip_unregistered
+from services.attendance.config import AttendanceConfig
+from services.attendance.domain import Absence, WorkHours, close_day, parse_absence, wib_date
+from services.attendance.importer import parse_import_time
 from services.kernel import bahasa
 from services.kernel.calendar import WorkCalendar, month_days, parse_period
 from services.kernel.ruleset import (
@@ -44,6 +41,7 @@ from services.kernel.ruleset import (
     load_ruleset,
     ruleset_in_force,
 )
+from services.siasn.domain import parse_employees
 from services.tpp.domain import DayRecord, Statement, compute_statement, report_filing_allowed
 
 REPORT_STATUSES = frozenset({"approved", "rejected", "pending"})
@@ -94,11 +92,15 @@ class SimulationResult:
     employees: dict[str, Employee]
     statements: list[Statement]  # sorted by NIP
     rejected_inputs: list[RejectedInput]
+    # Bahasa sentences: the input looks incomplete for this period (no scans at all, or
+    # employees with no scan and no absence), so TK lines may be a lack of data.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "period": self.period,
             "rules": self.rules.name,
+            "warnings": self.warnings,
             "statements": [s.to_dict() for s in self.statements],
             "rejected_inputs": [r.to_dict() for r in self.rejected_inputs],
         }
@@ -156,34 +158,39 @@ def _first_non_utf8_line(path: Path) -> int | None:
     return None
 
 
-def _date(text: str, file: str, line: int, column: str) -> date:
+# The refusals of activity's migration import (POST /reports/import, services/activity/
+# api.py), which reads the same reports.csv; tests/unit/test_simulate.py pins them equal.
+REPORT_DATE_REFUSAL = "tanggal harus berformat YYYY-MM-DD"
+REPORT_STATUS_REFUSAL = "status harus approved, pending atau rejected"
+NOT_FILEABLE_REFUSAL = "tidak ada sidik jari atau dinas luar pada tanggal itu"
+
+
+def _date(text: str, file: str, line: int) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InputError(
-            file, line, f"kolom {column} '{text}' bukan tanggal YYYY-MM-DD yang valid"
-        ) from None
+        raise InputError(file, line, REPORT_DATE_REFUSAL) from None
 
 
 def _read_employees(path: Path) -> dict[str, Employee]:
-    found: dict[str, Employee] = {}
+    """The file's structure is checked here (columns, encoding, short rows); each row is then
+    judged by siasn's own import rules and refused in its words (first refusal wins)."""
     cols = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
-    for line, (nip, nama, opd, jabatan, kelas, atasan, pagu_text) in _rows(path, cols):
-        problem = nip_problem(nip)
-        if problem:
-            raise InputError(path.name, line, f"NIP '{nip}' tidak valid: {problem}")
-        if nip in found:
-            raise InputError(path.name, line, f"NIP {nip} muncul lebih dari sekali")
-        if not pagu_text.isdigit():
-            raise InputError(
-                path.name, line, f"tpp_pagu '{pagu_text}' harus bilangan bulat rupiah tanpa titik"
-            )
-        found[nip] = Employee(nip, nama, opd, jabatan, kelas, atasan, int(pagu_text))
-    return found
+    for _ in _rows(path, cols):
+        pass
+    rows, refused = parse_employees(path.read_text(encoding="utf-8-sig"))
+    if refused:
+        raise InputError(path.name, refused[0].line, refused[0].reason)
+    return {
+        r.nip: Employee(
+            r.nip, r.nama, r.opd, r.jabatan, str(r.kelas_jabatan), r.atasan_nip or "", r.tpp_pagu
+        )
+        for r in rows
+    }
 
 
 def _read_holidays(path: Path) -> WorkCalendar:
-    days = {_date(text, path.name, line, "tanggal") for line, (text,) in _rows(path, ("tanggal",))}
+    days = {_date(text, path.name, line) for line, (text,) in _rows(path, ("tanggal",))}
     return WorkCalendar.from_dates(days)
 
 
@@ -226,18 +233,17 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
     absences_path = data_dir / ABSENCES
     if absences_path.is_file():
         cols = ("nip", "mulai", "selesai", "jenis")
-        for line, (nip, start_s, end_s, kind) in _rows(absences_path, cols):
-            start = _date(start_s, ABSENCES, line, "mulai")
-            end = _date(end_s, ABSENCES, line, "selesai")
-            try:
-                record = Absence(nip, start, end, kind)
+        max_days = AttendanceConfig().max_absence_days  # the live service's limit
+        for line, fields in _rows(absences_path, cols):
+            try:  # read as attendance reads a typed or imported absence
+                nip, start, end, kind = fields
+                record = Absence(*parse_absence(nip, start, end, kind, max_days))
             except ValueError as exc:
                 raise InputError(ABSENCES, line, str(exc)) from None
-            if nip not in employees:
-                rejected.append(
-                    RejectedInput(ABSENCES, line, f"NIP {nip} tidak terdaftar di employees.csv")
-                )
+            if record.nip not in employees:
+                rejected.append(RejectedInput(ABSENCES, line, nip_unregistered(record.nip)))
                 continue
+            nip = record.nip
             per_day = absence.setdefault(nip, {})
             for day in days:
                 if record.covers(day):
@@ -245,36 +251,31 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
 
     # Scans grouped per NIP and WIB date; only the period's dates are kept.
     scans: dict[str, dict[date, list[datetime]]] = {}
+    other_months: set[str] = set()  # to say where the data is when the period has none
     for line, (nip, text) in _rows(data_dir / SCANS, ("nip", "waktu")):
-        try:
-            ts = parse_scan_time(text)
+        try:  # the live scan import's reading (ISO or day-first, WIB unless an offset)
+            ts = parse_import_time(text)
         except ValueError as exc:
             raise InputError(SCANS, line, str(exc)) from None
         if nip not in employees:
-            rejected.append(
-                RejectedInput(SCANS, line, f"NIP {nip} tidak terdaftar di employees.csv")
-            )
+            rejected.append(RejectedInput(SCANS, line, nip_unregistered(nip)))
             continue
         day = wib_date(ts)
         if first <= day <= last:
             scans.setdefault(nip, {}).setdefault(day, []).append(ts)
+        else:
+            other_months.add(f"{day.year:04d}-{day.month:02d}")
 
     approved: dict[str, set[date]] = {}
     reports_path = data_dir / REPORTS
     if reports_path.is_file():
         for line, (nip, day_s, status) in _rows(reports_path, ("nip", "tanggal", "status")):
-            day = _date(day_s, REPORTS, line, "tanggal")
+            day = _date(day_s, REPORTS, line)
             status = status.lower()
             if status not in REPORT_STATUSES:
-                raise InputError(
-                    REPORTS,
-                    line,
-                    f"status '{status}' tidak dikenal; gunakan approved, rejected atau pending",
-                )
+                raise InputError(REPORTS, line, REPORT_STATUS_REFUSAL)
             if nip not in employees:
-                rejected.append(
-                    RejectedInput(REPORTS, line, f"NIP {nip} tidak terdaftar di employees.csv")
-                )
+                rejected.append(RejectedInput(REPORTS, line, nip_unregistered(nip)))
                 continue
             if not first <= day <= last:
                 continue  # another month: neither counted nor judged
@@ -284,8 +285,7 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
                     RejectedInput(
                         REPORTS,
                         line,
-                        f"laporan NIP {nip} tanggal {day.isoformat()} tidak dapat diajukan: "
-                        "tidak ada pindaian maupun dinas luar pada tanggal itu",
+                        f"laporan NIP {nip} tanggal {day.isoformat()}: {NOT_FILEABLE_REFUSAL}",
                     )
                 )
                 continue
@@ -314,7 +314,33 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
             )
         )
     rejected.sort(key=lambda r: (r.file, r.line))
-    return SimulationResult(period_key, ruleset, employees, statements, rejected)
+    warnings = _warnings(period_key, employees, scans, absence, sorted(other_months))
+    return SimulationResult(period_key, ruleset, employees, statements, rejected, warnings)
+
+
+def _warnings(
+    period: str,
+    employees: dict[str, Employee],
+    scans: dict[str, dict[date, list[datetime]]],
+    absence: dict[str, dict[date, str]],
+    other_months: list[str],
+) -> list[str]:
+    """Why a month of TK may be missing data rather than missing people."""
+    if not scans:
+        held = f" (berkas berisi periode {', '.join(other_months)})" if other_months else ""
+        return [
+            f"tidak ada pindaian pada periode {period} di {SCANS}{held}: setiap pegawai "
+            "tanpa ketidakhadiran dihitung tanpa keterangan (TK) pada setiap hari kerja"
+        ]
+    empty = [nip for nip in sorted(employees) if nip not in scans and not absence.get(nip)]
+    if not empty:
+        return []
+    shown = ", ".join(empty[:10]) + (f" dan {len(empty) - 10} lainnya" if len(empty) > 10 else "")
+    return [
+        f"{len(empty)} dari {len(employees)} pegawai tidak punya pindaian maupun "
+        f"ketidakhadiran pada periode {period} dan dihitung tanpa keterangan (TK) pada setiap "
+        f"hari kerja: {shown}"
+    ]
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -374,9 +400,50 @@ def render_table(result: SimulationResult) -> str:
     return "\n".join(out) + "\n"
 
 
+_CSV_HEAD = (
+    "nip",
+    "nama",
+    "opd",
+    "pagu",
+    "disiplin",
+    "produktivitas",
+    "potongan_kehadiran",
+    "potongan_lkh",
+    "tpp_bersih",
+    "hari_wajib_lapor",
+    "hari_laporan_disetujui",
+)
+
+
+def render_csv(result: SimulationResult) -> str:
+    """One row per ASN with a header row; amounts as plain integer rupiah."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_HEAD)
+    for s in result.statements:
+        emp = result.employees[s.nip]
+        writer.writerow(
+            (
+                s.nip,
+                emp.nama,
+                emp.opd,
+                s.pagu,
+                s.discipline,
+                s.productivity,
+                s.attendance_deduction,
+                s.productivity_deduction,
+                s.net,
+                s.required_report_days,
+                s.approved_report_days,
+            )
+        )
+    return out.getvalue()
+
+
 def write_xlsx(result: SimulationResult, path: Path) -> None:
     """A workbook: Ringkasan (one row per ASN), Rincian (every line), Input Ditolak."""
     from openpyxl import Workbook  # only the xlsx output needs it
+    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     summary = wb.create_sheet("Ringkasan")
@@ -417,7 +484,10 @@ def write_xlsx(result: SimulationResult, path: Path) -> None:
     detail.append(["NIP", "Tanggal", "Kode", "Persen", "Jumlah", "Dasar"])
     for s in result.statements:
         for ln in s.lines:
-            detail.append([s.nip, ln.day, ln.code, str(ln.percent), ln.amount, ln.article])
+            # A number the sheet can sum, shown as a percent (0.25 % of the pagu = 0.0025).
+            percent = WriteOnlyCell(detail, value=float(ln.percent / 100))
+            percent.number_format = "0.00##%"
+            detail.append([s.nip, ln.day, ln.code, percent, ln.amount, ln.article])
     refused = wb.create_sheet("Input Ditolak")
     refused.append(["Berkas", "Baris", "Alasan"])
     for r in result.rejected_inputs:

@@ -112,7 +112,11 @@ wait_ready() {
 }
 
 stop() {
-  if ! running; then log "not running"; rm -f "$PIDFILE"; return 0; fi
+  if ! running; then
+    if port_open "$PORT"; then log "127.0.0.1:$PORT dimulai di luar SIKERJA ini; dibiarkan berjalan"
+    else log "not running"; fi
+    rm -f "$PIDFILE"; return 0
+  fi
   local pid; pid=$(cat "$PIDFILE")
   kill -TERM "$pid"
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
@@ -120,7 +124,16 @@ stop() {
   rm -f "$PIDFILE"; log "stopped"
 }
 
-status() { if running && port_open "$PORT"; then echo "kafka: running (pid $(cat "$PIDFILE")) 127.0.0.1:$PORT"; else echo "kafka: stopped"; return 1; fi; }
+# What is true: `start` uses any broker already listening on the port, so status says so too.
+status() {
+  if running && port_open "$PORT"; then
+    echo "kafka: berjalan di 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"
+  elif port_open "$PORT"; then
+    echo "kafka: berjalan di 127.0.0.1:$PORT (dimulai di luar SIKERJA ini; \`down\` tidak menghentikannya)"
+  else
+    echo "kafka: berhenti"; return 1
+  fi
+}
 
 case "${1:-start}" in
   fetch) fetch ;;

@@ -65,7 +65,11 @@ wait_ready() {
 }
 
 stop() {
-  if ! running; then log "not running"; rm -f "$PIDFILE"; return 0; fi
+  if ! running; then
+    if ready; then log "$HOST:$PORT dimulai di luar SIKERJA ini; dibiarkan berjalan"
+    else log "not running"; fi
+    rm -f "$PIDFILE"; return 0
+  fi
   local pid; pid=$(cat "$PIDFILE")
   kill -TERM "$pid"   # redis saves its snapshot on SIGTERM
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -73,9 +77,12 @@ stop() {
   rm -f "$PIDFILE"; log "stopped"
 }
 
+# What is true: `start` uses any Redis already answering on the port, so status says so too.
 status() {
-  if running && ready; then echo "redis: running (pid $(cat "$PIDFILE")) $HOST:$PORT"
-  else echo "redis: stopped"; return 1; fi
+  if running && ready; then echo "redis: berjalan di $HOST:$PORT (pid $(cat "$PIDFILE"))"
+  elif ready; then
+    echo "redis: berjalan di $HOST:$PORT (dimulai di luar SIKERJA ini; \`down\` tidak menghentikannya)"
+  else echo "redis: berhenti"; return 1; fi
 }
 
 url() { echo "redis://$HOST:$PORT/${1:-0}"; }

@@ -11,28 +11,23 @@ events had been handled one by one.
 
 from __future__ import annotations
 
-from typing import Any
-
-from contracts import Topic
 from contracts.events import (
     ActivityReported,
     ActivityRevised,
     ActivityWithdrawn,
+    EmployeeDeactivated,
     EmployeeUpserted,
-    Event,
     TppPeriodClosed,
 )
 from services.approval import commands
 from services.approval.commands import write_reported
-from services.shared.calendar_book import calendar_handlers
-from services.shared.employees import apply_employee_event, employee_handlers
+from services.shared.calendar_book import CalendarBook, calendar_handler
+from services.shared.employees import apply_employee_event
+from services.shared.handlers import Handlers
 from services.shared.uow import UnitOfWork
 
-TOPICS = [Topic.ACTIVITY.value, Topic.EMPLOYEES.value, Topic.TPP.value, Topic.CALENDAR.value]
 
-
-def on_reported(uow: UnitOfWork, event: Event) -> None:
-    assert isinstance(event, ActivityReported)
+def on_reported(uow: UnitOfWork, event: ActivityReported) -> None:
     if event.imported_decision is None:
         commands.collect_reported(uow, event)
         return
@@ -42,19 +37,17 @@ def on_reported(uow: UnitOfWork, event: Event) -> None:
     commands.add_imported_report(uow, event)
 
 
-def on_revised(uow: UnitOfWork, event: Event) -> None:
-    assert isinstance(event, ActivityRevised)
+def on_revised(uow: UnitOfWork, event: ActivityRevised) -> None:
     write_reported(uow)
     commands.revise(uow, event)
 
 
-def on_withdrawn(uow: UnitOfWork, event: Event) -> None:
-    assert isinstance(event, ActivityWithdrawn)
+def on_withdrawn(uow: UnitOfWork, event: ActivityWithdrawn) -> None:
     write_reported(uow)
     commands.withdraw(uow, event.report_id, event.occurred_at)
 
 
-def on_employee(uow: UnitOfWork, event: Event) -> None:
+def on_employee(uow: UnitOfWork, event: EmployeeUpserted | EmployeeDeactivated) -> None:
     """The projection, then a transfer: open reports follow the employee to the new atasan."""
     write_reported(uow)  # with the atasan of before this event, then moved below
     apply_employee_event(uow, event)
@@ -62,22 +55,19 @@ def on_employee(uow: UnitOfWork, event: Event) -> None:
         commands.follow_employee(uow, event.nip, event.atasan_nip, str(event.event_id))
 
 
-def on_period_closed(uow: UnitOfWork, event: Event) -> None:
-    assert isinstance(event, TppPeriodClosed)
+def on_period_closed(uow: UnitOfWork, event: TppPeriodClosed) -> None:
     write_reported(uow)  # reads no queue row, but keeps the rule for every handler simple
     commands.close_period(uow, event.nip, event.period, event.occurred_at, event.closed_by)
 
 
-def handlers() -> dict[str, Any]:
+def handlers(book: CalendarBook) -> Handlers:
     # Every handler that reads the queue calls write_reported first (see ReportedBatch); the
     # calendar's does not read it.
-    return {
-        **employee_handlers(),
-        **calendar_handlers(),
-        "EmployeeUpserted": on_employee,
-        "EmployeeDeactivated": on_employee,
-        "ActivityReported": on_reported,
-        "ActivityRevised": on_revised,
-        "ActivityWithdrawn": on_withdrawn,
-        "TppPeriodClosed": on_period_closed,
-    }
+    return Handlers(
+        calendar_handler(book),
+        on_employee,
+        on_reported,
+        on_revised,
+        on_withdrawn,
+        on_period_closed,
+    )

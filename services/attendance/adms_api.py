@@ -94,18 +94,23 @@ def _query(request: Request) -> adms.IclockQuery:
 
 
 def _device(
-    uow: UnitOfWork, sn: str, request: Request, now: datetime, q: adms.IclockQuery
+    uow: UnitOfWork, sn: str, client: str | None, now: datetime, q: adms.IclockQuery
 ) -> Device:
     """The registered device, its heartbeat noted; Refused when unknown."""
     device = uow.session.get(Device, sn)
     if device is None:
         raise Refused("unknown_device", f"mesin {sn} tidak terdaftar")
     device.last_seen_at = now
-    device.last_ip = request.client.host if request.client else None
+    device.last_ip = client
     if q.pushver:
         device.firmware = q.pushver
     uow.session.add(device)
     return device
+
+
+def _client(request: Request) -> str | None:
+    """The device's address, resolved in the route: nothing below it sees the request."""
+    return request.client.host if request.client else None
 
 
 def _refused(exc: Refused, request: Request) -> PlainTextResponse:
@@ -114,7 +119,7 @@ def _refused(exc: Refused, request: Request) -> PlainTextResponse:
         "device refused",
         reason=exc.reason,
         query=str(request.url.query)[:200],
-        client=request.client.host if request.client else None,
+        client=_client(request),
     )
     return _text(f"ERROR: {exc.message}", _REFUSED_STATUS.get(exc.reason, 400))
 
@@ -126,7 +131,7 @@ def handshake(request: Request) -> PlainTextResponse:
     try:
         q = _query(request)
         with kit_of(request).uow() as uow:
-            device = _device(uow, q.sn, request, now, q)
+            device = _device(uow, q.sn, _client(request), now, q)
             options = adms.HandshakeOptions(
                 stamp=device.attlog_stamp or "0",
                 op_stamp=device.op_stamp or "0",
@@ -145,13 +150,13 @@ def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
 
 
 def _heartbeat(
-    uow: UnitOfWork, request: Request, q: adms.IclockQuery, now: datetime, stamp: str | None
+    uow: UnitOfWork, client: str | None, q: adms.IclockQuery, now: datetime, stamp: str | None
 ) -> None:
     """The device's heartbeat (and its last ATTLOG Stamp) as one UPDATE, the last write of
     the transaction: with SQLite the writer slot is taken as late as possible."""
     values: dict[str, Any] = {
         "last_seen_at": now,
-        "last_ip": request.client.host if request.client else None,
+        "last_ip": client,
     }
     if q.pushver:
         values["firmware"] = q.pushver
@@ -178,7 +183,7 @@ def _held(sn: str, body: bytes, records: list[adms.AttLog]) -> list[quarantine.H
 
 def _record_attlog(
     kit: ServiceKit,
-    request: Request,
+    client: str | None,
     q: adms.IclockQuery,
     body: bytes,
     now: datetime,
@@ -209,14 +214,15 @@ def _record_attlog(
         if unknown:
             # Acknowledged, so the device deletes them: they wait for their employee.
             quarantine.hold(uow, _held(q.sn, body, unknown), received_at=now)
-        _heartbeat(uow, request, q, now, q.stamp)
+        _heartbeat(uow, client, q, now, q.stamp)
         uow.commit()
     return outcomes, post, unknown
 
 
 def _post_cdata(
     kit: ServiceKit,
-    request: Request,
+    client: str | None,
+    cfg: AttendanceConfig,
     q: adms.IclockQuery,
     body: bytes,
     now: datetime,
@@ -224,7 +230,7 @@ def _post_cdata(
 ) -> dict[str, Any]:
     if q.table != adms.TABLE_ATTLOG:
         with kit.uow() as uow:
-            device = _device(uow, q.sn, request, now, q)
+            device = _device(uow, q.sn, client, now, q)
             post = adms.parse_cdata_post(q.table, body)
             if q.table in ("OPERLOG", "OPLOG") and q.stamp:
                 device.op_stamp = q.stamp
@@ -233,12 +239,12 @@ def _post_cdata(
             log.info("unknown ADMS table ignored", sn=q.sn, table=q.table)
         return {"table": q.table, "ignored": post.line_count}
     totals: dict[str, int] = defaultdict(int)
-    per_slice = config_of(request).adms_lines_per_transaction
+    per_slice = cfg.adms_lines_per_transaction
     for piece, last in _attlog_slices(body, per_slice):
         # The Stamp goes with the last slice only: a failure half-way must not tell the
         # device at its next handshake that the rest was stored.
         part = q if last else replace(q, stamp=None)
-        for key, n in _post_attlog(kit, request, part, piece, now, max_future).items():
+        for key, n in _post_attlog(kit, client, cfg, part, piece, now, max_future).items():
             totals[key] += n
     return dict(totals)
 
@@ -259,19 +265,20 @@ def _attlog_slices(body: bytes, per_slice: int) -> Iterator[tuple[bytes, bool]]:
 
 def _post_attlog(
     kit: ServiceKit,
-    request: Request,
+    client: str | None,
+    cfg: AttendanceConfig,
     q: adms.IclockQuery,
     body: bytes,
     now: datetime,
     max_future: timedelta,
 ) -> dict[str, int]:
     try:
-        outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
+        outcomes, post, unknown = _record_attlog(kit, client, q, body, now, max_future)
     except IntegrityError:
         # Another device stored one of these scans between our duplicate check and our
         # insert (the same NIP in the same second on two devices): once more, it is known.
-        outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
-    flag_scan_rates(kit, q.sn, outcomes, config_of(request))
+        outcomes, post, unknown = _record_attlog(kit, client, q, body, now, max_future)
+    flag_scan_rates(kit, q.sn, outcomes, cfg)
     new = sum(1 for o in outcomes if o.new)
     ADMS_LINES.labels("accepted").inc(new)
     ADMS_LINES.labels("duplicate").inc(len(outcomes) - new)
@@ -353,8 +360,11 @@ async def post_cdata(request: Request) -> PlainTextResponse:
     try:
         q = _query(request)
         body = await _body(request)
-        max_future = timedelta(minutes=config_of(request).max_future_minutes)
-        await run_in_threadpool(_post_cdata, kit_of(request), request, q, body, now, max_future)
+        cfg = config_of(request)
+        max_future = timedelta(minutes=cfg.max_future_minutes)
+        await run_in_threadpool(
+            _post_cdata, kit_of(request), _client(request), cfg, q, body, now, max_future
+        )
     except Refused as exc:
         return _refused(exc, request)
     except Exception as exc:  # noqa: BLE001 - a device must never see a 500 (it resends forever)
@@ -363,9 +373,9 @@ async def post_cdata(request: Request) -> PlainTextResponse:
     return _text(adms.render_post_ack())
 
 
-def _getrequest(kit: ServiceKit, request: Request, q: adms.IclockQuery, now: datetime) -> str:
+def _getrequest(kit: ServiceKit, client: str | None, q: adms.IclockQuery, now: datetime) -> str:
     with kit.uow() as uow:
-        _device(uow, q.sn, request, now, q)
+        _device(uow, q.sn, client, now, q)
         queued = uow.session.exec(
             select(DeviceCommand)
             .where(DeviceCommand.sn == q.sn, DeviceCommand.sent_at == None)  # noqa: E711
@@ -386,18 +396,20 @@ async def getrequest(request: Request) -> PlainTextResponse:
     """The device's heartbeat: "OK", or the commands queued for it."""
     try:
         q = _query(request)
-        text = await run_in_threadpool(_getrequest, kit_of(request), request, q, now_of(request))
+        text = await run_in_threadpool(
+            _getrequest, kit_of(request), _client(request), q, now_of(request)
+        )
     except Refused as exc:
         return _refused(exc, request)
     return _text(text)
 
 
 def _devicecmd(
-    kit: ServiceKit, request: Request, q: adms.IclockQuery, body: bytes, now: datetime
+    kit: ServiceKit, client: str | None, q: adms.IclockQuery, body: bytes, now: datetime
 ) -> None:
     results, errors = adms.parse_devicecmd(body)
     with kit.uow() as uow:
-        _device(uow, q.sn, request, now, q)
+        _device(uow, q.sn, client, now, q)
         for r in results:
             known = r.id.isascii() and r.id.isdigit()  # int() refuses some isdigit() digits
             row = uow.session.get(DeviceCommand, int(r.id)) if known else None
@@ -417,7 +429,9 @@ async def devicecmd(request: Request) -> PlainTextResponse:
     try:
         q = _query(request)
         body = await _body(request)
-        await run_in_threadpool(_devicecmd, kit_of(request), request, q, body, now_of(request))
+        await run_in_threadpool(
+            _devicecmd, kit_of(request), _client(request), q, body, now_of(request)
+        )
     except Refused as exc:
         return _refused(exc, request)
     return _text("OK")

@@ -17,7 +17,7 @@ from services.shared.settings import Settings
 NAME = "attendance"
 
 
-build_kit = kit_factory(NAME, KIT, handlers.handlers, handlers.TOPICS)
+build_kit = kit_factory(NAME, KIT, handlers.handlers)
 
 
 def create(

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
@@ -23,8 +23,8 @@ from services.attendance.web import (
     parse_day,
     require,
 )
-from services.kernel.calendar import WIB, month_days
-from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
+from services.kernel.calendar import WIB, YEAR_MAX, YEAR_MIN, month_days
+from services.shared.http import Actor, Day, Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
@@ -37,12 +37,12 @@ MAX_CLOSE_RANGE_DAYS = 400
 
 
 class CalendarEdit(BaseModel):
-    tanggal: date
+    tanggal: Day
     nama: str = ""
 
 
 @router.get("/calendar")
-def get_calendar(request: Request, year: int) -> dict[str, Any]:
+def get_calendar(request: Request, year: int = Query(ge=YEAR_MIN, le=YEAR_MAX)) -> dict[str, Any]:
     with kit_of(request).uow() as uow:
         cal = store.load_calendar(uow, [year])
         overrides = {
@@ -156,13 +156,13 @@ async def remove_override(tanggal: str, request: Request, who: Who) -> dict[str,
 
 
 @router.post("/calendar/{year}/announce")
-async def announce_calendar(year: int, request: Request, who: Who) -> dict[str, Any]:
+async def announce_calendar(
+    request: Request, who: Who, year: int = Path(ge=YEAR_MIN, le=YEAR_MAX)
+) -> dict[str, Any]:
     """Announce the year's calendar again (WorkCalendarChanged): for services that started
     keeping the calendar after BKPSDM's changes, or a store restored from a backup. The
     snapshot replaces what they hold; announcing twice changes nothing."""
     require(who, BKPSDM, "mengumumkan kalender kerja")
-    if not 2000 <= year <= 2100:
-        raise Problem(422, f"tahun {year} di luar rentang 2000-2100", code="invalid_year")
 
     def announce() -> dict[str, Any]:
         with kit_of(request).uow() as uow:

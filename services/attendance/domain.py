@@ -21,7 +21,8 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Protocol
 
-from services.kernel.calendar import WIB, WorkCalendar
+from contracts.nip import nip_refusal
+from services.kernel.calendar import WIB, WorkCalendar, year_problem
 from services.kernel.vocabulary import (
     ABSENCE_KINDS,
     STATUS_NON_WORKING,
@@ -125,8 +126,8 @@ def close_day(
 
     Scans of other WIB dates are ignored; scans within the same second count once.
     """
-    if absence_kind is not None and absence_kind not in ABSENCE_KINDS:
-        raise ValueError(f"jenis ketidakhadiran '{absence_kind}' tidak dikenal")
+    if absence_kind is not None and (problem := absence_kind_problem(absence_kind)):
+        raise ValueError(problem)
     if not calendar.is_working_day(day):
         return None
     todays = sorted({_whole_second(s) for s in scans if wib_date(s) == day})
@@ -278,6 +279,54 @@ def affected_nip_days(scans: Iterable[Scan]) -> set[tuple[str, date]]:
 # --- absences ---------------------------------------------------------------------------
 
 
+def absence_kind_problem(kind: str) -> str | None:
+    """None for a known jenis, else the refusal (the form, the import and simulate say it)."""
+    if kind in ABSENCE_KINDS:
+        return None
+    known = ", ".join(sorted(ABSENCE_KINDS))
+    return f"jenis ketidakhadiran '{kind}' tidak dikenal; pilih salah satu: {known}"
+
+
+_DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def parse_absence_date(text: str, field: str) -> date:
+    """'2026-01-05' or the Indonesian day-first '05/01/2026'; ValueError in Bahasa."""
+    value = (text or "").strip()
+    if not value:
+        raise ValueError(f"kolom {field} kosong")
+    m = _DAY_FIRST_DATE.match(value)
+    try:
+        day = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{field} '{value}' bukan tanggal yang valid (YYYY-MM-DD atau DD/MM/YYYY)"
+        ) from None
+    if problem := year_problem(day.year):
+        raise ValueError(f"{field} '{value}' tidak valid: {problem}")
+    return day
+
+
+def parse_absence(
+    nip: str, mulai: str, selesai: str, jenis: str, max_days: int
+) -> tuple[str, date, date, str]:
+    """One absence as typed (the form, the CSV import, `sikerja simulate`): (nip, start, end,
+    kind) or ValueError with the reason in Bahasa Indonesia."""
+    nip = (nip or "").strip()
+    if refusal := nip_refusal(nip):
+        raise ValueError(refusal)
+    start = parse_absence_date(mulai, "mulai")
+    end = parse_absence_date(selesai, "selesai")
+    kind = (jenis or "").strip().lower()
+    if problem := absence_kind_problem(kind):
+        raise ValueError(problem)
+    if end < start:
+        raise ValueError("tanggal selesai tidak boleh sebelum tanggal mulai")
+    if (end - start).days + 1 > max_days:
+        raise ValueError(f"rentang ketidakhadiran lebih dari {max_days} hari")
+    return nip, start, end, kind
+
+
 @dataclass(frozen=True)
 class Absence:
     """An absence record for the inclusive date range [start, end]."""
@@ -289,8 +338,8 @@ class Absence:
     cancelled: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in ABSENCE_KINDS:
-            raise ValueError(f"jenis ketidakhadiran '{self.kind}' tidak dikenal")
+        if problem := absence_kind_problem(self.kind):
+            raise ValueError(problem)
         if self.end < self.start:
             raise ValueError("tanggal selesai tidak boleh sebelum tanggal mulai")
 

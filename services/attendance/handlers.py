@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
-from contracts import Topic
 from contracts.events import EmployeeUpserted
 from services.attendance import quarantine
 from services.attendance.config import AttendanceConfig
-from services.shared.employees import apply_employee_event, employee_handlers, find_employee
+from services.shared.employees import apply_employee_event, find_employee, on_employee
+from services.shared.handlers import Handlers
 from services.shared.uow import UnitOfWork
-
-TOPICS = [Topic.EMPLOYEES.value]
 
 
 @lru_cache(maxsize=1)
@@ -54,5 +51,6 @@ def employee_upserted(uow: UnitOfWork, event: EmployeeUpserted) -> None:
         release.owners[event.pin] = event.nip
 
 
-def handlers() -> dict[str, Any]:
-    return {**employee_handlers(), "EmployeeUpserted": employee_upserted}
+def handlers() -> Handlers:
+    # the shared projection for EmployeeDeactivated, this one (later) for EmployeeUpserted
+    return Handlers(on_employee, employee_upserted)

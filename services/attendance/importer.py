@@ -89,7 +89,7 @@ def parse_import_time(value: object) -> datetime:
 
 def _import_time(value: object) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=WIB)
+        return value if value.tzinfo else value.replace(tzinfo=WIB)
     if isinstance(value, date):
         raise ValueError(f"waktu '{value}' hanya berisi tanggal tanpa jam")
     text = str(value if value is not None else "").strip()
@@ -100,9 +100,10 @@ def _import_time(value: object) -> datetime:
         return parse_scan_time(text)
     d, mo, y, hh, mm, ss = m.groups()
     try:
-        return datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0), tzinfo=WIB)
+        ts = datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0), tzinfo=WIB)
     except ValueError:
         raise ValueError(f"waktu '{text}' bukan tanggal/jam yang ada") from None
+    return ts
 
 
 def _nip_text(value: object) -> str:

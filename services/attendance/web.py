@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from fastapi import Request
 
 from services.attendance.config import AttendanceConfig
-from services.kernel.calendar import WIB
+from services.kernel.calendar import WIB, year_problem
 from services.shared.http import Actor, Problem
 
 # Roles allowed to record on behalf of the city; "system" is an internal caller (no header).
@@ -36,8 +36,11 @@ def day_has_ended(day: date, now: datetime) -> bool:
 
 def parse_day(value: str, field: str = "tanggal") -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
         raise Problem(
             422, f"{field} '{value}' tidak valid; gunakan format YYYY-MM-DD", code="bad_date"
         ) from None
+    if problem := year_problem(day.year):
+        raise Problem(422, f"{field} '{value}' tidak valid: {problem}", code="bad_date")
+    return day

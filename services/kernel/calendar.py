@@ -117,6 +117,18 @@ def period_bounds(period: str) -> tuple[date, date]:
     return month_bounds(*parse_period(period))
 
 
+# The years SIKERJA serves (WorkCalendarChanged's bounds). A date outside them is a typo or
+# a probe: it would only reach a calendar or a store that cannot hold it (year 10000).
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+def year_problem(year: int) -> str | None:
+    """None for a year SIKERJA serves, otherwise why not (in Bahasa Indonesia)."""
+    if YEAR_MIN <= year <= YEAR_MAX:
+        return None
+    return f"tahun {year} di luar rentang {YEAR_MIN}-{YEAR_MAX}"
+
+
 def parse_period(period: str) -> tuple[int, int]:
     """'2026-10' -> (2026, 10); ValueError with a message in Bahasa Indonesia otherwise."""
     try:
@@ -126,4 +138,6 @@ def parse_period(period: str) -> tuple[int, int]:
             raise ValueError
     except ValueError:
         raise ValueError(f"periode '{period}' tidak valid; gunakan format YYYY-MM") from None
+    if problem := year_problem(year):
+        raise ValueError(f"periode '{period}' tidak valid: {problem}")
     return year, month

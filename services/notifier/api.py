@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -17,7 +17,7 @@ from services.kernel.calendar import WIB
 from services.notifier.delivery import CHANNELS
 from services.notifier.jobs import Notifier
 from services.notifier.models import ChannelConfig, Delivery, Message
-from services.shared.http import Actor, Problem, Who
+from services.shared.http import ID_MAX, Actor, Moment, Problem, Who
 
 router = APIRouter(tags=["notifier"])
 
@@ -78,7 +78,9 @@ def inbox(
 
 
 @router.post("/inbox/{nip}/{message_id}/read")
-def mark_read(nip: str, message_id: int, request: Request, who: Who) -> dict[str, Any]:
+def mark_read(
+    nip: str, request: Request, who: Who, message_id: int = Path(ge=1, le=ID_MAX)
+) -> dict[str, Any]:
     """Mark one message read (again is harmless: the first reading time stays)."""
     _own_or_operator(who, nip)
     notifier = _notifier(request)
@@ -178,7 +180,7 @@ def _moment(notifier: Notifier, at: datetime | None) -> datetime:
 
 
 @router.post("/jobs/warnings/run")
-async def run_warnings(request: Request, who: Who, at: datetime | None = None) -> dict[str, Any]:
+async def run_warnings(request: Request, who: Who, at: Moment | None = None) -> dict[str, Any]:
     """Run the 15:00 warning job as of `at` (ISO; naive is WIB; default now). Idempotent."""
     _operator(who)
     notifier = _notifier(request)
@@ -186,7 +188,7 @@ async def run_warnings(request: Request, who: Who, at: datetime | None = None) -
 
 
 @router.post("/jobs/reminders/run")
-async def run_reminders(request: Request, who: Who, at: datetime | None = None) -> dict[str, Any]:
+async def run_reminders(request: Request, who: Who, at: Moment | None = None) -> dict[str, Any]:
     """Run the 09:00 atasan reminder job as of `at` (ISO; naive is WIB). Idempotent."""
     _operator(who)
     notifier = _notifier(request)

@@ -19,7 +19,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.delivery import LogSender, Sender
 from services.notifier.jobs import Notifier
 from services.notifier.models import KIT
-from services.shared.calendar_book import CalendarBook
+from services.shared.calendar_book import CalendarBook, kit_with_book
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
@@ -39,9 +39,26 @@ def build_kit(
     wake: Callable[[], None] | None = None,
     **overrides: Unpack[KitOptions],
 ) -> ServiceKit:
+    return compose(settings, cache=cache, wake=wake, **overrides)[0]
+
+
+def compose(
+    settings: Settings | None = None,
+    *,
+    cache: DayCache | None = None,
+    wake: Callable[[], None] | None = None,
+    **overrides: Unpack[KitOptions],
+) -> tuple[ServiceKit, CalendarBook]:
+    """The kit, and the calendar book its handlers keep current (one per kit)."""
     settings = settings or get_settings()
-    subscribers = handlers.handlers(cache or make_cache(settings), wake or (lambda: None))
-    return ServiceKit(NAME, KIT, settings, subscribers, handlers.TOPICS, **overrides)
+    day_cache = cache or make_cache(settings)
+    return kit_with_book(
+        NAME,
+        KIT,
+        settings,
+        lambda book: handlers.handlers(day_cache, book, wake or (lambda: None)),
+        **overrides,
+    )
 
 
 def create(
@@ -58,7 +75,7 @@ def create(
     settings = settings or get_settings()
     cache = cache or make_cache(settings)
     wake = asyncio.Event()
-    kit = build_kit(settings, cache=cache, wake=wake.set, **overrides)
+    kit, book = compose(settings, cache=cache, wake=wake.set, **overrides)
     notifier = Notifier(
         kit=kit,
         cache=cache,
@@ -66,7 +83,7 @@ def create(
         config=config or NotifierSettings(),
         ruleset=load_ruleset(settings.ruleset),
         clock=kit.clock,
-        calendar_for=CalendarBook(kit),
+        calendar_for=book,
         wake=wake,
     )
     background = [lambda: asyncio.create_task(notifier.run_background())] if scheduler else []

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
 
 from sqlmodel import col, select
 
-from contracts import Topic
 from contracts.events import (
     ActivityReported,
     ActivityRevised,
@@ -26,18 +24,10 @@ from services.notifier import domain
 from services.notifier.cache import DayCache
 from services.notifier.delivery import add_message
 from services.notifier.models import CacheGap, ReportState, ScanDay
-from services.shared.calendar_book import calendar_handlers
-from services.shared.employees import employee_handlers
+from services.shared.calendar_book import CalendarBook, calendar_handler
+from services.shared.employees import on_employee
+from services.shared.handlers import Handlers
 from services.shared.uow import UnitOfWork
-
-TOPICS = [
-    Topic.ATTENDANCE.value,
-    Topic.ACTIVITY.value,
-    Topic.APPROVAL.value,
-    Topic.TPP.value,
-    Topic.EMPLOYEES.value,
-    Topic.CALENDAR.value,
-]
 
 
 def _later(current: datetime | None, candidate: datetime) -> datetime:
@@ -57,8 +47,11 @@ def _report(uow: UnitOfWork, report_id: str, nip: str, work_date: date) -> Repor
     return row
 
 
-def handlers(cache: DayCache, wake: Callable[[], None] = lambda: None) -> dict[str, Any]:
-    """`cache`: the Redis mirror; `wake`: nudges the channel dispatcher after a message."""
+def handlers(
+    cache: DayCache, book: CalendarBook, wake: Callable[[], None] = lambda: None
+) -> Handlers:
+    """`cache`: the Redis mirror; `book`: the service's calendar; `wake`: nudges the channel
+    dispatcher after a message."""
 
     async def sync_filed(uow: UnitOfWork, nip: str, days: Iterable[date | None]) -> None:
         # Redis holds membership; SQL holds the reports, so the count is SQL's (idempotent).
@@ -74,15 +67,13 @@ def handlers(cache: DayCache, wake: Callable[[], None] = lambda: None) -> dict[s
             if not await cache.set_filed(day, nip, active > 0):
                 _gap(uow, day)
 
-    async def on_scan(uow: UnitOfWork, event: Event) -> None:
-        assert isinstance(event, FingerprintRecorded)
+    async def on_scan(uow: UnitOfWork, event: FingerprintRecorded) -> None:
         if uow.session.get(ScanDay, (event.nip, event.work_date)) is None:
             uow.session.add(ScanDay(nip=event.nip, work_date=event.work_date))
         if not await cache.add_scan(event.work_date, event.nip):
             _gap(uow, event.work_date)
 
-    async def on_filed(uow: UnitOfWork, event: Event) -> None:
-        assert isinstance(event, ActivityReported | ActivityRevised)
+    async def on_filed(uow: UnitOfWork, event: ActivityReported | ActivityRevised) -> None:
         row = _report(uow, event.report_id, event.nip, event.work_date)
         old_date = row.work_date
         if row.filed_at is None or event.occurred_at > row.filed_at:
@@ -95,38 +86,35 @@ def handlers(cache: DayCache, wake: Callable[[], None] = lambda: None) -> dict[s
         uow.session.add(row)
         await sync_filed(uow, event.nip, (old_date, row.work_date))
 
-    async def on_withdrawn(uow: UnitOfWork, event: Event) -> None:
-        assert isinstance(event, ActivityWithdrawn)
+    async def on_withdrawn(uow: UnitOfWork, event: ActivityWithdrawn) -> None:
         row = _report(uow, event.report_id, event.nip, event.work_date)
         row.withdrawn_at = _later(row.withdrawn_at, event.occurred_at)
         uow.session.add(row)
         await sync_filed(uow, event.nip, (row.work_date, event.work_date))
 
-    def decided(uow: UnitOfWork, event: Event) -> None:
-        assert isinstance(event, ReportApproved | ReportRejected | RevisionRequested)
+    def decided(
+        uow: UnitOfWork, event: ReportApproved | ReportRejected | RevisionRequested
+    ) -> None:
         row = _report(uow, event.report_id, event.nip, event.work_date)
         row.decided_at = _later(row.decided_at, event.occurred_at)
         uow.session.add(row)
 
-    def on_approved(uow: UnitOfWork, event: Event) -> None:
+    def on_approved(uow: UnitOfWork, event: ReportApproved) -> None:
         decided(uow, event)
 
-    def on_rejected(uow: UnitOfWork, event: Event) -> None:
-        assert isinstance(event, ReportRejected)
+    def on_rejected(uow: UnitOfWork, event: ReportRejected) -> None:
         decided(uow, event)
         notice = domain.rejection_notice(
             event.nip, event.work_date, event.reason, str(event.event_id)
         )
         _notify(uow, notice, event)
 
-    def on_revision(uow: UnitOfWork, event: Event) -> None:
-        assert isinstance(event, RevisionRequested)
+    def on_revision(uow: UnitOfWork, event: RevisionRequested) -> None:
         decided(uow, event)
         notice = domain.revision_notice(event.nip, event.work_date, event.note, str(event.event_id))
         _notify(uow, notice, event)
 
-    def on_tpp(uow: UnitOfWork, event: Event) -> None:
-        assert isinstance(event, TppRecomputed)
+    def on_tpp(uow: UnitOfWork, event: TppRecomputed) -> None:
         notice = domain.tpp_notice(
             event.nip,
             event.period,
@@ -145,15 +133,14 @@ def handlers(cache: DayCache, wake: Callable[[], None] = lambda: None) -> dict[s
         if message is not None and message.channel_state == "pending":
             wake()
 
-    return {
-        **employee_handlers(),
-        **calendar_handlers(),
-        "FingerprintRecorded": on_scan,
-        "ActivityReported": on_filed,
-        "ActivityRevised": on_filed,
-        "ActivityWithdrawn": on_withdrawn,
-        "ReportApproved": on_approved,
-        "ReportRejected": on_rejected,
-        "RevisionRequested": on_revision,
-        "TppRecomputed": on_tpp,
-    }
+    return Handlers(
+        on_employee,
+        calendar_handler(book),
+        on_scan,
+        on_filed,
+        on_withdrawn,
+        on_approved,
+        on_rejected,
+        on_revision,
+        on_tpp,
+    )

@@ -13,9 +13,10 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 
 from contracts import Event, PoisonEvent, dlq_topic, parse_event
 from services.shared import metrics
+from services.shared.handlers import Handlers
 from services.shared.logs import get_logger
 from services.shared.settings import Settings
-from services.shared.uow import Handler, UnitOfWork, store_unavailable
+from services.shared.uow import UnitOfWork, store_unavailable
 
 log = get_logger("sikerja.messaging")
 
@@ -32,15 +33,16 @@ class Delivery:
 
 
 class Consumer:
-    """Applies a service's handlers to the events it consumes. `handlers` is the kit's own
-    dict (tests swap a handler in it); `new_uow` opens a unit of work on the kit's store."""
+    """Applies a service's handlers to the events it consumes, by the event's class; an event
+    of a class it has no handler for is ignored. `handlers` is the kit's own (tests swap a
+    handler in it); `new_uow` opens a unit of work on the kit's store."""
 
     def __init__(
         self,
         name: str,
         group: str,
         settings: Settings,
-        handlers: dict[str, Handler],
+        handlers: Handlers,
         broker: KafkaBroker,
         new_uow: Callable[[], UnitOfWork],
     ) -> None:
@@ -83,7 +85,7 @@ class Consumer:
             else:
                 per_event = (time.perf_counter() - started) / max(len(events), 1)
                 for event in events:
-                    if event.event_type in self.handlers:
+                    if type(event) in self.handlers:
                         metrics.EVENTS_CONSUMED.labels(self.name, event.event_type).inc()
                         metrics.HANDLER_SECONDS.labels(self.name, event.event_type).observe(
                             per_event
@@ -100,10 +102,10 @@ class Consumer:
         """Run the handlers of `events` in one transaction with their inbox claims; returns
         the types of the duplicates skipped. Sync handlers run in a worker thread so the
         event loop (heartbeats, HTTP) stays free while the store works."""
-        mine = [e for e in events if e.event_type in self.handlers]
+        mine = [e for e in events if type(e) in self.handlers]
         if not mine:
             return []
-        if all(not inspect.iscoroutinefunction(self.handlers[e.event_type]) for e in mine):
+        if all(not inspect.iscoroutinefunction(self.handlers[type(e)]) for e in mine):
             return await asyncio.to_thread(self._apply_sync, mine)
         duplicates: list[str] = []
         with self._new_uow() as uow:
@@ -111,7 +113,7 @@ class Consumer:
                 if not fresh:
                     duplicates.append(event.event_type)
                     continue
-                result = self.handlers[event.event_type](uow, event)
+                result = self.handlers[type(event)](uow, event)
                 if inspect.isawaitable(result):
                     await result
             uow.commit()
@@ -122,7 +124,7 @@ class Consumer:
         with self._new_uow() as uow:
             for event, fresh in zip(events, uow.claim_many(events), strict=True):
                 if fresh:
-                    self.handlers[event.event_type](uow, event)
+                    self.handlers[type(event)](uow, event)
                 else:
                     duplicates.append(event.event_type)
             uow.commit()
@@ -145,8 +147,7 @@ class Consumer:
                 body, key, poison.reason, poison.event_type, topic, partition, offset, 0
             )
             return "dead-lettered"
-        handler = self.handlers.get(event.event_type)
-        if handler is None:
+        if type(event) not in self.handlers:
             return "ignored"  # a topic carries events this service has no use for
         attempts = self.settings.max_attempts
         error: BaseException | None = None

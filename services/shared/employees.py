@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import col, select
 
-from contracts.events import EmployeeDeactivated, EmployeeUpserted, Event
+from contracts.events import EmployeeDeactivated, EmployeeUpserted
 from services.shared.db import EmployeeRow
 from services.shared.uow import UnitOfWork
 
 
-def apply_employee_event(uow: UnitOfWork, event: Event) -> str | None:
+def apply_employee_event(
+    uow: UnitOfWork, event: EmployeeUpserted | EmployeeDeactivated
+) -> str | None:
     """Upsert or deactivate; returns the previous row's atasan_nip (for transfers) or None."""
     employee = uow.tables.employee
     row = uow.session.get(employee, event.nip)
@@ -28,18 +28,16 @@ def apply_employee_event(uow: UnitOfWork, event: Event) -> str | None:
         row.active = True
         row.updated_at = event.occurred_at
         uow.session.add(row)
-    elif isinstance(event, EmployeeDeactivated) and row is not None:
+    elif row is not None:
         row.active = False
         row.updated_at = event.occurred_at
         uow.session.add(row)
     return previous_atasan
 
 
-def employee_handlers() -> dict[str, Any]:
-    return {
-        "EmployeeUpserted": apply_employee_event,
-        "EmployeeDeactivated": apply_employee_event,
-    }
+def on_employee(uow: UnitOfWork, event: EmployeeUpserted | EmployeeDeactivated) -> None:
+    """The shared projection's handler, for a service that keeps nothing more of employees."""
+    apply_employee_event(uow, event)
 
 
 def find_employee(uow: UnitOfWork, nip: str) -> EmployeeRow | None:

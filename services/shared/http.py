@@ -18,11 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kernel.calendar import month_bounds, parse_period
+from services.kernel.calendar import month_bounds, parse_period, year_problem
 from services.shared import metrics
 from services.shared.kit import ServiceKit
 
@@ -90,6 +90,14 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+_BOUNDS = {
+    "greater_than": "harus lebih dari",
+    "greater_than_equal": "minimal",
+    "less_than": "harus kurang dari",
+    "less_than_equal": "maksimal",
+}
+
+
 def _translate(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "missing":
@@ -102,9 +110,38 @@ def _translate(err: dict[str, Any]) -> str:
         return "harus berupa angka"
     if kind.startswith("literal") or kind == "enum":
         return "nilai tidak dikenal"
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return "di luar batas yang diizinkan"
+    if kind in _BOUNDS:
+        bound = next(iter(err.get("ctx", {}).values()), None)
+        limit = f" ({_BOUNDS[kind]} {bound})" if bound is not None else ""
+        return "di luar batas yang diizinkan" + limit
+    if kind == "value_error" and "error" in err.get("ctx", {}):
+        return str(err["ctx"]["error"])  # our validators' own Bahasa text
     return str(err.get("msg", "tidak valid"))
+
+
+# -- bounds of what the APIs take -------------------------------------------------------
+# Every number and date a route takes is bounded, so no input reaches a store column or a
+# calendar that cannot hold it: an out-of-range value is a 422, never a 500.
+
+ID_MAX = 2**31 - 1  # an INTEGER key (32 bits in PostgreSQL)
+QUANTITY_MAX = 1_000_000  # counts a person types (report quantities, SKP targets)
+
+
+def _served_day(value: date) -> date:
+    if problem := year_problem(value.year):
+        raise ValueError(f"{value.isoformat()}: {problem}")
+    return value
+
+
+def _served_moment(value: datetime) -> datetime:
+    if problem := year_problem(value.year):
+        raise ValueError(f"{value.isoformat()}: {problem}")
+    return value
+
+
+# A date or a moment in the years SIKERJA serves (services.kernel.calendar.YEAR_MIN..MAX).
+Day = Annotated[date, AfterValidator(_served_day)]
+Moment = Annotated[datetime, AfterValidator(_served_moment)]
 
 
 @dataclass(frozen=True)
@@ -154,8 +191,8 @@ Kit = Annotated[ServiceKit, Depends(_kit)]
 def period_or_422(period: str, code: str = "invalid_period") -> tuple[int, int]:
     """`period` (YYYY-MM) as (year, month), or a 422 problem `code`."""
     try:
-        return parse_period(period)
-    except ValueError as exc:
+        return parse_period(period.strip())
+    except ValueError as exc:  # the kernel's message already names the period
         raise Problem(422, str(exc), code=code) from None
 
 

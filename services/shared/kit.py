@@ -4,8 +4,7 @@ consumer), and the broker factory."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Protocol, TypedDict, TypeVar, Unpack, cast
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -13,6 +12,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from anyio import to_thread
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlmodel import Session
@@ -21,10 +21,11 @@ from contracts import dlq_topic
 from services.shared import metrics
 from services.shared.consumer import Consumer, Delivery
 from services.shared.db import KitTables, WriterBusy, make_engine, writer_wait_limit
+from services.shared.handlers import Handlers
 from services.shared.logs import get_logger
 from services.shared.outbox import AioKafkaPublisher, OutboxRelay, Publisher
 from services.shared.settings import Settings, get_settings
-from services.shared.uow import Clock, Handler, UnitOfWork, utcnow
+from services.shared.uow import Clock, UnitOfWork, utcnow
 
 log = get_logger("sikerja.messaging")
 T = TypeVar("T")
@@ -61,27 +62,31 @@ class KitFactory(Protocol):
 def kit_factory(
     name: str,
     tables: KitTables,
-    handlers: Callable[[], Mapping[str, Handler]],
-    topics: list[str],
+    handlers: Callable[[], Handlers],
 ) -> KitFactory:
     """The `build_kit` of a service whose handlers need nothing from the composition root:
-    its kit on `settings` (the environment's by default) with the test's `overrides`."""
+    its kit on `settings` (the environment's by default) with the test's `overrides`.
+    (A service that keeps the calendar composes with calendar_book.book_factory.)"""
 
     def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-        return ServiceKit(name, tables, settings or get_settings(), handlers(), topics, **overrides)
+        return ServiceKit(name, tables, settings or get_settings(), handlers(), **overrides)
 
     return build_kit
 
 
 class ServiceKit:
-    """What one service runs on: its store, its broker, its relay and its consumer."""
+    """What one service runs on: its store, its broker, its relay and its consumer.
+
+    It consumes the events of `handlers` from their topics (or from `topics`, for kit tests
+    on throw-away topics); a service whose handlers need the kit itself (the calendar book
+    reads its store) builds the kit without them, then calls `subscribe`."""
 
     def __init__(
         self,
         name: str,
         tables: KitTables,
         settings: Settings,
-        handlers: Mapping[str, Handler] | None = None,
+        handlers: Handlers | None = None,
         topics: list[str] | None = None,
         engine: Engine | None = None,
         broker: KafkaBroker | None = None,
@@ -92,11 +97,10 @@ class ServiceKit:
         self.name = name
         self.clock = clock  # what handlers and routes read "now" from (tests set it)
         self.group = name + settings.group_suffix
-        # A copy per kit: what is cached per kit (CalendarBook) is found by it from a uow.
-        self.tables = replace(tables)
+        self.tables = tables
         self.settings = settings
-        self.handlers: dict[str, Handler] = dict(handlers or {})
-        self.topics = [settings.topic(t) for t in topics or []]
+        self.handlers = Handlers()
+        self.topics: list[str] = []
         self.engine = engine or make_engine(settings.db_url(name))
         self.broker = broker or make_broker(settings, name)
         self.relay = OutboxRelay(
@@ -107,11 +111,22 @@ class ServiceKit:
             publisher or AioKafkaPublisher(settings.kafka_bootstrap, f"sikerja-{name}-relay"),
         )
         self.alembic = alembic  # False: create_all (throw-away stores of kit tests)
-        self.subscriber = None
+        self.subscriber: BatchSubscriber | None = None
         self.broker_started = False
         self._tasks: list[asyncio.Task[None]] = []
         self._async: AsyncEngine | None = None  # PostgreSQL's hot paths (run_store)
         self.consumer = Consumer(name, self.group, settings, self.handlers, self.broker, self.uow)
+        if handlers is not None:
+            self.subscribe(handlers, topics)
+
+    def subscribe(self, handlers: Handlers, topics: list[str] | None = None) -> None:
+        """Consume the events of `handlers`, from their topics unless `topics` are given.
+        Once, before the kit starts."""
+        if self.subscriber is not None:
+            raise RuntimeError(f"{self.name}: the kit already subscribes")
+        self.handlers.update(handlers)
+        names = handlers.topics if topics is None else topics
+        self.topics = [self.settings.topic(t) for t in names]
         if self.topics:
             # Batches: one database transaction and one offset commit per poll, not per event.
             self.subscriber = self.broker.subscriber(
@@ -120,7 +135,7 @@ class ServiceKit:
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 auto_offset_reset="earliest",
                 batch=True,
-                max_records=settings.consumer_batch,
+                max_records=self.settings.consumer_batch,
                 batch_timeout_ms=50,
             )
             self.subscriber(self.consumer.on_batch)

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     relay_lease_s: float = 10.0
     # rule set in force unless a service is told otherwise
     ruleset: str = "bekasi-perwali-69-2019"
+    # signed identity (services/shared/identity.py): where services read the portal's public
+    # keys (a JWKS file path or an http(s) URL; default data_dir/keys/jwks.json) and where
+    # the machine that signs (the portal, `sikerja token`) keeps its private key
+    jwks: str | None = None
+    signing_key: Path | None = None
+    jwks_refresh_s: float = 300.0
 
     def topic(self, name: str) -> str:
         """The real name of one of the system's topics (contracts.Topic) under the prefix."""
@@ -80,6 +86,12 @@ class Settings(BaseSettings):
 
     def bind_host(self) -> str:
         return self.listen_host or self.host
+
+    def jwks_source(self) -> str:
+        return self.jwks or str(self.data_dir / "keys" / "jwks.json")
+
+    def signing_key_path(self) -> Path:
+        return self.signing_key or self.data_dir / "keys" / "signing.jwk.json"
 
 
 @lru_cache

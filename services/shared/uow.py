@@ -20,7 +20,8 @@ from contracts import Event
 from services.shared.db import KitTables
 from services.shared.settings import Settings
 
-Handler = Callable[["UnitOfWork", Event], Awaitable[None] | None]
+# The event parameter is the class the handler takes (its annotation, see handlers.py).
+Handler = Callable[["UnitOfWork", Any], Awaitable[None] | None]
 Clock = Callable[[], datetime]  # the one way to read "now": the kit's, a test's in tests
 # WITH ORDINALITY: the locks are taken in the order of the (sorted) array
 _ADVISORY_XACT_LOCKS = text(

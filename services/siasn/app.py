@@ -15,7 +15,7 @@ from services.siasn.models import KIT
 NAME = "siasn"
 
 
-build_kit = kit_factory(NAME, KIT, handlers.handlers, handlers.TOPICS)
+build_kit = kit_factory(NAME, KIT, handlers.handlers)
 
 
 def create(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> FastAPI:

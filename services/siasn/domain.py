@@ -10,6 +10,8 @@ from contracts.nip import nip_problem
 from services.kernel.uploads import CsvLine, csv_lines, not_text_reason
 
 COLUMNS = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
+# Rp 1 miliar a month: far above any pagu, and well inside the stores' INTEGER (2^31 - 1)
+TPP_PAGU_MAX = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ def _rows(
             reason = "kelas_jabatan harus 1 sampai 17"
         if reason is None and pagu < 0:
             reason = "tpp_pagu tidak boleh negatif"
+        if reason is None and pagu > TPP_PAGU_MAX:
+            reason = f"tpp_pagu paling besar {TPP_PAGU_MAX:,}".replace(",", ".")
         if reason:
             bad.append(RejectedLine(line, reason))
             continue

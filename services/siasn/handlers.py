@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-TOPICS: list[str] = []
+from services.shared.handlers import Handlers
 
 
-def handlers() -> dict[str, Any]:
-    return {}
+def handlers() -> Handlers:
+    return Handlers()

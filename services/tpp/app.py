@@ -15,7 +15,7 @@ from services.tpp.models import KIT
 NAME = "tpp"
 
 
-build_kit = kit_factory(NAME, KIT, handlers.handlers, handlers.TOPICS)
+build_kit = kit_factory(NAME, KIT, handlers.handlers)
 
 
 def create(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> FastAPI:

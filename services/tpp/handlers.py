@@ -24,11 +24,10 @@ TppRecomputed (old net before the batch -> net after it) instead of two.
 
 from __future__ import annotations
 
-from typing import Any
-
-from contracts import Topic
 from contracts.events import (
     AttendanceDayClosed,
+    EmployeeDeactivated,
+    EmployeeUpserted,
     Event,
     FingerprintRecorded,
     ReportApproved,
@@ -36,12 +35,11 @@ from contracts.events import (
     RevisionRequested,
 )
 from services.shared.employees import apply_employee_event
+from services.shared.handlers import Handlers
 from services.shared.uow import UnitOfWork
 from services.tpp import statements
 from services.tpp.domain import period_of
 from services.tpp.models import Statement
-
-TOPICS = [Topic.ATTENDANCE.value, Topic.APPROVAL.value, Topic.EMPLOYEES.value]
 
 
 class Batch:
@@ -73,9 +71,8 @@ def batch(uow: UnitOfWork) -> Batch:
     return uow.once("tpp.batch", Batch)
 
 
-def on_fingerprint(uow: UnitOfWork, event: Event) -> None:
+def on_fingerprint(uow: UnitOfWork, event: FingerprintRecorded) -> None:
     """Provisional only: shows that a scan arrived; costs and earns nothing until closed."""
-    assert isinstance(event, FingerprintRecorded)
     batch(uow).scans.append(event)
 
 
@@ -86,16 +83,16 @@ def _frozen(uow: UnitOfWork, nip: str, period: str) -> bool:
     return row is not None and row.frozen
 
 
-def on_day_closed(uow: UnitOfWork, event: Event) -> None:
+def on_day_closed(uow: UnitOfWork, event: AttendanceDayClosed) -> None:
     """Applied with the batch's other days (statements.apply_days): latest revision only,
     a frozen month keeps it as a pending correction."""
-    assert isinstance(event, AttendanceDayClosed)
     b = batch(uow)
     b.closes.append((b.next_seq(), event))
 
 
-def on_decision(uow: UnitOfWork, event: Event) -> None:
-    assert isinstance(event, ReportApproved | ReportRejected | RevisionRequested)
+def on_decision(
+    uow: UnitOfWork, event: ReportApproved | ReportRejected | RevisionRequested
+) -> None:
     session = uow.session
     if not statements.decision_changes(session, event):
         return
@@ -107,7 +104,7 @@ def on_decision(uow: UnitOfWork, event: Event) -> None:
     batch(uow).recompute(event.nip, period, event)
 
 
-def on_employee(uow: UnitOfWork, event: Event) -> None:
+def on_employee(uow: UnitOfWork, event: EmployeeUpserted | EmployeeDeactivated) -> None:
     """Upsert the projection, then recompute the employee's open months (pagu, OPD, name);
     closed months keep their frozen statements."""
     apply_employee_event(uow, event)
@@ -117,13 +114,5 @@ def on_employee(uow: UnitOfWork, event: Event) -> None:
         b.recompute(event.nip, period, event)
 
 
-def handlers() -> dict[str, Any]:
-    return {
-        "EmployeeUpserted": on_employee,
-        "EmployeeDeactivated": on_employee,
-        "FingerprintRecorded": on_fingerprint,
-        "AttendanceDayClosed": on_day_closed,
-        "ReportApproved": on_decision,
-        "ReportRejected": on_decision,
-        "RevisionRequested": on_decision,
-    }
+def handlers() -> Handlers:
+    return Handlers(on_employee, on_fingerprint, on_day_closed, on_decision)

@@ -25,12 +25,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from contracts import Topic, dlq_topic, parse_event
-from contracts.events import FingerprintRecorded
+from contracts.events import EmployeeUpserted, FingerprintRecorded
 from services.attendance.models import Scan
 from services.tpp.models import DayFact
 from tests import factories
@@ -151,6 +151,31 @@ async def kill_with_unmarked_rows(service: Service, db: Path, bootstrap: str, to
         await watcher.stop()
 
 
+async def publish_employees(bootstrap: str, topic: str, nips: set[str]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for nip in sorted(nips):
+            employee = EmployeeUpserted(
+                occurred_at=datetime.now(UTC),
+                producer="siasn",
+                nip=nip,
+                nama=f"Pegawai {nip[-4:]}",
+                opd="FAULTS",
+                kelas_jabatan=7,
+                tpp_pagu=4_000_000,
+            )
+            await producer.send(topic, employee.to_bytes(), key=employee.key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def known_employees(data: Path) -> int:
+    with sqlite3.connect(data / "attendance.db") as conn:
+        return int(conn.execute("select count(*) from employee").fetchone()[0])
+
+
 def unsent(data: Path) -> int:
     with sqlite3.connect(data / "attendance.db") as conn:
         return int(conn.execute("select count(*) from outbox where sent_at is null").fetchone()[0])
@@ -185,6 +210,15 @@ async def test_acknowledged_scans_survive_kills_of_attendance_tpp_and_broker(
         attendance.start()
         await asyncio.gather(ready(tpp), ready(attendance))  # tpp has made the topics it reads
         devices = load()
+        # Attendance credits scans only to employees it knows (others wait in quarantine,
+        # unpublished): siasn's EmployeeUpserted of every NIP first, as in production.
+        nips = {nip for batches in devices.values() for nip, _ in batches[0]}
+        await publish_employees(own_kafka.bootstrap, prefix + Topic.EMPLOYEES.value, nips)
+
+        async def employees_known() -> int:
+            return known_employees(data)
+
+        await eventually(employees_known, lambda n: n == len(nips), timeout=60)
         async with httpx.AsyncClient(base_url=attendance.url, timeout=10) as client:
             for sn in devices:
                 r = await client.post("/api/v1/devices", json={"sn": sn, "opd": "FAULTS"})

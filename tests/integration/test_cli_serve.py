@@ -116,11 +116,26 @@ async def test_serve_joins_the_instance_of_its_data_folder(
             sn = f"SERVE{int(time.time())}"
             assert (await client.post("/api/v1/devices", json={"sn": sn, "opd": "X"})).is_success
 
-            # It publishes on the instance's topic: a scan of a NIP-as-PIN, once sent, is there.
+            # It reads the instance's topics: an employee published there becomes known (a
+            # scan of an employee attendance does not know waits in quarantine, unpublished).
             nip = factories.nip()
+            employee = factories.employee(nip, at=datetime.now(UTC), opd="X", pin="4242")
+            await producer.send_and_wait(
+                prefix + Topic.EMPLOYEES.value, employee.to_bytes(), key=nip.encode()
+            )
+
+            async def known() -> int:
+                return (
+                    await client.get(f"/api/v1/employees/{nip}/month?period=2026-10")
+                ).status_code
+
+            await eventually(known, lambda s: s == 200, timeout=30)
+
+            # It publishes on the instance's topic: a scan of that employee's PIN, once sent,
+            # is there.
             push = await client.post(
                 f"/iclock/cdata?SN={sn}&table=ATTLOG",
-                content=f"{nip}\t2026-10-05 07:50:30\t0\t1\t0\t0\t0\r\n",
+                content="4242\t2026-10-05 07:50:30\t0\t1\t0\t0\t0\r\n",
             )
             assert push.text == "OK"
             db = tmp_path / "attendance.db"
@@ -134,20 +149,6 @@ async def test_serve_joins_the_instance_of_its_data_folder(
                 for v in await topic_records(kafka.bootstrap, prefix + "sikerja.attendance")
             ]
             assert [(e.event_type, e.nip) for e in events] == [("FingerprintRecorded", nip)]
-
-            # It reads the instance's topics: an employee published there maps a PIN.
-            other = factories.nip()
-            employee = factories.employee(other, at=datetime.now(UTC), opd="X", pin="4242")
-            await producer.send_and_wait(
-                prefix + Topic.EMPLOYEES.value, employee.to_bytes(), key=other.encode()
-            )
-
-            async def known() -> int:
-                return (
-                    await client.get(f"/api/v1/employees/{other}/month?period=2026-10")
-                ).status_code
-
-            await eventually(known, lambda s: s == 200, timeout=30)
 
         # ... in the instance's consumer group.
         admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)

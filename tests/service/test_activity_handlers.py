@@ -10,6 +10,7 @@ from faststream.kafka import KafkaMessage, TestKafkaBroker
 from sqlmodel import Session, select
 
 from contracts import Topic
+from contracts.events import FingerprintRecorded
 from services.activity.app import build_kit
 from services.activity.models import DayUnlock
 from services.shared.outbox import BrokerPublisher
@@ -75,14 +76,14 @@ async def test_a_store_outage_is_not_dead_lettered(memory_settings: Settings) ->
     def locked(uow, event) -> None:
         raise OperationalError("INSERT ...", {}, Exception("database is locked"))
 
-    kit.handlers["FingerprintRecorded"] = locked
+    kit.handlers[FingerprintRecorded] = locked
     scan = factories.scan(factories.nip(), date(2026, 10, 5), NOW, scan_id="s9")
     dead_before = metrics.DLQ.labels(kit.name)._value.get()
     with pytest.raises(OperationalError):
         await kit.handle(scan.to_bytes())
     assert metrics.DLQ.labels(kit.name)._value.get() == dead_before
     # ... whereas a handler bug still ends in the DLQ after its retries
-    kit.handlers["FingerprintRecorded"] = lambda uow, event: 1 / 0
+    kit.handlers[FingerprintRecorded] = lambda uow, event: 1 / 0
     seen: list[bytes] = []
 
     @kit.broker.subscriber(f"{kit.group}.dlq")

@@ -487,20 +487,20 @@ async def test_two_filings_at_the_same_instant_cannot_both_pass_the_minutes_chec
     import asyncio
     import time as time_mod
 
-    from services.activity import api
+    from services.activity import queries
 
     kit, client = env["kit"], env["client"]
     nip = factories.nip()
     async with TestKafkaBroker(kit.broker):
         await kit.broker.publish(scan(nip, MON), Topic.ATTENDANCE.value, key=nip.encode())
-    read = api._minutes_many
+    read = queries.minutes_many
 
     def slow_read(*args: Any, **kwargs: Any) -> dict[Any, int]:
         minutes = read(*args, **kwargs)
         time_mod.sleep(0.3)
         return minutes
 
-    monkeypatch.setattr(api, "_minutes_many", slow_read)
+    monkeypatch.setattr(queries, "minutes_many", slow_read)
     first, second = await asyncio.gather(
         client.post("/api/v1/reports", json=report_body(minutes=800), headers=who(nip, "asn")),
         client.post("/api/v1/reports", json=report_body(minutes=800), headers=who(nip, "asn")),

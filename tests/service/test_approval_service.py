@@ -354,7 +354,7 @@ def consume(kit: Any, *events: Event) -> None:
     with kit.uow() as uow:
         for event, fresh in zip(events, uow.claim_many(list(events)), strict=True):
             if fresh:
-                kit.handlers[event.event_type](uow, event)
+                kit.handlers[type(event)](uow, event)
         uow.commit()
 
 

@@ -207,7 +207,7 @@ async def test_calendar_edit_recloses_the_date(harness: Harness) -> None:
 async def test_close_refuses_days_not_ended_and_close_range(harness: Harness) -> None:
     h = harness
     await h.employee(A)
-    future = await h.client.post("/api/v1/days/close?date=2999-01-01")
+    future = await h.client.post("/api/v1/days/close?date=2099-12-31")
     assert future.status_code == 409
     r = await h.client.post("/api/v1/days/close-range?start=2026-01-01&end=2026-01-11")
     assert r.status_code == 200, r.text

@@ -11,7 +11,7 @@ import pytest
 
 from services.shared.settings import Settings
 
-SERVICES = ["attendance", "activity", "approval", "tpp", "notifier", "siasn"]
+SERVICES = ["attendance", "activity", "approval", "tpp", "notifier", "siasn", "portal"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -104,6 +104,9 @@ async def test_errors_are_problem_json_in_bahasa(client: httpx.AsyncClient) -> N
     assert "belum ada" in missing.json()["detail"]
     bad = await client.get(f"/api/v1/employees/{ANI}/statements/2026-13")
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_period"
+    # The kernel's refusal, said once (it was wrapped: "Periode '2026-13' tidak valid: periode
+    # '2026-13' tidak valid; ...").
+    assert bad.json()["detail"].count("2026-13") == 1 and "YYYY-MM" in bad.json()["detail"]
     other = await client.get(
         f"/api/v1/employees/{ANI}/statements/2026-10",
         headers={"X-Actor-Role": "asn", "X-Actor-Nip": BUDI},

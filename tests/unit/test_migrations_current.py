@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from services.shared.db import make_engine
 from services.shared.migrations import upgrade
 
-SERVICES = ["attendance", "activity", "approval", "tpp", "notifier", "siasn"]
+SERVICES = ["attendance", "activity", "approval", "tpp", "notifier", "siasn", "portal"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

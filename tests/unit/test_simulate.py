@@ -24,14 +24,23 @@ Rejected: reports.csv line 8; scans.csv line 9 (NIP not in employees.csv).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from typer.testing import CliRunner
 
+from services.activity.routes import imports as activity_imports
+from services.attendance import api as attendance_api
+from services.attendance import importer
 from services.kernel.ruleset import RULESETS_DIR
+from services.siasn import domain as siasn_domain
+from sikerja_cli.main import app
 from sikerja_cli.simulate import (
     InputError,
     SimulationResult,
@@ -99,7 +108,7 @@ def test_report_without_scan_rejected_and_unknown_nip() -> None:
     result = run_simulation(FIXTURES / "happy", "2025-10")
     rejected = json.loads(render_json(result))["rejected_inputs"]
     assert [(r["file"], r["line"]) for r in rejected] == [("reports.csv", 8), ("scans.csv", 9)]
-    assert "tidak ada pindaian maupun dinas luar" in rejected[0]["reason"]
+    assert "tidak ada sidik jari atau dinas luar" in rejected[0]["reason"]
     assert "200001012022011003" in rejected[1]["reason"]
 
 
@@ -223,7 +232,7 @@ def _copy_happy(tmp: Path) -> Path:
         ),
         (
             "absences.csv",
-            f"nip,mulai,selesai,jenis\n{ANDI},1-10-2025,2025-10-02,cuti_besar\n",
+            f"nip,mulai,selesai,jenis\n{ANDI},1 Oktober 2025,2025-10-02,cuti_besar\n",
             2,
             "mulai",
         ),
@@ -231,7 +240,7 @@ def _copy_happy(tmp: Path) -> Path:
             "reports.csv",
             f"nip,tanggal,status\n{ANDI},2025-10-01,approved\n{ANDI},2025-10-02,ok\n",
             3,
-            "ok",
+            "status harus",
         ),
         ("holidays.csv", "tanggal,keterangan\n2025-10-32,x\n", 2, "tanggal"),
         ("scans.csv", "", 1, "kosong"),
@@ -304,3 +313,179 @@ def test_write_xlsx(tmp_path: Path) -> None:
     assert len(detail) == 9  # 4 lines of Budi + 5 of Andi
     refused = list(wb["Input Ditolak"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[1]) for r in refused] == [("reports.csv", 8), ("scans.csv", 9)]
+
+
+# -- a month without data is said, not silently computed as TK -----------------------------
+
+CHANDRA = "199203032018011003"
+
+
+def test_a_period_without_scans_is_warned() -> None:
+    # The happy fixture holds October 2025 only; November is all TK for lack of data.
+    result = run_simulation(FIXTURES / "happy", "2025-11")
+    assert len(result.warnings) == 1
+    warning = result.warnings[0]
+    assert "2025-11" in warning and "tidak ada pindaian" in warning
+    assert "2025-10" in warning  # the months the file does hold
+    assert json.loads(render_json(result))["warnings"] == [warning]
+
+
+def test_employees_without_any_data_are_warned(tmp_path: Path) -> None:
+    data = _copy_happy(tmp_path)
+    with (data / "employees.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f"{CHANDRA},Chandra,Dinas Kominfo,Arsiparis,6,,3000000\n")
+    result = run_simulation(data, "2025-10")
+    assert len(result.warnings) == 1
+    assert "1 dari 3 pegawai" in result.warnings[0] and CHANDRA in result.warnings[0]
+    assert ANDI not in result.warnings[0] and BUDI not in result.warnings[0]
+
+
+def test_a_month_with_data_has_no_warning() -> None:
+    assert run_simulation(FIXTURES / "happy", "2025-10").warnings == []
+
+
+def test_cli_warns_on_stderr(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", "--data", str(FIXTURES / "happy"), "--period", "2025-11"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("peringatan: ") and "2025-11" in result.stderr
+    assert json.loads(result.stdout)["warnings"]
+
+
+# -- output formats -----------------------------------------------------------------------
+
+
+def test_csv_format_is_csv() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--data", str(FIXTURES / "happy"), "--period", "2025-10", "--format", "csv"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0][:3] == ["nip", "nama", "opd"] and "tpp_bersih" in rows[0]
+    by_nip = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert set(by_nip) == {ANDI, BUDI}
+    assert by_nip[ANDI]["tpp_bersih"] == "3850000"
+    assert by_nip[BUDI]["nama"] == "Budi Lestari"
+    assert by_nip[BUDI]["pagu"] == "4000001"
+
+
+def test_unknown_format_is_refused() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--data", str(FIXTURES / "happy"), "--period", "2025-10", "--format", "xml"],
+    )
+    assert result.exit_code == 2
+    assert "xml" in result.stderr
+
+
+def test_xlsx_percent_is_a_number(tmp_path: Path) -> None:
+    out = tmp_path / "tpp.xlsx"
+    write_xlsx(run_simulation(FIXTURES / "happy", "2025-10"), out)
+    sheet = load_workbook(out)["Rincian"]
+    assert sheet.cell(1, 4).value == "Persen"
+    # Andi's TL1 of 2 October: 0.25% of the pagu (12,500 of 5,000,000).
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == ANDI and r[2].value == "TL1")
+    assert isinstance(row[3].value, int | float | Decimal)
+    assert row[3].value == pytest.approx(0.0025)
+    assert "%" in row[3].number_format
+
+
+# -- one wording per refusal: simulate refuses what the live imports refuse, in their words --
+
+
+def _simulate_refusal(tmp_path: Path, file: str, content: str) -> str:
+    data = _copy_happy(tmp_path)
+    (data / file).write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        run_simulation(data, "2025-10")
+    return err.value.message
+
+
+@pytest.mark.parametrize(
+    ("mulai", "selesai", "jenis"),
+    [
+        ("2025-10-01", "2025-10-01", "libur"),
+        ("1-13-2025", "2025-10-02", "cuti_besar"),
+        ("2025-10-05", "2025-10-02", "cuti_besar"),
+        ("", "2025-10-02", "cuti_besar"),
+    ],
+)
+def test_absence_refusals_are_the_live_ones(
+    tmp_path: Path, mulai: str, selesai: str, jenis: str
+) -> None:
+    with pytest.raises(ValueError) as live:
+        attendance_api.parse_absence(ANDI, mulai, selesai, jenis, 1100)
+    content = f"nip,mulai,selesai,jenis\n{ANDI},{mulai},{selesai},{jenis}\n"
+    assert _simulate_refusal(tmp_path, "absences.csv", content) == str(live.value)
+
+
+def test_absences_read_as_the_live_import_reads_them(tmp_path: Path) -> None:
+    # The live import takes day-first dates and any case of the jenis: so does simulate.
+    data = _copy_happy(tmp_path)
+    text = (data / "absences.csv").read_text(encoding="utf-8")
+    text = text.replace("2025-10-06,2025-10-31,cuti_tahunan", "06/10/2025,31/10/2025,Cuti_Tahunan")
+    (data / "absences.csv").write_text(text, encoding="utf-8")
+    assert _by_nip(run_simulation(data, "2025-10"))[ANDI]["net"] == 3_850_000
+
+
+@pytest.mark.parametrize("waktu", ["2025-10-01 25:00:00", "kemarin", "31/09/2025 07:00", ""])
+def test_scan_time_refusals_are_the_live_ones(tmp_path: Path, waktu: str) -> None:
+    live = importer.import_csv(f"nip,waktu\n{ANDI},{waktu}\n")
+    assert [r.line_no for r in live.rejected] == [2]
+    content = f"nip,waktu\n{ANDI},{waktu}\n"
+    assert _simulate_refusal(tmp_path, "scans.csv", content) == live.rejected[0].reason
+
+
+def test_scan_times_read_as_the_live_import_reads_them(tmp_path: Path) -> None:
+    data = _copy_happy(tmp_path)
+    text = (data / "scans.csv").read_text(encoding="utf-8")
+    text = text.replace("2025-10-01 07:45:59", "01/10/2025 07:45:59")
+    (data / "scans.csv").write_text(text, encoding="utf-8")
+    assert _by_nip(run_simulation(data, "2025-10"))[ANDI]["net"] == 3_850_000
+
+
+def test_unknown_nip_refusal_is_the_live_one() -> None:
+    stranger = "200001012022011003"  # scans.csv line 9
+    live = importer.import_csv(f"nip,waktu\n{stranger},2025-10-01 07:30:00\n", known_nips={ANDI})
+    refused = run_simulation(FIXTURES / "happy", "2025-10").rejected_inputs
+    assert [r.reason for r in refused if r.file == "scans.csv"] == [live.rejected[0].reason]
+
+
+@pytest.mark.parametrize(("tanggal", "status"), [("2025-10-01", "ok"), ("1 Oktober", "approved")])
+def test_report_refusals_are_the_live_ones(tmp_path: Path, tanggal: str, status: str) -> None:
+    # activity's migration import (POST /reports/import) judges the same file.
+    content = f"nip,tanggal,status\n{ANDI},{tanggal},{status}\n"
+    _, live = activity_imports._parse_import(content, date(2026, 1, 1))
+    assert _simulate_refusal(tmp_path, "reports.csv", content) == live[0]["reason"]
+
+
+def test_unfileable_report_refusal_is_the_live_one() -> None:
+    refused = run_simulation(FIXTURES / "happy", "2025-10").rejected_inputs
+    reason = next(r.reason for r in refused if r.file == "reports.csv")
+    # The live import's refusal (services/activity/api.py, import_reports), with the day named.
+    assert reason == (
+        f"laporan NIP {BUDI} tanggal 2025-10-02: "
+        "tidak ada sidik jari atau dinas luar pada tanggal itu"
+    )
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "12345,A,O,J,7,,5000000",
+        f"{ANDI},A,O,J,7,,5.000.000",
+        f"{ANDI},A,O,J,20,,5000000",
+        f"{ANDI},,O,J,7,,5000000",
+        f"{ANDI},A,O,J,7,{ANDI},5000000",
+        f"{ANDI},A,O,J,7,123,5000000",
+        f"{ANDI},A,O,J,7,,1\n{ANDI},B,O,J,7,,2",
+    ],
+)
+def test_employee_refusals_are_the_live_ones(tmp_path: Path, row: str) -> None:
+    # siasn's import (POST /employees/import) reads the same employees.csv.
+    content = EMPLOYEES_HEAD + row + "\n"
+    _, live = siasn_domain.parse_employees(content)
+    assert live
+    assert _simulate_refusal(tmp_path, "employees.csv", content) == live[0].reason

@@ -3,7 +3,7 @@ delegations; BKPSDM announces the running ones again (DelegationGranted) for act
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -20,7 +20,7 @@ from services.approval.routes.deps import (
     forbidden,
     problem,
 )
-from services.shared.http import Problem
+from services.shared.http import Day, Problem
 
 router = APIRouter(tags=["approval"])
 
@@ -28,8 +28,8 @@ router = APIRouter(tags=["approval"])
 class DelegationIn(BaseModel):
     atasan_nip: str
     plt_nip: str
-    start: date
-    end: date
+    start: Day
+    end: Day
 
 
 class DelegationOut(DelegationIn):

@@ -1,0 +1,74 @@
+"""Composition root of the portal: accounts, sessions and the signed identity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Unpack
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from services.portal import domain, handlers
+from services.portal.accounts import Portal
+from services.portal.credentials import Passwords
+from services.portal.models import KIT
+from services.portal.routes import accounts, pages, session
+from services.shared.http import create_app
+from services.shared.kit import KitOptions, kit_factory
+from services.shared.settings import Settings, get_settings
+
+NAME = "portal"
+
+
+build_kit = kit_factory(NAME, KIT, handlers.handlers)
+
+
+def create(
+    settings: Settings | None = None,
+    *,
+    hasher: PasswordHasher | None = None,
+    rate_storage: str | None = None,
+    login_policy: domain.LoginPolicy | None = None,
+    session_policy: domain.SessionPolicy | None = None,
+    **overrides: Unpack[KitOptions],
+) -> FastAPI:
+    """`hasher`, `rate_storage` ("memory://") and the policies are for tests, the rest (a
+    test's `clock`...) goes to the kit; login limits are counted in Redis
+    (settings.redis_url) so every worker sees the same counts."""
+    settings = settings or get_settings()
+    kit = build_kit(settings, **overrides)
+    portal = Portal(
+        kit,
+        kit.clock,
+        passwords=Passwords(hasher),
+        rate_storage=rate_storage or settings.redis_url or "memory://",
+        login_policy=login_policy or domain.LoginPolicy(),
+        session_policy=session_policy or domain.SessionPolicy(),
+    )
+
+    async def rate_limits() -> str:
+        return "ok" if portal.storage.check() else "error: rate-limit storage unreachable"
+
+    app = create_app(
+        kit,
+        [session.router, accounts.router],
+        title="SIKERJA portal",
+        checks={"rate_limits": rate_limits},
+    )
+    app.state.portal = portal
+    app.include_router(pages.router)  # the pages live at the root, not under /api/v1
+
+    @app.get("/.well-known/jwks.json", include_in_schema=False)
+    def jwks() -> JSONResponse:
+        """The public keys services verify tokens with (when they read them by URL)."""
+        source = settings.jwks_source()
+        if source.startswith(("http://", "https://")):
+            return JSONResponse({"keys": []}, status_code=404)
+        try:
+            return JSONResponse(json.loads(Path(source).read_text()))
+        except FileNotFoundError:
+            return JSONResponse({"keys": []})
+
+    return app

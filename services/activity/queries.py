@@ -23,13 +23,13 @@ from services.activity.models import (
     SkpTarget,
 )
 from services.kernel.calendar import WorkCalendar
-from services.shared.employees import find_employee
+from services.shared.db import chunked
+from services.shared.employees import atasan_of
 from services.shared.http import Actor
 from services.shared.uow import UnitOfWork
 
 PERSON_ROLES = ("asn", "atasan")  # employees acting for themselves
 OVERSIGHT_ROLES = ("bkpsdm", "auditor")
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,6 @@ class FilingRules:
 
 
 # --------------------------------------------------------------------------- people
-
-
-def atasan_of(uow: UnitOfWork, nip: str) -> str | None:
-    row = find_employee(uow, nip)
-    return row.atasan_nip if row is not None else None
 
 
 def _is_plt_of(uow: UnitOfWork, plt_nip: str, atasan_nip: str, today: date) -> bool:
@@ -352,10 +347,10 @@ def approved_on(uow: UnitOfWork, nip: str, target_ids: list[str]) -> Sequence[Re
 
 def unlocked_set(uow: UnitOfWork, nips: list[str]) -> set[tuple[str, date]]:
     found: set[tuple[str, date]] = set()
-    for i in range(0, len(nips), _CHUNK):
+    for chunk in chunked(nips):
         rows = uow.session.exec(
             select(col(DayUnlock.nip), col(DayUnlock.work_date)).where(
-                col(DayUnlock.nip).in_(nips[i : i + _CHUNK]),
+                col(DayUnlock.nip).in_(chunk),
                 DayUnlock.active == True,  # noqa: E712
             )
         ).all()
@@ -365,10 +360,8 @@ def unlocked_set(uow: UnitOfWork, nips: list[str]) -> set[tuple[str, date]]:
 
 def existing_ids(uow: UnitOfWork, ids: list[str]) -> set[str]:
     found: set[str] = set()
-    for i in range(0, len(ids), _CHUNK):
-        found.update(
-            uow.session.exec(select(Report.id).where(col(Report.id).in_(ids[i : i + _CHUNK])))
-        )
+    for chunk in chunked(ids):
+        found.update(uow.session.exec(select(Report.id).where(col(Report.id).in_(chunk))))
     return found
 
 

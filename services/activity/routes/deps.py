@@ -1,5 +1,5 @@
-"""What activity's routes share: `Annotated` dependency aliases (the caller, the clock's
-now, the kit, the filing rules, the filing batcher, the evidence folder) and the edge
+"""What activity's routes share: `Annotated` dependency aliases (the shared caller, clock's
+now and kit; the filing rules, the filing batcher, the evidence folder) and the edge
 helpers that turn roles, domain refusals and missing rows into problem+json."""
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from services.activity import domain, queries
 from services.activity.commands import FilingBatcher
 from services.activity.models import Report
 from services.activity.queries import PERSON_ROLES, FilingRules
-from services.kernel.calendar import parse_period
-from services.shared.http import Actor, Problem, actor, kit_of, now_of
-from services.shared.kit import ServiceKit
+from services.kernel.calendar import WIB
+from services.shared.http import Actor, Problem
 from services.shared.uow import UnitOfWork
 
 # Refusals of the filing gate: waiting or lateness is a conflict with the state of the day,
@@ -28,15 +27,6 @@ _GATE_STATUS = {
 }
 _GATE_CODES = frozenset(c.value for c in domain.FilingCode)
 _ERROR_STATUS = {"invalid_report": 422, "date_change": 422, "invalid_transition": 409}
-
-
-# async: a sync dependency costs a trip through the thread pool on every request
-async def _now(request: Request) -> datetime:
-    return now_of(request)
-
-
-async def _kit(request: Request) -> ServiceKit:
-    return kit_of(request)
 
 
 def rules_of(request: Request) -> FilingRules:
@@ -56,6 +46,7 @@ def filings_of(request: Request) -> FilingBatcher:
     return filings
 
 
+# async: a sync dependency costs a trip through the thread pool on every request
 async def _rules(request: Request) -> FilingRules:
     return rules_of(request)
 
@@ -65,16 +56,13 @@ async def _evidence_dir(request: Request) -> Path:
     return evidence_dir
 
 
-Who = Annotated[Actor, Depends(actor)]
-Now = Annotated[datetime, Depends(_now)]
-Kit = Annotated[ServiceKit, Depends(_kit)]
 Rules = Annotated[FilingRules, Depends(_rules)]
 EvidenceDir = Annotated[Path, Depends(_evidence_dir)]
 
 
 def today(now: datetime) -> date:
     """The request's business date (WIB)."""
-    return now.astimezone(domain.WIB).date()
+    return now.astimezone(WIB).date()
 
 
 def domain_problem(err: domain.DomainError) -> Problem:
@@ -120,11 +108,3 @@ def own_report(uow: UnitOfWork, report_id: str, nip: str) -> Report:
     if row.nip != nip:
         raise forbidden("Hanya pemilik laporan yang dapat mengubah laporan ini.")
     return row
-
-
-def year_month(period: str) -> tuple[int, int]:
-    """`period` (YYYY-MM) as (year, month), or 422 invalid_period."""
-    try:
-        return parse_period(period)
-    except ValueError as exc:
-        raise Problem(422, str(exc), code="invalid_period") from None

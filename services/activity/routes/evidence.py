@@ -15,17 +15,14 @@ from services.activity import commands, domain, queries
 from services.activity.models import Evidence, Report
 from services.activity.routes.deps import (
     EvidenceDir,
-    Kit,
-    Now,
     Rules,
-    Who,
     ensure_view,
     own_report,
     require_person,
 )
 from services.activity.schemas import EvidenceOut, evidence_out
 from services.shared.documents import document_response
-from services.shared.http import Problem
+from services.shared.http import Kit, Now, Problem, Who
 
 router = APIRouter(tags=["activity"])
 

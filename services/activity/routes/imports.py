@@ -12,11 +12,11 @@ from fastapi import APIRouter, Query, Request
 
 from contracts.nip import nip_problem
 from services.activity import commands, queries
-from services.activity.routes.deps import Kit, Now, Rules, Who, forbidden, today
+from services.activity.routes.deps import Rules, forbidden, today
 from services.kernel.calendar import year_problem
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import read_body
-from services.shared.http import Problem
+from services.shared.http import Kit, Now, Problem, Who
 from services.shared.kit import ServiceKit
 
 router = APIRouter(tags=["activity"])

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 
 from contracts.nip import nip_problem
 from services.activity import commands, domain, queries
-from services.activity.routes.deps import Kit, Now, Rules, Who, ensure_view, forbidden
+from services.activity.routes.deps import Rules, ensure_view, forbidden, today
 from services.activity.schemas import OpeningIn, OpeningOut, opening_out
-from services.shared.http import Problem
+from services.shared.http import Kit, Now, Problem, Who
 
 router = APIRouter(tags=["activity"])
 
@@ -22,8 +22,8 @@ def open_date(nip: str, body: OpeningIn, who: Who, now: Now, kit: Kit, rules: Ru
     if problem := nip_problem(nip):
         raise Problem(422, problem, code="invalid_nip")
     days, at = rules.deadline_days, rules.deadline_at
-    today = now.astimezone(domain.WIB).date()
-    until = body.until or domain.filing_deadline(today, rules.calendar_for(today.year), days, at)
+    day = today(now)
+    until = body.until or domain.filing_deadline(day, rules.calendar_for(day.year), days, at)
     if until.tzinfo is None:
         raise Problem(422, "Batas akhir pembukaan harus memuat zona waktu.", code="validation")
     opening = domain.Opening(nip, body.work_date, who.nip, body.reason, now, until)

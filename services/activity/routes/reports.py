@@ -12,20 +12,16 @@ from fastapi.responses import Response
 from services.activity import commands, domain, queries
 from services.activity.commands import Filing
 from services.activity.routes.deps import (
-    Kit,
-    Now,
     Rules,
-    Who,
     domain_problem,
     ensure_view,
     filings_of,
     own_report,
     require_person,
     rules_of,
-    year_month,
 )
 from services.activity.schemas import ReportIn, ReportOut, report_out
-from services.shared.http import Day, Problem, model_response, now_of
+from services.shared.http import Day, Kit, Now, Problem, Who, model_response, now_of, period_or_422
 
 router = APIRouter(tags=["activity"])
 
@@ -127,7 +123,7 @@ def employee_reports(
     period: str = Query(description="YYYY-MM"),
 ) -> list[ReportOut]:
     """An employee's reports of one month, by date then filing time."""
-    year, month = year_month(period)
+    year, month = period_or_422(period)
     first = date(year, month, 1)
     after = date(year + month // 12, month % 12 + 1, 1)
     with kit.uow() as uow:

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query
 from contracts.nip import nip_problem
 from services.activity import commands, domain, queries
 from services.activity.queries import PERSON_ROLES
-from services.activity.routes.deps import Kit, Now, Who, ensure_view, forbidden, year_month
+from services.activity.routes.deps import ensure_view, forbidden
 from services.activity.schemas import SkpTargetIn, SkpTargetOut, target_out
 from services.kernel.calendar import YEAR_MAX, YEAR_MIN
-from services.shared.http import Actor, Problem
+from services.shared.employees import atasan_of
+from services.shared.http import Actor, Kit, Now, Problem, Who, period_or_422
 from services.shared.uow import UnitOfWork
 
 router = APIRouter(tags=["activity"])
@@ -24,7 +25,7 @@ def _ensure_skp_writer(uow: UnitOfWork, who: Actor, nip: str) -> str | None:
     """The employee drafts their SKP; the atasan and BKPSDM may correct it."""
     if who.is_("bkpsdm"):
         return who.nip
-    if who.is_(*PERSON_ROLES) and who.nip and who.nip in (nip, queries.atasan_of(uow, nip)):
+    if who.is_(*PERSON_ROLES) and who.nip and who.nip in (nip, atasan_of(uow, nip)):
         return who.nip
     raise forbidden(
         "Target SKP hanya dapat diubah oleh pegawai yang bersangkutan, atasan langsungnya atau "
@@ -120,7 +121,7 @@ def skp_realisation(
     period: str = Query(description="YYYY-MM"),
 ) -> list[dict[str, Any]]:
     """Monthly recap per SKP target: approved quantity in the month and cumulative."""
-    year, month = year_month(period)
+    year, month = period_or_422(period)
     with kit.uow() as uow:
         ensure_view(uow, who, nip, now)
         targets = list(queries.targets(uow, nip, year).values())

@@ -25,7 +25,7 @@ from anyio import to_thread
 from fastapi import Header, Request
 from jwt import PyJWK
 
-from services.shared.http import Actor, Problem
+from services.shared.http import Actor, Problem, kit_of
 
 ALGORITHM = "EdDSA"
 ISSUER = "sikerja-portal"
@@ -319,7 +319,7 @@ def identity_dependency(
     async def dependency(
         request: Request, authorization: str | None = Header(default=None)
     ) -> Identity:
-        kit = request.app.state.kit
+        kit = kit_of(request)
         jwks = keys or jwks_of(kit.settings)
         token, aud = bearer(authorization), audience or kit.name
         try:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col
 
 from contracts import Event
-from services.shared.db import KitTables
+from services.shared.db import KitTables, chunked
 from services.shared.settings import Settings
 
 # The event parameter is the class the handler takes (its annotation, see handlers.py).
@@ -134,8 +134,8 @@ class UnitOfWork:
     def _write_outbox(self) -> int:
         rows, self._outbox = self._outbox, []
         table = self.tables.outbox.__table__
-        for i in range(0, len(rows), 2000):
-            self.connection.execute(insert(table), rows[i : i + 2000])
+        for chunk in chunked(rows, 2000):  # rows per multi-row INSERT (bound parameters)
+            self.connection.execute(insert(table), chunk)
         return len(rows)
 
     def claim_many(self, events: list[Event]) -> list[bool]:

@@ -512,6 +512,19 @@ def register_device(
         raise Problem(422, str(exc), code="bad_timezone") from None
     now = now_utc()
     with kit_of(request).uow() as uow:
+        # a mistyped OPD would file the device's scans under an OPD nobody reads
+        opds = store.known_opds(uow)
+        if body.opd not in opds:
+            known = (
+                "OPD yang dikenal: " + ", ".join(opds)
+                if opds
+                else "Belum ada data pegawai; impor data pegawai (siasn) lebih dulu"
+            )
+            raise Problem(
+                422,
+                f"OPD '{body.opd}' tidak dikenal: tidak ada pegawai OPD itu. {known}",
+                code="unknown_opd",
+            )
         d = uow.session.get(Device, body.sn)
         if d is None:
             d = Device(

@@ -240,8 +240,10 @@ async def test_portal_views_and_anomalies(harness: Harness) -> None:
     h = harness
     await h.employee(A, opd="DISKOMINFO")
     await h.employee(B, opd="DISKOMINFO")
+    await h.opd("BAPPEDA")  # a device is registered only to an OPD someone belongs to
     for sn, opd, lokasi in (("K1", "DISKOMINFO", "Gedung A"), ("K2", "BAPPEDA", "Gedung B")):
-        await h.client.post("/api/v1/devices", json={"sn": sn, "opd": opd, "lokasi": lokasi})
+        r = await h.client.post("/api/v1/devices", json={"sn": sn, "opd": opd, "lokasi": lokasi})
+        assert r.status_code == 201, r.text
     # A scans at K1, then 10 minutes later at K2 (another OPD, another building).
     await h.client.post(
         "/iclock/cdata?SN=K1&table=ATTLOG", content=f"{A}\t{MONDAY} 07:20:00\t0\t1\n"

@@ -29,7 +29,7 @@ from services.shared.http import Actor, Day, Problem, actor, kit_of
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
-router = APIRouter(tags=["attendance: days"])
+router = APIRouter()
 
 MAX_CLOSE_RANGE_DAYS = 400
 
@@ -42,7 +42,7 @@ class CalendarEdit(BaseModel):
     nama: str = ""
 
 
-@router.get("/calendar")
+@router.get("/calendar", summary="Kalender kerja setahun", tags=["Kalender kerja"])
 def get_calendar(request: Request, year: int = Query(ge=YEAR_MIN, le=YEAR_MAX)) -> dict[str, Any]:
     with kit_of(request).uow() as uow:
         cal = store.load_calendar(uow, [year])
@@ -112,7 +112,12 @@ def _set_override(
     }
 
 
-@router.post("/calendar/holidays")
+@router.post(
+    "/calendar/holidays",
+    summary="Tetapkan hari libur atau cuti bersama",
+    description="Oleh BKPSDM; tanggal yang sudah ditutup dihitung ulang.",
+    tags=["Kalender kerja"],
+)
 async def add_holiday(
     edit: CalendarEdit, request: Request, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -123,7 +128,12 @@ async def add_holiday(
     )
 
 
-@router.delete("/calendar/holidays/{tanggal}")
+@router.delete(
+    "/calendar/holidays/{tanggal}",
+    summary="Hapus hari libur",
+    description="Libur tetapan BKPSDM dihapus; libur nasional diganti menjadi hari kerja.",
+    tags=["Kalender kerja"],
+)
 async def remove_holiday(
     tanggal: str, request: Request, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -142,7 +152,12 @@ async def remove_holiday(
     raise Problem(404, f"{day} bukan hari libur", code="not_a_holiday")
 
 
-@router.post("/calendar/working-days")
+@router.post(
+    "/calendar/working-days",
+    summary="Tetapkan hari kerja pengganti",
+    description="Misalnya Sabtu pengganti cuti bersama.",
+    tags=["Kalender kerja"],
+)
 async def add_working_day(
     edit: CalendarEdit, request: Request, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -153,7 +168,12 @@ async def add_working_day(
     )
 
 
-@router.delete("/calendar/overrides/{tanggal}")
+@router.delete(
+    "/calendar/overrides/{tanggal}",
+    summary="Kembalikan tanggal ke kalender nasional",
+    description="Membatalkan perubahan BKPSDM atas satu tanggal.",
+    tags=["Kalender kerja"],
+)
 async def remove_override(
     tanggal: str, request: Request, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -164,7 +184,15 @@ async def remove_override(
     )
 
 
-@router.post("/calendar/{year}/announce")
+@router.post(
+    "/calendar/{year}/announce",
+    summary="Umumkan ulang kalender setahun",
+    description=(
+        "Untuk layanan yang baru menyimpan kalender setelah perubahan BKPSDM, atau penyimpanan "
+        "yang dipulihkan dari cadangan. Mengumumkan dua kali tidak mengubah apa pun."
+    ),
+    tags=["Kalender kerja"],
+)
 async def announce_calendar(
     request: Request,
     year: int = Path(ge=YEAR_MIN, le=YEAR_MAX),
@@ -206,7 +234,12 @@ def close_one(kit: ServiceKit, day: date, now: datetime, nip: str | None = None)
     return result.as_dict()
 
 
-@router.post("/days/close")
+@router.post(
+    "/days/close",
+    summary="Tutup satu tanggal sekarang",
+    description="Untuk semua pegawai aktif, atau satu NIP.",
+    tags=["Hari kerja"],
+)
 async def close_day(
     request: Request, date: str, nip: str | None = None, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -220,7 +253,14 @@ async def close_day(
     return await run_in_threadpool(close_one, kit_of(request), day, now, nip)
 
 
-@router.post("/days/close-range")
+@router.post(
+    "/days/close-range",
+    summary="Tutup rentang tanggal",
+    description=(
+        "Setiap tanggal yang sudah lewat dalam rentang ditutup, satu transaksi per tanggal."
+    ),
+    tags=["Hari kerja"],
+)
 async def close_range(
     request: Request, start: str, end: str, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -273,7 +313,15 @@ def _facts_view(f: domain.DayFacts | DayClosing, closed: bool, revision: int | N
     }
 
 
-@router.get("/employees/{nip}/month")
+@router.get(
+    "/employees/{nip}/month",
+    summary="Kehadiran sebulan seorang pegawai",
+    description=(
+        "Jam masuk dan pulang, status dan menit per hari; hari yang sudah ditutup menampilkan "
+        "revisi terakhir, hari terbuka fakta sementaranya."
+    ),
+    tags=["Hari kerja"],
+)
 def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
     """The employee's days of a month: times, status and minutes; closed days show their
     latest revision, open days their provisional facts."""
@@ -347,7 +395,12 @@ def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
     }
 
 
-@router.get("/opds/{opd}/days/{tanggal}")
+@router.get(
+    "/opds/{opd}/days/{tanggal}",
+    summary="Rekap kehadiran OPD pada satu tanggal",
+    description="Jumlah per status dan fakta setiap pegawai.",
+    tags=["Hari kerja"],
+)
 def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
     """An OPD's recap of one date: counts per status and each employee's facts."""
     day = parse_day(tanggal)
@@ -469,7 +522,16 @@ def _anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> li
     ]
 
 
-@router.get("/anomalies")
+@router.get(
+    "/anomalies",
+    summary="Kejanggalan kehadiran sebulan",
+    description=(
+        "Untuk Inspektorat: pindaian di mesin OPD lain, NIP yang sama di dua mesin berjauhan dalam"
+        " beberapa menit, ketidakhadiran tak wajar di sekitar hari libur per OPD, jam mesin yang "
+        "salah."
+    ),
+    tags=["Hari kerja"],
+)
 async def anomalies(request: Request, period: str, who: Actor = Depends(actor)) -> dict[str, Any]:
     """For the Inspektorat: scans on another OPD's device, the same NIP on two distant
     devices within minutes, unusual absence around holidays per OPD, wrong device clocks."""

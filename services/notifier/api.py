@@ -19,7 +19,7 @@ from services.notifier.jobs import Notifier
 from services.notifier.models import ChannelConfig, Delivery, Message
 from services.shared.http import ID_MAX, Actor, Moment, Problem, actor
 
-router = APIRouter(tags=["notifier"])
+router = APIRouter()
 
 OPERATOR_ROLES = ("operator", "bkpsdm", "system")
 LOG_READERS = (*OPERATOR_ROLES, "auditor")
@@ -55,7 +55,12 @@ def _message_out(m: Message) -> dict[str, Any]:
     }
 
 
-@router.get("/inbox/{nip}")
+@router.get(
+    "/inbox/{nip}",
+    summary="Pesan seorang pegawai",
+    description="Terbaru lebih dulu, dengan jumlah yang belum dibaca.",
+    tags=["Kotak masuk"],
+)
 def inbox(
     nip: str,
     request: Request,
@@ -80,7 +85,12 @@ def inbox(
     return {"nip": nip, "unread": int(unread), "messages": messages}
 
 
-@router.post("/inbox/{nip}/{message_id}/read")
+@router.post(
+    "/inbox/{nip}/{message_id}/read",
+    summary="Tandai pesan sudah dibaca",
+    description="Mengulang tidak berbahaya: waktu baca pertama tetap.",
+    tags=["Kotak masuk"],
+)
 def mark_read(
     nip: str,
     request: Request,
@@ -106,7 +116,12 @@ class ChannelIn(BaseModel):
     address: str = Field(min_length=3, max_length=200)
 
 
-@router.put("/channels/{nip}")
+@router.put(
+    "/channels/{nip}",
+    summary="Atur saluran notifikasi",
+    description="Saluran tambahan selain kotak masuk aplikasi.",
+    tags=["Saluran notifikasi"],
+)
 def set_channel(
     nip: str, body: ChannelIn, request: Request, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -124,7 +139,9 @@ def set_channel(
     return {"nip": nip, "channel": body.channel, "address": body.address}
 
 
-@router.get("/channels/{nip}")
+@router.get(
+    "/channels/{nip}", summary="Saluran notifikasi seorang pegawai", tags=["Saluran notifikasi"]
+)
 def get_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
     _own_or_operator(who, nip)
     with _notifier(request).kit.uow() as uow:
@@ -134,7 +151,7 @@ def get_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict
     return {"nip": nip, "channel": row.channel, "address": row.address}
 
 
-@router.delete("/channels/{nip}")
+@router.delete("/channels/{nip}", summary="Hapus saluran notifikasi", tags=["Saluran notifikasi"])
 def remove_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
     _own_or_operator(who, nip)
     with _notifier(request).kit.uow() as uow:
@@ -145,7 +162,12 @@ def remove_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> d
     return {"nip": nip, "channel": None, "address": None}
 
 
-@router.get("/deliveries")
+@router.get(
+    "/deliveries",
+    summary="Log pengiriman",
+    description="Terbaru lebih dulu: setiap percobaan di setiap saluran (operator).",
+    tags=["Pengiriman dan tugas"],
+)
 def deliveries(
     request: Request,
     nip: str | None = None,
@@ -187,7 +209,12 @@ def _moment(notifier: Notifier, at: datetime | None) -> datetime:
     return at.replace(tzinfo=WIB) if at.tzinfo is None else at  # naive: read as WIB
 
 
-@router.post("/jobs/warnings/run")
+@router.post(
+    "/jobs/warnings/run",
+    summary="Jalankan peringatan pukul 15.00",
+    description="Per `at` (ISO; tanpa zona berarti WIB; bawaan sekarang). Aman diulang.",
+    tags=["Pengiriman dan tugas"],
+)
 async def run_warnings(
     request: Request, at: Moment | None = None, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -197,7 +224,12 @@ async def run_warnings(
     return await notifier.run_warnings(_moment(notifier, at))
 
 
-@router.post("/jobs/reminders/run")
+@router.post(
+    "/jobs/reminders/run",
+    summary="Jalankan pengingat atasan pukul 09.00",
+    description="Per `at` (ISO; tanpa zona berarti WIB). Aman diulang.",
+    tags=["Pengiriman dan tugas"],
+)
 async def run_reminders(
     request: Request, at: Moment | None = None, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -207,7 +239,12 @@ async def run_reminders(
     return await notifier.run_reminders(_moment(notifier, at))
 
 
-@router.get("/health/redis")
+@router.get(
+    "/health/redis",
+    summary="Keadaan Redis",
+    description="`ok`, atau `degraded: ...` bila Redis mati (layanan lalu bekerja dari SQL).",
+    tags=["Pengiriman dan tugas"],
+)
 async def redis_health(request: Request) -> dict[str, str]:
     """'ok', or 'degraded: ...' when Redis is down (the service then works from SQL)."""
     return {"redis": await _notifier(request).cache.ping()}

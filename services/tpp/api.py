@@ -15,7 +15,7 @@ from services.shared.http import Actor, Problem, actor, kit_of
 from services.tpp import export, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
-router = APIRouter(tags=["tpp"])
+router = APIRouter()
 
 BKPSDM = "bkpsdm"
 READERS = (BKPSDM, "auditor", "system")
@@ -38,7 +38,12 @@ def _require(who: Actor, *roles: str, what: str) -> None:
         )
 
 
-@router.get("/employees/{nip}/days")
+@router.get(
+    "/employees/{nip}/days",
+    summary="Fakta hari kerja seorang pegawai",
+    description="Yang diketahui TPP (sementara sampai hari ditutup).",
+    tags=["TPP pegawai"],
+)
 def employee_days(nip: str, request: Request, period: str | None = None) -> list[dict[str, object]]:
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
     with kit_of(request).uow() as uow:
@@ -62,7 +67,12 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
     ]
 
 
-@router.get("/employees/{nip}/statements/{period}")
+@router.get(
+    "/employees/{nip}/statements/{period}",
+    summary="Rincian TPP sebulan seorang pegawai",
+    description="Setiap baris dengan tanggal, kode, persen, rupiah, dan pasal.",
+    tags=["TPP pegawai"],
+)
 def employee_statement(
     nip: str, period: str, request: Request, who: Actor = Depends(actor)
 ) -> dict[str, Any]:
@@ -100,7 +110,12 @@ def _period_info(uow: Any, period: str) -> dict[str, Any]:
     }
 
 
-@router.get("/periods/{period}")
+@router.get(
+    "/periods/{period}",
+    summary="Ringkasan TPP kota sebulan",
+    description="Jumlah per OPD dan untuk seluruh kota.",
+    tags=["Periode TPP"],
+)
 def city_summary(period: str, request: Request) -> dict[str, Any]:
     """The city's month: totals per OPD and for the whole city."""
     period = _period(period)
@@ -118,7 +133,12 @@ def city_summary(period: str, request: Request) -> dict[str, Any]:
         }
 
 
-@router.get("/periods/{period}/opds/{opd}")
+@router.get(
+    "/periods/{period}/opds/{opd}",
+    summary="TPP sebulan satu OPD",
+    description="Satu baris per ASN (dengan rinciannya) dan jumlah OPD.",
+    tags=["Periode TPP"],
+)
 def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
     """One OPD's month: a row per ASN (with lines) and the OPD's totals."""
     period = _period(period)
@@ -136,7 +156,12 @@ def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
         }
 
 
-@router.post("/periods/{period}/close")
+@router.post(
+    "/periods/{period}/close",
+    summary="Tutup bulan TPP",
+    description="Oleh BKPSDM: rincian dibekukan dan diumumkan per ASN.",
+    tags=["Periode TPP"],
+)
 def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
     """BKPSDM closes a month: statements frozen, TppPeriodClosed per ASN (outbox)."""
     period = _period(period)
@@ -151,7 +176,12 @@ def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> 
     return result
 
 
-@router.post("/periods/{period}/reopen")
+@router.post(
+    "/periods/{period}/reopen",
+    summary="Buka kembali bulan TPP",
+    description="Oleh BKPSDM: koreksi yang tertunda diterapkan, rincian dihitung ulang.",
+    tags=["Periode TPP"],
+)
 def reopen_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
     """BKPSDM reopens a month: pending corrections applied, statements recomputed."""
     period = _period(period)
@@ -165,7 +195,12 @@ def reopen_period(period: str, request: Request, who: Actor = Depends(actor)) ->
     return result
 
 
-@router.get("/periods/{period}/corrections")
+@router.get(
+    "/periods/{period}/corrections",
+    summary="Koreksi yang menunggu",
+    description="Kejadian yang tiba setelah bulan ditutup, menunggu BKPSDM.",
+    tags=["Periode TPP"],
+)
 def corrections(
     period: str,
     request: Request,
@@ -198,7 +233,12 @@ def corrections(
         }
 
 
-@router.post("/periods/{period}/recompute")
+@router.post(
+    "/periods/{period}/recompute",
+    summary="Simulasikan TPP dengan aturan lain",
+    description="Hasil per pegawai di bawah `rules`, tidak pernah disimpan.",
+    tags=["Periode TPP"],
+)
 def recompute_with(
     period: str,
     request: Request,
@@ -253,7 +293,9 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
     ]
 
 
-@router.get("/periods/{period}/export.xlsx")
+@router.get(
+    "/periods/{period}/export.xlsx", summary="Unduh TPP sebulan (XLSX)", tags=["Periode TPP"]
+)
 def export_xlsx(
     period: str, request: Request, who: Actor = Depends(actor), draft: bool = False
 ) -> Response:
@@ -267,7 +309,7 @@ def export_xlsx(
     )
 
 
-@router.get("/periods/{period}/export.csv")
+@router.get("/periods/{period}/export.csv", summary="Unduh TPP sebulan (CSV)", tags=["Periode TPP"])
 def export_csv(
     period: str, request: Request, who: Actor = Depends(actor), draft: bool = False
 ) -> Response:

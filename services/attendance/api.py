@@ -21,7 +21,7 @@ from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
 from services.kernel.calendar import parse_period
 from services.kernel.uploads import csv_lines, not_text_reason
-from services.kernel.vocabulary import ABSENCE_KINDS
+from services.kernel.vocabulary import ABSENCE_KINDS, label
 from services.shared.documents import document_response, read_body, read_upload
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.shared.kit import ServiceKit
@@ -386,6 +386,7 @@ def absence_view(row: Absence) -> dict[str, Any]:
         "absence_id": row.absence_id,
         "nip": row.nip,
         "jenis": row.kind,
+        "jenis_label": label(row.kind),
         "mulai": row.start.isoformat(),
         "selesai": row.end.isoformat(),
         "keterangan": row.note,

@@ -25,6 +25,7 @@ from services.attendance.web import (
     require,
 )
 from services.kernel.calendar import YEAR_MAX, YEAR_MIN, month_days, parse_period
+from services.kernel.vocabulary import STATUS_NON_WORKING, label
 from services.shared.http import Actor, Day, Problem, actor, kit_of
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
@@ -304,6 +305,7 @@ def _facts_view(f: domain.DayFacts | DayClosing, closed: bool, revision: int | N
     status = f.status
     return {
         "status": status,
+        "status_label": label(status),
         "jam_masuk": _wib(f.check_in),
         "jam_pulang": _wib(f.check_out),
         "menit_terlambat": f.minutes_late,
@@ -378,9 +380,11 @@ def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
             assert facts is not None
             entry.update(_facts_view(facts, False, None))
             if d == today and facts.status == domain.STATUS_TK:
-                entry["status"] = None  # the day is not over yet
+                entry.update(status=None, status_label=None)  # the day is not over yet
+        elif cal.is_working_day(d):
+            entry.update(status=None, status_label=None)
         else:
-            entry.update({"status": None if cal.is_working_day(d) else "non_working"})
+            entry.update(status=STATUS_NON_WORKING, status_label=label(STATUS_NON_WORKING))
         if entry.get("status"):
             counts[entry["status"]] += 1
         days.append(entry)
@@ -453,7 +457,11 @@ def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
             view = (
                 _facts_view(facts, False, None)
                 if facts
-                else {"status": "non_working", "ditutup": False}
+                else {
+                    "status": STATUS_NON_WORKING,
+                    "status_label": label(STATUS_NON_WORKING),
+                    "ditutup": False,
+                }
             )
         counts[view["status"]] += 1
         rows.append({"nip": e.nip, "nama": e.nama, **view})

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from services.kernel.calendar import parse_period
+from services.kernel.vocabulary import label
 from services.shared.http import Actor, Problem, actor, kit_of
 from services.tpp import export, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
@@ -55,6 +56,7 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
             "date": str(r.work_date),
             "revision": r.revision,
             "status": r.status,
+            "status_label": label(r.status),
             "minutes_late": r.minutes_late,
             "minutes_early": r.minutes_early,
             "scans_seen": r.scans_seen,

@@ -88,7 +88,12 @@ def logout(session: AnySession, response: Response, portal: PortalDep, ip: Ip) -
     clear_session_cookie(response)
 
 
-@router.post("/session/logout-all", summary="Keluar dari semua perangkat", tags=["Sesi"])
+@router.post(
+    "/session/logout-all",
+    summary="Keluar dari semua perangkat",
+    description="Semua sesi NIP ini, di semua perangkat, berakhir.",
+    tags=["Sesi"],
+)
 def logout_everywhere(
     session: AnySession, response: Response, portal: PortalDep, ip: Ip
 ) -> dict[str, int]:

@@ -23,10 +23,10 @@ class Column:
 def columns_table(columns: Sequence[Column]) -> str:
     """The columns as a Markdown table (Swagger UI renders it)."""
     rows = [
-        f"| `{c.name}` | {'wajib' if c.required else 'boleh kosong'} | {c.format} | `{c.example}` |"
+        f"| `{c.name}` | {'ya' if c.required else 'tidak'} | {c.format} | `{c.example}` |"
         for c in columns
     ]
-    return "\n".join(["| kolom | wajib | format | contoh |", "|---|---|---|---|", *rows])
+    return "\n".join(["| kolom | wajib ada | format | contoh |", "|---|---|---|---|", *rows])
 
 
 def upload_body(

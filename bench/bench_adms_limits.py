@@ -122,8 +122,15 @@ async def main() -> None:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.5)
-            (await c.post("/api/v1/devices", json={"sn": SN, "opd": "BENCH"})).raise_for_status()
             await seed_employee(bootstrap, prefix)
+            # a device is registered only to an OPD someone belongs to: once the employee is in
+            for _ in range(120):
+                reg = await c.post("/api/v1/devices", json={"sn": SN, "opd": "BENCH"})
+                if reg.status_code == 201:
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                raise SystemExit(f"device not registered: {reg.status_code} {reg.text[:200]}")
             # wait until the employee is known: a first scan shows up
             probe = attlog(1, datetime(2026, 10, 4, 7, 0))
             for _ in range(120):

@@ -48,8 +48,8 @@ ADMS_EXCESS = Counter(
     ["rule", "sn"],
 )
 
-iclock = APIRouter(prefix="/iclock", tags=["devices (ADMS)"], include_in_schema=True)
-router = APIRouter(tags=["devices"])
+iclock = APIRouter(prefix="/iclock", include_in_schema=True)
+router = APIRouter()
 
 
 def _text(body: str, status: int = 200) -> PlainTextResponse:
@@ -124,7 +124,13 @@ def _refused(exc: Refused, request: Request) -> PlainTextResponse:
     return _text(f"ERROR: {exc.message}", _REFUSED_STATUS.get(exc.reason, 400))
 
 
-@iclock.get("/cdata", response_class=PlainTextResponse)
+@iclock.get(
+    "/cdata",
+    response_class=PlainTextResponse,
+    summary="Jabat tangan mesin",
+    description="Pilihan mesin, dengan Stamp ATTLOG terakhir yang tersimpan.",
+    tags=["Mesin sidik jari (ADMS)"],
+)
 def handshake(request: Request) -> PlainTextResponse:
     """The device's handshake: its options, with the last ATTLOG Stamp we stored."""
     now = now_of(request)
@@ -351,7 +357,16 @@ def flag_scan_rates(
         )
 
 
-@iclock.post("/cdata", response_class=PlainTextResponse)
+@iclock.post(
+    "/cdata",
+    response_class=PlainTextResponse,
+    summary="Terima rekaman dari mesin",
+    description=(
+        'Baris ATTLOG menjadi pindaian; tabel lain diterima dan diabaikan. Selalu "OK" untuk mesin'
+        " terdaftar: baris rusak dicatat di log, bukan dikirim ulang."
+    ),
+    tags=["Mesin sidik jari (ADMS)"],
+)
 async def post_cdata(request: Request) -> PlainTextResponse:
     """Records pushed by a device. ATTLOG lines become scans; every other table is
     acknowledged and ignored. Always "OK" for a registered device: resending a broken
@@ -391,7 +406,13 @@ def _getrequest(kit: ServiceKit, client: str | None, q: adms.IclockQuery, now: d
     return adms.render_getrequest(commands)
 
 
-@iclock.get("/getrequest", response_class=PlainTextResponse)
+@iclock.get(
+    "/getrequest",
+    response_class=PlainTextResponse,
+    summary="Detak mesin dan perintah antreannya",
+    description='"OK", atau perintah yang diantrekan untuk mesin ini.',
+    tags=["Mesin sidik jari (ADMS)"],
+)
 async def getrequest(request: Request) -> PlainTextResponse:
     """The device's heartbeat: "OK", or the commands queued for it."""
     try:
@@ -423,7 +444,13 @@ def _devicecmd(
         log.warning("bad devicecmd line", sn=q.sn, line=e.line_no, reason=e.reason)
 
 
-@iclock.post("/devicecmd", response_class=PlainTextResponse)
+@iclock.post(
+    "/devicecmd",
+    response_class=PlainTextResponse,
+    summary="Terima hasil perintah mesin",
+    description="Hasil perintah yang dijalankan mesin.",
+    tags=["Mesin sidik jari (ADMS)"],
+)
 async def devicecmd(request: Request) -> PlainTextResponse:
     """Results of the commands the device ran."""
     try:
@@ -504,7 +531,15 @@ def excessive_by_device(
     return out
 
 
-@router.post("/devices", status_code=201)
+@router.post(
+    "/devices",
+    status_code=201,
+    summary="Daftarkan mesin sidik jari",
+    description=(
+        "Atau ubah OPD, lokasi, zona waktunya. OPD harus sudah punya pegawai (data dari siasn)."
+    ),
+    tags=["Mesin sidik jari"],
+)
 def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any]:
     """Register a device (or update its OPD, location, time zone)."""
     require(who, OPERATORS, "mendaftarkan mesin")
@@ -514,6 +549,19 @@ def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any
         raise Problem(422, str(exc), code="bad_timezone") from None
     now = now_of(request)
     with kit_of(request).uow() as uow:
+        # a mistyped OPD would file the device's scans under an OPD nobody reads
+        opds = store.known_opds(uow)
+        if body.opd not in opds:
+            known = (
+                "OPD yang dikenal: " + ", ".join(opds)
+                if opds
+                else "Belum ada data pegawai; impor data pegawai (siasn) lebih dulu"
+            )
+            raise Problem(
+                422,
+                f"OPD '{body.opd}' tidak dikenal: tidak ada pegawai OPD itu. {known}",
+                code="unknown_opd",
+            )
         d = uow.session.get(Device, body.sn)
         if d is None:
             d = Device(
@@ -527,7 +575,12 @@ def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any
         return device_view(d, now, cfg.device_offline_after_s, excessive)
 
 
-@router.get("/devices")
+@router.get(
+    "/devices",
+    summary="Daftar mesin dan keadaannya",
+    description="Keadaan: `online`, `offline`, `belum_pernah`.",
+    tags=["Mesin sidik jari"],
+)
 def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any]]:
     """Devices and their state (online, offline, belum_pernah)."""
     now, cfg = now_of(request), config_of(request)
@@ -541,7 +594,13 @@ def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any
     return [device_view(d, now, cfg.device_offline_after_s, excessive.get(d.sn)) for d in devices]
 
 
-@router.post("/devices/{sn}/commands", status_code=201)
+@router.post(
+    "/devices/{sn}/commands",
+    status_code=201,
+    summary="Kirim perintah ke mesin",
+    description="Misalnya CHECK, REBOOT, DATA QUERY ATTLOG; dijalankan pada detak berikutnya.",
+    tags=["Mesin sidik jari"],
+)
 def queue_command(sn: str, body: CommandIn, request: Request, who: Who) -> dict[str, Any]:
     """Queue a command (e.g. CHECK, REBOOT, DATA QUERY ATTLOG ...) for the next heartbeat."""
     require(who, OPERATORS, "mengirim perintah ke mesin")
@@ -560,7 +619,15 @@ def queue_command(sn: str, body: CommandIn, request: Request, who: Who) -> dict[
         return {"id": row.id, "sn": sn, "perintah": row.command}
 
 
-@router.get("/scans/excessive")
+@router.get(
+    "/scans/excessive",
+    summary="Pindaian berlebih sebulan",
+    description=(
+        "NIP-hari dengan pindaian lebih dari `max_scans_per_nip_day`: semua tersimpan, didaftar di"
+        " sini untuk diperiksa operator."
+    ),
+    tags=["Pindaian"],
+)
 def excessive_scans(
     request: Request, period: str, who: Who, limit: int = Query(1000, ge=1, le=5000)
 ) -> dict[str, Any]:

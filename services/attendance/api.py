@@ -21,14 +21,39 @@ from services.attendance.models import Absence, Scan
 from services.attendance.web import OPERATORS, config_of, require
 from services.kernel.calendar import WIB
 from services.kernel.uploads import csv_lines, not_text_reason
+from services.kernel.vocabulary import ABSENCE_KINDS, label
 from services.shared.documents import document_response, read_body, read_upload
 from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
+from services.shared.openapi import Column, upload_body
 from services.shared.uow import UnitOfWork
 
-router = APIRouter(tags=["attendance"])
+router = APIRouter()
 
 MAX_IMPORT_BYTES = 25 * 1024 * 1024
+# What /docs says of each column the importers check (a column without words fails here).
+_SCAN_FORMATS = {
+    "nip": ("NIP 18 digit, sebagai teks (judul lain: nip_asn, nip_pegawai)", "199001012015011001"),
+    "waktu": (
+        "tanggal dan jam WIB: YYYY-MM-DD HH:MM:SS atau DD/MM/YYYY HH:MM "
+        "(judul lain: waktu_scan, tanggal_jam)",
+        "2026-11-02 07:31:02",
+    ),
+}
+SCAN_IMPORT_BODY = upload_body(
+    [Column(c, True, *_SCAN_FORMATS[c]) for c in importer.REQUIRED_COLUMNS],
+    multipart=True,
+    xlsx=True,
+)
+_ABSENCE_FORMATS = {
+    "nip": ("NIP 18 digit", "199001012015011001"),
+    "mulai": ("tanggal pertama: YYYY-MM-DD atau DD/MM/YYYY", "2026-11-02"),
+    "selesai": ("tanggal terakhir (ikut dihitung), tidak sebelum mulai", "2026-11-04"),
+    "jenis": ("salah satu: " + ", ".join(ABSENCE_KINDS), "cuti_tahunan"),
+}
+ABSENCE_IMPORT_BODY = upload_body(
+    [Column(c, True, *_ABSENCE_FORMATS[c]) for c in domain.ABSENCE_COLUMNS], multipart=True
+)
 _IMPORT_WHAT = "berkas impor"
 _IMPORT_HINT = "pecah menjadi beberapa berkas"
 XLSX_TYPES = (
@@ -79,7 +104,17 @@ def _max_future(request: Request) -> timedelta:
     return timedelta(minutes=config_of(request).max_future_minutes)
 
 
-@router.post("/scans", response_model=list[LineResult])
+@router.post(
+    "/scans",
+    response_model=list[LineResult],
+    summary="Kirim pindaian dari sistem lain",
+    description=(
+        "Pindaian yang dikirim sistem (jembatan, uji). Baris buruk dilaporkan, baris baik "
+        "disimpan; baris NIP sah yang belum menjadi pegawai menunggu di karantina (status "
+        "`menunggu`)."
+    ),
+    tags=["Pindaian"],
+)
 def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
     """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept;
     lines of a valid NIP that is not an employee yet wait in quarantine (status menunggu)."""
@@ -143,7 +178,15 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
     return [r for r in results if r is not None]
 
 
-@router.get("/employees/{nip}/scans")
+@router.get(
+    "/employees/{nip}/scans",
+    summary="Pindaian seorang pegawai",
+    description=(
+        "Pindaian satu NIP menurut waktu, paling banyak `limit` per jawaban; bila masih ada, "
+        'header `Link` (rel="next") menunjuk halaman berikutnya.'
+    ),
+    tags=["Pindaian"],
+)
 def employee_scans(
     nip: str,
     request: Request,
@@ -266,7 +309,18 @@ def _import_scans(
     }
 
 
-@router.post("/scans/import")
+@router.post(
+    "/scans/import",
+    summary="Impor pindaian dari berkas CSV/XLSX",
+    description=(
+        "Baris baik disimpan; tiap baris buruk (NIP tidak sah, waktu salah) dilaporkan dengan "
+        "nomor baris dan alasannya; baris NIP sah yang belum menjadi pegawai menunggu di karantina"
+        " (`menunggu_pegawai`) dan diterapkan begitu data pegawainya tiba. Mengimpor berkas yang "
+        "sama lagi tidak mengubah apa pun."
+    ),
+    tags=["Pindaian"],
+    openapi_extra=SCAN_IMPORT_BODY,
+)
 async def import_scans(request: Request, who: Who) -> dict[str, Any]:
     """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line (an invalid
     NIP, a bad time) reported with its line number and reason; lines of a valid NIP that is
@@ -279,7 +333,15 @@ async def import_scans(request: Request, who: Who) -> dict[str, Any]:
     )
 
 
-@router.get("/scans/quarantine")
+@router.get(
+    "/scans/quarantine",
+    summary="Pindaian yang menunggu pegawainya",
+    description=(
+        "Pindaian yang menunggu data pegawainya (`menunggu`) atau sudah diterapkan (`diterapkan`):"
+        " jumlah per status dan baris terbaru, menurut OPD mesin, mesin, dan status."
+    ),
+    tags=["Pindaian"],
+)
 def scan_quarantine(
     request: Request,
     who: Who,
@@ -324,6 +386,7 @@ def absence_view(row: Absence) -> dict[str, Any]:
         "absence_id": row.absence_id,
         "nip": row.nip,
         "jenis": row.kind,
+        "jenis_label": label(row.kind),
         "mulai": row.start.isoformat(),
         "selesai": row.end.isoformat(),
         "keterangan": row.note,
@@ -402,7 +465,16 @@ def _evidence_dir(kit: ServiceKit) -> Path:
     return folder
 
 
-@router.post("/absences", status_code=201)
+@router.post(
+    "/absences",
+    status_code=201,
+    summary="Catat ketidakhadiran",
+    description=(
+        "JSON, atau multipart dengan dokumen pendukung `dokumen` (PDF/JPG/PNG) yang boleh tidak "
+        "ada."
+    ),
+    tags=["Ketidakhadiran"],
+)
 async def post_absence(request: Request, who: Who) -> dict[str, Any]:
     """Record an absence (JSON, or multipart with an optional 'dokumen' PDF/JPG/PNG)."""
     require(who, OPERATORS, "mencatat ketidakhadiran")
@@ -477,7 +549,7 @@ async def post_absence(request: Request, who: Who) -> dict[str, Any]:
     return {**view, "hari_ditutup_ulang": redone}
 
 
-@router.get("/absences")
+@router.get("/absences", summary="Daftar ketidakhadiran", tags=["Ketidakhadiran"])
 def list_absences(
     request: Request, nip: str | None = None, period: str | None = None
 ) -> list[dict[str, Any]]:
@@ -499,13 +571,17 @@ def _absence(uow: UnitOfWork, absence_id: str) -> Absence:
     return row
 
 
-@router.get("/absences/{absence_id}")
+@router.get("/absences/{absence_id}", summary="Satu ketidakhadiran", tags=["Ketidakhadiran"])
 def get_absence(absence_id: str, request: Request) -> dict[str, Any]:
     with kit_of(request).uow() as uow:
         return absence_view(_absence(uow, absence_id))
 
 
-@router.get("/absences/{absence_id}/document")
+@router.get(
+    "/absences/{absence_id}/document",
+    summary="Unduh dokumen ketidakhadiran",
+    tags=["Ketidakhadiran"],
+)
 def absence_document(absence_id: str, request: Request) -> FileResponse:
     kit = kit_of(request)
     with kit.uow() as uow:
@@ -520,7 +596,12 @@ def absence_document(absence_id: str, request: Request) -> FileResponse:
     )
 
 
-@router.post("/absences/{absence_id}/cancel")
+@router.post(
+    "/absences/{absence_id}/cancel",
+    summary="Batalkan ketidakhadiran",
+    description="Hari-hari yang sudah ditutup dihitung ulang.",
+    tags=["Ketidakhadiran"],
+)
 def cancel_absence(absence_id: str, request: Request, who: Who) -> dict[str, Any]:
     """Cancel an absence: a new AbsenceRecorded (cancelled) and its closed days re-closed."""
     require(who, OPERATORS, "membatalkan ketidakhadiran")
@@ -578,15 +659,15 @@ def _import_absences(
                 continue
             if header is None:
                 header = [f.strip().lower().lstrip("\ufeff") for f in fields]
-                missing = [c for c in ("nip", "mulai", "selesai", "jenis") if c not in header]
+                missing = [c for c in domain.ABSENCE_COLUMNS if c not in header]
                 if missing:
                     raise Problem(
                         422,
                         f"kolom {', '.join(missing)} tidak ditemukan; baris pertama harus "
-                        "berisi judul kolom 'nip,mulai,selesai,jenis'",
+                        f"berisi judul kolom '{','.join(domain.ABSENCE_COLUMNS)}'",
                         code="import_refused",
                     )
-                cols = {c: header.index(c) for c in ("nip", "mulai", "selesai", "jenis")}
+                cols = {c: header.index(c) for c in domain.ABSENCE_COLUMNS}
                 continue
             get = lambda c: fields[cols[c]] if len(fields) > cols[c] else ""  # noqa: B023, E731
             try:
@@ -613,7 +694,17 @@ def _import_absences(
     return {**counts, "lines": lines}
 
 
-@router.post("/absences/import")
+@router.post(
+    "/absences/import",
+    summary="Impor ketidakhadiran dari berkas CSV",
+    description=(
+        "Tanggal mulai dan selesai ikut dihitung. Hasil per baris; baris yang sudah tercatat "
+        "dilaporkan sebagai duplikat, jadi berkas yang sama dua kali tidak mencatat apa pun yang "
+        "baru."
+    ),
+    tags=["Ketidakhadiran"],
+    openapi_extra=ABSENCE_IMPORT_BODY,
+)
 async def import_absences(request: Request, who: Who) -> dict[str, Any]:
     """text/csv `nip,mulai,selesai,jenis` (inclusive dates): a result per line; lines already
     recorded are duplicates, so the same file twice records nothing new."""

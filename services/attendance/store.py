@@ -66,6 +66,13 @@ def holiday_name(uow: UnitOfWork, day: date) -> str | None:
     return seeded_holidays(day.year).get(day)
 
 
+def known_opds(uow: UnitOfWork) -> list[str]:
+    """The OPDs at least one active employee of the projection belongs to, sorted."""
+    employee = uow.tables.employee
+    query = select(col(employee.opd)).where(col(employee.active)).distinct()
+    return sorted(uow.session.exec(query).all())
+
+
 # --- scans ----------------------------------------------------------------------------
 
 

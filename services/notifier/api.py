@@ -19,7 +19,7 @@ from services.notifier.jobs import Notifier
 from services.notifier.models import ChannelConfig, Delivery, Message
 from services.shared.http import ID_MAX, Actor, Moment, Problem, Who
 
-router = APIRouter(tags=["notifier"])
+router = APIRouter()
 
 OPERATOR_ROLES = ("operator", "bkpsdm", "system")
 LOG_READERS = (*OPERATOR_ROLES, "auditor")
@@ -55,7 +55,12 @@ def _message_out(m: Message) -> dict[str, Any]:
     }
 
 
-@router.get("/inbox/{nip}")
+@router.get(
+    "/inbox/{nip}",
+    summary="Pesan seorang pegawai",
+    description="Terbaru lebih dulu, dengan jumlah yang belum dibaca.",
+    tags=["Kotak masuk"],
+)
 def inbox(
     nip: str, request: Request, who: Who, limit: int = Query(50, ge=1, le=500)
 ) -> dict[str, Any]:
@@ -77,7 +82,12 @@ def inbox(
     return {"nip": nip, "unread": int(unread), "messages": messages}
 
 
-@router.post("/inbox/{nip}/{message_id}/read")
+@router.post(
+    "/inbox/{nip}/{message_id}/read",
+    summary="Tandai pesan sudah dibaca",
+    description="Mengulang tidak berbahaya: waktu baca pertama tetap.",
+    tags=["Kotak masuk"],
+)
 def mark_read(
     nip: str, request: Request, who: Who, message_id: int = Path(ge=1, le=ID_MAX)
 ) -> dict[str, Any]:
@@ -100,7 +110,12 @@ class ChannelIn(BaseModel):
     address: str = Field(min_length=3, max_length=200)
 
 
-@router.put("/channels/{nip}")
+@router.put(
+    "/channels/{nip}",
+    summary="Atur saluran notifikasi",
+    description="Saluran tambahan selain kotak masuk aplikasi.",
+    tags=["Saluran notifikasi"],
+)
 def set_channel(nip: str, body: ChannelIn, request: Request, who: Who) -> dict[str, Any]:
     """The channel an employee also receives messages on (besides the in-app inbox)."""
     _own_or_operator(who, nip)
@@ -116,7 +131,9 @@ def set_channel(nip: str, body: ChannelIn, request: Request, who: Who) -> dict[s
     return {"nip": nip, "channel": body.channel, "address": body.address}
 
 
-@router.get("/channels/{nip}")
+@router.get(
+    "/channels/{nip}", summary="Saluran notifikasi seorang pegawai", tags=["Saluran notifikasi"]
+)
 def get_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     _own_or_operator(who, nip)
     with _notifier(request).kit.uow() as uow:
@@ -126,7 +143,7 @@ def get_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     return {"nip": nip, "channel": row.channel, "address": row.address}
 
 
-@router.delete("/channels/{nip}")
+@router.delete("/channels/{nip}", summary="Hapus saluran notifikasi", tags=["Saluran notifikasi"])
 def remove_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     _own_or_operator(who, nip)
     with _notifier(request).kit.uow() as uow:
@@ -137,7 +154,12 @@ def remove_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     return {"nip": nip, "channel": None, "address": None}
 
 
-@router.get("/deliveries")
+@router.get(
+    "/deliveries",
+    summary="Log pengiriman",
+    description="Terbaru lebih dulu: setiap percobaan di setiap saluran (operator).",
+    tags=["Pengiriman dan tugas"],
+)
 def deliveries(
     request: Request,
     who: Who,
@@ -179,7 +201,12 @@ def _moment(notifier: Notifier, at: datetime | None) -> datetime:
     return at.replace(tzinfo=WIB) if at.tzinfo is None else at  # naive: read as WIB
 
 
-@router.post("/jobs/warnings/run")
+@router.post(
+    "/jobs/warnings/run",
+    summary="Jalankan peringatan pukul 15.00",
+    description="Per `at` (ISO; tanpa zona berarti WIB; bawaan sekarang). Aman diulang.",
+    tags=["Pengiriman dan tugas"],
+)
 async def run_warnings(request: Request, who: Who, at: Moment | None = None) -> dict[str, Any]:
     """Run the 15:00 warning job as of `at` (ISO; naive is WIB; default now). Idempotent."""
     _operator(who)
@@ -187,7 +214,12 @@ async def run_warnings(request: Request, who: Who, at: Moment | None = None) -> 
     return await notifier.run_warnings(_moment(notifier, at))
 
 
-@router.post("/jobs/reminders/run")
+@router.post(
+    "/jobs/reminders/run",
+    summary="Jalankan pengingat atasan pukul 09.00",
+    description="Per `at` (ISO; tanpa zona berarti WIB). Aman diulang.",
+    tags=["Pengiriman dan tugas"],
+)
 async def run_reminders(request: Request, who: Who, at: Moment | None = None) -> dict[str, Any]:
     """Run the 09:00 atasan reminder job as of `at` (ISO; naive is WIB). Idempotent."""
     _operator(who)
@@ -195,7 +227,12 @@ async def run_reminders(request: Request, who: Who, at: Moment | None = None) ->
     return await notifier.run_reminders(_moment(notifier, at))
 
 
-@router.get("/health/redis")
+@router.get(
+    "/health/redis",
+    summary="Keadaan Redis",
+    description="`ok`, atau `degraded: ...` bila Redis mati (layanan lalu bekerja dari SQL).",
+    tags=["Pengiriman dan tugas"],
+)
 async def redis_health(request: Request) -> dict[str, str]:
     """'ok', or 'degraded: ...' when Redis is down (the service then works from SQL)."""
     return {"redis": await _notifier(request).cache.ping()}

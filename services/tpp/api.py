@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
+from services.kernel.vocabulary import label
 from services.shared.http import Actor, Problem, Who, kit_of, period_key
 from services.tpp import export, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
-router = APIRouter(tags=["tpp"])
+router = APIRouter()
 
 BKPSDM = "bkpsdm"
 READERS = (BKPSDM, "auditor", "system")
@@ -28,7 +29,12 @@ def _require(who: Actor, *roles: str, what: str) -> None:
         )
 
 
-@router.get("/employees/{nip}/days")
+@router.get(
+    "/employees/{nip}/days",
+    summary="Fakta hari kerja seorang pegawai",
+    description="Yang diketahui TPP (sementara sampai hari ditutup).",
+    tags=["TPP pegawai"],
+)
 def employee_days(nip: str, request: Request, period: str | None = None) -> list[dict[str, object]]:
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
     with kit_of(request).uow() as uow:
@@ -40,6 +46,7 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
             "date": str(r.work_date),
             "revision": r.revision,
             "status": r.status,
+            "status_label": label(r.status),
             "minutes_late": r.minutes_late,
             "minutes_early": r.minutes_early,
             "scans_seen": r.scans_seen,
@@ -52,7 +59,12 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
     ]
 
 
-@router.get("/employees/{nip}/statements/{period}")
+@router.get(
+    "/employees/{nip}/statements/{period}",
+    summary="Rincian TPP sebulan seorang pegawai",
+    description="Setiap baris dengan tanggal, kode, persen, rupiah, dan pasal.",
+    tags=["TPP pegawai"],
+)
 def employee_statement(nip: str, period: str, request: Request, who: Who) -> dict[str, Any]:
     """The month statement of one ASN: every line with date, code, percent, rupiah, article."""
     period = period_key(period)
@@ -88,7 +100,12 @@ def _period_info(uow: Any, period: str) -> dict[str, Any]:
     }
 
 
-@router.get("/periods/{period}")
+@router.get(
+    "/periods/{period}",
+    summary="Ringkasan TPP kota sebulan",
+    description="Jumlah per OPD dan untuk seluruh kota.",
+    tags=["Periode TPP"],
+)
 def city_summary(period: str, request: Request) -> dict[str, Any]:
     """The city's month: totals per OPD and for the whole city."""
     period = period_key(period)
@@ -106,7 +123,12 @@ def city_summary(period: str, request: Request) -> dict[str, Any]:
         }
 
 
-@router.get("/periods/{period}/opds/{opd}")
+@router.get(
+    "/periods/{period}/opds/{opd}",
+    summary="TPP sebulan satu OPD",
+    description="Satu baris per ASN (dengan rinciannya) dan jumlah OPD.",
+    tags=["Periode TPP"],
+)
 def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
     """One OPD's month: a row per ASN (with lines) and the OPD's totals."""
     period = period_key(period)
@@ -124,7 +146,12 @@ def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
         }
 
 
-@router.post("/periods/{period}/close")
+@router.post(
+    "/periods/{period}/close",
+    summary="Tutup bulan TPP",
+    description="Oleh BKPSDM: rincian dibekukan dan diumumkan per ASN.",
+    tags=["Periode TPP"],
+)
 def close_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM closes a month: statements frozen, TppPeriodClosed per ASN (outbox)."""
     period = period_key(period)
@@ -139,7 +166,12 @@ def close_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     return result
 
 
-@router.post("/periods/{period}/reopen")
+@router.post(
+    "/periods/{period}/reopen",
+    summary="Buka kembali bulan TPP",
+    description="Oleh BKPSDM: koreksi yang tertunda diterapkan, rincian dihitung ulang.",
+    tags=["Periode TPP"],
+)
 def reopen_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM reopens a month: pending corrections applied, statements recomputed."""
     period = period_key(period)
@@ -153,7 +185,12 @@ def reopen_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     return result
 
 
-@router.get("/periods/{period}/corrections")
+@router.get(
+    "/periods/{period}/corrections",
+    summary="Koreksi yang menunggu",
+    description="Kejadian yang tiba setelah bulan ditutup, menunggu BKPSDM.",
+    tags=["Periode TPP"],
+)
 def corrections(
     period: str,
     request: Request,
@@ -186,7 +223,12 @@ def corrections(
         }
 
 
-@router.post("/periods/{period}/recompute")
+@router.post(
+    "/periods/{period}/recompute",
+    summary="Simulasikan TPP dengan aturan lain",
+    description="Hasil per pegawai di bawah `rules`, tidak pernah disimpan.",
+    tags=["Periode TPP"],
+)
 def recompute_with(
     period: str,
     request: Request,
@@ -241,7 +283,9 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
     ]
 
 
-@router.get("/periods/{period}/export.xlsx")
+@router.get(
+    "/periods/{period}/export.xlsx", summary="Unduh TPP sebulan (XLSX)", tags=["Periode TPP"]
+)
 def export_xlsx(period: str, request: Request, who: Who, draft: bool = False) -> Response:
     info, rows = _payroll(request, period, who, draft)
     status = "final" if info["status"] == PERIOD_CLOSED else "draf"
@@ -253,7 +297,7 @@ def export_xlsx(period: str, request: Request, who: Who, draft: bool = False) ->
     )
 
 
-@router.get("/periods/{period}/export.csv")
+@router.get("/periods/{period}/export.csv", summary="Unduh TPP sebulan (CSV)", tags=["Periode TPP"])
 def export_csv(period: str, request: Request, who: Who, draft: bool = False) -> Response:
     info, rows = _payroll(request, period, who, draft)
     return Response(

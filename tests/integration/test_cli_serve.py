@@ -113,9 +113,6 @@ async def test_serve_joins_the_instance_of_its_data_folder(
                     return 0
 
             await eventually(ready, lambda s: s == 200, timeout=60)
-            sn = f"SERVE{int(time.time())}"
-            assert (await client.post("/api/v1/devices", json={"sn": sn, "opd": "X"})).is_success
-
             # It reads the instance's topics: an employee published there becomes known (a
             # scan of an employee attendance does not know waits in quarantine, unpublished).
             nip = factories.nip()
@@ -130,6 +127,9 @@ async def test_serve_joins_the_instance_of_its_data_folder(
                 ).status_code
 
             await eventually(known, lambda s: s == 200, timeout=30)
+            # a device is registered only to an OPD someone belongs to: after the employee
+            sn = f"SERVE{int(time.time())}"
+            assert (await client.post("/api/v1/devices", json={"sn": sn, "opd": "X"})).is_success
 
             # It publishes on the instance's topic: a scan of that employee's PIN, once sent,
             # is there.

@@ -28,6 +28,7 @@ CSV = {"content-type": "text/csv"}
 
 
 async def register(h: Harness, sn: str, opd: str = "DISKOMINFO") -> None:
+    await h.opd(opd)
     r = await h.client.post("/api/v1/devices", json={"sn": sn, "opd": opd})
     assert r.status_code == 201, r.text
 

@@ -5,6 +5,7 @@ puts on sikerja.attendance and sikerja.calendar collected for assertions."""
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,11 @@ class Harness:
         """Publish the outbox now (the relay would within relay_interval_s)."""
         while await self.kit.relay.publish_pending():
             pass
+
+    async def opd(self, opd: str) -> None:
+        """An employee of `opd` who never scans: a device is registered only to an OPD
+        someone belongs to."""
+        await self.employee(f"197001011990011{zlib.crc32(opd.encode()) % 999 + 1:03d}", opd=opd)
 
     async def employee(self, nip: str, opd: str = "DISKOMINFO", pin: str | None = None) -> None:
         event = factories.employee(

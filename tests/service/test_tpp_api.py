@@ -169,3 +169,8 @@ async def test_what_if_close_export(client: httpx.AsyncClient) -> None:
     assert sheet.cell(row=3, column=10).number_format == '"Rp"#,##0'
     summary = [[c.value for c in row] for row in book["Ringkasan"].iter_rows(min_row=3)]
     assert summary[-1][0] == "JUMLAH KOTA" and summary[-1][-1] == 13_965_000
+
+
+async def test_day_facts_carry_the_status_label_people_read(client: httpx.AsyncClient) -> None:
+    days = (await client.get(f"/api/v1/employees/{ANI}/days?period=2026-10")).json()
+    assert [(d["status"], d["status_label"]) for d in days] == [("present", "Hadir")]

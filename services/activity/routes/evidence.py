@@ -24,7 +24,7 @@ from services.activity.schemas import EvidenceOut, evidence_out
 from services.shared.documents import document_response
 from services.shared.http import Kit, Now, Problem, Who
 
-router = APIRouter(tags=["activity"])
+router = APIRouter()
 
 _UPLOAD_CHUNK = 64 * 1024
 # Magic numbers of the allowed evidence types: the name and the declared type can lie.
@@ -37,7 +37,14 @@ _MAGIC = {
 }
 
 
-@router.post("/reports/{report_id}/evidence", status_code=201, response_model=EvidenceOut)
+@router.post(
+    "/reports/{report_id}/evidence",
+    status_code=201,
+    response_model=EvidenceOut,
+    summary="Lampirkan bukti kegiatan",
+    description="Satu berkas (PDF, JPG, PNG, DOCX, XLSX) pada laporan yang belum diputuskan.",
+    tags=["Bukti kegiatan"],
+)
 async def upload_evidence(
     report_id: str,
     who: Who,
@@ -147,7 +154,12 @@ async def upload_evidence(
     return evidence_out(ev)
 
 
-@router.get("/reports/{report_id}/evidence", response_model=list[EvidenceOut])
+@router.get(
+    "/reports/{report_id}/evidence",
+    response_model=list[EvidenceOut],
+    summary="Daftar bukti sebuah laporan",
+    tags=["Bukti kegiatan"],
+)
 def list_evidence(report_id: str, who: Who, now: Now, kit: Kit) -> list[EvidenceOut]:
     with kit.uow() as uow:
         row = queries.report(uow, report_id)
@@ -158,7 +170,7 @@ def list_evidence(report_id: str, who: Who, now: Now, kit: Kit) -> list[Evidence
     return [evidence_out(r) for r in rows]
 
 
-@router.get("/evidence/{evidence_id}")
+@router.get("/evidence/{evidence_id}", summary="Unduh bukti kegiatan", tags=["Bukti kegiatan"])
 def download_evidence(
     evidence_id: str, who: Who, now: Now, kit: Kit, evidence_root: EvidenceDir
 ) -> FileResponse:

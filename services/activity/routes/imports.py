@@ -18,10 +18,19 @@ from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import read_body
 from services.shared.http import Kit, Now, Problem, Who
 from services.shared.kit import ServiceKit
+from services.shared.openapi import Column, upload_body
 
-router = APIRouter(tags=["activity"])
+router = APIRouter()
 
 MAX_IMPORT_BYTES = 25 * 1024 * 1024  # migration CSV, ~50 bytes a line: room for 500,000 lines
+IMPORT_COLUMNS = ("nip", "tanggal", "status")
+# What /docs says of each column (a column without words fails here).
+_FORMATS = {
+    "nip": ("NIP 18 digit", "199001012015011001"),
+    "tanggal": ("tanggal laporan YYYY-MM-DD, sudah lewat", "2026-10-05"),
+    "status": ("keputusan lama: " + ", ".join(commands.IMPORT_STATUSES), "approved"),
+}
+IMPORT_BODY = upload_body([Column(c, True, *_FORMATS[c]) for c in IMPORT_COLUMNS])
 
 
 def _parse_import(
@@ -33,11 +42,11 @@ def _parse_import(
     lines = csv_lines(text)
     first = next((ln for ln in lines if ln.error or any(f.strip() for f in ln.fields)), None)
     fieldnames = first.fields if first is not None and first.error is None else []
-    missing = {"nip", "tanggal", "status"} - set(fieldnames)
+    missing = set(IMPORT_COLUMNS) - set(fieldnames)
     if missing:
         raise Problem(
             422,
-            "Kepala berkas CSV harus memuat kolom nip,tanggal,status (kurang: "
+            f"Kepala berkas CSV harus memuat kolom {','.join(IMPORT_COLUMNS)} (kurang: "
             + ", ".join(sorted(missing))
             + ").",
             code="invalid_header",
@@ -95,7 +104,18 @@ async def _settle(kit: ServiceKit, wait_s: float) -> None:
         last = now_count
 
 
-@router.post("/reports/import")
+@router.post(
+    "/reports/import",
+    summary="Impor laporan lama dari berkas CSV (migrasi)",
+    description=(
+        "Oleh BKPSDM. Satu baris menjadi laporan begitu tanggalnya terbuka (ada pindaian atau "
+        "dinas luar); `approved`/`rejected` adalah keputusan lama yang dicatat persetujuan dan "
+        "diteruskan ke TPP seperti keputusan lain. Batas waktu pelaporan tidak berlaku untuk "
+        "riwayat."
+    ),
+    tags=["Laporan kegiatan"],
+    openapi_extra=IMPORT_BODY,
+)
 async def import_reports(
     request: Request,
     who: Who,

@@ -11,10 +11,19 @@ from services.activity.routes.deps import Rules, ensure_view, forbidden, today
 from services.activity.schemas import OpeningIn, OpeningOut, opening_out
 from services.shared.http import Kit, Now, Problem, Who
 
-router = APIRouter(tags=["activity"])
+router = APIRouter()
 
 
-@router.post("/employees/{nip}/openings", status_code=201, response_model=OpeningOut)
+@router.post(
+    "/employees/{nip}/openings",
+    status_code=201,
+    response_model=OpeningOut,
+    summary="Buka tanggal untuk dilaporkan",
+    description=(
+        "BKPSDM membuka tanggal bagi seorang pegawai (mesin sidik jari atau jaringan gagal)."
+    ),
+    tags=["Pembukaan tanggal"],
+)
 def open_date(nip: str, body: OpeningIn, who: Who, now: Now, kit: Kit, rules: Rules) -> OpeningOut:
     """BKPSDM opens a date for an employee (the fingerprint device or network failed...)."""
     if not who.is_("bkpsdm") or not who.nip:
@@ -37,7 +46,12 @@ def open_date(nip: str, body: OpeningIn, who: Who, now: Now, kit: Kit, rules: Ru
     return opening_out(row)
 
 
-@router.get("/employees/{nip}/openings", response_model=list[OpeningOut])
+@router.get(
+    "/employees/{nip}/openings",
+    response_model=list[OpeningOut],
+    summary="Daftar tanggal yang dibuka",
+    tags=["Pembukaan tanggal"],
+)
 def list_openings(nip: str, who: Who, now: Now, kit: Kit) -> list[OpeningOut]:
     with kit.uow() as uow:
         ensure_view(uow, who, nip, now)

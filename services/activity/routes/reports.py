@@ -23,10 +23,15 @@ from services.activity.routes.deps import (
 from services.activity.schemas import ReportIn, ReportOut, report_out
 from services.shared.http import Day, Kit, Now, Problem, Who, model_response, now_of, period_or_422
 
-router = APIRouter(tags=["activity"])
+router = APIRouter()
 
 
-@router.get("/employees/{nip}/filing-status")
+@router.get(
+    "/employees/{nip}/filing-status",
+    summary="Bolehkah melapor untuk tanggal ini",
+    description="Jawaban yang sama dengan yang akan diberikan `POST /reports`.",
+    tags=["Laporan kegiatan"],
+)
 def filing_status(
     nip: str, work_date: Day, who: Who, now: Now, kit: Kit, rules: Rules
 ) -> dict[str, Any]:
@@ -43,7 +48,14 @@ def filing_status(
     }
 
 
-@router.post("/reports", status_code=201, response_model=ReportOut)
+@router.post(
+    "/reports",
+    status_code=201,
+    response_model=ReportOut,
+    summary="Kirim laporan kegiatan harian",
+    description="Untuk `work_date`; beberapa laporan sehari boleh.",
+    tags=["Laporan kegiatan"],
+)
 async def file_report(body: ReportIn, who: Who, request: Request) -> Response:
     """File a daily report for `work_date` (several per day are allowed)."""
     nip = require_person(who)
@@ -57,7 +69,12 @@ async def file_report(body: ReportIn, who: Who, request: Request) -> Response:
     return model_response(out, 201)
 
 
-@router.get("/reports/{report_id}", response_model=ReportOut)
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportOut,
+    summary="Satu laporan kegiatan",
+    tags=["Laporan kegiatan"],
+)
 def get_report(report_id: str, who: Who, now: Now, kit: Kit) -> ReportOut:
     with kit.uow() as uow:
         row = queries.report(uow, report_id)
@@ -67,7 +84,13 @@ def get_report(report_id: str, who: Who, now: Now, kit: Kit) -> ReportOut:
     return report_out(row)
 
 
-@router.put("/reports/{report_id}", response_model=ReportOut)
+@router.put(
+    "/reports/{report_id}",
+    response_model=ReportOut,
+    summary="Ubah laporan yang masih menunggu atasan",
+    description="Selama gerbang pelaporan tanggalnya masih terbuka.",
+    tags=["Laporan kegiatan"],
+)
 def edit_report(
     report_id: str, body: ReportIn, who: Who, now: Now, kit: Kit, rules: Rules
 ) -> ReportOut:
@@ -83,7 +106,13 @@ def edit_report(
     return report_out(row, decision.message)
 
 
-@router.post("/reports/{report_id}/revise", response_model=ReportOut)
+@router.post(
+    "/reports/{report_id}/revise",
+    response_model=ReportOut,
+    summary="Kirim perbaikan yang diminta atasan",
+    description="Laporan kembali ke atasan.",
+    tags=["Laporan kegiatan"],
+)
 def revise_report(
     report_id: str, body: ReportIn, who: Who, now: Now, kit: Kit, rules: Rules
 ) -> ReportOut:
@@ -101,7 +130,12 @@ def revise_report(
     return report_out(row, decision.message)
 
 
-@router.post("/reports/{report_id}/withdraw", response_model=ReportOut)
+@router.post(
+    "/reports/{report_id}/withdraw",
+    response_model=ReportOut,
+    summary="Tarik laporan",
+    tags=["Laporan kegiatan"],
+)
 def withdraw_report(report_id: str, who: Who, now: Now, kit: Kit) -> ReportOut:
     nip = require_person(who)
     with kit.uow() as uow:
@@ -114,7 +148,13 @@ def withdraw_report(report_id: str, who: Who, now: Now, kit: Kit) -> ReportOut:
     return report_out(row)
 
 
-@router.get("/employees/{nip}/reports", response_model=list[ReportOut])
+@router.get(
+    "/employees/{nip}/reports",
+    response_model=list[ReportOut],
+    summary="Laporan sebulan seorang pegawai",
+    description="Menurut tanggal lalu waktu pengiriman.",
+    tags=["Laporan kegiatan"],
+)
 def employee_reports(
     nip: str,
     who: Who,
@@ -132,7 +172,12 @@ def employee_reports(
     return [report_out(r) for r in rows]
 
 
-@router.get("/employees/{nip}/unlocked-days")
+@router.get(
+    "/employees/{nip}/unlocked-days",
+    summary="Tanggal yang boleh dilaporkan",
+    description="Tanggal dengan pindaian atau dinas luar.",
+    tags=["Laporan kegiatan"],
+)
 def unlocked_days(
     nip: str, who: Who, now: Now, kit: Kit, period: str | None = None
 ) -> list[dict[str, str]]:

@@ -18,7 +18,7 @@ from services.shared.employees import atasan_of
 from services.shared.http import Actor, Kit, Now, Problem, Who, period_or_422
 from services.shared.uow import UnitOfWork
 
-router = APIRouter(tags=["activity"])
+router = APIRouter()
 
 
 def _ensure_skp_writer(uow: UnitOfWork, who: Actor, nip: str) -> str | None:
@@ -44,7 +44,13 @@ def _validate_target(target: domain.SkpTarget) -> None:
         )
 
 
-@router.post("/employees/{nip}/skp-targets", status_code=201, response_model=SkpTargetOut)
+@router.post(
+    "/employees/{nip}/skp-targets",
+    status_code=201,
+    response_model=SkpTargetOut,
+    summary="Tambah target SKP",
+    tags=["Target SKP"],
+)
 def create_target(nip: str, body: SkpTargetIn, who: Who, now: Now, kit: Kit) -> SkpTargetOut:
     if problem := nip_problem(nip):
         raise Problem(422, problem, code="invalid_nip")
@@ -59,7 +65,12 @@ def create_target(nip: str, body: SkpTargetIn, who: Who, now: Now, kit: Kit) -> 
     return target_out(row)
 
 
-@router.get("/employees/{nip}/skp-targets", response_model=list[SkpTargetOut])
+@router.get(
+    "/employees/{nip}/skp-targets",
+    response_model=list[SkpTargetOut],
+    summary="Daftar target SKP",
+    tags=["Target SKP"],
+)
 def list_targets(
     nip: str,
     who: Who,
@@ -73,7 +84,12 @@ def list_targets(
     return [target_out(r) for r in rows]
 
 
-@router.put("/skp-targets/{target_id}", response_model=SkpTargetOut)
+@router.put(
+    "/skp-targets/{target_id}",
+    response_model=SkpTargetOut,
+    summary="Ubah target SKP",
+    tags=["Target SKP"],
+)
 def update_target(target_id: str, body: SkpTargetIn, who: Who, now: Now, kit: Kit) -> SkpTargetOut:
     with kit.uow() as uow:
         row = queries.skp_target(uow, target_id)
@@ -95,7 +111,9 @@ def update_target(target_id: str, body: SkpTargetIn, who: Who, now: Now, kit: Ki
     return target_out(row)
 
 
-@router.delete("/skp-targets/{target_id}", status_code=204)
+@router.delete(
+    "/skp-targets/{target_id}", status_code=204, summary="Hapus target SKP", tags=["Target SKP"]
+)
 def delete_target(target_id: str, who: Who, kit: Kit) -> None:
     with kit.uow() as uow:
         row = queries.skp_target(uow, target_id)
@@ -112,7 +130,12 @@ def delete_target(target_id: str, who: Who, kit: Kit) -> None:
         uow.commit()
 
 
-@router.get("/employees/{nip}/skp-realisation")
+@router.get(
+    "/employees/{nip}/skp-realisation",
+    summary="Realisasi SKP per bulan",
+    description="Rekap per target: jumlah yang disetujui bulan itu dan kumulatifnya.",
+    tags=["Target SKP"],
+)
 def skp_realisation(
     nip: str,
     who: Who,

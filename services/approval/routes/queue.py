@@ -26,7 +26,7 @@ from services.shared.calendar_book import Calendars
 from services.shared.http import Problem
 from services.shared.uow import UnitOfWork
 
-router = APIRouter(tags=["approval"])
+router = APIRouter()
 
 OVERDUE_THRESHOLD_MAX = 260  # working days: about a year
 
@@ -75,7 +75,16 @@ def _queue_out(
     )
 
 
-@router.get("/queue", response_model=list[QueueItemOut])
+@router.get(
+    "/queue",
+    response_model=list[QueueItemOut],
+    summary="Antrean saya",
+    description=(
+        "Laporan bawahan yang menunggu, dan laporan setiap atasan yang melimpahkan kepada saya "
+        "sebagai Plt hari ini; yang terlama lebih dulu."
+    ),
+    tags=["Antrean persetujuan"],
+)
 def my_queue(who: Who, now: Now, kit: Kit, calendars: Calendars) -> list[QueueItemOut]:
     """The caller's queue: their subordinates' waiting reports, and those of every atasan
     who delegated to them as Plt for today; oldest first."""
@@ -93,7 +102,13 @@ def my_queue(who: Who, now: Now, kit: Kit, calendars: Calendars) -> list[QueueIt
     return out
 
 
-@router.get("/atasan/{atasan_nip}/queue", response_model=list[QueueItemOut])
+@router.get(
+    "/atasan/{atasan_nip}/queue",
+    response_model=list[QueueItemOut],
+    summary="Antrean seorang atasan",
+    description="Laporan yang menunggu beserta umurnya.",
+    tags=["Antrean persetujuan"],
+)
 def atasan_queue(
     atasan_nip: str, who: Who, now: Now, kit: Kit, calendars: Calendars
 ) -> list[QueueItemOut]:
@@ -110,7 +125,15 @@ def atasan_queue(
         return [_queue_out(uow, r, day, cal) for r in queries.pending_of(uow, atasan_nip)]
 
 
-@router.get("/overdue")
+@router.get(
+    "/overdue",
+    summary="Atasan dengan laporan terlambat diputuskan",
+    description=(
+        "Atasan dengan laporan yang menunggu lebih dari `threshold` hari kerja (pengingat pukul "
+        "09.00)."
+    ),
+    tags=["Antrean persetujuan"],
+)
 def overdue(
     who: Who,
     now: Now,
@@ -139,7 +162,12 @@ def overdue(
     ]
 
 
-@router.get("/reports/{report_id}", response_model=QueueItemOut)
+@router.get(
+    "/reports/{report_id}",
+    response_model=QueueItemOut,
+    summary="Satu laporan dalam antrean",
+    tags=["Antrean persetujuan"],
+)
 def get_item(report_id: str, who: Who, now: Now, kit: Kit, calendars: Calendars) -> QueueItemOut:
     day = today(now)
     with kit.uow() as uow:

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from services.kernel.vocabulary import label
 from services.shared.http import Actor, Problem, Who, kit_of, period_key
-from services.tpp import export, statements
+from services.tpp import export, periods, queries, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
 router = APIRouter()
@@ -81,11 +81,11 @@ def employee_statement(nip: str, period: str, request: Request, who: Who) -> dic
                 "direkap atau pegawai belum terdaftar).",
                 code="statement_not_found",
             )
-        return statements.statement_view(row)
+        return queries.statement_view(row)
 
 
 def _period_info(uow: Any, period: str) -> dict[str, Any]:
-    row = statements.period_row(uow.session, period)
+    row = periods.period_row(uow.session, period)
     pending = uow.session.exec(
         select(PendingCorrection.id)
         .where(PendingCorrection.period == period)
@@ -110,7 +110,7 @@ def city_summary(period: str, request: Request) -> dict[str, Any]:
     """The city's month: totals per OPD and for the whole city."""
     period = period_key(period)
     with kit_of(request).uow() as uow:
-        rows = statements.period_statements(uow.session, period)
+        rows = queries.period_statements(uow.session, period)
         by_opd: dict[str, list[Statement]] = {}
         for row in rows:
             by_opd.setdefault(row.opd, []).append(row)
@@ -118,8 +118,8 @@ def city_summary(period: str, request: Request) -> dict[str, Any]:
         return {
             **_period_info(uow, period),
             "rules": rules,
-            "opds": [{"opd": opd, **statements.totals(group)} for opd, group in by_opd.items()],
-            "totals": statements.totals(rows),
+            "opds": [{"opd": opd, **queries.totals(group)} for opd, group in by_opd.items()],
+            "totals": queries.totals(rows),
         }
 
 
@@ -133,7 +133,7 @@ def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
     """One OPD's month: a row per ASN (with lines) and the OPD's totals."""
     period = period_key(period)
     with kit_of(request).uow() as uow:
-        rows = statements.period_statements(uow.session, period, opd)
+        rows = queries.period_statements(uow.session, period, opd)
         if not rows:
             raise Problem(
                 404, f"Tidak ada rincian TPP untuk OPD '{opd}' periode {period}.", code="opd_empty"
@@ -141,8 +141,8 @@ def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
         return {
             **_period_info(uow, period),
             "opd": opd,
-            "statements": [statements.statement_view(r) for r in rows],
-            "totals": statements.totals(rows),
+            "statements": [queries.statement_view(r) for r in rows],
+            "totals": queries.totals(rows),
         }
 
 
@@ -159,9 +159,9 @@ def close_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     kit = kit_of(request)
     now = kit.clock()
     with kit.uow() as uow:
-        if statements.is_closed(uow.session, period):
+        if periods.is_closed(uow.session, period):
             raise Problem(409, f"Periode {period} sudah ditutup.", code="period_closed")
-        result = statements.close_period(uow, period, who.nip or who.role, now)
+        result = periods.close_period(uow, period, who.nip or who.role, now)
         uow.commit()
     return result
 
@@ -178,9 +178,9 @@ def reopen_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     _require(who, BKPSDM, what="membuka kembali periode TPP")
     kit = kit_of(request)
     with kit.uow() as uow:
-        if not statements.is_closed(uow.session, period):
+        if not periods.is_closed(uow.session, period):
             raise Problem(409, f"Periode {period} tidak dalam keadaan ditutup.", code="period_open")
-        result = statements.reopen_period(uow, period, who.nip or who.role, kit.clock())
+        result = periods.reopen_period(uow, period, who.nip or who.role, kit.clock())
         uow.commit()
     return result
 
@@ -247,7 +247,7 @@ def recompute_with(
             404, f"Rule set '{rules}' tidak dikenal; yang tersedia: {known}.", code="unknown_rules"
         )
     with kit.uow() as uow:
-        return statements.what_if(uow.session, period, ruleset)
+        return periods.what_if(uow.session, period, ruleset)
 
 
 def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
@@ -262,7 +262,7 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
                 "yang sudah ditutup (tambahkan draft=true untuk draf).",
                 code="period_not_closed",
             )
-        rows = statements.period_statements(uow.session, period)
+        rows = queries.period_statements(uow.session, period)
     if not rows:
         raise Problem(404, f"Tidak ada rincian TPP periode {period}.", code="period_empty")
     info["rules"] = ", ".join(sorted({r.rules for r in rows}))

@@ -26,7 +26,7 @@ from services.shared.kit import ServiceKit
 from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
-from services.tpp import statements
+from services.tpp import periods, queries
 from services.tpp.app import build_kit
 from services.tpp.models import DayFact, PendingCorrection, Statement
 from tests import factories
@@ -85,8 +85,7 @@ def outbox(kit: ServiceKit, event_type: str) -> list[dict[str, Any]]:
 
 def lines(row: Statement) -> list[tuple[str, str, str, int]]:
     return [
-        (ln["date"], ln["code"], ln["percent"], ln["amount"])
-        for ln in statements.statement_lines(row)
+        (ln["date"], ln["code"], ln["percent"], ln["amount"]) for ln in queries.statement_lines(row)
     ]
 
 
@@ -176,7 +175,7 @@ async def test_event_after_close_is_a_pending_correction_until_reopen(
         assert statement(kit, nip).net == PAGU  # type: ignore[union-attr]
 
         with kit.uow() as uow:
-            result = statements.close_period(uow, PERIOD, "199001012015031001", NOW)
+            result = periods.close_period(uow, PERIOD, "199001012015031001", NOW)
             uow.commit()
         assert result["statements"] == 2 and result["computed_at_close"] == 1
         closed_events = outbox(kit, "TppPeriodClosed")
@@ -197,7 +196,7 @@ async def test_event_after_close_is_a_pending_correction_until_reopen(
         recomputed_before = len(outbox(kit, "TppRecomputed"))
 
         with kit.uow() as uow:
-            reopened = statements.reopen_period(uow, PERIOD, "199001012015031001", NOW)
+            reopened = periods.reopen_period(uow, PERIOD, "199001012015031001", NOW)
             uow.commit()
         # TK on the 6th: 5% × 10.000.000 = 500.000; two required days, one approved:
         # LKH for the 6th = 6.000.000 / 2 = 3.000.000.
@@ -328,7 +327,7 @@ async def test_a_batch_keeps_a_closed_month_as_pending_correction(
     nip = factories.nip()
     await consume(kit, [employee(nip), closed(nip, MON, 1, late=0), approved(nip, MON)])
     with kit.uow() as uow:
-        statements.close_period(uow, PERIOD, "199001012015031001", NOW)
+        periods.close_period(uow, PERIOD, "199001012015031001", NOW)
         uow.commit()
     before = len(outbox(kit, "TppRecomputed"))
     tk = closed(nip, TUE, 1, status="tanpa_keterangan")
@@ -379,7 +378,7 @@ async def test_event_handling_dates_its_work_by_the_kits_clock(memory_settings: 
     assert row is not None and row.computed_at == processed
     assert [e["occurred_at"] for e in outbox(kit, "TppRecomputed")] == ["2026-11-03T02:15:00Z"]
     with kit.uow() as uow:
-        statements.close_period(uow, PERIOD, "199001012015031001", NOW)
+        periods.close_period(uow, PERIOD, "199001012015031001", NOW)
         uow.commit()
     await consume(kit, [closed(nip, TUE, 1, status="tanpa_keterangan"), approved(nip, MON)])
     with Session(kit.engine) as s:

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 
-from services.activity import commands, domain, queries
+from services.activity import commands, domain, evidence_rules, queries
 from services.activity.models import Evidence, Report
 from services.activity.routes.deps import (
     EvidenceDir,
@@ -99,11 +99,11 @@ async def upload_evidence(
         else:
             while chunk := await file.read(_UPLOAD_CHUNK):
                 size += len(chunk)
-    descriptor = domain.EvidenceFile(
+    descriptor = evidence_rules.EvidenceFile(
         name, file.content_type or "", size, digest.hexdigest() if size else ""
     )
-    problems = domain.validate_evidence(descriptor, limits.max_evidence_bytes, "file")
-    kind = domain.evidence_type_of(descriptor)
+    problems = evidence_rules.validate_evidence(descriptor, limits.max_evidence_bytes, "file")
+    kind = evidence_rules.evidence_type_of(descriptor)
     if kind is not None and size > 0 and not head.startswith(_MAGIC[kind.content_type]):
         problems.append(
             domain.Problem(

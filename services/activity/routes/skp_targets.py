@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from contracts.nip import nip_problem
-from services.activity import commands, domain, queries
+from services.activity import commands, domain, queries, skp
 from services.activity.queries import PERSON_ROLES
 from services.activity.routes.deps import ensure_view, forbidden
 from services.activity.schemas import SkpTargetIn, SkpTargetOut, target_out
@@ -34,7 +34,7 @@ def _ensure_skp_writer(uow: UnitOfWork, who: Actor, nip: str) -> str | None:
 
 
 def _validate_target(target: domain.SkpTarget) -> None:
-    problems = domain.validate_skp_target(target)
+    problems = skp.validate_skp_target(target)
     if problems:
         raise Problem(
             422,
@@ -149,7 +149,7 @@ def skp_realisation(
         ensure_view(uow, who, nip, now)
         targets = list(queries.targets(uow, nip, year).values())
         rows = queries.approved_on(uow, nip, [t.id for t in targets])
-    recap = domain.monthly_realisation(
+    recap = skp.monthly_realisation(
         sorted(targets, key=lambda t: t.id),
         [queries.to_daily_report(r) for r in rows],
         year,

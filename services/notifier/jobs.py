@@ -24,7 +24,7 @@ from services.kernel.ruleset import RuleSet
 from services.notifier import domain, lease
 from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
-from services.notifier.delivery import Dispatcher, Sender, add_message
+from services.notifier.delivery import Dispatcher, Sender, add_messages
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
 from services.notifier.lease import Fenced, Lease
 from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
@@ -127,7 +127,7 @@ class Notifier:
                     now = self.clock()
                     if held is not None:
                         lease.fence(uow.session, held, now, self.config.job_lease_s)
-                    done = [m for n in part if (m := add_message(uow.session, n, now))]
+                    done = add_messages(uow.session, part, now)
                     uow.commit()
             except BaseException:
                 # the rest was not stored: a later run must not be skipped by Redis

@@ -25,9 +25,9 @@ from services.notifier import delivery
 from services.notifier.app import create
 from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
-from services.notifier.domain import WIB
+from services.notifier.domain import WIB, Kind, Notice, warning_key
 from services.notifier.lease import Fenced, acquire
-from services.notifier.models import Message
+from services.notifier.models import Delivery, Message
 from services.shared.settings import Settings
 from tests import factories
 from tests.receivers import SmtpReceiver, WebhookReceiver
@@ -409,3 +409,20 @@ async def test_the_opd_operator_sets_the_channel_of_their_own_people(h: Harness)
     mine = {**body, "quiet_start": "21:00", "quiet_end": "06:00"}
     got = await h.client.put(f"/api/v1/channels/{staff}", json=mine, headers=own)
     assert got.status_code == 200 and got.json()["quiet_start"] == time(21).isoformat()
+
+
+async def test_a_chunk_racing_another_replica_stores_each_key_once(h: Harness) -> None:
+    a, b = factories.nip(), factories.nip()
+    notices = [
+        Notice(a, Kind.LKH_MISSING, MON, "t", "b", warning_key(Kind.LKH_MISSING, a, MON)),
+        Notice(b, Kind.LKH_MISSING, MON, "t", "b", warning_key(Kind.LKH_MISSING, b, MON)),
+    ]
+    # the second copy of `a` stands for the row another replica inserts meanwhile
+    with h.kit.uow() as uow:
+        stored = delivery.add_messages(uow.session, [*notices, notices[0]], at_wib(15))
+        uow.commit()
+    assert sorted(m.nip for m in stored) == sorted([a, b])
+    with Session(h.kit.engine) as s:
+        assert sorted(m.nip for m in s.exec(select(Message)).all()) == sorted([a, b])
+        inbox_rows = s.exec(select(Delivery).where(Delivery.channel == "inbox")).all()
+        assert len(inbox_rows) == 2

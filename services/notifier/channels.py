@@ -201,6 +201,11 @@ class ChannelRouter:
     async def send(self, out: Outgoing) -> str:
         return await self.senders.get(out.channel, self.fallback).send(out)
 
+    async def aclose(self) -> None:
+        for sender in {id(s): s for s in self.senders.values()}.values():
+            if isinstance(sender, WebhookSender):
+                await sender.client.aclose()
+
 
 def senders_from(config: NotifierSettings) -> ChannelRouter:
     """The real channels the settings name (SMTP host, gateway URL); the log for the rest."""

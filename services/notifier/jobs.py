@@ -325,3 +325,6 @@ class Notifier:
             await asyncio.gather(self.run_scheduler(), self.run_dispatcher())
         finally:
             await self.cache.close()
+            close = getattr(self.sender, "aclose", None)
+            if close is not None:
+                await close()  # the gateway's HTTP connections

@@ -30,9 +30,9 @@ PEOPLE = 60
 HANG_GUARD_S = 120  # not a measurement: the replicas finish in seconds
 
 
-def _prepare_store(database_url: str, nips: list[str]) -> None:
+def _prepare_store(database_url: str, data: Path, nips: list[str]) -> None:
     """What the handlers left by 15:00: a scan each, no report, a WhatsApp number each."""
-    settings = Settings(kafka_bootstrap="127.0.0.1:1", database_url=database_url)
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", database_url=database_url, data_dir=data)
     app = create(settings, cache=DayCache("redis://127.0.0.1:1/0"), scheduler=False)
     kit = app.state.notifier.kit
     kit.migrate()
@@ -73,10 +73,12 @@ def _replica(database_url: str, gateway: str, log: Path) -> subprocess.Popen[byt
     )
 
 
-async def test_a_replica_killed_mid_batch_leaves_everyone_warned_once(tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path}/notifier.db"
+async def test_a_replica_killed_mid_batch_leaves_everyone_warned_once(
+    tmp_path: Path, store_url: str
+) -> None:
+    database_url = store_url  # SQLite (one file, two processes) or PostgreSQL
     nips = [factories.nip() for _ in range(PEOPLE)]
-    _prepare_store(database_url, nips)
+    _prepare_store(database_url, tmp_path, nips)
     async with WebhookReceiver(SECRET, delay_s=0.03) as gateway:
         doomed = _replica(database_url, gateway.url, tmp_path / "a.log")
         survivor = _replica(database_url, gateway.url, tmp_path / "b.log")
@@ -107,7 +109,7 @@ async def test_a_replica_killed_mid_batch_leaves_everyone_warned_once(tmp_path: 
     # a re-send repeats a key (the gateway dropped it); never a second key for one person
     assert len(set(gateway.arrivals)) == PEOPLE
     engine = create(
-        Settings(kafka_bootstrap="127.0.0.1:1", database_url=database_url),
+        Settings(kafka_bootstrap="127.0.0.1:1", database_url=database_url, data_dir=tmp_path),
         cache=DayCache("redis://127.0.0.1:1/0"),
         scheduler=False,
     ).state.notifier.kit.engine

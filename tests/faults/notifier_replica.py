@@ -69,6 +69,8 @@ def main() -> None:
             )
 
     async def run() -> None:
+        notifier.kit.migrate()
+        print("replica running", flush=True)
         ran = False
         while True:
             ran = (

@@ -79,15 +79,22 @@ async def test_a_replica_killed_mid_batch_leaves_everyone_warned_once(
     database_url = store_url  # SQLite (one file, two processes) or PostgreSQL
     nips = [factories.nip() for _ in range(PEOPLE)]
     _prepare_store(database_url, tmp_path, nips)
-    async with WebhookReceiver(SECRET, delay_s=0.03) as gateway:
+    async with WebhookReceiver(SECRET, delay_s=0.1) as gateway:
         doomed = _replica(database_url, gateway.url, tmp_path / "a.log")
-        survivor = _replica(database_url, gateway.url, tmp_path / "b.log")
+        survivor: subprocess.Popen[bytes] | None = None
         try:
             deadline = time.monotonic() + HANG_GUARD_S
-            while len(gateway.arrivals) < PEOPLE // 4:
+            # the first replica is sending the batch (it took the lease)...
+            while len(gateway.arrivals) < 5:
                 assert time.monotonic() < deadline, (tmp_path / "a.log").read_text()[-2000:]
-                assert doomed.poll() is None, "the replica to kill finished too early"
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(0.01)
+            # ...when the second one comes up beside it
+            survivor = _replica(database_url, gateway.url, tmp_path / "b.log")
+            while "replica running" not in (tmp_path / "b.log").read_text():
+                assert time.monotonic() < deadline, (tmp_path / "b.log").read_text()[-2000:]
+                assert survivor.poll() is None, (tmp_path / "b.log").read_text()[-2000:]
+                await asyncio.sleep(0.01)
+            assert doomed.poll() is None, "the replica to kill finished too early"
             os.kill(doomed.pid, signal.SIGKILL)
             killed_at = len(gateway.arrivals)
             while survivor.poll() is None:
@@ -97,7 +104,7 @@ async def test_a_replica_killed_mid_batch_leaves_everyone_warned_once(
             assert survivor.returncode == 0, (tmp_path / "b.log").read_text()[-2000:]
         finally:
             for proc in (doomed, survivor):
-                if proc.poll() is None:
+                if proc is not None and proc.poll() is None:
                     proc.kill()
                     proc.wait()
 

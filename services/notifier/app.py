@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from services.kernel.ruleset import load_ruleset
 from services.notifier import api, handlers
 from services.notifier.cache import DayCache
+from services.notifier.channels import Sender, senders_from
 from services.notifier.config import NotifierSettings
-from services.notifier.delivery import LogSender, Sender
 from services.notifier.jobs import Notifier
 from services.notifier.models import KIT
 from services.shared.calendar_book import CalendarBook, kit_with_book
@@ -76,11 +76,12 @@ def create(
     cache = cache or make_cache(settings)
     wake = asyncio.Event()
     kit, book = compose(settings, cache=cache, wake=wake.set, **overrides)
+    config = config or NotifierSettings()
     notifier = Notifier(
         kit=kit,
         cache=cache,
-        sender=sender or LogSender(),
-        config=config or NotifierSettings(),
+        sender=sender or senders_from(config),
+        config=config,
         ruleset=load_ruleset(settings.ruleset),
         clock=kit.clock,
         calendar_for=book,

@@ -87,8 +87,19 @@ L4J
 running() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 start() {
+  # One start at a time per run folder: two concurrent starts (two test runs) would launch a
+  # second JVM that dies on the first one's data lock and leave its dead pid in the pid file.
+  mkdir -p "$(dirname "$RUN")"
+  exec 9>"$RUN.lock"
+  flock 9
   if running && port_open "$PORT"; then log "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; return 0; fi
   if port_open "$PORT"; then log "something already listens on 127.0.0.1:$PORT; using it"; return 0; fi
+  local alive
+  alive=$(pgrep -f "kafka.Kafka $RUN/server.properties" | head -1 || true)
+  if [[ -n "$alive" ]]; then
+    # a broker of this folder is up but not listening yet (recovering its logs): wait for it
+    echo "$alive" > "$PIDFILE"; log "broker of this folder still starting (pid $alive)"; wait_ready; return 0
+  fi
   fetch
   configure
   log "starting on 127.0.0.1:$PORT"

@@ -17,6 +17,7 @@ from tests.infra import (
     find_postgres,
     find_redis,
 )
+from tests.support import key_settings
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +67,7 @@ def settings(kafka: Kafka, tmp_path: Path, run_id: str) -> Iterator[Settings]:
         relay_interval_s=0.1,
         retry_backoff_s=0.05,
         log_json=True,
+        **key_settings(),  # tokens of tests.support.who verify
     )
     asyncio.run(drop_topics(kafka.bootstrap, f"t{run_id}.", f"-t{run_id}"))
 

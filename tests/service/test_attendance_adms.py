@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -532,3 +533,69 @@ async def test_a_long_body_is_stored_in_slices_and_its_stamp_only_after_the_last
         assert device is not None and device.attlog_stamp == "77"
     # each slice keeps the body's line numbers: the bad line is line 7 in its slice too
     assert bodies[2].decode().splitlines()[6] == "not a scan"
+
+
+# --- the devices' door: no token, but a rate per SN and an optional pinned address ------
+
+
+@pytest.fixture
+async def throttled(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with make_harness(tmp_path, adms_rate_limit="3/minute") as h:
+        yield h
+
+
+async def test_a_device_over_its_rate_is_refused_in_plain_text_and_keeps_its_records(
+    throttled: Harness,
+) -> None:
+    h = throttled
+    await register(h, sn="BUSY")
+    await register(h, sn="CALM")
+    await h.employee(NIP1)
+    before = metric("sikerja_adms_refused_total", reason="rate_limited")
+    for _ in range(3):
+        assert (await h.client.get("/iclock/getrequest?SN=BUSY")).text == "OK"
+    over = await h.client.post(
+        "/iclock/cdata?SN=BUSY&table=ATTLOG", content=body("attlog_batch_crlf.txt")
+    )
+    # what a ZKTeco understands: not "OK", so it keeps the records and sends them again
+    assert over.status_code == 429
+    assert over.headers["content-type"].startswith("text/plain")
+    assert over.text.startswith("ERROR:") and "terlalu sering" in over.text
+    assert scans(h) == []
+    assert metric("sikerja_adms_refused_total", reason="rate_limited") - before == 1
+    # the rate is per SN: another device is not held back by a busy one
+    calm = await h.client.post(
+        "/iclock/cdata?SN=CALM&table=ATTLOG", content=body("attlog_batch_crlf.txt")
+    )
+    assert calm.status_code == 200 and calm.text == "OK"
+    assert scans(h) != []
+
+
+async def test_a_pinned_device_is_refused_from_another_address(harness: Harness) -> None:
+    h = harness
+    r = await h.client.post(
+        "/api/v1/devices",
+        json={"sn": "PINNED", "opd": "DISKOMINFO", "ip_tetap": "10.20.30.40"},
+    )
+    assert r.status_code == 201 and r.json()["ip_tetap"] == "10.20.30.40", r.text
+    await h.employee(NIP1)
+    before = metric("sikerja_adms_refused_total", reason="wrong_address")
+    url = "/iclock/cdata?SN=PINNED&table=ATTLOG"
+    elsewhere = await h.client.post(url, content=body("attlog_batch_crlf.txt"))  # 127.0.0.1
+    assert elsewhere.status_code == 403
+    assert elsewhere.headers["content-type"].startswith("text/plain")
+    assert elsewhere.text.startswith("ERROR:") and "tidak diizinkan" in elsewhere.text
+    assert (await h.client.get("/iclock/getrequest?SN=PINNED")).status_code == 403
+    assert metric("sikerja_adms_refused_total", reason="wrong_address") - before == 2
+    assert scans(h) == []
+    app = h.client._transport.app  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=app, client=("10.20.30.40", 4370))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as device:
+        home = await device.post(url, content=body("attlog_batch_crlf.txt"))
+        assert home.status_code == 200 and home.text == "OK"
+    assert scans(h) != []
+    # an address that is not one is a 422 at registration
+    bad = await h.client.post(
+        "/api/v1/devices", json={"sn": "X2", "opd": "DISKOMINFO", "ip_tetap": "lobi"}
+    )
+    assert bad.status_code == 422

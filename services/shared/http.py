@@ -27,7 +27,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.kernel.calendar import year_problem
 from services.shared import metrics
 from services.shared.identity import Actor as Actor
-from services.shared.identity import Identity, IdentityError, Jwks, UnknownKey, jwks_of, verify
+from services.shared.identity import (
+    Identity,
+    IdentityError,
+    Jwks,
+    UnknownKey,
+    Verified,
+    jwks_of,
+)
 from services.shared.kit import ServiceKit
 
 log = structlog.get_logger("sikerja.http")
@@ -168,6 +175,10 @@ BEARER = HTTPBearer(
 )
 
 
+# Tokens verified by this process (the same token comes with every request of a client).
+VERIFIED = Verified()
+
+
 async def authenticate(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None,
@@ -185,12 +196,12 @@ async def authenticate(
         if jwks.fetch_due():
             await to_thread.run_sync(jwks.reload)
         try:
-            return verify(token, aud, jwks, fetch=False)
+            return VERIFIED.verify(token, aud, jwks, fetch=False)
         except UnknownKey:
             if not (jwks.is_remote and jwks.may_refetch()):
                 raise
             await to_thread.run_sync(jwks.reload)
-            return verify(token, aud, jwks, fetch=False)
+            return VERIFIED.verify(token, aud, jwks, fetch=False)
     except IdentityError as exc:
         raise Problem(401, exc.detail, code=exc.code) from exc
 

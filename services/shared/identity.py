@@ -219,12 +219,19 @@ def verify(
     """The identity a token proves for `audience`, or the IdentityError saying why not.
     `keys` defaults to the settings' JWKS (SIKERJA_JWKS), cached for the process; with
     fetch=False a JWKS URL is not fetched (only its cached keys are used)."""
-    if not token:
-        raise MissingToken
     if keys is None:
         from services.shared.settings import get_settings
 
         keys = jwks_of(get_settings())
+    return _verify(token, audience, keys, fetch)[0]
+
+
+def _verify(
+    token: str | None, audience: str, keys: Jwks, fetch: bool
+) -> tuple[Identity, str, PyJWK]:
+    """verify(), and the kid and key that proved the token."""
+    if not token:
+        raise MissingToken
     try:
         header = jwt.get_unverified_header(token)
     except jwt.DecodeError as exc:
@@ -262,13 +269,48 @@ def verify(
     role, nip, opd = claims.get("role"), claims.get("nip"), claims.get("opd")
     if role not in ROLES or not isinstance(nip, str | None) or not isinstance(opd, str | None):
         raise MissingClaims("role/nip/opd")
-    return Identity(
+    who = Identity(
         nip=nip,
         role=role,
         opd=opd,
         jti=str(claims["jti"]),
         exp=datetime.fromtimestamp(claims["exp"], UTC),
     )
+    return who, kid, key
+
+
+class Verified:
+    """Tokens this process has verified, by (token, audience): a client sends the same
+    token with every request for its lifetime, and an Ed25519 check costs more than the
+    rest of a hot route's work. A hit is trusted only while the token has not expired and
+    its kid still maps to the very key object that verified it (a JWKS reloaded after a
+    rotation or a revocation builds new key objects: every earlier token is checked
+    again). Bounded: the oldest entry goes first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._seen: dict[tuple[str, str], tuple[Identity, str, PyJWK, float]] = {}
+
+    def verify(
+        self, token: str | None, audience: str, keys: Jwks, *, fetch: bool = True
+    ) -> Identity:
+        if token:
+            hit = self._seen.get((token, audience))
+            if hit is not None:
+                who, kid, key, exp = hit
+                if time.time() <= exp + LEEWAY_S:
+                    try:
+                        if keys.key(kid, fetch=False) is key:
+                            return who
+                    except UnknownKey:
+                        pass
+                self._seen.pop((token, audience), None)
+        who, kid, key = _verify(token, audience, keys, fetch)
+        if token and who.exp is not None:
+            if len(self._seen) >= self.size:
+                self._seen.pop(next(iter(self._seen)), None)
+            self._seen[(token, audience)] = (who, kid, key, who.exp.timestamp())
+        return who
 
 
 def mint(

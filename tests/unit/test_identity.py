@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -221,3 +222,45 @@ async def test_the_dependency_fetches_a_jwks_url_off_the_event_loop(tmp_path: Pa
         assert r.json() == {"nip": NIP}
     assert len(fetched_on) == 2  # once at first use, once for the new kid
     assert loop_thread not in fetched_on
+
+
+# -- the cache of verified tokens (the hot path) -------------------------------------------------
+def test_a_cached_token_is_refused_once_its_key_left_the_jwks(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    key = ensure_dev_keys(settings)
+    token = ident.mint(key.jwk, key.kid, CLAIMS, timedelta(minutes=5))
+    keys, verified = ident.Jwks(settings.jwks_source()), ident.Verified()
+    assert verified.verify(token, "tpp", keys).nip == NIP
+    rotate_keys(settings)
+    assert verified.verify(token, "tpp", keys).nip == NIP  # the previous key is still listed
+    rotate_keys(settings)  # and now it is not (a revoked key goes the same way)
+    with pytest.raises(ident.UnknownKey):
+        verified.verify(token, "tpp", keys)
+
+
+def test_a_cached_token_is_checked_again_after_its_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = ident._verify
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append("verified")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ident, "_verify", counting)
+    keys, verified, token = jwks(KEY), ident.Verified(), good()
+    for _ in range(3):
+        verified.verify(token, "tpp", keys)
+    assert calls == ["verified"]  # once, then from the cache
+    with pytest.raises(ident.WrongAudience):
+        verified.verify(token, "approval", keys)  # the audience is part of what was checked
+
+    class Later:
+        monotonic = staticmethod(time.monotonic)
+
+        @staticmethod
+        def time() -> float:
+            return time.time() + 3600  # past the token's exp
+
+    monkeypatch.setattr(ident, "time", Later)
+    verified.verify(token, "tpp", keys)
+    assert calls == ["verified", "verified", "verified"]  # not answered from the cache

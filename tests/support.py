@@ -58,6 +58,12 @@ def key_settings() -> dict[str, Any]:
     return {"jwks": str(KEYS_DIR / "jwks.json"), "signing_key": KEYS_DIR / "signing.jwk.json"}
 
 
+def key_env() -> dict[str, str]:
+    """key_settings() as the environment of a service started in a subprocess."""
+    found = key_settings()
+    return {"SIKERJA_JWKS": str(found["jwks"]), "SIKERJA_SIGNING_KEY": str(found["signing_key"])}
+
+
 @cache
 def signing_key() -> SigningKey:
     return ensure_dev_keys(
@@ -71,7 +77,7 @@ def token(
     opd: str | None = None,
     *,
     audience: str | list[str] | None = None,
-    ttl: timedelta = timedelta(hours=1),
+    ttl: timedelta = timedelta(hours=12),  # a module-level who(...) outlives a long suite
 ) -> str:
     """A token signed with the test key, for every service unless `audience` says one."""
     key = signing_key()

@@ -26,7 +26,7 @@ async def test_bkpsdm_holiday_reaches_activity_deadline(settings: Settings) -> N
     monday_morning = datetime(2026, 10, 5, 10, tzinfo=WIB)
     attendance = create_attendance(settings, AttendanceConfig(scheduler_enabled=False))
     activity = create_activity(settings, clock=lambda: monday_morning)
-    async with running(attendance) as att, running(activity) as act:
+    async with running(attendance, BKPSDM) as att, running(activity, BKPSDM) as act:
 
         async def deadline() -> str:
             r = await act.get(

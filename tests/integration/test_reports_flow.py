@@ -23,6 +23,8 @@ from services.tpp.models import ReportDecision
 from tests import factories
 from tests.support import eventually, running, who
 
+SYSTEM = who(None, "system")  # a job's token; tests of a role send their own
+
 pytestmark = pytest.mark.integration
 
 
@@ -35,10 +37,10 @@ async def test_scan_file_approve_reaches_tpp(settings: Settings) -> None:
     staff_h = who(staff, "asn")
     boss_h = who(boss, "atasan")
     async with (
-        running(attendance) as att,
-        running(activity) as act,
-        running(approval) as apr,
-        running(tpp),
+        running(attendance, SYSTEM) as att,
+        running(activity, SYSTEM) as act,
+        running(approval, SYSTEM) as apr,
+        running(tpp, SYSTEM),
     ):
         # the employee master (siasn's event) on this test's own topics
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
@@ -119,7 +121,7 @@ async def test_plt_named_at_approval_opens_the_report_at_activity(settings: Sett
     staff_h = who(staff, "asn")
     boss_h = who(boss, "atasan")
     plt_h = who(plt, "atasan")
-    async with running(activity) as act, running(approval) as apr:
+    async with running(activity, SYSTEM) as act, running(approval, SYSTEM) as apr:
         facts: list[Event] = [
             EmployeeUpserted(
                 occurred_at=now,

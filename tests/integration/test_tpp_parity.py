@@ -100,7 +100,11 @@ async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> No
     siasn = create_siasn(settings)
     attendance = create_attendance(settings, AttendanceConfig(scheduler_enabled=False))
     tpp = create_tpp(settings)
-    async with running(siasn) as sia, running(attendance) as att, running(tpp) as tp:
+    async with (
+        running(siasn, BKPSDM) as sia,
+        running(attendance, BKPSDM) as att,
+        running(tpp, BKPSDM) as tp,
+    ):
         imported = await sia.post(
             "/api/v1/employees/import",
             content=employees_csv,

@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaProducer
 
 from bench.bench_reports import start_service
 from bench.tokens import keys_env, who
-from contracts.events import EmployeeUpserted
+from tests import factories
 
 NIP = "199001012015011001"
 SN = "BENCHLIMITS"
@@ -74,14 +74,8 @@ async def seed_employee(bootstrap: str, prefix: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        event = EmployeeUpserted(
-            occurred_at=datetime.now(UTC),
-            producer="bench",
-            nip=NIP,
-            nama="Pegawai Bench",
-            opd="BENCH",
-            kelas_jabatan=7,
-            tpp_pagu=3_000_000,
+        event = factories.employee(
+            NIP, at=datetime.now(UTC), producer="bench", nama="Pegawai Bench", opd="BENCH"
         )
         await producer.send_and_wait(prefix + str(event.TOPIC), event.to_bytes(), key=event.key)
     finally:
@@ -132,8 +126,15 @@ async def main() -> None:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.5)
-            (await c.post("/api/v1/devices", json={"sn": SN, "opd": "BENCH"})).raise_for_status()
             await seed_employee(bootstrap, prefix)
+            # a device is registered only to an OPD someone belongs to: once the employee is in
+            for _ in range(120):
+                reg = await c.post("/api/v1/devices", json={"sn": SN, "opd": "BENCH"})
+                if reg.status_code == 201:
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                raise SystemExit(f"device not registered: {reg.status_code} {reg.text[:200]}")
             # wait until the employee is known: a first scan shows up
             probe = attlog(1, datetime(2026, 10, 4, 7, 0))
             for _ in range(120):

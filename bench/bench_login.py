@@ -22,13 +22,13 @@ from pathlib import Path
 import httpx
 from argon2 import PasswordHasher
 
-from contracts.events import EmployeeUpserted
 from services.portal import credentials
 from services.portal.app import create
 from services.portal.models import Account
 from services.shared import identity
 from services.shared.keys import ensure_dev_keys
 from services.shared.settings import Settings
+from tests import factories
 
 NIP = "198501012010011001"
 PASSWORD = "Bekasi-Kerja-2026"
@@ -69,10 +69,9 @@ async def whole_login(n: int, redis: str | None) -> None:
         app = create(settings, rate_storage=redis or "memory://")
         kit = app.state.kit
         kit.migrate()
-        event = EmployeeUpserted(
-            occurred_at=datetime.now(UTC),
-            producer="siasn",
-            nip=NIP,
+        event = factories.employee(
+            NIP,
+            at=datetime.now(UTC),
             nama="Pegawai Bench",
             opd="Dinas Bench",
             kelas_jabatan=9,

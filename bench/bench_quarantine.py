@@ -26,7 +26,6 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from bench.bench_ingest import drop_database, fresh_database
-from contracts.events import EmployeeUpserted
 from services.attendance import quarantine, store
 from services.attendance.app import build_kit
 from services.attendance.domain import WIB
@@ -76,13 +75,12 @@ def run(db_url: str, tmp: Path, n_scans: int, n_employees: int, closed: bool) ->
         uow.commit()
     hold_s = time.perf_counter() - t0
     events = [
-        EmployeeUpserted(
-            occurred_at=now,
+        factories.employee(
+            nip,
+            at=now,
             producer="bench",
-            nip=nip,
             nama=f"Pegawai {nip[-4:]}",
             opd="BENCH",
-            kelas_jabatan=7,
             tpp_pagu=5_000_000,
         )
         for nip in nips

@@ -41,7 +41,6 @@ from aiokafka import AIOKafkaProducer
 
 from bench.rawhttp import RawConnection, RawHttpError, encode_request
 from bench.tokens import keys_env, who
-from contracts.events import EmployeeUpserted, FingerprintRecorded
 from services.kernel.calendar import WIB
 from tests import factories
 from tests.infra import drop_created_databases, drop_topics
@@ -253,25 +252,18 @@ async def seed(bootstrap: str, prefix: str, atasan: list[str], staff: dict[str, 
     await producer.start()
     try:
         for nip in [*atasan, *staff]:
-            event = EmployeeUpserted(
-                occurred_at=now,
-                producer="bench",
-                nip=nip,
-                nama="Pegawai Bench",
-                opd="BENCH",
-                kelas_jabatan=7,
-                atasan_nip=staff.get(nip),
-                tpp_pagu=3_000_000,
+            event = factories.employee(
+                nip, staff.get(nip), at=now, producer="bench", nama="Pegawai Bench", opd="BENCH"
             )
             await producer.send(prefix + str(event.TOPIC), event.to_bytes(), key=event.key)
         for nip in staff:
-            scan = FingerprintRecorded(
+            scan = factories.scan(
+                nip,
+                scanned.astimezone(WIB).date(),
+                scanned,
                 occurred_at=now,
-                producer="bench",
-                nip=nip,
                 scan_id=f"bench-{uuid.uuid4()}",
-                scanned_at=scanned,
-                work_date=scanned.astimezone(WIB).date(),
+                producer="bench",
             )
             await producer.send(prefix + str(scan.TOPIC), scan.to_bytes(), key=scan.key)
         await producer.flush()

@@ -319,8 +319,3 @@ def parse_event(raw: bytes | str | dict[str, Any]) -> Event:
         return cls.model_validate(data)
     except ValidationError as exc:
         raise PoisonEvent(f"invalid {event_type}: {exc}", str(event_type), event_id) from None
-
-
-def now_utc() -> datetime:
-    """Only for producers (services' edges), never for domain code."""
-    return datetime.now(UTC)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from services.shared.settings import Settings
 from tests.infra import (
@@ -18,6 +20,14 @@ from tests.infra import (
     find_redis,
 )
 from tests.support import key_settings
+
+# CI runs the same property cases every time (a red CI is then a regression, not a new draw);
+# a developer's run explores new ones. `HYPOTHESIS_PROFILE=explore` explores anywhere.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore")
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore")
+)
 
 
 @pytest.fixture(scope="session")

@@ -2,54 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Unpack
 
 from fastapi import FastAPI
 
-from services.activity import api, handlers
+from services.activity import handlers
+from services.activity.commands import FilingBatcher
 from services.activity.domain import ReportLimits
 from services.activity.models import KIT
+from services.activity.routes import evidence, imports, openings, reports, skp_targets
 from services.kernel.calendar import indonesia_calendar
 from services.kernel.ruleset import load_ruleset
-from services.shared.calendar_book import CalendarBook, kit_with_book
+from services.shared.calendar_book import book_factory
 from services.shared.http import create_app
-from services.shared.kit import KitOptions, ServiceKit
+from services.shared.kit import KitOptions
 from services.shared.settings import Settings, get_settings
-from services.shared.uow import utcnow
 
 NAME = "activity"
 
 
-def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-    return compose(settings, **overrides)[0]
-
-
-def compose(
-    settings: Settings | None = None, **overrides: Unpack[KitOptions]
-) -> tuple[ServiceKit, CalendarBook]:
-    return kit_with_book(NAME, KIT, settings or get_settings(), handlers.handlers, **overrides)
+compose, build_kit = book_factory(NAME, KIT, handlers.handlers)
 
 
 def create(
     settings: Settings | None = None,
     *,
-    clock: Callable[[], datetime] = utcnow,
     limits: ReportLimits | None = None,
     **overrides: Unpack[KitOptions],
 ) -> FastAPI:
-    """`clock` and `limits` are for tests; everything else goes to the kit."""
+    """`limits` is for tests; everything else (a test's `clock`...) goes to the kit."""
     settings = settings or get_settings()
     kit, book = compose(settings, **overrides)
-    app = create_app(kit, [api.router], title="SIKERJA activity")
-    app.state.clock = clock
+    # in this order: the OpenAPI document lists the paths as the routers are included
+    routers = [reports.router, evidence.router, openings.router, skp_targets.router, imports.router]
+    app = create_app(kit, routers, title="SIKERJA activity")
     app.state.ruleset = load_ruleset(settings.ruleset)
     app.state.limits = limits or ReportLimits()
     app.state.evidence_dir = settings.data_dir / "evidence" / NAME
     app.state.calendar_for = book
-    app.state.filings = api.FilingBatcher(kit)
+    app.state.filings = FilingBatcher(kit)
     # Build this year's national calendar now, not under the first burst of requests (each
     # concurrent first caller would build it: lru_cache does not hold the others back).
-    indonesia_calendar(clock().year)
+    indonesia_calendar(kit.clock().year)
     return app

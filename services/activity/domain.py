@@ -1,7 +1,13 @@
-"""Activity domain: SKP targets, daily reports (laporan kegiatan harian), evidence, filing gate.
+"""Activity domain: daily reports (laporan kegiatan harian), their content, the filing gate and
+their lifecycle. Pure sub-modules hold the rest: problems.py (`Problem`, `DomainError`,
+re-exported here), evidence_rules.py (evidence files) and skp.py (SKP targets' checks and
+realisation; it builds on this module, not the other way round).
 
 Pure: no framework, no clock (every "now" is an argument), plain dataclasses. The HTTP and
 Kafka layers call these functions and map `DomainError.code` to their own responses.
+
+Longer than ~600 lines on purpose: content, gate and lifecycle are the rules of one report
+(`file_report` checks the gate and the content) and the readings below document them together.
 
 Readings fixed here (docs/rules.md "Daily reports" is silent on them; each is a parameter or is
 documented so an auditor can see why):
@@ -23,30 +29,29 @@ documented so an auditor can see why):
   from the day of the request (`check_revision`): the atasan usually decides after D's own
   deadline, and a revision loop that the deadline always cuts off would be no loop at all.
   Editing a pending report stays under D's own gate (`check_filing`).
-* SKP realisation counts every approved report linked to a target, including reports on
-  non-working days: an output produced is an output, whatever TPP pays for that day.
+* SKP realisation: see skp.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from pathlib import PurePosixPath
 
-from services.kernel import bahasa, errors
+from services.activity.evidence_rules import (
+    DEFAULT_MAX_EVIDENCE_BYTES,
+    EvidenceFile,
+    validate_evidence,
+)
+from services.activity.problems import DomainError, Problem
+from services.kernel import bahasa
 from services.kernel.calendar import WIB, WorkCalendar
 
-MIB = 1024 * 1024
-DEFAULT_MAX_EVIDENCE_BYTES = 5 * MIB
 DEFAULT_DEADLINE_WORKING_DAYS = 1
 DEFAULT_DEADLINE_TIME = time(23, 59)
 MAX_MINUTES_PER_DAY = 24 * 60
-PERCENT_QUANT = Decimal("0.01")
 
 
 def format_tanggal(day: date) -> str:
@@ -61,23 +66,6 @@ def format_waktu(moment: datetime) -> str:
 
 
 # --------------------------------------------------------------------------- errors
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an input: which field, a machine code, a message for the user."""
-
-    field: str
-    code: str
-    message: str
-
-
-class DomainError(errors.DomainError):
-    """The kernel's refusal, with the input's problems one by one (field, code, message)."""
-
-    def __init__(self, code: str, message: str, problems: Iterable[Problem] = ()) -> None:
-        super().__init__(code, message)
-        self.problems: tuple[Problem, ...] = tuple(problems)
 
 
 def _require_aware(moment: datetime, name: str) -> None:
@@ -100,190 +88,6 @@ class SkpTarget:
     activity: str
     indicator: str
     target_quantity: int
-
-
-def validate_skp_target(target: SkpTarget, max_text: int = 500) -> list[Problem]:
-    problems: list[Problem] = []
-    if not target.activity.strip():
-        problems.append(Problem("activity", "required", "Kegiatan SKP wajib diisi."))
-    elif len(target.activity) > max_text:
-        problems.append(
-            Problem("activity", "too_long", f"Kegiatan SKP paling banyak {max_text} karakter.")
-        )
-    if not target.indicator.strip():
-        problems.append(Problem("indicator", "required", "Indikator kinerja wajib diisi."))
-    elif len(target.indicator) > max_text:
-        problems.append(
-            Problem(
-                "indicator", "too_long", f"Indikator kinerja paling banyak {max_text} karakter."
-            )
-        )
-    if not _is_positive_int(target.target_quantity):
-        problems.append(
-            Problem(
-                "target_quantity",
-                "not_positive",
-                "Target kuantitas harus bilangan bulat lebih dari 0.",
-            )
-        )
-    return problems
-
-
-@dataclass(frozen=True)
-class Realisation:
-    """Realisation of one SKP target in one month, against the yearly target quantity."""
-
-    target: SkpTarget
-    year: int
-    month: int
-    quantity: int  # approved quantity reported in this month
-    percent: Decimal  # quantity / target × 100, 2 decimals, half up
-    cumulative_quantity: int  # approved quantity from January up to and including this month
-    cumulative_percent: Decimal
-
-
-def _percent(part: int, whole: int) -> Decimal:
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(PERCENT_QUANT, ROUND_HALF_UP)
-
-
-def monthly_realisation(
-    targets: Iterable[SkpTarget], reports: Iterable[DailyReport], year: int, month: int
-) -> list[Realisation]:
-    """Recap per target for `year`-`month`: sum of approved quantities and percent of target.
-
-    Only approved reports of the target's own NIP and year count; the result keeps the order
-    of `targets`.
-    """
-    target_list = list(targets)
-    by_id = {t.id: t for t in target_list}
-    in_month: dict[str, int] = dict.fromkeys(by_id, 0)
-    up_to_month: dict[str, int] = dict.fromkeys(by_id, 0)
-    for report in reports:
-        content = report.content
-        target = by_id.get(content.skp_target_id or "")
-        if report.status is not ReportStatus.APPROVED or target is None:
-            continue
-        day = content.report_date
-        if report.nip != target.nip or day.year != target.year or day.year != year:
-            continue
-        if day.month == month:
-            in_month[target.id] += content.quantity
-        if day.month <= month:
-            up_to_month[target.id] += content.quantity
-    return [
-        Realisation(
-            target=t,
-            year=year,
-            month=month,
-            quantity=in_month[t.id],
-            percent=_percent(in_month[t.id], t.target_quantity),
-            cumulative_quantity=up_to_month[t.id],
-            cumulative_percent=_percent(up_to_month[t.id], t.target_quantity),
-        )
-        for t in target_list
-        if t.year == year
-    ]
-
-
-# --------------------------------------------------------------------------- evidence
-
-
-@dataclass(frozen=True)
-class EvidenceType:
-    label: str
-    content_type: str
-    extensions: tuple[str, ...]
-
-
-EVIDENCE_TYPES: tuple[EvidenceType, ...] = (
-    EvidenceType("PDF", "application/pdf", (".pdf",)),
-    EvidenceType("JPG", "image/jpeg", (".jpg", ".jpeg")),
-    EvidenceType("PNG", "image/png", (".png",)),
-    EvidenceType(
-        "DOCX",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        (".docx",),
-    ),
-    EvidenceType(
-        "XLSX",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        (".xlsx",),
-    ),
-)
-_ALLOWED_LABELS = ", ".join(t.label for t in EVIDENCE_TYPES)
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    """Descriptor of an uploaded evidence file (the bytes live in the store, not here)."""
-
-    name: str
-    content_type: str
-    size: int
-    sha256: str
-
-
-def evidence_type_of(file: EvidenceFile) -> EvidenceType | None:
-    """The allowed type matching both the content type and the extension, else None."""
-    content_type = file.content_type.split(";", 1)[0].strip().lower()
-    suffix = PurePosixPath(file.name).suffix.lower()
-    for kind in EVIDENCE_TYPES:
-        if kind.content_type == content_type and suffix in kind.extensions:
-            return kind
-    return None
-
-
-def format_size(size: int) -> str:
-    if size >= MIB and size % MIB == 0:
-        return f"{size // MIB} MB"
-    if size >= MIB:
-        return f"{size / MIB:.1f} MB".replace(".", ",")
-    return f"{max(1, size // 1024)} KB"
-
-
-def validate_evidence(
-    file: EvidenceFile,
-    max_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
-    field: str = "evidence",
-) -> list[Problem]:
-    problems: list[Problem] = []
-    name = file.name.strip()
-    if not name or "/" in name or "\\" in name or len(name) > 255:
-        problems.append(
-            Problem(
-                field,
-                "invalid_name",
-                "Nama berkas bukti tidak valid (wajib diisi, tanpa folder, paling banyak 255 "
-                "karakter).",
-            )
-        )
-    if evidence_type_of(file) is None:
-        problems.append(
-            Problem(
-                field,
-                "type_not_allowed",
-                f"Berkas '{file.name}' tidak diterima. Jenis berkas yang diterima: "
-                f"{_ALLOWED_LABELS}, dan ekstensi nama berkas harus sesuai dengan isinya.",
-            )
-        )
-    if file.size <= 0:
-        problems.append(Problem(field, "empty", f"Berkas '{file.name}' kosong."))
-    elif file.size > max_bytes:
-        problems.append(
-            Problem(
-                field,
-                "too_large",
-                f"Berkas '{file.name}' berukuran {format_size(file.size)}, melebihi batas "
-                f"{format_size(max_bytes)}. Perkecil atau pindai ulang dengan resolusi lebih "
-                "rendah.",
-            )
-        )
-    if not _SHA256.match(file.sha256.lower()):
-        problems.append(
-            Problem(field, "invalid_checksum", f"Sidik berkas (SHA-256) '{file.name}' tidak valid.")
-        )
-    return problems
 
 
 # --------------------------------------------------------------------------- report content
@@ -885,20 +689,15 @@ def minutes_reported(reports: Iterable[DailyReport], nip: str, day: date) -> int
 __all__ = [
     "DEFAULT_DEADLINE_TIME",
     "DEFAULT_DEADLINE_WORKING_DAYS",
-    "DEFAULT_MAX_EVIDENCE_BYTES",
-    "EVIDENCE_TYPES",
     "TERMINAL",
     "TRANSITIONS",
     "WIB",
     "DailyReport",
     "DomainError",
-    "EvidenceFile",
-    "EvidenceType",
     "FilingCode",
     "FilingDecision",
     "Opening",
     "Problem",
-    "Realisation",
     "ReportAction",
     "ReportContent",
     "ReportLimits",
@@ -912,18 +711,14 @@ __all__ = [
     "edit_report",
     "ensure_may_file",
     "ensure_valid_report",
-    "evidence_type_of",
     "file_report",
     "filing_deadline",
     "format_tanggal",
     "format_waktu",
     "minutes_reported",
-    "monthly_realisation",
     "next_status",
     "revise_report",
-    "validate_evidence",
     "validate_opening",
     "validate_report",
-    "validate_skp_target",
     "withdraw_report",
 ]

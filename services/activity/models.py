@@ -109,7 +109,7 @@ class SkpTarget(Base, table=True):
 class PltDelegation(Base, table=True):
     """Projection of approval's Plt delegations (DelegationGranted / DelegationRevoked), so
     a Plt may open the reports of the atasan's subordinates while the window runs (see
-    api.may_view). A revoke that overtook its grant leaves a row with `revoked_at` and no
+    queries.may_view). A revoke that overtook its grant leaves a row with `revoked_at` and no
     window yet; the late grant fills the window and the row stays revoked."""
 
     __tablename__ = "plt_delegation"

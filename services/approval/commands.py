@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import col
 
@@ -42,7 +42,6 @@ from services.approval.models import (
 )
 from services.approval.queries import (
     active_delegations,
-    atasan_of,
     locks_of,
     open_of,
     queue_entries,
@@ -50,6 +49,9 @@ from services.approval.queries import (
     running_delegations,
     to_item,
 )
+from services.kernel.calendar import WIB
+from services.shared.db import select_in
+from services.shared.employees import atasan_of
 from services.shared.uow import UnitOfWork
 
 PRODUCER = "approval"
@@ -184,7 +186,7 @@ def decide(
     owners = {row.owner_nip: atasan_of(uow, row.owner_nip)}
     delegations = active_delegations(uow, plt=me)
     # Authority first: someone without it learns nothing else about the report.
-    today = now.astimezone(domain.WIB).date()
+    today = now.astimezone(WIB).date()
     if domain.may_decide(me, row.owner_nip, row.work_date, owners, delegations, today) is None:
         raise domain.DomainError(
             "forbidden",
@@ -279,7 +281,7 @@ def grant_delegation(
 
 def announce_delegations(uow: UnitOfWork, now: datetime) -> int:
     """DelegationGranted again for every delegation running or to come; how many."""
-    rows = running_delegations(uow, now.astimezone(domain.WIB).date())
+    rows = running_delegations(uow, now.astimezone(WIB).date())
     uow.emit_many([_granted(r, now) for r in rows])
     return len(rows)
 
@@ -330,7 +332,6 @@ _KNOWN_REPORTS = core_select(_QUEUE.c.report_id).where(
 _ATASAN_OF = core_select(_EMPLOYEE.c.nip, _EMPLOYEE.c.atasan_nip).where(
     _EMPLOYEE.c.nip.in_(bindparam("keys", expanding=True))
 )
-_IN_CHUNK = 900  # SQLite before 3.32 takes at most 999 parameters per statement
 _REPORTED_KEY = "approval.reported"
 
 
@@ -340,13 +341,6 @@ def _content(row: QueueEntry, event: ActivityReported | ActivityRevised) -> None
     row.quantity = event.quantity
     row.minutes = event.minutes
     row.skp_target_id = event.skp_target_id
-
-
-def _select_in(conn: Connection, statement: Any, keys: Sequence[str]) -> list[Row[Any]]:
-    rows: list[Row[Any]] = []
-    for i in range(0, len(keys), _IN_CHUNK):
-        rows.extend(conn.execute(statement, {"keys": keys[i : i + _IN_CHUNK]}))
-    return rows
 
 
 class ReportedBatch:
@@ -372,13 +366,13 @@ class ReportedBatch:
         # earlier in the batch) must be in the database for the SELECTs below to see them.
         uow.session.flush()
         conn = uow.connection
-        known = {r[0] for r in _select_in(conn, _KNOWN_REPORTS, [e.report_id for e in events])}
+        known = {r[0] for r in select_in(conn, _KNOWN_REPORTS, [e.report_id for e in events])}
         fresh = [e for e in events if e.report_id not in known]
         if not fresh:
             return  # already known (a revision may even have overtaken them): keep them
         owners = list({e.nip for e in fresh})
         atasan: dict[str, str | None] = {
-            r.nip: r.atasan_nip for r in _select_in(conn, _ATASAN_OF, owners)
+            r.nip: r.atasan_nip for r in select_in(conn, _ATASAN_OF, owners)
         }
         conn.execute(
             _INSERT_ENTRIES,

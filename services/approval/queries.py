@@ -1,6 +1,6 @@
 """Approval's reads: queue rows, the supervisor relation, Plt delegations, period locks and
 the audit log, plus `to_item` (a queue row as the domain sees it). Nothing here writes;
-the routes and commands.py call these, handlers.py uses `to_item` and `atasan_of`."""
+the routes and commands.py call these, handlers.py uses `to_item`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from services.approval.models import (
     PeriodReopen,
     QueueEntry,
 )
-from services.shared.employees import find_employee
+from services.shared.employees import atasan_of, find_employee
 from services.shared.uow import UnitOfWork
 
 
@@ -34,11 +34,6 @@ def to_item(row: QueueEntry) -> domain.QueueItem:
 
 
 # --------------------------------------------------------------------------- people
-
-
-def atasan_of(uow: UnitOfWork, nip: str) -> str | None:
-    row = find_employee(uow, nip)
-    return row.atasan_nip if row is not None else None
 
 
 def name_of(uow: UnitOfWork, nip: str) -> str | None:

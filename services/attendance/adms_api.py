@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
@@ -34,9 +34,9 @@ from contracts.nip import is_valid_nip
 from services.attendance import adms, domain, quarantine, store
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import Device, DeviceCommand
-from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
+from services.attendance.web import OPERATORS, config_of, require
 from services.shared import metrics
-from services.shared.http import Actor, Problem, actor, kit_of
+from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
 from services.shared.uow import UnitOfWork
@@ -55,8 +55,8 @@ ADMS_EXCESS = Counter(
     ["rule", "sn"],
 )
 
-iclock = APIRouter(prefix="/iclock", tags=["devices (ADMS)"], include_in_schema=True)
-router = APIRouter(tags=["devices"])
+iclock = APIRouter(prefix="/iclock", include_in_schema=True)
+router = APIRouter()
 
 
 def _text(body: str, status: int = 200) -> PlainTextResponse:
@@ -107,11 +107,10 @@ async def _admitted(request: Request) -> adms.IclockQuery:
     return q
 
 
-def _check_address(device: Device, request: Request) -> None:
+def _check_address(device: Device, client: str | None) -> None:
     """A device pinned to an address is refused from any other (a copied SN elsewhere)."""
     if device.pinned_ip is None:
         return
-    client = request.client.host if request.client else None
     if client != device.pinned_ip:
         raise Refused(
             "wrong_address", f"mesin {device.sn} tidak diizinkan dari alamat {client or '-'}"
@@ -147,19 +146,24 @@ def _query(request: Request) -> adms.IclockQuery:
 
 
 def _device(
-    uow: UnitOfWork, sn: str, request: Request, now: datetime, q: adms.IclockQuery
+    uow: UnitOfWork, sn: str, client: str | None, now: datetime, q: adms.IclockQuery
 ) -> Device:
     """The registered device, its heartbeat noted; Refused when unknown."""
     device = uow.session.get(Device, sn)
     if device is None:
         raise Refused("unknown_device", f"mesin {sn} tidak terdaftar")
-    _check_address(device, request)
+    _check_address(device, client)
     device.last_seen_at = now
-    device.last_ip = request.client.host if request.client else None
+    device.last_ip = client
     if q.pushver:
         device.firmware = q.pushver
     uow.session.add(device)
     return device
+
+
+def _client(request: Request) -> str | None:
+    """The device's address, resolved in the route: nothing below it sees the request."""
+    return request.client.host if request.client else None
 
 
 def _refused(exc: Refused, request: Request) -> PlainTextResponse:
@@ -168,25 +172,33 @@ def _refused(exc: Refused, request: Request) -> PlainTextResponse:
         "device refused",
         reason=exc.reason,
         query=str(request.url.query)[:200],
-        client=request.client.host if request.client else None,
+        client=_client(request),
     )
     return _text(f"ERROR: {exc.message}", _REFUSED_STATUS.get(exc.reason, 400))
 
 
-@iclock.get("/cdata", response_class=PlainTextResponse)
+@iclock.get(
+    "/cdata",
+    response_class=PlainTextResponse,
+    summary="Jabat tangan mesin",
+    description="Pilihan mesin, dengan Stamp ATTLOG terakhir yang tersimpan.",
+    tags=["Mesin sidik jari (ADMS)"],
+)
 async def handshake(request: Request) -> PlainTextResponse:
     """The device's handshake: its options, with the last ATTLOG Stamp we stored."""
     try:
         q = await _admitted(request)
-        text = await run_in_threadpool(_handshake, kit_of(request), request, q, now_utc())
+        text = await run_in_threadpool(
+            _handshake, kit_of(request), _client(request), q, now_of(request)
+        )
     except Refused as exc:
         return _refused(exc, request)
     return _text(text)
 
 
-def _handshake(kit: ServiceKit, request: Request, q: adms.IclockQuery, now: datetime) -> str:
+def _handshake(kit: ServiceKit, client: str | None, q: adms.IclockQuery, now: datetime) -> str:
     with kit.uow() as uow:
-        device = _device(uow, q.sn, request, now, q)
+        device = _device(uow, q.sn, client, now, q)
         options = adms.HandshakeOptions(
             stamp=device.attlog_stamp or "0",
             op_stamp=device.op_stamp or "0",
@@ -203,13 +215,13 @@ def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
 
 
 def _heartbeat(
-    uow: UnitOfWork, request: Request, q: adms.IclockQuery, now: datetime, stamp: str | None
+    uow: UnitOfWork, client: str | None, q: adms.IclockQuery, now: datetime, stamp: str | None
 ) -> None:
     """The device's heartbeat (and its last ATTLOG Stamp) as one UPDATE, the last write of
     the transaction: with SQLite the writer slot is taken as late as possible."""
     values: dict[str, Any] = {
         "last_seen_at": now,
-        "last_ip": request.client.host if request.client else None,
+        "last_ip": client,
     }
     if q.pushver:
         values["firmware"] = q.pushver
@@ -236,7 +248,7 @@ def _held(sn: str, body: bytes, records: list[adms.AttLog]) -> list[quarantine.H
 
 def _record_attlog(
     kit: ServiceKit,
-    request: Request,
+    client: str | None,
     q: adms.IclockQuery,
     body: bytes,
     now: datetime,
@@ -247,7 +259,7 @@ def _record_attlog(
         device = uow.session.get(Device, q.sn)
         if device is None:
             raise Refused("unknown_device", f"mesin {q.sn} tidak terdaftar")
-        _check_address(device, request)
+        _check_address(device, client)
         try:
             tz = adms.device_tz(device.timezone)
         except ValueError:
@@ -268,14 +280,15 @@ def _record_attlog(
         if unknown:
             # Acknowledged, so the device deletes them: they wait for their employee.
             quarantine.hold(uow, _held(q.sn, body, unknown), received_at=now)
-        _heartbeat(uow, request, q, now, q.stamp)
+        _heartbeat(uow, client, q, now, q.stamp)
         uow.commit()
     return outcomes, post, unknown
 
 
 def _post_cdata(
     kit: ServiceKit,
-    request: Request,
+    client: str | None,
+    cfg: AttendanceConfig,
     q: adms.IclockQuery,
     body: bytes,
     now: datetime,
@@ -283,7 +296,7 @@ def _post_cdata(
 ) -> dict[str, Any]:
     if q.table != adms.TABLE_ATTLOG:
         with kit.uow() as uow:
-            device = _device(uow, q.sn, request, now, q)
+            device = _device(uow, q.sn, client, now, q)
             post = adms.parse_cdata_post(q.table, body)
             if q.table in ("OPERLOG", "OPLOG") and q.stamp:
                 device.op_stamp = q.stamp
@@ -292,12 +305,12 @@ def _post_cdata(
             log.info("unknown ADMS table ignored", sn=q.sn, table=q.table)
         return {"table": q.table, "ignored": post.line_count}
     totals: dict[str, int] = defaultdict(int)
-    per_slice = config_of(request).adms_lines_per_transaction
+    per_slice = cfg.adms_lines_per_transaction
     for piece, last in _attlog_slices(body, per_slice):
         # The Stamp goes with the last slice only: a failure half-way must not tell the
         # device at its next handshake that the rest was stored.
         part = q if last else replace(q, stamp=None)
-        for key, n in _post_attlog(kit, request, part, piece, now, max_future).items():
+        for key, n in _post_attlog(kit, client, cfg, part, piece, now, max_future).items():
             totals[key] += n
     return dict(totals)
 
@@ -318,19 +331,20 @@ def _attlog_slices(body: bytes, per_slice: int) -> Iterator[tuple[bytes, bool]]:
 
 def _post_attlog(
     kit: ServiceKit,
-    request: Request,
+    client: str | None,
+    cfg: AttendanceConfig,
     q: adms.IclockQuery,
     body: bytes,
     now: datetime,
     max_future: timedelta,
 ) -> dict[str, int]:
     try:
-        outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
+        outcomes, post, unknown = _record_attlog(kit, client, q, body, now, max_future)
     except IntegrityError:
         # Another device stored one of these scans between our duplicate check and our
         # insert (the same NIP in the same second on two devices): once more, it is known.
-        outcomes, post, unknown = _record_attlog(kit, request, q, body, now, max_future)
-    flag_scan_rates(kit, q.sn, outcomes, config_of(request))
+        outcomes, post, unknown = _record_attlog(kit, client, q, body, now, max_future)
+    flag_scan_rates(kit, q.sn, outcomes, cfg)
     new = sum(1 for o in outcomes if o.new)
     ADMS_LINES.labels("accepted").inc(new)
     ADMS_LINES.labels("duplicate").inc(len(outcomes) - new)
@@ -403,17 +417,29 @@ def flag_scan_rates(
         )
 
 
-@iclock.post("/cdata", response_class=PlainTextResponse)
+@iclock.post(
+    "/cdata",
+    response_class=PlainTextResponse,
+    summary="Terima rekaman dari mesin",
+    description=(
+        'Baris ATTLOG menjadi pindaian; tabel lain diterima dan diabaikan. Selalu "OK" untuk mesin'
+        " terdaftar: baris rusak dicatat di log, bukan dikirim ulang."
+    ),
+    tags=["Mesin sidik jari (ADMS)"],
+)
 async def post_cdata(request: Request) -> PlainTextResponse:
     """Records pushed by a device. ATTLOG lines become scans; every other table is
     acknowledged and ignored. Always "OK" for a registered device: resending a broken
     line would never fix it, so it is logged instead."""
-    now = now_utc()
+    now = now_of(request)
     try:
         q = await _admitted(request)
         body = await _body(request)
-        max_future = timedelta(minutes=config_of(request).max_future_minutes)
-        await run_in_threadpool(_post_cdata, kit_of(request), request, q, body, now, max_future)
+        cfg = config_of(request)
+        max_future = timedelta(minutes=cfg.max_future_minutes)
+        await run_in_threadpool(
+            _post_cdata, kit_of(request), _client(request), cfg, q, body, now, max_future
+        )
     except Refused as exc:
         return _refused(exc, request)
     except Exception as exc:  # noqa: BLE001 - a device must never see a 500 (it resends forever)
@@ -422,9 +448,9 @@ async def post_cdata(request: Request) -> PlainTextResponse:
     return _text(adms.render_post_ack())
 
 
-def _getrequest(kit: ServiceKit, request: Request, q: adms.IclockQuery, now: datetime) -> str:
+def _getrequest(kit: ServiceKit, client: str | None, q: adms.IclockQuery, now: datetime) -> str:
     with kit.uow() as uow:
-        _device(uow, q.sn, request, now, q)
+        _device(uow, q.sn, client, now, q)
         queued = uow.session.exec(
             select(DeviceCommand)
             .where(DeviceCommand.sn == q.sn, DeviceCommand.sent_at == None)  # noqa: E711
@@ -440,23 +466,31 @@ def _getrequest(kit: ServiceKit, request: Request, q: adms.IclockQuery, now: dat
     return adms.render_getrequest(commands)
 
 
-@iclock.get("/getrequest", response_class=PlainTextResponse)
+@iclock.get(
+    "/getrequest",
+    response_class=PlainTextResponse,
+    summary="Detak mesin dan perintah antreannya",
+    description='"OK", atau perintah yang diantrekan untuk mesin ini.',
+    tags=["Mesin sidik jari (ADMS)"],
+)
 async def getrequest(request: Request) -> PlainTextResponse:
     """The device's heartbeat: "OK", or the commands queued for it."""
     try:
         q = await _admitted(request)
-        text = await run_in_threadpool(_getrequest, kit_of(request), request, q, now_utc())
+        text = await run_in_threadpool(
+            _getrequest, kit_of(request), _client(request), q, now_of(request)
+        )
     except Refused as exc:
         return _refused(exc, request)
     return _text(text)
 
 
 def _devicecmd(
-    kit: ServiceKit, request: Request, q: adms.IclockQuery, body: bytes, now: datetime
+    kit: ServiceKit, client: str | None, q: adms.IclockQuery, body: bytes, now: datetime
 ) -> None:
     results, errors = adms.parse_devicecmd(body)
     with kit.uow() as uow:
-        _device(uow, q.sn, request, now, q)
+        _device(uow, q.sn, client, now, q)
         for r in results:
             known = r.id.isascii() and r.id.isdigit()  # int() refuses some isdigit() digits
             row = uow.session.get(DeviceCommand, int(r.id)) if known else None
@@ -470,13 +504,21 @@ def _devicecmd(
         log.warning("bad devicecmd line", sn=q.sn, line=e.line_no, reason=e.reason)
 
 
-@iclock.post("/devicecmd", response_class=PlainTextResponse)
+@iclock.post(
+    "/devicecmd",
+    response_class=PlainTextResponse,
+    summary="Terima hasil perintah mesin",
+    description="Hasil perintah yang dijalankan mesin.",
+    tags=["Mesin sidik jari (ADMS)"],
+)
 async def devicecmd(request: Request) -> PlainTextResponse:
     """Results of the commands the device ran."""
     try:
         q = await _admitted(request)
         body = await _body(request)
-        await run_in_threadpool(_devicecmd, kit_of(request), request, q, body, now_utc())
+        await run_in_threadpool(
+            _devicecmd, kit_of(request), _client(request), q, body, now_of(request)
+        )
     except Refused as exc:
         return _refused(exc, request)
     return _text("OK")
@@ -555,18 +597,37 @@ def excessive_by_device(
     return out
 
 
-@router.post("/devices", status_code=201)
-def register_device(
-    body: DeviceIn, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.post(
+    "/devices",
+    status_code=201,
+    summary="Daftarkan mesin sidik jari",
+    description=(
+        "Atau ubah OPD, lokasi, zona waktunya. OPD harus sudah punya pegawai (data dari siasn)."
+    ),
+    tags=["Mesin sidik jari"],
+)
+def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any]:
     """Register a device (or update its OPD, location, time zone)."""
     require(who, OPERATORS, "mendaftarkan mesin")
     try:
         adms.device_tz(body.zona_waktu)
     except ValueError as exc:
         raise Problem(422, str(exc), code="bad_timezone") from None
-    now = now_utc()
+    now = now_of(request)
     with kit_of(request).uow() as uow:
+        # a mistyped OPD would file the device's scans under an OPD nobody reads
+        opds = store.known_opds(uow)
+        if body.opd not in opds:
+            known = (
+                "OPD yang dikenal: " + ", ".join(opds)
+                if opds
+                else "Belum ada data pegawai; impor data pegawai (siasn) lebih dulu"
+            )
+            raise Problem(
+                422,
+                f"OPD '{body.opd}' tidak dikenal: tidak ada pegawai OPD itu. {known}",
+                code="unknown_opd",
+            )
         d = uow.session.get(Device, body.sn)
         if d is None:
             d = Device(
@@ -581,10 +642,15 @@ def register_device(
         return device_view(d, now, cfg.device_offline_after_s, excessive)
 
 
-@router.get("/devices")
+@router.get(
+    "/devices",
+    summary="Daftar mesin dan keadaannya",
+    description="Keadaan: `online`, `offline`, `belum_pernah`.",
+    tags=["Mesin sidik jari"],
+)
 def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any]]:
     """Devices and their state (online, offline, belum_pernah)."""
-    now, cfg = now_utc(), config_of(request)
+    now, cfg = now_of(request), config_of(request)
     with kit_of(request).uow() as uow:
         query = select(Device).order_by(Device.opd, Device.sn)
         if opd:
@@ -595,10 +661,14 @@ def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any
     return [device_view(d, now, cfg.device_offline_after_s, excessive.get(d.sn)) for d in devices]
 
 
-@router.post("/devices/{sn}/commands", status_code=201)
-def queue_command(
-    sn: str, body: CommandIn, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.post(
+    "/devices/{sn}/commands",
+    status_code=201,
+    summary="Kirim perintah ke mesin",
+    description="Misalnya CHECK, REBOOT, DATA QUERY ATTLOG; dijalankan pada detak berikutnya.",
+    tags=["Mesin sidik jari"],
+)
+def queue_command(sn: str, body: CommandIn, request: Request, who: Who) -> dict[str, Any]:
     """Queue a command (e.g. CHECK, REBOOT, DATA QUERY ATTLOG ...) for the next heartbeat."""
     require(who, OPERATORS, "mengirim perintah ke mesin")
     try:
@@ -608,23 +678,30 @@ def queue_command(
     with kit_of(request).uow() as uow:
         if uow.session.get(Device, sn) is None:
             raise Problem(404, f"mesin {sn} tidak terdaftar", code="not_found")
-        row = DeviceCommand(sn=sn, command=body.perintah, created_at=now_utc(), created_by=who.nip)
+        row = DeviceCommand(
+            sn=sn, command=body.perintah, created_at=now_of(request), created_by=who.nip
+        )
         uow.session.add(row)
         uow.commit()
         return {"id": row.id, "sn": sn, "perintah": row.command}
 
 
-@router.get("/scans/excessive")
+@router.get(
+    "/scans/excessive",
+    summary="Pindaian berlebih sebulan",
+    description=(
+        "NIP-hari dengan pindaian lebih dari `max_scans_per_nip_day`: semua tersimpan, didaftar di"
+        " sini untuk diperiksa operator."
+    ),
+    tags=["Pindaian"],
+)
 def excessive_scans(
-    request: Request,
-    period: str,
-    limit: int = Query(1000, ge=1, le=5000),
-    who: Actor = Depends(actor),
+    request: Request, period: str, who: Who, limit: int = Query(1000, ge=1, le=5000)
 ) -> dict[str, Any]:
     """NIP-days of a month with more scans than max_scans_per_nip_day (see
     flag_scan_rates): all of them stored, listed here for an operator to look at."""
     require(who, OPERATORS, "melihat pindaian berlebih")
-    first, last = month_bounds(period)
+    first, last = period_bounds_or_422(period, "bad_period")
     cfg = config_of(request)
     with kit_of(request).uow() as uow:
         found = store.excessive_nip_days(

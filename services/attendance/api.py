@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
@@ -18,17 +18,42 @@ from contracts.events import AbsenceRecorded
 from contracts.nip import nip_problem
 from services.attendance import domain, importer, quarantine, store
 from services.attendance.models import Absence, Scan
-from services.attendance.web import OPERATORS, config_of, month_bounds, now_utc, require
-from services.kernel.calendar import parse_period
+from services.attendance.web import OPERATORS, config_of, require
+from services.kernel.calendar import WIB
 from services.kernel.uploads import csv_lines, not_text_reason
+from services.kernel.vocabulary import ABSENCE_KINDS, label
 from services.shared.documents import document_response, read_body, read_upload
-from services.shared.http import Actor, Problem, actor, kit_of
+from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
+from services.shared.openapi import Column, upload_body
 from services.shared.uow import UnitOfWork
 
-router = APIRouter(tags=["attendance"])
+router = APIRouter()
 
 MAX_IMPORT_BYTES = 25 * 1024 * 1024
+# What /docs says of each column the importers check (a column without words fails here).
+_SCAN_FORMATS = {
+    "nip": ("NIP 18 digit, sebagai teks (judul lain: nip_asn, nip_pegawai)", "199001012015011001"),
+    "waktu": (
+        "tanggal dan jam WIB: YYYY-MM-DD HH:MM:SS atau DD/MM/YYYY HH:MM "
+        "(judul lain: waktu_scan, tanggal_jam)",
+        "2026-11-02 07:31:02",
+    ),
+}
+SCAN_IMPORT_BODY = upload_body(
+    [Column(c, True, *_SCAN_FORMATS[c]) for c in importer.REQUIRED_COLUMNS],
+    multipart=True,
+    xlsx=True,
+)
+_ABSENCE_FORMATS = {
+    "nip": ("NIP 18 digit", "199001012015011001"),
+    "mulai": ("tanggal pertama: YYYY-MM-DD atau DD/MM/YYYY", "2026-11-02"),
+    "selesai": ("tanggal terakhir (ikut dihitung), tidak sebelum mulai", "2026-11-04"),
+    "jenis": ("salah satu: " + ", ".join(ABSENCE_KINDS), "cuti_tahunan"),
+}
+ABSENCE_IMPORT_BODY = upload_body(
+    [Column(c, True, *_ABSENCE_FORMATS[c]) for c in domain.ABSENCE_COLUMNS], multipart=True
+)
 _IMPORT_WHAT = "berkas impor"
 _IMPORT_HINT = "pecah menjadi beberapa berkas"
 XLSX_TYPES = (
@@ -79,12 +104,22 @@ def _max_future(request: Request) -> timedelta:
     return timedelta(minutes=config_of(request).max_future_minutes)
 
 
-@router.post("/scans", response_model=list[LineResult])
+@router.post(
+    "/scans",
+    response_model=list[LineResult],
+    summary="Kirim pindaian dari sistem lain",
+    description=(
+        "Pindaian yang dikirim sistem (jembatan, uji). Baris buruk dilaporkan, baris baik "
+        "disimpan; baris NIP sah yang belum menjadi pegawai menunggu di karantina (status "
+        "`menunggu`)."
+    ),
+    tags=["Pindaian"],
+)
 def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
     """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept;
     lines of a valid NIP that is not an employee yet wait in quarantine (status menunggu)."""
     kit = kit_of(request)
-    now = now_utc()
+    now = now_of(request)
     results: list[LineResult | None] = []
     good: list[tuple[int, store.ScanIn]] = []
     for i, item in enumerate(batch.scans, start=1):
@@ -143,7 +178,15 @@ def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
     return [r for r in results if r is not None]
 
 
-@router.get("/employees/{nip}/scans")
+@router.get(
+    "/employees/{nip}/scans",
+    summary="Pindaian seorang pegawai",
+    description=(
+        "Pindaian satu NIP menurut waktu, paling banyak `limit` per jawaban; bila masih ada, "
+        'header `Link` (rel="next") menunjuk halaman berikutnya.'
+    ),
+    tags=["Pindaian"],
+)
 def employee_scans(
     nip: str,
     request: Request,
@@ -157,7 +200,7 @@ def employee_scans(
     database, not here: a NIP with a flood of scans must not cost a read of all of them."""
     query = select(Scan).where(Scan.nip == nip)
     if period:
-        first, last = month_bounds(period)
+        first, last = period_bounds_or_422(period, "bad_period")
         query = query.where(Scan.work_date >= first, Scan.work_date <= last)
     if after:
         query = query.where(Scan.scan_id > after)
@@ -173,7 +216,7 @@ def employee_scans(
         {
             "scan_id": row.scan_id,
             "ts": row.ts.isoformat(),
-            "waktu_wib": row.ts.astimezone(domain.WIB).strftime("%Y-%m-%d %H:%M:%S"),
+            "waktu_wib": row.ts.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S"),
             "work_date": str(row.work_date),
             "device_sn": row.device_sn,
             "source": row.source,
@@ -232,7 +275,7 @@ def _import_scans(
                 ts=r.ts,
                 device_sn=None,
                 source=source,
-                raw=f"{filename}:{r.line_no} {r.nip},{r.ts.astimezone(domain.WIB):%F %T}",
+                raw=f"{filename}:{r.line_no} {r.nip},{r.ts.astimezone(WIB):%F %T}",
                 reason=quarantine.EMPLOYEE_UNKNOWN,
             )
             for r in waiting
@@ -266,8 +309,19 @@ def _import_scans(
     }
 
 
-@router.post("/scans/import")
-async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+@router.post(
+    "/scans/import",
+    summary="Impor pindaian dari berkas CSV/XLSX",
+    description=(
+        "Baris baik disimpan; tiap baris buruk (NIP tidak sah, waktu salah) dilaporkan dengan "
+        "nomor baris dan alasannya; baris NIP sah yang belum menjadi pegawai menunggu di karantina"
+        " (`menunggu_pegawai`) dan diterapkan begitu data pegawainya tiba. Mengimpor berkas yang "
+        "sama lagi tidak mengubah apa pun."
+    ),
+    tags=["Pindaian"],
+    openapi_extra=SCAN_IMPORT_BODY,
+)
+async def import_scans(request: Request, who: Who) -> dict[str, Any]:
     """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line (an invalid
     NIP, a bad time) reported with its line number and reason; lines of a valid NIP that is
     not an employee yet wait in quarantine ("menunggu_pegawai", status "menunggu") and apply
@@ -275,18 +329,26 @@ async def import_scans(request: Request, who: Actor = Depends(actor)) -> dict[st
     require(who, OPERATORS, "mengimpor data pindaian")
     filename, data = await _upload(request)
     return await run_in_threadpool(
-        _import_scans, kit_of(request), filename, data, now_utc(), _max_future(request)
+        _import_scans, kit_of(request), filename, data, now_of(request), _max_future(request)
     )
 
 
-@router.get("/scans/quarantine")
+@router.get(
+    "/scans/quarantine",
+    summary="Pindaian yang menunggu pegawainya",
+    description=(
+        "Pindaian yang menunggu data pegawainya (`menunggu`) atau sudah diterapkan (`diterapkan`):"
+        " jumlah per status dan baris terbaru, menurut OPD mesin, mesin, dan status."
+    ),
+    tags=["Pindaian"],
+)
 def scan_quarantine(
     request: Request,
+    who: Who,
     opd: str | None = None,
     sn: str | None = None,
     status: str | None = None,
     limit: int = 500,
-    who: Actor = Depends(actor),
 ) -> dict[str, Any]:
     """Scans waiting for their employee (status menunggu) or released (diterapkan): counts
     per status, and the latest rows, by the OPD of the device, the device, the status."""
@@ -324,6 +386,7 @@ def absence_view(row: Absence) -> dict[str, Any]:
         "absence_id": row.absence_id,
         "nip": row.nip,
         "jenis": row.kind,
+        "jenis_label": label(row.kind),
         "mulai": row.start.isoformat(),
         "selesai": row.end.isoformat(),
         "keterangan": row.note,
@@ -402,8 +465,17 @@ def _evidence_dir(kit: ServiceKit) -> Path:
     return folder
 
 
-@router.post("/absences", status_code=201)
-async def post_absence(request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+@router.post(
+    "/absences",
+    status_code=201,
+    summary="Catat ketidakhadiran",
+    description=(
+        "JSON, atau multipart dengan dokumen pendukung `dokumen` (PDF/JPG/PNG) yang boleh tidak "
+        "ada."
+    ),
+    tags=["Ketidakhadiran"],
+)
+async def post_absence(request: Request, who: Who) -> dict[str, Any]:
     """Record an absence (JSON, or multipart with an optional 'dokumen' PDF/JPG/PNG)."""
     require(who, OPERATORS, "mencatat ketidakhadiran")
     cfg = config_of(request)
@@ -444,7 +516,7 @@ async def post_absence(request: Request, who: Actor = Depends(actor)) -> dict[st
         if ext is None:
             raise Problem(415, "dokumen harus PDF, JPG atau PNG", code="document_type")
         stored = (f"{uuid.uuid4().hex}.{ext}", doc_name[:200], DOCUMENT_TYPES[ext])
-    now = now_utc()
+    now = now_of(request)
 
     def write() -> tuple[dict[str, Any], int]:
         with kit.uow() as uow:
@@ -477,7 +549,7 @@ async def post_absence(request: Request, who: Actor = Depends(actor)) -> dict[st
     return {**view, "hari_ditutup_ulang": redone}
 
 
-@router.get("/absences")
+@router.get("/absences", summary="Daftar ketidakhadiran", tags=["Ketidakhadiran"])
 def list_absences(
     request: Request, nip: str | None = None, period: str | None = None
 ) -> list[dict[str, Any]]:
@@ -486,13 +558,8 @@ def list_absences(
     if nip:
         query = query.where(Absence.nip == nip)
     if period:
-        try:
-            year, month = parse_period(period)
-        except ValueError as exc:
-            raise Problem(422, str(exc), code="bad_period") from None
-        first = date(year, month, 1)
-        nxt = date(year + month // 12, month % 12 + 1, 1)
-        query = query.where(Absence.start < nxt, Absence.end >= first)
+        first, last = period_bounds_or_422(period, "bad_period")
+        query = query.where(Absence.start <= last, Absence.end >= first)
     with kit.uow() as uow:
         return [absence_view(r) for r in uow.session.exec(query).all()]
 
@@ -504,13 +571,17 @@ def _absence(uow: UnitOfWork, absence_id: str) -> Absence:
     return row
 
 
-@router.get("/absences/{absence_id}")
+@router.get("/absences/{absence_id}", summary="Satu ketidakhadiran", tags=["Ketidakhadiran"])
 def get_absence(absence_id: str, request: Request) -> dict[str, Any]:
     with kit_of(request).uow() as uow:
         return absence_view(_absence(uow, absence_id))
 
 
-@router.get("/absences/{absence_id}/document")
+@router.get(
+    "/absences/{absence_id}/document",
+    summary="Unduh dokumen ketidakhadiran",
+    tags=["Ketidakhadiran"],
+)
 def absence_document(absence_id: str, request: Request) -> FileResponse:
     kit = kit_of(request)
     with kit.uow() as uow:
@@ -525,14 +596,17 @@ def absence_document(absence_id: str, request: Request) -> FileResponse:
     )
 
 
-@router.post("/absences/{absence_id}/cancel")
-def cancel_absence(
-    absence_id: str, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.post(
+    "/absences/{absence_id}/cancel",
+    summary="Batalkan ketidakhadiran",
+    description="Hari-hari yang sudah ditutup dihitung ulang.",
+    tags=["Ketidakhadiran"],
+)
+def cancel_absence(absence_id: str, request: Request, who: Who) -> dict[str, Any]:
     """Cancel an absence: a new AbsenceRecorded (cancelled) and its closed days re-closed."""
     require(who, OPERATORS, "membatalkan ketidakhadiran")
     kit = kit_of(request)
-    now = now_utc()
+    now = now_of(request)
     with kit.uow() as uow:
         row = _absence(uow, absence_id)
         _check_operator_opd(uow, who, row.nip)
@@ -585,15 +659,15 @@ def _import_absences(
                 continue
             if header is None:
                 header = [f.strip().lower().lstrip("\ufeff") for f in fields]
-                missing = [c for c in ("nip", "mulai", "selesai", "jenis") if c not in header]
+                missing = [c for c in domain.ABSENCE_COLUMNS if c not in header]
                 if missing:
                     raise Problem(
                         422,
                         f"kolom {', '.join(missing)} tidak ditemukan; baris pertama harus "
-                        "berisi judul kolom 'nip,mulai,selesai,jenis'",
+                        f"berisi judul kolom '{','.join(domain.ABSENCE_COLUMNS)}'",
                         code="import_refused",
                     )
-                cols = {c: header.index(c) for c in ("nip", "mulai", "selesai", "jenis")}
+                cols = {c: header.index(c) for c in domain.ABSENCE_COLUMNS}
                 continue
             get = lambda c: fields[cols[c]] if len(fields) > cols[c] else ""  # noqa: B023, E731
             try:
@@ -620,8 +694,18 @@ def _import_absences(
     return {**counts, "lines": lines}
 
 
-@router.post("/absences/import")
-async def import_absences(request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+@router.post(
+    "/absences/import",
+    summary="Impor ketidakhadiran dari berkas CSV",
+    description=(
+        "Tanggal mulai dan selesai ikut dihitung. Hasil per baris; baris yang sudah tercatat "
+        "dilaporkan sebagai duplikat, jadi berkas yang sama dua kali tidak mencatat apa pun yang "
+        "baru."
+    ),
+    tags=["Ketidakhadiran"],
+    openapi_extra=ABSENCE_IMPORT_BODY,
+)
+async def import_absences(request: Request, who: Who) -> dict[str, Any]:
     """text/csv `nip,mulai,selesai,jenis` (inclusive dates): a result per line; lines already
     recorded are duplicates, so the same file twice records nothing new."""
     require(who, OPERATORS, "mengimpor ketidakhadiran")
@@ -632,5 +716,10 @@ async def import_absences(request: Request, who: Actor = Depends(actor)) -> dict
         raise Problem(422, reason, code="not_csv")
     text = importer._decode(data)
     return await run_in_threadpool(
-        _import_absences, kit_of(request), text, now_utc(), who, config_of(request).max_absence_days
+        _import_absences,
+        kit_of(request),
+        text,
+        now_of(request),
+        who,
+        config_of(request).max_absence_days,
     )

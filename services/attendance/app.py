@@ -11,14 +11,13 @@ from services.attendance import adms_api, api, days_api, handlers, scheduler
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import KIT
 from services.shared.http import create_app
-from services.shared.kit import KitOptions, ServiceKit
-from services.shared.settings import Settings, get_settings
+from services.shared.kit import KitOptions, kit_factory
+from services.shared.settings import Settings
 
 NAME = "attendance"
 
 
-def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-    return ServiceKit(NAME, KIT, settings or get_settings(), handlers.handlers(), **overrides)
+build_kit = kit_factory(NAME, KIT, handlers.handlers)
 
 
 def create(

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
@@ -20,16 +20,24 @@ from services.attendance.web import (
     BKPSDM,
     config_of,
     day_has_ended,
-    now_utc,
     parse_day,
     require,
 )
-from services.kernel.calendar import YEAR_MAX, YEAR_MIN, month_days, parse_period
-from services.shared.http import Actor, Day, Problem, actor, kit_of
+from services.kernel.calendar import WIB, YEAR_MAX, YEAR_MIN, month_days
+from services.kernel.vocabulary import STATUS_NON_WORKING, label
+from services.shared.http import (
+    Actor,
+    Day,
+    Problem,
+    Who,
+    kit_of,
+    now_of,
+    period_bounds_or_422,
+)
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
-router = APIRouter(tags=["attendance: days"])
+router = APIRouter()
 
 MAX_CLOSE_RANGE_DAYS = 400
 
@@ -42,7 +50,7 @@ class CalendarEdit(BaseModel):
     nama: str = ""
 
 
-@router.get("/calendar")
+@router.get("/calendar", summary="Kalender kerja setahun", tags=["Kalender kerja"])
 def get_calendar(request: Request, year: int = Query(ge=YEAR_MIN, le=YEAR_MAX)) -> dict[str, Any]:
     with kit_of(request).uow() as uow:
         cal = store.load_calendar(uow, [year])
@@ -112,21 +120,27 @@ def _set_override(
     }
 
 
-@router.post("/calendar/holidays")
-async def add_holiday(
-    edit: CalendarEdit, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.post(
+    "/calendar/holidays",
+    summary="Tetapkan hari libur atau cuti bersama",
+    description="Oleh BKPSDM; tanggal yang sudah ditutup dihitung ulang.",
+    tags=["Kalender kerja"],
+)
+async def add_holiday(edit: CalendarEdit, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM declares a holiday (or cuti bersama); a closed date is re-closed."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
-        _set_override, kit_of(request), edit.tanggal, "holiday", edit.nama, who, now_utc()
+        _set_override, kit_of(request), edit.tanggal, "holiday", edit.nama, who, now_of(request)
     )
 
 
-@router.delete("/calendar/holidays/{tanggal}")
-async def remove_holiday(
-    tanggal: str, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.delete(
+    "/calendar/holidays/{tanggal}",
+    summary="Hapus hari libur",
+    description="Libur tetapan BKPSDM dihapus; libur nasional diganti menjadi hari kerja.",
+    tags=["Kalender kerja"],
+)
+async def remove_holiday(tanggal: str, request: Request, who: Who) -> dict[str, Any]:
     """Remove a holiday: BKPSDM's own is deleted, a national one is overridden as working."""
     require(who, BKPSDM, "mengubah kalender kerja")
     day = parse_day(tanggal)
@@ -134,41 +148,53 @@ async def remove_holiday(
     with kit.uow() as uow:
         row = uow.session.get(CalendarOverride, day)
     if row is not None and row.kind == "holiday":
-        return await run_in_threadpool(_set_override, kit, day, None, "", who, now_utc())
+        return await run_in_threadpool(_set_override, kit, day, None, "", who, now_of(request))
     if day in store.seeded_holidays(day.year):
         return await run_in_threadpool(
-            _set_override, kit, day, "working", "hari libur dibatalkan", who, now_utc()
+            _set_override, kit, day, "working", "hari libur dibatalkan", who, now_of(request)
         )
     raise Problem(404, f"{day} bukan hari libur", code="not_a_holiday")
 
 
-@router.post("/calendar/working-days")
-async def add_working_day(
-    edit: CalendarEdit, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.post(
+    "/calendar/working-days",
+    summary="Tetapkan hari kerja pengganti",
+    description="Misalnya Sabtu pengganti cuti bersama.",
+    tags=["Kalender kerja"],
+)
+async def add_working_day(edit: CalendarEdit, request: Request, who: Who) -> dict[str, Any]:
     """Mark a date as a working day (e.g. a Saturday made up for a cuti bersama)."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
-        _set_override, kit_of(request), edit.tanggal, "working", edit.nama, who, now_utc()
+        _set_override, kit_of(request), edit.tanggal, "working", edit.nama, who, now_of(request)
     )
 
 
-@router.delete("/calendar/overrides/{tanggal}")
-async def remove_override(
-    tanggal: str, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.delete(
+    "/calendar/overrides/{tanggal}",
+    summary="Kembalikan tanggal ke kalender nasional",
+    description="Membatalkan perubahan BKPSDM atas satu tanggal.",
+    tags=["Kalender kerja"],
+)
+async def remove_override(tanggal: str, request: Request, who: Who) -> dict[str, Any]:
     """Drop BKPSDM's change of a date: back to the national calendar."""
     require(who, BKPSDM, "mengubah kalender kerja")
     return await run_in_threadpool(
-        _set_override, kit_of(request), parse_day(tanggal), None, "", who, now_utc()
+        _set_override, kit_of(request), parse_day(tanggal), None, "", who, now_of(request)
     )
 
 
-@router.post("/calendar/{year}/announce")
+@router.post(
+    "/calendar/{year}/announce",
+    summary="Umumkan ulang kalender setahun",
+    description=(
+        "Untuk layanan yang baru menyimpan kalender setelah perubahan BKPSDM, atau penyimpanan "
+        "yang dipulihkan dari cadangan. Mengumumkan dua kali tidak mengubah apa pun."
+    ),
+    tags=["Kalender kerja"],
+)
 async def announce_calendar(
-    request: Request,
-    year: int = Path(ge=YEAR_MIN, le=YEAR_MAX),
-    who: Actor = Depends(actor),
+    request: Request, who: Who, year: int = Path(ge=YEAR_MIN, le=YEAR_MAX)
 ) -> dict[str, Any]:
     """Announce the year's calendar again (WorkCalendarChanged): for services that started
     keeping the calendar after BKPSDM's changes, or a store restored from a backup. The
@@ -177,7 +203,7 @@ async def announce_calendar(
 
     def announce() -> dict[str, Any]:
         with kit_of(request).uow() as uow:
-            event = _calendar_changed(uow, year, now_utc())
+            event = _calendar_changed(uow, year, now_of(request))
             uow.emit(event)
             uow.commit()
         return {
@@ -206,13 +232,18 @@ def close_one(kit: ServiceKit, day: date, now: datetime, nip: str | None = None)
     return result.as_dict()
 
 
-@router.post("/days/close")
+@router.post(
+    "/days/close",
+    summary="Tutup satu tanggal sekarang",
+    description="Untuk semua pegawai aktif, atau satu NIP.",
+    tags=["Hari kerja"],
+)
 async def close_day(
-    request: Request, date: str, nip: str | None = None, who: Actor = Depends(actor)
+    request: Request, date: str, who: Who, nip: str | None = None
 ) -> dict[str, Any]:
     """Close one ended date now (all active employees, or one NIP)."""
     require(who, BKPSDM, "menutup hari")
-    day, now = parse_day(date, "date"), now_utc()
+    day, now = parse_day(date, "date"), now_of(request)
     if not day_has_ended(day, now):
         raise Problem(
             409, f"hari {day} belum berakhir (WIB); belum dapat ditutup", code="not_ended"
@@ -220,13 +251,18 @@ async def close_day(
     return await run_in_threadpool(close_one, kit_of(request), day, now, nip)
 
 
-@router.post("/days/close-range")
-async def close_range(
-    request: Request, start: str, end: str, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.post(
+    "/days/close-range",
+    summary="Tutup rentang tanggal",
+    description=(
+        "Setiap tanggal yang sudah lewat dalam rentang ditutup, satu transaksi per tanggal."
+    ),
+    tags=["Hari kerja"],
+)
+async def close_range(request: Request, start: str, end: str, who: Who) -> dict[str, Any]:
     """Close every ended date of [start, end]; one transaction per date."""
     require(who, BKPSDM, "menutup hari")
-    first, last, now = parse_day(start, "start"), parse_day(end, "end"), now_utc()
+    first, last, now = parse_day(start, "start"), parse_day(end, "end"), now_of(request)
     if last < first:
         raise Problem(422, "end tidak boleh sebelum start", code="bad_range")
     if (last - first).days + 1 > MAX_CLOSE_RANGE_DAYS:
@@ -248,22 +284,14 @@ async def close_range(
 
 
 def _wib(ts: datetime | None) -> str | None:
-    return ts.astimezone(domain.WIB).strftime("%H:%M:%S") if ts else None
-
-
-def _month_bounds(period: str) -> tuple[date, date]:
-    try:
-        year, month = parse_period(period)
-    except ValueError as exc:
-        raise Problem(422, str(exc), code="bad_period") from None
-    days = list(month_days(year, month))
-    return days[0], days[-1]
+    return ts.astimezone(WIB).strftime("%H:%M:%S") if ts else None
 
 
 def _facts_view(f: domain.DayFacts | DayClosing, closed: bool, revision: int | None) -> dict:
     status = f.status
     return {
         "status": status,
+        "status_label": label(status),
         "jam_masuk": _wib(f.check_in),
         "jam_pulang": _wib(f.check_out),
         "menit_terlambat": f.minutes_late,
@@ -273,13 +301,21 @@ def _facts_view(f: domain.DayFacts | DayClosing, closed: bool, revision: int | N
     }
 
 
-@router.get("/employees/{nip}/month")
+@router.get(
+    "/employees/{nip}/month",
+    summary="Kehadiran sebulan seorang pegawai",
+    description=(
+        "Jam masuk dan pulang, status dan menit per hari; hari yang sudah ditutup menampilkan "
+        "revisi terakhir, hari terbuka fakta sementaranya."
+    ),
+    tags=["Hari kerja"],
+)
 def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
     """The employee's days of a month: times, status and minutes; closed days show their
     latest revision, open days their provisional facts."""
-    first, last = _month_bounds(period)
+    first, last = period_bounds_or_422(period, "bad_period")
     kit = kit_of(request)
-    today = now_utc().astimezone(domain.WIB).date()
+    today = now_of(request).astimezone(WIB).date()
     with kit.uow() as uow:
         employee = uow.session.get(uow.tables.employee, nip)
         if employee is None:
@@ -330,9 +366,11 @@ def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
             assert facts is not None
             entry.update(_facts_view(facts, False, None))
             if d == today and facts.status == domain.STATUS_TK:
-                entry["status"] = None  # the day is not over yet
+                entry.update(status=None, status_label=None)  # the day is not over yet
+        elif cal.is_working_day(d):
+            entry.update(status=None, status_label=None)
         else:
-            entry.update({"status": None if cal.is_working_day(d) else "non_working"})
+            entry.update(status=STATUS_NON_WORKING, status_label=label(STATUS_NON_WORKING))
         if entry.get("status"):
             counts[entry["status"]] += 1
         days.append(entry)
@@ -347,7 +385,12 @@ def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
     }
 
 
-@router.get("/opds/{opd}/days/{tanggal}")
+@router.get(
+    "/opds/{opd}/days/{tanggal}",
+    summary="Rekap kehadiran OPD pada satu tanggal",
+    description="Jumlah per status dan fakta setiap pegawai.",
+    tags=["Hari kerja"],
+)
 def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
     """An OPD's recap of one date: counts per status and each employee's facts."""
     day = parse_day(tanggal)
@@ -400,7 +443,11 @@ def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
             view = (
                 _facts_view(facts, False, None)
                 if facts
-                else {"status": "non_working", "ditutup": False}
+                else {
+                    "status": STATUS_NON_WORKING,
+                    "status_label": label(STATUS_NON_WORKING),
+                    "ditutup": False,
+                }
             )
         counts[view["status"]] += 1
         rows.append({"nip": e.nip, "nama": e.nama, **view})
@@ -469,12 +516,21 @@ def _anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> li
     ]
 
 
-@router.get("/anomalies")
-async def anomalies(request: Request, period: str, who: Actor = Depends(actor)) -> dict[str, Any]:
+@router.get(
+    "/anomalies",
+    summary="Kejanggalan kehadiran sebulan",
+    description=(
+        "Untuk Inspektorat: pindaian di mesin OPD lain, NIP yang sama di dua mesin berjauhan dalam"
+        " beberapa menit, ketidakhadiran tak wajar di sekitar hari libur per OPD, jam mesin yang "
+        "salah."
+    ),
+    tags=["Hari kerja"],
+)
+async def anomalies(request: Request, period: str, who: Who) -> dict[str, Any]:
     """For the Inspektorat: scans on another OPD's device, the same NIP on two distant
     devices within minutes, unusual absence around holidays per OPD, wrong device clocks."""
     require(who, AUDITORS, "melihat laporan anomali")
-    first, last = _month_bounds(period)
+    first, last = period_bounds_or_422(period, "bad_period")
     found = await run_in_threadpool(
         _anomalies, kit_of(request), first, last, config_of(request).hop_window_minutes
     )

@@ -307,6 +307,10 @@ def parse_absence_date(text: str, field: str) -> date:
     return day
 
 
+# The columns of the absence import, in order (the form's fields have the same names).
+ABSENCE_COLUMNS = ("nip", "mulai", "selesai", "jenis")
+
+
 def parse_absence(
     nip: str, mulai: str, selesai: str, jenis: str, max_days: int
 ) -> tuple[str, date, date, str]:

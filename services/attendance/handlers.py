@@ -11,7 +11,7 @@ from services.attendance import quarantine
 from services.attendance.config import AttendanceConfig
 from services.shared.employees import apply_employee_event, find_employee, on_employee
 from services.shared.handlers import Handlers
-from services.shared.uow import UnitOfWork, utcnow
+from services.shared.uow import UnitOfWork
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +30,7 @@ class Release:
 
     def __call__(self, uow: UnitOfWork) -> None:
         uow.session.flush()  # the closing of released scans reads the projection
-        now = utcnow()
+        now = uow.clock()  # the kit's clock: the processing time, set by tests
         quarantine.release(uow, self.owners, now=now, max_future=_max_future())
         if self.arrived:
             quarantine.close_absent_arrivals(uow, self.arrived, now=now)

@@ -25,7 +25,8 @@ from typing import Any, BinaryIO
 from xml.etree.ElementTree import ParseError
 
 from contracts.nip import nip_problem
-from services.attendance.domain import WIB, parse_scan_time, scan_key, scan_time_problem
+from services.attendance.domain import parse_scan_time, scan_key, scan_time_problem
+from services.kernel.calendar import WIB
 from services.kernel.uploads import csv_lines, not_text_reason, printable, xlsx_problem
 
 __all__ = [
@@ -43,7 +44,8 @@ NIP_ALIASES = frozenset({"nip", "nip_asn", "nip_pegawai", "nomor_induk_pegawai"}
 TIME_ALIASES = frozenset(
     {"waktu", "waktu_scan", "waktu_pindai", "waktu_absen", "tanggal_waktu", "tanggal_jam"}
 )
-EXPECTED_HEADER = "nip,waktu"
+REQUIRED_COLUMNS = ("nip", "waktu")  # or one of their aliases above
+EXPECTED_HEADER = ",".join(REQUIRED_COLUMNS)
 MAX_TIME_TEXT = 64  # "2026-01-05T07:31:02.123456+07:00" with room to spare
 
 

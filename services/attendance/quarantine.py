@@ -22,6 +22,8 @@ from sqlmodel import col
 
 from services.attendance import domain, store
 from services.attendance.models import Absence, DayClosing, Device, QuarantinedScan
+from services.kernel.calendar import WIB
+from services.shared.db import chunked
 from services.shared.uow import UnitOfWork
 
 WAITING = "menunggu"
@@ -58,7 +60,7 @@ def known_nips(uow: UnitOfWork, nips: Collection[str]) -> set[str]:
     a deactivated employee is still theirs, and their day is simply not closed)."""
     employee = uow.tables.employee
     found: set[str] = set()
-    for chunk in store._chunks(sorted(set(nips))):
+    for chunk in chunked(sorted(set(nips))):
         found.update(
             uow.session.execute(
                 select(col(employee.nip)).where(col(employee.nip).in_(chunk))
@@ -74,7 +76,7 @@ def known_employees(uow: UnitOfWork, pins: Collection[str]) -> dict[str, str]:
     employee = uow.tables.employee
     by_nip: dict[str, str] = {}
     by_pin: dict[str, str] = {}
-    for chunk in store._chunks(sorted(set(pins))):
+    for chunk in chunked(sorted(set(pins))):
         wanted = set(chunk)
         for nip, pin in uow.session.execute(
             select(col(employee.nip), col(employee.pin)).where(
@@ -112,12 +114,12 @@ def hold(uow: UnitOfWork, items: list[Held], *, received_at: datetime) -> int:
                 "received_at": received_at,
             },
         )
-    for chunk in store._chunks(sorted(rows)):
+    for chunk in chunked(sorted(rows)):
         for (key,) in uow.session.execute(select(_TABLE.c.qkey).where(_TABLE.c.qkey.in_(chunk))):
             rows.pop(key, None)
     fresh = list(rows.values())
-    for chunk in store._chunks(fresh, 2000):
-        uow.session.execute(insert(_TABLE), chunk)
+    for batch in chunked(fresh, 2000):
+        uow.session.execute(insert(_TABLE), batch)
     return len(fresh)
 
 
@@ -130,7 +132,7 @@ def release(
     and released rows are marked, so running this again changes nothing."""
     by_source: dict[str, list[store.ScanIn]] = defaultdict(list)
     ids: dict[str, list[int]] = defaultdict(list)  # NIP -> the rows released to it
-    for chunk in store._chunks(sorted(owners)):
+    for chunk in chunked(sorted(owners)):
         for row_id, pin, ts, sn, source, received_at in uow.session.execute(
             select(
                 _TABLE.c.id,
@@ -152,10 +154,10 @@ def release(
         store.record_scans(uow, items, source=source, received_at=now, max_future=max_future)
     # By id, not by PIN: a row held meanwhile by another transaction stays waiting.
     for nip, mine in sorted(ids.items()):
-        for chunk in store._chunks(mine):
+        for id_chunk in chunked(mine):
             uow.session.execute(
                 update(_TABLE)
-                .where(_TABLE.c.id.in_(chunk))
+                .where(_TABLE.c.id.in_(id_chunk))
                 .values(state=APPLIED, nip=nip, applied_at=now)
             )
     return released
@@ -167,7 +169,7 @@ def close_absent_arrivals(uow: UnitOfWork, nips: Collection[str], *, now: dateti
     (NIP, date) pairs never closed for that employee: a re-sent EmployeeUpserted of a known
     employee re-closes nothing. Returns the number of dates closed."""
     pairs: set[tuple[str, date]] = set()
-    for chunk in store._chunks(sorted(set(nips))):
+    for chunk in chunked(sorted(set(nips))):
         for nip, start, end in uow.session.execute(
             select(col(Absence.nip), col(Absence.start), col(Absence.end)).where(
                 col(Absence.nip).in_(chunk),
@@ -179,7 +181,7 @@ def close_absent_arrivals(uow: UnitOfWork, nips: Collection[str], *, now: dateti
         return 0
     closed = store.closed_dates(uow, {d for _, d in pairs})
     pairs = {(n, d) for n, d in pairs if d in closed}
-    for chunk in store._chunks(sorted({n for n, _ in pairs})):
+    for chunk in chunked(sorted({n for n, _ in pairs})):
         pairs -= set(
             uow.session.execute(
                 select(col(DayClosing.nip), col(DayClosing.work_date)).where(
@@ -249,7 +251,7 @@ def listing(
                 "opd": r.opd,
                 "pin": r.pin,
                 "waktu": r.ts.isoformat(),
-                "waktu_wib": r.ts.astimezone(domain.WIB).strftime("%Y-%m-%d %H:%M:%S"),
+                "waktu_wib": r.ts.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S"),
                 "sumber": r.source,
                 "baris": r.raw,
                 "alasan": r.reason,

@@ -5,15 +5,15 @@ offline metric."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import select
 
 from services.attendance import quarantine, store
 from services.attendance.adms_api import refresh_offline_metric
 from services.attendance.config import AttendanceConfig
-from services.attendance.domain import WIB
 from services.attendance.models import Device
+from services.kernel.calendar import WIB
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
 
@@ -71,7 +71,7 @@ def tick(kit: ServiceKit, config: AttendanceConfig, now: datetime) -> list[store
 async def run(kit: ServiceKit, config: AttendanceConfig) -> None:
     while True:
         try:
-            await asyncio.to_thread(tick, kit, config, datetime.now(UTC))
+            await asyncio.to_thread(tick, kit, config, kit.clock())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the next tick retries; closing is idempotent

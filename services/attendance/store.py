@@ -27,15 +27,10 @@ from services.attendance import domain
 from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
 from services.kernel.calendar import WorkCalendar, indonesian_holidays, with_overrides
 from services.kernel.ruleset import load_ruleset
+from services.shared.db import IN_CHUNK, chunked
 from services.shared.uow import UnitOfWork
 
 PRODUCER = "attendance"
-_IN_CHUNK = 500  # rows per IN (...) list: well under SQLite's and PostgreSQL's limits
-
-
-def _chunks(items: list[Any], size: int = _IN_CHUNK) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 # --- rule set and calendar ------------------------------------------------------------
@@ -69,6 +64,13 @@ def holiday_name(uow: UnitOfWork, day: date) -> str | None:
     if override is not None:
         return override.name or None if override.kind == "holiday" else None
     return seeded_holidays(day.year).get(day)
+
+
+def known_opds(uow: UnitOfWork) -> list[str]:
+    """The OPDs at least one active employee of the projection belongs to, sorted."""
+    employee = uow.tables.employee
+    query = select(col(employee.opd)).where(col(employee.active)).distinct()
+    return sorted(uow.session.exec(query).all())
 
 
 # --- scans ----------------------------------------------------------------------------
@@ -200,7 +202,7 @@ def record_scans(
         )
         first[key] = (row, event, flag)
     known: set[str] = set()
-    for chunk in _chunks(sorted(first)):
+    for chunk in chunked(sorted(first)):
         known.update(
             uow.session.execute(
                 select(col(Scan.scan_id)).where(col(Scan.scan_id).in_(chunk))
@@ -221,8 +223,8 @@ def record_scans(
         events.append(event)
         touched[(item.nip, row["work_date"])] = event.event_id
         out.append(ScanOutcome(key, True, flag))
-    for chunk in _chunks(rows, 2000):
-        uow.session.execute(insert(Scan.__table__), chunk)
+    for batch in chunked(rows, 2000):
+        uow.session.execute(insert(Scan.__table__), batch)
     uow.emit_many(events)
     if touched:
         reclose(uow, touched, closed_at=received_at, causes=touched)
@@ -238,7 +240,7 @@ def nip_day_counts(
         by_day[day].add(nip)
     counts: dict[tuple[str, date], int] = {}
     for day, nips in by_day.items():
-        for chunk in _chunks(sorted(nips)):
+        for chunk in chunked(sorted(nips)):
             rows = uow.session.execute(
                 select(Scan.nip, func.count())
                 .where(Scan.work_date == day, Scan.nip.in_(chunk))  # type: ignore[attr-defined]
@@ -278,7 +280,7 @@ def excessive_nip_days(
     devices: dict[tuple[str, date], set[str]] = defaultdict(set)
     spans: dict[tuple[str, date], tuple[datetime, datetime]] = {}
     for day, nips in by_day.items():
-        for chunk in _chunks(sorted(nips)):
+        for chunk in chunked(sorted(nips)):
             for nip, sn, lo, hi in uow.session.execute(
                 select(col(Scan.nip), col(Scan.device_sn), func.min(Scan.ts), func.max(Scan.ts))
                 .where(col(Scan.work_date) == day, col(Scan.nip).in_(chunk))
@@ -350,7 +352,7 @@ def close_date(
     s = uow.session
     cal = calendar or load_calendar(uow, [day.year])
     hours = work_hours(ruleset)
-    if nips is not None and len(nips) > _IN_CHUNK:
+    if nips is not None and len(nips) > IN_CHUNK:
         # Large subsets: read the whole day once, filter in memory.
         wanted: set[str] | None = set(nips)
         nips = None
@@ -456,7 +458,7 @@ def close_date(
                 minutes_early=early,
             )
         )
-    for chunk in _chunks(inserts, 2000):
+    for chunk in chunked(inserts, 2000):
         s.execute(insert(table), chunk)
     if updates:
         s.connection().execute(
@@ -477,7 +479,7 @@ def close_date(
 def closed_dates(uow: UnitOfWork, days: Iterable[date]) -> set[date]:
     wanted = sorted(set(days))
     found: set[date] = set()
-    for chunk in _chunks(wanted):
+    for chunk in chunked(wanted):
         found.update(
             uow.session.execute(
                 select(col(ClosedDate.day)).where(col(ClosedDate.day).in_(chunk))

@@ -1,27 +1,19 @@
-"""Small helpers the attendance routers share: the clock (edges only), roles, config."""
+"""Small helpers the attendance routers share: roles, config, dates."""
 
 from __future__ import annotations
 
-import calendar
-import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from fastapi import Request
 
 from services.attendance.config import AttendanceConfig
-from services.attendance.domain import WIB
-from services.kernel.calendar import parse_period, year_problem
+from services.kernel.calendar import WIB, year_problem
 from services.shared.http import Actor, Problem
 
 # Roles allowed to record on behalf of the city; "system" is a job's token (never implied).
 OPERATORS = ("operator", "bkpsdm", "system")
 BKPSDM = ("bkpsdm", "system")
 AUDITORS = ("auditor", "bkpsdm", "system")
-
-
-def now_utc() -> datetime:
-    """The wall clock: read only here (HTTP edges) and by the scheduler."""
-    return datetime.now(UTC)
 
 
 def config_of(request: Request) -> AttendanceConfig:
@@ -52,16 +44,3 @@ def parse_day(value: str, field: str = "tanggal") -> date:
     if problem := year_problem(day.year):
         raise Problem(422, f"{field} '{value}' tidak valid: {problem}", code="bad_date")
     return day
-
-
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def month_bounds(period: str) -> tuple[date, date]:
-    """'2026-01' -> its first and last day; a 422 problem for anything else (the kernel's
-    parse_period: one reading of a period, bounded to the years SIKERJA serves)."""
-    try:
-        year, month = parse_period(period.strip())
-    except ValueError as exc:
-        raise Problem(422, str(exc), code="bad_period") from None
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])

@@ -107,6 +107,16 @@ def month_days(year: int, month: int) -> Iterator[date]:
         yield date(year, month, n)
 
 
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    """The first and last day of the month."""
+    return date(year, month, 1), date(year, month, _cal.monthrange(year, month)[1])
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """The first and last day of `period` (YYYY-MM); ValueError for a bad period."""
+    return month_bounds(*parse_period(period))
+
+
 # The years SIKERJA serves (WorkCalendarChanged's bounds). A date outside them is a typo or
 # a probe: it would only reach a calendar or a store that cannot hold it (year 10000).
 YEAR_MIN, YEAR_MAX = 2000, 2100

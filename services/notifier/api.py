@@ -1,25 +1,29 @@
-"""Notifier's HTTP API: the inbox of each employee, their configured channel, the delivery
-log (operators), operator-triggered job runs and the Redis health.
+"""Notifier's HTTP API: the inbox of each employee, their configured channel and its
+preferences (set by the employee, or by the operator of their OPD for people without a phone),
+the delivery log and the dead letters (operators), operator-triggered job runs and the Redis
+health.
 
 The caller is the person in X-Actor-Nip / X-Actor-Role (forwarded by the portal)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from services.kernel.calendar import WIB
+from services.notifier import domain
 from services.notifier.delivery import CHANNELS
-from services.notifier.domain import WIB
-from services.notifier.jobs import Notifier
+from services.notifier.domain import Kind
+from services.notifier.jobs import REMINDERS, WARNINGS, Notifier
 from services.notifier.models import ChannelConfig, Delivery, Message
-from services.shared.http import ID_MAX, Actor, Moment, Problem, actor
+from services.shared.http import ID_MAX, Actor, Moment, Problem, Who
 
-router = APIRouter(tags=["notifier"])
+router = APIRouter()
 
 OPERATOR_ROLES = ("operator", "bkpsdm", "system")
 LOG_READERS = (*OPERATOR_ROLES, "auditor")
@@ -42,7 +46,35 @@ def _operator(who: Actor, roles: tuple[str, ...] = OPERATOR_ROLES) -> None:
         raise Problem(403, "Hanya operator atau BKPSDM yang dapat melakukan ini.", code="forbidden")
 
 
-def _message_out(m: Message) -> dict[str, Any]:
+def _may_set_channel(notifier: Notifier, who: Actor, nip: str) -> None:
+    """The employee themself, BKPSDM/system, or an operator of the employee's own OPD."""
+    if who.is_("bkpsdm", "system") or (who.nip is not None and who.nip == nip):
+        return
+    if who.is_("operator") and who.nip is not None:
+        employee = notifier.kit.tables.employee
+        with notifier.kit.uow() as uow:
+            opds = dict(
+                uow.session.execute(
+                    select(col(employee.nip), col(employee.opd)).where(
+                        col(employee.nip).in_((who.nip, nip))
+                    )
+                ).all()
+            )
+        if who.nip in opds and opds[who.nip] == opds.get(nip):
+            return
+        raise Problem(
+            403,
+            "Operator hanya dapat mengatur saluran pegawai di OPD-nya sendiri.",
+            code="forbidden",
+        )
+    raise Problem(
+        403,
+        "Saluran pesan hanya dapat diatur oleh pegawai itu atau operator OPD-nya.",
+        code="forbidden",
+    )
+
+
+def _message_out(m: Message, portal: str = "") -> dict[str, Any]:
     return {
         "id": m.id,
         "kind": m.kind,
@@ -52,26 +84,31 @@ def _message_out(m: Message) -> dict[str, Any]:
         "created_at": m.created_at.isoformat(),
         "read": m.read_at is not None,
         "read_at": m.read_at.isoformat() if m.read_at else None,
+        "link": domain.portal_link(portal, m.kind, m.ref_date) if portal else None,
+        "channel_state": m.channel_state,
     }
 
 
-@router.get("/inbox/{nip}")
+@router.get(
+    "/inbox/{nip}",
+    summary="Pesan seorang pegawai",
+    description="Terbaru lebih dulu, dengan jumlah yang belum dibaca.",
+    tags=["Kotak masuk"],
+)
 def inbox(
-    nip: str,
-    request: Request,
-    limit: int = Query(50, ge=1, le=500),
-    who: Actor = Depends(actor),
+    nip: str, request: Request, who: Who, limit: int = Query(50, ge=1, le=500)
 ) -> dict[str, Any]:
     """Messages of one employee, newest first, with the number of unread ones."""
     _own_or_operator(who, nip)
-    with _notifier(request).kit.uow() as uow:
+    notifier = _notifier(request)
+    with notifier.kit.uow() as uow:
         rows = uow.session.execute(
             select(Message)
             .where(Message.nip == nip)
             .order_by(col(Message.created_at).desc(), col(Message.id).desc())
             .limit(limit)
         ).scalars()
-        messages = [_message_out(m) for m in rows]
+        messages = [_message_out(m, notifier.config.portal_base_url) for m in rows]
         unread = uow.session.execute(
             select(func.count())
             .select_from(Message)
@@ -80,12 +117,14 @@ def inbox(
     return {"nip": nip, "unread": int(unread), "messages": messages}
 
 
-@router.post("/inbox/{nip}/{message_id}/read")
+@router.post(
+    "/inbox/{nip}/{message_id}/read",
+    summary="Tandai pesan sudah dibaca",
+    description="Mengulang tidak berbahaya: waktu baca pertama tetap.",
+    tags=["Kotak masuk"],
+)
 def mark_read(
-    nip: str,
-    request: Request,
-    message_id: int = Path(ge=1, le=ID_MAX),
-    who: Actor = Depends(actor),
+    nip: str, request: Request, who: Who, message_id: int = Path(ge=1, le=ID_MAX)
 ) -> dict[str, Any]:
     """Mark one message read (again is harmless: the first reading time stays)."""
     _own_or_operator(who, nip)
@@ -104,39 +143,69 @@ def mark_read(
 class ChannelIn(BaseModel):
     channel: Literal["email", "whatsapp", "telegram", "sms"]
     address: str = Field(min_length=3, max_length=200)
+    # the kinds sent on the channel (none given: all); the inbox always gets everything
+    kinds: list[Kind] | None = Field(default=None, max_length=len(Kind))
+    # quiet hours in WIB, e.g. 21:00-06:00: messages wait until the end (both or neither)
+    quiet_start: time | None = None
+    quiet_end: time | None = None
 
 
-@router.put("/channels/{nip}")
-def set_channel(
-    nip: str, body: ChannelIn, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
-    """The channel an employee also receives messages on (besides the in-app inbox)."""
-    _own_or_operator(who, nip)
-    assert body.channel in CHANNELS
+def _channel_out(nip: str, row: ChannelConfig | None) -> dict[str, Any]:
+    if row is None:
+        return {"nip": nip, "channel": None, "address": None}
+    return {
+        "nip": nip,
+        "channel": row.channel,
+        "address": row.address,
+        "kinds": row.kinds.split(",") if row.kinds else None,
+        "quiet_start": row.quiet_start.isoformat() if row.quiet_start else None,
+        "quiet_end": row.quiet_end.isoformat() if row.quiet_end else None,
+        "set_by": row.set_by,
+    }
+
+
+@router.put(
+    "/channels/{nip}",
+    summary="Atur saluran notifikasi",
+    description="Saluran tambahan selain kotak masuk aplikasi, dengan jenis pesan dan jam tenang.",
+    tags=["Saluran notifikasi"],
+)
+def set_channel(nip: str, body: ChannelIn, request: Request, who: Who) -> dict[str, Any]:
+    """The channel an employee also receives messages on (besides the in-app inbox), with
+    its preferences."""
     notifier = _notifier(request)
+    _may_set_channel(notifier, who, nip)
+    assert body.channel in CHANNELS
+    if (body.quiet_start is None) != (body.quiet_end is None):
+        raise Problem(
+            422, "Jam tenang perlu jam mulai dan jam selesai.", code="quiet_hours_incomplete"
+        )
+    kinds = ",".join(sorted({k.value for k in body.kinds})) if body.kinds else None
     with notifier.kit.uow() as uow:
         row = uow.session.get(ChannelConfig, nip) or ChannelConfig(
             nip=nip, channel=body.channel, address=body.address, updated_at=notifier.clock()
         )
         row.channel, row.address, row.updated_at = body.channel, body.address, notifier.clock()
+        row.kinds, row.quiet_start, row.quiet_end = kinds, body.quiet_start, body.quiet_end
+        row.set_by = who.nip
         uow.session.add(row)
         uow.commit()
-    return {"nip": nip, "channel": body.channel, "address": body.address}
+        return _channel_out(nip, row)
 
 
-@router.get("/channels/{nip}")
-def get_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+@router.get(
+    "/channels/{nip}", summary="Saluran notifikasi seorang pegawai", tags=["Saluran notifikasi"]
+)
+def get_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     _own_or_operator(who, nip)
     with _notifier(request).kit.uow() as uow:
         row = uow.session.get(ChannelConfig, nip)
-    if row is None:
-        return {"nip": nip, "channel": None, "address": None}
-    return {"nip": nip, "channel": row.channel, "address": row.address}
+        return _channel_out(nip, row)
 
 
-@router.delete("/channels/{nip}")
-def remove_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
-    _own_or_operator(who, nip)
+@router.delete("/channels/{nip}", summary="Hapus saluran notifikasi", tags=["Saluran notifikasi"])
+def remove_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
+    _may_set_channel(_notifier(request), who, nip)
     with _notifier(request).kit.uow() as uow:
         row = uow.session.get(ChannelConfig, nip)
         if row is not None:
@@ -145,14 +214,19 @@ def remove_channel(nip: str, request: Request, who: Actor = Depends(actor)) -> d
     return {"nip": nip, "channel": None, "address": None}
 
 
-@router.get("/deliveries")
+@router.get(
+    "/deliveries",
+    summary="Log pengiriman",
+    description="Terbaru lebih dulu: setiap percobaan di setiap saluran (operator).",
+    tags=["Pengiriman dan tugas"],
+)
 def deliveries(
     request: Request,
+    who: Who,
     nip: str | None = None,
     status: str | None = None,
     channel: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    who: Actor = Depends(actor),
 ) -> list[dict[str, Any]]:
     """The delivery log, newest first: every attempt on every channel (operators)."""
     _operator(who, LOG_READERS)
@@ -175,6 +249,7 @@ def deliveries(
             "address": d.address,
             "status": d.status,
             "detail": d.detail,
+            "idempotency_key": d.idempotency_key,
             "attempted_at": d.attempted_at.isoformat(),
         }
         for d in rows
@@ -187,27 +262,107 @@ def _moment(notifier: Notifier, at: datetime | None) -> datetime:
     return at.replace(tzinfo=WIB) if at.tzinfo is None else at  # naive: read as WIB
 
 
-@router.post("/jobs/warnings/run")
-async def run_warnings(
-    request: Request, at: Moment | None = None, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.post(
+    "/jobs/warnings/run",
+    summary="Jalankan peringatan pukul 15.00",
+    description="Per `at` (ISO; tanpa zona berarti WIB; bawaan sekarang). Aman diulang.",
+    tags=["Pengiriman dan tugas"],
+)
+async def run_warnings(request: Request, who: Who, at: Moment | None = None) -> dict[str, Any]:
     """Run the 15:00 warning job as of `at` (ISO; naive is WIB; default now). Idempotent."""
     _operator(who)
     notifier = _notifier(request)
-    return await notifier.run_warnings(_moment(notifier, at))
+    return await notifier.run_leased(WARNINGS, _moment(notifier, at))
 
 
-@router.post("/jobs/reminders/run")
-async def run_reminders(
-    request: Request, at: Moment | None = None, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.post(
+    "/jobs/reminders/run",
+    summary="Jalankan pengingat atasan pukul 09.00",
+    description="Per `at` (ISO; tanpa zona berarti WIB). Aman diulang.",
+    tags=["Pengiriman dan tugas"],
+)
+async def run_reminders(request: Request, who: Who, at: Moment | None = None) -> dict[str, Any]:
     """Run the 09:00 atasan reminder job as of `at` (ISO; naive is WIB). Idempotent."""
     _operator(who)
     notifier = _notifier(request)
-    return await notifier.run_reminders(_moment(notifier, at))
+    return await notifier.run_leased(REMINDERS, _moment(notifier, at))
 
 
-@router.get("/health/redis")
+@router.get(
+    "/dead-letters",
+    summary="Pesan yang gagal dikirim",
+    description="Pesan yang menyerah pada salurannya, dengan jawaban terakhir; kotak masuk tetap "
+    "menyimpan setiap pesan.",
+    tags=["Pengiriman dan tugas"],
+)
+def dead_letters(
+    request: Request,
+    who: Who,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    """Messages given up on their channel (after the last attempt, or refused for good),
+    with the last answer; the inbox still has each of them."""
+    _operator(who, LOG_READERS)
+    with _notifier(request).kit.uow() as uow:
+        rows = (
+            uow.session.execute(
+                select(Message)
+                .where(Message.channel_state == "dead")
+                .order_by(col(Message.id).desc())
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        last = {
+            d.message_id: d
+            for d in uow.session.execute(
+                select(Delivery)
+                .where(col(Delivery.message_id).in_([m.id for m in rows]))
+                .where(Delivery.channel != "inbox")
+                .order_by(col(Delivery.id))
+            ).scalars()
+        }
+    return [
+        {
+            **_message_out(m),
+            "nip": m.nip,
+            "attempts": m.attempts,
+            "channel": last[m.id].channel if m.id in last else None,
+            "last_answer": last[m.id].detail if m.id in last else None,
+        }
+        for m in rows
+    ]
+
+
+@router.post(
+    "/dead-letters/{message_id}/retry",
+    summary="Kirim ulang pesan yang gagal",
+    description="Misalnya setelah alamat diperbaiki.",
+    tags=["Pengiriman dan tugas"],
+)
+def retry_dead_letter(
+    request: Request, who: Who, message_id: int = Path(ge=1, le=ID_MAX)
+) -> dict[str, Any]:
+    """Send a dead-lettered message again (e.g. after the address was corrected)."""
+    _operator(who)
+    with _notifier(request).kit.uow() as uow:
+        message = uow.session.get(Message, message_id)
+        if message is None or message.channel_state != "dead":
+            raise Problem(404, "Pesan gagal kirim tidak ditemukan.", code="dead_letter_not_found")
+        message.channel_state, message.attempts, message.next_attempt_at = "pending", 0, None
+        uow.session.add(message)
+        uow.commit()
+    _notifier(request).wake.set()
+    return {"id": message_id, "channel_state": "pending"}
+
+
+@router.get(
+    "/health/redis",
+    summary="Keadaan Redis",
+    description="`ok`, atau `degraded: ...` bila Redis mati (layanan lalu bekerja dari SQL).",
+    tags=["Pengiriman dan tugas"],
+)
 async def redis_health(request: Request) -> dict[str, str]:
     """'ok', or 'degraded: ...' when Redis is down (the service then works from SQL)."""
     return {"redis": await _notifier(request).cache.ping()}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
 from typing import Unpack
 
 from fastapi import FastAPI
@@ -16,15 +15,14 @@ from fastapi import FastAPI
 from services.kernel.ruleset import load_ruleset
 from services.notifier import api, handlers
 from services.notifier.cache import DayCache
+from services.notifier.channels import Sender, senders_from
 from services.notifier.config import NotifierSettings
-from services.notifier.delivery import LogSender, Sender
 from services.notifier.jobs import Notifier
 from services.notifier.models import KIT
 from services.shared.calendar_book import CalendarBook, kit_with_book
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
-from services.shared.uow import utcnow
 
 NAME = "notifier"
 
@@ -66,26 +64,26 @@ def compose(
 def create(
     settings: Settings | None = None,
     *,
-    clock: Callable[[], datetime] = utcnow,
     sender: Sender | None = None,
     config: NotifierSettings | None = None,
     cache: DayCache | None = None,
     scheduler: bool = True,
     **overrides: Unpack[KitOptions],
 ) -> FastAPI:
-    """`clock`, `sender`, `config`, `cache` and `scheduler` are for tests; the rest goes to
-    the kit."""
+    """`sender`, `config`, `cache` and `scheduler` are for tests; the rest (a test's `clock`...)
+    goes to the kit."""
     settings = settings or get_settings()
     cache = cache or make_cache(settings)
     wake = asyncio.Event()
     kit, book = compose(settings, cache=cache, wake=wake.set, **overrides)
+    config = config or NotifierSettings()
     notifier = Notifier(
         kit=kit,
         cache=cache,
-        sender=sender or LogSender(),
-        config=config or NotifierSettings(),
+        sender=sender or senders_from(config),
+        config=config,
         ruleset=load_ruleset(settings.ruleset),
-        clock=clock,
+        clock=kit.clock,
         calendar_for=book,
         wake=wake,
     )

@@ -134,8 +134,15 @@ class DayCache:
         self._ok()
         return bool(found)
 
-    async def rebuild(self, day: date, scanned: Iterable[str], filed: Iterable[str]) -> bool:
-        """Replace the day's sets with SQL's truth and mark them ready (one MULTI)."""
+    async def rebuild(
+        self,
+        day: date,
+        scanned: Iterable[str],
+        filed: Iterable[str],
+        sent_keys: Iterable[str] = (),
+    ) -> bool:
+        """Replace the day's sets with SQL's truth, restore the dedup keys of the day's
+        stored messages, and mark the day ready (one MULTI)."""
         if not self._usable():
             return False
         scanned, filed = list(scanned), list(filed)
@@ -148,6 +155,8 @@ class DayCache:
                     pipe.sadd(self._filed(day), *filed)
                 pipe.expire(self._scanned(day), DAY_TTL_S)
                 pipe.expire(self._filed(day), DAY_TTL_S)
+                for key in sent_keys:
+                    pipe.set(self._key("sent", key), "1", ex=DAY_TTL_S)
                 pipe.set(self._ready(day), "1", ex=DAY_TTL_S)
                 await pipe.execute()
         except (RedisError, OSError) as exc:

@@ -8,10 +8,11 @@ to do next.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from services.kernel import bahasa
@@ -281,3 +282,67 @@ def rate_limited(attempts_this_hour: int, limit_per_hour: int) -> bool:
     """True when one more send to the configured channel would exceed the hourly limit
     (`attempts_this_hour` includes the one being decided)."""
     return attempts_this_hour > limit_per_hour
+
+
+# -- channels: what is sent, when it may be sent again -----------------------------------------
+
+_KEY_SPACE = uuid.UUID("5b7f3c1e-2a43-4a8e-9d0f-6c1b2e7a9f10")
+
+# The portal page where the next step is done, per kind ({d}: the date, {p}: the period).
+_PAGES = {
+    Kind.LKH_MISSING: "/laporan/baru?tanggal={d}",
+    Kind.ATASAN_REMINDER: "/persetujuan",
+    Kind.REPORT_REJECTED: "/laporan?tanggal={d}",
+    Kind.REVISION_REQUESTED: "/laporan?tanggal={d}",
+    Kind.TPP_CHANGED: "/tpp?periode={p}",
+}
+
+
+def idempotency_key(dedup_key: str) -> str:
+    """The key a channel receives (Message-ID, Idempotency-Key): the same for every attempt
+    of one message on every replica, so a receiver drops a re-send."""
+    return str(uuid.uuid5(_KEY_SPACE, dedup_key))
+
+
+def portal_link(base_url: str, kind: str, ref_date: date) -> str:
+    known = {k.value: k for k in Kind}
+    page = _PAGES[known[kind]] if kind in known else "/kotak-masuk"
+    return base_url.rstrip("/") + page.format(d=ref_date.isoformat(), p=f"{ref_date:%Y-%m}")
+
+
+def channel_text(title: str, body: str, link: str) -> str:
+    """The plain text sent on a channel: what happened, what to do, where to do it."""
+    return f"{title}\n\n{body}\n\nBuka di SIKERJA: {link}"
+
+
+def backoff_s(failures: int, base_s: float, cap_s: float, jitter: float) -> float:
+    """Wait before the next attempt after `failures` failed ones: exponential, capped, and
+    scaled by `jitter` in [0, 1] to between half and all of it (replicas do not retry in step)."""
+    full = min(cap_s, base_s * 2 ** max(failures - 1, 0))
+    return full * (0.5 + 0.5 * jitter)
+
+
+def quiet_until(now: datetime, start: time | None, end: time | None) -> datetime | None:
+    """The end of the quiet hours (WIB) `now` falls in, or None when sending is fine.
+    A window may cross midnight (21.00-06.00)."""
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(WIB)
+    t = local.time().replace(tzinfo=None)
+    if start < end:
+        inside = start <= t < end
+    else:
+        inside = t >= start or t < end
+    if not inside:
+        return None
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if until <= local:
+        until += timedelta(days=1)
+    return until
+
+
+def wants(kinds: str | None, kind: str) -> bool:
+    """The channel preferences: None (or empty) means every kind."""
+    if not kinds:
+        return True
+    return kind in {k.strip() for k in kinds.split(",")}

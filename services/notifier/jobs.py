@@ -2,12 +2,15 @@
 run by the scheduler (the only caller of the wall clock) or by an operator for a given time.
 
 Every run is idempotent: messages carry a unique dedup key in SQL (Redis SET NX only saves
-work), so running a job twice, on two replicas or after a restart sends nothing twice.
+work), so running a job twice, on two replicas or after a restart sends nothing twice. Across
+replicas a job runs under a lease with a fencing token (services/notifier/lease.py) checked in
+every chunk of its batch; the channel sends are the dispatcher's (delivery.py), per message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,13 +19,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from services.kernel.calendar import WorkCalendar, indonesia_calendar
+from services.kernel.calendar import WIB, WorkCalendar, indonesia_calendar
 from services.kernel.ruleset import RuleSet
-from services.notifier import domain
+from services.notifier import domain, lease
 from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
-from services.notifier.delivery import Sender, add_message, dispatch_pending
+from services.notifier.delivery import Dispatcher, Sender, add_messages
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
+from services.notifier.lease import Fenced, Lease
 from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
@@ -44,6 +48,13 @@ class Notifier:
     clock: Callable[[], datetime]
     calendar_for: Callable[[int], WorkCalendar] = indonesia_calendar
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)  # this replica, in leases
+    dispatcher: Dispatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dispatcher = Dispatcher(
+            self.kit.engine, self.cache, self.sender, self.config, lambda: self.clock()
+        )
 
     # -- day sets ------------------------------------------------------------------------------
     def sql_day_sets(self, session: Session, day: date) -> tuple[set[str], set[str]]:
@@ -70,7 +81,11 @@ class Notifier:
             if not gap and await self.cache.is_ready(day):
                 return True
             scanned, filed = self.sql_day_sets(session, day)
-            if not await self.cache.rebuild(day, scanned, filed):
+            # the day's dedup keys too: a Redis that lost them must not claim them afresh
+            keys = session.execute(
+                select(col(Message.dedup_key)).where(Message.ref_date == day)
+            ).scalars()
+            if not await self.cache.rebuild(day, scanned, filed, list(keys)):
                 return False
             if gap:
                 session.execute(CacheGap.__table__.delete().where(col(CacheGap.work_date) == day))
@@ -91,8 +106,9 @@ class Notifier:
         return scanned - filed, "sql"
 
     # -- storing notices -----------------------------------------------------------------------
-    async def store(self, notices: Iterable[Notice]) -> list[Message]:
-        """Claim each notice in Redis (fast path), store the new ones in one transaction."""
+    async def store(self, notices: Iterable[Notice], held: Lease | None = None) -> list[Message]:
+        """Claim each notice in Redis (fast path), store the new ones in chunks of
+        `job_chunk`, one transaction each; under a job's lease every chunk is fenced."""
         fresh: list[Notice] = []
         claimed: list[str] = []
         for notice in notices:
@@ -102,18 +118,26 @@ class Notifier:
             if got:
                 claimed.append(notice.dedup_key)
             fresh.append(notice)
-        if not fresh:
-            return []
-        try:
-            with self.kit.uow() as uow:
-                now = self.clock()
-                stored = [m for n in fresh if (m := add_message(uow.session, n, now)) is not None]
-                uow.commit()
-        except BaseException:
-            await self.cache.release(claimed)
-            raise
-        if any(m.channel_state == "pending" for m in stored):
-            self.wake.set()
+        stored: list[Message] = []
+        chunk = max(self.config.job_chunk, 1)
+        for start in range(0, len(fresh), chunk):
+            part = fresh[start : start + chunk]
+            try:
+                with self.kit.uow() as uow:
+                    now = self.clock()
+                    if held is not None:
+                        lease.fence(uow.session, held, now, self.config.job_lease_s)
+                    done = add_messages(uow.session, part, now)
+                    uow.commit()
+            except BaseException:
+                # the rest was not stored: a later run must not be skipped by Redis
+                ours = set(claimed)
+                rest = [n.dedup_key for n in fresh[start:] if n.dedup_key in ours]
+                await self.cache.release(rest)
+                raise
+            stored.extend(done)
+            if any(m.channel_state == "pending" for m in done):
+                self.wake.set()  # the dispatcher starts on the first chunk
         return stored
 
     def _sent(self, session: Session, kind: Kind, day: date) -> set[str]:
@@ -124,14 +148,12 @@ class Notifier:
         )
 
     # -- the jobs ------------------------------------------------------------------------------
-    async def run_warnings(self, at: datetime) -> dict[str, Any]:
+    async def run_warnings(self, at: datetime, held: Lease | None = None) -> dict[str, Any]:
         """15:00: a warning to every NIP scanned on the WIB date of `at` without a report."""
         day = local_date(at)
         calendar = self.calendar_for(day.year)
         result: dict[str, Any] = {"job": WARNINGS, "date": day.isoformat(), "source": None}
-        if not calendar.is_working_day(day) or at.astimezone(domain.WIB).time() < (
-            self.config.warning_at
-        ):
+        if not calendar.is_working_day(day) or at.astimezone(WIB).time() < (self.config.warning_at):
             return {**result, "due": 0, "created": 0, "skipped": "not_due"}
         missing, source = await self.missing_reports(day)
         with Session(self.kit.engine) as session:
@@ -146,7 +168,7 @@ class Notifier:
             deadline_working_days=self.ruleset.filing_deadline_working_days,
             deadline_time=self.ruleset.filing_deadline_time,
         )
-        stored = await self.store(notices)
+        stored = await self.store(notices, held)
         log.info("warnings run", date=day.isoformat(), due=len(notices), created=len(stored))
         return {**result, "source": source, "due": len(notices), "created": len(stored)}
 
@@ -184,7 +206,7 @@ class Notifier:
             for r in waiting
         ]
 
-    async def run_reminders(self, at: datetime) -> dict[str, Any]:
+    async def run_reminders(self, at: datetime, held: Lease | None = None) -> dict[str, Any]:
         """09:00: one reminder to every atasan with reports waiting too long."""
         day = local_date(at)
         calendar = self.calendar_for(day.year)
@@ -199,7 +221,7 @@ class Notifier:
             sent=sent,
             max_wait_working_days=self.config.reminder_max_wait_working_days,
         )
-        stored = await self.store(notices)
+        stored = await self.store(notices, held)
         log.info("reminders run", date=day.isoformat(), due=len(notices), created=len(stored))
         return {
             "job": REMINDERS,
@@ -209,8 +231,9 @@ class Notifier:
         }
 
     # -- the scheduler -------------------------------------------------------------------------
-    def _mark_ran(self, job: str, day: date, created: int) -> None:
+    def _mark_ran(self, job: str, day: date, created: int, held: Lease) -> None:
         with Session(self.kit.engine) as session:
+            lease.fence(session, held, self.clock(), self.config.job_lease_s)
             session.add(JobRun(job=job, run_date=day, ran_at=self.clock(), created=created))
             try:
                 session.commit()
@@ -221,22 +244,43 @@ class Notifier:
         with Session(self.kit.engine) as session:
             return session.get(JobRun, (job, day)) is not None
 
+    async def run_leased(self, job: str, at: datetime, *, mark: bool = False) -> dict[str, Any]:
+        """Run `job` as of `at` under its lease: one replica at a time, and a replica whose
+        lease was taken over (it paused too long) writes nothing more. `mark`: record the
+        day as done (the scheduler's runs)."""
+        run = self.run_warnings if job == WARNINGS else self.run_reminders
+        base = {"job": job, "date": local_date(at).isoformat(), "due": 0, "created": 0}
+        held = lease.acquire(
+            self.kit.engine, job, self.owner, self.clock(), self.config.job_lease_s
+        )
+        if held is None:
+            return {**base, "skipped": "leased"}  # another replica is running it
+        try:
+            if mark and self._ran(job, local_date(at)):
+                return {**base, "skipped": "done"}
+            result = await run(at, held)
+            if mark:
+                self._mark_ran(job, local_date(at), result["created"], held)
+            return result
+        except Fenced:
+            log.warning("job lease taken over; this run stops", job=job, token=held.token)
+            return {**base, "skipped": "fenced"}
+        finally:
+            lease.release(self.kit.engine, held, self.clock())
+
     async def tick(self, now: datetime) -> list[dict[str, Any]]:
         """Run what is due at `now` and has not run today (a missed 15:00 runs on start)."""
         day = local_date(now)
-        local = now.astimezone(domain.WIB).time()
+        local = now.astimezone(WIB).time()
         if not self.calendar_for(day.year).is_working_day(day):
             return []
         done = []
-        due = (
-            (WARNINGS, self.config.warning_at, self.run_warnings),
-            (REMINDERS, self.config.reminder_at, self.run_reminders),
-        )
-        for job, at, run in due:
+        due = ((WARNINGS, self.config.warning_at), (REMINDERS, self.config.reminder_at))
+        for job, at in due:
             if local >= at and not self._ran(job, day):
-                result = await run(now)
-                self._mark_ran(job, day, result["created"])
-                done.append(result)
+                result = await self.run_leased(job, now, mark=True)
+                if "skipped" not in result or result["skipped"] == "not_due":
+                    done.append(result)
         return done
 
     async def run_scheduler(self) -> None:
@@ -255,20 +299,14 @@ class Notifier:
             await asyncio.sleep(self.config.tick_s)
 
     async def dispatch(self) -> int:
-        return await dispatch_pending(
-            self.kit.engine,
-            self.cache,
-            self.sender,
-            self.clock(),
-            limit_per_hour=self.config.rate_limit_per_hour,
-            max_attempts=self.config.max_send_attempts,
-        )
+        return await self.dispatcher.dispatch()
 
     async def run_dispatcher(self) -> None:
         """Sends to configured channels when woken (a new message) or every interval."""
         while True:
             try:
-                await self.dispatch()
+                if await self.dispatch():
+                    continue  # a full pass: more may be waiting (a 15:00 batch)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
@@ -285,3 +323,6 @@ class Notifier:
             await asyncio.gather(self.run_scheduler(), self.run_dispatcher())
         finally:
             await self.cache.close()
+            close = getattr(self.sender, "aclose", None)
+            if close is not None:
+                await close()  # the gateway's HTTP connections

@@ -3,7 +3,7 @@ the warnings are computed from (the durable truth behind the Redis day sets)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import ClassVar
 
 from sqlalchemy import Column, Table
@@ -67,9 +67,15 @@ class Message(Base, table=True):
     cause_event_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(sa_column=Column(Utc(), nullable=False, index=True))
     read_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
-    # configured channel: none (no channel), pending, sending (claimed), done
+    # configured channel: none (no channel), pending, sending (claimed), sent, done (no
+    # channel any more, or over the hourly limit), skipped (preferences), dead (gave up)
     channel_state: str = Field(default="none", max_length=16, index=True)
     channel_claimed_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+    # the dispatcher's claim: only the claimant's token may record the outcome (fencing)
+    claim_token: str | None = Field(default=None, max_length=36)
+    # failed channel attempts so far, and when the next may be made (backoff, quiet hours)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
 
 
 class Delivery(Base, table=True):
@@ -81,8 +87,12 @@ class Delivery(Base, table=True):
     nip: str = Field(index=True, max_length=18)
     channel: str = Field(max_length=32)
     address: str | None = None
-    status: str = Field(max_length=32)  # stored, sent, failed, rate_limited
-    detail: str = ""
+    # stored (inbox), sending (written before the send), sent, failed, dead, deferred,
+    # interrupted (the sender died mid-send: re-sent with the same key), rate_limited, skipped
+    status: str = Field(max_length=32)
+    detail: str = ""  # the error, or the gateway's answer
+    # what the channel receives to deduplicate (SMTP Message-ID, webhook Idempotency-Key)
+    idempotency_key: str | None = Field(default=None, max_length=64, index=True)
     attempted_at: datetime = Field(sa_column=Column(Utc(), nullable=False, index=True))
 
 
@@ -94,6 +104,12 @@ class ChannelConfig(Base, table=True):
     channel: str = Field(max_length=32)
     address: str
     updated_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    # preferences: the kinds sent on the channel (comma-separated Kind values; None = all)
+    # and quiet hours in WIB (nothing is sent between start and end; the inbox still gets it)
+    kinds: str | None = Field(default=None, max_length=200)
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    set_by: str | None = Field(default=None, max_length=18)  # the user or their operator
 
 
 class JobRun(Base, table=True):
@@ -105,3 +121,15 @@ class JobRun(Base, table=True):
     run_date: date = Field(primary_key=True)
     ran_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
     created: int = 0
+
+
+class JobLease(Base, table=True):
+    """Who runs a scheduled job across replicas. `token` grows by one at every acquisition;
+    every write of the job's batch checks it (fencing), so a replica that paused past its
+    lease and wakes late writes nothing."""
+
+    __tablename__ = "job_lease"
+    name: str = Field(primary_key=True, max_length=32)
+    owner: str = Field(max_length=64)
+    token: int = 0
+    expires_at: datetime = Field(sa_column=Column(Utc(), nullable=False))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Unpack
 
@@ -18,34 +16,32 @@ from services.portal.credentials import Passwords
 from services.portal.models import KIT
 from services.portal.routes import accounts, pages, session
 from services.shared.http import create_app
-from services.shared.kit import KitOptions, ServiceKit
+from services.shared.kit import KitOptions, kit_factory
 from services.shared.settings import Settings, get_settings
-from services.shared.uow import utcnow
 
 NAME = "portal"
 
 
-def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-    return ServiceKit(NAME, KIT, settings or get_settings(), handlers.handlers(), **overrides)
+build_kit = kit_factory(NAME, KIT, handlers.handlers)
 
 
 def create(
     settings: Settings | None = None,
     *,
-    clock: Callable[[], datetime] = utcnow,
     hasher: PasswordHasher | None = None,
     rate_storage: str | None = None,
     login_policy: domain.LoginPolicy | None = None,
     session_policy: domain.SessionPolicy | None = None,
     **overrides: Unpack[KitOptions],
 ) -> FastAPI:
-    """`clock`, `hasher`, `rate_storage` ("memory://") and the policies are for tests; login
-    limits are counted in Redis (settings.redis_url) so every worker sees the same counts."""
+    """`hasher`, `rate_storage` ("memory://") and the policies are for tests, the rest (a
+    test's `clock`...) goes to the kit; login limits are counted in Redis
+    (settings.redis_url) so every worker sees the same counts."""
     settings = settings or get_settings()
     kit = build_kit(settings, **overrides)
     portal = Portal(
         kit,
-        clock,
+        kit.clock,
         passwords=Passwords(hasher),
         rate_storage=rate_storage or settings.redis_url or "memory://",
         login_policy=login_policy or domain.LoginPolicy(),
@@ -62,7 +58,6 @@ def create(
         checks={"rate_limits": rate_limits},
         authenticated=False,  # its own sessions (or a token of aud portal): routes/deps.py
     )
-    app.state.clock = clock
     app.state.portal = portal
     app.include_router(pages.router)  # the pages live at the root, not under /api/v1
 

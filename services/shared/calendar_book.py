@@ -6,7 +6,7 @@ the notifier (reminders on working days) keep this projection; attendance owns t
 calendar and its edits. A service's models.py adds the table with
 `kit_tables(Base, calendar=True)`; its app builds one `CalendarBook(kit)`, a
 `year -> WorkCalendar` callable, and gives it to the service's handlers, which include
-`calendar_handler(book)`.
+`calendar_handler(book)`, and to its routes as the `Calendars` dependency.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Unpack
+from typing import Annotated, Any, Protocol, Unpack
 
+from fastapi import Depends, Request
 from sqlalchemy import select
 
 from contracts.events import WorkCalendarChanged
 from services.kernel.calendar import WorkCalendar, indonesia_calendar, with_overrides
 from services.shared.db import KitTables
 from services.shared.handlers import Handlers
-from services.shared.kit import KitOptions, ServiceKit
-from services.shared.settings import Settings
+from services.shared.kit import KitFactory, KitOptions, ServiceKit
+from services.shared.settings import Settings, get_settings
 from services.shared.uow import Handler, UnitOfWork
 
 # How long a process keeps a built year. A change handled by this process drops it at once;
@@ -47,6 +48,31 @@ def kit_with_book(
     book = CalendarBook(kit)
     kit.subscribe(handlers_for(book))
     return kit, book
+
+
+class Composer(Protocol):
+    """A calendar-keeping service's `compose(settings, **options)`: its kit and its book."""
+
+    def __call__(
+        self, settings: Settings | None = None, **overrides: Unpack[KitOptions]
+    ) -> tuple[ServiceKit, CalendarBook]: ...
+
+
+def book_factory(
+    name: str, tables: KitTables, handlers_for: Callable[[CalendarBook], Handlers]
+) -> tuple[Composer, KitFactory]:
+    """The `compose` and `build_kit` of a service whose handlers need only its book: the
+    kit on `settings` (the environment's by default) with the test's `overrides`."""
+
+    def compose(
+        settings: Settings | None = None, **overrides: Unpack[KitOptions]
+    ) -> tuple[ServiceKit, CalendarBook]:
+        return kit_with_book(name, tables, settings or get_settings(), handlers_for, **overrides)
+
+    def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
+        return compose(settings, **overrides)[0]
+
+    return compose, build_kit
 
 
 def calendar_handler(book: CalendarBook) -> Handler:
@@ -76,12 +102,6 @@ def save_snapshot(uow: UnitOfWork, event: WorkCalendarChanged) -> bool:
     row.changed_at = event.occurred_at
     uow.session.add(row)
     return True
-
-
-def calendar_of(request: Any, year: int) -> WorkCalendar:
-    """The WorkCalendar of `year` from the app's book (app.state.calendar_for)."""
-    book: CalendarBook = request.app.state.calendar_for
-    return book(year)
 
 
 class CalendarBook:
@@ -126,3 +146,14 @@ class CalendarBook:
             made_working.update(date.fromisoformat(d) for d in json.loads(working))
         seeded = indonesia_calendar(year).holidays  # national, the year and its neighbours
         return with_overrides(seeded, made_holidays, made_working)
+
+
+async def _app_book(request: Request) -> CalendarBook:
+    book: CalendarBook = request.app.state.calendar_for
+    return book
+
+
+# A route's dependency on the app's book (app.state.calendar_for): the route resolves the
+# calendar of the year it needs, or hands the book to the unit of work when the year is
+# only known there; the Request itself stays at the route.
+Calendars = Annotated[CalendarBook, Depends(_app_book)]

@@ -9,7 +9,7 @@ import os
 import sqlite3
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -17,7 +17,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Executable,
+    MetaData,
+    Row,
+    Table,
+    TypeDecorator,
+    event,
+)
 from sqlmodel import Field, SQLModel, create_engine
 
 
@@ -318,3 +328,26 @@ def kit_tables(base: type[SQLModel], *, calendar: bool = False) -> KitTables:
 
 
 __all__ = ["Utc", "WriterBusy", "date", "kit_tables", "make_engine", "writer_wait_limit"]
+
+
+# -- IN (...) lists ---------------------------------------------------------------------------
+
+IN_CHUNK = 500  # keys per IN (...) list: under SQLite's limit (999 before 3.32) and PostgreSQL's
+_Seq = TypeVar("_Seq", bound=Sequence[Any])
+
+
+def chunked(items: _Seq, size: int = IN_CHUNK) -> Iterator[_Seq]:
+    """`items` in slices of `size` (of the same type: a list gives lists)."""
+    for i in range(0, len(items), size):
+        yield cast(_Seq, items[i : i + size])
+
+
+def select_in(
+    conn: Connection, statement: Executable, keys: Sequence[str], size: int = IN_CHUNK
+) -> list[Row[Any]]:
+    """The rows of `statement`, whose IN (...) takes the expanding parameter `keys`, run once
+    per chunk of `keys`."""
+    rows: list[Row[Any]] = []
+    for chunk in chunked(keys, size):
+        rows.extend(conn.execute(statement, {"keys": chunk}))
+    return rows

@@ -44,6 +44,12 @@ def find_employee(uow: UnitOfWork, nip: str) -> EmployeeRow | None:
     return uow.session.get(uow.tables.employee, nip)
 
 
+def atasan_of(uow: UnitOfWork, nip: str) -> str | None:
+    """The employee's direct atasan as the employee master says now (None: unknown/none)."""
+    row = find_employee(uow, nip)
+    return row.atasan_nip if row is not None else None
+
+
 def employees_by_pin(uow: UnitOfWork) -> dict[str, str]:
     employee = uow.tables.employee
     rows = uow.session.exec(

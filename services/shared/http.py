@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kernel.calendar import year_problem
+from services.kernel.calendar import month_bounds, parse_period, year_problem
 from services.shared import metrics
 from services.shared.identity import Actor as Actor
 from services.shared.identity import (
@@ -161,9 +161,8 @@ def kit_of(request: Request) -> ServiceKit:
 
 
 def now_of(request: Request) -> datetime:
-    """The app's clock (app.state.clock: the wall clock, or a test's)."""
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
+    """Now by the kit's clock (the wall clock, or a test's)."""
+    return kit_of(request).clock()
 
 
 # The Authorization header as OpenAPI's bearer scheme (/docs gets an "Authorize" button);
@@ -238,6 +237,41 @@ def identity_dependency(
         return who
 
     return dependency
+
+
+# async: a sync dependency costs a trip through the thread pool on every request
+async def _now(request: Request) -> datetime:
+    return now_of(request)
+
+
+async def _kit(request: Request) -> ServiceKit:
+    return kit_of(request)
+
+
+# The routes' dependencies: `who: Who`, `now: Now`, `kit: Kit`.
+Who = Annotated[Actor, Depends(actor)]
+Now = Annotated[datetime, Depends(_now)]
+Kit = Annotated[ServiceKit, Depends(_kit)]
+
+
+def period_or_422(period: str, code: str = "invalid_period") -> tuple[int, int]:
+    """`period` (YYYY-MM) as (year, month), or a 422 problem `code`."""
+    try:
+        return parse_period(period.strip())
+    except ValueError as exc:  # the kernel's message already names the period
+        raise Problem(422, str(exc), code=code) from None
+
+
+def period_key(period: str, code: str = "invalid_period") -> str:
+    """`period` as YYYY-MM, or a 422 problem `code`."""
+    year, month = period_or_422(period, code)
+    return f"{year:04d}-{month:02d}"
+
+
+def period_bounds_or_422(period: str, code: str = "invalid_period") -> tuple[date, date]:
+    """The first and last day of `period`, or a 422 problem `code`."""
+    year, month = period_or_422(period, code)
+    return month_bounds(year, month)
 
 
 def model_response(model: BaseModel, status: int = 200) -> Response:

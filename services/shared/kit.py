@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TypedDict, TypeVar, cast
+from typing import Protocol, TypedDict, TypeVar, Unpack, cast
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -24,8 +24,8 @@ from services.shared.db import KitTables, WriterBusy, make_engine, writer_wait_l
 from services.shared.handlers import Handlers
 from services.shared.logs import get_logger
 from services.shared.outbox import AioKafkaPublisher, OutboxRelay, Publisher
-from services.shared.settings import Settings
-from services.shared.uow import UnitOfWork
+from services.shared.settings import Settings, get_settings
+from services.shared.uow import Clock, UnitOfWork, utcnow
 
 log = get_logger("sikerja.messaging")
 T = TypeVar("T")
@@ -38,6 +38,7 @@ class KitOptions(TypedDict, total=False):
     broker: KafkaBroker
     publisher: Publisher
     alembic: bool
+    clock: Clock
 
 
 def make_broker(settings: Settings, service: str) -> KafkaBroker:
@@ -48,6 +49,29 @@ def make_broker(settings: Settings, service: str) -> KafkaBroker:
         request_timeout_ms=10_000,
         logger=None,
     )
+
+
+class KitFactory(Protocol):
+    """A service's `build_kit(settings, **options)`."""
+
+    def __call__(
+        self, settings: Settings | None = None, **overrides: Unpack[KitOptions]
+    ) -> ServiceKit: ...
+
+
+def kit_factory(
+    name: str,
+    tables: KitTables,
+    handlers: Callable[[], Handlers],
+) -> KitFactory:
+    """The `build_kit` of a service whose handlers need nothing from the composition root:
+    its kit on `settings` (the environment's by default) with the test's `overrides`.
+    (A service that keeps the calendar composes with calendar_book.book_factory.)"""
+
+    def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
+        return ServiceKit(name, tables, settings or get_settings(), handlers(), **overrides)
+
+    return build_kit
 
 
 class ServiceKit:
@@ -68,8 +92,10 @@ class ServiceKit:
         broker: KafkaBroker | None = None,
         publisher: Publisher | None = None,
         alembic: bool = True,
+        clock: Clock = utcnow,
     ) -> None:
         self.name = name
+        self.clock = clock  # what handlers and routes read "now" from (tests set it)
         self.group = name + settings.group_suffix
         self.tables = tables
         self.settings = settings
@@ -188,6 +214,7 @@ class ServiceKit:
             self.tables,
             self.settings,
             self.relay.wake,
+            self.clock,
         )
 
     async def run_store(self, fn: Callable[[UnitOfWork], T]) -> T:

@@ -17,11 +17,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col
 
 from contracts import Event
-from services.shared.db import KitTables
+from services.shared.db import KitTables, chunked
 from services.shared.settings import Settings
 
 # The event parameter is the class the handler takes (its annotation, see handlers.py).
 Handler = Callable[["UnitOfWork", Any], Awaitable[None] | None]
+Clock = Callable[[], datetime]  # the one way to read "now": the kit's, a test's in tests
 # WITH ORDINALITY: the locks are taken in the order of the (sorted) array
 _ADVISORY_XACT_LOCKS = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
@@ -30,6 +31,7 @@ _ADVISORY_XACT_LOCKS = text(
 
 
 def utcnow() -> datetime:
+    """The wall clock: the default `Clock` of every kit, the only reader of it."""
     return datetime.now(UTC)
 
 
@@ -46,7 +48,8 @@ class UnitOfWork:
 
     `tables` are the kit's tables of the service (employee projection, outbox, inbox...),
     `settings` its settings (topic names, ruleset), `after_emit` what to do after a commit
-    that wrote outbox rows (the kit wakes its relay)."""
+    that wrote outbox rows (the kit wakes its relay), `clock` the kit's clock: what a
+    handler dates its work with (tests set it)."""
 
     def __init__(
         self,
@@ -54,8 +57,10 @@ class UnitOfWork:
         tables: KitTables,
         settings: Settings,
         after_emit: Callable[[], None],
+        clock: Clock = utcnow,
     ) -> None:
         self.session = session
+        self.clock = clock
         self.tables = tables
         self.settings = settings
         self._after_emit = after_emit
@@ -129,8 +134,8 @@ class UnitOfWork:
     def _write_outbox(self) -> int:
         rows, self._outbox = self._outbox, []
         table = self.tables.outbox.__table__
-        for i in range(0, len(rows), 2000):
-            self.connection.execute(insert(table), rows[i : i + 2000])
+        for chunk in chunked(rows, 2000):  # rows per multi-row INSERT (bound parameters)
+            self.connection.execute(insert(table), chunk)
         return len(rows)
 
     def claim_many(self, events: list[Event]) -> list[bool]:

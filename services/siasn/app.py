@@ -7,16 +7,15 @@ from typing import Unpack
 from fastapi import FastAPI
 
 from services.shared.http import create_app
-from services.shared.kit import KitOptions, ServiceKit
-from services.shared.settings import Settings, get_settings
+from services.shared.kit import KitOptions, kit_factory
+from services.shared.settings import Settings
 from services.siasn import api, handlers
 from services.siasn.models import KIT
 
 NAME = "siasn"
 
 
-def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
-    return ServiceKit(NAME, KIT, settings or get_settings(), handlers.handlers(), **overrides)
+build_kit = kit_factory(NAME, KIT, handlers.handlers)
 
 
 def create(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> FastAPI:

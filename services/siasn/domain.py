@@ -10,6 +10,7 @@ from contracts.nip import nip_problem
 from services.kernel.uploads import CsvLine, csv_lines, not_text_reason
 
 COLUMNS = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
+PIN_COLUMN = "pin"  # optional: the PIN on the devices when it is not the NIP
 # Rp 1 miliar a month: far above any pagu, and well inside the stores' INTEGER (2^31 - 1)
 TPP_PAGU_MAX = 1_000_000_000
 
@@ -107,7 +108,7 @@ def _rows(
                 kelas_jabatan=kelas,
                 atasan_nip=row["atasan_nip"] or None,
                 tpp_pagu=pagu,
-                pin=row.get("pin") or None,
+                pin=row.get(PIN_COLUMN) or None,
             )
         )
     return good, bad

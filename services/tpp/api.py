@@ -3,30 +3,21 @@ reopen, pending corrections, what-if recompute with another rule set, payroll ex
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from services.kernel.calendar import parse_period
-from services.shared.http import Actor, Problem, actor, kit_of
-from services.tpp import export, statements
+from services.kernel.vocabulary import label
+from services.shared.http import Actor, Problem, Who, kit_of, period_key
+from services.tpp import export, periods, queries, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
-router = APIRouter(tags=["tpp"])
+router = APIRouter()
 
 BKPSDM = "bkpsdm"
 READERS = (BKPSDM, "auditor", "system")
-
-
-def _period(period: str) -> str:
-    try:
-        year, month = parse_period(period)
-    except ValueError as exc:  # the kernel's message already names the period
-        raise Problem(422, str(exc), code="invalid_period") from None
-    return f"{year:04d}-{month:02d}"
 
 
 def _require(who: Actor, *roles: str, what: str) -> None:
@@ -38,7 +29,12 @@ def _require(who: Actor, *roles: str, what: str) -> None:
         )
 
 
-@router.get("/employees/{nip}/days")
+@router.get(
+    "/employees/{nip}/days",
+    summary="Fakta hari kerja seorang pegawai",
+    description="Yang diketahui TPP (sementara sampai hari ditutup).",
+    tags=["TPP pegawai"],
+)
 def employee_days(nip: str, request: Request, period: str | None = None) -> list[dict[str, object]]:
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
     with kit_of(request).uow() as uow:
@@ -50,6 +46,7 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
             "date": str(r.work_date),
             "revision": r.revision,
             "status": r.status,
+            "status_label": label(r.status),
             "minutes_late": r.minutes_late,
             "minutes_early": r.minutes_early,
             "scans_seen": r.scans_seen,
@@ -62,12 +59,15 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
     ]
 
 
-@router.get("/employees/{nip}/statements/{period}")
-def employee_statement(
-    nip: str, period: str, request: Request, who: Actor = Depends(actor)
-) -> dict[str, Any]:
+@router.get(
+    "/employees/{nip}/statements/{period}",
+    summary="Rincian TPP sebulan seorang pegawai",
+    description="Setiap baris dengan tanggal, kode, persen, rupiah, dan pasal.",
+    tags=["TPP pegawai"],
+)
+def employee_statement(nip: str, period: str, request: Request, who: Who) -> dict[str, Any]:
     """The month statement of one ASN: every line with date, code, percent, rupiah, article."""
-    period = _period(period)
+    period = period_key(period)
     if who.role == "asn" and who.nip != nip:
         raise Problem(
             403, "ASN hanya dapat melihat rincian TPP miliknya sendiri.", code="forbidden"
@@ -81,11 +81,11 @@ def employee_statement(
                 "direkap atau pegawai belum terdaftar).",
                 code="statement_not_found",
             )
-        return statements.statement_view(row)
+        return queries.statement_view(row)
 
 
 def _period_info(uow: Any, period: str) -> dict[str, Any]:
-    row = statements.period_row(uow.session, period)
+    row = periods.period_row(uow.session, period)
     pending = uow.session.exec(
         select(PendingCorrection.id)
         .where(PendingCorrection.period == period)
@@ -100,12 +100,17 @@ def _period_info(uow: Any, period: str) -> dict[str, Any]:
     }
 
 
-@router.get("/periods/{period}")
+@router.get(
+    "/periods/{period}",
+    summary="Ringkasan TPP kota sebulan",
+    description="Jumlah per OPD dan untuk seluruh kota.",
+    tags=["Periode TPP"],
+)
 def city_summary(period: str, request: Request) -> dict[str, Any]:
     """The city's month: totals per OPD and for the whole city."""
-    period = _period(period)
+    period = period_key(period)
     with kit_of(request).uow() as uow:
-        rows = statements.period_statements(uow.session, period)
+        rows = queries.period_statements(uow.session, period)
         by_opd: dict[str, list[Statement]] = {}
         for row in rows:
             by_opd.setdefault(row.opd, []).append(row)
@@ -113,17 +118,22 @@ def city_summary(period: str, request: Request) -> dict[str, Any]:
         return {
             **_period_info(uow, period),
             "rules": rules,
-            "opds": [{"opd": opd, **statements.totals(group)} for opd, group in by_opd.items()],
-            "totals": statements.totals(rows),
+            "opds": [{"opd": opd, **queries.totals(group)} for opd, group in by_opd.items()],
+            "totals": queries.totals(rows),
         }
 
 
-@router.get("/periods/{period}/opds/{opd}")
+@router.get(
+    "/periods/{period}/opds/{opd}",
+    summary="TPP sebulan satu OPD",
+    description="Satu baris per ASN (dengan rinciannya) dan jumlah OPD.",
+    tags=["Periode TPP"],
+)
 def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
     """One OPD's month: a row per ASN (with lines) and the OPD's totals."""
-    period = _period(period)
+    period = period_key(period)
     with kit_of(request).uow() as uow:
-        rows = statements.period_statements(uow.session, period, opd)
+        rows = queries.period_statements(uow.session, period, opd)
         if not rows:
             raise Problem(
                 404, f"Tidak ada rincian TPP untuk OPD '{opd}' periode {period}.", code="opd_empty"
@@ -131,49 +141,64 @@ def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
         return {
             **_period_info(uow, period),
             "opd": opd,
-            "statements": [statements.statement_view(r) for r in rows],
-            "totals": statements.totals(rows),
+            "statements": [queries.statement_view(r) for r in rows],
+            "totals": queries.totals(rows),
         }
 
 
-@router.post("/periods/{period}/close")
-def close_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+@router.post(
+    "/periods/{period}/close",
+    summary="Tutup bulan TPP",
+    description="Oleh BKPSDM: rincian dibekukan dan diumumkan per ASN.",
+    tags=["Periode TPP"],
+)
+def close_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM closes a month: statements frozen, TppPeriodClosed per ASN (outbox)."""
-    period = _period(period)
+    period = period_key(period)
     _require(who, BKPSDM, what="menutup periode TPP")
     kit = kit_of(request)
-    now = datetime.now(UTC)
+    now = kit.clock()
     with kit.uow() as uow:
-        if statements.is_closed(uow.session, period):
+        if periods.is_closed(uow.session, period):
             raise Problem(409, f"Periode {period} sudah ditutup.", code="period_closed")
-        result = statements.close_period(uow, period, who.nip or who.role, now)
+        result = periods.close_period(uow, period, who.nip or who.role, now)
         uow.commit()
     return result
 
 
-@router.post("/periods/{period}/reopen")
-def reopen_period(period: str, request: Request, who: Actor = Depends(actor)) -> dict[str, Any]:
+@router.post(
+    "/periods/{period}/reopen",
+    summary="Buka kembali bulan TPP",
+    description="Oleh BKPSDM: koreksi yang tertunda diterapkan, rincian dihitung ulang.",
+    tags=["Periode TPP"],
+)
+def reopen_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM reopens a month: pending corrections applied, statements recomputed."""
-    period = _period(period)
+    period = period_key(period)
     _require(who, BKPSDM, what="membuka kembali periode TPP")
     kit = kit_of(request)
     with kit.uow() as uow:
-        if not statements.is_closed(uow.session, period):
+        if not periods.is_closed(uow.session, period):
             raise Problem(409, f"Periode {period} tidak dalam keadaan ditutup.", code="period_open")
-        result = statements.reopen_period(uow, period, who.nip or who.role, datetime.now(UTC))
+        result = periods.reopen_period(uow, period, who.nip or who.role, kit.clock())
         uow.commit()
     return result
 
 
-@router.get("/periods/{period}/corrections")
+@router.get(
+    "/periods/{period}/corrections",
+    summary="Koreksi yang menunggu",
+    description="Kejadian yang tiba setelah bulan ditutup, menunggu BKPSDM.",
+    tags=["Periode TPP"],
+)
 def corrections(
     period: str,
     request: Request,
-    who: Actor = Depends(actor),
+    who: Who,
     include_applied: bool = False,
 ) -> dict[str, Any]:
     """Events that arrived after the month was closed, waiting for BKPSDM."""
-    period = _period(period)
+    period = period_key(period)
     _require(who, *READERS, what="melihat koreksi tertunda")
     with kit_of(request).uow() as uow:
         query = select(PendingCorrection).where(PendingCorrection.period == period)
@@ -198,16 +223,21 @@ def corrections(
         }
 
 
-@router.post("/periods/{period}/recompute")
+@router.post(
+    "/periods/{period}/recompute",
+    summary="Simulasikan TPP dengan aturan lain",
+    description="Hasil per pegawai di bawah `rules`, tidak pernah disimpan.",
+    tags=["Periode TPP"],
+)
 def recompute_with(
     period: str,
     request: Request,
-    who: Actor = Depends(actor),
+    who: Who,
     rules: str = Query(..., description="name of a shipped rule set"),
 ) -> dict[str, Any]:
     """What the month would be under `rules`, per employee (never stored: closed months stay
     as they were closed, open months stay with the rule set in force)."""
-    period = _period(period)
+    period = period_key(period)
     _require(who, *READERS, what="menghitung ulang periode dengan aturan lain")
     kit = kit_of(request)
     ruleset = statements.ruleset_by_name(kit.settings, rules)
@@ -217,11 +247,11 @@ def recompute_with(
             404, f"Rule set '{rules}' tidak dikenal; yang tersedia: {known}.", code="unknown_rules"
         )
     with kit.uow() as uow:
-        return statements.what_if(uow.session, period, ruleset)
+        return periods.what_if(uow.session, period, ruleset)
 
 
 def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
-    period = _period(period)
+    period = period_key(period)
     _require(who, *READERS, what="mengunduh daftar pembayaran TPP")
     with kit_of(request).uow() as uow:
         info = _period_info(uow, period)
@@ -232,7 +262,7 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
                 "yang sudah ditutup (tambahkan draft=true untuk draf).",
                 code="period_not_closed",
             )
-        rows = statements.period_statements(uow.session, period)
+        rows = queries.period_statements(uow.session, period)
     if not rows:
         raise Problem(404, f"Tidak ada rincian TPP periode {period}.", code="period_empty")
     info["rules"] = ", ".join(sorted({r.rules for r in rows}))
@@ -253,10 +283,10 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
     ]
 
 
-@router.get("/periods/{period}/export.xlsx")
-def export_xlsx(
-    period: str, request: Request, who: Actor = Depends(actor), draft: bool = False
-) -> Response:
+@router.get(
+    "/periods/{period}/export.xlsx", summary="Unduh TPP sebulan (XLSX)", tags=["Periode TPP"]
+)
+def export_xlsx(period: str, request: Request, who: Who, draft: bool = False) -> Response:
     info, rows = _payroll(request, period, who, draft)
     status = "final" if info["status"] == PERIOD_CLOSED else "draf"
     body = export.write_xlsx(info["period"], info["rules"], status, rows)
@@ -267,10 +297,8 @@ def export_xlsx(
     )
 
 
-@router.get("/periods/{period}/export.csv")
-def export_csv(
-    period: str, request: Request, who: Actor = Depends(actor), draft: bool = False
-) -> Response:
+@router.get("/periods/{period}/export.csv", summary="Unduh TPP sebulan (CSV)", tags=["Periode TPP"])
+def export_csv(period: str, request: Request, who: Who, draft: bool = False) -> Response:
     info, rows = _payroll(request, period, who, draft)
     return Response(
         export.write_csv(rows),

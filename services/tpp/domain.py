@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from services.kernel.bahasa import rupiah as rp
-from services.kernel.calendar import month_days, parse_period
+from services.kernel.calendar import parse_period
 from services.kernel.ruleset import RuleSet
 
 NON_WORKING = "non_working"  # a closed day that later became a holiday: costs and earns nothing
@@ -212,13 +212,6 @@ def deduction_caps(statement: Statement, rules: RuleSet) -> tuple[int, int]:
 def period_of(day: date) -> str:
     """The period (YYYY-MM) a business date belongs to."""
     return f"{day.year:04d}-{day.month:02d}"
-
-
-def period_bounds(period: str) -> tuple[date, date]:
-    """First and last calendar date of `period` (raises ValueError for a bad period)."""
-    year, month = parse_period(period)
-    days = list(month_days(year, month))
-    return days[0], days[-1]
 
 
 def statement_from_dict(data: dict[str, Any], *, nip: str, period: str, rules: str) -> Statement:

@@ -37,7 +37,7 @@ from contracts.events import (
 from services.shared.employees import apply_employee_event
 from services.shared.handlers import Handlers
 from services.shared.uow import UnitOfWork
-from services.tpp import statements
+from services.tpp import periods, projections, statements
 from services.tpp.domain import period_of
 from services.tpp.models import Statement
 
@@ -77,7 +77,7 @@ def on_fingerprint(uow: UnitOfWork, event: FingerprintRecorded) -> None:
 
 
 def _frozen(uow: UnitOfWork, nip: str, period: str) -> bool:
-    if statements.is_closed(uow.session, period):
+    if periods.is_closed(uow.session, period):
         return True
     row = uow.session.get(Statement, (nip, period))
     return row is not None and row.frozen
@@ -94,13 +94,13 @@ def on_decision(
     uow: UnitOfWork, event: ReportApproved | ReportRejected | RevisionRequested
 ) -> None:
     session = uow.session
-    if not statements.decision_changes(session, event):
+    if not projections.decision_changes(session, event):
         return
     period = period_of(event.work_date)
     if _frozen(uow, event.nip, period):
-        statements.keep_as_correction(session, event, period, event.work_date)
+        projections.keep_as_correction(session, event, period, event.work_date, uow.clock())
         return
-    statements.apply_decision(session, event)
+    projections.apply_decision(session, event)
     batch(uow).recompute(event.nip, period, event)
 
 

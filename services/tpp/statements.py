@@ -1,9 +1,10 @@
-"""The store side of TPP: projections -> domain -> stored statements, period close/reopen,
-pending corrections and the what-if recompute with another rule set.
+"""The store side of TPP's live recomputation: projections -> domain -> stored statements.
 
-Used by handlers.py (live recomputation) and api.py (BKPSDM's actions). The money itself is
-computed only by `domain.compute_statement`; this module reads that employee's rows, picks
-the rule set in force, stores the result and emits the events.
+Used by handlers.py (the consumer) and periods.py (BKPSDM's close and reopen). The money
+itself is computed only by `domain.compute_statement`; this module picks the rule set in
+force, reads that employee's rows, stores the result and emits TppRecomputed. Applying one
+event to the projections lives in projections.py, reading stored statements in queries.py,
+period close/reopen/what-if in periods.py.
 
 Efficiency: the consumer works per batch (handlers.py): `apply_days` writes the day facts of
 a whole batch with a few bulk statements and `recompute_many` recomputes each dirty
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -28,18 +29,8 @@ from sqlalchemy import insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from contracts.events import (
-    AttendanceDayClosed,
-    Event,
-    FingerprintRecorded,
-    ReportApproved,
-    ReportRejected,
-    RevisionRequested,
-    TppPeriodClosed,
-    TppRecomputed,
-    now_utc,
-    parse_event,
-)
+from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded, TppRecomputed
+from services.kernel.calendar import period_bounds
 from services.kernel.ruleset import (
     RuleSet,
     RuleSetError,
@@ -47,27 +38,14 @@ from services.kernel.ruleset import (
     load_ruleset,
     ruleset_in_force,
 )
-from services.shared.logs import get_logger
+from services.shared.db import chunked
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
 from services.tpp import domain
-from services.tpp.models import (
-    PERIOD_CLOSED,
-    PERIOD_OPEN,
-    DayFact,
-    Employee,
-    PendingCorrection,
-    Period,
-    ReportDecision,
-    Statement,
-)
-
-log = get_logger("sikerja.tpp")
+from services.tpp.models import PERIOD_CLOSED, DayFact, Employee, Period, ReportDecision, Statement
+from services.tpp.projections import APPROVED, keep_as_correction
 
 PRODUCER = "tpp"
-APPROVED = "approved"
-FLUSH_EVERY = 1000  # ORM rows flushed per chunk while closing a 15,000-ASN month
-CHUNK = 500  # keys per IN (...) of the bulk reads (SQLite allows 32,766 parameters)
 
 
 # -- rule sets --------------------------------------------------------------------------------
@@ -86,7 +64,7 @@ def rules_for_period(settings: Settings, period: str) -> RuleSet:
     """The rule set in force on the first day of `period`, in the region of the configured
     rule set (another region's file is never picked by date alone)."""
     default, shipped = _catalogue(settings.ruleset)
-    first, _ = domain.period_bounds(period)
+    first, _ = period_bounds(period)
     try:
         return ruleset_in_force(first, shipped, region=default.region)
     except RuleSetError:
@@ -104,138 +82,6 @@ def ruleset_names(settings: Settings) -> list[str]:
     return sorted(r.name for r in _catalogue(settings.ruleset)[1])
 
 
-# -- periods ----------------------------------------------------------------------------------
-
-
-def period_row(session: Session, period: str) -> Period | None:
-    return session.get(Period, period)
-
-
-def is_closed(session: Session, period: str) -> bool:
-    row = session.get(Period, period)
-    return row is not None and row.status == PERIOD_CLOSED
-
-
-# -- projections: applying one event ----------------------------------------------------------
-
-
-def day_closed_changes(session: Session, event: AttendanceDayClosed) -> bool:
-    """True when `event` is newer than what the projection holds (older revisions: no-op)."""
-    row = session.get(DayFact, (event.nip, event.work_date))
-    return row is None or event.revision > row.revision
-
-
-def apply_day_closed(session: Session, event: AttendanceDayClosed) -> bool:
-    row = session.get(DayFact, (event.nip, event.work_date))
-    if row is None:
-        row = DayFact(nip=event.nip, work_date=event.work_date)
-    if event.revision <= row.revision:
-        return False  # an older revision arriving late changes nothing
-    row.revision = event.revision
-    row.status = event.status
-    row.minutes_late = event.minutes_late
-    row.minutes_early = event.minutes_early
-    session.add(row)
-    return True
-
-
-Decision = ReportApproved | ReportRejected | RevisionRequested
-
-_DECISION_STATUS = {
-    "ReportApproved": APPROVED,
-    "ReportRejected": "rejected",
-    "RevisionRequested": "revision_requested",
-}
-
-
-def decision_changes(session: Session, event: Decision) -> bool:
-    row = session.get(ReportDecision, event.report_id)
-    if row is None:
-        return True
-    if row.status in (APPROVED, "rejected"):
-        return False  # final decisions (activity's terminal states); a late older one is noise
-    return event.occurred_at >= row.decided_at and row.status != _DECISION_STATUS[event.event_type]
-
-
-def apply_decision(session: Session, event: Decision) -> bool:
-    if not decision_changes(session, event):
-        return False
-    row = session.get(ReportDecision, event.report_id)
-    status = _DECISION_STATUS[event.event_type]
-    if row is None:
-        row = ReportDecision(
-            report_id=event.report_id,
-            nip=event.nip,
-            work_date=event.work_date,
-            status=status,
-            decided_at=event.occurred_at,
-            event_id=str(event.event_id),
-        )
-    else:
-        row.status, row.decided_at, row.event_id = status, event.occurred_at, str(event.event_id)
-    session.add(row)
-    return True
-
-
-def apply_event(session: Session, event: Event) -> bool:
-    """Apply a money-relevant event to the projections; True when something changed."""
-    if isinstance(event, AttendanceDayClosed):
-        return apply_day_closed(session, event)
-    if isinstance(event, ReportApproved | ReportRejected | RevisionRequested):
-        return apply_decision(session, event)
-    raise ValueError(f"event {event.event_type} bukan fakta TPP")
-
-
-def keep_as_correction(session: Session, event: Event, period: str, work_date: date) -> None:
-    """An event for a closed month: kept for BKPSDM, applied only when the month is reopened."""
-    if session.exec(
-        select(PendingCorrection).where(PendingCorrection.event_id == str(event.event_id))
-    ).first():
-        return
-    session.add(
-        PendingCorrection(
-            period=period,
-            nip=event.nip,
-            event_id=str(event.event_id),
-            event_type=event.event_type,
-            work_date=work_date,
-            summary=_summary(event),
-            payload=event.model_dump_json(),
-            received_at=now_utc(),
-        )
-    )
-    log.info(
-        "event for a closed period kept as a pending correction",
-        period=period,
-        nip=event.nip,
-        event_type=event.event_type,
-    )
-
-
-def _summary(event: Event) -> str:
-    if isinstance(event, AttendanceDayClosed):
-        detail = f"status {event.status}"
-        if event.minutes_late:
-            detail += f", terlambat {event.minutes_late} menit"
-        if event.minutes_early:
-            detail += f", pulang cepat {event.minutes_early} menit"
-        return (
-            f"Rekap kehadiran {event.work_date:%d-%m-%Y} revisi {event.revision} ({detail}) "
-            "datang setelah periode ditutup"
-        )
-    if isinstance(event, ReportApproved | ReportRejected | RevisionRequested):
-        what = {
-            "ReportApproved": "disetujui",
-            "ReportRejected": "ditolak",
-            "RevisionRequested": "diminta revisi",
-        }[event.event_type]
-        return (
-            f"Laporan {event.report_id} tanggal {event.work_date:%d-%m-%Y} {what} "
-            "setelah periode ditutup"
-        )
-    return f"{event.event_type} setelah periode ditutup"
-
-
 # -- computing --------------------------------------------------------------------------------
 
 
@@ -251,7 +97,7 @@ def _record(row: DayFact) -> domain.DayRecord:
 
 def load_inputs(session: Session, nip: str, period: str) -> Inputs:
     """That employee's closed days and approved report days of `period` (only their rows)."""
-    first, last = domain.period_bounds(period)
+    first, last = period_bounds(period)
     facts = session.exec(
         select(DayFact)
         .where(DayFact.nip == nip)
@@ -271,7 +117,7 @@ def load_inputs(session: Session, nip: str, period: str) -> Inputs:
 
 def load_month(session: Session, period: str) -> dict[str, Inputs]:
     """Every employee's inputs of `period` in two queries (close, what-if)."""
-    first, last = domain.period_bounds(period)
+    first, last = period_bounds(period)
     out: dict[str, Inputs] = defaultdict(lambda: Inputs([], set()))
     for row in session.exec(
         select(DayFact)
@@ -348,7 +194,9 @@ def store(
     return row
 
 
-def recompute(uow: UnitOfWork, nip: str, period: str, cause: Event) -> Statement | None:
+def recompute(
+    uow: UnitOfWork, nip: str, period: str, cause: Event, now: datetime
+) -> Statement | None:
     """Recompute one employee's month from the projections; emit TppRecomputed when the net
     changes. None when the employee is not known yet (the statement follows EmployeeUpserted)."""
     session = uow.session
@@ -370,17 +218,23 @@ def recompute(uow: UnitOfWork, nip: str, period: str, cause: Event) -> Statement
         nip, period, employee.tpp_pagu, inputs.days, inputs.approved, rules
     )
     old_net = current.net if current is not None else None
-    row = store(session, statement, rules, employee, now=now_utc(), cause=cause, row=current)
+    row = store(session, statement, rules, employee, now=now, cause=cause, row=current)
     if old_net != statement.net:
-        uow.emit(_recomputed(nip, period, rules, old_net, statement.net, cause))
+        uow.emit(_recomputed(nip, period, rules, old_net, statement.net, cause, now))
     return row
 
 
 def _recomputed(
-    nip: str, period: str, rules: RuleSet, old_net: int | None, new_net: int, cause: Event
+    nip: str,
+    period: str,
+    rules: RuleSet,
+    old_net: int | None,
+    new_net: int,
+    cause: Event,
+    now: datetime,
 ) -> TppRecomputed:
     return TppRecomputed(
-        occurred_at=now_utc(),
+        occurred_at=now,
         producer=PRODUCER,
         nip=nip,
         causation_id=cause.event_id,
@@ -394,11 +248,6 @@ def _recomputed(
 
 
 # -- the consumer's batch path ----------------------------------------------------------------
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 _DAY_COLUMNS = (
@@ -432,7 +281,7 @@ def apply_days(
     nips = sorted({nip for nip, _ in keys})
     dates = sorted({day for _, day in keys})
     rows: dict[tuple[str, date], dict[str, Any]] = {}
-    for chunk in _chunks(nips):
+    for chunk in chunked(nips):
         for r in session.execute(
             select(*_DAY_READ)
             .where(col(DayFact.nip).in_(chunk))
@@ -480,7 +329,7 @@ def apply_days(
         )
         frozen: set[tuple[str, str]] = set()
         close_nips = sorted({e.nip for _, e in closes})
-        for chunk in _chunks(close_nips):
+        for chunk in chunked(close_nips):
             frozen.update(
                 (r.nip, r.period)
                 for r in session.execute(
@@ -496,7 +345,7 @@ def apply_days(
                 continue  # a redelivery or an older revision arriving late changes nothing
             period = domain.period_of(event.work_date)
             if period in closed or (event.nip, period) in frozen:
-                keep_as_correction(session, event, period, event.work_date)
+                keep_as_correction(session, event, period, event.work_date, uow.clock())
                 continue
             row = row_of(event.nip, event.work_date)
             row["revision"] = event.revision
@@ -526,12 +375,12 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
     by_period: dict[str, dict[str, Event]] = defaultdict(dict)
     for (nip, period), cause in dirty.items():
         by_period[period][nip] = cause
-    now = now_utc()
+    now = uow.clock()  # the processing clock: the kit's, a test's in tests
     events: list[Event] = []
     for period, causes in sorted(by_period.items()):
         rules = rules_for_period(settings, period)
-        first, last = domain.period_bounds(period)
-        for chunk in _chunks(sorted(causes)):
+        first, last = period_bounds(period)
+        for chunk in chunked(sorted(causes)):
             employees = {
                 r.nip: r
                 for r in session.execute(
@@ -596,7 +445,9 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
                 )
                 old_net = row.net if row is not None else None
                 if old_net != st.net:
-                    events.append(_recomputed(nip, period, rules, old_net, st.net, causes[nip]))
+                    events.append(
+                        _recomputed(nip, period, rules, old_net, st.net, causes[nip], now)
+                    )
             if inserts:
                 session.execute(insert(Statement), inserts)
             if updates:
@@ -640,269 +491,3 @@ def open_periods_of(session: Session, nip: str) -> set[str]:
         else set()
     )
     return periods - closed
-
-
-# -- reading ----------------------------------------------------------------------------------
-
-
-def statement_lines(row: Statement) -> list[dict[str, Any]]:
-    return list(json.loads(row.lines_json))
-
-
-def to_domain(row: Statement) -> domain.Statement:
-    data = {
-        "pagu": row.pagu,
-        "discipline": row.discipline,
-        "productivity": row.productivity,
-        "attendance_deduction": row.attendance_deduction,
-        "attendance_deduction_uncapped": row.attendance_deduction_uncapped,
-        "productivity_deduction": row.productivity_deduction,
-        "productivity_deduction_uncapped": row.productivity_deduction_uncapped,
-        "required_report_days": row.required_report_days,
-        "approved_report_days": row.approved_report_days,
-        "net": row.net,
-        "lines": statement_lines(row),
-    }
-    return domain.statement_from_dict(data, nip=row.nip, period=row.period, rules=row.rules)
-
-
-def statement_view(row: Statement) -> dict[str, Any]:
-    """The explained statement an ASN reads (keys of `sikerja simulate` plus context)."""
-    return {
-        "nip": row.nip,
-        "nama": row.nama,
-        "opd": row.opd,
-        "jabatan": row.jabatan,
-        "period": row.period,
-        "rules": row.rules,
-        "status": "final" if row.frozen else "berjalan",
-        "pagu": row.pagu,
-        "discipline": row.discipline,
-        "productivity": row.productivity,
-        "attendance_deduction": row.attendance_deduction,
-        "attendance_deduction_uncapped": row.attendance_deduction_uncapped,
-        "attendance_deduction_cap": row.attendance_cap,
-        "productivity_deduction": row.productivity_deduction,
-        "productivity_deduction_uncapped": row.productivity_deduction_uncapped,
-        "productivity_deduction_cap": row.productivity_cap,
-        "required_report_days": row.required_report_days,
-        "approved_report_days": row.approved_report_days,
-        "net": row.net,
-        "lines": statement_lines(row),
-        "computed_at": row.computed_at.isoformat(),
-        "cause_event_type": row.cause_event_type or None,
-        "cause_event_id": row.cause_event_id,
-    }
-
-
-TOTAL_FIELDS = (
-    "pagu",
-    "discipline",
-    "productivity",
-    "attendance_deduction",
-    "productivity_deduction",
-    "net",
-)
-
-
-def totals(rows: Iterable[Statement]) -> dict[str, int]:
-    out = dict.fromkeys(TOTAL_FIELDS, 0)
-    count = 0
-    for row in rows:
-        count += 1
-        for key in TOTAL_FIELDS:
-            out[key] += getattr(row, key)
-    return {"employees": count, **out}
-
-
-def period_statements(session: Session, period: str, opd: str | None = None) -> list[Statement]:
-    query = select(Statement).where(Statement.period == period)
-    if opd is not None:
-        query = query.where(Statement.opd == opd)
-    return list(session.exec(query.order_by(col(Statement.opd), col(Statement.nip))))
-
-
-# -- BKPSDM: close, reopen, what-if -----------------------------------------------------------
-
-
-def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) -> dict[str, Any]:
-    """Freeze every statement of `period` and emit TppPeriodClosed per ASN, in one transaction
-    (state and events atomic through the outbox; flushed in chunks for a 15,000-ASN month).
-
-    Active employees without a statement yet get one computed now, so every ASN is paid."""
-    session = uow.session
-    settings = uow.settings
-    row = session.exec(select(Period).where(Period.period == period).with_for_update()).first()
-    if row is None:
-        row = Period(period=period)
-    row.status, row.closed_at, row.closed_by = PERIOD_CLOSED, now, closed_by
-    row.close_count += 1
-    session.add(row)
-    session.flush()
-    # Freeze first (takes the row locks; in-flight recomputations finish before), then read.
-    session.execute(update(Statement).where(col(Statement.period) == period).values(frozen=True))
-    have = set(session.exec(select(Statement.nip).where(Statement.period == period)))
-    missing = [
-        e
-        for e in session.exec(select(Employee).where(col(Employee.active).is_(True)))
-        if e.nip not in have
-    ]
-    if missing:
-        rules = rules_for_period(settings, period)
-        month = load_month(session, period)
-        for i, emp in enumerate(missing, start=1):
-            inputs = month.get(emp.nip) or Inputs([], set())
-            st = domain.compute_statement(
-                emp.nip, period, emp.tpp_pagu, inputs.days, inputs.approved, rules
-            )
-            store(session, st, rules, emp, now=now, cause=None, frozen=True)
-            if i % FLUSH_EVERY == 0:
-                session.flush()
-        session.flush()
-    count = total_net = 0
-    for i, st_row in enumerate(session.exec(select(Statement).where(Statement.period == period))):
-        uow.emit(
-            TppPeriodClosed(
-                occurred_at=now,
-                producer=PRODUCER,
-                nip=st_row.nip,
-                period=period,
-                rules=st_row.rules,
-                pagu=st_row.pagu,
-                net=st_row.net,
-                closed_by=closed_by,
-            )
-        )
-        count += 1
-        total_net += st_row.net
-        if (i + 1) % FLUSH_EVERY == 0:
-            session.flush()
-    pending = len(
-        session.exec(
-            select(PendingCorrection.id)
-            .where(PendingCorrection.period == period)
-            .where(col(PendingCorrection.applied_at).is_(None))
-        ).all()
-    )
-    return {
-        "period": period,
-        "status": PERIOD_CLOSED,
-        "closed_by": closed_by,
-        "closed_at": now.isoformat(),
-        "statements": count,
-        "computed_at_close": len(missing),
-        "total_net": total_net,
-        "pending_corrections": pending,
-    }
-
-
-def reopen_period(uow: UnitOfWork, period: str, reopened_by: str, now: datetime) -> dict[str, Any]:
-    """Apply the pending corrections in arrival order, unfreeze, recompute the employees they
-    touch (TppRecomputed when the net changes) and show the difference per employee."""
-    session = uow.session
-    row = session.exec(select(Period).where(Period.period == period).with_for_update()).first()
-    assert row is not None and row.status == PERIOD_CLOSED
-    row.status, row.reopened_at, row.reopened_by = PERIOD_OPEN, now, reopened_by
-    session.add(row)
-    session.execute(update(Statement).where(col(Statement.period) == period).values(frozen=False))
-    corrections = session.exec(
-        select(PendingCorrection)
-        .where(PendingCorrection.period == period)
-        .where(col(PendingCorrection.applied_at).is_(None))
-        .order_by(col(PendingCorrection.id))
-    ).all()
-    last_cause: dict[str, Event] = {}
-    applied: list[dict[str, Any]] = []
-    for corr in corrections:
-        event = parse_event(corr.payload)
-        changed = apply_event(session, event)
-        corr.applied_at = now
-        session.add(corr)
-        applied.append(
-            {"id": corr.id, "nip": corr.nip, "event_type": corr.event_type, "changed": changed}
-        )
-        if changed:
-            last_cause[event.nip] = event
-    session.flush()
-    changes: list[dict[str, Any]] = []
-    for nip, cause in sorted(last_cause.items()):
-        before = session.get(Statement, (nip, period))
-        old = to_domain(before) if before is not None else None
-        after = recompute(uow, nip, period, cause)
-        if after is None:
-            continue
-        new = to_domain(after)
-        if old is not None:
-            diff = [_change_view(c) for c in domain.diff_statements(old, new)]
-        else:
-            diff = []
-        changes.append(
-            {
-                "nip": nip,
-                "old_net": old.net if old else None,
-                "new_net": new.net,
-                "changes": diff,
-            }
-        )
-    return {
-        "period": period,
-        "status": PERIOD_OPEN,
-        "reopened_by": reopened_by,
-        "applied_corrections": applied,
-        "recomputed": changes,
-    }
-
-
-def _change_view(change: domain.StatementChange) -> dict[str, Any]:
-    return {
-        "kind": change.kind,
-        "message": change.message,
-        "date": change.day.isoformat() if change.day else None,
-        "code": change.code,
-        "old": change.old,
-        "new": change.new,
-    }
-
-
-def what_if(session: Session, period: str, rules: RuleSet) -> dict[str, Any]:
-    """Every stored statement of `period` recomputed with `rules`, compared, never stored.
-
-    Uses the stored pagu of each statement so that the difference is the rule set's alone
-    (a closed month is never changed by this)."""
-    month = load_month(session, period)
-    rows = period_statements(session, period)
-    out: list[dict[str, Any]] = []
-    old_total = new_total = 0
-    for st_row in rows:
-        inputs = month.get(st_row.nip) or Inputs([], set())
-        new = domain.compute_statement(
-            st_row.nip, period, st_row.pagu, inputs.days, inputs.approved, rules
-        )
-        old = to_domain(st_row)
-        old_total += old.net
-        new_total += new.net
-        diff = domain.diff_statements(old, new)
-        if any(c.kind != "rules_changed" for c in diff):
-            out.append(
-                {
-                    "nip": st_row.nip,
-                    "nama": st_row.nama,
-                    "opd": st_row.opd,
-                    "old_rules": old.rules_name,
-                    "old_net": old.net,
-                    "new_net": new.net,
-                    "changes": [_change_view(c) for c in diff],
-                }
-            )
-    row = session.get(Period, period)
-    return {
-        "period": period,
-        "status": row.status if row is not None else PERIOD_OPEN,
-        "rules": rules.name,
-        "stored": False,
-        "employees": len(rows),
-        "changed": len(out),
-        "total_net_old": old_total,
-        "total_net_new": new_total,
-        "differences": out,
-    }

@@ -21,7 +21,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -30,8 +29,9 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from contracts import Topic, dlq_topic, parse_event
-from contracts.events import EmployeeUpserted, FingerprintRecorded
+from contracts.events import FingerprintRecorded
 from services.attendance.models import Scan
+from services.kernel.calendar import WIB
 from services.tpp.models import DayFact
 from tests import factories
 from tests.faults.processes import OwnKafka, Service
@@ -40,7 +40,6 @@ from tests.support import eventually, key_env, topic_records, who
 # A hang guard, not a measurement: the run itself is bounded by the waits below.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
-WIB = ZoneInfo("Asia/Jakarta")
 DEVICES, BATCHES, LINES = 8, 25, 15  # 3,000 scans; 120 NIPs with 25 scans each
 DAY = datetime(2026, 10, 5, 7, 0, tzinfo=WIB)  # a Monday, long past (not "future")
 PACE_S = 0.15  # between a device's batches, so the load outlasts the kills
@@ -156,13 +155,11 @@ async def publish_employees(bootstrap: str, topic: str, nips: set[str]) -> None:
     await producer.start()
     try:
         for nip in sorted(nips):
-            employee = EmployeeUpserted(
-                occurred_at=datetime.now(UTC),
-                producer="siasn",
-                nip=nip,
+            employee = factories.employee(
+                nip,
+                at=datetime.now(UTC),
                 nama=f"Pegawai {nip[-4:]}",
                 opd="FAULTS",
-                kelas_jabatan=7,
                 tpp_pagu=4_000_000,
             )
             await producer.send(topic, employee.to_bytes(), key=employee.key)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from services.activity.api import day_facts
 from services.activity.app import build_kit
 from services.activity.models import DayUnlock, Opening
+from services.activity.queries import day_facts
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
 

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from contracts import Topic, parse_event
-from contracts.events import EmployeeUpserted, Event
+from contracts.events import Event
 from services.attendance.app import create
 from services.attendance.config import AttendanceConfig
 from services.shared.settings import Settings
@@ -65,16 +65,8 @@ async def test_adms_push_and_backlog_reclose(settings: Settings, run_id: str) ->
 
         app = create(settings, AttendanceConfig(scheduler_enabled=False))
         async with running(app, SYSTEM) as client:
-            employee = EmployeeUpserted(
-                occurred_at=datetime.now(UTC),
-                producer="siasn",
-                nip=nip,
-                nama="Uji Integrasi",
-                opd="DISKOMINFO",
-                kelas_jabatan=7,
-                tpp_pagu=4_000_000,
-                pin=pin,
-            )
+            now = datetime.now(UTC)
+            employee = factories.employee(nip, at=now, opd="DISKOMINFO", pin=pin)
             await producer.send_and_wait(
                 settings.topic(Topic.EMPLOYEES.value), employee.to_bytes(), key=nip.encode()
             )

@@ -22,7 +22,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import Topic, parse_event
-from contracts.events import EmployeeUpserted
 from sikerja_cli.main import instance_env
 from tests import factories
 from tests.infra import ROOT, Kafka, drop_topics
@@ -116,22 +115,10 @@ async def test_serve_joins_the_instance_of_its_data_folder(
                     return 0
 
             await eventually(ready, lambda s: s == 200, timeout=60)
-            sn = f"SERVE{int(time.time())}"
-            assert (await client.post("/api/v1/devices", json={"sn": sn, "opd": "X"})).is_success
-
             # It reads the instance's topics: an employee published there becomes known (a
             # scan of an employee attendance does not know waits in quarantine, unpublished).
             nip = factories.nip()
-            employee = EmployeeUpserted(
-                occurred_at=datetime.now(UTC),
-                producer="siasn",
-                nip=nip,
-                nama="Uji Serve",
-                opd="X",
-                kelas_jabatan=7,
-                tpp_pagu=4_000_000,
-                pin="4242",
-            )
+            employee = factories.employee(nip, at=datetime.now(UTC), opd="X", pin="4242")
             await producer.send_and_wait(
                 prefix + Topic.EMPLOYEES.value, employee.to_bytes(), key=nip.encode()
             )
@@ -142,6 +129,9 @@ async def test_serve_joins_the_instance_of_its_data_folder(
                 ).status_code
 
             await eventually(known, lambda s: s == 200, timeout=30)
+            # a device is registered only to an OPD someone belongs to: after the employee
+            sn = f"SERVE{int(time.time())}"
+            assert (await client.post("/api/v1/devices", json={"sn": sn, "opd": "X"})).is_success
 
             # It publishes on the instance's topic: a scan of that employee's PIN, once sent,
             # is there.

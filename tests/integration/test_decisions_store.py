@@ -12,7 +12,8 @@ from services.approval.app import create
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
-from tests.service.test_approval_service import employee, publish, reported
+from tests.factories import employee
+from tests.service.test_approval_service import publish, reported
 from tests.support import Clock, emitted, key_settings, who
 
 

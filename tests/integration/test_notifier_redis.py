@@ -4,16 +4,20 @@ employee's inbox."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from redis import asyncio as aioredis
+from sqlmodel import Session
 
-from contracts.events import Event, FingerprintRecorded, ReportRejected
+from contracts.events import Event, ReportRejected
 from services.notifier.app import create
-from services.notifier.domain import WIB
+from services.notifier.domain import WIB, Kind, warning_key
+from services.notifier.models import ScanDay
 from services.shared.settings import Settings
 from tests import factories
 from tests.support import eventually, running, who
@@ -52,14 +56,7 @@ async def test_warning_once_and_rejection_in_inbox(settings: Settings, redis_url
             assert await notifier.warm(DAY)
             await publish(
                 settings,
-                FingerprintRecorded(
-                    occurred_at=scanned_at,
-                    producer="attendance",
-                    nip=nip,
-                    scan_id=f"it-{nip}",
-                    scanned_at=scanned_at,
-                    work_date=DAY,
-                ),
+                factories.scan(nip, DAY, scanned_at, scan_id=f"it-{nip}"),
             )
 
             async def in_scanned_set() -> bool:
@@ -116,3 +113,45 @@ async def test_warning_once_and_rejection_in_inbox(settings: Settings, redis_url
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+
+async def test_redis_that_lost_everything_is_rebuilt_from_the_store(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """Day sets and the day's dedup keys come back from SQL: a claim of a warning already
+    stored is refused by Redis again, not only by SQL's unique key."""
+    settings = Settings(
+        kafka_bootstrap="127.0.0.1:1",  # not dialled: no event goes through Kafka here
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path}/{{service}}.db",
+        redis_url=redis_url,
+        group_suffix=f"-t{uuid.uuid4().hex[:8]}",
+    )
+    app = create(settings, scheduler=False)
+    notifier = app.state.notifier
+    notifier.kit.migrate()
+    prefix = notifier.cache.prefix
+    redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    nip = factories.nip()
+    try:
+        with Session(notifier.kit.engine) as session:
+            session.add(ScanDay(nip=nip, work_date=DAY))
+            session.commit()
+        first = await notifier.run_leased("warnings", datetime(2030, 7, 10, 15, tzinfo=WIB))
+        assert first["created"] == 1
+        # Redis restarts empty
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+        await redis.delete(*keys)
+        assert await notifier.cache.scanned_not_filed(DAY) is None  # not ready: SQL path
+        assert await notifier.warm(DAY)
+        assert await notifier.cache.scanned_not_filed(DAY) == {nip}
+        key = warning_key(Kind.LKH_MISSING, nip, DAY)
+        assert await notifier.cache.claim(key) is False
+        again = await notifier.run_leased("warnings", datetime(2030, 7, 10, 15, 5, tzinfo=WIB))
+        assert (again["source"], again["created"]) == ("redis", 0)
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        await notifier.cache.close()

@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlmodel import Session
 
-from contracts.events import EmployeeUpserted, Event, FingerprintRecorded
+from contracts.events import Event
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.attendance.app import create as create_attendance
@@ -46,16 +46,7 @@ async def test_scan_file_approve_reaches_tpp(settings: Settings) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
         await producer.start()
         try:
-            upsert = EmployeeUpserted(
-                occurred_at=datetime.now(UTC),
-                producer="siasn",
-                nip=staff,
-                nama="Staf Uji",
-                opd="Dinas Uji",
-                kelas_jabatan=7,
-                atasan_nip=boss,
-                tpp_pagu=3_000_000,
-            )
+            upsert = factories.employee(staff, boss, at=datetime.now(UTC), nama="Staf Uji")
             topic = settings.topic(str(upsert.TOPIC))
             await producer.send_and_wait(topic, upsert.to_bytes(), key=upsert.key)
         finally:
@@ -123,23 +114,13 @@ async def test_plt_named_at_approval_opens_the_report_at_activity(settings: Sett
     plt_h = who(plt, "atasan")
     async with running(activity, SYSTEM) as act, running(approval, SYSTEM) as apr:
         facts: list[Event] = [
-            EmployeeUpserted(
+            factories.employee(staff, boss, at=now, nama="Staf Uji"),
+            factories.scan(
+                staff,
+                today,
+                now - timedelta(minutes=1),
                 occurred_at=now,
-                producer="siasn",
-                nip=staff,
-                nama="Staf Uji",
-                opd="Dinas Uji",
-                kelas_jabatan=7,
-                atasan_nip=boss,
-                tpp_pagu=3_000_000,
-            ),
-            FingerprintRecorded(
-                occurred_at=now,
-                producer="attendance",
-                nip=staff,
                 scan_id=f"{staff}-{today}",
-                scanned_at=now - timedelta(minutes=1),
-                work_date=today,
             ),
         ]
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)

@@ -24,7 +24,6 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlmodel import select
 
 from contracts import Topic
-from contracts.events import ReportApproved
 from services.attendance.app import create as create_attendance
 from services.attendance.config import AttendanceConfig
 from services.shared.settings import Settings
@@ -32,6 +31,7 @@ from services.siasn.app import create as create_siasn
 from services.tpp.app import create as create_tpp
 from sikerja_cli.demo_data import generate
 from sikerja_cli.simulate import run_simulation
+from tests import factories
 from tests.support import eventually, running, who
 
 pytestmark = pytest.mark.integration
@@ -146,12 +146,11 @@ async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> No
         try:
             now = datetime.now(UTC)
             for i, row in enumerate(approvals):
-                event = ReportApproved(
-                    occurred_at=now,
-                    producer="approval",
-                    nip=row["nip"],
+                event = factories.approved(
+                    row["nip"],
+                    date.fromisoformat(row["tanggal"]),
+                    now,
                     report_id=f"parity-{row['nip']}-{row['tanggal']}-{i}",
-                    work_date=date.fromisoformat(row["tanggal"]),
                     decided_by=atasan[row["nip"]] or "197001011995031001",
                 )
                 await producer.send(

@@ -10,7 +10,7 @@ from faststream.kafka import KafkaMessage, TestKafkaBroker
 from sqlmodel import Session, select
 
 from contracts import Topic
-from contracts.events import AbsenceRecorded, FingerprintRecorded
+from contracts.events import FingerprintRecorded
 from services.activity.app import build_kit
 from services.activity.models import DayUnlock
 from services.shared.outbox import BrokerPublisher
@@ -31,22 +31,9 @@ async def test_fingerprint_and_dinas_luar_open_days(memory_settings: Settings) -
     kit.relay.publisher = BrokerPublisher(kit.broker)
     kit.migrate()
     nip = factories.nip()
-    scan = FingerprintRecorded(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=nip,
-        scan_id="s1",
-        scanned_at=NOW,
-        work_date=date(2026, 10, 5),
-    )
-    dl = AbsenceRecorded(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=nip,
-        absence_id="a1",
-        kind="dinas_luar",
-        start=date(2026, 10, 6),
-        end=date(2026, 10, 7),
+    scan = factories.scan(nip, date(2026, 10, 5), NOW, scan_id="s1")
+    dl = factories.absence(
+        nip, "dinas_luar", date(2026, 10, 6), date(2026, 10, 7), NOW, absence_id="a1"
     )
     async with TestKafkaBroker(kit.broker) as br:
         await br.publish(scan.to_bytes(), Topic.ATTENDANCE, key=nip.encode())
@@ -90,14 +77,7 @@ async def test_a_store_outage_is_not_dead_lettered(memory_settings: Settings) ->
         raise OperationalError("INSERT ...", {}, Exception("database is locked"))
 
     kit.handlers[FingerprintRecorded] = locked
-    scan = FingerprintRecorded(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=factories.nip(),
-        scan_id="s9",
-        scanned_at=NOW,
-        work_date=date(2026, 10, 5),
-    )
+    scan = factories.scan(factories.nip(), date(2026, 10, 5), NOW, scan_id="s9")
     dead_before = metrics.DLQ.labels(kit.name)._value.get()
     with pytest.raises(OperationalError):
         await kit.handle(scan.to_bytes())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,11 @@ from faststream.kafka import TestKafkaBroker
 
 from contracts import Topic
 from contracts.events import (
-    AbsenceRecorded,
     ActivityReported,
     DelegationGranted,
     DelegationRevoked,
-    EmployeeUpserted,
     Event,
     FingerprintRecorded,
-    ReportApproved,
     RevisionRequested,
 )
 from services.activity.app import create
@@ -38,6 +35,7 @@ from services.activity.models import PltDelegation
 from services.shared.consumer import Delivery
 from services.shared.settings import Settings
 from tests import factories
+from tests.factories import employee
 from tests.support import Clock, emitted, who, wib
 
 MON, TUE, WED = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)
@@ -47,27 +45,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 def scan(nip: str, day: date) -> FingerprintRecorded:
     at = wib(day, 7, 20)
-    return FingerprintRecorded(
-        occurred_at=at,
-        producer="attendance",
-        nip=nip,
-        scan_id=f"{nip}-{day}",
-        scanned_at=at,
-        work_date=day,
-    )
-
-
-def employee(nip: str, atasan: str | None) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-        producer="siasn",
-        nip=nip,
-        nama="Pegawai Uji",
-        opd="Dinas Uji",
-        kelas_jabatan=7,
-        atasan_nip=atasan,
-        tpp_pagu=3_000_000,
-    )
+    return factories.scan(nip, day, at, scan_id=f"{nip}-{day}")
 
 
 def report_body(day: date = MON, **over: Any) -> dict[str, Any]:
@@ -207,13 +185,8 @@ async def test_edit_withdraw_and_revision_loop(env: dict[str, Any]) -> None:
         "ActivityRevised",
     ]
 
-    approved = ReportApproved(
-        occurred_at=wib(date(2026, 10, 8), 11),
-        producer="approval",
-        nip=nip,
-        report_id=first["id"],
-        work_date=MON,
-        decided_by=atasan,
+    approved = factories.approved(
+        nip, MON, wib(date(2026, 10, 8), 11), report_id=first["id"], decided_by=atasan
     )
     async with TestKafkaBroker(kit.broker) as br:
         await br.publish(approved.to_bytes(), Topic.APPROVAL, key=nip.encode())
@@ -441,14 +414,7 @@ async def test_skp_targets_and_monthly_realisation(env: dict[str, Any]) -> None:
         ids.append(r.json()["id"])
     # only the first one is approved
     await kit.handle(
-        ReportApproved(
-            occurred_at=wib(MON, 15),
-            producer="approval",
-            nip=nip,
-            report_id=ids[0],
-            work_date=MON,
-            decided_by=atasan,
-        ).to_bytes()
+        factories.approved(nip, MON, wib(MON, 15), report_id=ids[0], decided_by=atasan).to_bytes()
     )
     recap = await client.get(f"/api/v1/employees/{nip}/skp-realisation?period=2026-10", headers=me)
     assert recap.status_code == 200
@@ -474,15 +440,8 @@ async def test_migration_import(env: dict[str, Any]) -> None:
     a, b = factories.nip(), factories.nip()
     await kit.handle(scan(a, date(2026, 10, 1)).to_bytes())
     await kit.handle(scan(a, date(2026, 10, 2)).to_bytes())
-    dinas_luar = AbsenceRecorded(
-        occurred_at=wib(date(2026, 10, 1), 6),
-        producer="attendance",
-        nip=b,
-        absence_id="dl1",
-        kind="dinas_luar",
-        start=date(2026, 10, 1),
-        end=date(2026, 10, 1),
-    )
+    oct1 = date(2026, 10, 1)
+    dinas_luar = factories.absence(b, "dinas_luar", oct1, oct1, wib(oct1, 6), absence_id="dl1")
     await kit.handle(dinas_luar.to_bytes())
     csv_text = (
         "nip,tanggal,status\n"
@@ -528,20 +487,20 @@ async def test_two_filings_at_the_same_instant_cannot_both_pass_the_minutes_chec
     import asyncio
     import time as time_mod
 
-    from services.activity import api
+    from services.activity import queries
 
     kit, client = env["kit"], env["client"]
     nip = factories.nip()
     async with TestKafkaBroker(kit.broker):
         await kit.broker.publish(scan(nip, MON), Topic.ATTENDANCE.value, key=nip.encode())
-    read = api._minutes_many
+    read = queries.minutes_many
 
     def slow_read(*args: Any, **kwargs: Any) -> dict[Any, int]:
         minutes = read(*args, **kwargs)
         time_mod.sleep(0.3)
         return minutes
 
-    monkeypatch.setattr(api, "_minutes_many", slow_read)
+    monkeypatch.setattr(queries, "minutes_many", slow_read)
     first, second = await asyncio.gather(
         client.post("/api/v1/reports", json=report_body(minutes=800), headers=who(nip, "asn")),
         client.post("/api/v1/reports", json=report_body(minutes=800), headers=who(nip, "asn")),

@@ -10,7 +10,7 @@ allowed caller (a decision, a deletion) can never turn a 403 into a 404/409.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -19,14 +19,13 @@ import pytest
 from contracts.events import (
     ActivityReported,
     DelegationGranted,
-    EmployeeUpserted,
-    FingerprintRecorded,
 )
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
+from tests.factories import employee
 from tests.support import who
 
 MON = date(2026, 10, 5)
@@ -36,19 +35,6 @@ PERSONS = {"asn", "atasan", "other_atasan", "plt"}
 # who reads an employee's file at activity: the Plt too, while the atasan's delegation runs
 VIEWERS = {"asn", "atasan", "plt", "bkpsdm", "auditor"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
-
-
-def employee(nip: str, atasan: str | None) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-        producer="siasn",
-        nip=nip,
-        nama="Pegawai",
-        opd="Dinas",
-        kelas_jabatan=7,
-        atasan_nip=atasan,
-        tpp_pagu=3_000_000,
-    )
 
 
 @pytest.fixture
@@ -105,16 +91,7 @@ async def test_activity_matrix(memory_settings: Settings, people: dict[str, Any]
             end=date(2026, 10, 31),
         ).to_bytes()
     )
-    await kit.handle(
-        FingerprintRecorded(
-            occurred_at=NOW,
-            producer="attendance",
-            nip=staff,
-            scan_id="s1",
-            scanned_at=NOW,
-            work_date=MON,
-        ).to_bytes()
-    )
+    await kit.handle(factories.scan(staff, MON, NOW, scan_id="s1").to_bytes())
     me = headers(people, "asn")
     body = {"work_date": "2026-10-05", "description": "Rapat", "output": "notula", "minutes": 60}
     async with httpx.AsyncClient(

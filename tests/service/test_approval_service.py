@@ -22,7 +22,6 @@ from contracts.events import (
     ActivityWithdrawn,
     DelegationGranted,
     DelegationRevoked,
-    EmployeeUpserted,
     Event,
     ReportApproved,
     ReportRejected,
@@ -32,22 +31,10 @@ from services.approval.app import create
 from services.approval.models import QueueEntry
 from services.shared.settings import Settings
 from tests import factories
+from tests.factories import employee
 from tests.support import Clock, emitted, who, wib
 
 MON = date(2026, 10, 5)
-
-
-def employee(nip: str, atasan: str | None, at: datetime | None = None) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=at or datetime(2026, 1, 1, tzinfo=UTC),
-        producer="siasn",
-        nip=nip,
-        nama="Pegawai Uji",
-        opd="Dinas Uji",
-        kelas_jabatan=7,
-        atasan_nip=atasan,
-        tpp_pagu=3_000_000,
-    )
 
 
 def reported(nip: str, day: date = MON, **over: Any) -> ActivityReported:

@@ -18,13 +18,6 @@ from services.attendance.models import Device, DeviceCommand, Scan
 from tests.service.test_attendance_support import Harness, make_harness
 from tests.support import who
 
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with make_harness(tmp_path) as h:
-        yield h
-
-
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "adms"
 NIP1 = "199001012015011001"  # the fixtures' 18-digit PINs are valid NIPs
 NIP2 = "198503152010122002"
@@ -42,6 +35,7 @@ def metric(name: str, **labels: str) -> float:
 async def register(
     h: Harness, sn: str = "CQZ7232460123", tz: str = "7", opd: str = "DISKOMINFO"
 ) -> None:
+    await h.opd(opd)
     r = await h.client.post(
         "/api/v1/devices", json={"sn": sn, "opd": opd, "lokasi": "Lobi", "zona_waktu": tz}
     )
@@ -239,6 +233,33 @@ async def test_device_registration_is_validated(harness: Harness) -> None:
         "/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO"}, headers=who(None, "asn")
     )
     assert asn.status_code == 403
+
+
+async def test_a_device_of_an_opd_no_employee_belongs_to_is_refused(harness: Harness) -> None:
+    h = harness
+    await h.employee(NIP1, opd="DISKOMINFO")
+    await h.employee(NIP2, opd="BAPPEDA")
+    await h.flush()
+    typo = await h.client.post("/api/v1/devices", json={"sn": "X1", "opd": "DISKOMNFO"})
+    assert typo.status_code == 422, typo.text
+    assert typo.headers["content-type"].startswith("application/problem+json")
+    problem = typo.json()
+    assert problem["code"] == "unknown_opd"
+    # Bahasa, naming the wrong OPD and the OPDs that have employees
+    assert "DISKOMNFO" in problem["detail"] and "tidak dikenal" in problem["detail"]
+    assert "BAPPEDA" in problem["detail"] and "DISKOMINFO" in problem["detail"]
+    with Session(h.kit.engine) as s:
+        assert s.get(Device, "X1") is None
+    await register(h, sn="X1", opd="BAPPEDA")
+
+
+async def test_a_device_before_any_employee_says_to_import_employees_first(
+    harness: Harness,
+) -> None:
+    r = await harness.client.post("/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO"})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "unknown_opd"
+    assert "impor data pegawai" in r.json()["detail"]
 
 
 async def test_a_line_with_an_impossible_year_is_refused_alone(harness: Harness) -> None:

@@ -4,20 +4,8 @@ broker."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from tests.service.test_attendance_support import Harness, make_harness
+from tests.service.test_attendance_support import Harness
 from tests.support import who
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with make_harness(tmp_path) as h:
-        yield h
-
 
 A = "199001012015011001"
 B = "198503152010122002"
@@ -90,6 +78,20 @@ async def test_absence_decides_the_day_and_cancel_reverts_it(harness: Harness) -
     assert r.status_code == 201, r.text
     absence = r.json()
     assert absence["hari_ditutup_ulang"] == 1  # only the 5th was closed
+    # the kind stays the contract's value; people read its label
+    assert (absence["jenis"], absence["jenis_label"]) == ("dinas_luar", "Dinas luar")
+    month = (await h.client.get(f"/api/v1/employees/{A}/month?period=2026-01")).json()
+    by_date = {d["tanggal"]: d for d in month["hari"]}
+    assert (by_date[MONDAY]["status"], by_date[MONDAY]["status_label"]) == (
+        "dinas_luar",
+        "Dinas luar",
+    )
+    sunday = by_date["2026-01-04"]
+    assert (sunday["status"], sunday["status_label"]) == ("non_working", "Bukan hari kerja")
+    recap = (await h.client.get(f"/api/v1/opds/DISKOMINFO/days/{MONDAY}")).json()
+    assert [(p["status"], p["status_label"]) for p in recap["pegawai"]] == [
+        ("dinas_luar", "Dinas luar")
+    ]
     revs = await closed(h, A)
     # Rev 1: 07:30 -> 09:00 is 90 min late. Rev 2: dinas luar, no late/early minutes.
     assert [(e.revision, e.status, e.minutes_late) for e in revs] == [
@@ -239,8 +241,10 @@ async def test_portal_views_and_anomalies(harness: Harness) -> None:
     h = harness
     await h.employee(A, opd="DISKOMINFO")
     await h.employee(B, opd="DISKOMINFO")
+    await h.opd("BAPPEDA")  # a device is registered only to an OPD someone belongs to
     for sn, opd, lokasi in (("K1", "DISKOMINFO", "Gedung A"), ("K2", "BAPPEDA", "Gedung B")):
-        await h.client.post("/api/v1/devices", json={"sn": sn, "opd": opd, "lokasi": lokasi})
+        r = await h.client.post("/api/v1/devices", json={"sn": sn, "opd": opd, "lokasi": lokasi})
+        assert r.status_code == 201, r.text
     # A scans at K1, then 10 minutes later at K2 (another OPD, another building).
     await h.client.post(
         "/iclock/cdata?SN=K1&table=ATTLOG", content=f"{A}\t{MONDAY} 07:20:00\t0\t1\n"

@@ -4,23 +4,14 @@ re-import changes nothing, a 50,000-line file."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from openpyxl import Workbook
 
-from tests.service.test_attendance_support import Harness, make_harness
+from tests.service.test_attendance_support import Harness
 
 A = "199001012015011001"
 B = "198503152010122002"
 C = "198807172014032003"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with make_harness(tmp_path) as h:
-        yield h
 
 
 async def test_scan_import_csv_and_xlsx(harness: Harness) -> None:

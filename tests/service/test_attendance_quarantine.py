@@ -5,26 +5,20 @@ never dropped, never credited to a stranger, exactly once under redelivery."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import Session, select
 
 from contracts import Topic
 from contracts.events import EmployeeUpserted
 from services.attendance import scheduler
 from services.attendance.config import AttendanceConfig
-from services.attendance.models import Scan
+from services.attendance.models import QuarantinedScan, Scan
+from tests import factories
 from tests.service.test_attendance_support import T0, Harness, make_harness
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with make_harness(tmp_path) as h:
-        yield h
-
+from tests.support import Clock, wib
 
 A = "199001012015011001"
 B = "198503152010122002"
@@ -34,6 +28,7 @@ CSV = {"content-type": "text/csv"}
 
 
 async def register(h: Harness, sn: str, opd: str = "DISKOMINFO") -> None:
+    await h.opd(opd)
     r = await h.client.post("/api/v1/devices", json={"sn": sn, "opd": opd})
     assert r.status_code == 201, r.text
 
@@ -56,15 +51,8 @@ def stored(h: Harness) -> list[tuple[str, str]]:
 
 
 def upserted(nip: str, pin: str | None = None) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=T0,
-        producer="siasn",
-        nip=nip,
-        nama="Pegawai",
-        opd="DISKOMINFO",
-        kelas_jabatan=7,
-        tpp_pagu=5_000_000,
-        pin=pin,
+    return factories.employee(
+        nip, at=T0, nama="Pegawai", opd="DISKOMINFO", tpp_pagu=5_000_000, pin=pin
     )
 
 
@@ -276,3 +264,20 @@ async def test_scans_pushed_by_a_system_for_an_unknown_nip_wait_for_the_employee
     await h.flush()
     (a,) = [e for e in h.of("FingerprintRecorded") if e.nip == A]
     assert (a.source, a.scanned_at.strftime("%H:%M:%S")) == ("api", "00:15:00")
+
+
+async def test_released_scans_are_received_by_the_kits_clock(tmp_path: Path) -> None:
+    """The release runs in event handling: it dates its work by the kit's clock (injected),
+    never by the wall clock; the scan keeps when it was first received."""
+    clock = Clock(wib(date(2026, 1, 5), 9, 15))
+    async with make_harness(tmp_path, clock=clock) as h:
+        await register(h, "K1")
+        await push(h, "K1", "1005\t2026-01-05 07:31:02\t0\t1\t0\t0\t0\r\n")
+        clock.moment = wib(date(2026, 1, 5), 9, 40)
+        await deliver(h, upserted(C, pin="1005"))
+        await h.flush()
+        with Session(h.kit.engine) as s:
+            (scan,) = s.exec(select(Scan)).all()
+            (held_row,) = s.exec(select(QuarantinedScan)).all()
+        assert scan.received_at == wib(date(2026, 1, 5), 9, 15)
+        assert held_row.applied_at == clock.moment

@@ -5,6 +5,7 @@ puts on sikerja.attendance and sikerja.calendar collected for assertions."""
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,13 +16,14 @@ import httpx
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 
 from contracts import Topic, parse_event
-from contracts.events import EmployeeUpserted, Event
+from contracts.events import Event
 from services.attendance.app import create
 from services.attendance.config import AttendanceConfig
 from services.shared.kit import ServiceKit, make_broker
 from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
-from tests.support import key_settings, running, who
+from tests import factories
+from tests.support import Clock, key_settings, running, who
 
 # The harness's client calls as a job would (an explicit "system" token); a test that
 # checks a role sends its own who(...).
@@ -47,24 +49,25 @@ class Harness:
         while await self.kit.relay.publish_pending():
             pass
 
+    async def opd(self, opd: str) -> None:
+        """An employee of `opd` who never scans: a device is registered only to an OPD
+        someone belongs to."""
+        await self.employee(f"197001011990011{zlib.crc32(opd.encode()) % 999 + 1:03d}", opd=opd)
+
     async def employee(self, nip: str, opd: str = "DISKOMINFO", pin: str | None = None) -> None:
-        event = EmployeeUpserted(
-            occurred_at=T0,
-            producer="siasn",
-            nip=nip,
-            nama=f"Pegawai {nip[-3:]}",
-            opd=opd,
-            kelas_jabatan=7,
-            tpp_pagu=5_000_000,
-            pin=pin,
+        event = factories.employee(
+            nip, at=T0, nama=f"Pegawai {nip[-3:]}", opd=opd, tpp_pagu=5_000_000, pin=pin
         )
         await self.broker.publish(event.to_bytes(), Topic.EMPLOYEES, key=nip.encode())
 
 
 @asynccontextmanager
-async def make_harness(tmp_path: Any, **config: Any) -> AsyncIterator[Harness]:
+async def make_harness(
+    tmp_path: Any, clock: Clock | None = None, **config: Any
+) -> AsyncIterator[Harness]:
     """Use in a module fixture: `async with make_harness(tmp_path) as h: yield h`;
-    `config` overrides AttendanceConfig fields."""
+    `clock` is the kit's (the wall clock by default), `config` overrides AttendanceConfig
+    fields."""
     settings = Settings(
         kafka_bootstrap="127.0.0.1:1",  # never dialled: TestKafkaBroker patches the broker
         data_dir=tmp_path,
@@ -79,6 +82,7 @@ async def make_harness(tmp_path: Any, **config: Any) -> AsyncIterator[Harness]:
         AttendanceConfig(**{"scheduler_enabled": False, "max_document_bytes": 4096, **config}),
         broker=broker,
         publisher=BrokerPublisher(broker),
+        **({"clock": clock} if clock is not None else {}),
     )
     kit: ServiceKit = app.state.kit
     seen: list[Event] = []

@@ -23,7 +23,8 @@ from services.approval.app import create
 from services.shared.calendar_book import CalendarBook
 from services.shared.settings import Settings
 from tests import factories
-from tests.service.test_approval_service import employee, publish, reported
+from tests.factories import employee
+from tests.service.test_approval_service import publish, reported
 from tests.support import Clock, who, wib
 
 MON, TUE, WED = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)

@@ -50,15 +50,14 @@ class Portal:
 
 
 def upserted(nip: str, opd: str, atasan: str | None = None) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=NOW,
-        producer="siasn",
-        nip=nip,
+    return factories.employee(
+        nip,
+        atasan,
+        NOW,
         nama=f"Pegawai {nip[-3:]}",
         opd=opd,
         jabatan="Analis",
         kelas_jabatan=9,
-        atasan_nip=atasan,
         tpp_pagu=5_000_000,
     )
 

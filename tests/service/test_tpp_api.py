@@ -12,7 +12,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from contracts.events import AttendanceDayClosed, EmployeeUpserted, Event, ReportApproved
+from contracts.events import Event
 from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from services.tpp.app import create
@@ -38,10 +38,9 @@ async def client(memory_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     for nip, opd, pagu in ((ANI, OPD_A, 10_000_000), (BUDI, OPD_B, 4_000_000)):
         await handle(
             kit,
-            EmployeeUpserted(
-                occurred_at=NOW,
-                producer="siasn",
-                nip=nip,
+            factories.employee(
+                nip,
+                at=NOW,
                 nama=f"Pegawai {nip[-3:]}",
                 opd=opd,
                 jabatan="Analis",
@@ -51,27 +50,11 @@ async def client(memory_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         )
         await handle(
             kit,
-            AttendanceDayClosed(
-                occurred_at=NOW,
-                producer="attendance",
-                nip=nip,
-                work_date=MON,
-                revision=1,
-                status="present",
-                minutes_late=37,
-                minutes_early=0,
-            ),
+            factories.day_closed(nip, MON, 1, NOW, late=37),
         )
         await handle(
             kit,
-            ReportApproved(
-                occurred_at=NOW,
-                producer="approval",
-                nip=nip,
-                report_id=f"r-{nip}",
-                work_date=MON,
-                decided_by=factories.nip(),
-            ),
+            factories.approved(nip, MON, NOW, report_id=f"r-{nip}"),
         )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
@@ -189,3 +172,8 @@ async def test_what_if_close_export(client: httpx.AsyncClient) -> None:
     assert sheet.cell(row=3, column=10).number_format == '"Rp"#,##0'
     summary = [[c.value for c in row] for row in book["Ringkasan"].iter_rows(min_row=3)]
     assert summary[-1][0] == "JUMLAH KOTA" and summary[-1][-1] == 13_965_000
+
+
+async def test_day_facts_carry_the_status_label_people_read(client: httpx.AsyncClient) -> None:
+    days = (await client.get(f"/api/v1/employees/{ANI}/days?period=2026-10")).json()
+    assert [(d["status"], d["status_label"]) for d in days] == [("present", "Hadir")]

@@ -7,7 +7,6 @@ disiplin = 40% = 4.000.000, produktivitas = 6.000.000, TL1 = 0,25% = 25.000.
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from faststream.kafka import TestKafkaBroker
 from sqlmodel import Session, select
 
 from contracts.events import (
-    AttendanceDayClosed,
     EmployeeUpserted,
     Event,
     FingerprintRecorded,
@@ -28,10 +26,11 @@ from services.shared.kit import ServiceKit
 from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
-from services.tpp import statements
+from services.tpp import periods, queries
 from services.tpp.app import build_kit
 from services.tpp.models import DayFact, PendingCorrection, Statement
 from tests import factories
+from tests.support import Clock
 
 NOW = datetime(2026, 10, 6, 1, 0, tzinfo=UTC)
 PAGU = 10_000_000
@@ -48,10 +47,9 @@ def make_kit(settings: Settings) -> ServiceKit:
 
 
 def employee(nip: str) -> EmployeeUpserted:
-    return EmployeeUpserted(
-        occurred_at=NOW,
-        producer="siasn",
-        nip=nip,
+    return factories.employee(
+        nip,
+        at=NOW,
         nama="Siti Aminah",
         opd="Dinas Komunikasi dan Informatika",
         kelas_jabatan=9,
@@ -60,27 +58,13 @@ def employee(nip: str) -> EmployeeUpserted:
 
 
 def closed(nip: str, day: date, revision: int, status: str = "present", **facts: Any):
-    return AttendanceDayClosed(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=nip,
-        work_date=day,
-        revision=revision,
-        status=status,
-        minutes_late=facts.get("late", 0 if status == "present" else None),
-        minutes_early=facts.get("early", 0 if status == "present" else None),
+    return factories.day_closed(
+        nip, day, revision, NOW, status, late=facts.get("late"), early=facts.get("early")
     )
 
 
 def approved(nip: str, day: date) -> ReportApproved:
-    return ReportApproved(
-        occurred_at=NOW,
-        producer="approval",
-        nip=nip,
-        report_id=f"r-{uuid.uuid4().hex[:8]}",
-        work_date=day,
-        decided_by=factories.nip(),
-    )
+    return factories.approved(nip, day, NOW)
 
 
 async def send(br: TestKafkaBroker, event: Event) -> None:
@@ -101,8 +85,7 @@ def outbox(kit: ServiceKit, event_type: str) -> list[dict[str, Any]]:
 
 def lines(row: Statement) -> list[tuple[str, str, str, int]]:
     return [
-        (ln["date"], ln["code"], ln["percent"], ln["amount"])
-        for ln in statements.statement_lines(row)
+        (ln["date"], ln["code"], ln["percent"], ln["amount"]) for ln in queries.statement_lines(row)
     ]
 
 
@@ -113,13 +96,8 @@ async def test_late_day_redelivery_old_revision_and_approval(memory_settings: Se
     async with TestKafkaBroker(kit.broker) as br:
         await send(br, employee(nip))
         # A scan is provisional: no statement, no money.
-        scan = FingerprintRecorded(
-            occurred_at=NOW,
-            producer="attendance",
-            nip=nip,
-            scan_id="s1",
-            scanned_at=datetime(2026, 10, 5, 0, 37, tzinfo=UTC),
-            work_date=MON,
+        scan = factories.scan(
+            nip, MON, datetime(2026, 10, 5, 0, 37, tzinfo=UTC), occurred_at=NOW, scan_id="s1"
         )
         await send(br, scan)
         assert statement(kit, nip) is None
@@ -197,7 +175,7 @@ async def test_event_after_close_is_a_pending_correction_until_reopen(
         assert statement(kit, nip).net == PAGU  # type: ignore[union-attr]
 
         with kit.uow() as uow:
-            result = statements.close_period(uow, PERIOD, "199001012015031001", NOW)
+            result = periods.close_period(uow, PERIOD, "199001012015031001", NOW)
             uow.commit()
         assert result["statements"] == 2 and result["computed_at_close"] == 1
         closed_events = outbox(kit, "TppPeriodClosed")
@@ -218,7 +196,7 @@ async def test_event_after_close_is_a_pending_correction_until_reopen(
         recomputed_before = len(outbox(kit, "TppRecomputed"))
 
         with kit.uow() as uow:
-            reopened = statements.reopen_period(uow, PERIOD, "199001012015031001", NOW)
+            reopened = periods.reopen_period(uow, PERIOD, "199001012015031001", NOW)
             uow.commit()
         # TK on the 6th: 5% × 10.000.000 = 500.000; two required days, one approved:
         # LKH for the 6th = 6.000.000 / 2 = 3.000.000.
@@ -238,14 +216,7 @@ async def test_event_after_close_is_a_pending_correction_until_reopen(
 
 
 def scan(nip: str, day: date, at: datetime) -> FingerprintRecorded:
-    return FingerprintRecorded(
-        occurred_at=NOW,
-        producer="attendance",
-        nip=nip,
-        scan_id=f"s-{uuid.uuid4().hex[:8]}",
-        scanned_at=at,
-        work_date=day,
-    )
+    return factories.scan(nip, day, at, occurred_at=NOW)
 
 
 async def consume(kit: ServiceKit, events: list[Event]) -> None:
@@ -356,7 +327,7 @@ async def test_a_batch_keeps_a_closed_month_as_pending_correction(
     nip = factories.nip()
     await consume(kit, [employee(nip), closed(nip, MON, 1, late=0), approved(nip, MON)])
     with kit.uow() as uow:
-        statements.close_period(uow, PERIOD, "199001012015031001", NOW)
+        periods.close_period(uow, PERIOD, "199001012015031001", NOW)
         uow.commit()
     before = len(outbox(kit, "TppRecomputed"))
     tk = closed(nip, TUE, 1, status="tanpa_keterangan")
@@ -392,3 +363,24 @@ def test_uow_once_runs_one_callback_per_key_before_commit(memory_settings: Setti
         dropped = uow.once("k", Probe)
         raise RuntimeError("rolled back")
     assert dropped.runs == 0  # a rolled back unit of work never runs its callbacks
+
+
+async def test_event_handling_dates_its_work_by_the_kits_clock(memory_settings: Settings) -> None:
+    """A recompute or a kept correction caused by an event is dated by the processing clock
+    (the kit's, injected), not by the wall clock nor by the event's occurred_at."""
+    processed = datetime(2026, 11, 3, 2, 15, tzinfo=UTC)
+    kit = build_kit(memory_settings, clock=Clock(processed))
+    kit.relay.publisher = BrokerPublisher(kit.broker)
+    kit.migrate()
+    nip = factories.nip()
+    await consume(kit, [employee(nip), closed(nip, MON, 1, late=37)])
+    row = statement(kit, nip)
+    assert row is not None and row.computed_at == processed
+    assert [e["occurred_at"] for e in outbox(kit, "TppRecomputed")] == ["2026-11-03T02:15:00Z"]
+    with kit.uow() as uow:
+        periods.close_period(uow, PERIOD, "199001012015031001", NOW)
+        uow.commit()
+    await consume(kit, [closed(nip, TUE, 1, status="tanpa_keterangan"), approved(nip, MON)])
+    with Session(kit.engine) as s:
+        pending = s.exec(select(PendingCorrection)).all()
+    assert [p.received_at for p in pending] == [processed, processed]

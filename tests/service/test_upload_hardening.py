@@ -19,7 +19,8 @@ from services.attendance import api as attendance_api
 from services.shared.settings import Settings
 from services.siasn.app import create as create_siasn
 from tests import factories
-from tests.service.test_activity_reports import MON, employee, report_body, scan
+from tests.factories import employee
+from tests.service.test_activity_reports import MON, report_body, scan
 from tests.service.test_attendance_support import SYSTEM, Harness, make_harness
 from tests.support import Clock, who, wib
 from tests.unit.test_upload_hardening import with_member

@@ -18,11 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.activity.domain import (
-    MIB,
     WIB,
     DailyReport,
     DomainError,
-    EvidenceFile,
     FilingCode,
     Opening,
     ReportAction,
@@ -39,15 +37,14 @@ from services.activity.domain import (
     filing_deadline,
     format_tanggal,
     minutes_reported,
-    monthly_realisation,
     next_status,
     revise_report,
-    validate_evidence,
     validate_opening,
     validate_report,
-    validate_skp_target,
     withdraw_report,
 )
+from services.activity.evidence_rules import MIB, EvidenceFile, validate_evidence
+from services.activity.skp import monthly_realisation, validate_skp_target
 from services.kernel.calendar import WorkCalendar
 
 NIP = "198501012010011001"

@@ -100,6 +100,8 @@ def test_required_alerts_exist() -> None:
         "SikerjaConsumerLagHigh",
         "SikerjaHandlerSlow",
         "SikerjaDeviceOffline",
+        "SikerjaNotifierDeadLetters",
+        "SikerjaNotifierChannelDown",
     } <= set(rules)
     for name, rule in rules.items():
         assert rule["labels"]["severity"] in {"critical", "warning"}, name

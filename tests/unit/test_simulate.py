@@ -35,7 +35,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from services.activity import api as activity_api
+from services.activity.routes import imports as activity_imports
 from services.attendance import api as attendance_api
 from services.attendance import importer
 from services.kernel.ruleset import RULESETS_DIR
@@ -457,7 +457,7 @@ def test_unknown_nip_refusal_is_the_live_one() -> None:
 def test_report_refusals_are_the_live_ones(tmp_path: Path, tanggal: str, status: str) -> None:
     # activity's migration import (POST /reports/import) judges the same file.
     content = f"nip,tanggal,status\n{ANDI},{tanggal},{status}\n"
-    _, live = activity_api._parse_import(content, date(2026, 1, 1))
+    _, live = activity_imports._parse_import(content, date(2026, 1, 1))
     assert _simulate_refusal(tmp_path, "reports.csv", content) == live[0]["reason"]
 
 

@@ -19,13 +19,19 @@ from services.approval.routes.deps import (
     forbidden,
     period_key,
 )
-from services.kernel.calendar import parse_period
-from services.shared.http import Problem
+from services.shared.http import Problem, period_or_422
 
-router = APIRouter(tags=["approval"])
+router = APIRouter()
 
 
-@router.get("/audit")
+@router.get(
+    "/audit",
+    summary="Jejak keputusan",
+    description=(
+        "Setiap keputusan: siapa, kapan, apa, mengapa, atas nama siapa (auditor dan BKPSDM)."
+    ),
+    tags=["Audit dan periode"],
+)
 def audit_log(
     who: Who,
     kit: Kit,
@@ -40,7 +46,7 @@ def audit_log(
         raise forbidden("Log audit keputusan hanya dapat dilihat oleh auditor dan BKPSDM.")
     work_dates = None
     if period:
-        year, month = parse_period(period_key(period))
+        year, month = period_or_422(period)
         work_dates = (date(year, month, 1), date(year + month // 12, month % 12 + 1, 1))
     with kit.uow() as uow:
         rows = queries.decision_log(
@@ -79,7 +85,13 @@ class ReopenIn(BaseModel):
     nip: str | None = Field(None, description="one employee only; empty: everyone")
 
 
-@router.post("/periods/{period}/reopen", status_code=201)
+@router.post(
+    "/periods/{period}/reopen",
+    status_code=201,
+    summary="Buka kembali bulan yang ditutup TPP",
+    description="Oleh BKPSDM, agar laporannya dapat diputuskan lagi.",
+    tags=["Audit dan periode"],
+)
 def reopen_period(period: str, body: ReopenIn, who: Who, now: Now, kit: Kit) -> dict[str, Any]:
     """BKPSDM reopens a month closed by tpp, so its reports can be decided again."""
     if not who.is_("bkpsdm") or not who.nip:
@@ -102,7 +114,12 @@ def reopen_period(period: str, body: ReopenIn, who: Who, now: Now, kit: Kit) -> 
     }
 
 
-@router.get("/periods/{period}/locks")
+@router.get(
+    "/periods/{period}/locks",
+    summary="Kunci periode per pegawai",
+    description="Bulan pegawai mana yang ditutup TPP, dan apakah BKPSDM membukanya kembali.",
+    tags=["Audit dan periode"],
+)
 def period_locks(period: str, who: Who, kit: Kit, nip: str | None = None) -> dict[str, Any]:
     """Which employees' month is closed by tpp, and whether BKPSDM reopened it since."""
     if not who.is_(*OVERSIGHT_ROLES, "system"):

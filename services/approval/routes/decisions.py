@@ -17,7 +17,7 @@ from services.approval.routes.deps import Kit, Now, Who, person, problem
 from services.shared.http import model_response
 from services.shared.kit import ServiceKit
 
-router = APIRouter(tags=["approval"])
+router = APIRouter()
 
 MAX_BULK = 500
 
@@ -71,26 +71,49 @@ async def _decide_one(
     return model_response(_decision_out(decided))
 
 
-@router.post("/reports/{report_id}/approve", response_model=DecisionOut)
+@router.post(
+    "/reports/{report_id}/approve",
+    response_model=DecisionOut,
+    summary="Setujui laporan",
+    tags=["Keputusan atasan"],
+)
 async def approve(report_id: str, who: Who, now: Now, kit: Kit) -> Response:
     return await _decide_one(kit, person(who), report_id, domain.DecisionKind.APPROVE, None, now)
 
 
-@router.post("/reports/{report_id}/reject", response_model=DecisionOut)
+@router.post(
+    "/reports/{report_id}/reject",
+    response_model=DecisionOut,
+    summary="Tolak laporan",
+    tags=["Keputusan atasan"],
+)
 async def reject(report_id: str, body: ReasonIn, who: Who, now: Now, kit: Kit) -> Response:
     return await _decide_one(
         kit, person(who), report_id, domain.DecisionKind.REJECT, body.reason, now
     )
 
 
-@router.post("/reports/{report_id}/request-revision", response_model=DecisionOut)
+@router.post(
+    "/reports/{report_id}/request-revision",
+    response_model=DecisionOut,
+    summary="Minta perbaikan laporan",
+    tags=["Keputusan atasan"],
+)
 async def request_revision(report_id: str, body: NoteIn, who: Who, now: Now, kit: Kit) -> Response:
     return await _decide_one(
         kit, person(who), report_id, domain.DecisionKind.REQUEST_REVISION, body.note, now
     )
 
 
-@router.post("/reports/bulk-approve")
+@router.post(
+    "/reports/bulk-approve",
+    summary="Setujui banyak laporan sekaligus",
+    description=(
+        "Satu hasil per laporan terpilih, berurutan. Yang ditolak (bukan bawahan, sudah "
+        "diputuskan, periode terkunci) dilaporkan dan tidak menghentikan yang lain."
+    ),
+    tags=["Keputusan atasan"],
+)
 async def bulk_approve(body: BulkIn, who: Who, now: Now, kit: Kit) -> dict[str, Any]:
     """Approve a selection; one result per selected report, in order. Refused items (not
     yours, already decided, locked period) are reported and do not stop the others. Like a

@@ -22,7 +22,7 @@ from services.approval.routes.deps import (
 )
 from services.shared.http import Day, Problem
 
-router = APIRouter(tags=["approval"])
+router = APIRouter()
 
 
 class DelegationIn(BaseModel):
@@ -43,7 +43,14 @@ def _delegation_out(row: Delegation) -> DelegationOut:
     return DelegationOut(**{name: getattr(row, name) for name in DelegationOut.model_fields})
 
 
-@router.post("/delegations", status_code=201, response_model=DelegationOut)
+@router.post(
+    "/delegations",
+    status_code=201,
+    response_model=DelegationOut,
+    summary="Tunjuk Plt",
+    description="Atasan menunjuk Plt untuk rentang tanggal (BKPSDM boleh untuk atasan mana pun).",
+    tags=["Pelimpahan (Plt)"],
+)
 def create_delegation(body: DelegationIn, who: Who, now: Now, kit: Kit) -> DelegationOut:
     """An atasan names a Plt for a date range (BKPSDM may do it for any atasan). Announced
     as DelegationGranted so activity lets the Plt open the reports they decide on."""
@@ -65,7 +72,15 @@ def create_delegation(body: DelegationIn, who: Who, now: Now, kit: Kit) -> Deleg
     return _delegation_out(row)
 
 
-@router.post("/delegations/announce")
+@router.post(
+    "/delegations/announce",
+    summary="Umumkan ulang pelimpahan yang berlaku",
+    description=(
+        "Untuk layanan kegiatan yang baru menyimpannya atau dipulihkan dari cadangan; yang sudah "
+        "dicabut tetap dicabut."
+    ),
+    tags=["Pelimpahan (Plt)"],
+)
 def announce_delegations(who: Who, now: Now, kit: Kit) -> dict[str, int]:
     """BKPSDM announces every delegation still running or to come again (DelegationGranted):
     for activity's store when it started keeping them after they were made, or was restored
@@ -78,7 +93,13 @@ def announce_delegations(who: Who, now: Now, kit: Kit) -> dict[str, int]:
     return {"announced": announced}
 
 
-@router.get("/delegations", response_model=list[DelegationOut])
+@router.get(
+    "/delegations",
+    response_model=list[DelegationOut],
+    summary="Daftar pelimpahan",
+    description="BKPSDM dan auditor melihat semua; yang lain hanya yang menyebut dirinya.",
+    tags=["Pelimpahan (Plt)"],
+)
 def list_delegations(
     who: Who,
     kit: Kit,
@@ -96,7 +117,12 @@ def list_delegations(
     return [_delegation_out(r) for r in rows]
 
 
-@router.delete("/delegations/{delegation_id}", response_model=DelegationOut)
+@router.delete(
+    "/delegations/{delegation_id}",
+    response_model=DelegationOut,
+    summary="Cabut pelimpahan",
+    tags=["Pelimpahan (Plt)"],
+)
 def revoke_delegation(delegation_id: str, who: Who, now: Now, kit: Kit) -> DelegationOut:
     with kit.uow() as uow:
         row = queries.delegation(uow, delegation_id)

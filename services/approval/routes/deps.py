@@ -4,14 +4,12 @@ now, the kit) and the edge helpers that turn roles and domain refusals into prob
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
-
-from fastapi import Depends, Request
 
 from services.approval import domain
-from services.kernel.calendar import parse_period
-from services.shared.http import Actor, Problem, actor, kit_of, now_of
-from services.shared.kit import ServiceKit
+from services.kernel.calendar import WIB
+from services.shared.http import Actor, Kit, Now, Problem, Who, period_key
+
+__all__ = ["Kit", "Now", "Who", "period_key"]
 
 PERSON_ROLES = ("asn", "atasan")
 OVERSIGHT_ROLES = ("bkpsdm", "auditor")
@@ -29,22 +27,8 @@ _STATUS = {
 }
 
 
-# async: a sync dependency costs a trip through the thread pool on every request
-async def _now(request: Request) -> datetime:
-    return now_of(request)
-
-
-async def _kit(request: Request) -> ServiceKit:
-    return kit_of(request)
-
-
-Who = Annotated[Actor, Depends(actor)]
-Now = Annotated[datetime, Depends(_now)]
-Kit = Annotated[ServiceKit, Depends(_kit)]
-
-
 def today(now: datetime) -> date:
-    return now.astimezone(domain.WIB).date()
+    return now.astimezone(WIB).date()
 
 
 def problem(err: domain.DomainError) -> Problem:
@@ -62,12 +46,3 @@ def person(who: Actor) -> str:
             "Hanya atasan langsung pegawai atau Plt yang ditunjuk yang dapat memutuskan laporan."
         )
     return who.nip
-
-
-def period_key(period: str) -> str:
-    """`period` as YYYY-MM, or 422 invalid_period."""
-    try:
-        year, month = parse_period(period)
-    except ValueError as exc:
-        raise Problem(422, str(exc), code="invalid_period") from None
-    return f"{year:04d}-{month:02d}"

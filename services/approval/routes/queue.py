@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.approval import domain, queries
@@ -22,11 +22,11 @@ from services.approval.routes.deps import (
     today,
 )
 from services.kernel.calendar import WorkCalendar
-from services.shared.calendar_book import calendar_of
+from services.shared.calendar_book import Calendars
 from services.shared.http import Problem
 from services.shared.uow import UnitOfWork
 
-router = APIRouter(tags=["approval"])
+router = APIRouter()
 
 OVERDUE_THRESHOLD_MAX = 260  # working days: about a year
 
@@ -75,13 +75,22 @@ def _queue_out(
     )
 
 
-@router.get("/queue", response_model=list[QueueItemOut])
-def my_queue(request: Request, who: Who, now: Now, kit: Kit) -> list[QueueItemOut]:
+@router.get(
+    "/queue",
+    response_model=list[QueueItemOut],
+    summary="Antrean saya",
+    description=(
+        "Laporan bawahan yang menunggu, dan laporan setiap atasan yang melimpahkan kepada saya "
+        "sebagai Plt hari ini; yang terlama lebih dulu."
+    ),
+    tags=["Antrean persetujuan"],
+)
+def my_queue(who: Who, now: Now, kit: Kit, calendars: Calendars) -> list[QueueItemOut]:
     """The caller's queue: their subordinates' waiting reports, and those of every atasan
     who delegated to them as Plt for today; oldest first."""
     me = person(who)
     day = today(now)
-    cal = calendar_of(request, day.year)
+    cal = calendars(day.year)
     with kit.uow() as uow:
         out = [_queue_out(uow, r, day, cal) for r in queries.pending_of(uow, me)]
         for d in queries.active_delegations(uow, plt=me):
@@ -93,9 +102,15 @@ def my_queue(request: Request, who: Who, now: Now, kit: Kit) -> list[QueueItemOu
     return out
 
 
-@router.get("/atasan/{atasan_nip}/queue", response_model=list[QueueItemOut])
+@router.get(
+    "/atasan/{atasan_nip}/queue",
+    response_model=list[QueueItemOut],
+    summary="Antrean seorang atasan",
+    description="Laporan yang menunggu beserta umurnya.",
+    tags=["Antrean persetujuan"],
+)
 def atasan_queue(
-    atasan_nip: str, request: Request, who: Who, now: Now, kit: Kit
+    atasan_nip: str, who: Who, now: Now, kit: Kit, calendars: Calendars
 ) -> list[QueueItemOut]:
     """One atasan's waiting reports with their age (the atasan, BKPSDM, auditors, notifier)."""
     if not (
@@ -105,17 +120,25 @@ def atasan_queue(
             "Antrean ini hanya dapat dilihat oleh atasan yang bersangkutan, BKPSDM dan auditor."
         )
     day = today(now)
-    cal = calendar_of(request, day.year)
+    cal = calendars(day.year)
     with kit.uow() as uow:
         return [_queue_out(uow, r, day, cal) for r in queries.pending_of(uow, atasan_nip)]
 
 
-@router.get("/overdue")
+@router.get(
+    "/overdue",
+    summary="Atasan dengan laporan terlambat diputuskan",
+    description=(
+        "Atasan dengan laporan yang menunggu lebih dari `threshold` hari kerja (pengingat pukul "
+        "09.00)."
+    ),
+    tags=["Antrean persetujuan"],
+)
 def overdue(
-    request: Request,
     who: Who,
     now: Now,
     kit: Kit,
+    calendars: Calendars,
     threshold: int = Query(domain.DEFAULT_OVERDUE_THRESHOLD, ge=0, le=OVERDUE_THRESHOLD_MAX),
 ) -> list[dict[str, Any]]:
     """Atasan with reports waiting more than `threshold` working days (the 09:00 reminder)."""
@@ -126,7 +149,7 @@ def overdue(
     day = today(now)
     with kit.uow() as uow:
         pending = queries.all_pending(uow)
-    found = domain.overdue(pending, day, calendar_of(request, day.year), threshold)
+    found = domain.overdue(pending, day, calendars(day.year), threshold)
     return [
         {
             "atasan_nip": atasan,
@@ -139,8 +162,13 @@ def overdue(
     ]
 
 
-@router.get("/reports/{report_id}", response_model=QueueItemOut)
-def get_item(report_id: str, request: Request, who: Who, now: Now, kit: Kit) -> QueueItemOut:
+@router.get(
+    "/reports/{report_id}",
+    response_model=QueueItemOut,
+    summary="Satu laporan dalam antrean",
+    tags=["Antrean persetujuan"],
+)
+def get_item(report_id: str, who: Who, now: Now, kit: Kit, calendars: Calendars) -> QueueItemOut:
     day = today(now)
     with kit.uow() as uow:
         row = queries.queue_entry(uow, report_id)
@@ -153,4 +181,4 @@ def get_item(report_id: str, request: Request, who: Who, now: Now, kit: Kit) -> 
             )
         if not allowed:
             raise forbidden("Anda tidak berwenang melihat laporan ini.")
-        return _queue_out(uow, row, day, calendar_of(request, day.year))
+        return _queue_out(uow, row, day, calendars(day.year))

@@ -14,7 +14,7 @@ from services.portal import store
 from services.portal.routes.deps import Ip, PortalDep, Who, forbidden
 from services.shared.http import Problem
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter()
 
 
 class GrantOut(BaseModel):
@@ -43,7 +43,13 @@ class AccountItem(BaseModel):
     has_password: bool
 
 
-@router.get("/accounts", response_model=list[AccountItem])
+@router.get(
+    "/accounts",
+    response_model=list[AccountItem],
+    summary="Daftar akun",
+    description="BKPSDM dan auditor (semua OPD), operator (OPD-nya sendiri).",
+    tags=["Akun"],
+)
 def list_accounts(
     who: Who,
     portal: PortalDep,
@@ -64,7 +70,13 @@ def list_accounts(
         ]
 
 
-@router.get("/accounts/{nip}", response_model=AccountOut)
+@router.get(
+    "/accounts/{nip}",
+    response_model=AccountOut,
+    summary="Satu akun",
+    description="Orangnya sendiri, operator OPD-nya, BKPSDM, dan auditor.",
+    tags=["Akun"],
+)
 def get_account(nip: str, who: Who, portal: PortalDep) -> AccountOut:
     """The person themself, their OPD's operator, BKPSDM and auditors."""
     with portal.kit.uow() as uow:
@@ -106,7 +118,17 @@ class SetupCodeOut(BaseModel):
     )
 
 
-@router.post("/accounts/{nip}/setup-code", response_model=SetupCodeOut, status_code=201)
+@router.post(
+    "/accounts/{nip}/setup-code",
+    response_model=SetupCodeOut,
+    status_code=201,
+    summary="Terbitkan kode sekali pakai",
+    description=(
+        "Untuk kata sandi pertama atau setel ulang (kata sandi lama berhenti berlaku dan semua "
+        "sesi berakhir). Tidak pernah dikirim lewat surel."
+    ),
+    tags=["Akun"],
+)
 def issue_setup_code(nip: str, who: Who, portal: PortalDep, ip: Ip) -> SetupCodeOut:
     """A one-time code for the first password, or a reset (the old password stops working
     and every session ends): the OPD's operator or BKPSDM. Never sent by mail."""
@@ -119,7 +141,14 @@ class GrantIn(BaseModel):
     opd: str | None = Field(None, description="the OPD of an operator")
 
 
-@router.post("/accounts/{nip}/grants", response_model=GrantOut, status_code=201)
+@router.post(
+    "/accounts/{nip}/grants",
+    response_model=GrantOut,
+    status_code=201,
+    summary="Berikan peran",
+    description="BKPSDM memberikan operator (satu OPD), bkpsdm, atau auditor; tercatat di audit.",
+    tags=["Akun"],
+)
 def grant_role(nip: str, body: GrantIn, who: Who, portal: PortalDep, ip: Ip) -> GrantOut:
     """BKPSDM grants operator (of one OPD), bkpsdm or auditor; audited."""
     if not who.is_("bkpsdm"):
@@ -128,7 +157,13 @@ def grant_role(nip: str, body: GrantIn, who: Who, portal: PortalDep, ip: Ip) -> 
     return GrantOut(role=g.role, opd=g.opd, granted_by=g.granted_by, granted_at=g.granted_at)
 
 
-@router.delete("/accounts/{nip}/grants/{role}", status_code=204)
+@router.delete(
+    "/accounts/{nip}/grants/{role}",
+    status_code=204,
+    summary="Cabut peran",
+    description="Sesi yang memakai peran itu langsung berakhir; tercatat di audit.",
+    tags=["Akun"],
+)
 def revoke_role(nip: str, role: str, who: Who, portal: PortalDep, ip: Ip) -> None:
     """BKPSDM revokes a granted role; sessions acting in it end at once; audited."""
     if not who.is_("bkpsdm"):
@@ -136,7 +171,13 @@ def revoke_role(nip: str, role: str, who: Who, portal: PortalDep, ip: Ip) -> Non
     portal.revoke(who, nip, role, ip)
 
 
-@router.delete("/accounts/{nip}/totp", status_code=204)
+@router.delete(
+    "/accounts/{nip}/totp",
+    status_code=204,
+    summary="Setel ulang autentikator",
+    description="Menghapus autentikator yang hilang beserta kode pemulihannya; tercatat di audit.",
+    tags=["Akun"],
+)
 def reset_totp(nip: str, who: Who, portal: PortalDep, ip: Ip) -> None:
     """BKPSDM clears a lost authenticator (and its recovery codes); audited."""
     if not who.is_("bkpsdm"):
@@ -154,7 +195,13 @@ class AuditOut(BaseModel):
     detail: dict[str, Any]
 
 
-@router.get("/audit", response_model=list[AuditOut])
+@router.get(
+    "/audit",
+    response_model=list[AuditOut],
+    summary="Log audit akun",
+    description="Terbaru lebih dulu: BKPSDM dan auditor (baca saja).",
+    tags=["Audit"],
+)
 def audit_log(
     who: Who,
     portal: PortalDep,

@@ -11,7 +11,7 @@ from services.portal import domain
 from services.portal.accounts import Caller, Portal
 from services.portal.credentials import same
 from services.portal.models import LoginSession
-from services.shared.http import Problem
+from services.shared.http import Problem, kit_of
 from services.shared.identity import IdentityError, bearer, jwks_of, verify
 
 SESSION_COOKIE = "sikerja_session"
@@ -102,7 +102,7 @@ def caller(
     """A Bearer token (aud portal: scripts, `sikerja token`) or an active session."""
     if authorization:
         try:
-            who = verify(bearer(authorization), "portal", jwks_of(request.app.state.kit.settings))
+            who = verify(bearer(authorization), "portal", jwks_of(kit_of(request).settings))
         except IdentityError as exc:
             raise Problem(401, exc.detail, code=exc.code) from exc
         return Caller(nip=who.nip, role=who.role, opd=who.opd)

@@ -64,13 +64,13 @@ def _pre_csrf_ok(request: Request, submitted: str) -> bool:
     return credentials.same(request.cookies.get(CSRF_COOKIE), submitted)
 
 
-@router.get("/masuk")
+@router.get("/masuk", summary="Halaman masuk")
 def login_page(request: Request) -> Response:
     token = _pre_csrf(request)
     return _with_pre_csrf(_page(request, "masuk.html", "Masuk", csrf_token=token), token)
 
 
-@router.post("/masuk")
+@router.post("/masuk", summary="Kirim formulir masuk")
 def login_form(
     request: Request,
     nip: str = Form(""),
@@ -94,14 +94,14 @@ def login_form(
     return response
 
 
-@router.get("/kata-sandi-pertama")
+@router.get("/kata-sandi-pertama", summary="Halaman kata sandi pertama")
 def first_password_page(request: Request) -> Response:
     token = _pre_csrf(request)
     page = _page(request, "kata_sandi_pertama.html", "Kata sandi pertama", csrf_token=token)
     return _with_pre_csrf(page, token)
 
 
-@router.post("/kata-sandi-pertama")
+@router.post("/kata-sandi-pertama", summary="Kirim kata sandi pertama")
 def first_password_form(
     request: Request,
     nip: str = Form(""),
@@ -146,7 +146,7 @@ def _refused(request: Request, template: str, title: str, session: LoginSession)
     return _page(request, template, title, 403, error=CSRF_REFUSED, csrf_token=session.csrf)
 
 
-@router.get("/")
+@router.get("/", summary="Beranda")
 def home(request: Request) -> Response:
     session = _in_step(request, domain.ACTIVE)
     if isinstance(session, Response):
@@ -157,7 +157,7 @@ def home(request: Request) -> Response:
     )  # fmt: skip
 
 
-@router.get("/ganti-kata-sandi")
+@router.get("/ganti-kata-sandi", summary="Halaman ganti kata sandi")
 def change_page(request: Request) -> Response:
     session = _in_step(request, domain.MUST_CHANGE, domain.ACTIVE)
     if isinstance(session, Response):
@@ -171,7 +171,7 @@ def change_page(request: Request) -> Response:
     )  # fmt: skip
 
 
-@router.post("/ganti-kata-sandi")
+@router.post("/ganti-kata-sandi", summary="Kirim kata sandi baru")
 def change_form(
     request: Request,
     current_password: str = Form(""),
@@ -202,7 +202,7 @@ def change_form(
     )  # fmt: skip
 
 
-@router.get("/totp/daftar")
+@router.get("/totp/daftar", summary="Halaman pendaftaran autentikator")
 def enrol_page(request: Request) -> Response:
     session = _in_step(request, domain.ENROL_TOTP)
     if isinstance(session, Response):
@@ -215,7 +215,7 @@ def enrol_page(request: Request) -> Response:
     )  # fmt: skip
 
 
-@router.post("/totp/daftar")
+@router.post("/totp/daftar", summary="Kirim kode pendaftaran autentikator")
 def enrol_form(request: Request, code: str = Form(""), csrf_token: str = Form("")) -> Response:
     session = _in_step(request, domain.ENROL_TOTP)
     if isinstance(session, Response):
@@ -234,7 +234,7 @@ def enrol_form(request: Request, code: str = Form(""), csrf_token: str = Form(""
     return _page(request, "kode_pemulihan.html", "Kode pemulihan", codes=codes)
 
 
-@router.get("/totp")
+@router.get("/totp", summary="Halaman langkah kedua")
 def totp_page(request: Request) -> Response:
     session = _in_step(request, domain.TOTP)
     if isinstance(session, Response):
@@ -243,7 +243,7 @@ def totp_page(request: Request) -> Response:
                  info=domain.STATE_MESSAGES[domain.TOTP])  # fmt: skip
 
 
-@router.post("/totp")
+@router.post("/totp", summary="Kirim kode langkah kedua")
 def totp_form(request: Request, code: str = Form(""), csrf_token: str = Form("")) -> Response:
     session = _in_step(request, domain.TOTP)
     if isinstance(session, Response):
@@ -271,11 +271,11 @@ def _logout(request: Request, csrf_token: str, everywhere: bool) -> Response:
     return response
 
 
-@router.post("/keluar")
+@router.post("/keluar", summary="Keluar")
 def logout_form(request: Request, csrf_token: str = Form("")) -> Response:
     return _logout(request, csrf_token, everywhere=False)
 
 
-@router.post("/keluar-semua")
+@router.post("/keluar-semua", summary="Keluar dari semua perangkat")
 def logout_everywhere_form(request: Request, csrf_token: str = Form("")) -> Response:
     return _logout(request, csrf_token, everywhere=True)

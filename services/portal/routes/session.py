@@ -22,7 +22,7 @@ from services.portal.routes.deps import (
     set_session_cookie,
 )
 
-router = APIRouter(tags=["session"])
+router = APIRouter()
 ChangingSession = Annotated[LoginSession, Depends(session_in(domain.MUST_CHANGE, domain.ACTIVE))]
 EnrollingSession = Annotated[LoginSession, Depends(session_in(domain.ENROL_TOTP))]
 TotpSession = Annotated[LoginSession, Depends(session_in(domain.TOTP))]
@@ -59,7 +59,16 @@ def _out(session: LoginSession) -> SessionOut:
     )
 
 
-@router.post("/session", response_model=SessionOut)
+@router.post(
+    "/session",
+    response_model=SessionOut,
+    summary="Masuk",
+    description=(
+        "Dengan NIP dan kata sandi (atau kode sekali pakai dari operator, yang lalu meminta kata "
+        "sandi baru)."
+    ),
+    tags=["Sesi"],
+)
 def login(body: LoginIn, response: Response, portal: PortalDep, ip: Ip) -> SessionOut:
     """Log in with NIP and password (or the operator's one-time code, which then demands a
     new password). The session cookie is Secure, HttpOnly, SameSite=Strict."""
@@ -68,18 +77,23 @@ def login(body: LoginIn, response: Response, portal: PortalDep, ip: Ip) -> Sessi
     return _out(opened.session)
 
 
-@router.get("/session", response_model=SessionOut)
+@router.get("/session", response_model=SessionOut, summary="Sesi saat ini", tags=["Sesi"])
 def current(session: AnySession) -> SessionOut:
     return _out(session)
 
 
-@router.delete("/session", status_code=204)
+@router.delete("/session", status_code=204, summary="Keluar", tags=["Sesi"])
 def logout(session: AnySession, response: Response, portal: PortalDep, ip: Ip) -> None:
     portal.logout(session, ip)
     clear_session_cookie(response)
 
 
-@router.post("/session/logout-all")
+@router.post(
+    "/session/logout-all",
+    summary="Keluar dari semua perangkat",
+    description="Semua sesi NIP ini, di semua perangkat, berakhir.",
+    tags=["Sesi"],
+)
 def logout_everywhere(
     session: AnySession, response: Response, portal: PortalDep, ip: Ip
 ) -> dict[str, int]:
@@ -94,7 +108,16 @@ class PasswordIn(BaseModel):
     new_password: str = Field(min_length=1, max_length=domain.MAX_PASSWORD)
 
 
-@router.post("/session/password", response_model=SessionOut)
+@router.post(
+    "/session/password",
+    response_model=SessionOut,
+    summary="Ganti kata sandi",
+    description=(
+        "Setelah kode sekali pakai (tanpa kata sandi lama) atau kapan saja (dengan kata sandi "
+        "lama). Sesi lain NIP ini berakhir."
+    ),
+    tags=["Sesi"],
+)
 def change_password(
     body: PasswordIn, session: ChangingSession, portal: PortalDep, ip: Ip
 ) -> SessionOut:
@@ -109,7 +132,13 @@ class EnrolmentOut(BaseModel):
     qr_svg: str
 
 
-@router.get("/session/totp/enrolment", response_model=EnrolmentOut)
+@router.get(
+    "/session/totp/enrolment",
+    response_model=EnrolmentOut,
+    summary="Data pendaftaran aplikasi autentikator",
+    description="Rahasia, URI otpauth, dan kode QR-nya (SVG).",
+    tags=["Sesi"],
+)
 def totp_enrolment(session: EnrollingSession, portal: PortalDep) -> EnrolmentOut:
     """The authenticator's secret, its otpauth URI and that URI as an inline SVG QR code."""
     secret, uri = portal.totp_enrolment(session)
@@ -126,13 +155,24 @@ class EnrolledOut(BaseModel):
     message: str = "Simpan kode pemulihan ini di tempat aman; masing-masing hanya berlaku sekali."
 
 
-@router.post("/session/totp/enrolment", response_model=EnrolledOut)
+@router.post(
+    "/session/totp/enrolment",
+    response_model=EnrolledOut,
+    summary="Konfirmasi aplikasi autentikator",
+    tags=["Sesi"],
+)
 def confirm_totp(body: CodeIn, session: EnrollingSession, portal: PortalDep, ip: Ip) -> EnrolledOut:
     codes = portal.confirm_totp(session, body.code, ip)
     return EnrolledOut(state=domain.ACTIVE, recovery_codes=codes)
 
 
-@router.post("/session/totp", response_model=SessionOut)
+@router.post(
+    "/session/totp",
+    response_model=SessionOut,
+    summary="Langkah kedua masuk (TOTP)",
+    description="Kode TOTP atau kode pemulihan.",
+    tags=["Sesi"],
+)
 def second_factor(body: CodeIn, session: TotpSession, portal: PortalDep, ip: Ip) -> SessionOut:
     """The second step of a privileged login: a TOTP code or a recovery code."""
     return _out(portal.second_factor(session, body.code, ip))
@@ -145,7 +185,13 @@ class TokenOut(BaseModel):
     expires_at: datetime
 
 
-@router.post("/session/token", response_model=TokenOut)
+@router.post(
+    "/session/token",
+    response_model=TokenOut,
+    summary="Token layanan untuk sesi ini",
+    description="Token bertanda tangan berumur 5 menit berisi nip, peran, dan OPD sesi ini.",
+    tags=["Sesi"],
+)
 def service_token(
     session: ActiveSession,
     portal: PortalDep,
@@ -163,7 +209,13 @@ class FirstPasswordIn(BaseModel):
     new_password: str = Field(min_length=1, max_length=domain.MAX_PASSWORD)
 
 
-@router.post("/first-password", status_code=204)
+@router.post(
+    "/first-password",
+    status_code=204,
+    summary="Tetapkan kata sandi pertama",
+    description="Dengan kode sekali pakai dari operator OPD (pertama kali atau setel ulang).",
+    tags=["Sesi"],
+)
 def first_password(body: FirstPasswordIn, portal: PortalDep, ip: Ip) -> None:
     """Set a password with the one-time code the OPD operator gave (first time or reset)."""
     portal.first_password(body.nip, body.code, body.new_password, ip)

@@ -1,0 +1,369 @@
+"""Activity's reads: the filing gate (the day's unlocks and BKPSDM's openings, the rules it
+is decided by), the minutes already reported, SKP targets, who may see an employee's file
+(`may_view`), and the rows the routes list. Nothing here writes; the routes and
+commands.py call these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import bindparam, func, null, true, tuple_, union_all
+from sqlalchemy import select as core_select
+from sqlmodel import col, select
+
+from services.activity import domain
+from services.activity.models import (
+    DayUnlock,
+    Evidence,
+    Opening,
+    PltDelegation,
+    Report,
+    SkpTarget,
+)
+from services.kernel.calendar import WorkCalendar
+from services.shared.db import chunked
+from services.shared.employees import atasan_of
+from services.shared.http import Actor
+from services.shared.uow import UnitOfWork
+
+PERSON_ROLES = ("asn", "atasan")  # employees acting for themselves
+OVERSIGHT_ROLES = ("bkpsdm", "auditor")
+
+
+@dataclass(frozen=True, slots=True)
+class FilingRules:
+    """What the filing gate and the report checks take from the app, resolved by the route:
+    the deadline rule (working days, time of day), the report limits and the work calendar
+    of a year. The calendar comes as the app's book (`year -> WorkCalendar`): a filing's
+    year is known per filing, and the book may read the store, which it does in the unit
+    of work's thread, not on the event loop."""
+
+    deadline_days: int
+    deadline_at: time
+    limits: domain.ReportLimits
+    calendar_for: Callable[[int], WorkCalendar]
+
+
+# --------------------------------------------------------------------------- people
+
+
+def _is_plt_of(uow: UnitOfWork, plt_nip: str, atasan_nip: str, today: date) -> bool:
+    """`plt_nip` holds an unrevoked delegation from `atasan_nip` whose window covers today."""
+    found = uow.session.exec(
+        select(PltDelegation.id).where(
+            PltDelegation.plt_nip == plt_nip,
+            PltDelegation.atasan_nip == atasan_nip,
+            col(PltDelegation.revoked_at).is_(None),
+            col(PltDelegation.start) <= today,
+            col(PltDelegation.end) >= today,
+        )
+    ).first()
+    return found is not None
+
+
+def may_view(uow: UnitOfWork, who: Actor, owner_nip: str, today: date) -> bool:
+    """Who may see an employee's reports and evidence (and the rest of their file here:
+    filing status, unlocked days, openings, SKP targets and realisation). Every read route
+    asks this one rule:
+
+    * the owner; their direct atasan (as the employee master says now);
+    * a Plt of that atasan: a delegation from the owner's *current* direct atasan (projected
+      from approval's DelegationGranted / DelegationRevoked), not revoked, whose window
+      (inclusive) covers `today`, the WIB date of the request. Like approval, where the Plt
+      window is checked on the decision date and not on the report's date: while the
+      mandate runs the Plt opens every report they may decide, including those dated before
+      it began; once it ends or is revoked they see none, even those dated inside it. A Plt
+      of another atasan sees nothing; a Plt only reads (SKP changes stay with the atasan);
+    * BKPSDM, auditors and trusted system callers.
+    """
+    if who.is_(*OVERSIGHT_ROLES, "system"):
+        return True
+    if not who.is_(*PERSON_ROLES) or not who.nip:
+        return False
+    if who.nip == owner_nip:
+        return True
+    atasan = atasan_of(uow, owner_nip)
+    if atasan is None:
+        return False  # no atasan recorded: nobody but the owner and oversight
+    return who.nip == atasan or _is_plt_of(uow, who.nip, atasan, today)
+
+
+# --------------------------------------------------------------------------- projections
+
+
+# The filing gate's queries, built once: building a statement and its cache key on every
+# request cost more CPU than SQLite spent running it. The day's unlocks (scan, dinas luar)
+# and BKPSDM's openings come in one round trip: rows with an `opened_by` are openings,
+# rows without are unlocks (their `id` column carries the unlock's source).
+_OPENING_TABLE = Opening.__table__
+_UNLOCK_TABLE = DayUnlock.__table__
+_o, _u = _OPENING_TABLE.c, _UNLOCK_TABLE.c
+_DAY_FACTS = union_all(
+    core_select(_o.nip, _o.work_date, _o.id, _o.opened_by, _o.reason, _o.opened_at, _o.until).where(
+        tuple_(_o.nip, _o.work_date).in_(bindparam("days", expanding=True))
+    ),
+    core_select(_u.nip, _u.work_date, _u.source, null(), null(), null(), null()).where(
+        tuple_(_u.nip, _u.work_date).in_(bindparam("days", expanding=True)), _u.active == true()
+    ),
+)
+# a report whose minutes count in its day: not withdrawn, not rejected
+_LIVE = col(Report.status).not_in(
+    [domain.ReportStatus.WITHDRAWN.value, domain.ReportStatus.REJECTED.value]
+)
+# the day's minutes of the other live reports (an edit or revision replaces its own)
+_OTHER_LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
+    Report.nip == bindparam("nip"),
+    Report.work_date == bindparam("day"),
+    Report.id != bindparam("except_id"),
+    _LIVE,
+)
+
+
+DayFacts = tuple[domain.Unlock | None, list[tuple[str, domain.Opening]]]
+
+
+def day_facts(uow: UnitOfWork, nip: str, day: date) -> DayFacts:
+    """The scan (preferred) or dinas luar that opens `day` for `nip`, and BKPSDM's openings
+    of that day as (opening id, domain value) pairs."""
+    return day_facts_many(uow, [(nip, day)]).get((nip, day), (None, []))
+
+
+def day_facts_many(
+    uow: UnitOfWork, days: list[tuple[str, date]]
+) -> dict[tuple[str, date], DayFacts]:
+    """`day_facts` of several (nip, date) pairs in one query."""
+    sources: dict[tuple[str, date], list[str]] = {}
+    openings: dict[tuple[str, date], list[tuple[str, domain.Opening]]] = {}
+    for row in uow.connection.execute(_DAY_FACTS, {"days": days}):
+        key = (row.nip, row.work_date)
+        if row.opened_by is None:
+            sources.setdefault(key, []).append(row.id)
+        else:
+            opening = domain.Opening(
+                row.nip, row.work_date, row.opened_by, row.reason, row.opened_at, row.until
+            )
+            openings.setdefault(key, []).append((row.id, opening))
+    out: dict[tuple[str, date], DayFacts] = {}
+    for key in set(sources) | set(openings):
+        unlock = None
+        if key in sources:
+            best = min(sources[key], key=lambda source: 0 if source == "scan" else 1)
+            unlock = domain.Unlock(key[0], key[1], domain.UnlockSource(best))
+        out[key] = (unlock, openings.get(key, []))
+    return out
+
+
+def _opening_id(
+    pairs: Iterable[tuple[str, domain.Opening]], used: domain.Opening | None
+) -> str | None:
+    for opening_id, value in pairs:
+        if value == used:
+            return opening_id
+    return None
+
+
+def _to_target(row: SkpTarget) -> domain.SkpTarget:
+    return domain.SkpTarget(
+        row.id, row.nip, row.year, row.activity, row.indicator, row.target_quantity
+    )
+
+
+def targets(uow: UnitOfWork, nip: str, year: int) -> dict[str, domain.SkpTarget]:
+    rows = uow.session.exec(
+        select(SkpTarget).where(SkpTarget.nip == nip, SkpTarget.year == year)
+    ).all()
+    return {r.id: _to_target(r) for r in rows}
+
+
+_LIVE_MINUTES_MANY = (
+    select(col(Report.nip), col(Report.work_date), func.sum(Report.minutes))
+    .where(tuple_(Report.nip, Report.work_date).in_(bindparam("days", expanding=True)), _LIVE)
+    .group_by(col(Report.nip), col(Report.work_date))
+)
+
+
+def minutes_many(uow: UnitOfWork, days: list[tuple[str, date]]) -> dict[tuple[str, date], int]:
+    """The minutes of live reports on each (nip, date), in one query."""
+    rows = uow.connection.execute(_LIVE_MINUTES_MANY, {"days": days})
+    return {(nip, day): int(total or 0) for nip, day, total in rows}
+
+
+def minutes_other(uow: UnitOfWork, nip: str, day: date, except_id: str) -> int:
+    params = {"nip": nip, "day": day, "except_id": except_id}
+    return int(uow.connection.execute(_OTHER_LIVE_MINUTES, params).scalar_one())
+
+
+def to_daily_report(row: Report) -> domain.DailyReport:
+    content = domain.ReportContent(
+        row.work_date, row.description, row.output, row.quantity, row.minutes, row.skp_target_id
+    )
+    return domain.DailyReport(
+        row.id, row.nip, content, domain.ReportStatus(row.status), row.filed_at, row.revision
+    )
+
+
+# --------------------------------------------------------------------------- filing gate
+
+
+def gate(
+    uow: UnitOfWork, rules: FilingRules, nip: str, day: date, now: datetime
+) -> tuple[domain.FilingDecision, str | None]:
+    unlock, pairs = day_facts(uow, nip, day)
+    return decide(rules, nip, day, now, unlock, pairs)
+
+
+def decide(
+    rules: FilingRules,
+    nip: str,
+    day: date,
+    now: datetime,
+    unlock: domain.Unlock | None,
+    pairs: list[tuple[str, domain.Opening]],
+) -> tuple[domain.FilingDecision, str | None]:
+    """The gate's decision from the day's facts, and the opening that allowed it (if any)."""
+    decision = domain.check_filing(
+        day,
+        now,
+        unlock,
+        [o for _, o in pairs],
+        rules.calendar_for(day.year),
+        rules.deadline_days,
+        rules.deadline_at,
+        nip=nip,
+    )
+    return decision, _opening_id(pairs, decision.opening)
+
+
+def revision_gate(
+    uow: UnitOfWork, rules: FilingRules, row: Report, now: datetime
+) -> domain.FilingDecision:
+    """May the revision the atasan asked for be sent now: counted from the request, or by
+    BKPSDM's opening of the report's date."""
+    requested_at = row.revision_requested_at or row.updated_at
+    decision = domain.check_revision(
+        requested_at,
+        now,
+        rules.calendar_for(requested_at.year),
+        rules.deadline_days,
+        rules.deadline_at,
+        report_date=row.work_date,
+    )
+    if not decision.allowed:
+        opened, _ = gate(uow, rules, row.nip, row.work_date, now)
+        if opened.code is domain.FilingCode.OPENED:
+            decision = opened  # BKPSDM opened the date again: the opening rules
+    return decision
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def report(uow: UnitOfWork, report_id: str) -> Report | None:
+    return uow.session.get(Report, report_id)
+
+
+def reports_between(uow: UnitOfWork, nip: str, first: date, after: date) -> Sequence[Report]:
+    """`nip`'s reports dated in [first, after), by date then filing time."""
+    return uow.session.exec(
+        select(Report)
+        .where(Report.nip == nip, Report.work_date >= first, Report.work_date < after)
+        .order_by(col(Report.work_date), col(Report.filed_at))
+    ).all()
+
+
+def unlocked_days(uow: UnitOfWork, nip: str) -> Sequence[DayUnlock]:
+    return uow.session.exec(
+        select(DayUnlock)
+        .where(DayUnlock.nip == nip, DayUnlock.active == True)  # noqa: E712
+        .order_by(DayUnlock.work_date)  # type: ignore[arg-type]
+    ).all()
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def evidence(uow: UnitOfWork, evidence_id: str) -> Evidence | None:
+    return uow.session.get(Evidence, evidence_id)
+
+
+def evidence_of(uow: UnitOfWork, report_id: str) -> Sequence[Evidence]:
+    return uow.session.exec(
+        select(Evidence).where(Evidence.report_id == report_id).order_by(col(Evidence.uploaded_at))
+    ).all()
+
+
+def same_evidence(uow: UnitOfWork, report_id: str, sha256: str) -> Evidence | None:
+    """The report's evidence with this digest, if it was attached already."""
+    return uow.session.exec(
+        select(Evidence).where(Evidence.report_id == report_id, Evidence.sha256 == sha256)
+    ).first()
+
+
+# --------------------------------------------------------------------------- openings
+
+
+def openings_of(uow: UnitOfWork, nip: str) -> Sequence[Opening]:
+    return uow.session.exec(
+        select(Opening).where(Opening.nip == nip).order_by(col(Opening.opened_at))
+    ).all()
+
+
+# --------------------------------------------------------------------------- SKP targets
+
+
+def skp_target(uow: UnitOfWork, target_id: str) -> SkpTarget | None:
+    return uow.session.get(SkpTarget, target_id)
+
+
+def skp_targets_of(uow: UnitOfWork, nip: str, year: int | None) -> Sequence[SkpTarget]:
+    query = select(SkpTarget).where(SkpTarget.nip == nip)
+    if year is not None:
+        query = query.where(SkpTarget.year == year)
+    return uow.session.exec(query.order_by(col(SkpTarget.year), col(SkpTarget.id))).all()
+
+
+def linked(uow: UnitOfWork, target_id: str) -> bool:
+    return (
+        uow.session.exec(select(Report.id).where(Report.skp_target_id == target_id)).first()
+        is not None
+    )
+
+
+def approved_on(uow: UnitOfWork, nip: str, target_ids: list[str]) -> Sequence[Report]:
+    """`nip`'s approved reports on these SKP targets."""
+    return uow.session.exec(
+        select(Report).where(
+            Report.nip == nip,
+            col(Report.skp_target_id).in_(target_ids),
+            Report.status == domain.ReportStatus.APPROVED.value,
+        )
+    ).all()
+
+
+# --------------------------------------------------------------------------- migration import
+
+
+def unlocked_set(uow: UnitOfWork, nips: list[str]) -> set[tuple[str, date]]:
+    found: set[tuple[str, date]] = set()
+    for chunk in chunked(nips):
+        rows = uow.session.exec(
+            select(col(DayUnlock.nip), col(DayUnlock.work_date)).where(
+                col(DayUnlock.nip).in_(chunk),
+                DayUnlock.active == True,  # noqa: E712
+            )
+        ).all()
+        found.update((n, d) for n, d in rows)
+    return found
+
+
+def existing_ids(uow: UnitOfWork, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunked(ids):
+        found.update(uow.session.exec(select(Report.id).where(col(Report.id).in_(chunk))))
+    return found
+
+
+def unlock_count(uow: UnitOfWork) -> int:
+    return int(uow.session.exec(select(func.count()).select_from(DayUnlock)).one())

@@ -1,0 +1,59 @@
+"""Opening routes: BKPSDM opens a date for an employee (the fingerprint device or the
+network failed...) until a time, by default the filing deadline counted from today."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from contracts.nip import nip_problem
+from services.activity import commands, domain, queries
+from services.activity.routes.deps import Rules, ensure_view, forbidden, today
+from services.activity.schemas import OpeningIn, OpeningOut, opening_out
+from services.shared.http import Kit, Now, Problem, Who
+
+router = APIRouter()
+
+
+@router.post(
+    "/employees/{nip}/openings",
+    status_code=201,
+    response_model=OpeningOut,
+    summary="Buka tanggal untuk dilaporkan",
+    description=(
+        "BKPSDM membuka tanggal bagi seorang pegawai (mesin sidik jari atau jaringan gagal)."
+    ),
+    tags=["Pembukaan tanggal"],
+)
+def open_date(nip: str, body: OpeningIn, who: Who, now: Now, kit: Kit, rules: Rules) -> OpeningOut:
+    """BKPSDM opens a date for an employee (the fingerprint device or network failed...)."""
+    if not who.is_("bkpsdm") or not who.nip:
+        raise forbidden("Hanya petugas BKPSDM (dengan NIP) yang dapat membuka tanggal laporan.")
+    if problem := nip_problem(nip):
+        raise Problem(422, problem, code="invalid_nip")
+    days, at = rules.deadline_days, rules.deadline_at
+    day = today(now)
+    until = body.until or domain.filing_deadline(day, rules.calendar_for(day.year), days, at)
+    if until.tzinfo is None:
+        raise Problem(422, "Batas akhir pembukaan harus memuat zona waktu.", code="validation")
+    opening = domain.Opening(nip, body.work_date, who.nip, body.reason, now, until)
+    try:
+        domain.validate_opening(opening)
+    except domain.DomainError as err:
+        raise Problem(422, err.message, code=err.code) from None
+    with kit.uow() as uow:
+        row = commands.open_date(uow, opening)
+        uow.commit()
+    return opening_out(row)
+
+
+@router.get(
+    "/employees/{nip}/openings",
+    response_model=list[OpeningOut],
+    summary="Daftar tanggal yang dibuka",
+    tags=["Pembukaan tanggal"],
+)
+def list_openings(nip: str, who: Who, now: Now, kit: Kit) -> list[OpeningOut]:
+    with kit.uow() as uow:
+        ensure_view(uow, who, nip, now)
+        rows = queries.openings_of(uow, nip)
+    return [opening_out(r) for r in rows]

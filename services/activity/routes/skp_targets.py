@@ -1,0 +1,170 @@
+"""SKP target routes: an employee's targets of a year (drafted by the employee, corrected
+by the atasan or BKPSDM) and the monthly realisation of each from approved reports."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from contracts.nip import nip_problem
+from services.activity import commands, domain, queries, skp
+from services.activity.queries import PERSON_ROLES
+from services.activity.routes.deps import ensure_view, forbidden
+from services.activity.schemas import SkpTargetIn, SkpTargetOut, target_out
+from services.kernel.calendar import YEAR_MAX, YEAR_MIN
+from services.shared.employees import atasan_of
+from services.shared.http import Actor, Kit, Now, Problem, Who, period_or_422
+from services.shared.uow import UnitOfWork
+
+router = APIRouter()
+
+
+def _ensure_skp_writer(uow: UnitOfWork, who: Actor, nip: str) -> str | None:
+    """The employee drafts their SKP; the atasan and BKPSDM may correct it."""
+    if who.is_("bkpsdm"):
+        return who.nip
+    if who.is_(*PERSON_ROLES) and who.nip and who.nip in (nip, atasan_of(uow, nip)):
+        return who.nip
+    raise forbidden(
+        "Target SKP hanya dapat diubah oleh pegawai yang bersangkutan, atasan langsungnya atau "
+        "BKPSDM."
+    )
+
+
+def _validate_target(target: domain.SkpTarget) -> None:
+    problems = skp.validate_skp_target(target)
+    if problems:
+        raise Problem(
+            422,
+            " ".join(p.message for p in problems),
+            code="invalid_skp_target",
+            errors=[{"field": p.field, "code": p.code, "message": p.message} for p in problems],
+        )
+
+
+@router.post(
+    "/employees/{nip}/skp-targets",
+    status_code=201,
+    response_model=SkpTargetOut,
+    summary="Tambah target SKP",
+    tags=["Target SKP"],
+)
+def create_target(nip: str, body: SkpTargetIn, who: Who, now: Now, kit: Kit) -> SkpTargetOut:
+    if problem := nip_problem(nip):
+        raise Problem(422, problem, code="invalid_nip")
+    with kit.uow() as uow:
+        by = _ensure_skp_writer(uow, who, nip)
+        target = domain.SkpTarget(
+            str(uuid.uuid4()), nip, body.year, body.activity, body.indicator, body.target_quantity
+        )
+        _validate_target(target)
+        row = commands.create_target(uow, target, by, now)
+        uow.commit()
+    return target_out(row)
+
+
+@router.get(
+    "/employees/{nip}/skp-targets",
+    response_model=list[SkpTargetOut],
+    summary="Daftar target SKP",
+    tags=["Target SKP"],
+)
+def list_targets(
+    nip: str,
+    who: Who,
+    now: Now,
+    kit: Kit,
+    year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
+) -> list[SkpTargetOut]:
+    with kit.uow() as uow:
+        ensure_view(uow, who, nip, now)
+        rows = queries.skp_targets_of(uow, nip, year)
+    return [target_out(r) for r in rows]
+
+
+@router.put(
+    "/skp-targets/{target_id}",
+    response_model=SkpTargetOut,
+    summary="Ubah target SKP",
+    tags=["Target SKP"],
+)
+def update_target(target_id: str, body: SkpTargetIn, who: Who, now: Now, kit: Kit) -> SkpTargetOut:
+    with kit.uow() as uow:
+        row = queries.skp_target(uow, target_id)
+        if row is None:
+            raise Problem(404, "Target SKP tidak ditemukan.", code="not_found")
+        _ensure_skp_writer(uow, who, row.nip)
+        if body.year != row.year and queries.linked(uow, target_id):
+            raise Problem(
+                409,
+                "Tahun target SKP tidak dapat diubah karena sudah ada laporan yang terkait.",
+                code="target_in_use",
+            )
+        target = domain.SkpTarget(
+            row.id, row.nip, body.year, body.activity, body.indicator, body.target_quantity
+        )
+        _validate_target(target)
+        commands.update_target(uow, row, target, now)
+        uow.commit()
+    return target_out(row)
+
+
+@router.delete(
+    "/skp-targets/{target_id}", status_code=204, summary="Hapus target SKP", tags=["Target SKP"]
+)
+def delete_target(target_id: str, who: Who, kit: Kit) -> None:
+    with kit.uow() as uow:
+        row = queries.skp_target(uow, target_id)
+        if row is None:
+            raise Problem(404, "Target SKP tidak ditemukan.", code="not_found")
+        _ensure_skp_writer(uow, who, row.nip)
+        if queries.linked(uow, target_id):
+            raise Problem(
+                409,
+                "Target SKP tidak dapat dihapus karena sudah ada laporan yang terkait.",
+                code="target_in_use",
+            )
+        commands.delete_target(uow, row)
+        uow.commit()
+
+
+@router.get(
+    "/employees/{nip}/skp-realisation",
+    summary="Realisasi SKP per bulan",
+    description="Rekap per target: jumlah yang disetujui bulan itu dan kumulatifnya.",
+    tags=["Target SKP"],
+)
+def skp_realisation(
+    nip: str,
+    who: Who,
+    now: Now,
+    kit: Kit,
+    period: str = Query(description="YYYY-MM"),
+) -> list[dict[str, Any]]:
+    """Monthly recap per SKP target: approved quantity in the month and cumulative."""
+    year, month = period_or_422(period)
+    with kit.uow() as uow:
+        ensure_view(uow, who, nip, now)
+        targets = list(queries.targets(uow, nip, year).values())
+        rows = queries.approved_on(uow, nip, [t.id for t in targets])
+    recap = skp.monthly_realisation(
+        sorted(targets, key=lambda t: t.id),
+        [queries.to_daily_report(r) for r in rows],
+        year,
+        month,
+    )
+    return [
+        {
+            "target_id": r.target.id,
+            "activity": r.target.activity,
+            "indicator": r.target.indicator,
+            "target_quantity": r.target.target_quantity,
+            "quantity": r.quantity,
+            "percent": str(r.percent),
+            "cumulative_quantity": r.cumulative_quantity,
+            "cumulative_percent": str(r.cumulative_percent),
+        }
+        for r in recap
+    ]

@@ -1,0 +1,230 @@
+"""BKPSDM's actions on a month: its period row, close (freeze and TppPeriodClosed per ASN),
+reopen (apply the pending corrections, unfreeze, recompute) and the what-if recompute with
+another rule set, never stored.
+
+Used by api.py (BKPSDM's endpoints) and handlers.py (`is_closed`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from contracts.events import Event, TppPeriodClosed, parse_event
+from services.kernel.ruleset import RuleSet
+from services.shared.uow import UnitOfWork
+from services.tpp import domain
+from services.tpp.models import (
+    PERIOD_CLOSED,
+    PERIOD_OPEN,
+    Employee,
+    PendingCorrection,
+    Period,
+    Statement,
+)
+from services.tpp.projections import apply_event
+from services.tpp.queries import period_statements, to_domain
+from services.tpp.statements import PRODUCER, Inputs, load_month, recompute, rules_for_period, store
+
+FLUSH_EVERY = 1000  # ORM rows flushed per chunk while closing a 15,000-ASN month
+
+
+# -- periods ----------------------------------------------------------------------------------
+
+
+def period_row(session: Session, period: str) -> Period | None:
+    return session.get(Period, period)
+
+
+def is_closed(session: Session, period: str) -> bool:
+    row = session.get(Period, period)
+    return row is not None and row.status == PERIOD_CLOSED
+
+
+# -- BKPSDM: close, reopen, what-if -----------------------------------------------------------
+
+
+def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) -> dict[str, Any]:
+    """Freeze every statement of `period` and emit TppPeriodClosed per ASN, in one transaction
+    (state and events atomic through the outbox; flushed in chunks for a 15,000-ASN month).
+
+    Active employees without a statement yet get one computed now, so every ASN is paid."""
+    session = uow.session
+    settings = uow.settings
+    row = session.exec(select(Period).where(Period.period == period).with_for_update()).first()
+    if row is None:
+        row = Period(period=period)
+    row.status, row.closed_at, row.closed_by = PERIOD_CLOSED, now, closed_by
+    row.close_count += 1
+    session.add(row)
+    session.flush()
+    # Freeze first (takes the row locks; in-flight recomputations finish before), then read.
+    session.execute(update(Statement).where(col(Statement.period) == period).values(frozen=True))
+    have = set(session.exec(select(Statement.nip).where(Statement.period == period)))
+    missing = [
+        e
+        for e in session.exec(select(Employee).where(col(Employee.active).is_(True)))
+        if e.nip not in have
+    ]
+    if missing:
+        rules = rules_for_period(settings, period)
+        month = load_month(session, period)
+        for i, emp in enumerate(missing, start=1):
+            inputs = month.get(emp.nip) or Inputs([], set())
+            st = domain.compute_statement(
+                emp.nip, period, emp.tpp_pagu, inputs.days, inputs.approved, rules
+            )
+            store(session, st, rules, emp, now=now, cause=None, frozen=True)
+            if i % FLUSH_EVERY == 0:
+                session.flush()
+        session.flush()
+    count = total_net = 0
+    for i, st_row in enumerate(session.exec(select(Statement).where(Statement.period == period))):
+        uow.emit(
+            TppPeriodClosed(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=st_row.nip,
+                period=period,
+                rules=st_row.rules,
+                pagu=st_row.pagu,
+                net=st_row.net,
+                closed_by=closed_by,
+            )
+        )
+        count += 1
+        total_net += st_row.net
+        if (i + 1) % FLUSH_EVERY == 0:
+            session.flush()
+    pending = len(
+        session.exec(
+            select(PendingCorrection.id)
+            .where(PendingCorrection.period == period)
+            .where(col(PendingCorrection.applied_at).is_(None))
+        ).all()
+    )
+    return {
+        "period": period,
+        "status": PERIOD_CLOSED,
+        "closed_by": closed_by,
+        "closed_at": now.isoformat(),
+        "statements": count,
+        "computed_at_close": len(missing),
+        "total_net": total_net,
+        "pending_corrections": pending,
+    }
+
+
+def reopen_period(uow: UnitOfWork, period: str, reopened_by: str, now: datetime) -> dict[str, Any]:
+    """Apply the pending corrections in arrival order, unfreeze, recompute the employees they
+    touch (TppRecomputed when the net changes) and show the difference per employee."""
+    session = uow.session
+    row = session.exec(select(Period).where(Period.period == period).with_for_update()).first()
+    assert row is not None and row.status == PERIOD_CLOSED
+    row.status, row.reopened_at, row.reopened_by = PERIOD_OPEN, now, reopened_by
+    session.add(row)
+    session.execute(update(Statement).where(col(Statement.period) == period).values(frozen=False))
+    corrections = session.exec(
+        select(PendingCorrection)
+        .where(PendingCorrection.period == period)
+        .where(col(PendingCorrection.applied_at).is_(None))
+        .order_by(col(PendingCorrection.id))
+    ).all()
+    last_cause: dict[str, Event] = {}
+    applied: list[dict[str, Any]] = []
+    for corr in corrections:
+        event = parse_event(corr.payload)
+        changed = apply_event(session, event)
+        corr.applied_at = now
+        session.add(corr)
+        applied.append(
+            {"id": corr.id, "nip": corr.nip, "event_type": corr.event_type, "changed": changed}
+        )
+        if changed:
+            last_cause[event.nip] = event
+    session.flush()
+    changes: list[dict[str, Any]] = []
+    for nip, cause in sorted(last_cause.items()):
+        before = session.get(Statement, (nip, period))
+        old = to_domain(before) if before is not None else None
+        after = recompute(uow, nip, period, cause, now)
+        if after is None:
+            continue
+        new = to_domain(after)
+        if old is not None:
+            diff = [_change_view(c) for c in domain.diff_statements(old, new)]
+        else:
+            diff = []
+        changes.append(
+            {
+                "nip": nip,
+                "old_net": old.net if old else None,
+                "new_net": new.net,
+                "changes": diff,
+            }
+        )
+    return {
+        "period": period,
+        "status": PERIOD_OPEN,
+        "reopened_by": reopened_by,
+        "applied_corrections": applied,
+        "recomputed": changes,
+    }
+
+
+def _change_view(change: domain.StatementChange) -> dict[str, Any]:
+    return {
+        "kind": change.kind,
+        "message": change.message,
+        "date": change.day.isoformat() if change.day else None,
+        "code": change.code,
+        "old": change.old,
+        "new": change.new,
+    }
+
+
+def what_if(session: Session, period: str, rules: RuleSet) -> dict[str, Any]:
+    """Every stored statement of `period` recomputed with `rules`, compared, never stored.
+
+    Uses the stored pagu of each statement so that the difference is the rule set's alone
+    (a closed month is never changed by this)."""
+    month = load_month(session, period)
+    rows = period_statements(session, period)
+    out: list[dict[str, Any]] = []
+    old_total = new_total = 0
+    for st_row in rows:
+        inputs = month.get(st_row.nip) or Inputs([], set())
+        new = domain.compute_statement(
+            st_row.nip, period, st_row.pagu, inputs.days, inputs.approved, rules
+        )
+        old = to_domain(st_row)
+        old_total += old.net
+        new_total += new.net
+        diff = domain.diff_statements(old, new)
+        if any(c.kind != "rules_changed" for c in diff):
+            out.append(
+                {
+                    "nip": st_row.nip,
+                    "nama": st_row.nama,
+                    "opd": st_row.opd,
+                    "old_rules": old.rules_name,
+                    "old_net": old.net,
+                    "new_net": new.net,
+                    "changes": [_change_view(c) for c in diff],
+                }
+            )
+    row = session.get(Period, period)
+    return {
+        "period": period,
+        "status": row.status if row is not None else PERIOD_OPEN,
+        "rules": rules.name,
+        "stored": False,
+        "employees": len(rows),
+        "changed": len(out),
+        "total_net_old": old_total,
+        "total_net_new": new_total,
+        "differences": out,
+    }

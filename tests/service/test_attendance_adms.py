@@ -594,6 +594,7 @@ async def test_a_device_over_its_rate_is_refused_in_plain_text_and_keeps_its_rec
 
 async def test_a_pinned_device_is_refused_from_another_address(harness: Harness) -> None:
     h = harness
+    await h.opd("DISKOMINFO")
     r = await h.client.post(
         "/api/v1/devices",
         json={"sn": "PINNED", "opd": "DISKOMINFO", "ip_tetap": "10.20.30.40"},

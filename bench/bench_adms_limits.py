@@ -29,6 +29,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench.bench_reports import start_service
+from bench.tokens import keys_env, who
 from tests import factories
 
 NIP = "199001012015011001"
@@ -111,10 +112,13 @@ async def main() -> None:
         "SIKERJA_GROUP_SUFFIX": f"-b{run}",
         "SIKERJA_ATTENDANCE_SCHEDULER_ENABLED": "false",
         "SIKERJA_LOG_LEVEL": "ERROR",
+        **keys_env(tmp),  # the registry API verifies tokens signed with the bench's own key
     }
     proc = start_service("attendance", args.port, env, tmp / "uvicorn.log")
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{args.port}", timeout=600) as c:
+        operator = who(tmp, None, "operator")  # devices ignore it; the registry API needs it
+        base = f"http://127.0.0.1:{args.port}"
+        async with httpx.AsyncClient(base_url=base, timeout=600, headers=operator) as c:
             for _ in range(120):
                 try:
                     if (await c.get("/healthz")).status_code == 200:

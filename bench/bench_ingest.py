@@ -35,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.bench_reports import start_service, tree_cpu_seconds
+from bench.tokens import keys_env, who
 from tests import factories
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,6 +160,7 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
         "SIKERJA_LOG_LEVEL": "WARNING",
         "SIKERJA_RELAY_INTERVAL_S": "0.05",
         "SIKERJA_RELAY_BATCH": "2000",
+        **keys_env(tmp),  # the registry API verifies tokens signed with the bench's own key
     }
     day = datetime(2026, 10, 5, 7, 0)
     bodies = attlog_bodies(args.devices, args.batches, args.lines, day)
@@ -180,8 +182,11 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
                     pass
                 await asyncio.sleep(0.5)
             sns = [f"BENCH{run}{i:04d}" for i in range(args.devices)]
+            operator = who(tmp, None, "operator")
             for sn in sns:
-                r = await client.post("/api/v1/devices", json={"sn": sn, "opd": "BENCH"})
+                r = await client.post(
+                    "/api/v1/devices", json={"sn": sn, "opd": "BENCH"}, headers=operator
+                )
                 r.raise_for_status()
             expected = args.devices * args.batches * args.lines
             latencies: list[float] = []

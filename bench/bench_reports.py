@@ -40,6 +40,7 @@ import uvloop
 from aiokafka import AIOKafkaProducer
 
 from bench.rawhttp import RawConnection, RawHttpError, encode_request
+from bench.tokens import keys_env, who
 from services.kernel.calendar import WIB
 from tests import factories
 from tests.infra import drop_created_databases, drop_topics
@@ -280,6 +281,7 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
         # own topics: no replay of other runs' history, no noise for other consumers
         "SIKERJA_TOPIC_PREFIX": f"b{suffix[-6:]}.",
         "SIKERJA_LOG_LEVEL": "WARNING",
+        **keys_env(tmp),  # the services verify tokens signed with the bench's own key
     }
     bootstrap = env.get("SIKERJA_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     ports = {"activity": args.port, "approval": args.port + 1}
@@ -293,7 +295,7 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
     rng = random.Random()  # fresh NIPs: the topics keep earlier runs' events
     atasan = [factories.nip(rng) for _ in range(max(1, args.users // 20))]
     staff = {factories.nip(rng): atasan[i % len(atasan)] for i in range(args.users)}
-    bkpsdm = {"X-Actor-Role": "bkpsdm"}
+    bkpsdm = who(tmp, None, "bkpsdm")
     limits = httpx.Limits(max_connections=args.users, max_keepalive_connections=args.users)
     try:
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -320,16 +322,14 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
             filing = Phase("filing")
             per_user = max(1, args.filings // len(staff))
             # Requests encoded once, before the clock starts: the client should cost little.
+            # One token per person, reused for every request (as the portal's would be).
+            tokens = {nip: who(tmp, nip, "asn") for nip in staff}
             filings = [
                 [
                     encode_request(
                         "POST",
                         "/api/v1/reports",
-                        {
-                            "X-Actor-Nip": nip,
-                            "X-Actor-Role": "asn",
-                            "Content-Type": "application/json",
-                        },
+                        {**tokens[nip], "Content-Type": "application/json"},
                         json.dumps(
                             {
                                 "work_date": today.isoformat(),
@@ -362,7 +362,7 @@ async def run_store(store: str, db_url: str, args: argparse.Namespace, tmp: Path
             per_atasan = max(1, args.users // len(atasan))
             decisions: list[list[bytes]] = []
             for a, ids in queues.items():
-                headers = {"X-Actor-Nip": a, "X-Actor-Role": "atasan"}
+                headers = who(tmp, a, "atasan")
                 for k in range(per_atasan):
                     decisions.append(
                         [

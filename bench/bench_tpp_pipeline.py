@@ -74,13 +74,14 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.tokens import keys_env, who
 from contracts import Topic
 from services.kernel.calendar import WIB, WorkCalendar
 from tests import factories
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = ("siasn", "attendance", "tpp")
-BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "197001011995031001"}
+BKPSDM_NIP = "197001011995031001"
 PARTITIONS = 6
 # The chain's hops, each from one timestamp to the next (occurred_at = the producer's clock,
 # seen = when the bench's consumer read the event off Kafka).
@@ -430,6 +431,7 @@ async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, 
         "SIKERJA_KAFKA_BOOTSTRAP": bootstrap,
         "SIKERJA_ATTENDANCE_SCHEDULER_ENABLED": "false",
         "SIKERJA_LOG_LEVEL": "WARNING",
+        **keys_env(tmp),  # the services verify tokens signed with the bench's own key
     }
     databases: list[str] = []
     if args.db_url:
@@ -451,7 +453,9 @@ async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, 
     out: dict[str, Any] = {"employees": n, "day": day, "per_batch": per_batch, "data": tmp}
     try:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(timeout=300, limits=limits) as client:
+        # BKPSDM's token on every request: the import, the scans, the day closing
+        bkpsdm = who(tmp, BKPSDM_NIP, "bkpsdm")
+        async with httpx.AsyncClient(timeout=300, limits=limits, headers=bkpsdm) as client:
             for name in SERVICES:
                 await wait_ready(client, url[name], procs, tmp)
             await watcher.start()
@@ -468,9 +472,7 @@ async def bench_pipeline(args: argparse.Namespace, bootstrap: str) -> dict[str, 
                 await wait_consumed(client, url[name], name, "EmployeeUpserted", n, args.timeout)
             out["setup_employees_s"] = time.monotonic() - t0
             t0 = time.monotonic()
-            r = await client.post(
-                url["attendance"] + f"/api/v1/days/close?date={day}", headers=BKPSDM
-            )
+            r = await client.post(url["attendance"] + f"/api/v1/days/close?date={day}")
             r.raise_for_status()
             closed = r.json()
             if not closed["working_day"] or closed["emitted"] != n:

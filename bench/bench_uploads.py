@@ -34,9 +34,10 @@ import httpx
 from openpyxl import Workbook
 
 from bench.bench_reports import start_service
+from bench.tokens import keys_env, who
 
 MIB = 1024 * 1024
-OPERATOR = {"X-Actor-Role": "operator"}
+OPERATOR: dict[str, str] = {}  # an operator's Authorization header, signed in main()
 
 
 def bomb_xlsx(megabytes: int) -> bytes:
@@ -149,7 +150,9 @@ def main() -> None:
         "SIKERJA_GROUP_SUFFIX": f"-bu{run}",
         "SIKERJA_ATTENDANCE_SCHEDULER_ENABLED": "false",
         "SIKERJA_LOG_LEVEL": "WARNING",
+        **keys_env(tmp),  # the service verifies tokens signed with the bench's own key
     }
+    OPERATOR.update(who(tmp, None, "operator"))
     bomb = bomb_xlsx(args.bomb_mb)
     big = args.big_mb * MIB
     proc = start_service("attendance", port, env, tmp / "uvicorn.log")

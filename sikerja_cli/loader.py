@@ -9,6 +9,7 @@ import calendar
 import csv
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,18 @@ import httpx
 import typer
 
 from services.kernel import bahasa
-from services.shared.settings import get_settings
+from services.shared.keys import ensure_dev_keys, service_token
+from services.shared.settings import Settings, get_settings
 
-# The demo is loaded as BKPSDM would (the NIP is a demo operator's).
-BKPSDM = {"x-actor-role": "bkpsdm", "x-actor-nip": "197001011990031001"}
+# The demo is loaded as BKPSDM would (the NIP is a demo operator's), with a service-account
+# token signed by the development key `up` wrote under the data folder.
+BKPSDM_NIP = "197001011990031001"
+SERVICES = ["attendance", "activity", "approval", "tpp", "notifier", "siasn"]
+
+
+def bkpsdm_token(settings: Settings, ttl: timedelta = timedelta(hours=1)) -> str:
+    ensure_dev_keys(settings)  # `up` made it already; a loader run alone makes it too
+    return service_token(settings, "bkpsdm", SERVICES, nip=BKPSDM_NIP, ttl=ttl)
 
 
 def _batches(path: Path, size: int) -> list[list[dict[str, str]]]:
@@ -47,6 +56,7 @@ def load_demo(employees: int, opds: int, period: str, client: httpx.Client | Non
     counts = generate(folder, employees=employees, opds=opds, period=period, seed=7)
     typer.echo(f"Memuat data contoh: {describe(counts, period)} ...")
     with client or httpx.Client(timeout=300) as http:
+        http.headers["Authorization"] = f"Bearer {bkpsdm_token(settings)}"
         refused, closed = _post_all(http, folder, period)
     loaded = {
         **counts,
@@ -117,7 +127,6 @@ def _post_all(
     r = client.post(
         f"{url('attendance')}/api/v1/days/close-range",
         params={"start": f"{period}-01", "end": f"{period}-{last:02d}"},
-        headers=BKPSDM,
     )
     closed = 0
     if r.status_code != 404:
@@ -156,9 +165,7 @@ def _optional(client: httpx.Client, endpoint: str, path: Path) -> dict[str, Any]
     """Routes a service may not have; the demo says what it skipped."""
     if not path.exists():
         return None
-    r = client.post(
-        endpoint, content=path.read_bytes(), headers={"content-type": "text/csv", **BKPSDM}
-    )
+    r = client.post(endpoint, content=path.read_bytes(), headers={"content-type": "text/csv"})
     if r.status_code == 404:
         typer.echo(f"{path.name} dilewati: layanan belum punya {endpoint}")
         return None

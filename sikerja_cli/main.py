@@ -143,7 +143,7 @@ def up(
     _script("redis.sh", "start")  # the notifier's day sets (it degrades to SQL without it)
     logs = get_settings().data_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
-    instance = instance_env(get_settings().data_dir, create=True)
+    instance = {**instance_env(get_settings().data_dir, create=True), **identity_env()}
     for name in names:
         if _pid(name) and _healthy(name):
             typer.echo(f"{name}: sudah berjalan")
@@ -167,6 +167,24 @@ def up(
         load_demo(employees=employees, opds=opds, period=period or last_month(_today()))
     typer.echo(f"SIKERJA berjalan ({time.monotonic() - started:.1f}s):")
     status()
+
+
+def identity_env() -> dict[str, str]:
+    """The development key pair under the data folder (made once) and the settings that
+    point the services at it: they verify tokens with its JWKS, `sikerja token` and the
+    demo loader sign with its private key. An explicit SIKERJA_JWKS / SIKERJA_SIGNING_KEY
+    (keys kept elsewhere) wins."""
+    from services.shared.keys import ensure_dev_keys
+
+    settings = get_settings()
+    ensure_dev_keys(settings)
+    env = {}
+    source = settings.jwks_source()
+    if "SIKERJA_JWKS" not in os.environ and not source.startswith(("http://", "https://")):
+        env["SIKERJA_JWKS"] = str(Path(source).resolve())
+    if "SIKERJA_SIGNING_KEY" not in os.environ:
+        env["SIKERJA_SIGNING_KEY"] = str(settings.signing_key_path().resolve())
+    return env
 
 
 def instance_env(data_dir: Path, *, create: bool) -> dict[str, str]:

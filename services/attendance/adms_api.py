@@ -1,8 +1,11 @@
 """ZKTeco ADMS ("iclock") endpoints at the root path, and the device registry API.
 
 Devices get plain text, never problem+json: "OK", the handshake options, or
-"ERROR: ..." for a device that is not registered or a body over adms_max_body_bytes (413)
-(logged and counted, never a crash). A bad ATTLOG line is refused alone: the rest of its
+"ERROR: ..." for a device that is not registered (403), calls from another address than the
+one it is pinned to (403), calls more often than adms_rate_limit per SN (429: it keeps its
+records and sends them again), or a body over adms_max_body_bytes (413) (logged and
+counted, never a crash). Devices carry no token: the serial number, its rate and its
+optional pinned address are the door. A bad ATTLOG line is refused alone: the rest of its
 batch is stored and the batch acknowledged.
 """
 
@@ -12,12 +15,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.storage import storage_from_string
 from prometheus_client import Counter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, IPvAnyAddress
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -38,7 +45,7 @@ log = get_logger("sikerja.attendance.adms")
 
 ADMS_REFUSED = Counter(
     "sikerja_adms_refused",
-    "ADMS requests refused (unknown device, no SN, body too large)",
+    "ADMS requests refused (unknown device, no SN, body too large, rate, wrong address)",
     ["reason"],
 )
 ADMS_LINES = Counter("sikerja_adms_lines", "ATTLOG lines received, by outcome", ["result"])
@@ -62,7 +69,52 @@ class Refused(Exception):
         self.reason, self.message = reason, message
 
 
-_REFUSED_STATUS = {"unknown_device": 403, "too_large": 413}
+_REFUSED_STATUS = {
+    "unknown_device": 403,
+    "wrong_address": 403,
+    "too_large": 413,
+    "rate_limited": 429,
+}
+
+
+class DeviceGate:
+    """Requests per SN (limits' fixed window: one counter per SN, cheap on the hot path);
+    the storage is per process ("memory://") or shared ("redis://...")."""
+
+    def __init__(self, cfg: AttendanceConfig) -> None:
+        self.item: RateLimitItem = parse(cfg.adms_rate_limit)
+        self.storage = cast(Storage, storage_from_string("async+" + cfg.adms_rate_storage))
+        self.limiter = FixedWindowRateLimiter(self.storage)
+
+    async def admit(self, sn: str) -> None:
+        if not await self.limiter.hit(self.item, "adms", sn):
+            raise Refused(
+                "rate_limited", f"mesin {sn} terlalu sering menghubungi server; coba lagi nanti"
+            )
+
+
+def gate_of(request: Request) -> DeviceGate:
+    gate: DeviceGate | None = getattr(request.app.state, "device_gate", None)
+    if gate is None:
+        gate = request.app.state.device_gate = DeviceGate(config_of(request))
+    return gate
+
+
+async def _admitted(request: Request) -> adms.IclockQuery:
+    """The query of a device within its rate (Refused otherwise)."""
+    q = _query(request)
+    await gate_of(request).admit(q.sn)
+    return q
+
+
+def _check_address(device: Device, client: str | None) -> None:
+    """A device pinned to an address is refused from any other (a copied SN elsewhere)."""
+    if device.pinned_ip is None:
+        return
+    if client != device.pinned_ip:
+        raise Refused(
+            "wrong_address", f"mesin {device.sn} tidak diizinkan dari alamat {client or '-'}"
+        )
 
 
 async def _body(request: Request) -> bytes:
@@ -100,6 +152,7 @@ def _device(
     device = uow.session.get(Device, sn)
     if device is None:
         raise Refused("unknown_device", f"mesin {sn} tidak terdaftar")
+    _check_address(device, client)
     device.last_seen_at = now
     device.last_ip = client
     if q.pushver:
@@ -131,22 +184,28 @@ def _refused(exc: Refused, request: Request) -> PlainTextResponse:
     description="Pilihan mesin, dengan Stamp ATTLOG terakhir yang tersimpan.",
     tags=["Mesin sidik jari (ADMS)"],
 )
-def handshake(request: Request) -> PlainTextResponse:
+async def handshake(request: Request) -> PlainTextResponse:
     """The device's handshake: its options, with the last ATTLOG Stamp we stored."""
-    now = now_of(request)
     try:
-        q = _query(request)
-        with kit_of(request).uow() as uow:
-            device = _device(uow, q.sn, _client(request), now, q)
-            options = adms.HandshakeOptions(
-                stamp=device.attlog_stamp or "0",
-                op_stamp=device.op_stamp or "0",
-                timezone=int(float(device.timezone or 7)),
-            )
-            uow.commit()
+        q = await _admitted(request)
+        text = await run_in_threadpool(
+            _handshake, kit_of(request), _client(request), q, now_of(request)
+        )
     except Refused as exc:
         return _refused(exc, request)
-    return _text(adms.render_handshake(q.sn, options))
+    return _text(text)
+
+
+def _handshake(kit: ServiceKit, client: str | None, q: adms.IclockQuery, now: datetime) -> str:
+    with kit.uow() as uow:
+        device = _device(uow, q.sn, client, now, q)
+        options = adms.HandshakeOptions(
+            stamp=device.attlog_stamp or "0",
+            op_stamp=device.op_stamp or "0",
+            timezone=int(float(device.timezone or 7)),
+        )
+        uow.commit()
+    return adms.render_handshake(q.sn, options)
 
 
 def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
@@ -200,6 +259,7 @@ def _record_attlog(
         device = uow.session.get(Device, q.sn)
         if device is None:
             raise Refused("unknown_device", f"mesin {q.sn} tidak terdaftar")
+        _check_address(device, client)
         try:
             tz = adms.device_tz(device.timezone)
         except ValueError:
@@ -373,7 +433,7 @@ async def post_cdata(request: Request) -> PlainTextResponse:
     line would never fix it, so it is logged instead."""
     now = now_of(request)
     try:
-        q = _query(request)
+        q = await _admitted(request)
         body = await _body(request)
         cfg = config_of(request)
         max_future = timedelta(minutes=cfg.max_future_minutes)
@@ -416,7 +476,7 @@ def _getrequest(kit: ServiceKit, client: str | None, q: adms.IclockQuery, now: d
 async def getrequest(request: Request) -> PlainTextResponse:
     """The device's heartbeat: "OK", or the commands queued for it."""
     try:
-        q = _query(request)
+        q = await _admitted(request)
         text = await run_in_threadpool(
             _getrequest, kit_of(request), _client(request), q, now_of(request)
         )
@@ -454,7 +514,7 @@ def _devicecmd(
 async def devicecmd(request: Request) -> PlainTextResponse:
     """Results of the commands the device ran."""
     try:
-        q = _query(request)
+        q = await _admitted(request)
         body = await _body(request)
         await run_in_threadpool(
             _devicecmd, kit_of(request), _client(request), q, body, now_of(request)
@@ -473,6 +533,11 @@ class DeviceIn(BaseModel):
     lokasi: str = ""
     nama: str = ""
     zona_waktu: str = Field("7", description="the device's TimeZone option, hours (7 = WIB)")
+    ip_tetap: IPvAnyAddress | None = Field(
+        None,
+        description="pin the device to this source address (/iclock/* from any other "
+        "is refused); empty: any address",
+    )
 
 
 class CommandIn(BaseModel):
@@ -508,6 +573,7 @@ def device_view(
         "stamp": d.attlog_stamp,
         "firmware": d.firmware,
         "ip": d.last_ip,
+        "ip_tetap": d.pinned_ip,
         # NIP-days of the last week over max_scans_per_nip_day with scans from this device
         "pindaian_berlebih": excessive or [],
     }
@@ -568,6 +634,7 @@ def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any
                 sn=body.sn, opd=body.opd, registered_at=now, registered_by=who.nip or who.role
             )
         d.opd, d.location, d.name, d.timezone = body.opd, body.lokasi, body.nama, body.zona_waktu
+        d.pinned_ip = str(body.ip_tetap) if body.ip_tetap else None
         uow.session.add(d)
         uow.commit()
         cfg = config_of(request)

@@ -34,3 +34,9 @@ class AttendanceConfig(BaseSettings):
     # date than this, or more scans of one device within one minute of scan time.
     max_scans_per_nip_day: int = 50
     max_device_scans_per_minute: int = 30
+    # /iclock/* requests one SN may make (devices carry no token: a flood from one serial
+    # number is cut here). A device heartbeats every few seconds and pushes every scan;
+    # the rest waits on the device and comes again. `limits` notation and storage URL
+    # ("memory://" per process, or "redis://..." shared by workers).
+    adms_rate_limit: str = "600/minute"
+    adms_rate_storage: str = "memory://"

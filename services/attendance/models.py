@@ -51,6 +51,8 @@ class Device(Base, table=True):
     last_seen_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
     last_ip: str | None = None
     firmware: str | None = None  # pushver
+    # When set, /iclock/* from any other source address is refused (set at registration).
+    pinned_ip: str | None = Field(default=None, max_length=45)
 
 
 class DeviceCommand(Base, table=True):

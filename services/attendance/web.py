@@ -10,7 +10,7 @@ from services.attendance.config import AttendanceConfig
 from services.kernel.calendar import WIB, year_problem
 from services.shared.http import Actor, Problem
 
-# Roles allowed to record on behalf of the city; "system" is an internal caller (no header).
+# Roles allowed to record on behalf of the city; "system" is a job's token (never implied).
 OPERATORS = ("operator", "bkpsdm", "system")
 BKPSDM = ("bkpsdm", "system")
 AUDITORS = ("auditor", "bkpsdm", "system")

@@ -3,7 +3,7 @@ preferences (set by the employee, or by the operator of their OPD for people wit
 the delivery log and the dead letters (operators), operator-triggered job runs and the Redis
 health.
 
-The caller is the person in X-Actor-Nip / X-Actor-Role (forwarded by the portal)."""
+The caller is the person their bearer token proves (services.shared.http.actor)."""
 
 from __future__ import annotations
 

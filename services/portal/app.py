@@ -56,6 +56,7 @@ def create(
         [session.router, accounts.router],
         title="SIKERJA portal",
         checks={"rate_limits": rate_limits},
+        authenticated=False,  # its own sessions (or a token of aud portal): routes/deps.py
     )
     app.state.portal = portal
     app.include_router(pages.router)  # the pages live at the root, not under /api/v1

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +21,7 @@ from typing import Any
 
 import httpx
 import jwt
-from anyio import to_thread
-from fastapi import Header, Request
 from jwt import PyJWK
-
-from services.shared.http import Actor, Problem, kit_of
 
 ALGORITHM = "EdDSA"
 ISSUER = "sikerja-portal"
@@ -87,6 +83,17 @@ class MissingClaims(IdentityError):
 
 
 # -- the identity -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Actor:
+    """Who calls: the identity a signed token proves (services.shared.http.actor)."""
+
+    nip: str | None
+    role: str  # asn, atasan, operator, bkpsdm, auditor, system (jobs: only when explicit)
+
+    def is_(self, *roles: str) -> bool:
+        return self.role in roles
+
+
 @dataclass(frozen=True)
 class Identity(Actor):
     """An Actor proven by a signed token: routes typed `Actor` accept it unchanged."""
@@ -212,12 +219,19 @@ def verify(
     """The identity a token proves for `audience`, or the IdentityError saying why not.
     `keys` defaults to the settings' JWKS (SIKERJA_JWKS), cached for the process; with
     fetch=False a JWKS URL is not fetched (only its cached keys are used)."""
-    if not token:
-        raise MissingToken
     if keys is None:
         from services.shared.settings import get_settings
 
         keys = jwks_of(get_settings())
+    return _verify(token, audience, keys, fetch)[0]
+
+
+def _verify(
+    token: str | None, audience: str, keys: Jwks, fetch: bool
+) -> tuple[Identity, str, PyJWK]:
+    """verify(), and the kid and key that proved the token."""
+    if not token:
+        raise MissingToken
     try:
         header = jwt.get_unverified_header(token)
     except jwt.DecodeError as exc:
@@ -255,13 +269,48 @@ def verify(
     role, nip, opd = claims.get("role"), claims.get("nip"), claims.get("opd")
     if role not in ROLES or not isinstance(nip, str | None) or not isinstance(opd, str | None):
         raise MissingClaims("role/nip/opd")
-    return Identity(
+    who = Identity(
         nip=nip,
         role=role,
         opd=opd,
         jti=str(claims["jti"]),
         exp=datetime.fromtimestamp(claims["exp"], UTC),
     )
+    return who, kid, key
+
+
+class Verified:
+    """Tokens this process has verified, by (token, audience): a client sends the same
+    token with every request for its lifetime, and an Ed25519 check costs more than the
+    rest of a hot route's work. A hit is trusted only while the token has not expired and
+    its kid still maps to the very key object that verified it (a JWKS reloaded after a
+    rotation or a revocation builds new key objects: every earlier token is checked
+    again). Bounded: the oldest entry goes first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._seen: dict[tuple[str, str], tuple[Identity, str, PyJWK, float]] = {}
+
+    def verify(
+        self, token: str | None, audience: str, keys: Jwks, *, fetch: bool = True
+    ) -> Identity:
+        if token:
+            hit = self._seen.get((token, audience))
+            if hit is not None:
+                who, kid, key, exp = hit
+                if time.time() <= exp + LEEWAY_S:
+                    try:
+                        if keys.key(kid, fetch=False) is key:
+                            return who
+                    except UnknownKey:
+                        pass
+                self._seen.pop((token, audience), None)
+        who, kid, key = _verify(token, audience, keys, fetch)
+        if token and who.exp is not None:
+            if len(self._seen) >= self.size:
+                self._seen.pop(next(iter(self._seen)), None)
+            self._seen[(token, audience)] = (who, kid, key, who.exp.timestamp())
+        return who
 
 
 def mint(
@@ -286,7 +335,7 @@ def mint(
     return jwt.encode(payload, signer, algorithm=ALGORITHM, headers={"kid": kid})
 
 
-# -- FastAPI --------------------------------------------------------------------------------
+# -- the settings' keys ----------------------------------------------------------------------
 _JWKS_BY_SOURCE: dict[tuple[str, float], Jwks] = {}
 
 
@@ -304,44 +353,3 @@ def bearer(authorization: str | None) -> str | None:
         return None
     scheme, _, value = authorization.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else ""
-
-
-def identity_dependency(
-    audience: str | None = None,
-    keys: Jwks | None = None,
-    roles: Iterable[str] | None = None,
-) -> Callable[..., Awaitable[Identity]]:
-    """A dependency giving the caller's Identity, or a 401 problem+json (no or bad token) /
-    403 (a valid token whose role is not in `roles`). The audience defaults to the
-    service's name (the kit's), the keys to the settings' JWKS."""
-    allowed = frozenset(roles) if roles is not None else None
-
-    async def dependency(
-        request: Request, authorization: str | None = Header(default=None)
-    ) -> Identity:
-        kit = kit_of(request)
-        jwks = keys or jwks_of(kit.settings)
-        token, aud = bearer(authorization), audience or kit.name
-        try:
-            # verification is CPU only on cached keys: no thread-pool trip, except to fetch
-            # a JWKS URL (every refresh_s, or for an unknown kid), never on the event loop
-            if jwks.fetch_due():
-                await to_thread.run_sync(jwks.reload)
-            try:
-                who = verify(token, aud, jwks, fetch=False)
-            except UnknownKey:
-                if not (jwks.is_remote and jwks.may_refetch()):
-                    raise
-                await to_thread.run_sync(jwks.reload)
-                who = verify(token, aud, jwks, fetch=False)
-        except IdentityError as exc:
-            raise Problem(401, exc.detail, code=exc.code) from exc
-        if allowed is not None and who.role not in allowed:
-            raise Problem(
-                403,
-                f"Peran {who.role} tidak berwenang untuk tindakan ini.",
-                code="forbidden_role",
-            )
-        return who
-
-    return dependency

@@ -35,7 +35,7 @@ from services.kernel.calendar import WIB
 from services.tpp.models import DayFact
 from tests import factories
 from tests.faults.processes import OwnKafka, Service
-from tests.support import eventually, topic_records
+from tests.support import eventually, key_env, topic_records, who
 
 # A hang guard, not a measurement: the run itself is bounded by the waits below.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -198,6 +198,7 @@ async def test_acknowledged_scans_survive_kills_of_attendance_tpp_and_broker(
         "SIKERJA_RELAY_INTERVAL_S": "0.1",
         "SIKERJA_RELAY_MAX_BACKOFF_S": "1",
         "SIKERJA_RETRY_BACKOFF_S": "0.05",
+        **key_env(),  # the services verify tokens of the test key
     }
     topic = prefix + Topic.ATTENDANCE.value
     attendance = Service("attendance", env, tmp_path)
@@ -216,7 +217,10 @@ async def test_acknowledged_scans_survive_kills_of_attendance_tpp_and_broker(
             return known_employees(data)
 
         await eventually(employees_known, lambda n: n == len(nips), timeout=60)
-        async with httpx.AsyncClient(base_url=attendance.url, timeout=10) as client:
+        operator = who(None, "operator")
+        async with httpx.AsyncClient(
+            base_url=attendance.url, timeout=10, headers=operator
+        ) as client:
             for sn in devices:
                 r = await client.post("/api/v1/devices", json={"sn": sn, "opd": "FAULTS"})
                 assert r.status_code == 201, r.text

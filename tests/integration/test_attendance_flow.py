@@ -18,7 +18,9 @@ from services.attendance.app import create
 from services.attendance.config import AttendanceConfig
 from services.shared.settings import Settings
 from tests import factories
-from tests.support import eventually, running
+from tests.support import eventually, running, who
+
+SYSTEM = who(None, "system")  # a job's token; tests of a role send their own
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +64,7 @@ async def test_adms_push_and_backlog_reclose(settings: Settings, run_id: str) ->
             return seen
 
         app = create(settings, AttendanceConfig(scheduler_enabled=False))
-        async with running(app) as client:
+        async with running(app, SYSTEM) as client:
             now = datetime.now(UTC)
             employee = factories.employee(nip, at=now, opd="DISKOMINFO", pin=pin)
             await producer.send_and_wait(

@@ -13,12 +13,12 @@ from services.attendance.config import AttendanceConfig
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
-from tests.support import eventually, running
+from tests.support import eventually, running, who
 
 pytestmark = pytest.mark.integration
 
 MON, TUE = date(2026, 10, 5), date(2026, 10, 6)
-BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "198001012005011099"}
+BKPSDM = who("198001012005011099", "bkpsdm")
 
 
 async def test_bkpsdm_holiday_reaches_activity_deadline(settings: Settings) -> None:
@@ -26,7 +26,7 @@ async def test_bkpsdm_holiday_reaches_activity_deadline(settings: Settings) -> N
     monday_morning = datetime(2026, 10, 5, 10, tzinfo=WIB)
     attendance = create_attendance(settings, AttendanceConfig(scheduler_enabled=False))
     activity = create_activity(settings, clock=lambda: monday_morning)
-    async with running(attendance) as att, running(activity) as act:
+    async with running(attendance, BKPSDM) as att, running(activity, BKPSDM) as act:
 
         async def deadline() -> str:
             r = await act.get(

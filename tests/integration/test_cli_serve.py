@@ -25,7 +25,7 @@ from contracts import Topic, parse_event
 from sikerja_cli.main import instance_env
 from tests import factories
 from tests.infra import ROOT, Kafka, drop_topics
-from tests.support import eventually, free_port, topic_records
+from tests.support import eventually, free_port, key_env, topic_records, who
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +74,7 @@ def served(kafka: Kafka, tmp_path: Path, instance: dict[str, str]) -> Iterator[S
         SIKERJA_ATTENDANCE_SCHEDULER_ENABLED="false",
         SIKERJA_RELAY_INTERVAL_S="0.1",
         SIKERJA_LOG_LEVEL="WARNING",
+        **key_env(),  # it verifies tokens of the test key
     )
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
@@ -103,7 +104,8 @@ async def test_serve_joins_the_instance_of_its_data_folder(
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
     await producer.start()
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        base, system = f"http://127.0.0.1:{port}", who(None, "system")
+        async with httpx.AsyncClient(base_url=base, timeout=10, headers=system) as client:
 
             async def ready() -> int:
                 assert proc.poll() is None, served.log.read_text()[-2000:]

@@ -14,11 +14,16 @@ from services.shared.settings import Settings
 from tests import factories
 from tests.factories import employee
 from tests.service.test_approval_service import publish, reported
-from tests.support import Clock, emitted, who
+from tests.support import Clock, emitted, key_settings, who
 
 
 async def test_single_and_bulk_decisions(store_url: str, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=store_url, kafka_bootstrap="127.0.0.1:1")
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=store_url,
+        kafka_bootstrap="127.0.0.1:1",
+        **key_settings(),  # tokens of tests.support.who verify
+    )
     app = create(settings, clock=Clock(datetime(2026, 10, 7, 9, tzinfo=WIB)))
     kit = app.state.kit
     kit.migrate()

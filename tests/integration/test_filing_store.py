@@ -18,13 +18,18 @@ from services.activity.models import Report
 from services.shared.settings import Settings
 from tests import factories
 from tests.service.test_activity_reports import report_body, scan
-from tests.support import Clock, emitted, who, wib
+from tests.support import Clock, emitted, key_settings, who, wib
 
 MON = date(2026, 10, 5)
 
 
 async def test_concurrent_filings_in_batches(store_url: str, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=store_url, kafka_bootstrap="127.0.0.1:1")
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=store_url,
+        kafka_bootstrap="127.0.0.1:1",
+        **key_settings(),  # tokens of tests.support.who verify
+    )
     app = create(settings, clock=Clock(wib(MON, 10)))
     kit = app.state.kit
     kit.migrate()

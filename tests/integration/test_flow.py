@@ -12,7 +12,9 @@ from services.shared.settings import Settings
 from services.tpp.app import create as create_tpp
 from tests import factories
 from tests.infra import fresh_postgres_database
-from tests.support import eventually, running
+from tests.support import eventually, running, who
+
+SYSTEM = who(None, "system")  # a job's token; tests of a role send their own
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +34,11 @@ async def test_scan_reaches_activity_and_tpp(store_settings: Settings) -> None:
     attendance = create_attendance(store_settings)
     activity = create_activity(store_settings)
     tpp = create_tpp(store_settings)
-    async with running(attendance) as att, running(activity) as act, running(tpp) as tp:
+    async with (
+        running(attendance, SYSTEM) as att,
+        running(activity, SYSTEM) as act,
+        running(tpp, SYSTEM) as tp,
+    ):
         # attendance credits scans only to employees it knows (others wait in quarantine)
         kit = attendance.state.kit
         with Session(kit.engine) as s:

@@ -26,7 +26,9 @@ from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
 from tests import factories
 from tests.infra import Kafka
-from tests.support import eventually, running
+from tests.support import eventually, running, who
+
+SYSTEM = who(None, "system")  # a job's token; tests of a role send their own
 
 pytestmark = pytest.mark.integration
 
@@ -252,7 +254,7 @@ async def test_relay_survives_broker_restart(kafka: Kafka, settings: Settings) -
     # and the backlog counted here is the scans' events.
     attendance = create_attendance(settings, AttendanceConfig(scheduler_enabled=False))
     activity = create_activity(settings)
-    async with running(attendance) as att, running(activity) as act:
+    async with running(attendance, SYSTEM) as att, running(activity, SYSTEM) as act:
         # attendance credits scans only to employees it knows (others wait in quarantine)
         kit = attendance.state.kit
         with Session(kit.engine) as s:

@@ -20,7 +20,9 @@ from services.notifier.domain import WIB, Kind, warning_key
 from services.notifier.models import ScanDay
 from services.shared.settings import Settings
 from tests import factories
-from tests.support import eventually, running
+from tests.support import eventually, running, who
+
+SYSTEM = who(None, "system")  # a job's token; tests of a role send their own
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +51,7 @@ async def test_warning_once_and_rejection_in_inbox(settings: Settings, redis_url
     redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
     scanned_at = datetime(2030, 7, 10, 0, 40, tzinfo=UTC)  # 07:40 WIB
     try:
-        async with running(app) as client:
+        async with running(app, SYSTEM) as client:
             # what the scheduler does at midnight: the day's sets are ready (empty) in Redis
             assert await notifier.warm(DAY)
             await publish(

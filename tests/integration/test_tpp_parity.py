@@ -32,11 +32,11 @@ from services.tpp.app import create as create_tpp
 from sikerja_cli.demo_data import generate
 from sikerja_cli.simulate import run_simulation
 from tests import factories
-from tests.support import eventually, running
+from tests.support import eventually, running, who
 
 pytestmark = pytest.mark.integration
 
-BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "197001011995031001"}
+BKPSDM = who("197001011995031001", "bkpsdm")
 COMPARED = (
     "pagu",
     "discipline",
@@ -100,7 +100,11 @@ async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> No
     siasn = create_siasn(settings)
     attendance = create_attendance(settings, AttendanceConfig(scheduler_enabled=False))
     tpp = create_tpp(settings)
-    async with running(siasn) as sia, running(attendance) as att, running(tpp) as tp:
+    async with (
+        running(siasn, BKPSDM) as sia,
+        running(attendance, BKPSDM) as att,
+        running(tpp, BKPSDM) as tp,
+    ):
         imported = await sia.post(
             "/api/v1/employees/import",
             content=employees_csv,

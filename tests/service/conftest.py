@@ -9,6 +9,7 @@ import pytest
 
 from services.shared.settings import Settings
 from tests.service.test_attendance_support import Harness, make_harness
+from tests.support import key_settings
 
 
 @pytest.fixture
@@ -18,6 +19,7 @@ def memory_settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path}/{{service}}.db",
         retry_backoff_s=0.0,
+        **key_settings(),  # tokens of tests.support.who verify
     )
 
 

@@ -26,6 +26,7 @@ from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
 from tests.factories import employee
+from tests.support import who
 
 MON = date(2026, 10, 5)
 NOW = datetime(2026, 10, 5, 14, 0, tzinfo=WIB)
@@ -38,7 +39,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
 
 @pytest.fixture
 def people() -> dict[str, tuple[str, str]]:
-    """role -> (nip, X-Actor-Role header)."""
+    """role -> (nip, the role in their token)."""
     return {
         "asn": (factories.nip(), "asn"),
         "atasan": (factories.nip(), "atasan"),
@@ -51,8 +52,8 @@ def people() -> dict[str, tuple[str, str]]:
 
 
 def headers(people: dict[str, tuple[str, str]], role: str) -> dict[str, str]:
-    nip, header = people[role]
-    return {"X-Actor-Nip": nip, "X-Actor-Role": header}
+    nip, token_role = people[role]
+    return who(nip, token_role)
 
 
 async def check(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 
 from services.attendance.models import Device, DeviceCommand, Scan
 from tests.service.test_attendance_support import Harness, make_harness
+from tests.support import who
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "adms"
 NIP1 = "199001012015011001"  # the fixtures' 18-digit PINs are valid NIPs
@@ -228,7 +230,7 @@ async def test_device_registration_is_validated(harness: Harness) -> None:
     )
     assert bad_tz.status_code == 422
     asn = await h.client.post(
-        "/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO"}, headers={"x-actor-role": "asn"}
+        "/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO"}, headers=who(None, "asn")
     )
     assert asn.status_code == 403
 
@@ -481,9 +483,7 @@ async def test_absurd_scans_of_one_nip_in_a_day_are_kept_counted_and_listed(
     assert devices[0]["pindaian_berlebih"] == [
         {"nip": NIP1, "tanggal": today.date().isoformat(), "jumlah": 8}
     ]
-    asn = await h.client.get(
-        f"/api/v1/scans/excessive?period={period}", headers={"x-actor-role": "asn"}
-    )
+    asn = await h.client.get(f"/api/v1/scans/excessive?period={period}", headers=who(None, "asn"))
     assert asn.status_code == 403
 
 
@@ -554,3 +554,70 @@ async def test_a_long_body_is_stored_in_slices_and_its_stamp_only_after_the_last
         assert device is not None and device.attlog_stamp == "77"
     # each slice keeps the body's line numbers: the bad line is line 7 in its slice too
     assert bodies[2].decode().splitlines()[6] == "not a scan"
+
+
+# --- the devices' door: no token, but a rate per SN and an optional pinned address ------
+
+
+@pytest.fixture
+async def throttled(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with make_harness(tmp_path, adms_rate_limit="3/minute") as h:
+        yield h
+
+
+async def test_a_device_over_its_rate_is_refused_in_plain_text_and_keeps_its_records(
+    throttled: Harness,
+) -> None:
+    h = throttled
+    await register(h, sn="BUSY")
+    await register(h, sn="CALM")
+    await h.employee(NIP1)
+    before = metric("sikerja_adms_refused_total", reason="rate_limited")
+    for _ in range(3):
+        assert (await h.client.get("/iclock/getrequest?SN=BUSY")).text == "OK"
+    over = await h.client.post(
+        "/iclock/cdata?SN=BUSY&table=ATTLOG", content=body("attlog_batch_crlf.txt")
+    )
+    # what a ZKTeco understands: not "OK", so it keeps the records and sends them again
+    assert over.status_code == 429
+    assert over.headers["content-type"].startswith("text/plain")
+    assert over.text.startswith("ERROR:") and "terlalu sering" in over.text
+    assert scans(h) == []
+    assert metric("sikerja_adms_refused_total", reason="rate_limited") - before == 1
+    # the rate is per SN: another device is not held back by a busy one
+    calm = await h.client.post(
+        "/iclock/cdata?SN=CALM&table=ATTLOG", content=body("attlog_batch_crlf.txt")
+    )
+    assert calm.status_code == 200 and calm.text == "OK"
+    assert scans(h) != []
+
+
+async def test_a_pinned_device_is_refused_from_another_address(harness: Harness) -> None:
+    h = harness
+    await h.opd("DISKOMINFO")
+    r = await h.client.post(
+        "/api/v1/devices",
+        json={"sn": "PINNED", "opd": "DISKOMINFO", "ip_tetap": "10.20.30.40"},
+    )
+    assert r.status_code == 201 and r.json()["ip_tetap"] == "10.20.30.40", r.text
+    await h.employee(NIP1)
+    before = metric("sikerja_adms_refused_total", reason="wrong_address")
+    url = "/iclock/cdata?SN=PINNED&table=ATTLOG"
+    elsewhere = await h.client.post(url, content=body("attlog_batch_crlf.txt"))  # 127.0.0.1
+    assert elsewhere.status_code == 403
+    assert elsewhere.headers["content-type"].startswith("text/plain")
+    assert elsewhere.text.startswith("ERROR:") and "tidak diizinkan" in elsewhere.text
+    assert (await h.client.get("/iclock/getrequest?SN=PINNED")).status_code == 403
+    assert metric("sikerja_adms_refused_total", reason="wrong_address") - before == 2
+    assert scans(h) == []
+    app = h.client._transport.app  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=app, client=("10.20.30.40", 4370))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as device:
+        home = await device.post(url, content=body("attlog_batch_crlf.txt"))
+        assert home.status_code == 200 and home.text == "OK"
+    assert scans(h) != []
+    # an address that is not one is a 422 at registration
+    bad = await h.client.post(
+        "/api/v1/devices", json={"sn": "X2", "opd": "DISKOMINFO", "ip_tetap": "lobi"}
+    )
+    assert bad.status_code == 422

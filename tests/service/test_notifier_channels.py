@@ -31,6 +31,7 @@ from services.notifier.models import Delivery, Message
 from services.shared.settings import Settings
 from tests import factories
 from tests.receivers import SmtpReceiver, WebhookReceiver
+from tests.support import who
 
 MON = date(2026, 10, 5)  # a Monday, a working day
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -58,7 +59,9 @@ class Harness:
         self.kit = self.notifier.kit
         self.kit.migrate()
         self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://svc"
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://svc",
+            headers=who(None, "system"),  # as a job calls; a role under test sends its own
         )
         self.br: Any = None
 
@@ -70,7 +73,7 @@ class Harness:
         res = await self.client.put(
             f"/api/v1/channels/{nip}",
             json={"channel": channel, "address": address, **prefs},
-            headers={"X-Actor-Nip": nip, "X-Actor-Role": "asn"},
+            headers=who(nip, "asn"),
         )
         assert res.status_code == 200, res.text
 
@@ -281,7 +284,7 @@ async def test_dead_letter_after_n_attempts_visible_and_counted(
         assert retry.status_code == 200, retry.text
         await h.drain()
         assert h.states() == {"sent": 1} and gateway.per_address() == {"+6281300000000": 1}
-        asn = await h.client.get("/api/v1/dead-letters", headers={"X-Actor-Role": "asn"})
+        asn = await h.client.get("/api/v1/dead-letters", headers=who(a, "asn"))
         assert asn.status_code == 403
     await h.client.aclose()
 
@@ -394,18 +397,18 @@ async def test_the_opd_operator_sets_the_channel_of_their_own_people(h: Harness)
 
     await h.send(employee(operator, "DINKES"), employee(staff, "DINKES"))
     await h.send(employee(elsewhere, "DISDIK"))
-    as_operator = {"X-Actor-Nip": operator, "X-Actor-Role": "operator"}
+    as_operator = who(operator, "operator", "DINKES")
     body = {"channel": "sms", "address": "+6281600000000"}
     ok = await h.client.put(f"/api/v1/channels/{staff}", json=body, headers=as_operator)
     assert ok.status_code == 200 and ok.json()["set_by"] == operator
     other = await h.client.put(f"/api/v1/channels/{elsewhere}", json=body, headers=as_operator)
     assert other.status_code == 403
     assert other.json()["detail"].startswith("Operator hanya dapat")
-    asn = {"X-Actor-Nip": factories.nip(), "X-Actor-Role": "asn"}
+    asn = who(factories.nip(), "asn")
     assert (
         await h.client.put(f"/api/v1/channels/{staff}", json=body, headers=asn)
     ).status_code == 403
-    own = {"X-Actor-Nip": staff, "X-Actor-Role": "asn"}
+    own = who(staff, "asn")
     mine = {**body, "quiet_start": "21:00", "quiet_end": "06:00"}
     got = await h.client.put(f"/api/v1/channels/{staff}", json=mine, headers=own)
     assert got.status_code == 200 and got.json()["quiet_start"] == time(21).isoformat()

@@ -30,6 +30,7 @@ from services.notifier.cache import DayCache
 from services.shared.settings import Settings
 from services.siasn.app import create as create_siasn
 from services.tpp.app import create as create_tpp
+from tests.support import key_settings, who
 
 EXAMPLES = 30  # per operation (and per generation phase)
 SEED = 20261001
@@ -37,9 +38,9 @@ NOW = datetime(2026, 10, 7, 2, 0, tzinfo=UTC)  # a Wednesday, 09:00 WIB
 ACTOR_NIP = "199001012015011001"
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # the notifier takes its SQL path without Redis
 ROLES = ["asn", "atasan", "operator", "bkpsdm", "auditor", "system"]
-# Who calls: each role the portal forwards (with a NIP; "system" without), the NIP being the
-# one in the path about half the time (an ASN reading their own data), so requests reach the
-# handlers and not only the 401/403 in front of them.
+# Who calls: a token (signed with the test key) of each role (with a NIP; "system" without),
+# the NIP being the one in the path about half the time (an ASN reading their own data), so
+# requests reach the handlers and not only the 401/403 in front of them.
 
 
 class InProcess:
@@ -67,6 +68,7 @@ def settings_in(data_dir: Path) -> Settings:
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir}/{{service}}.db",
         retry_backoff_s=0.0,
+        **key_settings(),  # the tokens of tests.support.who verify
     )
 
 
@@ -123,10 +125,8 @@ def call(case: schemathesis.Case) -> None:
     pick = zlib.crc32(repr((case.path_parameters, case.query, case.body)).encode())
     role, own = ROLES[pick % len(ROLES)], pick // len(ROLES) % 2 == 0
     path_nip = (case.path_parameters or {}).get("nip")
-    headers = {"X-Actor-Role": role}
-    if role != "system":
-        headers["X-Actor-Nip"] = str(path_nip) if own and path_nip else ACTOR_NIP
-    case.headers = {**(case.headers or {}), **headers}
+    nip = None if role == "system" else (str(path_nip) if own and path_nip else ACTOR_NIP)
+    case.headers = {**(case.headers or {}), **who(nip, role)}
     case.call_and_validate(checks=[not_a_server_error])
 
 

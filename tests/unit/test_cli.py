@@ -17,9 +17,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from services.shared import identity
 from services.shared.settings import REPO_ROOT, get_settings
 from sikerja_cli import main
-from sikerja_cli.loader import load_demo
+from sikerja_cli.loader import BKPSDM_NIP, load_demo
 
 KAFKA_SH = REPO_ROOT / "deploy" / "local" / "kafka.sh"
 runner = CliRunner()
@@ -135,9 +136,20 @@ class FakeServices:
 
     def __init__(self) -> None:
         self.scan_batches = 0
+        self.callers: set[tuple[str | None, str]] = set()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if path.startswith("/api/v1/"):
+            # as a service would: a token signed by the data folder's development key
+            keys = identity.Jwks(get_settings().jwks_source())
+            try:
+                who = identity.verify(
+                    identity.bearer(request.headers.get("authorization")), "attendance", keys
+                )
+            except identity.IdentityError as exc:
+                return httpx.Response(401, json={"code": exc.code})
+            self.callers.add((who.nip, who.role))
         if path.endswith("/metrics"):
             consumed = (("attendance", "EmployeeUpserted"), ("activity", "FingerprintRecorded"))
             text = "".join(
@@ -187,8 +199,10 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_demo_loader_reports_in_sentences(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = httpx.Client(transport=httpx.MockTransport(FakeServices()))
+    services = FakeServices()
+    client = httpx.Client(transport=httpx.MockTransport(services))
     load_demo(employees=20, opds=2, period="2026-11", client=client)
+    assert services.callers == {(BKPSDM_NIP, "bkpsdm")}
     out, err = capsys.readouterr()
     folder = data_dir / "demo" / "2026-11-20-2"
     scans, reports = len(_rows(folder / "scans.csv")), len(_rows(folder / "reports.csv"))
@@ -229,3 +243,22 @@ def test_redis_status_names_a_server_it_did_not_start(
         f"redis: berjalan di 127.0.0.1:{port} (dimulai di luar SIKERJA ini; "
         "`down` tidak menghentikannya)"
     )
+
+
+def test_up_gives_the_services_the_development_keys(data_dir: Path) -> None:
+    """`up` writes the key pair under the data folder once and points every service at it:
+    a token signed with the private key verifies against the JWKS the services read."""
+    from services.shared.keys import service_token
+    from services.shared.settings import Settings
+    from sikerja_cli.main import identity_env
+
+    env = identity_env()
+    assert Path(env["SIKERJA_JWKS"]).is_relative_to(data_dir)
+    assert Path(env["SIKERJA_SIGNING_KEY"]).is_relative_to(data_dir)
+    private = Path(env["SIKERJA_SIGNING_KEY"]).read_text()
+    assert identity_env() == env  # made once: a second `up` keeps the key
+    assert Path(env["SIKERJA_SIGNING_KEY"]).read_text() == private
+    served = Settings(jwks=env["SIKERJA_JWKS"], signing_key=Path(env["SIKERJA_SIGNING_KEY"]))
+    signed = service_token(served, "bkpsdm", "tpp")
+    who = identity.verify(signed, "tpp", identity.Jwks(env["SIKERJA_JWKS"]))
+    assert (who.role, who.nip) == ("bkpsdm", None)

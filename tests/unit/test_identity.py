@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from fastapi import APIRouter, Depends
 
 from services.shared import identity as ident
-from services.shared.http import Actor, create_app
+from services.shared.http import Actor, create_app, identity_dependency
 from services.shared.keys import ensure_dev_keys, new_key, public_of, rotate_keys
 from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
@@ -161,7 +162,7 @@ async def test_the_dependency_answers_401_and_403_as_problem_json(tmp_path: Path
 
     @router.get("/whoami")
     async def whoami(
-        who: ident.Identity = Depends(ident.identity_dependency(roles={"bkpsdm"})),
+        who: ident.Identity = Depends(identity_dependency(roles={"bkpsdm"})),
     ) -> dict[str, str | None]:
         return {"nip": who.nip, "role": who.role, "opd": who.opd}
 
@@ -203,11 +204,12 @@ async def test_the_dependency_fetches_a_jwks_url_off_the_event_loop(tmp_path: Pa
 
     @router.get("/whoami")
     async def whoami(
-        who: ident.Identity = Depends(ident.identity_dependency(keys=keys)),
+        who: ident.Identity = Depends(identity_dependency(keys=keys)),
     ) -> dict[str, str | None]:
         return {"nip": who.nip}
 
-    app = create_app(ServiceKit("tpp", KIT, settings), [router], title="t")
+    # the guard in front of /api/v1 reads the settings' JWKS: off, to test these keys alone
+    app = create_app(ServiceKit("tpp", KIT, settings), [router], title="t", authenticated=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://tpp") as http:
         for _ in range(3):
@@ -220,3 +222,45 @@ async def test_the_dependency_fetches_a_jwks_url_off_the_event_loop(tmp_path: Pa
         assert r.json() == {"nip": NIP}
     assert len(fetched_on) == 2  # once at first use, once for the new kid
     assert loop_thread not in fetched_on
+
+
+# -- the cache of verified tokens (the hot path) -------------------------------------------------
+def test_a_cached_token_is_refused_once_its_key_left_the_jwks(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    key = ensure_dev_keys(settings)
+    token = ident.mint(key.jwk, key.kid, CLAIMS, timedelta(minutes=5))
+    keys, verified = ident.Jwks(settings.jwks_source()), ident.Verified()
+    assert verified.verify(token, "tpp", keys).nip == NIP
+    rotate_keys(settings)
+    assert verified.verify(token, "tpp", keys).nip == NIP  # the previous key is still listed
+    rotate_keys(settings)  # and now it is not (a revoked key goes the same way)
+    with pytest.raises(ident.UnknownKey):
+        verified.verify(token, "tpp", keys)
+
+
+def test_a_cached_token_is_checked_again_after_its_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = ident._verify
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append("verified")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ident, "_verify", counting)
+    keys, verified, token = jwks(KEY), ident.Verified(), good()
+    for _ in range(3):
+        verified.verify(token, "tpp", keys)
+    assert calls == ["verified"]  # once, then from the cache
+    with pytest.raises(ident.WrongAudience):
+        verified.verify(token, "approval", keys)  # the audience is part of what was checked
+
+    class Later:
+        monotonic = staticmethod(time.monotonic)
+
+        @staticmethod
+        def time() -> float:
+            return time.time() + 3600  # past the token's exp
+
+    monkeypatch.setattr(ident, "time", Later)
+    verified.verify(token, "tpp", keys)
+    assert calls == ["verified", "verified", "verified"]  # not answered from the cache

@@ -307,6 +307,21 @@ def parse_absence_date(text: str, field: str) -> date:
     return day
 
 
+# The supporting documents an absence takes, by what their first bytes say they are.
+DOCUMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+
+
+def document_kind(data: bytes) -> str | None:
+    """The document's type from its first bytes (not its name): pdf, jpg, png or None."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
 # The columns of the absence import, in order (the form's fields have the same names).
 ABSENCE_COLUMNS = ("nip", "mulai", "selesai", "jenis")
 

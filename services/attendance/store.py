@@ -2,7 +2,7 @@
 scheduler: recording scans, the work calendar with BKPSDM's overrides, and closing days.
 
 Everything here runs inside a caller's UnitOfWork (one transaction with the outbox) and
-takes its time as an argument; the edges (api, adms_api, scheduler) read the clock.
+takes its time as an argument; the edges (routes, adms_api, scheduler) read the clock.
 Closing is batched per date: a handful of queries for all employees of one day, never
 one query per employee-day.
 """

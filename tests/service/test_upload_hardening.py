@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from services.activity.app import create as create_activity
 from services.activity.domain import ReportLimits
-from services.attendance import api as attendance_api
+from services.attendance import commands as attendance_commands
 from services.shared.settings import Settings
 from services.siasn.app import create as create_siasn
 from tests import factories
@@ -148,7 +148,7 @@ async def test_a_failing_store_leaves_no_absence_document_on_disk(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database hilang")
 
-    monkeypatch.setattr(attendance_api, "record_absence", broken)
+    monkeypatch.setattr(attendance_commands, "record_absence", broken)
     try:
         r = await harness.client.post(
             "/api/v1/absences",

@@ -36,7 +36,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from services.activity.routes import imports as activity_imports
-from services.attendance import api as attendance_api
+from services.attendance import domain as attendance_domain
 from services.attendance import importer
 from services.kernel.ruleset import RULESETS_DIR
 from services.siasn import domain as siasn_domain
@@ -416,7 +416,7 @@ def test_absence_refusals_are_the_live_ones(
     tmp_path: Path, mulai: str, selesai: str, jenis: str
 ) -> None:
     with pytest.raises(ValueError) as live:
-        attendance_api.parse_absence(ANDI, mulai, selesai, jenis, 1100)
+        attendance_domain.parse_absence(ANDI, mulai, selesai, jenis, 1100)
     content = f"nip,mulai,selesai,jenis\n{ANDI},{mulai},{selesai},{jenis}\n"
     assert _simulate_refusal(tmp_path, "absences.csv", content) == str(live.value)
 

@@ -1,0 +1,432 @@
+"""Attendance's writes for the routes: scans pushed by a system or imported from a file
+(a valid NIP not known yet waits in quarantine), absences (recorded with their document,
+cancelled, imported), BKPSDM's calendar edits and their announcement, and closing a date
+on demand. Recording scans and closing days themselves are store.py's, shared with the
+ADMS endpoints and the scheduler.
+
+Those that take a UnitOfWork run in the caller's transaction and the caller commits; those
+that take the kit are whole transactions (their own unit of work, committed), run by the
+routes in the thread pool. Refusals are problem+json (`Problem`), as the routes send them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from contracts.events import CITY_KEY, AbsenceRecorded, CalendarHoliday, WorkCalendarChanged
+from services.attendance import domain, importer, quarantine, queries, store
+from services.attendance.models import Absence, CalendarOverride
+from services.kernel.calendar import WIB
+from services.kernel.uploads import csv_lines
+from services.shared.http import Actor, Problem
+from services.shared.kit import ServiceKit
+from services.shared.uow import UnitOfWork
+
+# --- scans ----------------------------------------------------------------------------
+
+
+def record_scan(
+    uow: UnitOfWork,
+    nip: str,
+    ts: datetime,
+    *,
+    source: str,
+    device_sn: str | None,
+    received_at: datetime,
+) -> tuple[str, bool]:
+    """Store one scan and emit FingerprintRecorded; (scan_id, False) when already known."""
+    out = store.record_scans(
+        uow, [store.ScanIn(nip, ts, device_sn)], source=source, received_at=received_at
+    )[0]
+    return out.scan_id, out.new
+
+
+Lines = list[tuple[int, store.ScanIn]]  # (line number, scan)
+
+
+def record_pushed_scans(
+    kit: ServiceKit,
+    good: Lines,
+    waktu: Sequence[str],
+    *,
+    now: datetime,
+    max_future: timedelta,
+) -> tuple[Lines, list[store.ScanOutcome], Lines]:
+    """The valid lines of a pushed batch, `waktu` its times as sent:
+    (the lines stored, their outcomes, the lines waiting in quarantine)."""
+    with kit.uow() as uow:
+        # A valid NIP attendance does not know (yet) is not credited: its scan waits.
+        known = quarantine.known_nips(uow, {g.nip for _, g in good})
+        waiting = [(i, g) for i, g in good if g.nip not in known]
+        good = [(i, g) for i, g in good if g.nip in known]
+        outcomes = store.record_scans(
+            uow,
+            [g for _, g in good],
+            source="api",
+            received_at=now,
+            max_future=max_future,
+        )
+        held = [
+            quarantine.Held(
+                pin=g.nip,
+                ts=g.ts,
+                device_sn=g.device_sn,
+                source="api",
+                raw=f"{g.nip},{waktu[i - 1]}"[:500],
+                reason=quarantine.EMPLOYEE_UNKNOWN,
+            )
+            for i, g in waiting
+        ]
+        quarantine.hold(uow, held, received_at=now)
+        uow.commit()
+    return good, outcomes, waiting
+
+
+def import_scans(
+    kit: ServiceKit, filename: str, data: bytes, now: datetime, max_future: timedelta
+) -> dict[str, Any]:
+    # An invalid NIP is a bad line (refused alone, its reason in Bahasa); a valid NIP that
+    # attendance does not know yet waits in quarantine for its EmployeeUpserted: a month
+    # loaded right after the employee import must not come out empty.
+    parsed = importer.import_file(filename, data)
+    if parsed.fatal:
+        raise Problem(422, parsed.rejected[0].reason, code="import_refused")
+    source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
+    with kit.uow() as uow:
+        known = quarantine.known_nips(uow, {r.nip for r in parsed.rows})
+        rows = [r for r in parsed.rows if r.nip in known]
+        waiting = [r for r in parsed.rows if r.nip not in known]
+        outcomes = store.record_scans(
+            uow,
+            [store.ScanIn(r.nip, r.ts) for r in rows],
+            source=source,
+            received_at=now,
+            max_future=max_future,
+        )
+        held = [
+            quarantine.Held(
+                pin=r.nip,
+                ts=r.ts,
+                device_sn=None,
+                source=source,
+                raw=f"{filename}:{r.line_no} {r.nip},{r.ts.astimezone(WIB):%F %T}",
+                reason=quarantine.EMPLOYEE_UNKNOWN,
+            )
+            for r in waiting
+        ]
+        quarantine.hold(uow, held, received_at=now)
+        uow.commit()
+    accepted = sum(1 for o in outcomes if o.new)
+    flagged = [
+        {"line": r.line_no, "flag": o.flag, "reason": domain.FLAG_MESSAGES[o.flag]}
+        for r, o in zip(rows, outcomes, strict=True)
+        if o.new and o.flag
+    ]
+    return {
+        "file": filename,
+        "accepted": accepted,
+        "duplicate": len(outcomes) - accepted,
+        "rejected": len(parsed.rejected),
+        "menunggu_pegawai": len(waiting),
+        "errors": [{"line": r.line_no, "reason": r.reason} for r in parsed.rejected],
+        "waiting": [
+            {
+                "line": r.line_no,
+                "nip": r.nip,
+                "status": "menunggu",
+                "reason": f"NIP {r.nip} belum terdaftar sebagai pegawai; pindaian disimpan "
+                "dan diterapkan begitu data pegawainya diterima",
+            }
+            for r in waiting
+        ],
+        "flagged": flagged,
+    }
+
+
+# --- absences -------------------------------------------------------------------------
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def check_operator_opd(uow: UnitOfWork, who: Actor, nip: str) -> None:
+    """An OPD operator records only for employees of their own OPD (when both are known)."""
+    if who.role != "operator" or not who.nip:
+        return
+    employee = uow.tables.employee
+    me, them = uow.session.get(employee, who.nip), uow.session.get(employee, nip)
+    if me is not None and them is not None and me.opd != them.opd:
+        raise Problem(
+            403, f"operator OPD {me.opd} tidak dapat mencatat pegawai OPD {them.opd}", code="opd"
+        )
+
+
+def record_absence(
+    uow: UnitOfWork,
+    nip: str,
+    start: date,
+    end: date,
+    kind: str,
+    *,
+    now: datetime,
+    recorded_by: str | None,
+    note: str = "",
+    document: tuple[str, str, str] | None = None,
+) -> tuple[Absence, int]:
+    """Store an absence, emit AbsenceRecorded, re-close its already-closed days.
+    Returns the row and the number of days re-closed."""
+    row = Absence(
+        absence_id=str(uuid.uuid4()),
+        nip=nip,
+        kind=kind,
+        start=start,
+        end=end,
+        note=note,
+        recorded_by=recorded_by,
+        recorded_at=now,
+    )
+    if document is not None:
+        row.document_id, row.document_name, row.document_type = document
+    uow.session.add(row)
+    event = AbsenceRecorded(
+        occurred_at=now,
+        producer=store.PRODUCER,
+        nip=nip,
+        absence_id=row.absence_id,
+        kind=kind,
+        start=start,
+        end=end,
+        document_id=row.document_id,
+    )
+    uow.emit(event)
+    uow.session.flush()
+    redone = store.reclose(
+        uow, [(nip, d) for d in _days(start, end)], closed_at=now, causation_id=event.event_id
+    )
+    return row, len(redone)
+
+
+def record_absence_with_document(
+    kit: ServiceKit,
+    who: Actor,
+    nip: str,
+    start: date,
+    end: date,
+    kind: str,
+    *,
+    now: datetime,
+    note: str,
+    document: bytes | None,
+    stored: tuple[str, str, str] | None,
+) -> tuple[dict[str, Any], int]:
+    """An absence recorded from the form, its document (`stored`: file name, original
+    name, type) written beside it: (its view, the number of days re-closed)."""
+    with kit.uow() as uow:
+        check_operator_opd(uow, who, nip)
+        # the document goes to disk only once the request is allowed, and leaves again
+        # if the absence is not stored after all
+        path = queries.evidence_dir(kit) / stored[0] if stored and document else None
+        try:
+            if path is not None and document is not None:
+                path.write_bytes(document)
+            row, redone = record_absence(
+                uow,
+                nip,
+                start,
+                end,
+                kind,
+                now=now,
+                recorded_by=who.nip or who.role,
+                note=note,
+                document=stored,
+            )
+            uow.commit()
+        except BaseException:
+            if path is not None:
+                path.unlink(missing_ok=True)
+            raise
+        return queries.absence_view(row), redone
+
+
+def cancel_absence(
+    uow: UnitOfWork, absence_id: str, who: Actor, now: datetime
+) -> tuple[Absence, int]:
+    """Cancel an absence: a new AbsenceRecorded (cancelled) and its closed days re-closed.
+    Returns the row and the number of days re-closed."""
+    row = queries.absence(uow, absence_id)
+    check_operator_opd(uow, who, row.nip)
+    if row.cancelled:
+        raise Problem(409, "ketidakhadiran ini sudah dibatalkan", code="already_cancelled")
+    row.cancelled, row.cancelled_at = True, now
+    uow.session.add(row)
+    event = AbsenceRecorded(
+        occurred_at=now,
+        producer=store.PRODUCER,
+        nip=row.nip,
+        absence_id=row.absence_id,
+        kind=row.kind,
+        start=row.start,
+        end=row.end,
+        cancelled=True,
+        document_id=row.document_id,
+    )
+    uow.emit(event)
+    uow.session.flush()
+    redone = store.reclose(
+        uow,
+        [(row.nip, d) for d in _days(row.start, row.end)],
+        closed_at=now,
+        causation_id=event.event_id,
+    )
+    return row, len(redone)
+
+
+def import_absences(
+    kit: ServiceKit, text: str, now: datetime, who: Actor, max_days: int
+) -> dict[str, Any]:
+    lines: list[dict[str, Any]] = []
+    header: list[str] | None = None
+    cols: dict[str, int] = {}
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    with kit.uow() as uow:
+        seen: set[tuple[str, date, date, str]] = {
+            (a.nip, a.start, a.end, a.kind)
+            for a in uow.session.exec(select(Absence).where(Absence.cancelled == False)).all()  # noqa: E712
+        }
+        for csv_line in csv_lines(text):
+            line, fields = csv_line.line_no, csv_line.fields
+            if csv_line.error is not None:
+                counts["rejected"] += 1
+                lines.append({"line": line, "status": "rejected", "reason": csv_line.error})
+                continue
+            if not any(f.strip() for f in fields):
+                continue
+            if header is None:
+                header = [f.strip().lower().lstrip("\ufeff") for f in fields]
+                missing = [c for c in domain.ABSENCE_COLUMNS if c not in header]
+                if missing:
+                    raise Problem(
+                        422,
+                        f"kolom {', '.join(missing)} tidak ditemukan; baris pertama harus "
+                        f"berisi judul kolom '{','.join(domain.ABSENCE_COLUMNS)}'",
+                        code="import_refused",
+                    )
+                cols = {c: header.index(c) for c in domain.ABSENCE_COLUMNS}
+                continue
+            get = lambda c: fields[cols[c]] if len(fields) > cols[c] else ""  # noqa: B023, E731
+            try:
+                nip, start, end, kind = domain.parse_absence(
+                    get("nip"), get("mulai"), get("selesai"), get("jenis"), max_days
+                )
+            except ValueError as exc:
+                counts["rejected"] += 1
+                lines.append({"line": line, "status": "rejected", "reason": str(exc)})
+                continue
+            if (nip, start, end, kind) in seen:
+                counts["duplicate"] += 1
+                lines.append({"line": line, "status": "duplicate", "reason": "sudah tercatat"})
+                continue
+            seen.add((nip, start, end, kind))
+            row, _ = record_absence(
+                uow, nip, start, end, kind, now=now, recorded_by=who.nip or who.role
+            )
+            counts["accepted"] += 1
+            lines.append({"line": line, "status": "accepted", "absence_id": row.absence_id})
+        uow.commit()
+    if header is None:
+        raise Problem(422, "berkas kosong; tidak ada baris judul maupun data", code="empty")
+    return {**counts, "lines": lines}
+
+
+# --- calendar -------------------------------------------------------------------------
+
+
+def calendar_changed(uow: UnitOfWork, year: int, now: datetime) -> WorkCalendarChanged:
+    """The year's whole set of overrides, for the services that keep a copy of the calendar
+    (activity's deadlines, approval's waiting ages, the notifier's reminders)."""
+    rows = [o for o in uow.session.exec(select(CalendarOverride)).all() if o.day.year == year]
+    return WorkCalendarChanged(
+        occurred_at=now,
+        producer="attendance",
+        nip=CITY_KEY,
+        year=year,
+        holidays=[
+            CalendarHoliday(tanggal=o.day, nama=o.name)
+            for o in sorted(rows, key=lambda o: o.day)
+            if o.kind == "holiday"
+        ],
+        working_days=sorted(o.day for o in rows if o.kind == "working"),
+    )
+
+
+def set_override(
+    kit: ServiceKit, day: date, kind: str | None, name: str, who: Actor, now: datetime
+) -> dict[str, Any]:
+    with kit.uow() as uow:
+        row = uow.session.get(CalendarOverride, day)
+        if kind is None:
+            if row is None:
+                raise Problem(404, f"tidak ada perubahan kalender pada {day}", code="not_found")
+            uow.session.delete(row)
+        else:
+            if row is None:
+                row = CalendarOverride(day=day, kind=kind, updated_at=now)
+            row.kind, row.name, row.updated_by, row.updated_at = kind, name, who.nip, now
+            uow.session.add(row)
+        uow.session.flush()
+        redone = store.reclose_dates(uow, [day], closed_at=now)
+        cal = store.load_calendar(uow, [day.year])
+        uow.emit(calendar_changed(uow, day.year, now))
+        uow.commit()
+    return {
+        "tanggal": day.isoformat(),
+        "hari_kerja": cal.is_working_day(day),
+        "ditutup_ulang": [r.as_dict() for r in redone],
+    }
+
+
+def remove_holiday(kit: ServiceKit, day: date, who: Actor, now: datetime) -> dict[str, Any]:
+    """Remove a holiday: BKPSDM's own is deleted, a national one is overridden as working."""
+    with kit.uow() as uow:
+        row = uow.session.get(CalendarOverride, day)
+    if row is not None and row.kind == "holiday":
+        return set_override(kit, day, None, "", who, now)
+    if day in store.seeded_holidays(day.year):
+        return set_override(kit, day, "working", "hari libur dibatalkan", who, now)
+    raise Problem(404, f"{day} bukan hari libur", code="not_a_holiday")
+
+
+def announce_calendar(kit: ServiceKit, year: int, now: datetime) -> dict[str, Any]:
+    """The year's calendar announced again (WorkCalendarChanged)."""
+    with kit.uow() as uow:
+        event = calendar_changed(uow, year, now)
+        uow.emit(event)
+        uow.commit()
+    return {
+        "tahun": year,
+        "hari_libur_bkpsdm": len(event.holidays),
+        "hari_kerja_tambahan": len(event.working_days),
+        "event_id": str(event.event_id),
+    }
+
+
+# --- closing --------------------------------------------------------------------------
+
+
+def close_one(kit: ServiceKit, day: date, now: datetime, nip: str | None = None) -> dict[str, Any]:
+    with kit.uow() as uow:
+        result = store.close_date(
+            uow,
+            day,
+            closed_at=now,
+            ruleset=kit.settings.ruleset,
+            nips=[nip] if nip else None,
+        )
+        uow.commit()
+    return result.as_dict()

@@ -1,0 +1,339 @@
+"""Attendance's reads for the routes: an employee's scans, absences (and where their
+documents are kept), the work calendar of a year, an employee's month, an OPD's day and the
+Inspektorat's anomaly report. Nothing here writes (but for creating the documents' folder);
+the routes and commands.py call these.
+
+Those that take a UnitOfWork run in the caller's; those that take the kit open their own
+and are run by the routes in the thread pool."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, select
+
+from services.attendance import domain, store
+from services.attendance.models import Absence, CalendarOverride, DayClosing, Device, Scan
+from services.kernel.calendar import WIB, month_days
+from services.kernel.vocabulary import STATUS_NON_WORKING, label
+from services.shared.http import Problem
+from services.shared.kit import ServiceKit
+from services.shared.uow import UnitOfWork
+
+# --- scans ----------------------------------------------------------------------------
+
+
+def employee_scans(
+    uow: UnitOfWork,
+    nip: str,
+    bounds: tuple[date, date] | None,
+    after: str | None,
+    limit: int,
+) -> list[Scan]:
+    """One NIP's scans in time order, at most `limit` + 1 (one more tells there is a next
+    page). The period is filtered by the database, not here: a NIP with a flood of scans
+    must not cost a read of all of them."""
+    query = select(Scan).where(Scan.nip == nip)
+    if bounds:
+        first, last = bounds
+        query = query.where(Scan.work_date >= first, Scan.work_date <= last)
+    if after:
+        query = query.where(Scan.scan_id > after)
+    # For one NIP the scan_id (NIP@UTC second) sorts as the time does, and is unique.
+    query = query.order_by(col(Scan.scan_id)).limit(limit + 1)
+    return list(uow.session.exec(query).all())
+
+
+# --- absences -------------------------------------------------------------------------
+
+
+def absence_view(row: Absence) -> dict[str, Any]:
+    return {
+        "absence_id": row.absence_id,
+        "nip": row.nip,
+        "jenis": row.kind,
+        "jenis_label": label(row.kind),
+        "mulai": row.start.isoformat(),
+        "selesai": row.end.isoformat(),
+        "keterangan": row.note,
+        "dibatalkan": row.cancelled,
+        "dokumen": row.document_id is not None,
+        "dokumen_nama": row.document_name,
+        "dicatat_oleh": row.recorded_by,
+        "dicatat_pada": row.recorded_at.isoformat(),
+    }
+
+
+def absences(
+    uow: UnitOfWork, nip: str | None, bounds: tuple[date, date] | None
+) -> list[dict[str, Any]]:
+    query = select(Absence).order_by(col(Absence.id))
+    if nip:
+        query = query.where(Absence.nip == nip)
+    if bounds:
+        first, last = bounds
+        query = query.where(Absence.start <= last, Absence.end >= first)
+    return [absence_view(r) for r in uow.session.exec(query).all()]
+
+
+def absence(uow: UnitOfWork, absence_id: str) -> Absence:
+    row = uow.session.exec(select(Absence).where(Absence.absence_id == absence_id)).first()
+    if row is None:
+        raise Problem(404, f"ketidakhadiran {absence_id} tidak ditemukan", code="not_found")
+    return row
+
+
+def evidence_dir(kit: ServiceKit) -> Path:
+    folder = Path(kit.settings.data_dir) / "evidence" / "attendance"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# --- calendar -------------------------------------------------------------------------
+
+
+def calendar_year(uow: UnitOfWork, year: int) -> dict[str, Any]:
+    cal = store.load_calendar(uow, [year])
+    overrides = {
+        o.day: o for o in uow.session.exec(select(CalendarOverride)).all() if o.day.year == year
+    }
+    seeded = store.seeded_holidays(year)
+    holidays = []
+    for d in sorted(x for x in cal.holidays if x.year == year):
+        o = overrides.get(d)
+        holidays.append(
+            {
+                "tanggal": d.isoformat(),
+                "nama": (o.name if o else "") or seeded.get(d, ""),
+                "sumber": "bkpsdm" if o else "nasional",
+            }
+        )
+    working = [
+        {"tanggal": d.isoformat(), "nama": o.name, "sumber": "bkpsdm"}
+        for d, o in sorted(overrides.items())
+        if o.kind == "working"
+    ]
+    return {"tahun": year, "hari_libur": holidays, "hari_kerja_tambahan": working}
+
+
+# --- portal views ---------------------------------------------------------------------
+
+
+def _wib(ts: datetime | None) -> str | None:
+    return ts.astimezone(WIB).strftime("%H:%M:%S") if ts else None
+
+
+def _facts_view(f: domain.DayFacts | DayClosing, closed: bool, revision: int | None) -> dict:
+    status = f.status
+    return {
+        "status": status,
+        "status_label": label(status),
+        "jam_masuk": _wib(f.check_in),
+        "jam_pulang": _wib(f.check_out),
+        "menit_terlambat": f.minutes_late,
+        "menit_pulang_cepat": f.minutes_early,
+        "ditutup": closed,
+        "revisi": revision,
+    }
+
+
+def employee_month(
+    kit: ServiceKit, nip: str, period: str, first: date, last: date, today: date
+) -> dict[str, Any]:
+    """The employee's days of a month: times, status and minutes; closed days show their
+    latest revision, open days their provisional facts."""
+    with kit.uow() as uow:
+        employee = uow.session.get(uow.tables.employee, nip)
+        if employee is None:
+            raise Problem(404, f"pegawai dengan NIP {nip} tidak dikenal", code="not_found")
+        cal = store.load_calendar(uow, [first.year])
+        closings = {
+            c.work_date: c
+            for c in uow.session.exec(
+                select(DayClosing).where(
+                    DayClosing.nip == nip,
+                    DayClosing.work_date >= first,
+                    DayClosing.work_date <= last,
+                )
+            ).all()
+        }
+        scans: dict[date, list[datetime]] = defaultdict(list)
+        for s in uow.session.exec(
+            select(Scan).where(Scan.nip == nip, Scan.work_date >= first, Scan.work_date <= last)
+        ).all():
+            scans[s.work_date].append(s.ts)
+        absences = [
+            domain.Absence(a.nip, a.start, a.end, a.kind, a.cancelled)
+            for a in uow.session.exec(
+                select(Absence)
+                .where(Absence.nip == nip, Absence.start <= last, Absence.end >= first)
+                .order_by(col(Absence.id))
+            ).all()
+        ]
+        names = {d: store.holiday_name(uow, d) for d in month_days(first.year, first.month)}
+    hours = store.work_hours(kit.settings.ruleset)
+    days = []
+    counts: Counter[str] = Counter()
+    for d in month_days(first.year, first.month):
+        entry: dict[str, Any] = {
+            "tanggal": d.isoformat(),
+            "hari_kerja": cal.is_working_day(d),
+            "hari_libur": names[d],
+            "jumlah_pindaian": len(scans.get(d, [])),
+        }
+        closing = closings.get(d)
+        if closing is not None:
+            entry.update(_facts_view(closing, True, closing.revision))
+        elif d <= today and cal.is_working_day(d):
+            absence = domain.absence_on(absences, nip, d)
+            facts = domain.close_day(
+                nip, d, scans.get(d, []), absence.kind if absence else None, cal, hours
+            )
+            assert facts is not None
+            entry.update(_facts_view(facts, False, None))
+            if d == today and facts.status == domain.STATUS_TK:
+                entry.update(status=None, status_label=None)  # the day is not over yet
+        elif cal.is_working_day(d):
+            entry.update(status=None, status_label=None)
+        else:
+            entry.update(status=STATUS_NON_WORKING, status_label=label(STATUS_NON_WORKING))
+        if entry.get("status"):
+            counts[entry["status"]] += 1
+        days.append(entry)
+    return {
+        "nip": nip,
+        "nama": employee.nama,
+        "opd": employee.opd,
+        "periode": period,
+        "hari_kerja": len(cal.working_days_in_month(first.year, first.month)),
+        "ringkasan": dict(sorted(counts.items())),
+        "hari": days,
+    }
+
+
+def opd_day(kit: ServiceKit, opd: str, day: date) -> dict[str, Any]:
+    """An OPD's recap of one date: counts per status and each employee's facts."""
+    with kit.uow() as uow:
+        employee = uow.tables.employee
+        staff = uow.session.exec(
+            select(employee).where(employee.opd == opd, employee.active == True)  # noqa: E712
+        ).all()
+        if not staff:
+            raise Problem(
+                404, f"OPD {opd} tidak dikenal atau tanpa pegawai aktif", code="not_found"
+            )
+        nips = [e.nip for e in staff]
+        closings = {
+            c.nip: c
+            for c in uow.session.exec(
+                select(DayClosing).where(DayClosing.work_date == day, col(DayClosing.nip).in_(nips))
+            ).all()
+        }
+        scans: dict[str, list[datetime]] = defaultdict(list)
+        for nip_, ts in uow.session.exec(
+            select(Scan.nip, Scan.ts).where(Scan.work_date == day, col(Scan.nip).in_(nips))
+        ).all():
+            scans[nip_].append(ts)
+        absence_kind: dict[str, str] = {}
+        for nip_, kind in uow.session.exec(
+            select(Absence.nip, Absence.kind)
+            .where(
+                Absence.start <= day,
+                Absence.end >= day,
+                Absence.cancelled == False,  # noqa: E712
+                col(Absence.nip).in_(nips),
+            )
+            .order_by(col(Absence.id))
+        ).all():
+            absence_kind[nip_] = kind
+        cal = store.load_calendar(uow, [day.year])
+    hours = store.work_hours(kit.settings.ruleset)
+    rows = []
+    counts: Counter[str] = Counter()
+    for e in sorted(staff, key=lambda e: e.nama):
+        closing = closings.get(e.nip)
+        if closing is not None:
+            view = _facts_view(closing, True, closing.revision)
+        else:
+            facts = domain.close_day(
+                e.nip, day, scans.get(e.nip, []), absence_kind.get(e.nip), cal, hours
+            )
+            view = (
+                _facts_view(facts, False, None)
+                if facts
+                else {
+                    "status": STATUS_NON_WORKING,
+                    "status_label": label(STATUS_NON_WORKING),
+                    "ditutup": False,
+                }
+            )
+        counts[view["status"]] += 1
+        rows.append({"nip": e.nip, "nama": e.nama, **view})
+    return {
+        "opd": opd,
+        "tanggal": day.isoformat(),
+        "hari_kerja": cal.is_working_day(day),
+        "jumlah_pegawai": len(staff),
+        "rekap": dict(sorted(counts.items())),
+        "pegawai": rows,
+    }
+
+
+def anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> list[dict]:
+    """Scans on another OPD's device, the same NIP on two distant devices within minutes,
+    unusual absence around holidays per OPD, wrong device clocks."""
+    with kit.uow() as uow:
+        employee = uow.tables.employee
+        employee_opd = dict(uow.session.exec(select(employee.nip, employee.opd)).all())
+        devices = uow.session.exec(select(Device)).all()
+        scans = [
+            domain.Scan(s.nip, s.ts, s.device_sn, s.received_at)
+            for s in uow.session.exec(
+                select(Scan).where(Scan.work_date >= first, Scan.work_date <= last)
+            ).all()
+        ]
+        # A week either side: the normal absence rate and the bridge days around month edges.
+        facts = [
+            domain.DayFacts(
+                c.nip,
+                c.work_date,
+                c.status,
+                c.check_in,
+                c.check_out,
+                c.minutes_late,
+                c.minutes_early,
+            )
+            for c in uow.session.exec(
+                select(DayClosing).where(
+                    DayClosing.work_date >= first - timedelta(days=7),
+                    DayClosing.work_date <= last + timedelta(days=7),
+                )
+            ).all()
+        ]
+        cal = store.load_calendar(uow, [first.year])
+    found: list[domain.Anomaly] = []
+    found += domain.foreign_device_scans(scans, employee_opd, {d.sn: d.opd for d in devices})
+    found += domain.device_hops(
+        scans, timedelta(minutes=hop_minutes), {d.sn: d.location or d.sn for d in devices}
+    )
+    found += [
+        a
+        for a in domain.holiday_bridge_absences(facts, employee_opd, cal)
+        if a.day is not None and first <= a.day <= last
+    ]
+    found += domain.device_clock_anomalies(scans)
+    return [
+        {
+            "jenis": a.kind,
+            "keterangan": a.detail,
+            "nip": a.nip,
+            "opd": a.opd or (employee_opd.get(a.nip) if a.nip else None),
+            "device_sn": a.device_sn,
+            "tanggal": a.day.isoformat() if a.day else None,
+            "waktu": a.at.isoformat() if a.at else None,
+        }
+        for a in found
+    ]

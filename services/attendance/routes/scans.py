@@ -1,0 +1,206 @@
+"""Scan routes: a batch pushed by a system, an employee's scans, the CSV/XLSX import and
+the quarantine of scans waiting for their employee. The device pushes (/iclock) and the
+excessive-scans list are in ../adms_api.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from contracts.nip import nip_problem
+from services.attendance import commands, domain, importer, quarantine, queries, store
+from services.attendance.routes.deps import max_future, read_import
+from services.attendance.web import OPERATORS, require
+from services.kernel.calendar import WIB
+from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
+from services.shared.openapi import Column, upload_body
+
+router = APIRouter()
+
+# What /docs says of each column the importers check (a column without words fails here).
+_SCAN_FORMATS = {
+    "nip": ("NIP 18 digit, sebagai teks (judul lain: nip_asn, nip_pegawai)", "199001012015011001"),
+    "waktu": (
+        "tanggal dan jam WIB: YYYY-MM-DD HH:MM:SS atau DD/MM/YYYY HH:MM "
+        "(judul lain: waktu_scan, tanggal_jam)",
+        "2026-11-02 07:31:02",
+    ),
+}
+SCAN_IMPORT_BODY = upload_body(
+    [Column(c, True, *_SCAN_FORMATS[c]) for c in importer.REQUIRED_COLUMNS],
+    multipart=True,
+    xlsx=True,
+)
+
+
+class ScanIn(BaseModel):
+    nip: str
+    waktu: str = Field(description="'YYYY-MM-DD HH:MM:SS' WIB or ISO 8601 with offset")
+    device_sn: str | None = None
+
+
+class ScanBatch(BaseModel):
+    scans: list[ScanIn] = Field(min_length=1, max_length=10_000)
+
+
+class LineResult(BaseModel):
+    line: int
+    nip: str
+    status: str  # accepted, duplicate, rejected, menunggu (waiting for its employee)
+    reason: str | None = None
+    scan_id: str | None = None
+    flag: str | None = None
+
+
+@router.post(
+    "/scans",
+    response_model=list[LineResult],
+    summary="Kirim pindaian dari sistem lain",
+    description=(
+        "Pindaian yang dikirim sistem (jembatan, uji). Baris buruk dilaporkan, baris baik "
+        "disimpan; baris NIP sah yang belum menjadi pegawai menunggu di karantina (status "
+        "`menunggu`)."
+    ),
+    tags=["Pindaian"],
+)
+def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
+    """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept;
+    lines of a valid NIP that is not an employee yet wait in quarantine (status menunggu)."""
+    results: list[LineResult | None] = []
+    good: list[tuple[int, store.ScanIn]] = []
+    for i, item in enumerate(batch.scans, start=1):
+        problem = nip_problem(item.nip)
+        if problem is None:
+            try:
+                ts = domain.parse_scan_time(item.waktu)
+            except ValueError as exc:
+                problem = str(exc)
+        if problem:
+            results.append(LineResult(line=i, nip=item.nip, status="rejected", reason=problem))
+            continue
+        results.append(None)
+        good.append((i, store.ScanIn(item.nip, ts, item.device_sn)))
+    good, outcomes, waiting = commands.record_pushed_scans(
+        kit_of(request),
+        good,
+        [s.waktu for s in batch.scans],
+        now=now_of(request),
+        max_future=max_future(request),
+    )
+    for (i, scan), out in zip(good, outcomes, strict=True):
+        results[i - 1] = LineResult(
+            line=i,
+            nip=scan.nip,
+            status="accepted" if out.new else "duplicate",
+            scan_id=out.scan_id,
+            flag=out.flag,
+        )
+    for i, waiting_scan in waiting:
+        results[i - 1] = LineResult(
+            line=i,
+            nip=waiting_scan.nip,
+            status="menunggu",
+            reason=f"NIP {waiting_scan.nip} belum terdaftar sebagai pegawai; pindaian disimpan dan "
+            "diterapkan begitu data pegawainya diterima",
+        )
+    return [r for r in results if r is not None]
+
+
+@router.get(
+    "/employees/{nip}/scans",
+    summary="Pindaian seorang pegawai",
+    description=(
+        "Pindaian satu NIP menurut waktu, paling banyak `limit` per jawaban; bila masih ada, "
+        'header `Link` (rel="next") menunjuk halaman berikutnya.'
+    ),
+    tags=["Pindaian"],
+)
+def employee_scans(
+    nip: str,
+    request: Request,
+    response: Response,
+    period: str | None = Query(None, description="YYYY-MM: scans of that month's dates"),
+    after: str | None = Query(None, description="the scan_id the previous page ended with"),
+    limit: int = Query(1000, ge=1, le=5000),
+) -> list[dict[str, object]]:
+    """One NIP's scans in time order, at most `limit` per response. When more follow, the
+    Link header names the next page (rel="next", RFC 8288)."""
+    bounds = period_bounds_or_422(period, "bad_period") if period else None
+    with kit_of(request).uow() as uow:
+        rows = queries.employee_scans(uow, nip, bounds, after, limit)
+    if len(rows) > limit:
+        rows = rows[:limit]
+        following = request.url.include_query_params(after=rows[-1].scan_id, limit=limit)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return [
+        {
+            "scan_id": row.scan_id,
+            "ts": row.ts.isoformat(),
+            "waktu_wib": row.ts.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S"),
+            "work_date": str(row.work_date),
+            "device_sn": row.device_sn,
+            "source": row.source,
+            "flag": row.flag,
+        }
+        for row in rows
+    ]
+
+
+@router.post(
+    "/scans/import",
+    summary="Impor pindaian dari berkas CSV/XLSX",
+    description=(
+        "Baris baik disimpan; tiap baris buruk (NIP tidak sah, waktu salah) dilaporkan dengan "
+        "nomor baris dan alasannya; baris NIP sah yang belum menjadi pegawai menunggu di karantina"
+        " (`menunggu_pegawai`) dan diterapkan begitu data pegawainya tiba. Mengimpor berkas yang "
+        "sama lagi tidak mengubah apa pun."
+    ),
+    tags=["Pindaian"],
+    openapi_extra=SCAN_IMPORT_BODY,
+)
+async def import_scans(request: Request, who: Who) -> dict[str, Any]:
+    """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line (an invalid
+    NIP, a bad time) reported with its line number and reason; lines of a valid NIP that is
+    not an employee yet wait in quarantine ("menunggu_pegawai", status "menunggu") and apply
+    when the employee arrives; importing the same file again changes nothing."""
+    require(who, OPERATORS, "mengimpor data pindaian")
+    filename, data = await read_import(request)
+    return await run_in_threadpool(
+        commands.import_scans,
+        kit_of(request),
+        filename,
+        data,
+        now_of(request),
+        max_future(request),
+    )
+
+
+@router.get(
+    "/scans/quarantine",
+    summary="Pindaian yang menunggu pegawainya",
+    description=(
+        "Pindaian yang menunggu data pegawainya (`menunggu`) atau sudah diterapkan (`diterapkan`):"
+        " jumlah per status dan baris terbaru, menurut OPD mesin, mesin, dan status."
+    ),
+    tags=["Pindaian"],
+)
+def scan_quarantine(
+    request: Request,
+    who: Who,
+    opd: str | None = None,
+    sn: str | None = None,
+    status: str | None = None,
+    limit: int = 500,
+) -> dict[str, Any]:
+    """Scans waiting for their employee (status menunggu) or released (diterapkan): counts
+    per status, and the latest rows, by the OPD of the device, the device, the status."""
+    require(who, OPERATORS, "melihat karantina pindaian")
+    if status is not None and status not in quarantine.STATES:
+        raise Problem(
+            422, f"status harus salah satu dari: {', '.join(quarantine.STATES)}", code="bad_status"
+        )
+    with kit_of(request).uow() as uow:
+        return quarantine.listing(uow, opd=opd, sn=sn, state=status, limit=max(1, min(limit, 5000)))

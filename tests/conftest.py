@@ -19,6 +19,7 @@ from tests.infra import (
     find_postgres,
     find_redis,
 )
+from tests.support import key_settings
 
 # CI runs the same property cases every time (a red CI is then a regression, not a new draw);
 # a developer's run explores new ones. `HYPOTHESIS_PROFILE=explore` explores anywhere.
@@ -76,6 +77,7 @@ def settings(kafka: Kafka, tmp_path: Path, run_id: str) -> Iterator[Settings]:
         relay_interval_s=0.1,
         retry_backoff_s=0.05,
         log_json=True,
+        **key_settings(),  # tokens of tests.support.who verify
     )
     asyncio.run(drop_topics(kafka.bootstrap, f"t{run_id}.", f"-t{run_id}"))
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -18,6 +23,9 @@ from sqlmodel import Session, select
 from contracts import parse_event
 from contracts.events import Event
 from services.kernel.calendar import WIB
+from services.shared.identity import mint
+from services.shared.keys import SigningKey, ensure_dev_keys
+from services.shared.settings import Settings
 
 T = TypeVar("T")
 
@@ -36,9 +44,45 @@ def wib(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=WIB)
 
 
-def who(nip: str | None, role: str) -> dict[str, str]:
-    """The headers the portal forwards for a caller."""
-    return {"X-Actor-Role": role, **({"X-Actor-Nip": nip} if nip else {})}
+# The test run's signing key: one per test process, in a temporary folder, published in a
+# JWKS the services under test read (key_settings() in the fixtures' Settings).
+KEYS_DIR = Path(tempfile.mkdtemp(prefix="sikerja-test-keys-"))
+atexit.register(shutil.rmtree, KEYS_DIR, True)
+SERVICE_NAMES = ("attendance", "activity", "approval", "tpp", "notifier", "siasn", "portal")
+
+
+def key_settings() -> dict[str, Any]:
+    """Settings fields that point a service at the test key (its JWKS, its private key):
+    `Settings(**key_settings(), ...)`. The key is written on first use."""
+    signing_key()
+    return {"jwks": str(KEYS_DIR / "jwks.json"), "signing_key": KEYS_DIR / "signing.jwk.json"}
+
+
+@cache
+def signing_key() -> SigningKey:
+    return ensure_dev_keys(
+        Settings(jwks=str(KEYS_DIR / "jwks.json"), signing_key=KEYS_DIR / "signing.jwk.json")
+    )
+
+
+def token(
+    nip: str | None,
+    role: str,
+    opd: str | None = None,
+    *,
+    audience: str | list[str] | None = None,
+    ttl: timedelta = timedelta(hours=1),
+) -> str:
+    """A token signed with the test key, for every service unless `audience` says one."""
+    key = signing_key()
+    aud = audience if audience is not None else list(SERVICE_NAMES)
+    claims = {"role": role, "nip": nip, "opd": opd, "aud": aud}
+    return mint(key.jwk, key.kid, claims, ttl)
+
+
+def who(nip: str | None, role: str, opd: str | None = None) -> dict[str, str]:
+    """The Authorization header of a caller (what the portal sends for a person)."""
+    return {"Authorization": f"Bearer {token(nip, role, opd)}"}
 
 
 def emitted(kit: Any) -> list[Event]:
@@ -50,11 +94,16 @@ def emitted(kit: Any) -> list[Event]:
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Start the app's lifespan (store, relay, consumer) and give an HTTP client to it."""
+async def running(
+    app: FastAPI, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan (store, relay, consumer) and give an HTTP client to it
+    (sending `headers`, e.g. who(...), unless a request says otherwise)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://svc", headers=headers
+        ) as client:
             yield client
 
 

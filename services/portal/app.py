@@ -60,6 +60,7 @@ def create(
         [session.router, accounts.router],
         title="SIKERJA portal",
         checks={"rate_limits": rate_limits},
+        authenticated=False,  # its own sessions (or a token of aud portal): routes/deps.py
     )
     app.state.clock = clock
     app.state.portal = portal

@@ -1,5 +1,7 @@
 """The HTTP side every service shares: the FastAPI app factory, RFC 9457 problem+json
-errors with a Bahasa Indonesia `detail`, /healthz, /readyz, /metrics, and the actor."""
+errors with a Bahasa Indonesia `detail`, /healthz, /readyz, /metrics, and the actor: the
+identity a signed token (Authorization: Bearer, minted by the portal or `sikerja token`)
+proves, verified once per request for every /api/v1 route."""
 
 from __future__ import annotations
 
@@ -7,15 +9,15 @@ import gc
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import structlog
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator, BaseModel
@@ -24,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.calendar import year_problem
 from services.shared import metrics
+from services.shared.identity import Actor as Actor
+from services.shared.identity import Identity, IdentityError, Jwks, UnknownKey, jwks_of, verify
 from services.shared.kit import ServiceKit
 
 log = structlog.get_logger("sikerja.http")
@@ -144,17 +148,6 @@ Day = Annotated[date, AfterValidator(_served_day)]
 Moment = Annotated[datetime, AfterValidator(_served_moment)]
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who calls. People authenticate at the portal, which forwards identity in headers."""
-
-    nip: str | None
-    role: str  # asn, atasan, operator, bkpsdm, auditor, system
-
-    def is_(self, *roles: str) -> bool:
-        return self.role in roles
-
-
 def kit_of(request: Request) -> ServiceKit:
     """The service kit create_app put on the app."""
     return request.app.state.kit
@@ -166,12 +159,74 @@ def now_of(request: Request) -> datetime:
     return clock()
 
 
+# The Authorization header as OpenAPI's bearer scheme (/docs gets an "Authorize" button);
+# auto_error off: a missing token is our own 401 problem+json, not FastAPI's.
+BEARER = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="Token identitas dari portal atau `sikerja token --role ...`",
+)
+
+
+async def authenticate(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    audience: str | None = None,
+    keys: Jwks | None = None,
+) -> Identity:
+    """The Identity the request's token proves for `audience` (default: the service's
+    name), or a 401 problem+json. Keys: the settings' JWKS, cached for the process."""
+    kit = request.app.state.kit
+    jwks = keys or jwks_of(kit.settings)
+    token, aud = (credentials.credentials if credentials else None), audience or kit.name
+    try:
+        # verification is CPU only on cached keys: no thread-pool trip, except to fetch a
+        # JWKS URL (every refresh_s, or for an unknown kid), never on the event loop
+        if jwks.fetch_due():
+            await to_thread.run_sync(jwks.reload)
+        try:
+            return verify(token, aud, jwks, fetch=False)
+        except UnknownKey:
+            if not (jwks.is_remote and jwks.may_refetch()):
+                raise
+            await to_thread.run_sync(jwks.reload)
+            return verify(token, aud, jwks, fetch=False)
+    except IdentityError as exc:
+        raise Problem(401, exc.detail, code=exc.code) from exc
+
+
 async def actor(
-    x_actor_nip: str | None = Header(default=None),
-    x_actor_role: str = Header(default="system"),
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Security(BEARER)
 ) -> Actor:
-    # async: a sync dependency costs a trip through the thread pool on every request
-    return Actor(nip=x_actor_nip, role=x_actor_role.lower())
+    """The caller, proven by their token. create_app puts this in front of every /api/v1
+    route; FastAPI solves a dependency once per request, so a route that also asks for
+    `Depends(actor)` gets the same Identity without a second verification."""
+    return await authenticate(request, credentials)
+
+
+def identity_dependency(
+    audience: str | None = None,
+    keys: Jwks | None = None,
+    roles: Iterable[str] | None = None,
+) -> Callable[..., Awaitable[Identity]]:
+    """A dependency giving the caller's Identity, or a 401 problem+json (no or bad token) /
+    403 (a valid token whose role is not in `roles`). The audience defaults to the
+    service's name (the kit's), the keys to the settings' JWKS."""
+    allowed = frozenset(roles) if roles is not None else None
+
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Security(BEARER)
+    ) -> Identity:
+        who = await authenticate(request, credentials, audience, keys)
+        if allowed is not None and who.role not in allowed:
+            raise Problem(
+                403,
+                f"Peran {who.role} tidak berwenang untuk tindakan ini.",
+                code="forbidden_role",
+            )
+        return who
+
+    return dependency
 
 
 def model_response(model: BaseModel, status: int = 200) -> Response:
@@ -216,11 +271,15 @@ def create_app(
     background: Iterable[Callable[[], Any]] = (),
     checks: Mapping[str, Callable[[], Awaitable[str]]] | None = None,
     threads: int = WORKER_THREADS,
+    authenticated: bool = True,
 ) -> FastAPI:
     """The one way a service builds its FastAPI app; the lifespan starts the kit.
 
     `checks` are extra readiness probes returning "ok", "degraded: ..." (reported, still
-    ready: the service has a slower path) or anything else (not ready)."""
+    ready: the service has a slower path) or anything else (not ready).
+
+    `authenticated`: every route of `routers` (under /api/v1) needs a valid token (the
+    portal, which signs people in with its own sessions, turns this off)."""
     extra_checks = dict(checks or {})
     starters = list(background)
 
@@ -319,6 +378,7 @@ def create_app(
     async def metrics_endpoint() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    guard = [Depends(actor)] if authenticated else []
     for router in routers:
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", dependencies=guard)
     return app

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +21,7 @@ from typing import Any
 
 import httpx
 import jwt
-from anyio import to_thread
-from fastapi import Header, Request
 from jwt import PyJWK
-
-from services.shared.http import Actor, Problem
 
 ALGORITHM = "EdDSA"
 ISSUER = "sikerja-portal"
@@ -87,6 +83,17 @@ class MissingClaims(IdentityError):
 
 
 # -- the identity -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Actor:
+    """Who calls: the identity a signed token proves (services.shared.http.actor)."""
+
+    nip: str | None
+    role: str  # asn, atasan, operator, bkpsdm, auditor, system (jobs: only when explicit)
+
+    def is_(self, *roles: str) -> bool:
+        return self.role in roles
+
+
 @dataclass(frozen=True)
 class Identity(Actor):
     """An Actor proven by a signed token: routes typed `Actor` accept it unchanged."""
@@ -286,7 +293,7 @@ def mint(
     return jwt.encode(payload, signer, algorithm=ALGORITHM, headers={"kid": kid})
 
 
-# -- FastAPI --------------------------------------------------------------------------------
+# -- the settings' keys ----------------------------------------------------------------------
 _JWKS_BY_SOURCE: dict[tuple[str, float], Jwks] = {}
 
 
@@ -304,44 +311,3 @@ def bearer(authorization: str | None) -> str | None:
         return None
     scheme, _, value = authorization.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else ""
-
-
-def identity_dependency(
-    audience: str | None = None,
-    keys: Jwks | None = None,
-    roles: Iterable[str] | None = None,
-) -> Callable[..., Awaitable[Identity]]:
-    """A dependency giving the caller's Identity, or a 401 problem+json (no or bad token) /
-    403 (a valid token whose role is not in `roles`). The audience defaults to the
-    service's name (the kit's), the keys to the settings' JWKS."""
-    allowed = frozenset(roles) if roles is not None else None
-
-    async def dependency(
-        request: Request, authorization: str | None = Header(default=None)
-    ) -> Identity:
-        kit = request.app.state.kit
-        jwks = keys or jwks_of(kit.settings)
-        token, aud = bearer(authorization), audience or kit.name
-        try:
-            # verification is CPU only on cached keys: no thread-pool trip, except to fetch
-            # a JWKS URL (every refresh_s, or for an unknown kid), never on the event loop
-            if jwks.fetch_due():
-                await to_thread.run_sync(jwks.reload)
-            try:
-                who = verify(token, aud, jwks, fetch=False)
-            except UnknownKey:
-                if not (jwks.is_remote and jwks.may_refetch()):
-                    raise
-                await to_thread.run_sync(jwks.reload)
-                who = verify(token, aud, jwks, fetch=False)
-        except IdentityError as exc:
-            raise Problem(401, exc.detail, code=exc.code) from exc
-        if allowed is not None and who.role not in allowed:
-            raise Problem(
-                403,
-                f"Peran {who.role} tidak berwenang untuk tindakan ini.",
-                code="forbidden_role",
-            )
-        return who
-
-    return dependency

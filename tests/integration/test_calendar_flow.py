@@ -13,12 +13,12 @@ from services.attendance.config import AttendanceConfig
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
-from tests.support import eventually, running
+from tests.support import eventually, running, who
 
 pytestmark = pytest.mark.integration
 
 MON, TUE = date(2026, 10, 5), date(2026, 10, 6)
-BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "198001012005011099"}
+BKPSDM = who("198001012005011099", "bkpsdm")
 
 
 async def test_bkpsdm_holiday_reaches_activity_deadline(settings: Settings) -> None:

@@ -21,7 +21,7 @@ from services.shared.settings import Settings
 from services.tpp.app import create as create_tpp
 from services.tpp.models import ReportDecision
 from tests import factories
-from tests.support import eventually, running
+from tests.support import eventually, running, who
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +32,8 @@ async def test_scan_file_approve_reaches_tpp(settings: Settings) -> None:
     day = scanned.date().isoformat()
     attendance, activity = create_attendance(settings), create_activity(settings)
     approval, tpp = create_approval(settings), create_tpp(settings)
-    staff_h = {"X-Actor-Nip": staff, "X-Actor-Role": "asn"}
-    boss_h = {"X-Actor-Nip": boss, "X-Actor-Role": "atasan"}
+    staff_h = who(staff, "asn")
+    boss_h = who(boss, "atasan")
     async with (
         running(attendance) as att,
         running(activity) as act,
@@ -116,9 +116,9 @@ async def test_plt_named_at_approval_opens_the_report_at_activity(settings: Sett
     now = datetime.now(UTC)
     today = now.astimezone(WIB).date()
     activity, approval = create_activity(settings), create_approval(settings)
-    staff_h = {"X-Actor-Nip": staff, "X-Actor-Role": "asn"}
-    boss_h = {"X-Actor-Nip": boss, "X-Actor-Role": "atasan"}
-    plt_h = {"X-Actor-Nip": plt, "X-Actor-Role": "atasan"}
+    staff_h = who(staff, "asn")
+    boss_h = who(boss, "atasan")
+    plt_h = who(plt, "atasan")
     async with running(activity) as act, running(approval) as apr:
         facts: list[Event] = [
             EmployeeUpserted(

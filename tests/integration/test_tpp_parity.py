@@ -32,11 +32,11 @@ from services.siasn.app import create as create_siasn
 from services.tpp.app import create as create_tpp
 from sikerja_cli.demo_data import generate
 from sikerja_cli.simulate import run_simulation
-from tests.support import eventually, running
+from tests.support import eventually, running, who
 
 pytestmark = pytest.mark.integration
 
-BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "197001011995031001"}
+BKPSDM = who("197001011995031001", "bkpsdm")
 COMPARED = (
     "pagu",
     "discipline",

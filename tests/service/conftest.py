@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.shared.settings import Settings
+from tests.support import key_settings
 
 
 @pytest.fixture
@@ -16,4 +17,5 @@ def memory_settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path}/{{service}}.db",
         retry_backoff_s=0.0,
+        **key_settings(),  # tokens of tests.support.who verify
     )

@@ -28,7 +28,10 @@ TOO_BIG = "99999999999999999999"  # more than any store's integer holds
 
 def client_of(app: FastAPI) -> httpx.AsyncClient:
     app.state.kit.migrate()
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+    # an explicit "system" token by default (what no header meant before tokens)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://svc", headers=who(None, "system")
+    )
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from services.approval.app import create as create_approval
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
+from tests.support import who
 
 MON = date(2026, 10, 5)
 NOW = datetime(2026, 10, 5, 14, 0, tzinfo=WIB)
@@ -52,7 +53,7 @@ def employee(nip: str, atasan: str | None) -> EmployeeUpserted:
 
 @pytest.fixture
 def people() -> dict[str, tuple[str, str]]:
-    """role -> (nip, X-Actor-Role header)."""
+    """role -> (nip, the role in their token)."""
     return {
         "asn": (factories.nip(), "asn"),
         "atasan": (factories.nip(), "atasan"),
@@ -65,8 +66,8 @@ def people() -> dict[str, tuple[str, str]]:
 
 
 def headers(people: dict[str, tuple[str, str]], role: str) -> dict[str, str]:
-    nip, header = people[role]
-    return {"X-Actor-Nip": nip, "X-Actor-Role": header}
+    nip, token_role = people[role]
+    return who(nip, token_role)
 
 
 async def check(

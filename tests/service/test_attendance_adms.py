@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from services.attendance.models import Device, DeviceCommand, Scan
 from tests.service.test_attendance_support import Harness, make_harness
+from tests.support import who
 
 
 @pytest.fixture
@@ -234,7 +235,7 @@ async def test_device_registration_is_validated(harness: Harness) -> None:
     )
     assert bad_tz.status_code == 422
     asn = await h.client.post(
-        "/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO"}, headers={"x-actor-role": "asn"}
+        "/api/v1/devices", json={"sn": "X1", "opd": "DISKOMINFO"}, headers=who(None, "asn")
     )
     assert asn.status_code == 403
 
@@ -460,9 +461,7 @@ async def test_absurd_scans_of_one_nip_in_a_day_are_kept_counted_and_listed(
     assert devices[0]["pindaian_berlebih"] == [
         {"nip": NIP1, "tanggal": today.date().isoformat(), "jumlah": 8}
     ]
-    asn = await h.client.get(
-        f"/api/v1/scans/excessive?period={period}", headers={"x-actor-role": "asn"}
-    )
+    asn = await h.client.get(f"/api/v1/scans/excessive?period={period}", headers=who(None, "asn"))
     assert asn.status_code == 403
 
 

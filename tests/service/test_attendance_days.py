@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.service.test_attendance_support import Harness, make_harness
+from tests.support import who
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ async def test_absence_decides_the_day_and_cancel_reverts_it(harness: Harness) -
     r = await h.client.post(
         "/api/v1/absences",
         json={"nip": A, "mulai": "2026-01-05", "selesai": "2026-01-06", "jenis": "dinas_luar"},
-        headers={"x-actor-role": "operator"},
+        headers=who(None, "operator"),
     )
     assert r.status_code == 201, r.text
     absence = r.json()
@@ -114,7 +115,7 @@ async def test_absence_validation_and_document(harness: Harness) -> None:
     assert bad.status_code == 422 and "tidak dikenal" in bad.json()["detail"]
     backwards = await h.client.post("/api/v1/absences", json={**base, "mulai": "2026-01-07"})
     assert "sebelum tanggal mulai" in backwards.json()["detail"]
-    asn = await h.client.post("/api/v1/absences", json=base, headers={"x-actor-role": "asn"})
+    asn = await h.client.post("/api/v1/absences", json=base, headers=who(None, "asn"))
     assert asn.status_code == 403
     ok = await h.client.post(
         "/api/v1/absences", data=base, files={"dokumen": ("surat.png", PNG, "image/png")}
@@ -146,7 +147,7 @@ async def test_absence_import_reports_each_line_and_is_idempotent(harness: Harne
         f"{C},05/01/2026,05/01/2026,izin_tidak_sah\n"
         f"{C},2026-01-06,2026-01-06,bolos\n"
     )
-    headers = {"content-type": "text/csv", "x-actor-role": "bkpsdm"}
+    headers = {"content-type": "text/csv", **who(None, "bkpsdm")}
     r = await h.client.post("/api/v1/absences/import", content=text, headers=headers)
     assert r.status_code == 200, r.text
     report = r.json()
@@ -167,7 +168,7 @@ async def test_calendar_edit_recloses_the_date(harness: Harness) -> None:
     await post_scans(h, (A, f"{MONDAY} 07:00:00"), (A, f"{MONDAY} 16:30:00"))
     await close(h)
     asn = await h.client.post(
-        "/api/v1/calendar/holidays", json={"tanggal": MONDAY}, headers={"x-actor-role": "asn"}
+        "/api/v1/calendar/holidays", json={"tanggal": MONDAY}, headers=who(None, "asn")
     )
     assert asn.status_code == 403
     add = await h.client.post(
@@ -204,9 +205,7 @@ async def test_calendar_edit_recloses_the_date(harness: Harness) -> None:
     assert last.holidays == []  # BKPSDM's own holiday was removed again
     assert [d.isoformat() for d in last.working_days] == ["2026-01-01", "2026-01-10"]
     # announced again on request (a service that joined later): the same content
-    asn_again = await h.client.post(
-        "/api/v1/calendar/2026/announce", headers={"x-actor-role": "asn"}
-    )
+    asn_again = await h.client.post("/api/v1/calendar/2026/announce", headers=who(None, "asn"))
     assert asn_again.status_code == 403
     again = await h.client.post("/api/v1/calendar/2026/announce")
     assert again.status_code == 200 and again.json()["hari_kerja_tambahan"] == 2
@@ -266,12 +265,10 @@ async def test_portal_views_and_anomalies(harness: Harness) -> None:
     assert (
         await h.client.get("/api/v1/employees/197001012000011999/month?period=2026-01")
     ).status_code == 404
-    forbidden = await h.client.get(
-        "/api/v1/anomalies?period=2026-01", headers={"x-actor-role": "asn"}
-    )
+    forbidden = await h.client.get("/api/v1/anomalies?period=2026-01", headers=who(None, "asn"))
     assert forbidden.status_code == 403
     report = (
-        await h.client.get("/api/v1/anomalies?period=2026-01", headers={"x-actor-role": "auditor"})
+        await h.client.get("/api/v1/anomalies?period=2026-01", headers=who(None, "auditor"))
     ).json()
     assert report["jumlah"] == {"device_hop": 1, "foreign_device": 1}
 

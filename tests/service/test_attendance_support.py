@@ -21,7 +21,11 @@ from services.attendance.config import AttendanceConfig
 from services.shared.kit import ServiceKit, make_broker
 from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
-from tests.support import running
+from tests.support import key_settings, running, who
+
+# The harness's client calls as a job would (an explicit "system" token); a test that
+# checks a role sends its own who(...).
+SYSTEM = who(None, "system")
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -67,6 +71,7 @@ async def make_harness(tmp_path: Any, **config: Any) -> AsyncIterator[Harness]:
         database_url=f"sqlite:///{tmp_path}/{{service}}.db",
         retry_backoff_s=0.0,
         relay_interval_s=0.05,
+        **key_settings(),
     )
     broker = make_broker(settings, "attendance")
     app = create(
@@ -86,7 +91,7 @@ async def make_harness(tmp_path: Any, **config: Any) -> AsyncIterator[Harness]:
     async def collect_calendar(msg: KafkaMessage) -> None:
         seen.append(parse_event(msg.body))
 
-    async with TestKafkaBroker(broker) as br, running(app) as client:
+    async with TestKafkaBroker(broker) as br, running(app, SYSTEM) as client:
         h = Harness(client, br, kit, seen)
         yield h
         await asyncio.sleep(0)

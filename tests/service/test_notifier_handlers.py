@@ -34,6 +34,7 @@ from services.notifier.models import CacheGap, Delivery
 from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
 from tests import factories
+from tests.support import who
 
 MON = date(2026, 10, 5)  # a Monday, a working day in Indonesia
 NOW = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)  # 08:00 WIB
@@ -60,7 +61,9 @@ class Harness:
         self.kit.relay.publisher = BrokerPublisher(self.kit.broker)
         self.kit.migrate()
         self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://svc"
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://svc",
+            headers=who(None, "system"),  # a test checking a role sends its own
         )
         self.br: Any = None
 
@@ -69,9 +72,7 @@ class Harness:
             await self.br.publish(event.to_bytes(), event.TOPIC.value, key=event.key)
 
     async def inbox(self, nip: str) -> dict[str, Any]:
-        res = await self.client.get(
-            f"/api/v1/inbox/{nip}", headers={"X-Actor-Nip": nip, "X-Actor-Role": "asn"}
-        )
+        res = await self.client.get(f"/api/v1/inbox/{nip}", headers=who(nip, "asn"))
         assert res.status_code == 200, res.text
         return res.json()
 
@@ -136,15 +137,11 @@ async def test_scanned_without_report_gets_one_warning(h: Harness) -> None:
     assert (await h.inbox(b))["messages"] == []
 
     msg_id = box["messages"][0]["id"]
-    read = await h.client.post(
-        f"/api/v1/inbox/{a}/{msg_id}/read", headers={"X-Actor-Nip": a, "X-Actor-Role": "asn"}
-    )
+    read = await h.client.post(f"/api/v1/inbox/{a}/{msg_id}/read", headers=who(a, "asn"))
     assert read.status_code == 200 and read.json()["read"] is True
     assert (await h.inbox(a))["unread"] == 0
     # someone else's inbox is closed to an ASN; a wrong id is a 404 problem in Bahasa
-    other = await h.client.get(
-        f"/api/v1/inbox/{a}", headers={"X-Actor-Nip": b, "X-Actor-Role": "asn"}
-    )
+    other = await h.client.get(f"/api/v1/inbox/{a}", headers=who(b, "asn"))
     assert other.status_code == 403
     missing = await h.client.post(f"/api/v1/inbox/{b}/{msg_id}/read")
     assert missing.status_code == 404 and missing.json()["detail"] == "Pesan tidak ditemukan."
@@ -264,7 +261,7 @@ async def test_configured_channel_rate_limit_and_delivery_log(memory_settings: S
             ("whatsapp", "rate_limited"),
             ("whatsapp", "sent"),
         ]
-        asn = await h.client.get("/api/v1/deliveries", headers={"X-Actor-Role": "asn"})
+        asn = await h.client.get("/api/v1/deliveries", headers=who(None, "asn"))
         assert asn.status_code == 403
         health = (await h.client.get("/api/v1/health/redis")).json()
         assert health["redis"].startswith("degraded")

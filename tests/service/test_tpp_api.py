@@ -17,10 +17,11 @@ from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from services.tpp.app import create
 from tests import factories
+from tests.support import who
 
 NOW = datetime(2026, 10, 6, 1, 0, tzinfo=UTC)
 MON = date(2026, 10, 5)
-BKPSDM = {"X-Actor-Role": "bkpsdm", "X-Actor-Nip": "197001011995031001"}
+BKPSDM = who("197001011995031001", "bkpsdm")
 ANI, BUDI = factories.nip(), factories.nip()
 OPD_A, OPD_B = "Dinas Kesehatan", "Badan Kepegawaian dan Pengembangan SDM"
 
@@ -73,7 +74,9 @@ async def client(memory_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             ),
         )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tpp") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://tpp", headers=who(None, "system")
+    ) as http:
         yield http
 
 
@@ -126,10 +129,10 @@ async def test_errors_are_problem_json_in_bahasa(client: httpx.AsyncClient) -> N
     assert bad.json()["detail"].count("2026-13") == 1 and "YYYY-MM" in bad.json()["detail"]
     other = await client.get(
         f"/api/v1/employees/{ANI}/statements/2026-10",
-        headers={"X-Actor-Role": "asn", "X-Actor-Nip": BUDI},
+        headers=who(BUDI, "asn"),
     )
     assert other.status_code == 403
-    denied = await client.post("/api/v1/periods/2026-10/close", headers={"X-Actor-Role": "asn"})
+    denied = await client.post("/api/v1/periods/2026-10/close", headers=who(None, "asn"))
     assert denied.status_code == 403 and "BKPSDM" in denied.json()["detail"]
     unknown = await client.post(
         "/api/v1/periods/2026-10/recompute?rules=../../etc/passwd", headers=BKPSDM

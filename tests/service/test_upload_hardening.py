@@ -20,7 +20,7 @@ from services.shared.settings import Settings
 from services.siasn.app import create as create_siasn
 from tests import factories
 from tests.service.test_activity_reports import MON, employee, report_body, scan
-from tests.service.test_attendance_support import Harness, make_harness
+from tests.service.test_attendance_support import SYSTEM, Harness, make_harness
 from tests.support import Clock, who, wib
 from tests.unit.test_upload_hardening import with_member
 
@@ -172,7 +172,9 @@ def activity(memory_settings: Settings) -> httpx.AsyncClient:
         limits=ReportLimits(max_evidence_bytes=1024),
     )
     app.state.kit.migrate()
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://svc", headers=SYSTEM
+    )
 
 
 async def _report(client: httpx.AsyncClient) -> tuple[str, str, dict[str, str]]:
@@ -219,7 +221,7 @@ async def test_siasn_names_an_xlsx_sent_as_csv(memory_settings: Settings) -> Non
     app = create_siasn(memory_settings)
     app.state.kit.migrate()
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://svc"
+        transport=httpx.ASGITransport(app=app), base_url="http://svc", headers=SYSTEM
     ) as client:
         r = await client.post(
             "/api/v1/employees/import", content=xlsx_bytes(), headers={"content-type": "text/csv"}

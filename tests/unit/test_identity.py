@@ -15,7 +15,7 @@ import pytest
 from fastapi import APIRouter, Depends
 
 from services.shared import identity as ident
-from services.shared.http import Actor, create_app
+from services.shared.http import Actor, create_app, identity_dependency
 from services.shared.keys import ensure_dev_keys, new_key, public_of, rotate_keys
 from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
@@ -161,7 +161,7 @@ async def test_the_dependency_answers_401_and_403_as_problem_json(tmp_path: Path
 
     @router.get("/whoami")
     async def whoami(
-        who: ident.Identity = Depends(ident.identity_dependency(roles={"bkpsdm"})),
+        who: ident.Identity = Depends(identity_dependency(roles={"bkpsdm"})),
     ) -> dict[str, str | None]:
         return {"nip": who.nip, "role": who.role, "opd": who.opd}
 
@@ -203,11 +203,12 @@ async def test_the_dependency_fetches_a_jwks_url_off_the_event_loop(tmp_path: Pa
 
     @router.get("/whoami")
     async def whoami(
-        who: ident.Identity = Depends(ident.identity_dependency(keys=keys)),
+        who: ident.Identity = Depends(identity_dependency(keys=keys)),
     ) -> dict[str, str | None]:
         return {"nip": who.nip}
 
-    app = create_app(ServiceKit("tpp", KIT, settings), [router], title="t")
+    # the guard in front of /api/v1 reads the settings' JWKS: off, to test these keys alone
+    app = create_app(ServiceKit("tpp", KIT, settings), [router], title="t", authenticated=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://tpp") as http:
         for _ in range(3):

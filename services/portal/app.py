@@ -8,21 +8,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Unpack
 
+import httpx
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from services.portal import domain, handlers
 from services.portal.accounts import Portal
+from services.portal.backend import Backend
 from services.portal.credentials import Passwords
 from services.portal.models import KIT
-from services.portal.routes import accounts, pages, session
+from services.portal.routes import accounts, pages, session, work
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, ServiceKit
 from services.shared.settings import Settings, get_settings
 from services.shared.uow import utcnow
 
 NAME = "portal"
+STATIC = Path(__file__).resolve().parent / "static"  # htmx, pinned: no CDN
 
 
 def build_kit(settings: Settings | None = None, **overrides: Unpack[KitOptions]) -> ServiceKit:
@@ -37,9 +41,11 @@ def create(
     rate_storage: str | None = None,
     login_policy: domain.LoginPolicy | None = None,
     session_policy: domain.SessionPolicy | None = None,
+    service_transport: httpx.AsyncBaseTransport | None = None,
     **overrides: Unpack[KitOptions],
 ) -> FastAPI:
-    """`clock`, `hasher`, `rate_storage` ("memory://") and the policies are for tests; login
+    """`clock`, `hasher`, `rate_storage` ("memory://"), the policies and `service_transport`
+    (the services in-process) are for tests; login
     limits are counted in Redis (settings.redis_url) so every worker sees the same counts."""
     settings = settings or get_settings()
     kit = build_kit(settings, **overrides)
@@ -64,7 +70,10 @@ def create(
     )
     app.state.clock = clock
     app.state.portal = portal
+    app.state.backend = Backend(settings, portal, service_transport)
     app.include_router(pages.router)  # the pages live at the root, not under /api/v1
+    app.include_router(work.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)
     def jwks() -> JSONResponse:

@@ -108,7 +108,7 @@ class Ctx:
     async def post(self, service: str, path: str, json: Any = None, **kw: Any) -> Any:
         return await self.backend.post(self.session, self.ip, service, path, json, **kw)
 
-    def page(self, name: str, title: str, status: int = 200, **context: Any) -> Response:
+    def page(self, name: str, title: str, http_status: int = 200, /, **context: Any) -> Response:
         return templates.TemplateResponse(
             self.request,
             name,
@@ -121,7 +121,7 @@ class Ctx:
                 "path": self.request.url.path,
                 **context,
             },
-            status_code=status,
+            status_code=http_status,
         )
 
 
@@ -169,14 +169,14 @@ def today(request: Request) -> date:
 # -- home: "Hari ini" ----------------------------------------------------------------------------
 async def today_of(ctx: Ctx) -> dict[str, Any]:
     day = today(ctx.request)
-    out: dict[str, Any] = {"today": day, "scans": [], "status": None, "problems": []}
+    out: dict[str, Any] = {"today": day, "scans": [], "gate": None, "problems": []}
     try:
         scans = await ctx.get("attendance", f"/employees/{ctx.nip}/scans", period=f"{day:%Y-%m}")
         out["scans"] = [s for s in scans if s["work_date"] == day.isoformat()]
     except ServiceError as err:
         out["problems"].append(err.message)
     try:
-        out["status"] = await ctx.get(
+        out["gate"] = await ctx.get(
             "activity", f"/employees/{ctx.nip}/filing-status", work_date=day.isoformat()
         )
     except ServiceError as err:

@@ -61,7 +61,9 @@ def message_of(service: str, response: httpx.Response) -> ServiceError:
         detail = f"Isian belum benar ({fields})."
     if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
         parts = [str(e.get("message") or e.get("detail") or "") for e in body["errors"]]
-        detail = " ".join(p for p in [str(detail or ""), *parts] if p)
+        text = str(detail or "")
+        # the detail may already list them: each once
+        detail = " ".join([text, *(p for p in dict.fromkeys(parts) if p and p not in text)])
     if not detail:
         words = SERVICE_WORDS.get(service, service)
         if status >= 500:

@@ -520,7 +520,7 @@ async def setup_code(request: Request, nip: str, csrf_token: str = Form("")) -> 
 
 
 # -- BKPSDM: city dashboard ----------------------------------------------------------------------
-BAR_HEIGHT, CHART_WIDTH, LABEL_WIDTH = 28, 640, 220
+BAR_HEIGHT, CHART_WIDTH, LABEL_WIDTH = 28, 720, 270
 
 
 def bar_chart(rows: list[tuple[str, int]]) -> dict[str, Any]:

@@ -7,17 +7,19 @@ for the logged-in person. Events travel between the services' outboxes and handl
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 
-from contracts.events import EmployeeUpserted
+from contracts.events import AttendanceDayClosed, EmployeeUpserted, ReportRejected
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.attendance.app import create as create_attendance
@@ -126,7 +128,7 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
-async def signed_in(mesh: Mesh, nip: str) -> httpx.AsyncClient:
+async def signed_in(mesh: Mesh, nip: str, then: str = "/") -> httpx.AsyncClient:
     """A browser logged in as `nip` (first password from a BKPSDM's one-time code)."""
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=mesh.portal), base_url="https://portal"
@@ -138,7 +140,7 @@ async def signed_in(mesh: Mesh, nip: str) -> httpx.AsyncClient:
     browser = mesh.browser()
     token = csrf_of((await browser.get("/masuk")).text)
     r = await browser.post("/masuk", data={"nip": nip, "password": GOOD, "csrf_token": token})
-    assert (r.status_code, r.headers["location"]) == (303, "/"), r.text
+    assert (r.status_code, r.headers["location"]) == (303, then), r.text
     return browser
 
 
@@ -248,3 +250,106 @@ def test_a_problem_json_becomes_a_message_with_the_next_step() -> None:
     )
     down = message_of("tpp", httpx.Response(502, text="Bad gateway"))
     assert down.message == "Layanan TPP sedang bermasalah. Coba lagi beberapa menit lagi."
+
+
+async def test_the_statement_explains_each_line_in_words(mesh: Mesh) -> None:
+    boss, staff = factories.nip(), factories.nip()
+    for kit in mesh.kits().values():
+        for event in (employee(boss, None), employee(staff, boss)):
+            await kit.handle(event.to_bytes())
+    # 70 minutes late on Monday: TL2 of Perwali 69/2019 Pasal 9 ayat (2) huruf b, 0.5 % of
+    # the 5,000,000 pagu = Rp 25.000
+    closed = AttendanceDayClosed(
+        occurred_at=NOW, producer="attendance", nip=staff, work_date=MON, revision=1,
+        status="present", check_in=datetime(2026, 10, 5, 8, 40, tzinfo=WIB),
+        check_out=datetime(2026, 10, 5, 16, 30, tzinfo=WIB), minutes_late=70, minutes_early=0,
+    )  # fmt: skip
+    assert await mesh.services["tpp"].state.kit.handle(closed.to_bytes()) == "handled"
+    asn = await signed_in(mesh, staff)
+    page = await asn.get("/tpp?periode=2026-10")
+    assert page.status_code == 200, page.text
+    row = re.search(r"<tr><td>Senin, 5 Oktober 2026</td><td>Terlambat masuk kerja[^<]*</td>"
+                    r"<td>([^<]*)</td><td class=\"num\">([^<]*)</td></tr>", page.text)  # fmt: skip
+    assert row, page.text
+    assert row.groups() == ("Perwali Kota Bekasi 69/2019 Pasal 9 ayat (2) huruf b", "Rp 25.000")
+    # another person's statement is not reachable by changing the URL: the page is "mine"
+    assert staff in page.text and boss not in page.text
+    await asn.aclose()
+
+
+async def test_bkpsdm_issues_a_code_and_reads_the_dashboard_after_totp(mesh: Mesh) -> None:
+    bk, staff = factories.nip(), factories.nip()
+    for nip in (bk, staff):
+        await mesh.portal.state.kit.handle(employee(nip, None).to_bytes())
+        await mesh.services["tpp"].state.kit.handle(employee(nip, None).to_bytes())
+    closed = AttendanceDayClosed(
+        occurred_at=NOW, producer="attendance", nip=staff, work_date=MON, revision=1,
+        status="tanpa_keterangan",
+    )  # fmt: skip
+    await mesh.services["tpp"].state.kit.handle(closed.to_bytes())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mesh.portal), base_url="https://portal"
+    ) as api:
+        r = await api.post(f"/api/v1/accounts/{bk}/grants", json={"role": "bkpsdm"},
+                           headers=who(factories.nip(), "bkpsdm"))  # fmt: skip
+        assert r.status_code == 201, r.text
+    office = await signed_in(mesh, bk, then="/totp/daftar")
+    enrol = await office.get("/totp/daftar")
+    secret = re.search(r"<code>([A-Z2-7]{16,})</code>", enrol.text)
+    assert secret, enrol.text
+    r = await office.post("/totp/daftar", data={"code": pyotp.TOTP(secret.group(1)).at(NOW),
+                                                "csrf_token": csrf_of(enrol.text)})  # fmt: skip
+    assert "Kode pemulihan" in r.text
+
+    accounts = await office.get("/pegawai")
+    assert f"Pegawai {staff[-4:]}" in accounts.text and "belum ada" in accounts.text
+    r = await office.post(f"/pegawai/{staff}/kode", data={"csrf_token": csrf_of(accounts.text)})
+    code = re.search(r'<p class="big"><code>([^<]+)</code>', r.text)
+    assert r.status_code == 200 and code, r.text
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mesh.portal), base_url="https://portal"
+    ) as api:  # the code sets the first password: it is the real one
+        body = {"nip": staff, "code": code.group(1), "new_password": GOOD}
+        assert (await api.post("/api/v1/first-password", json=body)).status_code == 204
+
+    board = await office.get("/dasbor?periode=2026-10")
+    assert board.status_code == 200 and "<svg" in board.text
+    # TK: 5 % of 5,000,000 = Rp 250.000 cut for attendance; the chart's bar is the OPD's
+    # total cut, the same number as the table's last-but-one column
+    cells = re.search(
+        r"<td>" + re.escape(OPD) + r'</td><td class="num">1</td><td class="num">Rp 250.000</td>'
+        r'<td class="num">([^<]+)</td><td class="num">([^<]+)</td>',
+        board.text,
+    )
+    assert cells, board.text
+    bar = re.search(r'class="nilai">([^<]+)</text>', board.text)
+    assert bar and bar.group(1) == cells.group(2)
+    asn = await signed_in(mesh, staff)
+    assert (await asn.get("/dasbor")).headers["location"].startswith("/?galat=")
+    await office.aclose()
+    await asn.aclose()
+
+
+async def test_a_notice_is_marked_read_in_place_with_htmx(mesh: Mesh) -> None:
+    boss, staff = factories.nip(), factories.nip()
+    for kit in mesh.kits().values():
+        for event in (employee(boss, None), employee(staff, boss)):
+            await kit.handle(event.to_bytes())
+    rejected = ReportRejected(
+        occurred_at=NOW, producer="approval", nip=staff, report_id=str(uuid.uuid4()),
+        work_date=MON, decided_by=boss, reason="Uraian terlalu singkat",
+    )  # fmt: skip
+    assert await mesh.services["notifier"].state.kit.handle(rejected.to_bytes()) == "handled"
+    asn = await signed_in(mesh, staff)
+    inbox = await asn.get("/pemberitahuan")
+    assert "1 pemberitahuan belum dibaca" in inbox.text and "Uraian terlalu singkat" in inbox.text
+    found = re.search(r'hx-post="/pemberitahuan/(\d+)/dibaca"', inbox.text)
+    assert found
+    r = await asn.post(
+        f"/pemberitahuan/{found.group(1)}/dibaca",
+        data={"csrf_token": csrf_of(inbox.text)},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200 and r.text.lstrip().startswith("<li") and "Baru" not in r.text
+    assert "0 pemberitahuan belum dibaca" in (await asn.get("/pemberitahuan")).text
+    await asn.aclose()

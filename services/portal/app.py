@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Unpack
@@ -70,7 +71,18 @@ def create(
     )
     app.state.clock = clock
     app.state.portal = portal
-    app.state.backend = Backend(settings, portal, service_transport)
+    backend = app.state.backend = Backend(settings, portal, service_transport)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with inner(app):
+            try:
+                yield
+            finally:
+                await backend.aclose()  # the pooled connections to the services
+
+    app.router.lifespan_context = lifespan
     app.include_router(pages.router)  # the pages live at the root, not under /api/v1
     app.include_router(work.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

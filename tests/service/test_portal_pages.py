@@ -19,7 +19,12 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 
-from contracts.events import AttendanceDayClosed, EmployeeUpserted, ReportRejected
+from contracts.events import (
+    AttendanceDayClosed,
+    EmployeeUpserted,
+    FingerprintRecorded,
+    ReportRejected,
+)
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.attendance.app import create as create_attendance
@@ -353,3 +358,50 @@ async def test_a_notice_is_marked_read_in_place_with_htmx(mesh: Mesh) -> None:
     assert r.status_code == 200 and r.text.lstrip().startswith("<li") and "Baru" not in r.text
     assert "0 pemberitahuan belum dibaca" in (await asn.get("/pemberitahuan")).text
     await asn.aclose()
+
+
+async def test_a_plt_without_subordinates_finds_and_decides_the_marked_reports(mesh: Mesh) -> None:
+    boss, staff, plt = factories.nip(), factories.nip(), factories.nip()
+    for kit in mesh.kits().values():
+        for event in (employee(boss, None), employee(staff, boss), employee(plt, None)):
+            await kit.handle(event.to_bytes())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mesh.services["approval"]), base_url="http://a"
+    ) as approval:
+        window = {"atasan_nip": boss, "plt_nip": plt, "start": "2026-10-01", "end": "2026-10-31"}
+        r = await approval.post("/api/v1/delegations", json=window, headers=who(boss, "atasan"))
+        assert r.status_code == 201, r.text
+    await mesh.services["activity"].state.kit.handle(
+        FingerprintRecorded(
+            occurred_at=NOW,
+            producer="attendance",
+            nip=staff,
+            scan_id="s1",
+            scanned_at=NOW,
+            work_date=MON,
+        ).to_bytes()
+    )
+    await mesh.pump()
+    asn = await signed_in(mesh, staff)
+    form = await asn.get("/laporan/baru?tanggal=2026-10-05")
+    fields = {"work_date": "2026-10-05", "description": "Rekap presensi", "output": "rekap",
+              "quantity": "1", "minutes": "45", "csrf_token": csrf_of(form.text)}  # fmt: skip
+    assert (await asn.post("/laporan/baru", data=fields)).status_code == 303
+    await mesh.pump()
+
+    deputy = await signed_in(mesh, plt)  # an ASN: no subordinates of their own
+    home = await deputy.get("/")
+    assert "1 laporan menunggu persetujuan Anda" in home.text
+    queue = await deputy.get("/persetujuan")
+    assert f"sebagai Plt untuk NIP {boss}" in queue.text
+    rid = re.search(r'name="report_ids" value="([^"]+)"', queue.text)
+    assert rid
+    r = await deputy.post(
+        f"/persetujuan/{rid.group(1)}/keputusan",
+        data={"kind": "setujui", "csrf_token": csrf_of(queue.text)},
+    )
+    assert "Laporan disetujui." in (await deputy.get(r.headers["location"])).text
+    await mesh.pump()
+    assert "Disetujui" in (await asn.get("/laporan?periode=2026-10")).text
+    await asn.aclose()
+    await deputy.aclose()

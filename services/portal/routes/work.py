@@ -129,7 +129,7 @@ def nav_of(role: str) -> list[tuple[str, str]]:
     items = [("/", "Hari ini")]
     if role in PERSONS:
         items += [("/laporan", "Laporan saya"), ("/tpp", "TPP saya")]
-    if role == "atasan":
+    if role in PERSONS:  # a Plt may be an asn without subordinates of their own
         items.append(("/persetujuan", "Persetujuan"))
     if role in ("operator", "bkpsdm"):
         items.append(("/pegawai", "Pegawai & akun"))
@@ -179,6 +179,10 @@ async def today_of(ctx: Ctx) -> dict[str, Any]:
         out["gate"] = await ctx.get(
             "activity", f"/employees/{ctx.nip}/filing-status", work_date=day.isoformat()
         )
+    except ServiceError as err:
+        out["problems"].append(err.message)
+    try:  # an atasan's, or a Plt's (who may have no subordinates of their own)
+        out["waiting"] = len(await ctx.get("approval", "/queue"))
     except ServiceError as err:
         out["problems"].append(err.message)
     return out
@@ -419,7 +423,7 @@ async def mark_read(request: Request, message_id: int, csrf_token: str = Form(""
 # -- atasan: approval queue ----------------------------------------------------------------------
 @router.get("/persetujuan")
 async def approval_queue(request: Request) -> Response:
-    ctx = ctx_of(request, "atasan")
+    ctx = ctx_of(request, *PERSONS)
     if isinstance(ctx, Response):
         return ctx
     items, error = [], request.query_params.get("galat")
@@ -441,7 +445,7 @@ def _back(info: str = "", error: str = "") -> Response:
 async def approve_selected(
     request: Request, report_ids: list[str] = Form(default_factory=list), csrf_token: str = Form("")
 ) -> Response:
-    ctx = ctx_of(request, "atasan")
+    ctx = ctx_of(request, *PERSONS)
     if isinstance(ctx, Response):
         return ctx
     if not csrf_ok(ctx, csrf_token):
@@ -465,7 +469,7 @@ async def decide(
     reason: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, "atasan")
+    ctx = ctx_of(request, *PERSONS)
     if isinstance(ctx, Response):
         return ctx
     if not csrf_ok(ctx, csrf_token):

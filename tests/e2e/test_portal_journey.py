@@ -188,13 +188,14 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
     from playwright.sync_api import Page, expect, sync_playwright
 
     started = time.monotonic()
-    boss, staff, bk = factories.nip(), factories.nip(), factories.nip()
+    boss, staff, bk, rudi = (factories.nip() for _ in range(4))
     asyncio.run(publish(stack, [employee(boss, None, "Siti Rahmawati"),
                                 employee(staff, boss, "Ahmad Fauzi"),
-                                employee(bk, None, "Dewi Lestari")]))  # fmt: skip
+                                employee(bk, None, "Dewi Lestari"),
+                                employee(rudi, boss, "Rudi Hartono")]))  # fmt: skip
     admin = who(factories.nip(), "bkpsdm", None)
     portal = httpx.Client(base_url=stack.url("portal"), headers=admin, timeout=10)
-    for nip in (boss, staff, bk):
+    for nip in (boss, staff, bk, rudi):
         until(lambda n=nip: portal.get(f"/api/v1/accounts/{n}").status_code == 200,
               f"the portal's account of {nip}")  # fmt: skip
         code = portal.post(f"/api/v1/accounts/{nip}/setup-code").json()["code"]
@@ -323,6 +324,16 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
             look(office, "pegawai")
             office.goto(f"{stack.url('portal')}/dasbor?periode={day:%Y-%m}")
             look(office, "dasbor")
+
+            # a guessed password, again and again: the account locks, the page says so
+            guess = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
+            for attempt in range(6):
+                guess.goto(f"{stack.url('portal')}/masuk")
+                guess.get_by_label("NIP").fill(rudi)
+                guess.get_by_label("Kata sandi atau kode sekali pakai").fill(f"tebakan-{attempt}")
+                guess.get_by_role("button", name="Masuk").click()
+            expect(guess.get_by_role("alert")).to_contain_text("Akun dikunci sementara")
+            look(guess, "masuk-terkunci")
         finally:
             browser.close()
     elapsed = time.monotonic() - started

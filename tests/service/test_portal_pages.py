@@ -190,6 +190,11 @@ async def test_asn_files_atasan_asks_revision_asn_revises_atasan_approves(mesh: 
     report_id = re.search(r'name="report_ids" value="([^"]+)"', queue.text)
     assert report_id
     rid = report_id.group(1)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mesh.services["activity"]), base_url="http://a"
+    ) as activity:  # the phone's photo reached activity with the report
+        evidence = await activity.get(f"/api/v1/reports/{rid}/evidence", headers=who(staff, "asn"))
+    assert [(e["name"], e["size"]) for e in evidence.json()] == [("foto.png", len(PNG))]
     # a revision without a reason is not sent: the page says what to write
     token = csrf_of(queue.text)
     r = await atasan.post(f"/persetujuan/{rid}/keputusan", data={"kind": "revisi", "reason": " ",
@@ -405,3 +410,24 @@ async def test_a_plt_without_subordinates_finds_and_decides_the_marked_reports(m
     assert "Disetujui" in (await asn.get("/laporan?periode=2026-10")).text
     await asn.aclose()
     await deputy.aclose()
+
+
+async def test_a_refused_photo_keeps_the_report_and_says_what_to_do(mesh: Mesh) -> None:
+    boss, staff = factories.nip(), factories.nip()
+    for kit in mesh.kits().values():
+        for event in (employee(boss, None), employee(staff, boss)):
+            await kit.handle(event.to_bytes())
+    scan = FingerprintRecorded(occurred_at=NOW, producer="attendance", nip=staff, scan_id="s1",
+                               scanned_at=NOW, work_date=MON)  # fmt: skip
+    await mesh.services["activity"].state.kit.handle(scan.to_bytes())
+    asn = await signed_in(mesh, staff)
+    form = await asn.get("/laporan/baru?tanggal=2026-10-05")
+    fields = {"work_date": "2026-10-05", "description": "Rapat koordinasi", "output": "notula",
+              "quantity": "1", "minutes": "60", "csrf_token": csrf_of(form.text)}  # fmt: skip
+    not_a_photo = {"bukti": ("foto.png", b"MZ\x90\x00 an executable", "image/png")}
+    r = await asn.post("/laporan/baru", data=fields, files=not_a_photo)
+    assert r.status_code == 303
+    page = await asn.get(r.headers["location"])
+    assert "Laporan terkirim ke atasan" in page.text and "Rapat koordinasi" in page.text
+    assert "Laporan tersimpan, tetapi bukti tidak dapat dilampirkan" in page.text
+    await asn.aclose()

@@ -211,7 +211,7 @@ async def my_reports(request: Request, periode: str | None = None) -> Response:
     if isinstance(ctx, Response):
         return ctx
     period = _period(periode, request)
-    error, reports = None, []
+    error, reports = request.query_params.get("galat"), []  # e.g. a refused photo
     try:
         reports = await ctx.get("activity", f"/employees/{ctx.nip}/reports", period=period)
     except ServiceError as err:

@@ -335,7 +335,12 @@ async def test_bkpsdm_issues_a_code_and_reads_the_dashboard_after_totp(mesh: Mes
     bar = re.search(r'class="nilai">([^<]+)</text>', board.text)
     assert bar and bar.group(1) == cells.group(2)
     asn = await signed_in(mesh, staff)
-    assert (await asn.get("/dasbor")).headers["location"].startswith("/?galat=")
+    refused = await asn.get("/dasbor", follow_redirects=True)
+    assert "Halaman itu bukan untuk peran Anda." in refused.text
+    assert "bukan untuk peran" not in (await asn.get("/")).text  # said once
+    # words in a link are not put on the page: nobody can make it say "call this number"
+    spoof = await asn.get("/persetujuan?galat=Hubungi+0812&info=Hubungi+0812")
+    assert "0812" not in spoof.text
     await office.aclose()
     await asn.aclose()
 

@@ -5,11 +5,12 @@ logged-in person); a service's refusal is shown on the page as what to do next."
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -28,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 PERSONS = ("asn", "atasan")
 MAX_EVIDENCE = 10 * 1024 * 1024
+FLASH_COOKIE = "sikerja_pesan"
 CSRF_REFUSED = "Formulir kedaluwarsa (token CSRF). Muat ulang halaman lalu kirim lagi."
 
 REPORT_STATUS = {
@@ -109,7 +111,12 @@ class Ctx:
         return await self.backend.post(self.session, self.ip, service, path, json, **kw)
 
     def page(self, name: str, title: str, http_status: int = 200, /, **context: Any) -> Response:
-        return templates.TemplateResponse(
+        info, error = _flash(self.request)
+        context.setdefault("info", None)
+        context.setdefault("error", None)
+        context["info"] = " ".join(x for x in (info, context["info"]) if x) or None
+        context["error"] = " ".join(x for x in (error, context["error"]) if x) or None
+        response = templates.TemplateResponse(
             self.request,
             name,
             {
@@ -123,6 +130,10 @@ class Ctx:
             },
             status_code=http_status,
         )
+        if FLASH_COOKIE in self.request.cookies:
+            response.delete_cookie(FLASH_COOKIE, path="/", secure=True, httponly=True,
+                                   samesite="strict")  # fmt: skip
+        return response
 
 
 def nav_of(role: str) -> list[tuple[str, str]]:
@@ -139,8 +150,26 @@ def nav_of(role: str) -> list[tuple[str, str]]:
     return items
 
 
-def _go(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
+def _go(path: str, info: str = "", error: str = "") -> RedirectResponse:
+    """See other; `info` and `error` ride along in a one-read cookie (never in the URL,
+    where anyone could put words on our page)."""
+    response = RedirectResponse(path, status_code=303)
+    if info or error:
+        flash = base64.urlsafe_b64encode(json.dumps([info, error]).encode()).decode()
+        response.set_cookie(FLASH_COOKIE, flash, max_age=60, path="/", secure=True,
+                            httponly=True, samesite="strict")  # fmt: skip
+    return response
+
+
+def _flash(request: Request) -> tuple[str | None, str | None]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None, None
+    try:
+        info, error = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        return str(info) or None, str(error) or None
+    except (ValueError, TypeError):
+        return None, None
 
 
 def ctx_of(request: Request, *roles: str) -> Ctx | Response:
@@ -153,7 +182,7 @@ def ctx_of(request: Request, *roles: str) -> Ctx | Response:
     if session.state != domain.ACTIVE:
         return _go(STEP_PAGE[session.state])
     if roles and session.role not in roles:
-        return _go("/?galat=" + quote("Halaman itu bukan untuk peran Anda."))
+        return _go("/", error="Halaman itu bukan untuk peran Anda.")
     return Ctx(request, session, request.app.state.backend)
 
 
@@ -192,7 +221,7 @@ async def home_page(request: Request) -> Response:
     ctx = ctx_of(request)
     if isinstance(ctx, Response):
         return ctx
-    context: dict[str, Any] = {"error": request.query_params.get("galat")}
+    context: dict[str, Any] = {}
     if ctx.session.role in PERSONS:
         context.update(await today_of(ctx))
     return ctx.page("beranda.html", "Hari ini", **context)
@@ -211,7 +240,7 @@ async def my_reports(request: Request, periode: str | None = None) -> Response:
     if isinstance(ctx, Response):
         return ctx
     period = _period(periode, request)
-    error, reports = request.query_params.get("galat"), []  # e.g. a refused photo
+    error, reports = None, []
     try:
         reports = await ctx.get("activity", f"/employees/{ctx.nip}/reports", period=period)
     except ServiceError as err:
@@ -219,7 +248,6 @@ async def my_reports(request: Request, periode: str | None = None) -> Response:
     reports.sort(key=lambda r: (r["work_date"], r["filed_at"]), reverse=True)
     return ctx.page(
         "laporan.html", "Laporan saya", reports=reports, period=period, error=error,
-        info=request.query_params.get("info"),
     )  # fmt: skip
 
 
@@ -319,9 +347,7 @@ async def new_report_form(
     problem = await _evidence(ctx, report["id"], bukti)
     if report.get("message"):
         info += " " + report["message"]
-    if problem:
-        return _go(f"/laporan?periode={work_date[:7]}&info={quote(info)}&galat={quote(problem)}")
-    return _go(f"/laporan?periode={work_date[:7]}&info={quote(info)}")
+    return _go(f"/laporan?periode={work_date[:7]}", info, problem or "")
 
 
 @router.get("/laporan/{report_id}/perbaiki")
@@ -332,7 +358,7 @@ async def revise_page(request: Request, report_id: str) -> Response:
     try:
         report = await ctx.get("activity", f"/reports/{report_id}")
     except ServiceError as err:
-        return _go(f"/laporan?galat={quote(err.message)}")
+        return _go("/laporan", error=err.message)
     return ctx.page(
         "laporan_form.html", "Perbaiki laporan", form=_form_values(report, ""), report=report,
         action=f"/laporan/{report_id}/perbaiki",
@@ -369,9 +395,8 @@ async def revise_form(
         return ctx.page("laporan_form.html", "Perbaiki laporan", err.status, form=form,
                         error=err.message, action=action)  # fmt: skip
     problem = await _evidence(ctx, report_id, bukti)
-    info = quote("Perbaikan terkirim; laporan kembali menunggu persetujuan atasan.")
-    suffix = f"&galat={quote(problem)}" if problem else ""
-    return _go(f"/laporan?periode={work_date[:7]}&info={info}{suffix}")
+    info = "Perbaikan terkirim; laporan kembali menunggu persetujuan atasan."
+    return _go(f"/laporan?periode={work_date[:7]}", info, problem or "")
 
 
 # -- TPP statement -------------------------------------------------------------------------------
@@ -426,19 +451,18 @@ async def approval_queue(request: Request) -> Response:
     ctx = ctx_of(request, *PERSONS)
     if isinstance(ctx, Response):
         return ctx
-    items, error = [], request.query_params.get("galat")
+    items, error = [], None
     try:
         items = await ctx.get("approval", "/queue")
     except ServiceError as err:
         error = err.message
     items.sort(key=lambda i: i["filed_at"])  # oldest first
     return ctx.page("persetujuan.html", "Persetujuan laporan", items=items, error=error,
-                    info=request.query_params.get("info"))  # fmt: skip
+)  # fmt: skip
 
 
 def _back(info: str = "", error: str = "") -> Response:
-    query = "&".join(f"{k}={quote(v)}" for k, v in (("info", info), ("galat", error)) if v)
-    return _go("/persetujuan" + (f"?{query}" if query else ""))
+    return _go("/persetujuan", info, error)
 
 
 @router.post("/persetujuan/setujui")

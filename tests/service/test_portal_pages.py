@@ -303,13 +303,7 @@ async def test_bkpsdm_issues_a_code_and_reads_the_dashboard_after_totp(mesh: Mes
         r = await api.post(f"/api/v1/accounts/{bk}/grants", json={"role": "bkpsdm"},
                            headers=who(factories.nip(), "bkpsdm"))  # fmt: skip
         assert r.status_code == 201, r.text
-    office = await signed_in(mesh, bk, then="/totp/daftar")
-    enrol = await office.get("/totp/daftar")
-    secret = re.search(r"<code>([A-Z2-7]{16,})</code>", enrol.text)
-    assert secret, enrol.text
-    r = await office.post("/totp/daftar", data={"code": pyotp.TOTP(secret.group(1)).at(NOW),
-                                                "csrf_token": csrf_of(enrol.text)})  # fmt: skip
-    assert "Kode pemulihan" in r.text
+    office = await totp_done(mesh, bk)
 
     accounts = await office.get("/pegawai")
     assert f"Pegawai {staff[-4:]}" in accounts.text and "belum ada" in accounts.text
@@ -436,3 +430,39 @@ async def test_a_refused_photo_keeps_the_report_and_says_what_to_do(mesh: Mesh) 
     assert "Laporan terkirim ke atasan" in page.text and "Rapat koordinasi" in page.text
     assert "Laporan tersimpan, tetapi bukti tidak dapat dilampirkan" in page.text
     await asn.aclose()
+
+
+async def totp_done(mesh: Mesh, nip: str) -> httpx.AsyncClient:
+    """A privileged login through the TOTP enrolment page."""
+    browser = await signed_in(mesh, nip, then="/totp/daftar")
+    enrol = await browser.get("/totp/daftar")
+    secret = re.search(r"<code>([A-Z2-7]{16,})</code>", enrol.text)
+    assert secret, enrol.text
+    code = pyotp.TOTP(secret.group(1)).at(NOW)
+    r = await browser.post("/totp/daftar", data={"code": code, "csrf_token": csrf_of(enrol.text)})
+    assert "Kode pemulihan" in r.text
+    return browser
+
+
+async def test_an_operator_sees_and_resets_only_their_own_opd(mesh: Mesh) -> None:
+    ops, mine, theirs = factories.nip(), factories.nip(), factories.nip()
+    other = employee(theirs, None).model_copy(update={"opd": "Dinas Perhubungan"})
+    for event in (employee(ops, None), employee(mine, None), other):
+        await mesh.portal.state.kit.handle(event.to_bytes())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mesh.portal), base_url="https://portal"
+    ) as api:
+        grant = {"role": "operator", "opd": OPD}
+        r = await api.post(f"/api/v1/accounts/{ops}/grants", json=grant,
+                           headers=who(factories.nip(), "bkpsdm"))  # fmt: skip
+        assert r.status_code == 201, r.text
+    office = await totp_done(mesh, ops)
+    page = await office.get("/pegawai")
+    assert mine in page.text and theirs not in page.text
+    token = csrf_of(page.text)
+    ok = await office.post(f"/pegawai/{mine}/kode", data={"csrf_token": token})
+    assert ok.status_code == 200 and '<p class="big"><code>' in ok.text
+    refused = await office.post(f"/pegawai/{theirs}/kode", data={"csrf_token": token})
+    assert refused.status_code == 403 and 'class="galat"' in refused.text
+    assert '<p class="big"><code>' not in refused.text
+    await office.aclose()

@@ -221,6 +221,16 @@ async def test_asn_files_atasan_asks_revision_asn_revises_atasan_approves(mesh: 
     )
     await mesh.pump()
 
+    # Monday is closed with the report still waiting: the statement cuts for it
+    closed = AttendanceDayClosed(
+        occurred_at=NOW, producer="attendance", nip=staff, work_date=MON, revision=1,
+        status="present", check_in=datetime(2026, 10, 5, 7, 21, tzinfo=WIB),
+        check_out=datetime(2026, 10, 5, 16, 30, tzinfo=WIB), minutes_late=0, minutes_early=0,
+    )  # fmt: skip
+    assert await mesh.services["tpp"].state.kit.handle(closed.to_bytes()) == "handled"
+    lkh_line = "<tr><td>Senin, 5 Oktober 2026</td><td>Laporan kegiatan harian hari itu belum"
+    assert lkh_line in (await asn.get("/tpp?periode=2026-10")).text
+
     queue = await atasan.get("/persetujuan")
     assert "daftar hadir" in queue.text
     r = await atasan.post(
@@ -229,6 +239,9 @@ async def test_asn_files_atasan_asks_revision_asn_revises_atasan_approves(mesh: 
     assert "1 laporan disetujui" in (await atasan.get(r.headers["location"])).text
     await mesh.pump()
     assert "Disetujui" in (await asn.get("/laporan?periode=2026-10")).text
+    # the approval reached tpp: Monday's line is gone from the statement
+    statement = await asn.get("/tpp?periode=2026-10")
+    assert "Perkiraan diterima" in statement.text and lkh_line not in statement.text
     await asn.aclose()
     await atasan.aclose()
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from anyio import to_thread
 
 from services.portal.accounts import Portal
 from services.portal.models import LoginSession
@@ -97,12 +98,13 @@ class Backend:
             await self._client.aclose()
             self._client = None
 
-    def token(self, session: LoginSession, service: str, ip: str) -> str:
+    async def token(self, session: LoginSession, service: str, ip: str) -> str:
         key = (session.token_hash, service)
         cached = self._tokens.get(key)
         if cached is not None and cached[1] - datetime.now(UTC) > REUSE_MARGIN:
             return cached[0]
-        token, expires = self.portal.service_token(session, service, ip)
+        # reads the key file and, for privileged roles, writes an audit row: off the loop
+        token, expires = await to_thread.run_sync(self.portal.service_token, session, service, ip)
         if len(self._tokens) > 10_000:  # sessions come and go: never grow without end
             self._tokens.clear()
         self._tokens[key] = (token, expires)
@@ -122,7 +124,7 @@ class Backend:
     ) -> Any:
         """The JSON answer of `method service path`, or ServiceError."""
         url = f"{self.settings.service_url(service)}/api/v1{path}"
-        headers = {"Authorization": f"Bearer {self.token(session, service, ip)}"}
+        headers = {"Authorization": f"Bearer {await self.token(session, service, ip)}"}
         words = SERVICE_WORDS.get(service, service)
         try:
             response = await self.client().request(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -528,8 +529,12 @@ async def employees(request: Request, opd: str | None = None) -> Response:
         return ctx
     portal = portal_of(request)
     which = ctx.session.opd if ctx.session.role == "operator" else (opd or None)
-    with portal.kit.uow() as uow:
-        accounts = list(store.accounts(uow, which, 1000))
+
+    def read() -> list[Any]:
+        with portal.kit.uow() as uow:
+            return list(store.accounts(uow, which, 1000))
+
+    accounts = await to_thread.run_sync(read)  # the store is synchronous: off the loop
     return ctx.page("pegawai.html", "Pegawai dan akun", accounts=accounts, opd=which)
 
 
@@ -541,7 +546,9 @@ async def setup_code(request: Request, nip: str, csrf_token: str = Form("")) -> 
     if not csrf_ok(ctx, csrf_token):
         return ctx.page("kode.html", "Kode kata sandi", 403, error=CSRF_REFUSED, nip=nip)
     try:
-        code, expires = portal_of(request).issue_setup_code(_caller(ctx.session), nip, ctx.ip)
+        code, expires = await to_thread.run_sync(
+            portal_of(request).issue_setup_code, _caller(ctx.session), nip, ctx.ip
+        )
     except Problem as exc:
         return ctx.page("kode.html", "Kode kata sandi", exc.status, error=exc.detail, nip=nip)
     return ctx.page("kode.html", "Kode kata sandi", nip=nip, code=code, expires=expires)

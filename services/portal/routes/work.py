@@ -141,7 +141,7 @@ def nav_of(role: str) -> list[tuple[str, str]]:
     items = [("/", "Hari ini")]
     if role in PERSONS:
         items += [("/laporan", "Laporan saya"), ("/tpp", "TPP saya")]
-    if role in PERSONS:  # a Plt may be an asn without subordinates of their own
+    if role == "atasan":  # a Plt who is an asn finds the queue from "Hari ini"
         items.append(("/persetujuan", "Persetujuan"))
     if role in ("operator", "bkpsdm"):
         items.append(("/pegawai", "Pegawai & akun"))

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Unpack
 
+import httpx
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from services.portal import domain, handlers
 from services.portal.accounts import Portal
+from services.portal.backend import Backend
 from services.portal.credentials import Passwords
 from services.portal.models import KIT
-from services.portal.routes import accounts, pages, session
+from services.portal.routes import accounts, pages, session, work
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, kit_factory
 from services.shared.settings import Settings, get_settings
 
 NAME = "portal"
+STATIC = Path(__file__).resolve().parent / "static"  # htmx, pinned: no CDN
 
 
 build_kit = kit_factory(NAME, KIT, handlers.handlers)
@@ -32,11 +38,12 @@ def create(
     rate_storage: str | None = None,
     login_policy: domain.LoginPolicy | None = None,
     session_policy: domain.SessionPolicy | None = None,
+    service_transport: httpx.AsyncBaseTransport | None = None,
     **overrides: Unpack[KitOptions],
 ) -> FastAPI:
-    """`hasher`, `rate_storage` ("memory://") and the policies are for tests, the rest (a
-    test's `clock`...) goes to the kit; login limits are counted in Redis
-    (settings.redis_url) so every worker sees the same counts."""
+    """`hasher`, `rate_storage` ("memory://"), the policies and `service_transport` (the
+    services in-process) are for tests, the rest (a test's `clock`...) goes to the kit; login
+    limits are counted in Redis (settings.redis_url) so every worker sees the same counts."""
     settings = settings or get_settings()
     kit = build_kit(settings, **overrides)
     portal = Portal(
@@ -59,7 +66,21 @@ def create(
         authenticated=False,  # its own sessions (or a token of aud portal): routes/deps.py
     )
     app.state.portal = portal
+    backend = app.state.backend = Backend(settings, portal, service_transport)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with inner(app):
+            try:
+                yield
+            finally:
+                await backend.aclose()  # the pooled connections to the services
+
+    app.router.lifespan_context = lifespan
     app.include_router(pages.router)  # the pages live at the root, not under /api/v1
+    app.include_router(work.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)
     def jwks() -> JSONResponse:

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.portal import credentials, domain
 from services.portal.models import LoginSession
+from services.portal.routes import work
 from services.portal.routes.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -147,14 +148,9 @@ def _refused(request: Request, template: str, title: str, session: LoginSession)
 
 
 @router.get("/", summary="Beranda")
-def home(request: Request) -> Response:
-    session = _in_step(request, domain.ACTIVE)
-    if isinstance(session, Response):
-        return session
-    return _page(
-        request, "beranda.html", "Beranda", session=session, csrf_token=session.csrf,
-        role_name=domain.ROLE_NAMES.get(session.role, session.role),
-    )  # fmt: skip
+async def home(request: Request) -> Response:
+    """'Hari ini' for an ASN or atasan, the role's pages for the others (routes/work.py)."""
+    return await work.home_page(request)
 
 
 @router.get("/ganti-kata-sandi", summary="Halaman ganti kata sandi")

@@ -1,0 +1,588 @@
+"""The pages people work in, in Bahasa Indonesia: an ASN's day, reports, TPP statement and
+notifications; an atasan's approval queue; an operator's employees and accounts; BKPSDM's
+dashboard. Every page calls the services' HTTP APIs through `Backend` (a token minted for the
+logged-in person); a service's refusal is shown on the page as what to do next."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from services.kernel import bahasa
+from services.kernel.calendar import WIB
+from services.portal import credentials, domain, store
+from services.portal.accounts import Caller
+from services.portal.backend import Backend, ServiceError
+from services.portal.models import LoginSession
+from services.portal.routes.deps import SESSION_COOKIE, client_ip, portal_of
+from services.shared.http import Problem, now_of
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+PERSONS = ("asn", "atasan")
+MAX_EVIDENCE = 10 * 1024 * 1024
+FLASH_COOKIE = "sikerja_pesan"
+CSRF_REFUSED = "Formulir kedaluwarsa (token CSRF). Muat ulang halaman lalu kirim lagi."
+
+REPORT_STATUS = {
+    "pending": "Menunggu persetujuan atasan",
+    "approved": "Disetujui",
+    "rejected": "Ditolak",
+    "revision_requested": "Diminta revisi",
+    "withdrawn": "Ditarik",
+}
+# What a TPP line's code means, in words (the rule's article is on the line itself).
+LINE_WORDS = {
+    "TL": "Terlambat masuk kerja",
+    "PSW": "Pulang sebelum waktunya",
+    "TK": "Tidak masuk kerja tanpa keterangan",
+    "ITS": "Izin tidak sah",
+    "LKH": "Laporan kegiatan harian hari itu belum disetujui",
+}
+
+
+def line_words(code: str) -> str:
+    for prefix in sorted(LINE_WORDS, key=len, reverse=True):
+        if code.startswith(prefix):
+            level = code[len(prefix) :]
+            return LINE_WORDS[prefix] + (f" (tingkat {level})" if level else "")
+    return code
+
+
+def _day(value: str | date | None) -> str:
+    if not value:
+        return "-"
+    return bahasa.tanggal(value if isinstance(value, date) else date.fromisoformat(value[:10]))
+
+
+def _moment(value: str | datetime | None) -> str:
+    """'Senin, 5 Oktober 2026 pukul 16.00 WIB'."""
+    if not value:
+        return "-"
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    local = moment.astimezone(WIB)
+    return f"{bahasa.tanggal(local.date())} pukul {local:%H.%M} WIB"
+
+
+def _clock(value: str) -> str:
+    return datetime.fromisoformat(value).astimezone(WIB).strftime("%H.%M")
+
+
+templates.env.filters.update(
+    tanggal=_day,
+    waktu=_moment,
+    jam=_clock,
+    rupiah=bahasa.rupiah,
+    ribuan=bahasa.ribuan,
+    periode=bahasa.periode,
+    status_laporan=lambda s: REPORT_STATUS.get(s, s),
+    kode_tpp=line_words,
+)
+
+
+@dataclass
+class Ctx:
+    """One page request: who (an active session), from where, and the backend."""
+
+    request: Request
+    session: LoginSession
+    backend: Backend
+
+    @property
+    def ip(self) -> str:
+        return client_ip(self.request)
+
+    @property
+    def nip(self) -> str:
+        return self.session.nip
+
+    async def get(self, service: str, path: str, **params: Any) -> Any:
+        return await self.backend.get(self.session, self.ip, service, path, **params)
+
+    async def post(self, service: str, path: str, json: Any = None, **kw: Any) -> Any:
+        return await self.backend.post(self.session, self.ip, service, path, json, **kw)
+
+    def page(self, name: str, title: str, http_status: int = 200, /, **context: Any) -> Response:
+        info, error = _flash(self.request)
+        context.setdefault("info", None)
+        context.setdefault("error", None)
+        context["info"] = " ".join(x for x in (info, context["info"]) if x) or None
+        context["error"] = " ".join(x for x in (error, context["error"]) if x) or None
+        response = templates.TemplateResponse(
+            self.request,
+            name,
+            {
+                "title": title,
+                "session": self.session,
+                "csrf_token": self.session.csrf,
+                "role_name": domain.ROLE_NAMES.get(self.session.role, self.session.role),
+                "nav": nav_of(self.session.role),
+                "path": self.request.url.path,
+                **context,
+            },
+            status_code=http_status,
+        )
+        if FLASH_COOKIE in self.request.cookies:
+            response.delete_cookie(FLASH_COOKIE, path="/", secure=True, httponly=True,
+                                   samesite="strict")  # fmt: skip
+        return response
+
+
+def nav_of(role: str) -> list[tuple[str, str]]:
+    items = [("/", "Hari ini")]
+    if role in PERSONS:
+        items += [("/laporan", "Laporan saya"), ("/tpp", "TPP saya")]
+    if role == "atasan":  # a Plt who is an asn finds the queue from "Hari ini"
+        items.append(("/persetujuan", "Persetujuan"))
+    if role in ("operator", "bkpsdm"):
+        items.append(("/pegawai", "Pegawai & akun"))
+    if role in ("bkpsdm", "auditor"):
+        items.append(("/dasbor", "Dasbor kota"))
+    items.append(("/pemberitahuan", "Pemberitahuan"))
+    return items
+
+
+def _go(path: str, info: str = "", error: str = "") -> RedirectResponse:
+    """See other; `info` and `error` ride along in a one-read cookie (never in the URL,
+    where anyone could put words on our page)."""
+    response = RedirectResponse(path, status_code=303)
+    if info or error:
+        flash = base64.urlsafe_b64encode(json.dumps([info, error]).encode()).decode()
+        response.set_cookie(FLASH_COOKIE, flash, max_age=60, path="/", secure=True,
+                            httponly=True, samesite="strict")  # fmt: skip
+    return response
+
+
+def _flash(request: Request) -> tuple[str | None, str | None]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None, None
+    try:
+        info, error = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        return str(info) or None, str(error) or None
+    except (ValueError, TypeError):
+        return None, None
+
+
+def ctx_of(request: Request, *roles: str) -> Ctx | Response:
+    """The active session, or where to go instead (log in, the next login step, home)."""
+    from services.portal.routes.pages import STEP_PAGE  # the login steps' pages
+
+    session = portal_of(request).session_of(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return _go("/masuk")
+    if session.state != domain.ACTIVE:
+        return _go(STEP_PAGE[session.state])
+    if roles and session.role not in roles:
+        return _go("/", error="Halaman itu bukan untuk peran Anda.")
+    return Ctx(request, session, request.app.state.backend)
+
+
+def csrf_ok(ctx: Ctx, submitted: str) -> bool:
+    return credentials.same(ctx.session.csrf, submitted)
+
+
+def today(request: Request) -> date:
+    return now_of(request).astimezone(WIB).date()
+
+
+# -- home: "Hari ini" ----------------------------------------------------------------------------
+async def today_of(ctx: Ctx) -> dict[str, Any]:
+    day = today(ctx.request)
+    out: dict[str, Any] = {"today": day, "scans": [], "gate": None, "problems": []}
+    try:
+        scans = await ctx.get("attendance", f"/employees/{ctx.nip}/scans", period=f"{day:%Y-%m}")
+        out["scans"] = [s for s in scans if s["work_date"] == day.isoformat()]
+    except ServiceError as err:
+        out["problems"].append(err.message)
+    try:
+        out["gate"] = await ctx.get(
+            "activity", f"/employees/{ctx.nip}/filing-status", work_date=day.isoformat()
+        )
+    except ServiceError as err:
+        out["problems"].append(err.message)
+    try:  # an atasan's, or a Plt's (who may have no subordinates of their own)
+        out["waiting"] = len(await ctx.get("approval", "/queue"))
+    except ServiceError as err:
+        out["problems"].append(err.message)
+    return out
+
+
+async def home_page(request: Request) -> Response:
+    ctx = ctx_of(request)
+    if isinstance(ctx, Response):
+        return ctx
+    context: dict[str, Any] = {}
+    if ctx.session.role in PERSONS:
+        context.update(await today_of(ctx))
+    return ctx.page("beranda.html", "Hari ini", **context)
+
+
+# -- reports -------------------------------------------------------------------------------------
+def _period(value: str | None, request: Request) -> str:
+    if value and len(value) == 7 and value[4] == "-" and value.replace("-", "").isdigit():
+        return value
+    return f"{today(request):%Y-%m}"
+
+
+@router.get("/laporan")
+async def my_reports(request: Request, periode: str | None = None) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    period = _period(periode, request)
+    error, reports = None, []
+    try:
+        reports = await ctx.get("activity", f"/employees/{ctx.nip}/reports", period=period)
+    except ServiceError as err:
+        error = err.message
+    reports.sort(key=lambda r: (r["work_date"], r["filed_at"]), reverse=True)
+    return ctx.page(
+        "laporan.html", "Laporan saya", reports=reports, period=period, error=error,
+    )  # fmt: skip
+
+
+def _form_values(report: dict[str, Any] | None, work_date: str) -> dict[str, Any]:
+    report = report or {}
+    return {
+        "work_date": report.get("work_date", work_date),
+        "description": report.get("description", ""),
+        "output": report.get("output", ""),
+        "quantity": report.get("quantity", 1),
+        "minutes": report.get("minutes", ""),
+    }
+
+
+@router.get("/laporan/baru")
+async def new_report_page(request: Request, tanggal: str | None = None) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    day = tanggal or today(request).isoformat()
+    gate, error = None, None
+    try:
+        gate = await ctx.get("activity", f"/employees/{ctx.nip}/filing-status", work_date=day)
+    except ServiceError as err:
+        error = err.message
+    return ctx.page(
+        "laporan_form.html", "Isi laporan kegiatan", form=_form_values(None, day),
+        gate=gate, error=error, action="/laporan/baru",
+    )  # fmt: skip
+
+
+async def _evidence(ctx: Ctx, report_id: str, upload: UploadFile | None) -> str | None:
+    """Attach the photo or document, if one was chosen; a message when it was refused."""
+    if upload is None or not upload.filename:
+        return None
+    data = await upload.read(MAX_EVIDENCE + 1)
+    if not data:
+        return None
+    if len(data) > MAX_EVIDENCE:
+        return (
+            "Berkas bukti lebih dari 10 MB, jadi tidak dilampirkan. Perkecil foto lalu "
+            "lampirkan lagi."
+        )
+    files = {"file": (upload.filename, data, upload.content_type or "application/octet-stream")}
+    try:
+        await ctx.post("activity", f"/reports/{report_id}/evidence", files=files)
+    except ServiceError as err:
+        return "Laporan tersimpan, tetapi bukti tidak dapat dilampirkan: " + err.message
+    return None
+
+
+def _report_body(
+    work_date: str, description: str, output: str, quantity: str, minutes: str
+) -> dict[str, Any] | str:
+    """The JSON body, or what to fix (in words) when a number is not a number."""
+    try:
+        qty, mins = int(quantity or "1"), int(minutes)
+    except ValueError:
+        return "Isi jumlah hasil dan lama kerja (menit) dengan angka, misalnya 1 dan 90."
+    return {
+        "work_date": work_date,
+        "description": description.strip(),
+        "output": output.strip(),
+        "quantity": qty,
+        "minutes": mins,
+    }
+
+
+@router.post("/laporan/baru")
+async def new_report_form(
+    request: Request,
+    work_date: str = Form(""),
+    description: str = Form(""),
+    output: str = Form(""),
+    quantity: str = Form("1"),
+    minutes: str = Form(""),
+    csrf_token: str = Form(""),
+    bukti: UploadFile | None = None,
+) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    form = {"work_date": work_date, "description": description, "output": output,
+            "quantity": quantity, "minutes": minutes}  # fmt: skip
+    if not csrf_ok(ctx, csrf_token):
+        return ctx.page("laporan_form.html", "Isi laporan kegiatan", 403, form=form,
+                        error=CSRF_REFUSED, action="/laporan/baru")  # fmt: skip
+    body = _report_body(work_date, description, output, quantity, minutes)
+    try:
+        if isinstance(body, str):
+            raise ServiceError(422, body)
+        report = await ctx.post("activity", "/reports", body)
+    except ServiceError as err:
+        return ctx.page("laporan_form.html", "Isi laporan kegiatan", err.status, form=form,
+                        error=err.message, action="/laporan/baru")  # fmt: skip
+    info = "Laporan terkirim ke atasan."
+    problem = await _evidence(ctx, report["id"], bukti)
+    if report.get("message"):
+        info += " " + report["message"]
+    return _go(f"/laporan?periode={work_date[:7]}", info, problem or "")
+
+
+@router.get("/laporan/{report_id}/perbaiki")
+async def revise_page(request: Request, report_id: str) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    try:
+        report = await ctx.get("activity", f"/reports/{report_id}")
+    except ServiceError as err:
+        return _go("/laporan", error=err.message)
+    return ctx.page(
+        "laporan_form.html", "Perbaiki laporan", form=_form_values(report, ""), report=report,
+        action=f"/laporan/{report_id}/perbaiki",
+    )  # fmt: skip
+
+
+@router.post("/laporan/{report_id}/perbaiki")
+async def revise_form(
+    request: Request,
+    report_id: str,
+    work_date: str = Form(""),
+    description: str = Form(""),
+    output: str = Form(""),
+    quantity: str = Form("1"),
+    minutes: str = Form(""),
+    csrf_token: str = Form(""),
+    bukti: UploadFile | None = None,
+) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    form = {"work_date": work_date, "description": description, "output": output,
+            "quantity": quantity, "minutes": minutes}  # fmt: skip
+    action = f"/laporan/{report_id}/perbaiki"
+    if not csrf_ok(ctx, csrf_token):
+        return ctx.page("laporan_form.html", "Perbaiki laporan", 403, form=form,
+                        error=CSRF_REFUSED, action=action)  # fmt: skip
+    body = _report_body(work_date, description, output, quantity, minutes)
+    try:
+        if isinstance(body, str):
+            raise ServiceError(422, body)
+        await ctx.post("activity", f"/reports/{report_id}/revise", body)
+    except ServiceError as err:
+        return ctx.page("laporan_form.html", "Perbaiki laporan", err.status, form=form,
+                        error=err.message, action=action)  # fmt: skip
+    problem = await _evidence(ctx, report_id, bukti)
+    info = "Perbaikan terkirim; laporan kembali menunggu persetujuan atasan."
+    return _go(f"/laporan?periode={work_date[:7]}", info, problem or "")
+
+
+# -- TPP statement -------------------------------------------------------------------------------
+@router.get("/tpp")
+async def my_statement(request: Request, periode: str | None = None) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    period = _period(periode, request)
+    statement, error = None, None
+    try:
+        statement = await ctx.get("tpp", f"/employees/{ctx.nip}/statements/{period}")
+    except ServiceError as err:
+        error = err.message
+    return ctx.page("tpp.html", "Rincian TPP saya", statement=statement, period=period,
+                    error=error)  # fmt: skip
+
+
+# -- notifications -------------------------------------------------------------------------------
+@router.get("/pemberitahuan")
+async def notifications(request: Request) -> Response:
+    ctx = ctx_of(request)
+    if isinstance(ctx, Response):
+        return ctx
+    inbox, error = {"messages": [], "unread": 0}, None
+    try:
+        inbox = await ctx.get("notifier", f"/inbox/{ctx.nip}", limit=100)
+    except ServiceError as err:
+        error = err.message
+    return ctx.page("pemberitahuan.html", "Pemberitahuan", inbox=inbox, error=error)
+
+
+@router.post("/pemberitahuan/{message_id}/dibaca")
+async def mark_read(request: Request, message_id: int, csrf_token: str = Form("")) -> Response:
+    ctx = ctx_of(request)
+    if isinstance(ctx, Response):
+        return ctx
+    if not csrf_ok(ctx, csrf_token):
+        return ctx.page("pesan.html", "", 403, m=None, error=CSRF_REFUSED)
+    try:
+        message = await ctx.post("notifier", f"/inbox/{ctx.nip}/{message_id}/read")
+    except ServiceError as err:
+        return ctx.page("pesan.html", "", err.status, m=None, error=err.message)
+    if request.headers.get("HX-Request"):
+        return ctx.page("pesan.html", "", m=message)  # htmx swaps the one message
+    return _go("/pemberitahuan")
+
+
+# -- atasan: approval queue ----------------------------------------------------------------------
+@router.get("/persetujuan")
+async def approval_queue(request: Request) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    items, error = [], None
+    try:
+        items = await ctx.get("approval", "/queue")
+    except ServiceError as err:
+        error = err.message
+    items.sort(key=lambda i: i["filed_at"])  # oldest first
+    return ctx.page("persetujuan.html", "Persetujuan laporan", items=items, error=error,
+)  # fmt: skip
+
+
+def _back(info: str = "", error: str = "") -> Response:
+    return _go("/persetujuan", info, error)
+
+
+@router.post("/persetujuan/setujui")
+async def approve_selected(
+    request: Request, report_ids: list[str] = Form(default_factory=list), csrf_token: str = Form("")
+) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    if not csrf_ok(ctx, csrf_token):
+        return _back(error=CSRF_REFUSED)
+    if not report_ids:
+        return _back(error="Belum ada laporan yang dipilih. Centang laporan lalu tekan Setujui.")
+    try:
+        result = await ctx.post("approval", "/reports/bulk-approve", {"report_ids": report_ids})
+    except ServiceError as err:
+        return _back(error=err.message)
+    done = [r for r in result["results"] if r["ok"]]
+    refused = [r["message"] for r in result["results"] if not r["ok"]]
+    return _back(f"{len(done)} laporan disetujui.", " ".join(refused))
+
+
+@router.post("/persetujuan/{report_id}/keputusan")
+async def decide(
+    request: Request,
+    report_id: str,
+    kind: str = Form(""),
+    reason: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    ctx = ctx_of(request, *PERSONS)
+    if isinstance(ctx, Response):
+        return ctx
+    if not csrf_ok(ctx, csrf_token):
+        return _back(error=CSRF_REFUSED)
+    reason = reason.strip()
+    try:
+        if kind == "setujui":
+            await ctx.post("approval", f"/reports/{report_id}/approve")
+            return _back("Laporan disetujui.")
+        if not reason:
+            return _back(error="Tulis alasannya dulu, agar pegawai tahu apa yang harus diperbaiki.")
+        if kind == "tolak":
+            await ctx.post("approval", f"/reports/{report_id}/reject", {"reason": reason})
+            return _back("Laporan ditolak; pegawai menerima alasan Anda.")
+        if kind == "revisi":
+            await ctx.post("approval", f"/reports/{report_id}/request-revision", {"note": reason})
+            return _back("Permintaan revisi terkirim ke pegawai.")
+    except ServiceError as err:
+        return _back(error=err.message)
+    return _back(error="Pilih keputusan: setujui, tolak atau minta revisi.")
+
+
+# -- operator and BKPSDM: employees and their accounts --------------------------------------------
+def _caller(session: LoginSession) -> Caller:
+    return Caller(nip=session.nip, role=session.role, opd=session.opd, session=session)
+
+
+@router.get("/pegawai")
+async def employees(request: Request, opd: str | None = None) -> Response:
+    ctx = ctx_of(request, "operator", "bkpsdm")
+    if isinstance(ctx, Response):
+        return ctx
+    portal = portal_of(request)
+    which = ctx.session.opd if ctx.session.role == "operator" else (opd or None)
+
+    def read() -> list[Any]:
+        with portal.kit.uow() as uow:
+            return list(store.accounts(uow, which, 1000))
+
+    accounts = await to_thread.run_sync(read)  # the store is synchronous: off the loop
+    return ctx.page("pegawai.html", "Pegawai dan akun", accounts=accounts, opd=which)
+
+
+@router.post("/pegawai/{nip}/kode")
+async def setup_code(request: Request, nip: str, csrf_token: str = Form("")) -> Response:
+    ctx = ctx_of(request, "operator", "bkpsdm")
+    if isinstance(ctx, Response):
+        return ctx
+    if not csrf_ok(ctx, csrf_token):
+        return ctx.page("kode.html", "Kode kata sandi", 403, error=CSRF_REFUSED, nip=nip)
+    try:
+        code, expires = await to_thread.run_sync(
+            portal_of(request).issue_setup_code, _caller(ctx.session), nip, ctx.ip
+        )
+    except Problem as exc:
+        return ctx.page("kode.html", "Kode kata sandi", exc.status, error=exc.detail, nip=nip)
+    return ctx.page("kode.html", "Kode kata sandi", nip=nip, code=code, expires=expires)
+
+
+# -- BKPSDM: city dashboard ----------------------------------------------------------------------
+BAR_HEIGHT, CHART_WIDTH, LABEL_WIDTH = 28, 720, 270
+
+
+def bar_chart(rows: list[tuple[str, int]]) -> dict[str, Any]:
+    """A horizontal bar chart's geometry (rendered as SVG by the template)."""
+    top = max((v for _, v in rows), default=0) or 1
+    span = CHART_WIDTH - LABEL_WIDTH - 110
+    bars = [
+        {"label": label, "value": value, "y": i * BAR_HEIGHT, "width": round(span * value / top)}
+        for i, (label, value) in enumerate(rows)
+    ]
+    return {"bars": bars, "height": max(len(rows), 1) * BAR_HEIGHT, "width": CHART_WIDTH,
+            "label_width": LABEL_WIDTH}  # fmt: skip
+
+
+@router.get("/dasbor")
+async def dashboard(request: Request, periode: str | None = None) -> Response:
+    ctx = ctx_of(request, "bkpsdm", "auditor")
+    if isinstance(ctx, Response):
+        return ctx
+    period = _period(periode, request)
+    summary, error = None, None
+    try:
+        summary = await ctx.get("tpp", f"/periods/{period}")
+    except ServiceError as err:
+        error = err.message
+    opds = sorted(summary["opds"], key=lambda o: -o["attendance_deduction"]) if summary else []
+    chart = bar_chart(
+        [(o["opd"], o["attendance_deduction"] + o["productivity_deduction"]) for o in opds]
+    )
+    return ctx.page("dasbor.html", "Dasbor kota", summary=summary, opds=opds, chart=chart,
+                    period=period, error=error)  # fmt: skip

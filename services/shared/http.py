@@ -308,6 +308,74 @@ class _Timing:
         )
 
 
+def _escaped_nul(body: bytes) -> bool:
+    """Does a JSON text carry a NUL character ("\\u0000" after an odd run of backslashes)?
+    A raw NUL byte is no valid JSON anyway (the parser refuses it)."""
+    start = body.find(b"u0000")
+    while start != -1:
+        run = 0
+        while start - run - 1 >= 0 and body[start - run - 1] == 0x5C:  # backslash
+            run += 1
+        if run % 2 == 1:
+            return True
+        start = body.find(b"u0000", start + 1)
+    return False
+
+
+class _RefuseNul:
+    """A NUL character can be stored by SQLite but not by PostgreSQL (a 500 there, and on
+    the group-committed filing path a failed batch): refused at the edge, for every route,
+    as a 422 problem+json. Path, query and JSON bodies; uploads are checked by their own
+    readers (binary content is refused there)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await self._refuse(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if not content_type.startswith(b"application/json"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if _escaped_nul(body):
+            await self._refuse(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            422,
+            "Data berisi karakter NUL (\\u0000) yang tidak dapat disimpan; hapus karakter itu.",
+            "nul_character",
+            None,
+            scope["path"].replace("\x00", ""),
+        )
+        await response(scope, receive, send)
+
+
 def create_app(
     kit: ServiceKit,
     routers: Iterable[APIRouter],
@@ -395,6 +463,7 @@ def create_app(
             request.url.path,
         )
 
+    app.add_middleware(_RefuseNul)
     app.add_middleware(_Timing, service=kit.name)
 
     @app.get("/healthz", include_in_schema=False)

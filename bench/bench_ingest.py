@@ -121,13 +121,13 @@ def attlog_bodies(devices: int, batches: int, lines: int, day: datetime) -> list
 def seed_employees(db_url: str, nips: set[str]) -> None:
     """Attendance credits a NIP-looking PIN only to an employee it knows (other scans wait
     in quarantine): its employee projection gets the bench's NIPs before the run."""
-    from services.attendance.models import Base
+    from services.attendance.models import KIT
     from services.shared.db import make_engine
     from services.shared.migrations import upgrade
 
     engine = make_engine(db_url.format(service="attendance"))
-    upgrade(engine, "attendance", Base.metadata)
-    employee = Base.Employee  # type: ignore[attr-defined]
+    upgrade(engine, "attendance", KIT.metadata)
+    employee = KIT.employee
     with engine.begin() as conn:
         conn.execute(
             employee.__table__.insert(),

@@ -24,8 +24,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
+from sqlmodel import col
 
 from bench.bench_ingest import drop_database, fresh_database
+from contracts.events import Event
 from services.attendance import quarantine, store
 from services.attendance.app import build_kit
 from services.attendance.domain import WIB
@@ -35,7 +37,8 @@ from tests import factories
 
 
 def working_days(first: date, n: int) -> list[date]:
-    days, d = [], first
+    days: list[date] = []
+    d = first
     while len(days) < n:
         if d.weekday() < 5:
             days.append(d)
@@ -69,12 +72,12 @@ def run(db_url: str, tmp: Path, n_scans: int, n_employees: int, closed: bool) ->
         if closed:
             days = sorted({it.ts.astimezone(WIB).date() for it in items})
             uow.session.execute(
-                insert(ClosedDate.__table__),  # type: ignore[attr-defined]
+                insert(ClosedDate.__table__),
                 [{"day": d, "closed_at": now} for d in days],
             )
         uow.commit()
     hold_s = time.perf_counter() - t0
-    events = [
+    events: list[Event] = [
         factories.employee(
             nip,
             at=now,
@@ -90,16 +93,17 @@ def run(db_url: str, tmp: Path, n_scans: int, n_employees: int, closed: bool) ->
     batch = settings.consumer_batch
     t0 = time.perf_counter()
     for i in range(0, len(events), batch):
-        kit._apply_sync(events[i : i + batch])  # the consumer's path for one poll
+        kit.consumer._apply_sync(events[i : i + batch])  # the consumer's path for one poll
     release_s = time.perf_counter() - t0
     with kit.uow() as uow:
         scans = uow.session.execute(select(func.count()).select_from(Scan)).scalar_one()
         outbox = uow.tables.outbox
-        emitted = dict(
-            uow.session.execute(
-                select(outbox.event_type, func.count()).group_by(outbox.event_type)
+        emitted: dict[str, int] = {
+            event_type: n
+            for event_type, n in uow.session.execute(
+                select(col(outbox.event_type), func.count()).group_by(col(outbox.event_type))
             ).all()
-        )
+        }
         waiting = quarantine.listing(uow, limit=1)["jumlah"][quarantine.WAITING]
     kit.engine.dispose()
     if scans != len(items) or waiting or emitted.get("FingerprintRecorded") != len(items):

@@ -234,7 +234,7 @@ def start_service(
     )
 
 
-async def wait_until(probe, ok, timeout: float = 120.0):  # type: ignore[no-untyped-def]
+async def wait_until(probe, ok, timeout: float = 120.0):  # probe, ok: any callables
     deadline = time.monotonic() + timeout
     while True:
         value = await probe()

@@ -105,7 +105,7 @@ start() {
   log "starting on 127.0.0.1:$PORT"
   nohup java -Xms256m -Xmx${KAFKA_HEAP:-768m} -XX:+UseG1GC -XX:TieredStopAtLevel=1 \
     -cp "$LIBS/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" \
-    kafka.Kafka "$RUN/server.properties" >"$RUN/stdout.log" 2>&1 &
+    kafka.Kafka "$RUN/server.properties" >"$RUN/stdout.log" 2>&1 9>&- &
   echo $! > "$PIDFILE"
   wait_ready
 }

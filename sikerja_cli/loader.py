@@ -42,13 +42,17 @@ def _count(path: Path) -> int:
         return sum(1 for _ in fh) - 1
 
 
+def demo_folder(settings: Settings, employees: int, opds: int, period: str) -> Path:
+    return settings.data_dir / "demo" / f"{period}-{employees}-{opds}"
+
+
 def load_demo(employees: int, opds: int, period: str, client: httpx.Client | None = None) -> None:
     """Generate the demo city of `period` and post it to the running services; say in a few
     Bahasa lines what was loaded (and what a service refused, with its reason)."""
     from sikerja_cli.demo_data import describe, generate
 
     settings = get_settings()
-    folder = settings.data_dir / "demo" / f"{period}-{employees}-{opds}"
+    folder = demo_folder(settings, employees, opds, period)
     marker = folder / ".loaded"
     if marker.exists():
         typer.echo(f"Data contoh sudah dimuat ({folder}).")
@@ -73,6 +77,64 @@ def load_demo(employees: int, opds: int, period: str, client: httpx.Client | Non
         for line, reason in lines[:3]:
             typer.echo(f"  baris {line}: {reason}", err=True)
     marker.write_text(period)
+
+
+# Development only: the demo's people get a known password so a newcomer can click through
+# the portal at once. It goes through the portal's own API as BKPSDM would (a one-time code,
+# then the first password), never into its store.
+DEMO_PASSWORD = "Bekasi-demo-2026"
+
+
+def _demo_people(folder: Path) -> list[tuple[str, str, str, str | None]]:
+    """(label, NIP, nama, role granted) of an ASN, their atasan, an OPD operator, BKPSDM."""
+    with (folder / "employees.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    by_nip = {r["nip"]: r for r in rows}
+    bosses = {r["atasan_nip"] for r in rows}
+    staff = next(r for r in rows if r["atasan_nip"] in by_nip and r["nip"] not in bosses)
+    boss = by_nip[staff["atasan_nip"]]
+    others = [r for r in rows if r["nip"] not in (staff["nip"], boss["nip"])]
+    operator = next(r for r in others if r["opd"] == staff["opd"])
+    bkpsdm = next(r for r in others if r["nip"] != operator["nip"])
+    return [
+        ("ASN", staff["nip"], staff["nama"], None),
+        ("atasan", boss["nip"], boss["nama"], None),
+        (f"operator {staff['opd']}", operator["nip"], operator["nama"], "operator"),
+        ("BKPSDM", bkpsdm["nip"], bkpsdm["nama"], "bkpsdm"),
+    ]
+
+
+def demo_logins(settings: Settings, folder: Path, client: httpx.Client | None = None) -> None:
+    """Give the demo's four people a password (once) and print how to log in."""
+    token = service_token(settings, "bkpsdm", ["portal"], nip=BKPSDM_NIP)
+    base = settings.service_url("portal")
+    people = _demo_people(folder)
+    with client or httpx.Client(timeout=30) as http:
+        auth = {"Authorization": f"Bearer {token}"}
+        for _, nip, _, role in people:
+            account = http.get(f"{base}/api/v1/accounts/{nip}", headers=auth)
+            account.raise_for_status()
+            if role is not None and role not in account.json().get("roles", []):
+                http.post(
+                    f"{base}/api/v1/accounts/{nip}/grants",
+                    json={
+                        "role": role,
+                        "opd": account.json()["opd"] if role == "operator" else None,
+                    },
+                    headers=auth,
+                ).raise_for_status()
+            if known.get("has_password"):
+                continue
+            code = http.post(f"{base}/api/v1/accounts/{nip}/setup-code", headers=auth)
+            code.raise_for_status()
+            http.post(
+                f"{base}/api/v1/first-password",
+                json={"nip": nip, "code": code.json()["code"], "new_password": DEMO_PASSWORD},
+            ).raise_for_status()
+    typer.echo(f"Masuk ke portal: {base}/masuk  (kata sandi contoh: {DEMO_PASSWORD})")
+    for label, nip, nama, role in people:
+        totp = "  — pertama kali: daftarkan aplikasi autentikator" if role else ""
+        typer.echo(f"  {label:<32} NIP {nip}  {nama}{totp}")
 
 
 _LABEL = {

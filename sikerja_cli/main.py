@@ -137,6 +137,10 @@ def up(
     if all(_pid(n) and _healthy(n) for n in names) and _kafka_up():
         typer.echo("SIKERJA sudah berjalan (already running):")
         status()
+        if demo and "portal" in names:
+            from sikerja_cli.demo_data import last_month
+
+            _demo_logins(employees, opds, period or last_month(_today()))
         return
     started = time.monotonic()
     _script("kafka.sh", "start")
@@ -160,13 +164,27 @@ def up(
         (_run_dir() / f"{name}.pid").write_text(str(proc.pid))
     for name in names:
         _wait_ready(name)
+    month = period or ""
     if demo:
         from sikerja_cli.demo_data import last_month
         from sikerja_cli.loader import load_demo
 
-        load_demo(employees=employees, opds=opds, period=period or last_month(_today()))
+        month = period or last_month(_today())
+        load_demo(employees=employees, opds=opds, period=month)
     typer.echo(f"SIKERJA berjalan ({time.monotonic() - started:.1f}s):")
     status()
+    if demo and "portal" in names:
+        _demo_logins(employees, opds, month)
+
+
+def _demo_logins(employees: int, opds: int, month: str) -> None:
+    """The portal's address and the demo's logins (their passwords set once, idempotent)."""
+    from sikerja_cli.loader import demo_folder, demo_logins
+
+    settings = get_settings()
+    folder = demo_folder(settings, employees, opds, month)
+    if (folder / "employees.csv").exists():
+        demo_logins(settings, folder)
 
 
 def identity_env() -> dict[str, str]:

@@ -262,3 +262,21 @@ def test_up_gives_the_services_the_development_keys(data_dir: Path) -> None:
     signed = service_token(served, "bkpsdm", "tpp")
     who = identity.verify(signed, "tpp", identity.Jwks(env["SIKERJA_JWKS"]))
     assert (who.role, who.nip) == ("bkpsdm", None)
+
+
+def test_the_demo_logins_are_four_different_people_an_asn_their_atasan_and_two_staff(
+    tmp_path: Path,
+) -> None:
+    from sikerja_cli.demo_data import generate
+    from sikerja_cli.loader import _demo_people
+
+    generate(tmp_path, employees=60, opds=3, period="2026-10", seed=3)
+    people = _demo_people(tmp_path)
+    with (tmp_path / "employees.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {r["nip"]: r for r in csv.DictReader(fh)}
+    (_, asn, _, r1), (_, boss, _, r2), (_, operator, _, r3), (_, bkpsdm, _, r4) = people
+    assert len({asn, boss, operator, bkpsdm}) == 4
+    assert rows[asn]["atasan_nip"] == boss
+    assert all(r["atasan_nip"] != asn for r in rows.values())  # an ASN with no subordinates
+    assert rows[operator]["opd"] == rows[asn]["opd"]
+    assert (r1, r2, r3, r4) == (None, None, "operator", "bkpsdm")

@@ -114,12 +114,13 @@ def demo_logins(settings: Settings, folder: Path, client: httpx.Client | None = 
         for _, nip, _, role in people:
             account = http.get(f"{base}/api/v1/accounts/{nip}", headers=auth)
             account.raise_for_status()
-            if role is not None and role not in account.json().get("roles", []):
+            known = account.json()
+            if role is not None and role not in known.get("roles", []):
                 http.post(
                     f"{base}/api/v1/accounts/{nip}/grants",
                     json={
                         "role": role,
-                        "opd": account.json()["opd"] if role == "operator" else None,
+                        "opd": known["opd"] if role == "operator" else None,
                     },
                     headers=auth,
                 ).raise_for_status()

@@ -39,6 +39,13 @@ from services.shared import metrics
 from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
+from services.shared.scope import (
+    CITY_READERS,
+    caller_opd,
+    require_opd_reader,
+    require_opd_staff,
+    require_roles,
+)
 from services.shared.uow import UnitOfWork
 
 log = get_logger("sikerja.attendance.adms")
@@ -608,7 +615,7 @@ def excessive_by_device(
 )
 def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any]:
     """Register a device (or update its OPD, location, time zone)."""
-    require(who, OPERATORS, "mendaftarkan mesin")
+    require_opd_staff(who, body.opd, "mendaftarkan mesin untuk OPD ini")
     try:
         adms.device_tz(body.zona_waktu)
     except ValueError as exc:
@@ -629,6 +636,8 @@ def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any
                 code="unknown_opd",
             )
         d = uow.session.get(Device, body.sn)
+        if d is not None:  # re-homing: the device's current OPD must be the caller's too
+            require_opd_staff(who, d.opd, "mengubah mesin OPD lain")
         if d is None:
             d = Device(
                 sn=body.sn, opd=body.opd, registered_at=now, registered_by=who.nip or who.role
@@ -648,8 +657,15 @@ def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any
     description="Keadaan: `online`, `offline`, `belum_pernah`.",
     tags=["Mesin sidik jari"],
 )
-def list_devices(request: Request, opd: str | None = None) -> list[dict[str, Any]]:
-    """Devices and their state (online, offline, belum_pernah)."""
+def list_devices(request: Request, who: Who, opd: str | None = None) -> list[dict[str, Any]]:
+    """Devices and their state (online, offline, belum_pernah): an operator's OPD's, or the
+    city's for its readers; never an ASN's or an atasan's (the list carries addresses)."""
+    if who.role == "operator" and opd is None:
+        opd = caller_opd(who) or "-"
+    if opd is None:
+        require_roles(who, CITY_READERS, "melihat daftar mesin")
+    else:
+        require_opd_reader(who, opd, "melihat mesin OPD ini")
     now, cfg = now_of(request), config_of(request)
     with kit_of(request).uow() as uow:
         query = select(Device).order_by(Device.opd, Device.sn)
@@ -676,7 +692,10 @@ def queue_command(sn: str, body: CommandIn, request: Request, who: Who) -> dict[
     except ValueError as exc:
         raise Problem(422, str(exc), code="bad_command") from None
     with kit_of(request).uow() as uow:
-        if uow.session.get(Device, sn) is None:
+        device = uow.session.get(Device, sn)
+        # an unknown SN is refused to an operator like another OPD's (no probing)
+        require_opd_staff(who, device.opd if device else None, "mengirim perintah ke mesin ini")
+        if device is None:
             raise Problem(404, f"mesin {sn} tidak terdaftar", code="not_found")
         row = DeviceCommand(
             sn=sn, command=body.perintah, created_at=now_of(request), created_by=who.nip
@@ -700,12 +719,14 @@ def excessive_scans(
 ) -> dict[str, Any]:
     """NIP-days of a month with more scans than max_scans_per_nip_day (see
     flag_scan_rates): all of them stored, listed here for an operator to look at."""
-    require(who, OPERATORS, "melihat pindaian berlebih")
+    require_roles(who, {"operator", *CITY_READERS}, "melihat pindaian berlebih")
     first, last = period_bounds_or_422(period, "bad_period")
     cfg = config_of(request)
     with kit_of(request).uow() as uow:
+        # an operator sees their OPD's employees' NIP-days only
+        opd = (caller_opd(who) or "-") if who.role == "operator" else None
         found = store.excessive_nip_days(
-            uow, first, last, cfg.max_scans_per_nip_day, max_rows=limit + 1
+            uow, first, last, cfg.max_scans_per_nip_day, max_rows=limit + 1, opd=opd
         )
     return {
         "periode": period,

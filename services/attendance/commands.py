@@ -23,8 +23,10 @@ from services.attendance import domain, importer, quarantine, queries, store
 from services.attendance.models import Absence, CalendarOverride
 from services.kernel.calendar import WIB
 from services.kernel.uploads import csv_lines
+from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem
 from services.shared.kit import ServiceKit
+from services.shared.scope import forbidden, in_opd, require_opd_staff
 from services.shared.uow import UnitOfWork
 
 # --- scans ----------------------------------------------------------------------------
@@ -87,17 +89,45 @@ def record_pushed_scans(
     return good, outcomes, waiting
 
 
+def outside_opd(nip: str) -> str:
+    return f"NIP {nip} bukan pegawai OPD Anda; baris ini tidak disimpan"
+
+
+def foreign_nips(uow: UnitOfWork, who: Actor, nips: set[str]) -> set[str]:
+    """The NIPs an operator may not record for: another OPD's, or unknown here (both look
+    the same, no probing); none for the city's writers."""
+    if who.role != "operator":
+        return set()
+    found = {n: find_employee(uow, n) for n in nips}
+    return {n for n, row in found.items() if row is None or not in_opd(who, row.opd)}
+
+
 def import_scans(
-    kit: ServiceKit, filename: str, data: bytes, now: datetime, max_future: timedelta
+    kit: ServiceKit,
+    filename: str,
+    data: bytes,
+    now: datetime,
+    max_future: timedelta,
+    who: Actor | None = None,
 ) -> dict[str, Any]:
     # An invalid NIP is a bad line (refused alone, its reason in Bahasa); a valid NIP that
     # attendance does not know yet waits in quarantine for its EmployeeUpserted: a month
-    # loaded right after the employee import must not come out empty.
+    # loaded right after the employee import must not come out empty. An operator's lines
+    # of another OPD's (or an unknown) NIP are refused alone; a file of none of theirs, 403.
     parsed = importer.import_file(filename, data)
     if parsed.fatal:
         raise Problem(422, parsed.rejected[0].reason, code="import_refused")
     source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
     with kit.uow() as uow:
+        if who is not None and (outside := foreign_nips(uow, who, {r.nip for r in parsed.rows})):
+            if all(r.nip in outside for r in parsed.rows):
+                raise forbidden("mengimpor pindaian pegawai di luar OPD Anda")
+            parsed.rejected.extend(
+                importer.RejectedLine(r.line_no, outside_opd(r.nip))
+                for r in parsed.rows
+                if r.nip in outside
+            )
+            parsed.rows[:] = [r for r in parsed.rows if r.nip not in outside]
         known = quarantine.known_nips(uow, {r.nip for r in parsed.rows})
         rows = [r for r in parsed.rows if r.nip in known]
         waiting = [r for r in parsed.rows if r.nip not in known]
@@ -133,7 +163,10 @@ def import_scans(
         "duplicate": len(outcomes) - accepted,
         "rejected": len(parsed.rejected),
         "menunggu_pegawai": len(waiting),
-        "errors": [{"line": r.line_no, "reason": r.reason} for r in parsed.rejected],
+        "errors": [
+            {"line": r.line_no, "reason": r.reason}
+            for r in sorted(parsed.rejected, key=lambda r: r.line_no)
+        ],
         "waiting": [
             {
                 "line": r.line_no,
@@ -156,15 +189,10 @@ def _days(start: date, end: date) -> list[date]:
 
 
 def check_operator_opd(uow: UnitOfWork, who: Actor, nip: str) -> None:
-    """An OPD operator records only for employees of their own OPD (when both are known)."""
-    if who.role != "operator" or not who.nip:
-        return
-    employee = uow.tables.employee
-    me, them = uow.session.get(employee, who.nip), uow.session.get(employee, nip)
-    if me is not None and them is not None and me.opd != them.opd:
-        raise Problem(
-            403, f"operator OPD {me.opd} tidak dapat mencatat pegawai OPD {them.opd}", code="opd"
-        )
+    """Recording for an employee: the city's writers, or an operator of the employee's OPD
+    (the token's OPD; an unknown NIP is refused like a foreign one)."""
+    row = find_employee(uow, nip)
+    require_opd_staff(who, row.opd if row is not None else None, "mencatat untuk pegawai ini")
 
 
 def record_absence(
@@ -294,6 +322,7 @@ def import_absences(
     header: list[str] | None = None
     cols: dict[str, int] = {}
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    own = foreign = 0  # an operator's lines of their OPD's employees, and of others'
     with kit.uow() as uow:
         seen: set[tuple[str, date, date, str]] = {
             (a.nip, a.start, a.end, a.kind)
@@ -328,6 +357,12 @@ def import_absences(
                 counts["rejected"] += 1
                 lines.append({"line": line, "status": "rejected", "reason": str(exc)})
                 continue
+            if foreign_nips(uow, who, {nip}):
+                foreign += 1
+                counts["rejected"] += 1
+                lines.append({"line": line, "status": "rejected", "reason": outside_opd(nip)})
+                continue
+            own += 1
             if (nip, start, end, kind) in seen:
                 counts["duplicate"] += 1
                 lines.append({"line": line, "status": "duplicate", "reason": "sudah tercatat"})
@@ -338,6 +373,8 @@ def import_absences(
             )
             counts["accepted"] += 1
             lines.append({"line": line, "status": "accepted", "absence_id": row.absence_id})
+        if foreign and not own:  # nothing of theirs: refused whole (and nothing written)
+            raise forbidden("mengimpor ketidakhadiran pegawai di luar OPD Anda")
         uow.commit()
     if header is None:
         raise Problem(422, "berkas kosong; tidak ada baris judul maupun data", code="empty")

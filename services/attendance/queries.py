@@ -68,11 +68,14 @@ def absence_view(row: Absence) -> dict[str, Any]:
 
 
 def absences(
-    uow: UnitOfWork, nip: str | None, bounds: tuple[date, date] | None
+    uow: UnitOfWork, nip: str | None, bounds: tuple[date, date] | None, opd: str | None = None
 ) -> list[dict[str, Any]]:
     query = select(Absence).order_by(col(Absence.id))
     if nip:
         query = query.where(Absence.nip == nip)
+    if opd:
+        employee = uow.tables.employee
+        query = query.where(col(Absence.nip).in_(select(employee.nip).where(employee.opd == opd)))
     if bounds:
         first, last = bounds
         query = query.where(Absence.start <= last, Absence.end >= first)

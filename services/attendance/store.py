@@ -261,14 +261,24 @@ class ExcessiveDay:
 
 
 def excessive_nip_days(
-    uow: UnitOfWork, first: date, last: date, limit: int, max_rows: int = 1000
+    uow: UnitOfWork,
+    first: date,
+    last: date,
+    limit: int,
+    max_rows: int = 1000,
+    opd: str | None = None,
 ) -> list[ExcessiveDay]:
     """The NIP-days between `first` and `last` holding more than `limit` scans, by date
-    and NIP (at most `max_rows`), with their first and last scan and their devices. The
-    counting reads the (work_date, nip) index only; rows are read for the flagged ones."""
+    and NIP (at most `max_rows`; only employees of `opd` if given), with their first and
+    last scan and their devices. The counting reads the (work_date, nip) index only; rows
+    are read for the flagged ones."""
+    where = [col(Scan.work_date) >= first, col(Scan.work_date) <= last]
+    if opd is not None:
+        employee = uow.tables.employee
+        where.append(col(Scan.nip).in_(select(employee.nip).where(employee.opd == opd)))
     found = uow.session.execute(
         select(col(Scan.work_date), col(Scan.nip), func.count())
-        .where(col(Scan.work_date) >= first, col(Scan.work_date) <= last)
+        .where(*where)
         .group_by(col(Scan.work_date), col(Scan.nip))
         .having(func.count() > limit)
         .order_by(col(Scan.work_date), col(Scan.nip))

@@ -8,7 +8,10 @@ from fastapi import Request
 
 from services.attendance.config import AttendanceConfig
 from services.kernel.calendar import WIB, year_problem
+from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem
+from services.shared.scope import in_opd, require_person
+from services.shared.uow import UnitOfWork
 
 # Roles allowed to record on behalf of the city; "system" is a job's token (never implied).
 OPERATORS = ("operator", "bkpsdm", "system")
@@ -27,6 +30,18 @@ def require(actor: Actor, roles: tuple[str, ...], what: str) -> None:
             f"Peran '{actor.role}' tidak berwenang untuk {what}",
             code="forbidden",
         )
+
+
+def require_employee(uow: UnitOfWork, who: Actor, nip: str, what: str) -> None:
+    """What belongs to employee `nip`: themself, their atasan, their OPD's operator, the
+    city's readers (attendance knows no Plt delegations: a Plt reads at approval)."""
+    require_person(who, nip, find_employee(uow, nip), what)
+
+
+def in_callers_opd(uow: UnitOfWork, who: Actor, nip: str) -> bool:
+    """An operator's reach over one NIP: an employee of their OPD (unknown: no)."""
+    row = find_employee(uow, nip)
+    return row is not None and in_opd(who, row.opd)
 
 
 def day_has_ended(day: date, now: datetime) -> bool:

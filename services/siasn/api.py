@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from contracts.events import EmployeeUpserted
 from services.kernel.uploads import not_text_reason
 from services.shared.documents import read_body
-from services.shared.http import Problem, kit_of
+from services.shared.http import Problem, Who, kit_of
 from services.shared.openapi import Column, upload_body
+from services.shared.scope import CITY_WRITERS, require_roles
 from services.siasn.domain import COLUMNS, PIN_COLUMN, parse_employees
 
 router = APIRouter()
@@ -39,14 +40,17 @@ IMPORT_BODY = upload_body(
     "/employees/import",
     summary="Impor data pegawai dari berkas CSV",
     description=(
-        "Baris yang tidak berubah tidak diumumkan lagi saat diimpor ulang; tiap baris buruk "
-        "dilaporkan dengan alasannya."
+        "Hanya BKPSDM (atau akun layanan). Baris yang tidak berubah tidak diumumkan lagi saat "
+        "diimpor ulang; tiap baris buruk dilaporkan dengan alasannya."
     ),
     tags=["Data pegawai"],
     openapi_extra=IMPORT_BODY,
 )
-async def import_employees(request: Request) -> dict[str, object]:
-    """Body: employees.csv (text/csv, UTF-8). Unchanged rows emit nothing on re-import."""
+async def import_employees(request: Request, who: Who) -> dict[str, object]:
+    """Body: employees.csv (text/csv, UTF-8). Unchanged rows emit nothing on re-import.
+    BKPSDM's (or a job's) only: the file sets every person's OPD, atasan and TPP pagu, and
+    an OPD operator is one of the people it pays."""
+    require_roles(who, CITY_WRITERS, "mengimpor data induk pegawai")
     kit = kit_of(request)
     data = await read_body(request, MAX_IMPORT_BYTES, "berkas pegawai")
     if reason := not_text_reason(data[:8192]):

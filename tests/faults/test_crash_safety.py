@@ -217,7 +217,7 @@ async def test_acknowledged_scans_survive_kills_of_attendance_tpp_and_broker(
             return known_employees(data)
 
         await eventually(employees_known, lambda n: n == len(nips), timeout=60)
-        operator = who(None, "operator")
+        operator = who(None, "operator", "FAULTS")
         async with httpx.AsyncClient(
             base_url=attendance.url, timeout=10, headers=operator
         ) as client:

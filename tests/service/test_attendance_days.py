@@ -73,7 +73,7 @@ async def test_absence_decides_the_day_and_cancel_reverts_it(harness: Harness) -
     r = await h.client.post(
         "/api/v1/absences",
         json={"nip": A, "mulai": "2026-01-05", "selesai": "2026-01-06", "jenis": "dinas_luar"},
-        headers=who(None, "operator"),
+        headers=who(None, "operator", "DISKOMINFO"),
     )
     assert r.status_code == 201, r.text
     absence = r.json()

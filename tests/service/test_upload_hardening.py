@@ -99,7 +99,7 @@ async def test_an_over_size_absence_document_is_refused_with_its_real_size(
         "/api/v1/absences",
         data=ABSENCE,
         files={"dokumen": ("a.pdf", b"%PDF-" + b"0" * 9000)},
-        headers=who(OPERATOR_A, "operator"),
+        headers=who(OPERATOR_A, "operator", "DISKOMINFO"),
     )
     assert r.status_code == 413
     assert "8 KB" in r.json()["detail"] and "4 KB" in r.json()["detail"]
@@ -112,7 +112,7 @@ async def test_an_absence_document_is_a_download_that_is_not_sniffed(harness: Ha
         "/api/v1/absences",
         data=ABSENCE,
         files={"dokumen": ('surat "sakit"\r\n.pdf', b"%PDF-1.4\n<html><script>x</script>")},
-        headers=who(OPERATOR_A, "operator"),
+        headers=who(OPERATOR_A, "operator", "DISKOMINFO"),
     )
     assert ok.status_code == 201, ok.text
     doc = await h.client.get(f"/api/v1/absences/{ok.json()['absence_id']}/document")
@@ -128,7 +128,7 @@ async def test_a_refused_absence_leaves_no_document_on_disk(harness: Harness) ->
         "/api/v1/absences",
         data=ABSENCE,
         files={"dokumen": ("surat.png", PNG, "image/png")},
-        headers=who(OPERATOR_X, "operator"),  # BAPENDA's operator, A is DISKOMINFO's
+        headers=who(OPERATOR_X, "operator", "BAPENDA"),  # BAPENDA's operator, A is DISKOMINFO's
     )
     assert refused.status_code == 403
     assert documents(h) == []
@@ -136,7 +136,7 @@ async def test_a_refused_absence_leaves_no_document_on_disk(harness: Harness) ->
         "/api/v1/absences",
         data={**ABSENCE, "jenis": "libur_sendiri"},
         files={"dokumen": ("surat.png", PNG, "image/png")},
-        headers=who(OPERATOR_A, "operator"),
+        headers=who(OPERATOR_A, "operator", "DISKOMINFO"),
     )
     assert invalid.status_code == 422
     assert documents(h) == []
@@ -154,7 +154,7 @@ async def test_a_failing_store_leaves_no_absence_document_on_disk(
             "/api/v1/absences",
             data=ABSENCE,
             files={"dokumen": ("surat.png", PNG, "image/png")},
-            headers=who(OPERATOR_A, "operator"),
+            headers=who(OPERATOR_A, "operator", "DISKOMINFO"),
         )
         assert r.status_code == 500
     except RuntimeError:

@@ -13,12 +13,13 @@ from starlette.datastructures import UploadFile
 
 from services.attendance import commands, domain, importer, queries
 from services.attendance.routes.deps import read_import
-from services.attendance.web import OPERATORS, config_of, require
+from services.attendance.web import OPERATORS, config_of, require, require_employee
 from services.kernel.uploads import not_text_reason
 from services.kernel.vocabulary import ABSENCE_KINDS
 from services.shared.documents import document_response, read_upload
 from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.openapi import Column, upload_body
+from services.shared.scope import CITY_READERS
 
 router = APIRouter()
 
@@ -101,17 +102,28 @@ async def post_absence(request: Request, who: Who) -> dict[str, Any]:
 
 @router.get("/absences", summary="Daftar ketidakhadiran", tags=["Ketidakhadiran"])
 def list_absences(
-    request: Request, nip: str | None = None, period: str | None = None
+    request: Request, who: Who, nip: str | None = None, period: str | None = None
 ) -> list[dict[str, Any]]:
+    """One NIP's absences (if the caller may see that person's), or without a NIP: the
+    city's for its readers, the OPD's for an operator, their own for anyone else."""
     bounds = period_bounds_or_422(period, "bad_period") if period else None
+    opd = None
+    if nip is None and who.role == "operator":
+        opd = getattr(who, "opd", None) or "-"
+    elif nip is None and who.role not in CITY_READERS:
+        nip = who.nip or "-"
     with kit_of(request).uow() as uow:
-        return queries.absences(uow, nip, bounds)
+        if nip is not None:
+            require_employee(uow, who, nip, "melihat ketidakhadiran pegawai ini")
+        return queries.absences(uow, nip, bounds, opd=opd)
 
 
 @router.get("/absences/{absence_id}", summary="Satu ketidakhadiran", tags=["Ketidakhadiran"])
-def get_absence(absence_id: str, request: Request) -> dict[str, Any]:
+def get_absence(absence_id: str, request: Request, who: Who) -> dict[str, Any]:
     with kit_of(request).uow() as uow:
-        return queries.absence_view(queries.absence(uow, absence_id))
+        row = queries.absence(uow, absence_id)
+        require_employee(uow, who, row.nip, "melihat ketidakhadiran ini")
+        return queries.absence_view(row)
 
 
 @router.get(
@@ -119,10 +131,11 @@ def get_absence(absence_id: str, request: Request) -> dict[str, Any]:
     summary="Unduh dokumen ketidakhadiran",
     tags=["Ketidakhadiran"],
 )
-def absence_document(absence_id: str, request: Request) -> FileResponse:
+def absence_document(absence_id: str, request: Request, who: Who) -> FileResponse:
     kit = kit_of(request)
     with kit.uow() as uow:
         row = queries.absence(uow, absence_id)
+        require_employee(uow, who, row.nip, "mengunduh dokumen ketidakhadiran ini")
     if row.document_id is None:
         raise Problem(404, "ketidakhadiran ini tidak memiliki dokumen", code="no_document")
     path = queries.evidence_dir(kit) / row.document_id

@@ -11,9 +11,18 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from services.attendance import commands, queries
-from services.attendance.web import AUDITORS, BKPSDM, config_of, day_has_ended, parse_day, require
+from services.attendance.web import (
+    AUDITORS,
+    BKPSDM,
+    config_of,
+    day_has_ended,
+    parse_day,
+    require,
+    require_employee,
+)
 from services.kernel.calendar import WIB
 from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
+from services.shared.scope import require_opd_reader
 
 router = APIRouter()
 
@@ -77,9 +86,11 @@ async def close_range(request: Request, start: str, end: str, who: Who) -> dict[
     ),
     tags=["Hari kerja"],
 )
-def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
+def employee_month(nip: str, request: Request, period: str, who: Who) -> dict[str, Any]:
     """The employee's days of a month: times, status and minutes; closed days show their
     latest revision, open days their provisional facts."""
+    with kit_of(request).uow() as uow:
+        require_employee(uow, who, nip, "melihat kehadiran pegawai ini")
     first, last = period_bounds_or_422(period, "bad_period")
     today = now_of(request).astimezone(WIB).date()
     return queries.employee_month(kit_of(request), nip, period, first, last, today)
@@ -91,8 +102,9 @@ def employee_month(nip: str, request: Request, period: str) -> dict[str, Any]:
     description="Jumlah per status dan fakta setiap pegawai.",
     tags=["Hari kerja"],
 )
-def opd_day(opd: str, tanggal: str, request: Request) -> dict[str, Any]:
+def opd_day(opd: str, tanggal: str, request: Request, who: Who) -> dict[str, Any]:
     """An OPD's recap of one date: counts per status and each employee's facts."""
+    require_opd_reader(who, opd, "melihat rekap kehadiran OPD ini")
     return queries.opd_day(kit_of(request), opd, parse_day(tanggal))
 
 

@@ -13,10 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from contracts.nip import nip_problem
 from services.attendance import commands, domain, importer, quarantine, queries, store
 from services.attendance.routes.deps import max_future, read_import
-from services.attendance.web import OPERATORS, require
+from services.attendance.web import OPERATORS, require, require_employee
 from services.kernel.calendar import WIB
-from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
+from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
+from services.shared.kit import ServiceKit
 from services.shared.openapi import Column, upload_body
+from services.shared.scope import forbidden, require_opd_reader
 
 router = APIRouter()
 
@@ -55,6 +57,15 @@ class LineResult(BaseModel):
     flag: str | None = None
 
 
+def foreign_nips(kit: ServiceKit, who: Actor, nips: set[str]) -> set[str]:
+    """The NIPs an operator may not record for (another OPD's, or unknown here: both look
+    the same); none for the city's writers."""
+    if who.role != "operator":
+        return set()
+    with kit.uow() as uow:
+        return commands.foreign_nips(uow, who, nips)
+
+
 @router.post(
     "/scans",
     response_model=list[LineResult],
@@ -66,13 +77,21 @@ class LineResult(BaseModel):
     ),
     tags=["Pindaian"],
 )
-def post_scans(batch: ScanBatch, request: Request) -> list[LineResult]:
+def post_scans(batch: ScanBatch, request: Request, who: Who) -> list[LineResult]:
     """Scans pushed by a system (bridges, tests). Bad lines are reported, good lines kept;
-    lines of a valid NIP that is not an employee yet wait in quarantine (status menunggu)."""
+    lines of a valid NIP that is not an employee yet wait in quarantine (status menunggu).
+    An operator adds scans of their OPD's employees only: other lines are refused alone,
+    a batch with none of theirs is refused (403)."""
+    require(who, OPERATORS, "menambah data pindaian")
+    outside = foreign_nips(kit_of(request), who, {s.nip for s in batch.scans})
+    if outside and all(s.nip in outside for s in batch.scans):
+        raise forbidden("menambah pindaian pegawai di luar OPD Anda")
     results: list[LineResult | None] = []
     good: list[tuple[int, store.ScanIn]] = []
     for i, item in enumerate(batch.scans, start=1):
         problem = nip_problem(item.nip)
+        if problem is None and item.nip in outside:
+            problem = commands.outside_opd(item.nip)
         if problem is None:
             try:
                 ts = domain.parse_scan_time(item.waktu)
@@ -122,6 +141,7 @@ def employee_scans(
     nip: str,
     request: Request,
     response: Response,
+    who: Who,
     period: str | None = Query(None, description="YYYY-MM: scans of that month's dates"),
     after: str | None = Query(None, description="the scan_id the previous page ended with"),
     limit: int = Query(1000, ge=1, le=5000),
@@ -130,6 +150,7 @@ def employee_scans(
     Link header names the next page (rel="next", RFC 8288)."""
     bounds = period_bounds_or_422(period, "bad_period") if period else None
     with kit_of(request).uow() as uow:
+        require_employee(uow, who, nip, "melihat pindaian pegawai ini")
         rows = queries.employee_scans(uow, nip, bounds, after, limit)
     if len(rows) > limit:
         rows = rows[:limit]
@@ -175,6 +196,7 @@ async def import_scans(request: Request, who: Who) -> dict[str, Any]:
         data,
         now_of(request),
         max_future(request),
+        who,
     )
 
 
@@ -197,7 +219,9 @@ def scan_quarantine(
 ) -> dict[str, Any]:
     """Scans waiting for their employee (status menunggu) or released (diterapkan): counts
     per status, and the latest rows, by the OPD of the device, the device, the status."""
-    require(who, OPERATORS, "melihat karantina pindaian")
+    if who.role == "operator" and opd is None:
+        opd = getattr(who, "opd", None) or "-"  # an operator's view is their OPD's
+    require_opd_reader(who, opd, "melihat karantina pindaian OPD ini")
     if status is not None and status not in quarantine.STATES:
         raise Problem(
             422, f"status harus salah satu dari: {', '.join(quarantine.STATES)}", code="bad_status"

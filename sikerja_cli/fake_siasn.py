@@ -227,6 +227,11 @@ def create_app(fake: FakeSiasn) -> FastAPI:
         fake.switches = switches
         return switches
 
+    @app.get("/_fake/units")
+    async def units() -> list[dict[str, Any]]:
+        """The units ref-unor lists, without tokens (for `./dev up` to map them to OPDs)."""
+        return fake.units()
+
     @app.post("/_fake/revoke-tokens")
     async def revoke() -> dict[str, int]:
         """Every token issued so far is refused from now on (401 on a stale token)."""

@@ -284,24 +284,29 @@ class SiasnClient:
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One authenticated call: bounded concurrency, retries, one token renewal on 401."""
-        async with self._limit:
-            headers = await self._headers()
-            for renewed in (False, True):
-                sent = headers
+        stale: tuple[str, str] | None = None
+        for renewed in (False, True):
+            used: dict[str, str] = {}
 
-                async def send(sent: dict[str, str] = sent) -> httpx.Response:
-                    return await self._http.request(method, path, headers=sent, **kwargs)
+            async def send(
+                stale: tuple[str, str] | None = stale, used: dict[str, str] = used
+            ) -> httpx.Response:
+                # The slot is held per attempt, not across a retry's backoff; the tokens are
+                # taken once the slot is ours (a long queue would otherwise age them).
+                async with self._limit:
+                    headers = await self._headers(stale)
+                    used.update(headers)
+                    return await self._http.request(method, path, headers=headers, **kwargs)
 
-                response = await self._retrying(send)
-                if response.status_code != 401 or renewed:
-                    return response
-                log.info("siasn answered 401: renewing tokens once", path=path)
-                stale = (
-                    sent["Authorization"].removeprefix("Bearer "),
-                    sent["Auth"].removeprefix("bearer "),
-                )
-                headers = await self._headers(stale)
-            raise AssertionError("unreachable")
+            response = await self._retrying(send)
+            if response.status_code != 401 or renewed:
+                return response
+            log.info("siasn answered 401: renewing tokens once", path=path)
+            stale = (
+                used["Authorization"].removeprefix("Bearer "),
+                used["Auth"].removeprefix("bearer "),
+            )
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _check(response: httpx.Response) -> dict[str, Any]:

@@ -71,7 +71,9 @@ _SERVE_ENV = "SIKERJA_SERVE_NAME"
 # starts unless SIKERJA_SIASN_BASE_URL names a real one.
 FAKE_SIASN = "fake-siasn"
 # Services whose background jobs must not run twice (no lease yet): one process each.
-_SINGLE_PROCESS: dict[str, str] = {}  # none since the notifier's jobs run under a lease
+_SINGLE_PROCESS: dict[str, str] = {
+    "siasn": "sinkronisasi dan pengiriman SIASN berjalan tanpa lease",
+}
 
 
 def worker_app() -> Any:

@@ -18,11 +18,18 @@ from sqlmodel import col, select
 from contracts.events import EmployeeUpserted
 from services.kernel.uploads import not_text_reason
 from services.shared.documents import read_body
-from services.shared.http import Actor, Problem, Who, kit_of
+from services.shared.http import Actor, Problem, Who, kit_of, period_key
 from services.shared.openapi import Column, upload_body
 from services.siasn.adapter import SiasnError
-from services.siasn.domain import COLUMNS, PIN_COLUMN, TPP_PAGU_MAX, parse_employees
-from services.siasn.models import PaguVersion, SyncRun, UnitOpd
+from services.siasn.delivery import Deliverer
+from services.siasn.domain import (
+    COLUMNS,
+    PIN_COLUMN,
+    PREDIKAT_NAMA,
+    TPP_PAGU_MAX,
+    parse_employees,
+)
+from services.siasn.models import KinerjaDelivery, PaguVersion, SyncRun, UnitOpd
 from services.siasn.sync import SyncRunner
 
 router = APIRouter()
@@ -281,3 +288,67 @@ def list_pagu(request: Request, who: Who) -> list[dict[str, object]]:
             {"kelas_jabatan": r.kelas_jabatan, "berlaku_mulai": r.berlaku_mulai, "pagu": r.pagu}
             for r in rows
         ]
+
+
+# --- monthly results to SIASN ---------------------------------------------------------------
+@router.get(
+    "/siasn/results",
+    summary="Hasil kinerja bulanan dan status kirimnya ke SIASN",
+    description=(
+        "Per ASN, OPD dan bulan: penilaian, predikat, status pengiriman dan nomor catatan SIASN."
+    ),
+    tags=["SIASN"],
+)
+def list_results(
+    request: Request,
+    who: Who,
+    period: str | None = None,
+    opd: str | None = None,
+    nip: str | None = None,
+    state: str | None = None,
+    limit: int = Query(500, ge=1, le=5000),
+) -> list[dict[str, object]]:
+    _require(who, *READERS, what="melihat hasil kinerja untuk SIASN")
+    query = select(KinerjaDelivery)
+    if period:
+        query = query.where(col(KinerjaDelivery.period) == period_key(period))
+    if opd:
+        query = query.where(col(KinerjaDelivery.opd) == opd)
+    if nip:
+        query = query.where(col(KinerjaDelivery.nip) == nip)
+    if state:
+        query = query.where(col(KinerjaDelivery.state) == state)
+    query = query.order_by(col(KinerjaDelivery.period), col(KinerjaDelivery.nip)).limit(limit)
+    with kit_of(request).uow() as uow:
+        rows = uow.session.exec(query).all()
+        return [
+            {
+                "nip": r.nip,
+                "period": r.period,
+                "opd": r.opd,
+                "hasil_kerja": r.hasil_kerja,
+                "perilaku_kerja": r.perilaku_kerja,
+                "predikat": r.predikat,
+                "predikat_nama": PREDIKAT_NAMA.get(r.predikat or 0),
+                "confirmed_by": r.confirmed_by,
+                "state": r.state,
+                "siasn_record_id": r.siasn_record_id,
+                "attempts": r.attempts,
+                "next_attempt_at": r.next_attempt_at,
+                "last_error": r.last_error,
+            }
+            for r in rows
+        ]
+
+
+@router.get(
+    "/siasn/backlog",
+    summary="Antrean hasil kinerja yang belum diterima SIASN",
+    description="Jumlah hasil yang siap dikirim, sedang dikirim, atau menunggu dicoba lagi.",
+    tags=["SIASN"],
+)
+async def backlog(request: Request, who: Who) -> dict[str, object]:
+    _require(who, *READERS, what="melihat antrean SIASN")
+    deliverer: Deliverer = request.app.state.siasn_delivery
+    counts = await to_thread.run_sync(deliverer.backlog)
+    return {"total": sum(counts.values()), "by_state": counts}

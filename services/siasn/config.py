@@ -26,6 +26,11 @@ class SiasnSettings(BaseSettings):
     attempts: int = 5
     # scheduled sync: every this many seconds (0: only BKPSDM's "sync now")
     sync_interval_s: float = 0.0
+    # delivery of monthly results: a pass every this many seconds (0: off); a result SIASN
+    # could not take waits retry_base_s, doubling up to retry_cap_s (jittered)
+    deliver_interval_s: float = 30.0
+    retry_base_s: float = 30.0
+    retry_cap_s: float = 1800.0
 
     def client_config(self) -> SiasnConfig:
         return SiasnConfig(

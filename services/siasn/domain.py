@@ -265,3 +265,35 @@ def _same(a: EmployeeRow, b: EmployeeRow) -> bool:
         b.tpp_pagu,
         b.pin,
     )
+
+
+# --- monthly kinerja result (docs/rules.md "Monthly kinerja result") ------------------------
+# SIASN's codes for hasil kerja / perilaku kerja (PermenPANRB 6/2022)
+RATING_CODE = {"di_atas": 1, "sesuai": 2, "di_bawah": 3}
+SANGAT_BAIK, BAIK, BUTUH_PERBAIKAN, KURANG, SANGAT_KURANG = 1, 2, 3, 4, 5
+PREDIKAT_NAMA = {
+    SANGAT_BAIK: "Sangat Baik",
+    BAIK: "Baik",
+    BUTUH_PERBAIKAN: "Butuh Perbaikan",
+    KURANG: "Kurang",
+    SANGAT_KURANG: "Sangat Kurang",
+}
+
+
+def predikat(hasil: str, perilaku: str) -> int:
+    """The predikat (SIASN kuadranKinerjaNilai) of the two ratings, by the matrix."""
+    if hasil not in RATING_CODE or perilaku not in RATING_CODE:
+        raise ValueError(f"penilaian tidak dikenal: {hasil!r}, {perilaku!r}")
+    if hasil == "di_bawah":
+        return SANGAT_KURANG if perilaku == "di_bawah" else BUTUH_PERBAIKAN
+    if perilaku == "di_bawah":
+        return KURANG
+    if hasil == "di_atas" and perilaku == "di_atas":
+        return SANGAT_BAIK
+    return BAIK
+
+
+def retry_delay_s(attempts: int, base_s: float, cap_s: float, jitter: float) -> float:
+    """Wait before the next delivery attempt: doubling from `base_s`, at most `cap_s`, a
+    `jitter` in [0, 1) spreading retries of many results over the window."""
+    return min(cap_s, base_s * 2 ** max(0, attempts - 1)) * (0.5 + jitter / 2)

@@ -73,3 +73,37 @@ class SyncRun(Base, table=True):
     unchanged: int = 0
     rejected_json: str = "[]"  # [{"nip": ..., "reason": ...}]
     error: str = ""
+
+
+# delivery states of a monthly result
+WAITING = "menunggu"  # ratings and/or the closed period still missing
+DUE = "siap"  # closed and confirmed: to send
+SENDING = "mengirim"  # an attempt is in flight (a crash here is resent: see delivery.py)
+SENT = "terkirim"
+RETRY = "gagal_sementara"  # SIASN down or slow: retried after `next_attempt_at`
+REFUSED = "ditolak"  # SIASN refused the record: BKPSDM must look
+BACKLOG_STATES = (DUE, SENDING, RETRY)
+
+
+class KinerjaDelivery(Base, table=True):
+    """The delivery log of one ASN's monthly result to SIASN: one row per (NIP, period),
+    whose state says what was sent; SIASN's record id is what a correction deletes."""
+
+    __tablename__ = "siasn_kinerja_delivery"
+    nip: str = Field(primary_key=True, max_length=18)
+    period: str = Field(primary_key=True, max_length=7)
+    opd: str = Field(default="", index=True)
+    hasil_kerja: str | None = None
+    perilaku_kerja: str | None = None
+    predikat: int | None = None
+    confirmed_by: str | None = Field(default=None, max_length=18)
+    revision: int = 0
+    closed: bool = False
+    state: str = Field(default=WAITING, index=True)
+    siasn_record_id: str | None = None  # what SIASN holds now
+    delete_record_id: str | None = None  # a sent record a correction must delete first
+    sent_revision: int = 0
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=Utc)
+    last_error: str = ""
+    updated_at: datetime = Field(sa_type=Utc, nullable=False)

@@ -79,6 +79,7 @@ class Deliverer:
         self.policy = policy or DeliveryPolicy()
         self.rng = rng or random.Random()
         self._lock = asyncio.Lock()
+        self.passes = 0  # delivery passes done (observability, tests)
 
     # -- store -------------------------------------------------------------------------------
     def recover(self) -> int:
@@ -185,6 +186,7 @@ class Deliverer:
         if self.client is None:
             return 0
         async with self._lock:
+            self.passes += 1
             jobs = await to_thread.run_sync(self.claim, self.kit.clock())
             if not jobs:
                 await to_thread.run_sync(self.backlog)

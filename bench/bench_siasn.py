@@ -5,9 +5,12 @@ city (`--asn`, 44 OPDs); `--latency-ms` makes each of its API answers wait (BKN 
 away), `--error-rate` answers that share of calls 503. The siasn service's sync (the real
 adapter, bounded to `--concurrency` calls in flight) reads every unit, every ASN's
 data-utama, diffs against the store and writes the outbox. Prints both syncs' durations,
-the events emitted, the calls SIASN saw and the peak RSS.
+the events emitted, the calls SIASN saw and the peak RSS. With `--deliver`, every synced
+ASN's monthly result is then due (confirmed, period closed) and delivery passes run until
+the backlog is empty: time, passes, and how many ASN SIASN got a record for twice.
 
     uv run python -m bench.bench_siasn --asn 15000 --concurrency 16 --latency-ms 50
+    uv run python -m bench.bench_siasn --asn 15000 --error-rate 0.1 --deliver
 """
 
 from __future__ import annotations
@@ -22,17 +25,21 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
+from anyio import to_thread
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from services.shared.uow import utcnow
 from services.siasn.adapter import SiasnClient
 from services.siasn.app import build_kit
 from services.siasn.config import SiasnSettings
-from services.siasn.models import PaguVersion, UnitOpd
+from services.siasn.delivery import Deliverer, DeliveryPolicy
+from services.siasn.models import DUE, KinerjaDelivery, PaguVersion, UnitOpd
 from services.siasn.sync import SyncRunner
 from sikerja_cli import fake_siasn
 from sikerja_cli.demo_data import PAGU_BY_KELAS
@@ -92,9 +99,43 @@ async def bench(args: argparse.Namespace, url: str) -> None:
             )
         async with httpx.AsyncClient(base_url=url) as http:
             print("siasn saw:", (await http.get("/_fake/received")).json()["calls"])
+        if args.deliver:
+            await deliver(kit, bridge, url, args)
         kit.engine.dispose()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS (bridge process) {rss:.0f} MiB")
+
+
+async def deliver(kit: ServiceKit, bridge: SiasnSettings, url: str, args: Any) -> None:
+    """Every synced ASN's October result confirmed by their atasan and the period closed,
+    then delivery passes until the backlog is empty, SIASN failing `--error-rate`."""
+    now = utcnow()
+    with Session(kit.engine) as s:
+        people = s.exec(select(kit.tables.employee)).all()
+        for e in people:
+            s.add(KinerjaDelivery(
+                nip=e.nip, period="2026-10", opd=e.opd, hasil_kerja="sesuai",
+                perilaku_kerja="sesuai", predikat=2, confirmed_by=e.atasan_nip or e.nip,
+                revision=1, closed=True, state=DUE, updated_at=now,
+            ))  # fmt: skip
+        s.commit()
+    policy = DeliveryPolicy(retry_base_s=1.0, retry_cap_s=5.0)
+    deliverer = Deliverer(kit, lambda: SiasnClient(bridge.client_config()), policy)
+    started = time.perf_counter()
+    passes = 0
+    while sum((await to_thread.run_sync(deliverer.backlog)).values()):
+        await deliverer.deliver_once()
+        passes += 1
+        await asyncio.sleep(0.2)
+    took = time.perf_counter() - started
+    async with httpx.AsyncClient(base_url=url) as http:
+        got = (await http.get("/_fake/received")).json()
+    saves = [v for k, v in got["received"].items() if k.startswith("save:")]
+    print(
+        f"delivery of {len(people)} results: {took:.1f} s in {passes} passes; SIASN got "
+        f"{sum(saves)} saves for {len(saves)} ASN, {sum(1 for v in saves if v > 1)} twice; "
+        f"calls {got['calls']}"
+    )
 
 
 def main() -> None:
@@ -105,6 +146,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--db-url", default="")
+    parser.add_argument("--deliver", action="store_true", help="then deliver every result")
     args = parser.parse_args()
     port = _port()
     fake = subprocess.Popen(

@@ -67,6 +67,7 @@ def _rows(
     good: list[EmployeeRow] = []
     bad: list[RejectedLine] = []
     seen: set[str] = set()
+    line_of: dict[str, int] = {}
     for line, raw in numbered:
         if isinstance(raw, str):
             bad.append(RejectedLine(line, raw))
@@ -100,6 +101,7 @@ def _rows(
             bad.append(RejectedLine(line, reason))
             continue
         seen.add(row["nip"])
+        line_of[row["nip"]] = line
         good.append(
             EmployeeRow(
                 nip=row["nip"],
@@ -112,7 +114,13 @@ def _rows(
                 pin=row.get(PIN_COLUMN) or None,
             )
         )
-    return good, bad
+    # an atasan chain that comes back to itself has no top: each of its lines is refused
+    cycles = atasan_cycles({r.nip: r.atasan_nip for r in good})
+    bad += [
+        RejectedLine(line_of[r.nip], "atasan membentuk lingkaran") for r in good if r.nip in cycles
+    ]
+    bad.sort(key=lambda b: b.line)
+    return [r for r in good if r.nip not in cycles], bad
 
 
 # --- sync from SIASN ------------------------------------------------------------------------

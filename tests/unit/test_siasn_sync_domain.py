@@ -117,3 +117,17 @@ def test_diff_a_listed_but_unreadable_asn_is_not_a_leaver() -> None:
     known = {A: (row(A), True), B: (row(B), True)}
     changes = diff(known, [row(A)], {A, B}, {A, B})  # B listed, its record not readable
     assert changes.leavers == []
+
+
+def test_csv_import_reports_an_atasan_cycle_per_line_and_keeps_the_others() -> None:
+    from services.siasn.domain import parse_employees
+
+    text = (
+        "nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu\n"
+        f"{A},Satu,DISKOMINFO,Analis,7,{B},5000000\n"
+        f"{B},Dua,DISKOMINFO,Kepala,9,{A},6200000\n"
+        f"{C},Tiga,DISKOMINFO,Staf,5,{B},3500000\n"
+    )
+    good, bad = parse_employees(text)
+    assert [g.nip for g in good] == [C]
+    assert [(b.line, "lingkaran" in b.reason) for b in bad] == [(2, True), (3, True)]

@@ -3,6 +3,7 @@ outbox, bad records are reported one by one, BKPSDM's tables decide OPD and pagu
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from services.siasn.config import SiasnSettings
 from sikerja_cli import fake_siasn
 from sikerja_cli.demo_data import PAGU_BY_KELAS
 from sikerja_cli.fake_siasn import FakeSiasn, from_demo
-from tests.support import emitted, who
+from tests.support import emitted, eventually, who
 
 BKPSDM = who("196801011990031001", "bkpsdm")
 
@@ -149,3 +150,41 @@ async def test_only_bkpsdm_syncs(bridge: Bridge) -> None:
     r = await bridge.http.post("/api/v1/siasn/sync?wait=true", headers=who(None, "asn"))
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_sync_now_without_waiting_answers_202_and_the_run_is_listed(
+    bridge: Bridge,
+) -> None:
+    r = await bridge.http.post("/api/v1/siasn/sync", headers=BKPSDM)
+    assert r.status_code == 202, r.text
+    run_id = r.json()["id"]
+
+    async def runs() -> list[dict[str, object]]:
+        got = await bridge.http.get("/api/v1/siasn/sync", headers=BKPSDM)
+        body: list[dict[str, object]] = got.json()
+        return body
+
+    done = await eventually(
+        runs, lambda rs: rs[0]["id"] == run_id and rs[0]["status"] != "berjalan"
+    )
+    assert done[0]["status"] == "selesai" and done[0]["upserted"] == len(bridge.fake.people)
+
+
+async def test_scheduled_sync_runs_by_itself_and_a_failure_is_recorded(bridge: Bridge) -> None:
+    runner = bridge.app.state.siasn_sync
+    bridge.fake.switches = fake_siasn.Switches(error_rate=1.0)  # first rounds: SIASN down
+    task = asyncio.create_task(runner.every(0.05))
+    try:
+
+        async def runs() -> list[dict[str, object]]:
+            got = await bridge.http.get("/api/v1/siasn/sync", headers=BKPSDM)
+            body: list[dict[str, object]] = got.json()
+            return body
+
+        failed = await eventually(runs, lambda rs: any(r["status"] == "gagal" for r in rs))
+        assert any("SIASN tidak tersedia" in str(r["error"]) for r in failed)
+        bridge.fake.switches = fake_siasn.Switches()
+        await eventually(runs, lambda rs: any(r["status"] == "selesai" for r in rs))
+    finally:
+        task.cancel()
+    assert {e.nip for e in bridge.events()} == set(bridge.fake.people)  # type: ignore[attr-defined]

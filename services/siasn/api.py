@@ -74,7 +74,12 @@ async def import_employees(request: Request) -> dict[str, object]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
-    rows, rejected = parse_employees(text)
+    with kit.uow() as uow:
+        employee = kit.tables.employee
+        known = uow.session.exec(
+            select(col(employee.nip), col(employee.atasan_nip)).where(col(employee.active))
+        ).all()
+    rows, rejected = parse_employees(text, known_atasan=dict(known))
     now = kit.clock()
     changed = 0
     with kit.uow() as uow:

@@ -34,7 +34,12 @@ class RejectedLine:
     reason: str
 
 
-def parse_employees(text: str) -> tuple[list[EmployeeRow], list[RejectedLine]]:
+def parse_employees(
+    text: str, known_atasan: Mapping[str, str | None] | None = None
+) -> tuple[list[EmployeeRow], list[RejectedLine]]:
+    """The file's good rows and a reason per bad line. `known_atasan`: the atasan of the
+    employees already in the store (a file row replaces its NIP's), so that an atasan cycle
+    through them is refused too."""
     if reason := not_text_reason(text[:8192].encode("utf-8", "replace")):
         return [], [RejectedLine(1, reason)]
     # line by line: a quote left open spoils its own line, not the ones after it
@@ -46,7 +51,7 @@ def parse_employees(text: str) -> tuple[list[EmployeeRow], list[RejectedLine]]:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return [], [RejectedLine(1, "kolom wajib tidak ada: " + ", ".join(missing))]
-    return _rows(_records(header, lines))
+    return _rows(_records(header, lines), known_atasan or {})
 
 
 def _records(
@@ -63,6 +68,7 @@ def _records(
 
 def _rows(
     numbered: Iterable[tuple[int, dict[str, str] | str]],
+    known_atasan: Mapping[str, str | None],
 ) -> tuple[list[EmployeeRow], list[RejectedLine]]:
     good: list[EmployeeRow] = []
     bad: list[RejectedLine] = []
@@ -115,7 +121,7 @@ def _rows(
             )
         )
     # an atasan chain that comes back to itself has no top: each of its lines is refused
-    cycles = atasan_cycles({r.nip: r.atasan_nip for r in good})
+    cycles = atasan_cycles({**known_atasan, **{r.nip: r.atasan_nip for r in good}})
     bad += [
         RejectedLine(line_of[r.nip], "atasan membentuk lingkaran") for r in good if r.nip in cycles
     ]

@@ -131,3 +131,19 @@ def test_csv_import_reports_an_atasan_cycle_per_line_and_keeps_the_others() -> N
     good, bad = parse_employees(text)
     assert [g.nip for g in good] == [C]
     assert [(b.line, "lingkaran" in b.reason) for b in bad] == [(2, True), (3, True)]
+
+
+def test_csv_import_sees_a_cycle_through_an_employee_already_known() -> None:
+    from services.siasn.domain import parse_employees
+
+    # C is in the store (from SIASN or an earlier file) with A as atasan; the file makes
+    # A report to B and B to C
+    text = (
+        "nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu\n"
+        f"{A},Satu,DISKOMINFO,Analis,7,{B},5000000\n"
+        f"{B},Dua,DISKOMINFO,Kepala,9,{C},6200000\n"
+        f"{D},Empat,DISKOMINFO,Staf,5,{B},3500000\n"
+    )
+    good, bad = parse_employees(text, known_atasan={C: A, A: None})
+    assert [g.nip for g in good] == [D]
+    assert [b.line for b in bad] == [2, 3]

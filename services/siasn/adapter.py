@@ -9,7 +9,8 @@ Bearer`) and the SSO user's (password grant, a separate `Auth: bearer` header). 
 renewed shortly before they expire, and once more when SIASN answers 401 (a token revoked
 or expired early on its side). 5xx answers and timeouts are retried with exponential
 backoff and full jitter; a 4xx other than 401/404 is SIASN refusing the record itself
-(`SiasnRejected`), which no retry fixes.
+(`SiasnRejected`), which no retry fixes; refused credentials or tokens (`SiasnAuthFailed`)
+are waited out like an outage.
 """
 
 from __future__ import annotations
@@ -104,6 +105,11 @@ class SiasnError(Exception):
 
 class SiasnUnavailable(SiasnError):
     """Down, slow or answering 5xx after every attempt: try again later."""
+
+
+class SiasnAuthFailed(SiasnUnavailable):
+    """SIASN refuses our credentials or tokens (even after a renewal): a configuration or
+    BKN-side problem, not the record's. Callers wait and try again, like an outage."""
 
 
 class SiasnRejected(SiasnError):
@@ -258,7 +264,10 @@ class SiasnClient:
         started = time.monotonic()
         response = await self._retrying(ask)
         if response.status_code >= 400:
-            raise SiasnRejected(response.status_code, f"token {path}: {response.text[:200]}")
+            raise SiasnAuthFailed(
+                f"SIASN menolak kredensial ({response.status_code}) di {path}: "
+                f"{response.text[:200]}"
+            )
         body = response.json()
         self.token_fetches += 1
         return _Token(body["access_token"], started + float(body.get("expires_in", 300)))
@@ -310,6 +319,8 @@ class SiasnClient:
 
     @staticmethod
     def _check(response: httpx.Response) -> dict[str, Any]:
+        if response.status_code in (401, 403):
+            raise SiasnAuthFailed(f"SIASN menolak token ({response.status_code})")
         if response.status_code >= 400:
             try:
                 body = response.json()

@@ -192,3 +192,16 @@ async def test_a_refused_record_is_reported_and_others_go(world: World) -> None:
     assert got[a]["state"] == "ditolak" and "pnsDinilaiId" in str(got[a]["last_error"])
     assert got[b]["state"] == "terkirim" and got[b]["predikat"] == 4
     assert await world.backlog() == 0
+
+
+async def test_tokens_refused_keep_results_waiting_not_refused(world: World) -> None:
+    # SIASN refuses our tokens (revoked credentials, an expired consumer key): the results
+    # are not at fault, they wait in the backlog
+    (nip, atasan) = staff(world)[0]
+    world.confirm(nip, atasan, "sesuai", "sesuai")
+    world.close(nip)
+    world.fake.switches = Switches(token_ttl_s=60, token_grace_s=60)  # every token dead
+    assert await world.deliverer.deliver_once() == 0
+    got = (await world.results())[nip]
+    assert got["state"] == "gagal_sementara", got
+    assert await world.backlog() == 1

@@ -242,6 +242,26 @@ class TppPeriodClosed(Event):
     closed_by: str
 
 
+# --- monthly kinerja result (approval decides, siasn delivers) ----------------------------
+
+Rating = Literal["di_atas", "sesuai", "di_bawah"]
+
+
+class KinerjaResultConfirmed(Event):
+    """The atasan (`confirmed_by`) confirmed or changed the month's two ratings of an ASN
+    (`nip`), docs/rules.md "Monthly kinerja result". A higher `revision` for the same
+    period replaces the earlier one (a correction)."""
+
+    TOPIC = Topic.APPROVAL
+    event_type: Literal["KinerjaResultConfirmed"] = "KinerjaResultConfirmed"
+    period: Period
+    hasil_kerja: Rating
+    perilaku_kerja: Rating
+    confirmed_by: Nip
+    reason: str = Field("", description="why the atasan changed the proposal, if they did")
+    revision: int = Field(1, ge=1)
+
+
 # --- employees ----------------------------------------------------------------------------
 
 
@@ -280,6 +300,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DelegationRevoked,
         TppRecomputed,
         TppPeriodClosed,
+        KinerjaResultConfirmed,
         EmployeeUpserted,
         EmployeeDeactivated,
     )

@@ -67,8 +67,13 @@ def _script(script: str, *args: str) -> None:
 
 
 _SERVE_ENV = "SIKERJA_SERVE_NAME"
+# Our own SIASN (sikerja_cli/fake_siasn.py): not a service, a stand-in for BKN that `up`
+# starts unless SIKERJA_SIASN_BASE_URL names a real one.
+FAKE_SIASN = "fake-siasn"
 # Services whose background jobs must not run twice (no lease yet): one process each.
-_SINGLE_PROCESS: dict[str, str] = {}  # none since the notifier's jobs run under a lease
+_SINGLE_PROCESS: dict[str, str] = {
+    "siasn": "sinkronisasi dan pengiriman SIASN berjalan tanpa lease",
+}
 
 
 def worker_app() -> Any:
@@ -93,6 +98,8 @@ def serve(name: str) -> None:
     # The instance `up` made for this data folder: its topics and groups, or a restarted
     # service would publish where nobody reads. In os.environ, so spawned workers get it.
     joined = instance_env(get_settings().data_dir, create=False)
+    if name == "siasn":
+        joined |= fake_siasn_env()
     if joined:
         os.environ.update(joined)
         get_settings.cache_clear()
@@ -133,6 +140,8 @@ def up(
     demo: bool = typer.Option(True, help="load demo data on first start"),
 ) -> None:
     """Start Kafka, every service and load the demo city (idempotent)."""
+    from sikerja_cli.demo_data import last_month
+
     names = available_services()
     if all(_pid(n) and _healthy(n) for n in names) and _kafka_up():
         typer.echo("SIKERJA sudah berjalan (already running):")
@@ -148,6 +157,8 @@ def up(
     logs = get_settings().data_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
     instance = {**instance_env(get_settings().data_dir, create=True), **identity_env()}
+    fake_started = _start_fake_siasn(employees, opds, period or last_month(_today()), logs)
+    instance |= fake_siasn_env()
     for name in names:
         if _pid(name) and _healthy(name):
             typer.echo(f"{name}: sudah berjalan")
@@ -166,11 +177,12 @@ def up(
         _wait_ready(name)
     month = period or ""
     if demo:
-        from sikerja_cli.demo_data import last_month
         from sikerja_cli.loader import load_demo
 
         month = period or last_month(_today())
         load_demo(employees=employees, opds=opds, period=month)
+        if fake_started:
+            _first_siasn_sync(month)
     typer.echo(f"SIKERJA berjalan ({time.monotonic() - started:.1f}s):")
     status()
     if demo and "portal" in names:
@@ -203,6 +215,83 @@ def identity_env() -> dict[str, str]:
     if "SIKERJA_SIGNING_KEY" not in os.environ:
         env["SIKERJA_SIGNING_KEY"] = str(settings.signing_key_path().resolve())
     return env
+
+
+def _fake_siasn_url() -> str:
+    from services.siasn.config import get_siasn_settings
+
+    return f"http://127.0.0.1:{get_siasn_settings().fake_port}"
+
+
+def fake_siasn_env() -> dict[str, str]:
+    """What the siasn service needs to speak to our own SIASN, while it runs (and unless a
+    real SIASN is configured)."""
+    from sikerja_cli import fake_siasn
+
+    if "SIKERJA_SIASN_BASE_URL" in os.environ or _pid(FAKE_SIASN) is None:
+        return {}
+    return {
+        "SIKERJA_SIASN_BASE_URL": _fake_siasn_url(),
+        "SIKERJA_SIASN_CONSUMER_KEY": fake_siasn.CONSUMER_KEY,
+        "SIKERJA_SIASN_CONSUMER_SECRET": fake_siasn.CONSUMER_SECRET,
+        "SIKERJA_SIASN_USERNAME": fake_siasn.USERNAME,
+        "SIKERJA_SIASN_PASSWORD": fake_siasn.PASSWORD,
+    }
+
+
+def _fake_siasn_up() -> bool:
+    try:
+        return httpx.get(_fake_siasn_url() + "/_fake/switches", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _start_fake_siasn(employees: int, opds: int, period: str, logs: Path) -> bool:
+    """Start our SIASN with the demo city's people (same seed and year as the CSV demo);
+    False when a real SIASN is configured or ours already runs."""
+    if "SIKERJA_SIASN_BASE_URL" in os.environ or (_pid(FAKE_SIASN) and _fake_siasn_up()):
+        return False
+    from services.siasn.config import get_siasn_settings
+
+    year = period[:4] if len(period) >= 4 and period[:4].isdigit() else str(_today().year)
+    out = open(logs / f"{FAKE_SIASN}.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sikerja_cli.fake_siasn", "--port",
+         str(get_siasn_settings().fake_port), "--employees", str(employees),
+         "--opds", str(opds), "--year", year],
+        stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO_ROOT,
+    )  # fmt: skip
+    (_run_dir() / f"{FAKE_SIASN}.pid").write_text(str(proc.pid))
+    deadline = time.monotonic() + 60
+    while not _fake_siasn_up():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise typer.Exit(_fail(f"SIASN tiruan gagal mulai; lihat {logs / FAKE_SIASN}.log"))
+        time.sleep(0.2)
+    return True
+
+
+def _first_siasn_sync(period: str) -> None:
+    """BKPSDM's tables for the demo (each SIASN unit is an OPD of the same name, pagu by
+    kelas from the demo), then one sync: the SIASN path of the master data, end to end."""
+    from sikerja_cli.demo_data import PAGU_BY_KELAS
+
+    bkpsdm = {"X-Actor-Role": "bkpsdm"}
+    siasn = get_settings().service_url("siasn") + "/api/v1/siasn"
+    with httpx.Client(timeout=600) as http:
+        units = http.get(_fake_siasn_url() + "/_fake/units").json()
+        for unit in units:
+            http.put(f"{siasn}/units/{unit['id']}", json={"opd": unit["nama"]}, headers=bkpsdm)
+        pagu = {"berlaku_mulai": f"{period[:4]}-01-01", "pagu": PAGU_BY_KELAS}
+        http.post(f"{siasn}/pagu", json=pagu, headers=bkpsdm).raise_for_status()
+        r = http.post(f"{siasn}/sync?wait=true", headers=bkpsdm)
+    if r.status_code != 200:
+        typer.echo(f"Sinkronisasi SIASN tiruan gagal: {r.text[:300]}", err=True)
+        return
+    run = r.json()
+    typer.echo(
+        f"SIASN tiruan: {run['read']} ASN dibaca, {run['upserted']} berubah, "
+        f"{len(run['rejected'])} ditolak."
+    )
 
 
 def instance_env(data_dir: Path, *, create: bool) -> dict[str, str]:
@@ -277,6 +366,11 @@ def down(keep_infra: bool = typer.Option(False, help="leave Kafka and Redis runn
             os.killpg(pid, signal.SIGKILL)
         (_run_dir() / f"{name}.pid").unlink(missing_ok=True)
         typer.echo(f"{name}: dihentikan")
+    fake = _pid(FAKE_SIASN)
+    if fake is not None:
+        os.killpg(fake, signal.SIGTERM)
+        (_run_dir() / f"{FAKE_SIASN}.pid").unlink(missing_ok=True)
+        typer.echo(f"{FAKE_SIASN}: dihentikan")
     if not keep_infra:
         _script("kafka.sh", "stop")
         _script("redis.sh", "stop")
@@ -289,6 +383,9 @@ def status() -> None:
     typer.echo(_kafka_status().stdout.strip())
     redis = subprocess.run([str(LOCAL / "redis.sh"), "status"], capture_output=True, text=True)
     typer.echo(redis.stdout.strip())
+    fake = _pid(FAKE_SIASN)
+    if fake is not None:
+        typer.echo(f"{FAKE_SIASN:<11} berjalan  {_fake_siasn_url()}/docs  pid {fake}")
     for name in available_services():
         pid = _pid(name)
         state = "siap" if _healthy(name, "/readyz") else ("berjalan" if pid else "berhenti")

@@ -69,6 +69,7 @@ class Rule:
     params: Mapping[str, Any] | None = None
     files: Mapping[str, Any] | None = None
     content: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. the content type of `content`
     note: str = ""
 
     def __post_init__(self) -> None:
@@ -90,7 +91,7 @@ async def call(
         params=rule.params,
         files=rule.files,
         content=rule.content,
-        headers=dict(headers),
+        headers={**headers, **rule.headers},
     )
 
 

@@ -450,3 +450,36 @@ __all__ = [
     "transfer_pending",
     "validate_delegation",
 ]
+
+
+# --- monthly kinerja result: the proposal (docs/rules.md "Monthly kinerja result") ----------
+@dataclass(frozen=True)
+class ResultThresholds:
+    """The reading fixed in the rules (to become rule-set parameters)."""
+
+    hasil_di_atas_pct: float = 95.0  # approved share of required report days
+    hasil_sesuai_pct: float = 75.0
+    perilaku_sesuai_deduction_pct: float = 5.0  # attendance deduction, % of the pagu
+
+
+def propose_hasil(
+    approved_days: int, required_days: int, skp_all_realised: bool, t: ResultThresholds
+) -> str:
+    """hasil kerja: di atas with >= 95% of required report days approved and every SKP
+    target of the month realised, sesuai with >= 75%, else di bawah."""
+    share = 100.0 if required_days == 0 else 100.0 * approved_days / required_days
+    if share >= t.hasil_di_atas_pct and skp_all_realised:
+        return "di_atas"
+    return "sesuai" if share >= t.hasil_sesuai_pct else "di_bawah"
+
+
+def propose_perilaku(
+    attendance_lines: int, deduction: int, pagu: int, tk_days: int, t: ResultThresholds
+) -> str:
+    """perilaku kerja: di atas with no attendance line at all, sesuai while the deduction is
+    at most 5% of the pagu and there is no TK day, else di bawah."""
+    if attendance_lines == 0:
+        return "di_atas"
+    if tk_days == 0 and deduction * 100 <= t.perilaku_sesuai_deduction_pct * pagu:
+        return "sesuai"
+    return "di_bawah"

@@ -98,3 +98,18 @@ class PeriodReopen(Base, table=True):
     reopened_by: str = Field(max_length=18)
     reason: str
     at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+
+
+class KinerjaResult(Base, table=True):
+    """The month's two ratings of an ASN as the atasan confirmed them (docs/rules.md
+    "Monthly kinerja result"); each change is a new revision, announced to siasn."""
+
+    __tablename__ = "kinerja_result"
+    nip: str = Field(primary_key=True, max_length=18)
+    period: str = Field(primary_key=True, max_length=7)
+    hasil_kerja: str
+    perilaku_kerja: str
+    reason: str = ""
+    confirmed_by: str = Field(max_length=18)
+    revision: int = 1
+    confirmed_at: datetime = Field(sa_type=Utc, nullable=False)

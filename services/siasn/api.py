@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
+from anyio import to_thread
+from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+from sqlmodel import col, select
 
 from contracts.events import EmployeeUpserted
 from services.kernel.uploads import not_text_reason
 from services.shared.documents import read_body
-from services.shared.http import Problem, Who, kit_of
+from services.shared.http import Actor, Problem, Who, kit_of, period_key
 from services.shared.openapi import Column, upload_body
 from services.shared.scope import CITY_WRITERS, require_roles
-from services.siasn.domain import COLUMNS, PIN_COLUMN, parse_employees
+from services.siasn.adapter import SiasnError
+from services.siasn.delivery import Deliverer
+from services.siasn.domain import (
+    COLUMNS,
+    PIN_COLUMN,
+    PREDIKAT_NAMA,
+    TPP_PAGU_MAX,
+    parse_employees,
+)
+from services.siasn.models import KinerjaDelivery, PaguVersion, SyncRun, UnitOpd
+from services.siasn.sync import SyncRunner
 
 router = APIRouter()
 
@@ -59,7 +78,12 @@ async def import_employees(request: Request, who: Who) -> dict[str, object]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
-    rows, rejected = parse_employees(text)
+    with kit.uow() as uow:
+        employee = kit.tables.employee
+        known = uow.session.exec(
+            select(col(employee.nip), col(employee.atasan_nip)).where(col(employee.active))
+        ).all()
+    rows, rejected = parse_employees(text, known_atasan=dict(known))
     now = kit.clock()
     changed = 0
     with kit.uow() as uow:
@@ -95,3 +119,245 @@ async def import_employees(request: Request, who: Who) -> dict[str, object]:
         "changed": changed,
         "rejected": [{"line": r.line, "reason": r.reason} for r in rejected],
     }
+
+
+# --- SIASN sync and BKPSDM's tables ---------------------------------------------------------
+BKPSDM = "bkpsdm"
+READERS = (BKPSDM, "auditor", "system")
+
+
+def _require(who: Actor, *roles: str, what: str) -> None:
+    if not who.is_(*roles):
+        raise Problem(
+            403,
+            f"Hanya {' / '.join(r.upper() for r in roles if r != 'system')} yang dapat {what}.",
+            code="forbidden",
+        )
+
+
+def _runner(request: Request) -> SyncRunner:
+    runner: SyncRunner = request.app.state.siasn_sync
+    return runner
+
+
+def _run_view(run: SyncRun) -> dict[str, object]:
+    return {
+        "id": run.id,
+        "trigger": run.trigger,
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "read": run.read,
+        "upserted": run.upserted,
+        "deactivated": run.deactivated,
+        "unchanged": run.unchanged,
+        "rejected": json.loads(run.rejected_json),
+        "error": run.error,
+    }
+
+
+@router.post(
+    "/siasn/sync",
+    summary="Sinkronkan data pegawai dari SIASN sekarang",
+    description=(
+        "Membaca setiap ASN kota dari SIASN dan hanya mengumumkan perubahan. Dengan wait=true "
+        "jawaban menunggu sampai selesai; tanpa itu jawaban 202 dengan nomor sinkronisasi."
+    ),
+    tags=["SIASN"],
+    status_code=202,
+)
+async def sync_now(request: Request, who: Who, wait: bool = False) -> JSONResponse:
+    _require(who, BKPSDM, "system", what="menjalankan sinkronisasi SIASN")
+    runner = _runner(request)
+    if runner.client is None:
+        raise Problem(409, "SIASN belum dikonfigurasi untuk layanan ini", code="siasn_off")
+    if runner.busy:
+        raise Problem(409, "Sinkronisasi SIASN sedang berjalan", code="sync_busy")
+    run_id = await to_thread.run_sync(runner.begin, who.nip or who.role)
+    if not wait:
+        task = asyncio.create_task(runner.run(who.nip or who.role, run_id))
+        request.app.state.siasn_tasks.add(task)
+        task.add_done_callback(request.app.state.siasn_tasks.discard)
+        return JSONResponse({"id": run_id, "status": "berjalan"}, 202)
+    try:
+        await runner.run(who.nip or who.role, run_id)
+    except SiasnError as exc:
+        raise Problem(502, f"SIASN tidak dapat dibaca: {exc}", code="siasn_unavailable") from None
+    with kit_of(request).uow() as uow:
+        run = uow.session.get(SyncRun, run_id)
+        assert run is not None
+        return JSONResponse(jsonable_encoder(_run_view(run)), 200)
+
+
+@router.get(
+    "/siasn/sync",
+    summary="Riwayat sinkronisasi SIASN",
+    description="Sinkronisasi terbaru lebih dulu, dengan catatan yang ditolak dan alasannya.",
+    tags=["SIASN"],
+)
+def sync_runs(request: Request, who: Who, limit: int = Query(20, ge=1, le=200)) -> list[object]:
+    _require(who, *READERS, what="melihat riwayat sinkronisasi SIASN")
+    with kit_of(request).uow() as uow:
+        runs = uow.session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(limit))
+        return [_run_view(r) for r in runs]
+
+
+class UnitBody(BaseModel):
+    opd: str = PydanticField(min_length=1, max_length=200, description="nama OPD")
+    unor_nama: str = PydanticField("", max_length=300, description="nama unit di SIASN")
+
+
+@router.put(
+    "/siasn/units/{unor_id}",
+    summary="Petakan unit SIASN ke OPD",
+    description="Tabel BKPSDM: unit (unor) SIASN mana termasuk OPD mana.",
+    tags=["SIASN"],
+)
+def put_unit(unor_id: str, body: UnitBody, request: Request, who: Who) -> dict[str, str]:
+    _require(who, BKPSDM, "system", what="memetakan unit SIASN")
+    kit = kit_of(request)
+    with kit.uow() as uow:
+        row = uow.session.get(UnitOpd, unor_id) or UnitOpd(
+            unor_id=unor_id, opd=body.opd, updated_at=kit.clock()
+        )
+        row.opd, row.unor_nama = body.opd.strip(), body.unor_nama.strip()
+        row.updated_at, row.updated_by = kit.clock(), who.nip or who.role
+        uow.session.add(row)
+        uow.commit()
+    return {"unor_id": unor_id, "opd": body.opd.strip()}
+
+
+@router.get(
+    "/siasn/units",
+    summary="Tabel unit SIASN ke OPD",
+    description="Pemetaan unit SIASN ke OPD yang dipegang BKPSDM.",
+    tags=["SIASN"],
+)
+def list_units(request: Request, who: Who) -> list[dict[str, object]]:
+    _require(who, *READERS, "operator", what="melihat pemetaan unit SIASN")
+    with kit_of(request).uow() as uow:
+        rows = uow.session.exec(select(UnitOpd).order_by(col(UnitOpd.opd))).all()
+        return [{"unor_id": r.unor_id, "opd": r.opd, "unor_nama": r.unor_nama} for r in rows]
+
+
+class PaguBody(BaseModel):
+    berlaku_mulai: date = PydanticField(description="tanggal pagu mulai berlaku")
+    pagu: dict[int, int] = PydanticField(
+        description="pagu TPP sebulan (rupiah) per kelas jabatan 1..17", min_length=1
+    )
+
+
+@router.post(
+    "/siasn/pagu",
+    summary="Tetapkan pagu TPP per kelas jabatan",
+    description=(
+        "Tabel BKPSDM: pagu per kelas jabatan mulai tanggal tertentu. Versi lama tetap "
+        "tersimpan; sinkronisasi memakai versi yang berlaku hari itu."
+    ),
+    tags=["SIASN"],
+)
+def post_pagu(body: PaguBody, request: Request, who: Who) -> dict[str, object]:
+    _require(who, BKPSDM, "system", what="menetapkan pagu TPP")
+    bad = [k for k, v in body.pagu.items() if not 1 <= k <= 17 or not 0 <= v <= TPP_PAGU_MAX]
+    if bad:
+        raise Problem(
+            422,
+            f"kelas jabatan harus 1 sampai 17 dan pagu 0 sampai {TPP_PAGU_MAX:,}".replace(",", ".")
+            + f" (salah: kelas {bad})",
+            code="invalid_pagu",
+        )
+    kit = kit_of(request)
+    with kit.uow() as uow:
+        for kelas, amount in body.pagu.items():
+            row = uow.session.get(PaguVersion, (kelas, body.berlaku_mulai)) or PaguVersion(
+                kelas_jabatan=kelas, berlaku_mulai=body.berlaku_mulai, pagu=amount,
+                created_at=kit.clock(),
+            )  # fmt: skip
+            row.pagu, row.created_by = amount, who.nip or who.role
+            uow.session.add(row)
+        uow.commit()
+    return {"berlaku_mulai": body.berlaku_mulai, "kelas": sorted(body.pagu)}
+
+
+@router.get(
+    "/siasn/pagu",
+    summary="Tabel pagu TPP per kelas jabatan",
+    description="Setiap versi pagu dengan tanggal mulai berlakunya.",
+    tags=["SIASN"],
+)
+def list_pagu(request: Request, who: Who) -> list[dict[str, object]]:
+    _require(who, *READERS, what="melihat tabel pagu TPP")
+    with kit_of(request).uow() as uow:
+        rows = uow.session.exec(
+            select(PaguVersion).order_by(
+                col(PaguVersion.berlaku_mulai), col(PaguVersion.kelas_jabatan)
+            )
+        ).all()
+        return [
+            {"kelas_jabatan": r.kelas_jabatan, "berlaku_mulai": r.berlaku_mulai, "pagu": r.pagu}
+            for r in rows
+        ]
+
+
+# --- monthly results to SIASN ---------------------------------------------------------------
+@router.get(
+    "/siasn/results",
+    summary="Hasil kinerja bulanan dan status kirimnya ke SIASN",
+    description=(
+        "Per ASN, OPD dan bulan: penilaian, predikat, status pengiriman dan nomor catatan SIASN."
+    ),
+    tags=["SIASN"],
+)
+def list_results(
+    request: Request,
+    who: Who,
+    period: str | None = None,
+    opd: str | None = None,
+    nip: str | None = None,
+    state: str | None = None,
+    limit: int = Query(500, ge=1, le=5000),
+) -> list[dict[str, object]]:
+    _require(who, *READERS, what="melihat hasil kinerja untuk SIASN")
+    query = select(KinerjaDelivery)
+    if period:
+        query = query.where(col(KinerjaDelivery.period) == period_key(period))
+    if opd:
+        query = query.where(col(KinerjaDelivery.opd) == opd)
+    if nip:
+        query = query.where(col(KinerjaDelivery.nip) == nip)
+    if state:
+        query = query.where(col(KinerjaDelivery.state) == state)
+    query = query.order_by(col(KinerjaDelivery.period), col(KinerjaDelivery.nip)).limit(limit)
+    with kit_of(request).uow() as uow:
+        rows = uow.session.exec(query).all()
+        return [
+            {
+                "nip": r.nip,
+                "period": r.period,
+                "opd": r.opd,
+                "hasil_kerja": r.hasil_kerja,
+                "perilaku_kerja": r.perilaku_kerja,
+                "predikat": r.predikat,
+                "predikat_nama": PREDIKAT_NAMA.get(r.predikat or 0),
+                "confirmed_by": r.confirmed_by,
+                "state": r.state,
+                "siasn_record_id": r.siasn_record_id,
+                "attempts": r.attempts,
+                "next_attempt_at": r.next_attempt_at,
+                "last_error": r.last_error,
+            }
+            for r in rows
+        ]
+
+
+@router.get(
+    "/siasn/backlog",
+    summary="Antrean hasil kinerja yang belum diterima SIASN",
+    description="Jumlah hasil yang siap dikirim, sedang dikirim, atau menunggu dicoba lagi.",
+    tags=["SIASN"],
+)
+async def backlog(request: Request, who: Who) -> dict[str, object]:
+    _require(who, *READERS, what="melihat antrean SIASN")
+    deliverer: Deliverer = request.app.state.siasn_delivery
+    counts = await to_thread.run_sync(deliverer.backlog)
+    return {"total": sum(counts.values()), "by_state": counts}

@@ -11,7 +11,7 @@ import httpx
 
 from services.shared.settings import Settings
 from services.siasn.app import create
-from tests.authz import CITY_WRITERS, Rule, check_rules, uncovered
+from tests.authz import CITY, CITY_WRITERS, Rule, check_rules, uncovered
 from tests.support import who
 
 X, Y = "DISKOMINFO", "DINKES"
@@ -33,7 +33,7 @@ CALLER_TOKENS = {
 
 
 def headers_of(caller: str) -> dict[str, str]:
-    return {**who(*CALLER_TOKENS[caller]), "content-type": "text/csv"}
+    return who(*CALLER_TOKENS[caller])
 
 
 HEADER = "nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu\n"
@@ -50,8 +50,29 @@ RULES: list[Rule] = [
         "/api/v1/employees/import",
         CITY_WRITERS,
         content=EMPLOYEES,
+        headers={"content-type": "text/csv"},
         note="data induk: OPD, atasan dan pagu TPP ditetapkan BKPSDM",
     ),
+    # The bridge to BKN's SIASN: BKPSDM's tables and the sync are BKPSDM's; what went out
+    # (results, backlog, sync runs) is read by the city's readers.
+    Rule("POST", "/api/v1/siasn/sync", CITY_WRITERS),
+    Rule("GET", "/api/v1/siasn/sync", CITY),
+    Rule("PUT", "/api/v1/siasn/units/{unor_id}", CITY_WRITERS, {"unor_id": "U1"}, body={"opd": X}),
+    Rule(
+        "GET",
+        "/api/v1/siasn/units",
+        CITY | {"operator_own", "operator_other"},
+        note="tabel rujukan kota",
+    ),
+    Rule(
+        "POST",
+        "/api/v1/siasn/pagu",
+        CITY_WRITERS,
+        body={"berlaku_mulai": "2026-01-01", "pagu": {"7": 5_300_000}},
+    ),
+    Rule("GET", "/api/v1/siasn/pagu", CITY),
+    Rule("GET", "/api/v1/siasn/results", CITY),
+    Rule("GET", "/api/v1/siasn/backlog", CITY),
 ]
 
 

@@ -36,6 +36,7 @@ def test_every_event_of_the_design_exists_and_has_a_topic() -> None:
         "DelegationRevoked",
         "TppRecomputed",
         "TppPeriodClosed",
+        "KinerjaResultConfirmed",
         "EmployeeUpserted",
         "EmployeeDeactivated",
     }

@@ -137,7 +137,7 @@ def test_each_service_reads_the_topics_it_read_when_they_were_listed(tmp_path: P
             Topic.EMPLOYEES,
             Topic.CALENDAR,
         },
-        "siasn": set(),
+        "siasn": {Topic.APPROVAL, Topic.TPP},  # confirmed results, period close
         "tpp": {Topic.ATTENDANCE, Topic.APPROVAL, Topic.EMPLOYEES},
     }
     for name, kit in kits(tmp_path).items():

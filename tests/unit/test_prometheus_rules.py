@@ -102,6 +102,7 @@ def test_required_alerts_exist() -> None:
         "SikerjaDeviceOffline",
         "SikerjaNotifierDeadLetters",
         "SikerjaNotifierChannelDown",
+        "SikerjaSiasnBacklogStuck",
     } <= set(rules)
     for name, rule in rules.items():
         assert rule["labels"]["severity"] in {"critical", "warning"}, name

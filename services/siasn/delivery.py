@@ -1,0 +1,225 @@
+"""Delivering confirmed monthly results to SIASN, from the delivery log (models.KinerjaDelivery).
+
+Each pass claims the due rows (state `siap`, or `gagal_sementara` whose wait is over), marks
+them `mengirim` in one commit, then sends them through the adapter (bounded concurrency,
+its own retries) and records each outcome in its own commit: SIASN's record id and
+`terkirim`; `gagal_sementara` with a growing, jittered wait while SIASN is down; `ditolak`
+with SIASN's reason when it refuses the record. A correction deletes SIASN's record first.
+
+Nothing lost: a row leaves the backlog only with SIASN's record id. Nothing twice: a row is
+sent again only after its record was deleted (a correction) or when no id came back. SIASN
+takes no idempotency key, so one window remains: SIASN saved the record but its answer was
+lost (a timeout, or a crash between its answer and our commit; `mengirim` rows are claimed
+again at start). Such a result is sent again, and BKPSDM sees the duplicate there.
+One deliverer per store (siasn runs as one process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from anyio import to_thread
+from prometheus_client import Gauge
+from sqlalchemy import func, or_, update
+from sqlmodel import col, select
+
+from services.shared.kit import ServiceKit
+from services.shared.logs import get_logger
+from services.shared.uow import UnitOfWork
+from services.siasn.adapter import KinerjaResult, SiasnClient, SiasnRejected, SiasnUnavailable
+from services.siasn.domain import RATING_CODE, retry_delay_s
+from services.siasn.models import (
+    BACKLOG_STATES,
+    DUE,
+    REFUSED,
+    RETRY,
+    SENDING,
+    SENT,
+    KinerjaDelivery,
+    SiasnPerson,
+)
+
+log = get_logger("sikerja.siasn.delivery")
+BACKLOG = Gauge(
+    "sikerja_siasn_backlog", "Confirmed monthly results of closed periods not yet in SIASN"
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    nip: str
+    period: str
+    revision: int
+    result: KinerjaResult | None  # None: cannot be built (the reason in `problem`)
+    delete_record_id: str | None
+    problem: str = ""
+
+
+@dataclass
+class DeliveryPolicy:
+    batch: int = 2000
+    retry_base_s: float = 30.0
+    retry_cap_s: float = 1800.0
+
+
+class Deliverer:
+    def __init__(
+        self,
+        kit: ServiceKit,
+        client: Callable[[], SiasnClient] | None,
+        policy: DeliveryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.kit = kit
+        self.client = client
+        self.policy = policy or DeliveryPolicy()
+        self.rng = rng or random.Random()
+        self._lock = asyncio.Lock()
+        self.passes = 0  # delivery passes done (observability, tests)
+
+    # -- store -------------------------------------------------------------------------------
+    def recover(self) -> int:
+        """At start: rows a crash left `mengirim` are due again (see the module docstring)."""
+        with self.kit.uow() as uow:
+            n = uow.session.execute(
+                update(KinerjaDelivery)
+                .where(col(KinerjaDelivery.state) == SENDING)
+                .values(state=DUE)
+            ).rowcount  # type: ignore[attr-defined]
+            uow.commit()
+        return int(n or 0)
+
+    def claim(self, now: datetime) -> list[Job]:
+        with self.kit.uow() as uow:
+            s = uow.session
+            rows = s.exec(
+                select(KinerjaDelivery)
+                .where(
+                    col(KinerjaDelivery.state).in_((DUE, RETRY)),
+                    or_(
+                        col(KinerjaDelivery.next_attempt_at).is_(None),
+                        col(KinerjaDelivery.next_attempt_at) <= now,
+                    ),
+                )
+                .limit(self.policy.batch)
+            ).all()
+            jobs = [self._job(uow, r) for r in rows]
+            for r in rows:
+                r.state, r.updated_at = SENDING, now
+                s.add(r)
+            uow.commit()
+        return jobs
+
+    def _job(self, uow: UnitOfWork, row: KinerjaDelivery) -> Job:
+        session = uow.session
+        employee = self.kit.tables.employee
+        person = session.get(SiasnPerson, row.nip)
+        penilai = session.get(employee, row.confirmed_by) if row.confirmed_by else None
+        penilai_person = session.get(SiasnPerson, row.confirmed_by) if row.confirmed_by else None
+        year, month = int(row.period[:4]), int(row.period[5:])
+        if person is None:
+            return Job(row.nip, row.period, row.revision, None, row.delete_record_id,
+                       "ASN belum tercatat dari SIASN (sinkronkan dulu)")  # fmt: skip
+        assert row.hasil_kerja and row.perilaku_kerja and row.predikat
+        result = KinerjaResult(
+            year=year,
+            month=month,
+            hasil=RATING_CODE[row.hasil_kerja],
+            perilaku=RATING_CODE[row.perilaku_kerja],
+            kuadran=row.predikat,
+            pns_id=person.siasn_id,
+            penilai_nip=row.confirmed_by or "",
+            penilai_nama=penilai.nama if penilai else "",
+            penilai_jabatan=penilai.jabatan if penilai else "",
+            penilai_unor=penilai.opd if penilai else "",
+            penilai_golongan=penilai_person.golongan if penilai_person else "",
+        )
+        return Job(row.nip, row.period, row.revision, result, row.delete_record_id)
+
+    def _record(self, job: Job, outcome: str, value: str, now: datetime) -> None:
+        with self.kit.uow() as uow:
+            row = uow.session.get(KinerjaDelivery, (job.nip, job.period))
+            assert row is not None
+            if outcome == "deleted":
+                row.delete_record_id = None
+            elif outcome == "sent":
+                row.attempts += 1
+                if row.revision == job.revision:
+                    row.siasn_record_id, row.sent_revision = value, job.revision
+                    row.state, row.last_error = SENT, ""
+                else:  # corrected while in flight: what was sent goes, the newer one follows
+                    row.delete_record_id, row.state, row.attempts = value, DUE, 0
+            elif outcome == "retry":
+                row.attempts += 1
+                wait = self._wait(row.attempts)
+                row.state, row.last_error = RETRY, value
+                row.next_attempt_at = now + timedelta(seconds=wait)
+            else:
+                row.attempts += 1
+                row.state, row.last_error = REFUSED, value
+            row.updated_at = now
+            uow.session.add(row)
+            uow.commit()
+
+    def _wait(self, attempts: int) -> float:
+        p = self.policy
+        return retry_delay_s(attempts, p.retry_base_s, p.retry_cap_s, self.rng.random())
+
+    def backlog(self) -> dict[str, int]:
+        with self.kit.uow() as uow:
+            rows = uow.session.exec(
+                select(KinerjaDelivery.state, func.count())
+                .where(col(KinerjaDelivery.state).in_(BACKLOG_STATES))
+                .group_by(KinerjaDelivery.state)
+            ).all()
+        counts = {state: int(n) for state, n in rows}
+        BACKLOG.set(sum(counts.values()))
+        return counts
+
+    # -- sending -----------------------------------------------------------------------------
+    async def deliver_once(self) -> int:
+        """One pass over what is due; how many results SIASN accepted."""
+        if self.client is None:
+            return 0
+        async with self._lock:
+            self.passes += 1
+            jobs = await to_thread.run_sync(self.claim, self.kit.clock())
+            if not jobs:
+                await to_thread.run_sync(self.backlog)
+                return 0
+            async with self.client() as client:
+                outcomes = await asyncio.gather(*(self._send(client, j) for j in jobs))
+            await to_thread.run_sync(self.backlog)
+            return sum(outcomes)
+
+    async def _send(self, client: SiasnClient, job: Job) -> int:
+        record = self._record
+        if job.result is None:
+            await to_thread.run_sync(record, job, "refused", job.problem, self.kit.clock())
+            return 0
+        try:
+            if job.delete_record_id:
+                await client.delete_kinerja(job.delete_record_id)
+                await to_thread.run_sync(record, job, "deleted", "", self.kit.clock())
+            record_id = await client.save_kinerja(job.result)
+        except SiasnUnavailable as exc:
+            await to_thread.run_sync(record, job, "retry", str(exc), self.kit.clock())
+            return 0
+        except SiasnRejected as exc:
+            await to_thread.run_sync(record, job, "refused", exc.message, self.kit.clock())
+            return 0
+        await to_thread.run_sync(record, job, "sent", record_id, self.kit.clock())
+        return 1
+
+    async def every(self, interval_s: float) -> None:
+        await to_thread.run_sync(self.recover)
+        while True:
+            try:
+                await self.deliver_once()
+            except Exception as exc:  # noqa: BLE001 - the next pass tries again
+                log.warning("siasn delivery pass failed", error=repr(exc))
+            await asyncio.sleep(interval_s)

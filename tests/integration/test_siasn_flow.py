@@ -1,0 +1,154 @@
+"""On the real broker: a change in our SIASN, a sync, EmployeeUpserted, and other services'
+employee projections follow (attendance and tpp); a leaver is deactivated there too."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from services.approval.app import create as create_approval
+from services.attendance.app import create as create_attendance
+from services.shared.settings import Settings
+from services.siasn.app import create as create_siasn
+from services.siasn.config import SiasnSettings
+from services.tpp.app import create as create_tpp
+from sikerja_cli import fake_siasn
+from sikerja_cli.demo_data import PAGU_BY_KELAS
+from sikerja_cli.fake_siasn import from_demo
+from tests.support import eventually, running, who
+
+pytestmark = pytest.mark.integration
+BKPSDM = who(None, "bkpsdm")
+
+
+def projection(app: object) -> dict[str, tuple[str, str, bool]]:
+    kit = app.state.kit  # type: ignore[attr-defined]
+    with Session(kit.engine) as s:
+        rows = s.exec(select(kit.tables.employee)).all()
+    return {r.nip: (r.jabatan, r.opd, r.active) for r in rows}
+
+
+async def test_a_change_in_siasn_reaches_every_projection(settings: Settings) -> None:
+    fake = from_demo(employees=12, opds=2)
+    async with fake_siasn.running(fake) as url:
+        bridge = SiasnSettings(
+            base_url=url,
+            consumer_key=fake_siasn.CONSUMER_KEY,
+            consumer_secret=fake_siasn.CONSUMER_SECRET,
+            username=fake_siasn.USERNAME,
+            password=fake_siasn.PASSWORD,
+        )
+        siasn = create_siasn(settings, bridge)
+        attendance = create_attendance(settings)
+        tpp = create_tpp(settings)
+        async with running(siasn) as sc, running(attendance), running(tpp):
+            for unit in fake.units():
+                r = await sc.put(
+                    f"/api/v1/siasn/units/{unit['id']}", json={"opd": unit["nama"]}, headers=BKPSDM
+                )
+                assert r.status_code == 200, r.text
+            pagu = {"berlaku_mulai": "2020-01-01", "pagu": PAGU_BY_KELAS}
+            assert (await sc.post("/api/v1/siasn/pagu", json=pagu, headers=BKPSDM)).is_success
+            first = await sc.post("/api/v1/siasn/sync?wait=true", headers=BKPSDM)
+            assert first.json()["upserted"] == 12, first.text
+
+            async def both() -> list[dict[str, tuple[str, str, bool]]]:
+                return [projection(attendance), projection(tpp)]
+
+            await eventually(both, lambda ps: all(len(p) == 12 for p in ps))
+
+            staff = [n for n, p in fake.people.items() if p["atasanNipBaru"]]
+            promoted, gone = staff[0], staff[1]
+            fake.people[promoted] |= {"jabatanNama": "Analis Kebijakan Ahli Muda"}
+            del fake.people[gone]
+            second = await sc.post("/api/v1/siasn/sync?wait=true", headers=BKPSDM)
+            assert (second.json()["upserted"], second.json()["deactivated"]) == (1, 1)
+
+            def followed(ps: list[dict[str, tuple[str, str, bool]]]) -> bool:
+                return all(
+                    p[promoted][0] == "Analis Kebijakan Ahli Muda" and p[gone][2] is False
+                    for p in ps
+                )
+
+            await eventually(both, followed)
+
+
+async def test_period_close_and_confirmation_deliver_exactly_once_through_an_outage(
+    settings: Settings,
+) -> None:
+    fake = from_demo(employees=10, opds=1)
+    async with fake_siasn.running(fake) as url:
+        bridge = SiasnSettings(
+            base_url=url,
+            consumer_key=fake_siasn.CONSUMER_KEY,
+            consumer_secret=fake_siasn.CONSUMER_SECRET,
+            username=fake_siasn.USERNAME,
+            password=fake_siasn.PASSWORD,
+            attempts=2,
+            timeout_s=5,
+            deliver_interval_s=0.2,
+            retry_base_s=0.2,
+            retry_cap_s=1.0,
+        )
+        siasn = create_siasn(settings, bridge)
+        approval = create_approval(settings)
+        tpp = create_tpp(settings)
+        async with running(siasn) as sc, running(approval) as ap, running(tpp) as tp:
+            for unit in fake.units():
+                await sc.put(
+                    f"/api/v1/siasn/units/{unit['id']}", json={"opd": unit["nama"]}, headers=BKPSDM
+                )
+            pagu = {"berlaku_mulai": "2020-01-01", "pagu": PAGU_BY_KELAS}
+            await sc.post("/api/v1/siasn/pagu", json=pagu, headers=BKPSDM)
+            assert (await sc.post("/api/v1/siasn/sync?wait=true", headers=BKPSDM)).is_success
+
+            async def known() -> list[dict[str, tuple[str, str, bool]]]:
+                return [projection(approval), projection(tpp)]
+
+            await eventually(known, lambda ps: all(len(p) == 10 for p in ps))
+            fake.switches = fake_siasn.Switches(error_rate=1.0)  # BKN is down
+            staff = [(n, p["atasanNipBaru"]) for n, p in fake.people.items() if p["atasanNipBaru"]]
+            for nip, atasan in staff:
+                r = await ap.put(
+                    f"/api/v1/kinerja/{nip}/2026-10",
+                    json={"hasil_kerja": "di_atas", "perilaku_kerja": "sesuai"},
+                    headers=who(atasan, "atasan"),
+                )
+                assert r.status_code == 200, r.text
+            closed = await tp.post("/api/v1/periods/2026-10/close", headers=BKPSDM)
+            assert closed.status_code == 200, closed.text
+
+            async def backlog() -> dict[str, object]:
+                r = await sc.get("/api/v1/siasn/backlog", headers=BKPSDM)
+                body: dict[str, object] = r.json()
+                return body
+
+            await eventually(backlog, lambda b: b["total"] == len(staff))
+            await eventually(lambda: _calls(fake), lambda c: c >= 3 * len(staff))  # retrying
+            assert fake.received == {}
+            assert set(fake.calls) >= {"5xx"}
+
+            fake.switches = fake_siasn.Switches(error_rate=0.2)  # back, flaky
+            await eventually(backlog, lambda b: b["total"] == 0)
+            # further passes find nothing to send: each result reached SIASN once
+            calls = fake.calls["api"]
+            deliverer = siasn.state.siasn_delivery
+            start = deliverer.passes
+            await eventually(lambda: _passes(deliverer), lambda n: n >= start + 3)
+            assert fake.calls["api"] == calls
+            assert fake.received == {f"save:{fake_siasn.pns_id(n)}": 1 for n, _ in staff}
+            r = await sc.get("/api/v1/siasn/results?period=2026-10", headers=BKPSDM)
+            rows = {x["nip"]: x for x in r.json()}
+            assert {rows[n]["state"] for n, _ in staff} == {"terkirim"}
+            assert {rows[n]["predikat"] for n, _ in staff} == {2}
+            # the kepala has no atasan to confirm: closed, waiting, not in the backlog
+            kepala = set(rows) - {n for n, _ in staff}
+            assert kepala and {rows[n]["state"] for n in kepala} == {"menunggu"}
+
+
+async def _calls(fake: fake_siasn.FakeSiasn) -> int:
+    return fake.calls["api"]
+
+
+async def _passes(deliverer: object) -> int:
+    return int(deliverer.passes)  # type: ignore[attr-defined]

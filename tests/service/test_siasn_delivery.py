@@ -1,0 +1,207 @@
+"""Monthly results delivered to our SIASN over real HTTP: due only when confirmed and the
+period closed, exactly once through an outage, a visible backlog, correction = delete and
+re-send, a refused record reported."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from contracts.events import KinerjaResultConfirmed, TppPeriodClosed
+from services.shared.settings import Settings
+from services.siasn.app import create
+from services.siasn.config import SiasnSettings
+from services.siasn.delivery import BACKLOG, Deliverer
+from services.siasn.handlers import on_closed, on_result
+from sikerja_cli import fake_siasn
+from sikerja_cli.demo_data import PAGU_BY_KELAS
+from sikerja_cli.fake_siasn import FakeSiasn, Switches, from_demo, pns_id
+from tests.support import who
+
+BKPSDM = who(None, "bkpsdm")
+PERIOD = "2026-10"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    fake: FakeSiasn
+    app: FastAPI
+    http: httpx.AsyncClient
+    clock: Clock
+
+    @property
+    def deliverer(self) -> Deliverer:
+        d: Deliverer = self.app.state.siasn_delivery
+        return d
+
+    def confirm(self, nip: str, atasan: str, hasil: str, perilaku: str, rev: int = 1) -> None:
+        kit = self.app.state.kit
+        with kit.uow() as uow:
+            on_result(uow, KinerjaResultConfirmed(
+                occurred_at=self.clock.now, producer="approval", nip=nip, period=PERIOD,
+                hasil_kerja=hasil, perilaku_kerja=perilaku, confirmed_by=atasan, revision=rev,
+            ))  # fmt: skip
+            uow.commit()
+
+    def close(self, nip: str) -> None:
+        kit = self.app.state.kit
+        with kit.uow() as uow:
+            on_closed(uow, TppPeriodClosed(
+                occurred_at=self.clock.now, producer="tpp", nip=nip, period=PERIOD,
+                rules="bekasi-perwali-69-2019", pagu=1, net=1, closed_by="bkpsdm",
+            ))  # fmt: skip
+            uow.commit()
+
+    async def results(self) -> dict[str, dict[str, object]]:
+        r = await self.http.get(f"/api/v1/siasn/results?period={PERIOD}", headers=BKPSDM)
+        assert r.status_code == 200, r.text
+        return {x["nip"]: x for x in r.json()}
+
+    async def backlog(self) -> int:
+        r = await self.http.get("/api/v1/siasn/backlog", headers=BKPSDM)
+        total: int = r.json()["total"]
+        return total
+
+
+@pytest.fixture
+async def world(memory_settings: Settings) -> AsyncIterator[World]:
+    fake = from_demo(employees=12, opds=1)
+    clock = Clock()
+    async with fake_siasn.running(fake) as url:
+        bridge = SiasnSettings(
+            base_url=url,
+            consumer_key=fake_siasn.CONSUMER_KEY,
+            consumer_secret=fake_siasn.CONSUMER_SECRET,
+            username=fake_siasn.USERNAME,
+            password=fake_siasn.PASSWORD,
+            attempts=2,
+            retry_base_s=60,
+            retry_cap_s=600,
+        )
+        app = create(memory_settings, bridge, clock=clock)
+        app.state.kit.migrate()
+        app.state.siasn_sync.client = lambda: _fast(bridge)
+        app.state.siasn_delivery.client = lambda: _fast(bridge)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as http:
+            for unit in fake.units():
+                await http.put(
+                    f"/api/v1/siasn/units/{unit['id']}", json={"opd": unit["nama"]}, headers=BKPSDM
+                )
+            pagu = {"berlaku_mulai": "2020-01-01", "pagu": PAGU_BY_KELAS}
+            await http.post("/api/v1/siasn/pagu", json=pagu, headers=BKPSDM)
+            synced = await http.post("/api/v1/siasn/sync?wait=true", headers=BKPSDM)
+            assert synced.status_code == 200, synced.text
+            yield World(fake, app, http, clock)
+
+
+def _fast(bridge: SiasnSettings) -> object:
+    from services.siasn.adapter import SiasnClient
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    return SiasnClient(bridge.client_config(), sleep=no_sleep)
+
+
+def staff(world: World) -> list[tuple[str, str]]:
+    return [(n, p["atasanNipBaru"]) for n, p in world.fake.people.items() if p["atasanNipBaru"]]
+
+
+async def test_due_only_when_confirmed_and_closed(world: World) -> None:
+    (a, atasan_a), (b, _), (c, _) = staff(world)[:3]
+    world.confirm(a, atasan_a, "di_atas", "sesuai")  # confirmed, not closed
+    world.close(b)  # closed, not confirmed
+    world.confirm(c, atasan_a, "sesuai", "sesuai")
+    world.close(c)
+    assert await world.deliverer.deliver_once() == 1
+    assert world.fake.received == {f"save:{pns_id(c)}": 1}
+    got = await world.results()
+    assert got[a]["state"] == "menunggu" and got[b]["state"] == "menunggu"
+    assert got[c]["state"] == "terkirim" and got[c]["predikat"] == 2
+    record = world.fake.saved[str(got[c]["siasn_record_id"])]
+    assert record["penilaiNipNrp"] == atasan_a
+    assert (record["hasilKinerjaNilai"], record["perilakuKerjaNilai"]) == (2, 2)
+    assert record["periodikId"] == "1" and record["bulanMulaiPenilaian"] == "10"
+
+
+async def test_delivered_exactly_once_through_an_outage(world: World) -> None:
+    people = staff(world)[:8]
+    for nip, atasan in people:
+        world.confirm(nip, atasan, "di_atas", "di_atas")
+        world.close(nip)
+    world.fake.switches = Switches(error_rate=1.0)  # SIASN down
+    assert await world.deliverer.deliver_once() == 0
+    assert await world.backlog() == 8 and BACKLOG._value.get() == 8
+    states = {r["state"] for r in (await world.results()).values()}
+    assert states == {"gagal_sementara"}
+    calls = world.fake.calls["api"]
+    assert await world.deliverer.deliver_once() == 0  # still waiting out the backoff
+    assert world.fake.calls["api"] == calls
+    assert world.fake.received == {}
+
+    world.fake.switches = Switches(error_rate=0.3)  # back, but flaky
+    for _ in range(30):
+        world.clock.now += timedelta(hours=1)
+        await world.deliverer.deliver_once()
+        if await world.backlog() == 0:
+            break
+    assert await world.backlog() == 0 and BACKLOG._value.get() == 0
+    assert world.fake.received == {f"save:{pns_id(n)}": 1 for n, _ in people}
+    world.clock.now += timedelta(days=1)
+    assert await world.deliverer.deliver_once() == 0  # nothing sent twice
+    assert sum(world.fake.received.values()) == len(people)
+
+
+async def test_a_correction_deletes_then_resends(world: World) -> None:
+    (nip, atasan) = staff(world)[0]
+    world.confirm(nip, atasan, "sesuai", "sesuai")
+    world.close(nip)
+    await world.deliverer.deliver_once()
+    first = (await world.results())[nip]["siasn_record_id"]
+    world.confirm(nip, atasan, "di_atas", "di_atas", rev=2)
+    world.confirm(nip, atasan, "di_bawah", "di_bawah", rev=1)  # an old one, late: ignored
+    assert await world.deliverer.deliver_once() == 1
+    got = (await world.results())[nip]
+    assert got["state"] == "terkirim" and got["predikat"] == 1
+    assert first not in world.fake.saved and got["siasn_record_id"] in world.fake.saved
+    assert world.fake.received == {f"save:{pns_id(nip)}": 2, f"delete:{pns_id(nip)}": 1}
+
+
+async def test_a_refused_record_is_reported_and_others_go(world: World) -> None:
+    (a, atasan), (b, _) = staff(world)[:2]
+    world.fake.switches = Switches(reject_nips=[a])
+    for nip in (a, b):
+        world.confirm(nip, atasan, "sesuai", "di_bawah")
+        world.close(nip)
+    assert await world.deliverer.deliver_once() == 1
+    got = await world.results()
+    assert got[a]["state"] == "ditolak" and "pnsDinilaiId" in str(got[a]["last_error"])
+    assert got[b]["state"] == "terkirim" and got[b]["predikat"] == 4
+    assert await world.backlog() == 0
+
+
+async def test_tokens_refused_keep_results_waiting_not_refused(world: World) -> None:
+    # SIASN refuses our tokens (revoked credentials, an expired consumer key): the results
+    # are not at fault, they wait in the backlog
+    (nip, atasan) = staff(world)[0]
+    world.confirm(nip, atasan, "sesuai", "sesuai")
+    world.close(nip)
+    world.fake.switches = Switches(token_ttl_s=60, token_grace_s=60)  # every token dead
+    assert await world.deliverer.deliver_once() == 0
+    got = (await world.results())[nip]
+    assert got["state"] == "gagal_sementara", got
+    assert await world.backlog() == 1

@@ -23,13 +23,13 @@ from services.activity.models import (
     SkpTarget,
 )
 from services.kernel.calendar import WorkCalendar
+from services.shared import scope
 from services.shared.db import chunked
-from services.shared.employees import atasan_of
+from services.shared.employees import find_employee
 from services.shared.http import Actor
 from services.shared.uow import UnitOfWork
 
 PERSON_ROLES = ("asn", "atasan")  # employees acting for themselves
-OVERSIGHT_ROLES = ("bkpsdm", "auditor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,45 +49,41 @@ class FilingRules:
 # --------------------------------------------------------------------------- people
 
 
-def _is_plt_of(uow: UnitOfWork, plt_nip: str, atasan_nip: str, today: date) -> bool:
-    """`plt_nip` holds an unrevoked delegation from `atasan_nip` whose window covers today."""
-    found = uow.session.exec(
-        select(PltDelegation.id).where(
+def plt_for(uow: UnitOfWork, plt_nip: str, today: date) -> list[str]:
+    """The atasan NIPs `plt_nip` stands in for today: unrevoked delegations (projected from
+    approval's DelegationGranted / DelegationRevoked) whose window (inclusive) covers today."""
+    rows = uow.session.exec(
+        select(PltDelegation.atasan_nip).where(
             PltDelegation.plt_nip == plt_nip,
-            PltDelegation.atasan_nip == atasan_nip,
             col(PltDelegation.revoked_at).is_(None),
             col(PltDelegation.start) <= today,
             col(PltDelegation.end) >= today,
         )
-    ).first()
-    return found is not None
+    ).all()
+    return list(rows)
 
 
 def may_view(uow: UnitOfWork, who: Actor, owner_nip: str, today: date) -> bool:
     """Who may see an employee's reports and evidence (and the rest of their file here:
     filing status, unlocked days, openings, SKP targets and realisation). Every read route
-    asks this one rule:
+    asks this one rule, services.shared.scope's:
 
-    * the owner; their direct atasan (as the employee master says now);
-    * a Plt of that atasan: a delegation from the owner's *current* direct atasan (projected
-      from approval's DelegationGranted / DelegationRevoked), not revoked, whose window
-      (inclusive) covers `today`, the WIB date of the request. Like approval, where the Plt
-      window is checked on the decision date and not on the report's date: while the
+    * the owner; their direct atasan (as the employee master says now); the operator of
+      their OPD (the projection's `opd`);
+    * a Plt of that atasan: a delegation from the owner's *current* direct atasan, not
+      revoked, whose window covers `today`, the WIB date of the request. Like approval, where
+      the Plt window is checked on the decision date and not on the report's date: while the
       mandate runs the Plt opens every report they may decide, including those dated before
       it began; once it ends or is revoked they see none, even those dated inside it. A Plt
       of another atasan sees nothing; a Plt only reads (SKP changes stay with the atasan);
-    * BKPSDM, auditors and trusted system callers.
+    * BKPSDM, auditors and service accounts.
     """
-    if who.is_(*OVERSIGHT_ROLES, "system"):
+    if who.role in scope.CITY_READERS or (who.nip is not None and who.nip == owner_nip):
         return True
-    if not who.is_(*PERSON_ROLES) or not who.nip:
-        return False
-    if who.nip == owner_nip:
-        return True
-    atasan = atasan_of(uow, owner_nip)
-    if atasan is None:
-        return False  # no atasan recorded: nobody but the owner and oversight
-    return who.nip == atasan or _is_plt_of(uow, who.nip, atasan, today)
+    stands_in: list[str] = []
+    if who.role in PERSON_ROLES and who.nip:
+        stands_in = plt_for(uow, who.nip, today)
+    return scope.may_see_person(who, owner_nip, find_employee(uow, owner_nip), stands_in)
 
 
 # --------------------------------------------------------------------------- projections

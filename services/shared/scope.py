@@ -68,10 +68,13 @@ def may_see_person(
         return False
     if who.role == "operator":
         return in_opd(who, employee.opd)
-    if who.role == "atasan" and who.nip is not None:
-        boss = employee.atasan_nip
-        return boss is not None and (boss == who.nip or boss in plt_for)
-    return False
+    boss = employee.atasan_nip
+    if boss is None or who.nip is None:
+        return False
+    if who.role == "atasan" and boss == who.nip:
+        return True
+    # a Plt need not have subordinates of their own (their token may say asn)
+    return who.role in ("asn", "atasan") and boss in plt_for
 
 
 def require_person(

@@ -54,3 +54,11 @@ def test_an_auditor_never_writes_and_an_operator_writes_only_in_their_opd() -> N
         require_opd_staff(who("operator", Q, "Bappeda"), "Dinkes", "mendaftarkan mesin")
     with pytest.raises(Exception, match="tidak berwenang"):
         require_opd_staff(who("auditor", Q), "Dinkes", "mendaftarkan mesin")
+
+
+def test_a_plt_without_subordinates_of_their_own_still_stands_in() -> None:
+    """A Plt need not be an atasan themself (their token says asn): approval lets them
+    decide, so they read what they decide on; the delegation is what counts, not the role."""
+    assert may_see_person(who("asn", C), A, ANI, plt_for={B})
+    assert not may_see_person(who("asn", C), A, ANI)
+    assert not may_see_person(who("asn", B), A, ANI)  # a direct atasan's reach is the role's

@@ -97,7 +97,8 @@ def ensure_view(uow: UnitOfWork, who: Actor, owner_nip: str, now: datetime) -> N
     if not queries.may_view(uow, who, owner_nip, today(now)):
         raise forbidden(
             "Data laporan hanya dapat dilihat oleh pegawai yang bersangkutan, atasan "
-            "langsungnya, Plt yang ditunjuk atasan tersebut untuk hari ini, BKPSDM dan auditor."
+            "langsungnya, Plt yang ditunjuk atasan tersebut untuk hari ini, operator OPD-nya, "
+            "BKPSDM dan auditor."
         )
 
 

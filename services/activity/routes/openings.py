@@ -7,8 +7,10 @@ from fastapi import APIRouter
 
 from contracts.nip import nip_problem
 from services.activity import commands, domain, queries
-from services.activity.routes.deps import Rules, ensure_view, forbidden, today
+from services.activity.routes.deps import Rules, ensure_view, today
 from services.activity.schemas import OpeningIn, OpeningOut, opening_out
+from services.shared import scope
+from services.shared.employees import find_employee
 from services.shared.http import Kit, Now, Problem, Who
 
 router = APIRouter()
@@ -20,14 +22,23 @@ router = APIRouter()
     response_model=OpeningOut,
     summary="Buka tanggal untuk dilaporkan",
     description=(
-        "BKPSDM membuka tanggal bagi seorang pegawai (mesin sidik jari atau jaringan gagal)."
+        "BKPSDM atau operator OPD pegawai membuka tanggal bagi seorang pegawai (mesin sidik "
+        "jari atau jaringan gagal)."
     ),
     tags=["Pembukaan tanggal"],
 )
 def open_date(nip: str, body: OpeningIn, who: Who, now: Now, kit: Kit, rules: Rules) -> OpeningOut:
-    """BKPSDM opens a date for an employee (the fingerprint device or network failed...)."""
-    if not who.is_("bkpsdm") or not who.nip:
-        raise forbidden("Hanya petugas BKPSDM (dengan NIP) yang dapat membuka tanggal laporan.")
+    """BKPSDM or the operator of the employee's OPD opens a date for them (the fingerprint
+    device or network failed...)."""
+    what = "membuka tanggal laporan pegawai ini (hanya BKPSDM atau operator OPD-nya, dengan NIP)"
+    # an opening names who opened it: a person, not a service account
+    scope.require_roles(who, ("bkpsdm", "operator"), what)
+    if not who.nip:
+        raise scope.forbidden(what)
+    if who.role == "operator":  # the employee's OPD as the projection says; unknown: refused
+        with kit.uow() as uow:
+            employee = find_employee(uow, nip)
+        scope.require_opd_staff(who, employee.opd if employee else None, what)
     if problem := nip_problem(nip):
         raise Problem(422, problem, code="invalid_nip")
     days, at = rules.deadline_days, rules.deadline_at

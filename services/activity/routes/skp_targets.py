@@ -14,7 +14,8 @@ from services.activity.queries import PERSON_ROLES
 from services.activity.routes.deps import ensure_view, forbidden
 from services.activity.schemas import SkpTargetIn, SkpTargetOut, target_out
 from services.kernel.calendar import YEAR_MAX, YEAR_MIN
-from services.shared.employees import atasan_of
+from services.shared import scope
+from services.shared.employees import find_employee
 from services.shared.http import Actor, Kit, Now, Problem, Who, period_or_422
 from services.shared.uow import UnitOfWork
 
@@ -25,7 +26,12 @@ def _ensure_skp_writer(uow: UnitOfWork, who: Actor, nip: str) -> str | None:
     """The employee drafts their SKP; the atasan and BKPSDM may correct it."""
     if who.is_("bkpsdm"):
         return who.nip
-    if who.is_(*PERSON_ROLES) and who.nip and who.nip in (nip, atasan_of(uow, nip)):
+    # the owner or their direct atasan (scope's rule without Plt: a Plt only reads SKP)
+    if (
+        who.is_(*PERSON_ROLES)
+        and who.nip
+        and scope.may_see_person(who, nip, find_employee(uow, nip))
+    ):
         return who.nip
     raise forbidden(
         "Target SKP hanya dapat diubah oleh pegawai yang bersangkutan, atasan langsungnya atau "

@@ -20,6 +20,7 @@ from services.approval.routes.deps import (
     forbidden,
     problem,
 )
+from services.shared import scope
 from services.shared.http import Day, Problem
 
 router = APIRouter()
@@ -82,11 +83,12 @@ def create_delegation(body: DelegationIn, who: Who, now: Now, kit: Kit) -> Deleg
     tags=["Pelimpahan (Plt)"],
 )
 def announce_delegations(who: Who, now: Now, kit: Kit) -> dict[str, int]:
-    """BKPSDM announces every delegation still running or to come again (DelegationGranted):
-    for activity's store when it started keeping them after they were made, or was restored
-    from a backup. A grant activity already has changes nothing; revoked ones stay revoked."""
-    if not who.is_("bkpsdm"):
-        raise forbidden("Hanya BKPSDM yang dapat mengumumkan ulang penunjukan Plt.")
+    """BKPSDM (or a job's service account) announces every delegation still running or to
+    come again (DelegationGranted): for activity's store when it started keeping them after
+    they were made, or was restored from a backup. A grant activity already has changes
+    nothing; revoked ones stay revoked."""
+    # BKPSDM, or the service account of the job that restores activity's store
+    scope.require_roles(who, scope.CITY_WRITERS, "mengumumkan ulang penunjukan Plt")
     with kit.uow() as uow:
         announced = commands.announce_delegations(uow, now)
         uow.commit()

@@ -22,7 +22,9 @@ from services.approval.routes.deps import (
     today,
 )
 from services.kernel.calendar import WorkCalendar
+from services.shared import scope
 from services.shared.calendar_book import Calendars
+from services.shared.employees import find_employee
 from services.shared.http import Problem
 from services.shared.uow import UnitOfWork
 
@@ -112,16 +114,18 @@ def my_queue(who: Who, now: Now, kit: Kit, calendars: Calendars) -> list[QueueIt
 def atasan_queue(
     atasan_nip: str, who: Who, now: Now, kit: Kit, calendars: Calendars
 ) -> list[QueueItemOut]:
-    """One atasan's waiting reports with their age (the atasan, BKPSDM, auditors, notifier)."""
-    if not (
-        who.is_(*OVERSIGHT_ROLES, "system") or (who.is_(*PERSON_ROLES) and who.nip == atasan_nip)
-    ):
-        raise forbidden(
-            "Antrean ini hanya dapat dilihat oleh atasan yang bersangkutan, BKPSDM dan auditor."
-        )
+    """One atasan's waiting reports with their age (the atasan, the operator of their OPD,
+    BKPSDM, auditors, the notifier's service account)."""
     day = today(now)
     cal = calendars(day.year)
     with kit.uow() as uow:
+        scope.require_person(
+            who,
+            atasan_nip,
+            find_employee(uow, atasan_nip),
+            "melihat antrean atasan ini (hanya atasan itu sendiri, operator OPD-nya, BKPSDM "
+            "dan auditor)",
+        )
         return [_queue_out(uow, r, day, cal) for r in queries.pending_of(uow, atasan_nip)]
 
 
@@ -174,7 +178,9 @@ def get_item(report_id: str, who: Who, now: Now, kit: Kit, calendars: Calendars)
         row = queries.queue_entry(uow, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan di antrean persetujuan.", code="not_found")
-        allowed = who.is_(*OVERSIGHT_ROLES, "system")
+        # the owner, their atasan now, the operator of their OPD, the city (scope's rule)...
+        allowed = scope.may_see_person(who, row.owner_nip, find_employee(uow, row.owner_nip))
+        # ...the atasan it was filed to, and whoever may decide it today (a Plt)
         if not allowed and who.is_(*PERSON_ROLES) and who.nip:
             allowed = who.nip in (row.owner_nip, row.atasan_nip) or queries.may_decide_on(
                 uow, who.nip, row, day

@@ -1,7 +1,7 @@
 """Notifier's HTTP API: the inbox of each employee, their configured channel and its
 preferences (set by the employee, or by the operator of their OPD for people without a phone),
-the delivery log and the dead letters (operators), operator-triggered job runs and the Redis
-health.
+the delivery log and the dead letters (the city readers; an operator sees their own OPD's
+people), job runs on demand (BKPSDM, the service account) and the Redis health.
 
 The caller is the person their bearer token proves (services.shared.http.actor)."""
 

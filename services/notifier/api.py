@@ -1,7 +1,7 @@
 """Notifier's HTTP API: the inbox of each employee, their configured channel and its
 preferences (set by the employee, or by the operator of their OPD for people without a phone),
-the delivery log and the dead letters (operators), operator-triggered job runs and the Redis
-health.
+the delivery log and the dead letters (the city readers; an operator sees their own OPD's
+people), job runs on demand (BKPSDM, the service account) and the Redis health.
 
 The caller is the person their bearer token proves (services.shared.http.actor)."""
 
@@ -21,46 +21,61 @@ from services.notifier.delivery import CHANNELS
 from services.notifier.domain import Kind
 from services.notifier.jobs import REMINDERS, WARNINGS, Notifier
 from services.notifier.models import ChannelConfig, Delivery, Message
+from services.shared.employees import find_employee
 from services.shared.http import ID_MAX, Actor, Moment, Problem, Who
+from services.shared.scope import (
+    CITY_READERS,
+    CITY_WRITERS,
+    caller_opd,
+    forbidden,
+    in_opd,
+    require_roles,
+)
 
 router = APIRouter()
-
-OPERATOR_ROLES = ("operator", "bkpsdm", "system")
-LOG_READERS = (*OPERATOR_ROLES, "auditor")
 
 
 def _notifier(request: Request) -> Notifier:
     return request.app.state.notifier
 
 
-def _own_or_operator(who: Actor, nip: str) -> None:
-    if who.is_(*OPERATOR_ROLES) or (who.nip is not None and who.nip == nip):
+def _opd_of(notifier: Notifier, nip: str) -> str | None:
+    """The employee's OPD as the projection says (None: unknown here)."""
+    with notifier.kit.uow() as uow:
+        row = find_employee(uow, nip)
+        return row.opd if row is not None else None
+
+
+def _own(who: Actor, nip: str) -> bool:
+    return who.nip is not None and who.nip == nip
+
+
+def _may_read(notifier: Notifier, who: Actor, nip: str, what: str) -> None:
+    """An inbox or a channel: its owner, their OPD's operator, the city readers (not the
+    atasan: the messages are the owner's own)."""
+    if who.role in CITY_READERS or _own(who, nip):
         return
-    raise Problem(
-        403, "Kotak masuk hanya dapat dibuka oleh pegawai yang bersangkutan.", code="forbidden"
-    )
+    if who.role == "operator" and in_opd(who, _opd_of(notifier, nip)):
+        return
+    raise forbidden(what)
 
 
-def _operator(who: Actor, roles: tuple[str, ...] = OPERATOR_ROLES) -> None:
-    if not who.is_(*roles):
-        raise Problem(403, "Hanya operator atau BKPSDM yang dapat melakukan ini.", code="forbidden")
+def _may_mark_read(notifier: Notifier, who: Actor, nip: str) -> None:
+    """The owner, or their OPD's operator reading the messages out to someone without a phone."""
+    if _own(who, nip) or (who.role == "operator" and in_opd(who, _opd_of(notifier, nip))):
+        return
+    raise forbidden("menandai pesan pegawai ini sudah dibaca")
 
 
 def _may_set_channel(notifier: Notifier, who: Actor, nip: str) -> None:
-    """The employee themself, BKPSDM/system, or an operator of the employee's own OPD."""
-    if who.is_("bkpsdm", "system") or (who.nip is not None and who.nip == nip):
+    """The employee themself, BKPSDM/system, or an operator of the employee's own OPD (the
+    token's OPD against the projection's; an unknown NIP is as foreign as another OPD's)."""
+    if _own(who, nip):
         return
-    if who.is_("operator") and who.nip is not None:
-        employee = notifier.kit.tables.employee
-        with notifier.kit.uow() as uow:
-            opds = dict(
-                uow.session.execute(
-                    select(col(employee.nip), col(employee.opd)).where(
-                        col(employee.nip).in_((who.nip, nip))
-                    )
-                ).all()
-            )
-        if who.nip in opds and opds[who.nip] == opds.get(nip):
+    if who.role in CITY_WRITERS:
+        return
+    if who.role == "operator":
+        if in_opd(who, _opd_of(notifier, nip)):
             return
         raise Problem(
             403,
@@ -72,6 +87,17 @@ def _may_set_channel(notifier: Notifier, who: Actor, nip: str) -> None:
         "Saluran pesan hanya dapat diatur oleh pegawai itu atau operator OPD-nya.",
         code="forbidden",
     )
+
+
+def _log_opd(who: Actor, what: str) -> str | None:
+    """The OPD an operator's view of the logs is limited to (None: the city readers' whole
+    city); anyone else is refused."""
+    if who.role in CITY_READERS:
+        return None
+    opd = caller_opd(who)
+    if who.role == "operator" and opd is not None:
+        return opd
+    raise forbidden(what)
 
 
 def _message_out(m: Message, portal: str = "") -> dict[str, Any]:
@@ -99,8 +125,8 @@ def inbox(
     nip: str, request: Request, who: Who, limit: int = Query(50, ge=1, le=500)
 ) -> dict[str, Any]:
     """Messages of one employee, newest first, with the number of unread ones."""
-    _own_or_operator(who, nip)
     notifier = _notifier(request)
+    _may_read(notifier, who, nip, "membuka kotak masuk pegawai ini")
     with notifier.kit.uow() as uow:
         rows = uow.session.execute(
             select(Message)
@@ -127,8 +153,8 @@ def mark_read(
     nip: str, request: Request, who: Who, message_id: int = Path(ge=1, le=ID_MAX)
 ) -> dict[str, Any]:
     """Mark one message read (again is harmless: the first reading time stays)."""
-    _own_or_operator(who, nip)
     notifier = _notifier(request)
+    _may_mark_read(notifier, who, nip)
     with notifier.kit.uow() as uow:
         message = uow.session.get(Message, message_id)
         if message is None or message.nip != nip:
@@ -197,7 +223,7 @@ def set_channel(nip: str, body: ChannelIn, request: Request, who: Who) -> dict[s
     "/channels/{nip}", summary="Saluran notifikasi seorang pegawai", tags=["Saluran notifikasi"]
 )
 def get_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
-    _own_or_operator(who, nip)
+    _may_read(_notifier(request), who, nip, "melihat saluran pesan pegawai ini")
     with _notifier(request).kit.uow() as uow:
         row = uow.session.get(ChannelConfig, nip)
         return _channel_out(nip, row)
@@ -229,8 +255,11 @@ def deliveries(
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     """The delivery log, newest first: every attempt on every channel (operators)."""
-    _operator(who, LOG_READERS)
+    opd = _log_opd(who, "melihat log pengiriman")
+    notifier = _notifier(request)
     query = select(Delivery)
+    if opd is not None:
+        query = query.where(col(Delivery.nip).in_(_nips_of(notifier, opd)))
     if nip is not None:
         query = query.where(Delivery.nip == nip)
     if status is not None:
@@ -238,7 +267,7 @@ def deliveries(
     if channel is not None:
         query = query.where(Delivery.channel == channel)
     query = query.order_by(col(Delivery.id).desc()).limit(limit)
-    with _notifier(request).kit.uow() as uow:
+    with notifier.kit.uow() as uow:
         rows = uow.session.execute(query).scalars().all()
     return [
         {
@@ -256,6 +285,12 @@ def deliveries(
     ]
 
 
+def _nips_of(notifier: Notifier, opd: str) -> Any:
+    """The NIPs of one OPD in the projection (a subquery)."""
+    employee = notifier.kit.tables.employee
+    return select(col(employee.nip)).where(col(employee.opd) == opd)
+
+
 def _moment(notifier: Notifier, at: datetime | None) -> datetime:
     if at is None:
         return notifier.clock()
@@ -270,7 +305,7 @@ def _moment(notifier: Notifier, at: datetime | None) -> datetime:
 )
 async def run_warnings(request: Request, who: Who, at: Moment | None = None) -> dict[str, Any]:
     """Run the 15:00 warning job as of `at` (ISO; naive is WIB; default now). Idempotent."""
-    _operator(who)
+    require_roles(who, CITY_WRITERS, "menjalankan peringatan untuk seluruh kota")
     notifier = _notifier(request)
     return await notifier.run_leased(WARNINGS, _moment(notifier, at))
 
@@ -283,7 +318,7 @@ async def run_warnings(request: Request, who: Who, at: Moment | None = None) -> 
 )
 async def run_reminders(request: Request, who: Who, at: Moment | None = None) -> dict[str, Any]:
     """Run the 09:00 atasan reminder job as of `at` (ISO; naive is WIB). Idempotent."""
-    _operator(who)
+    require_roles(who, CITY_WRITERS, "menjalankan pengingat atasan untuk seluruh kota")
     notifier = _notifier(request)
     return await notifier.run_leased(REMINDERS, _moment(notifier, at))
 
@@ -302,17 +337,14 @@ def dead_letters(
 ) -> list[dict[str, Any]]:
     """Messages given up on their channel (after the last attempt, or refused for good),
     with the last answer; the inbox still has each of them."""
-    _operator(who, LOG_READERS)
-    with _notifier(request).kit.uow() as uow:
+    opd = _log_opd(who, "melihat pesan yang gagal dikirim")
+    notifier = _notifier(request)
+    query = select(Message).where(Message.channel_state == "dead")
+    if opd is not None:
+        query = query.where(col(Message.nip).in_(_nips_of(notifier, opd)))
+    with notifier.kit.uow() as uow:
         rows = (
-            uow.session.execute(
-                select(Message)
-                .where(Message.channel_state == "dead")
-                .order_by(col(Message.id).desc())
-                .limit(limit)
-            )
-            .scalars()
-            .all()
+            uow.session.execute(query.order_by(col(Message.id).desc()).limit(limit)).scalars().all()
         )
         last = {
             d.message_id: d
@@ -345,9 +377,16 @@ def retry_dead_letter(
     request: Request, who: Who, message_id: int = Path(ge=1, le=ID_MAX)
 ) -> dict[str, Any]:
     """Send a dead-lettered message again (e.g. after the address was corrected)."""
-    _operator(who)
-    with _notifier(request).kit.uow() as uow:
+    what = "mengirim ulang pesan pegawai ini"
+    if who.role not in CITY_WRITERS:
+        require_roles(who, ("operator",), what)
+    notifier = _notifier(request)
+    with notifier.kit.uow() as uow:
         message = uow.session.get(Message, message_id)
+        if who.role not in CITY_WRITERS and (
+            message is None or not in_opd(who, _opd_of(notifier, message.nip))
+        ):
+            raise forbidden(what)  # an unknown message looks like another OPD's
         if message is None or message.channel_state != "dead":
             raise Problem(404, "Pesan gagal kirim tidak ditemukan.", code="dead_letter_not_found")
         message.channel_state, message.attempts, message.next_attempt_at = "pending", 0, None

@@ -327,16 +327,19 @@ class Portal:
         now = self.clock()
         with self.kit.uow() as uow:
             account = store.account(uow, nip)
+            refused = Problem(
+                403,
+                "Kode sekali pakai hanya dapat diterbitkan oleh operator OPD pegawai itu "
+                "atau BKPSDM (akun berperan khusus: hanya BKPSDM).",
+                code="forbidden",
+            )
             if account is None or not account.active:
+                if not caller.is_("bkpsdm"):  # an unknown NIP as a foreign one: no probing
+                    raise refused
                 raise Problem(404, f"Akun ASN dengan NIP {nip} tidak ditemukan.", code="no_account")
             target_roles, _ = self.roles(uow, nip)
             if not domain.may_issue_code(caller.role, caller.opd, account.opd, target_roles):
-                raise Problem(
-                    403,
-                    "Kode sekali pakai hanya dapat diterbitkan oleh operator OPD pegawai itu "
-                    "atau BKPSDM (akun berperan khusus: hanya BKPSDM).",
-                    code="forbidden",
-                )
+                raise refused
             code = credentials.random_code()
             expires = now + domain.SETUP_CODE_TTL
             for old in store.usable_setup_codes(uow, nip, now):

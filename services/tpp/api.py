@@ -10,23 +10,25 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from services.kernel.vocabulary import label
+from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, Who, kit_of, period_key
+from services.shared.scope import (
+    CITY_READERS,
+    CITY_WRITERS,
+    require_opd_reader,
+    require_person,
+    require_roles,
+)
 from services.tpp import export, periods, queries, statements
 from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
 
 router = APIRouter()
 
-BKPSDM = "bkpsdm"
-READERS = (BKPSDM, "auditor", "system")
 
-
-def _require(who: Actor, *roles: str, what: str) -> None:
-    if not who.is_(*roles):
-        raise Problem(
-            403,
-            f"Hanya {' / '.join(r.upper() for r in roles if r != 'system')} yang dapat {what}.",
-            code="forbidden",
-        )
+def _require_person(uow: Any, who: Actor, nip: str, what: str) -> None:
+    """A person's TPP: themself, their atasan, their OPD's operator, the city readers (the
+    projection says who the atasan and the OPD are; an unknown NIP looks like a foreign one)."""
+    require_person(who, nip, find_employee(uow, nip), what)
 
 
 @router.get(
@@ -35,9 +37,12 @@ def _require(who: Actor, *roles: str, what: str) -> None:
     description="Yang diketahui TPP (sementara sampai hari ditutup).",
     tags=["TPP pegawai"],
 )
-def employee_days(nip: str, request: Request, period: str | None = None) -> list[dict[str, object]]:
+def employee_days(
+    nip: str, request: Request, who: Who, period: str | None = None
+) -> list[dict[str, object]]:
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
     with kit_of(request).uow() as uow:
+        _require_person(uow, who, nip, "melihat fakta hari kerja pegawai ini")
         rows = uow.session.exec(
             select(DayFact).where(DayFact.nip == nip).order_by(col(DayFact.work_date))
         ).all()
@@ -68,11 +73,8 @@ def employee_days(nip: str, request: Request, period: str | None = None) -> list
 def employee_statement(nip: str, period: str, request: Request, who: Who) -> dict[str, Any]:
     """The month statement of one ASN: every line with date, code, percent, rupiah, article."""
     period = period_key(period)
-    if who.role == "asn" and who.nip != nip:
-        raise Problem(
-            403, "ASN hanya dapat melihat rincian TPP miliknya sendiri.", code="forbidden"
-        )
     with kit_of(request).uow() as uow:
+        _require_person(uow, who, nip, "melihat rincian TPP pegawai ini")
         row = uow.session.get(Statement, (nip, period))
         if row is None:
             raise Problem(
@@ -106,9 +108,10 @@ def _period_info(uow: Any, period: str) -> dict[str, Any]:
     description="Jumlah per OPD dan untuk seluruh kota.",
     tags=["Periode TPP"],
 )
-def city_summary(period: str, request: Request) -> dict[str, Any]:
+def city_summary(period: str, request: Request, who: Who) -> dict[str, Any]:
     """The city's month: totals per OPD and for the whole city."""
     period = period_key(period)
+    require_roles(who, CITY_READERS, "melihat ringkasan TPP seluruh kota")
     with kit_of(request).uow() as uow:
         rows = queries.period_statements(uow.session, period)
         by_opd: dict[str, list[Statement]] = {}
@@ -129,9 +132,10 @@ def city_summary(period: str, request: Request) -> dict[str, Any]:
     description="Satu baris per ASN (dengan rinciannya) dan jumlah OPD.",
     tags=["Periode TPP"],
 )
-def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
+def opd_statements(period: str, opd: str, request: Request, who: Who) -> dict[str, Any]:
     """One OPD's month: a row per ASN (with lines) and the OPD's totals."""
     period = period_key(period)
+    require_opd_reader(who, opd, "melihat TPP OPD ini")
     with kit_of(request).uow() as uow:
         rows = queries.period_statements(uow.session, period, opd)
         if not rows:
@@ -155,7 +159,7 @@ def opd_statements(period: str, opd: str, request: Request) -> dict[str, Any]:
 def close_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM closes a month: statements frozen, TppPeriodClosed per ASN (outbox)."""
     period = period_key(period)
-    _require(who, BKPSDM, what="menutup periode TPP")
+    require_roles(who, CITY_WRITERS, "menutup periode TPP; hanya BKPSDM yang dapat melakukannya")
     kit = kit_of(request)
     now = kit.clock()
     with kit.uow() as uow:
@@ -175,7 +179,9 @@ def close_period(period: str, request: Request, who: Who) -> dict[str, Any]:
 def reopen_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     """BKPSDM reopens a month: pending corrections applied, statements recomputed."""
     period = period_key(period)
-    _require(who, BKPSDM, what="membuka kembali periode TPP")
+    require_roles(
+        who, CITY_WRITERS, "membuka kembali periode TPP; hanya BKPSDM yang dapat melakukannya"
+    )
     kit = kit_of(request)
     with kit.uow() as uow:
         if not periods.is_closed(uow.session, period):
@@ -199,7 +205,7 @@ def corrections(
 ) -> dict[str, Any]:
     """Events that arrived after the month was closed, waiting for BKPSDM."""
     period = period_key(period)
-    _require(who, *READERS, what="melihat koreksi tertunda")
+    require_roles(who, CITY_READERS, "melihat koreksi tertunda")
     with kit_of(request).uow() as uow:
         query = select(PendingCorrection).where(PendingCorrection.period == period)
         if not include_applied:
@@ -238,7 +244,7 @@ def recompute_with(
     """What the month would be under `rules`, per employee (never stored: closed months stay
     as they were closed, open months stay with the rule set in force)."""
     period = period_key(period)
-    _require(who, *READERS, what="menghitung ulang periode dengan aturan lain")
+    require_roles(who, CITY_READERS, "menghitung ulang periode dengan aturan lain")
     kit = kit_of(request)
     ruleset = statements.ruleset_by_name(kit.settings, rules)
     if ruleset is None:
@@ -252,7 +258,7 @@ def recompute_with(
 
 def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
     period = period_key(period)
-    _require(who, *READERS, what="mengunduh daftar pembayaran TPP")
+    require_roles(who, CITY_READERS, "mengunduh daftar pembayaran TPP seluruh kota")
     with kit_of(request).uow() as uow:
         info = _period_info(uow, period)
         if info["status"] != PERIOD_CLOSED and not draft:

@@ -133,7 +133,7 @@ async def test_scanned_without_report_gets_one_warning(h: Harness) -> None:
     # someone else's inbox is closed to an ASN; a wrong id is a 404 problem in Bahasa
     other = await h.client.get(f"/api/v1/inbox/{a}", headers=who(b, "asn"))
     assert other.status_code == 403
-    missing = await h.client.post(f"/api/v1/inbox/{b}/{msg_id}/read")
+    missing = await h.client.post(f"/api/v1/inbox/{b}/{msg_id}/read", headers=who(b, "asn"))
     assert missing.status_code == 404 and missing.json()["detail"] == "Pesan tidak ditemukan."
 
 

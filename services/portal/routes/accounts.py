@@ -81,15 +81,16 @@ def get_account(nip: str, who: Who, portal: PortalDep) -> AccountOut:
     """The person themself, their OPD's operator, BKPSDM and auditors."""
     with portal.kit.uow() as uow:
         account = store.account(uow, nip)
+        city = who.is_("bkpsdm", "auditor")
+        allowed = (
+            city
+            or who.nip == nip
+            or (who.is_("operator") and account is not None and who.opd == account.opd)
+        )
+        if not allowed:  # an unknown NIP as a foreign one: no probing for accounts
+            raise forbidden("pemilik akun, operator OPD-nya, BKPSDM atau auditor")
         if account is None:
             raise Problem(404, f"Akun ASN dengan NIP {nip} tidak ditemukan.", code="no_account")
-        allowed = (
-            who.nip == nip
-            or who.is_("bkpsdm", "auditor")
-            or (who.is_("operator") and who.opd == account.opd)
-        )
-        if not allowed:
-            raise forbidden("pemilik akun, operator OPD-nya, BKPSDM atau auditor")
         roles, _ = portal.roles(uow, nip)
         grants = [
             GrantOut(role=g.role, opd=g.opd, granted_by=g.granted_by, granted_at=g.granted_at)

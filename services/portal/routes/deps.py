@@ -72,6 +72,23 @@ def _require(session: LoginSession | None, states: tuple[str, ...]) -> LoginSess
     return session
 
 
+def _token_is_no_session(request: Request) -> None:
+    """A session route called with a valid token and no session: the caller is known but a
+    token opens no session (403, as any valid token without the right); a bad token is 401."""
+    authorization = request.headers.get("authorization")
+    if not authorization:
+        return
+    try:
+        verify(bearer(authorization), "portal", jwks_of(kit_of(request).settings))
+    except IdentityError as exc:
+        raise Problem(401, exc.detail, code=exc.code) from exc
+    raise Problem(
+        403,
+        "Langkah ini hanya untuk sesi masuk di portal; token layanan tidak membuka sesi.",
+        code="session_required",
+    )
+
+
 def session_in(*states: str):
     """A dependency: the cookie's session in one of `states`, with the CSRF header checked
     on unsafe methods (the JSON API's forms are scripts: they send the header)."""
@@ -79,7 +96,10 @@ def session_in(*states: str):
     def dependency(
         request: Request, x_csrf_token: str | None = Header(default=None)
     ) -> LoginSession:
-        session = _require(_session_of(request), states)
+        session = _session_of(request)
+        if session is None:
+            _token_is_no_session(request)
+        session = _require(session, states)
         if request.method in UNSAFE:
             check_csrf(session, x_csrf_token)
         return session

@@ -92,6 +92,14 @@ RULES: list[Rule] = [
         note="untuk atasan itu sendiri",
     ),
     Rule("POST", "/api/v1/delegations/announce", frozenset({"bkpsdm", "system"})),
+    Rule(
+        "PUT",
+        "/api/v1/kinerja/{nip}/{period}",
+        B_OR_BKPSDM,
+        values={"period": "2026-10"},
+        body={"hasil_kerja": "sesuai", "perilaku_kerja": "sesuai"},
+        note="hasil kinerja bulanan untuk SIASN",
+    ),
     Rule("GET", "/api/v1/delegations", PERSONS | CITY, note="selain kota: yang menyebut dirinya"),
     Rule("DELETE", "/api/v1/delegations/{delegation_id}", B_OR_BKPSDM),
     Rule("GET", "/api/v1/audit", frozenset({"bkpsdm", "auditor"})),
@@ -169,6 +177,7 @@ async def seed(c: httpx.AsyncClient, kit: Any, cast: dict[str, Any]) -> dict[str
     spare = await c.post("/api/v1/delegations", json=window, headers=bkpsdm)
     assert spare.status_code == 201, spare.text
     return {
+        "nip": cast["asn_self"][0],
         "atasan_nip": boss,
         "plt_nip": plt,
         "report_id": ids[0],

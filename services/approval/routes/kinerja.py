@@ -52,7 +52,7 @@ def confirm_result(
         if not (who.is_("bkpsdm") or (who.nip is not None and who.nip == atasan)):
             raise forbidden("Hanya atasan langsung atau BKPSDM yang menetapkan hasil kinerja.")
         if who.nip is None:
-            raise Problem(422, "NIP penilai wajib ada (X-Actor-Nip)", code="no_actor_nip")
+            raise Problem(422, "Token penilai tidak memuat NIP", code="no_actor_nip")
         row = uow.session.get(KinerjaResult, (nip, key))
         if row is None:
             row = KinerjaResult(

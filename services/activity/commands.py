@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn, Event
-from services.activity import domain, queries
+from services.activity import domain, gate, queries
 from services.activity.models import DayUnlock, Evidence, Opening, PltDelegation, Report, SkpTarget
 from services.activity.queries import FilingRules
 from services.activity.schemas import ReportIn, ReportOut
@@ -213,7 +213,7 @@ def change_report(
     uow: UnitOfWork,
     row: Report,
     body: ReportIn,
-    decision: domain.FilingDecision,
+    decision: gate.FilingDecision,
     now: datetime,
     limits: domain.ReportLimits,
     change: Callable[..., domain.DailyReport],
@@ -263,7 +263,7 @@ def add_evidence(uow: UnitOfWork, evidence: Evidence) -> Evidence:
 # --------------------------------------------------------------------------- openings
 
 
-def open_date(uow: UnitOfWork, opening: domain.Opening) -> Opening:
+def open_date(uow: UnitOfWork, opening: gate.Opening) -> Opening:
     """Store BKPSDM's opening of a date (the route had the domain validate it)."""
     row = Opening(
         id=str(uuid.uuid4()),
@@ -342,7 +342,7 @@ def import_reports(
                     "line": line,
                     "nip": nip,
                     "tanggal": day.isoformat(),
-                    "code": domain.FilingCode.NO_SCAN_YET.value,
+                    "code": gate.FilingCode.NO_SCAN_YET.value,
                     "reason": "tidak ada sidik jari atau dinas luar pada tanggal itu",
                 }
             )

@@ -14,6 +14,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from services.activity import domain
+from services.activity import gate as filing_gate  # queries.gate is a function
 from services.activity.models import (
     DayUnlock,
     Evidence,
@@ -117,7 +118,7 @@ _OTHER_LIVE_MINUTES = select(func.coalesce(func.sum(Report.minutes), 0)).where(
 )
 
 
-DayFacts = tuple[domain.Unlock | None, list[tuple[str, domain.Opening]]]
+DayFacts = tuple[filing_gate.Unlock | None, list[tuple[str, filing_gate.Opening]]]
 
 
 def day_facts(uow: UnitOfWork, nip: str, day: date) -> DayFacts:
@@ -131,13 +132,13 @@ def day_facts_many(
 ) -> dict[tuple[str, date], DayFacts]:
     """`day_facts` of several (nip, date) pairs in one query."""
     sources: dict[tuple[str, date], list[str]] = {}
-    openings: dict[tuple[str, date], list[tuple[str, domain.Opening]]] = {}
+    openings: dict[tuple[str, date], list[tuple[str, filing_gate.Opening]]] = {}
     for row in uow.connection.execute(_DAY_FACTS, {"days": days}):
         key = (row.nip, row.work_date)
         if row.opened_by is None:
             sources.setdefault(key, []).append(row.id)
         else:
-            opening = domain.Opening(
+            opening = filing_gate.Opening(
                 row.nip, row.work_date, row.opened_by, row.reason, row.opened_at, row.until
             )
             openings.setdefault(key, []).append((row.id, opening))
@@ -146,13 +147,13 @@ def day_facts_many(
         unlock = None
         if key in sources:
             best = min(sources[key], key=lambda source: 0 if source == "scan" else 1)
-            unlock = domain.Unlock(key[0], key[1], domain.UnlockSource(best))
+            unlock = filing_gate.Unlock(key[0], key[1], filing_gate.UnlockSource(best))
         out[key] = (unlock, openings.get(key, []))
     return out
 
 
 def _opening_id(
-    pairs: Iterable[tuple[str, domain.Opening]], used: domain.Opening | None
+    pairs: Iterable[tuple[str, filing_gate.Opening]], used: filing_gate.Opening | None
 ) -> str | None:
     for opening_id, value in pairs:
         if value == used:
@@ -205,7 +206,7 @@ def to_daily_report(row: Report) -> domain.DailyReport:
 
 def gate(
     uow: UnitOfWork, rules: FilingRules, nip: str, day: date, now: datetime
-) -> tuple[domain.FilingDecision, str | None]:
+) -> tuple[filing_gate.FilingDecision, str | None]:
     unlock, pairs = day_facts(uow, nip, day)
     return decide(rules, nip, day, now, unlock, pairs)
 
@@ -215,11 +216,11 @@ def decide(
     nip: str,
     day: date,
     now: datetime,
-    unlock: domain.Unlock | None,
-    pairs: list[tuple[str, domain.Opening]],
-) -> tuple[domain.FilingDecision, str | None]:
+    unlock: filing_gate.Unlock | None,
+    pairs: list[tuple[str, filing_gate.Opening]],
+) -> tuple[filing_gate.FilingDecision, str | None]:
     """The gate's decision from the day's facts, and the opening that allowed it (if any)."""
-    decision = domain.check_filing(
+    decision = filing_gate.check_filing(
         day,
         now,
         unlock,
@@ -234,11 +235,11 @@ def decide(
 
 def revision_gate(
     uow: UnitOfWork, rules: FilingRules, row: Report, now: datetime
-) -> domain.FilingDecision:
+) -> filing_gate.FilingDecision:
     """May the revision the atasan asked for be sent now: counted from the request, or by
     BKPSDM's opening of the report's date."""
     requested_at = row.revision_requested_at or row.updated_at
-    decision = domain.check_revision(
+    decision = filing_gate.check_revision(
         requested_at,
         now,
         rules.calendar_for(requested_at.year),
@@ -248,7 +249,7 @@ def revision_gate(
     )
     if not decision.allowed:
         opened, _ = gate(uow, rules, row.nip, row.work_date, now)
-        if opened.code is domain.FilingCode.OPENED:
+        if opened.code is filing_gate.FilingCode.OPENED:
             decision = opened  # BKPSDM opened the date again: the opening rules
     return decision
 

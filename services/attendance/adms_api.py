@@ -1,4 +1,5 @@
-"""ZKTeco ADMS ("iclock") endpoints at the root path, and the device registry API.
+"""ZKTeco ADMS ("iclock") endpoints at the root path. The operators' device registry API is
+in routes/devices.py.
 
 Devices get plain text, never problem+json: "OK", the handshake options, or
 "ERROR: ..." for a device that is not registered (403), calls from another address than the
@@ -17,14 +18,13 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 from prometheus_client import Counter
-from pydantic import BaseModel, Field, IPvAnyAddress
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -34,18 +34,10 @@ from contracts.nip import is_valid_nip
 from services.attendance import adms, domain, quarantine, store
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import Device, DeviceCommand
-from services.attendance.web import OPERATORS, config_of, require
-from services.shared import metrics
-from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
+from services.attendance.web import config_of
+from services.shared.http import kit_of, now_of
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
-from services.shared.scope import (
-    CITY_READERS,
-    caller_opd,
-    require_opd_reader,
-    require_opd_staff,
-    require_roles,
-)
 from services.shared.uow import UnitOfWork
 
 log = get_logger("sikerja.attendance.adms")
@@ -63,7 +55,6 @@ ADMS_EXCESS = Counter(
 )
 
 iclock = APIRouter(prefix="/iclock", include_in_schema=True)
-router = APIRouter()
 
 
 def _text(body: str, status: int = 200) -> PlainTextResponse:
@@ -529,218 +520,3 @@ async def devicecmd(request: Request) -> PlainTextResponse:
     except Refused as exc:
         return _refused(exc, request)
     return _text("OK")
-
-
-# --- registry (operators) ---------------------------------------------------------------
-
-
-class DeviceIn(BaseModel):
-    sn: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
-    opd: str = Field(min_length=1)
-    lokasi: str = ""
-    nama: str = ""
-    zona_waktu: str = Field("7", description="the device's TimeZone option, hours (7 = WIB)")
-    ip_tetap: IPvAnyAddress | None = Field(
-        None,
-        description="pin the device to this source address (/iclock/* from any other "
-        "is refused); empty: any address",
-    )
-
-
-class CommandIn(BaseModel):
-    perintah: str = Field(min_length=1, max_length=500)
-
-
-def device_state(device: Device, now: datetime, offline_after_s: int) -> str:
-    if device.last_seen_at is None:
-        return "belum_pernah"
-    return "offline" if (now - device.last_seen_at).total_seconds() > offline_after_s else "online"
-
-
-def refresh_offline_metric(devices: list[Device], now: datetime, offline_after_s: int) -> None:
-    for d in devices:
-        offline = device_state(d, now, offline_after_s) != "online"
-        metrics.DEVICE_OFFLINE.labels(d.sn).set(1 if offline else 0)
-
-
-def device_view(
-    d: Device,
-    now: datetime,
-    offline_after_s: int,
-    excessive: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    return {
-        "sn": d.sn,
-        "opd": d.opd,
-        "lokasi": d.location,
-        "nama": d.name,
-        "zona_waktu": d.timezone,
-        "status": device_state(d, now, offline_after_s),
-        "terakhir_terhubung": d.last_seen_at.isoformat() if d.last_seen_at else None,
-        "stamp": d.attlog_stamp,
-        "firmware": d.firmware,
-        "ip": d.last_ip,
-        "ip_tetap": d.pinned_ip,
-        # NIP-days of the last week over max_scans_per_nip_day with scans from this device
-        "pindaian_berlebih": excessive or [],
-    }
-
-
-EXCESSIVE_DEVICE_DAYS = 7
-
-
-def excessive_by_device(
-    uow: UnitOfWork, now: datetime, cfg: AttendanceConfig
-) -> dict[str, list[dict[str, Any]]]:
-    """The flagged NIP-days of the last EXCESSIVE_DEVICE_DAYS WIB dates, per device."""
-    today = domain.wib_date(now)
-    found = store.excessive_nip_days(
-        uow, today - timedelta(days=EXCESSIVE_DEVICE_DAYS - 1), today, cfg.max_scans_per_nip_day
-    )
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for e in found:
-        for sn in e.devices:
-            out[sn].append({"nip": e.nip, "tanggal": e.day.isoformat(), "jumlah": e.count})
-    return out
-
-
-@router.post(
-    "/devices",
-    status_code=201,
-    summary="Daftarkan mesin sidik jari",
-    description=(
-        "Atau ubah OPD, lokasi, zona waktunya. OPD harus sudah punya pegawai (data dari siasn)."
-    ),
-    tags=["Mesin sidik jari"],
-)
-def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any]:
-    """Register a device (or update its OPD, location, time zone)."""
-    require_opd_staff(who, body.opd, "mendaftarkan mesin untuk OPD ini")
-    try:
-        adms.device_tz(body.zona_waktu)
-    except ValueError as exc:
-        raise Problem(422, str(exc), code="bad_timezone") from None
-    now = now_of(request)
-    with kit_of(request).uow() as uow:
-        # a mistyped OPD would file the device's scans under an OPD nobody reads
-        opds = store.known_opds(uow)
-        if body.opd not in opds:
-            known = (
-                "OPD yang dikenal: " + ", ".join(opds)
-                if opds
-                else "Belum ada data pegawai; impor data pegawai (siasn) lebih dulu"
-            )
-            raise Problem(
-                422,
-                f"OPD '{body.opd}' tidak dikenal: tidak ada pegawai OPD itu. {known}",
-                code="unknown_opd",
-            )
-        d = uow.session.get(Device, body.sn)
-        if d is not None:  # re-homing: the device's current OPD must be the caller's too
-            require_opd_staff(who, d.opd, "mengubah mesin OPD lain")
-        if d is None:
-            d = Device(
-                sn=body.sn, opd=body.opd, registered_at=now, registered_by=who.nip or who.role
-            )
-        d.opd, d.location, d.name, d.timezone = body.opd, body.lokasi, body.nama, body.zona_waktu
-        d.pinned_ip = str(body.ip_tetap) if body.ip_tetap else None
-        uow.session.add(d)
-        uow.commit()
-        cfg = config_of(request)
-        excessive = excessive_by_device(uow, now, cfg).get(d.sn)
-        return device_view(d, now, cfg.device_offline_after_s, excessive)
-
-
-@router.get(
-    "/devices",
-    summary="Daftar mesin dan keadaannya",
-    description="Keadaan: `online`, `offline`, `belum_pernah`.",
-    tags=["Mesin sidik jari"],
-)
-def list_devices(request: Request, who: Who, opd: str | None = None) -> list[dict[str, Any]]:
-    """Devices and their state (online, offline, belum_pernah): an operator's OPD's, or the
-    city's for its readers; never an ASN's or an atasan's (the list carries addresses)."""
-    if who.role == "operator" and opd is None:
-        opd = caller_opd(who) or "-"
-    if opd is None:
-        require_roles(who, CITY_READERS, "melihat daftar mesin")
-    else:
-        require_opd_reader(who, opd, "melihat mesin OPD ini")
-    now, cfg = now_of(request), config_of(request)
-    with kit_of(request).uow() as uow:
-        query = select(Device).order_by(Device.opd, Device.sn)
-        if opd:
-            query = query.where(Device.opd == opd)
-        devices = list(uow.session.exec(query).all())
-        excessive = excessive_by_device(uow, now, cfg)
-    refresh_offline_metric(devices, now, cfg.device_offline_after_s)
-    return [device_view(d, now, cfg.device_offline_after_s, excessive.get(d.sn)) for d in devices]
-
-
-@router.post(
-    "/devices/{sn}/commands",
-    status_code=201,
-    summary="Kirim perintah ke mesin",
-    description="Misalnya CHECK, REBOOT, DATA QUERY ATTLOG; dijalankan pada detak berikutnya.",
-    tags=["Mesin sidik jari"],
-)
-def queue_command(sn: str, body: CommandIn, request: Request, who: Who) -> dict[str, Any]:
-    """Queue a command (e.g. CHECK, REBOOT, DATA QUERY ATTLOG ...) for the next heartbeat."""
-    require(who, OPERATORS, "mengirim perintah ke mesin")
-    try:
-        adms.DeviceCommand(1, body.perintah)
-    except ValueError as exc:
-        raise Problem(422, str(exc), code="bad_command") from None
-    with kit_of(request).uow() as uow:
-        device = uow.session.get(Device, sn)
-        # an unknown SN is refused to an operator like another OPD's (no probing)
-        require_opd_staff(who, device.opd if device else None, "mengirim perintah ke mesin ini")
-        if device is None:
-            raise Problem(404, f"mesin {sn} tidak terdaftar", code="not_found")
-        row = DeviceCommand(
-            sn=sn, command=body.perintah, created_at=now_of(request), created_by=who.nip
-        )
-        uow.session.add(row)
-        uow.commit()
-        return {"id": row.id, "sn": sn, "perintah": row.command}
-
-
-@router.get(
-    "/scans/excessive",
-    summary="Pindaian berlebih sebulan",
-    description=(
-        "NIP-hari dengan pindaian lebih dari `max_scans_per_nip_day`: semua tersimpan, didaftar di"
-        " sini untuk diperiksa operator."
-    ),
-    tags=["Pindaian"],
-)
-def excessive_scans(
-    request: Request, period: str, who: Who, limit: int = Query(1000, ge=1, le=5000)
-) -> dict[str, Any]:
-    """NIP-days of a month with more scans than max_scans_per_nip_day (see
-    flag_scan_rates): all of them stored, listed here for an operator to look at."""
-    require_roles(who, {"operator", *CITY_READERS}, "melihat pindaian berlebih")
-    first, last = period_bounds_or_422(period, "bad_period")
-    cfg = config_of(request)
-    with kit_of(request).uow() as uow:
-        # an operator sees their OPD's employees' NIP-days only
-        opd = (caller_opd(who) or "-") if who.role == "operator" else None
-        found = store.excessive_nip_days(
-            uow, first, last, cfg.max_scans_per_nip_day, max_rows=limit + 1, opd=opd
-        )
-    return {
-        "periode": period,
-        "batas_per_hari": cfg.max_scans_per_nip_day,
-        "terpotong": len(found) > limit,  # more NIP-days than `limit`: narrow the period
-        "nip_hari": [
-            {
-                "nip": e.nip,
-                "tanggal": e.day.isoformat(),
-                "jumlah": e.count,
-                "pertama": e.first.isoformat(),
-                "terakhir": e.last.isoformat(),
-                "mesin": list(e.devices),
-            }
-            for e in found[:limit]
-        ],
-    }

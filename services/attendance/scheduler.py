@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 from sqlmodel import select
 
 from services.attendance import quarantine, store
-from services.attendance.adms_api import refresh_offline_metric
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import Device
+from services.attendance.routes.devices import refresh_offline_metric
 from services.kernel.calendar import WIB
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger

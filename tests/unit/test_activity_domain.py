@@ -18,34 +18,35 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.activity.domain import (
-    WIB,
     DailyReport,
     DomainError,
-    FilingCode,
-    Opening,
     ReportAction,
     ReportContent,
     ReportStatus,
     SkpTarget,
-    Unlock,
-    UnlockSource,
     apply_decision,
-    check_filing,
-    check_revision,
     edit_report,
     file_report,
-    filing_deadline,
-    format_tanggal,
     minutes_reported,
     next_status,
     revise_report,
-    validate_opening,
     validate_report,
     withdraw_report,
 )
 from services.activity.evidence_rules import MIB, EvidenceFile, validate_evidence
+from services.activity.gate import (
+    FilingCode,
+    Opening,
+    Unlock,
+    UnlockSource,
+    check_filing,
+    check_revision,
+    filing_deadline,
+    format_tanggal,
+    validate_opening,
+)
 from services.activity.skp import monthly_realisation, validate_skp_target
-from services.kernel.calendar import WorkCalendar
+from services.kernel.calendar import WIB, WorkCalendar
 
 NIP = "198501012010011001"
 OTHER_NIP = "199002022015022002"

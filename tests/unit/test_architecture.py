@@ -25,7 +25,7 @@ SERVICE_NAMES = sorted(
 KERNEL_THIRD_PARTY = frozenset({"holidays", "yaml", "pydantic"})
 # Pure modules besides each service's domain.py (rules split out of a domain.py that grew).
 PURE_MODULES: dict[str, tuple[str, ...]] = {
-    "activity": ("problems", "evidence_rules", "skp"),
+    "activity": ("problems", "evidence_rules", "gate", "skp"),
 }
 
 

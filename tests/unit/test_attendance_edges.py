@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.attendance.adms_api import device_state
 from services.attendance.domain import document_kind, parse_absence
 from services.attendance.models import Device
+from services.attendance.routes.devices import device_state
 from services.attendance.scheduler import closing_window
 from services.attendance.web import day_has_ended
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from services.activity import domain, queries
+from services.activity import domain, gate, queries
 from services.activity.commands import FilingBatcher
 from services.activity.models import Report
 from services.activity.queries import PERSON_ROLES, FilingRules
@@ -21,11 +21,11 @@ from services.shared.uow import UnitOfWork
 # Refusals of the filing gate: waiting or lateness is a conflict with the state of the day,
 # a date that has not come yet is an invalid request.
 _GATE_STATUS = {
-    domain.FilingCode.FUTURE_DATE: 422,
-    domain.FilingCode.NO_SCAN_YET: 409,
-    domain.FilingCode.DEADLINE_PASSED: 409,
+    gate.FilingCode.FUTURE_DATE: 422,
+    gate.FilingCode.NO_SCAN_YET: 409,
+    gate.FilingCode.DEADLINE_PASSED: 409,
 }
-_GATE_CODES = frozenset(c.value for c in domain.FilingCode)
+_GATE_CODES = frozenset(c.value for c in gate.FilingCode)
 _ERROR_STATUS = {"invalid_report": 422, "date_change": 422, "invalid_transition": 409}
 
 
@@ -74,7 +74,7 @@ def domain_problem(err: domain.DomainError) -> Problem:
     if err.code in _ERROR_STATUS:
         status = _ERROR_STATUS[err.code]
     elif err.code in _GATE_CODES:
-        status = _GATE_STATUS.get(domain.FilingCode(err.code), 409)
+        status = _GATE_STATUS.get(gate.FilingCode(err.code), 409)
     else:
         status = 422
     detail = err.message

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from contracts.nip import nip_problem
-from services.activity import commands, domain, queries
+from services.activity import commands, domain, gate, queries
 from services.activity.routes.deps import Rules, ensure_view, today
 from services.activity.schemas import OpeningIn, OpeningOut, opening_out
 from services.shared import scope
@@ -43,12 +43,12 @@ def open_date(nip: str, body: OpeningIn, who: Who, now: Now, kit: Kit, rules: Ru
         raise Problem(422, problem, code="invalid_nip")
     days, at = rules.deadline_days, rules.deadline_at
     day = today(now)
-    until = body.until or domain.filing_deadline(day, rules.calendar_for(day.year), days, at)
+    until = body.until or gate.filing_deadline(day, rules.calendar_for(day.year), days, at)
     if until.tzinfo is None:
         raise Problem(422, "Batas akhir pembukaan harus memuat zona waktu.", code="validation")
-    opening = domain.Opening(nip, body.work_date, who.nip, body.reason, now, until)
+    opening = gate.Opening(nip, body.work_date, who.nip, body.reason, now, until)
     try:
-        domain.validate_opening(opening)
+        gate.validate_opening(opening)
     except domain.DomainError as err:
         raise Problem(422, err.message, code=err.code) from None
     with kit.uow() as uow:

@@ -1,6 +1,6 @@
 """Scan routes: a batch pushed by a system, an employee's scans, the CSV/XLSX import and
-the quarantine of scans waiting for their employee. The device pushes (/iclock) and the
-excessive-scans list are in ../adms_api.py."""
+the quarantine of scans waiting for their employee. The device pushes (/iclock) are in
+../adms_api.py, the excessive-scans list in devices.py."""
 
 from __future__ import annotations
 

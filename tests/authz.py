@@ -22,6 +22,9 @@ from typing import Any
 
 import httpx
 
+from tests import factories
+from tests.support import who
+
 CALLERS = (
     "asn_self",
     "asn_other",
@@ -79,6 +82,36 @@ class Rule:
 
 
 Headers = Callable[[str], Mapping[str, str]]
+Cast = dict[str, tuple[str, str, str]]
+
+
+def people(opd_x: str, opd_y: str) -> Cast:
+    """caller -> (nip, role in the token, opd in the token), fresh NIPs; "plt" is an atasan
+    of another OPD whom a test may delegate to stand in for A's atasan."""
+    return {
+        "asn_self": (factories.nip(), "asn", opd_x),
+        "asn_other": (factories.nip(), "asn", opd_x),
+        "atasan_own": (factories.nip(), "atasan", opd_x),
+        "atasan_other": (factories.nip(), "atasan", opd_y),
+        "plt": (factories.nip(), "atasan", opd_y),
+        "operator_own": (factories.nip(), "operator", opd_x),
+        "operator_other": (factories.nip(), "operator", opd_y),
+        "bkpsdm": (factories.nip(), "bkpsdm", ""),
+        "auditor": (factories.nip(), "auditor", ""),
+        "system": ("", "system", ""),
+    }
+
+
+def headers_of(cast: Cast, *, plt: bool = False) -> Headers:
+    """Real tokens for the cast; with `plt`, the Plt is the one calling as atasan_other."""
+
+    def headers(caller: str) -> dict[str, str]:
+        if plt and caller == "atasan_other":
+            caller = "plt"
+        nip, role, opd = cast[caller]
+        return who(nip or None, role, opd or None)
+
+    return headers
 
 
 async def call(

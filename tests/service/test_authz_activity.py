@@ -17,7 +17,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
 
 import httpx
 
@@ -26,7 +25,7 @@ from services.activity.app import create as create_activity
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
-from tests.authz import CITY, Rule, check_rules, uncovered
+from tests.authz import CITY, Rule, check_rules, headers_of, people, uncovered
 from tests.factories import employee
 from tests.support import who
 
@@ -94,32 +93,6 @@ RULES = [
 ]
 
 
-def people() -> dict[str, tuple[str, str, str]]:
-    """caller -> (nip, role in the token, opd in the token)."""
-    return {
-        "asn_self": (factories.nip(), "asn", OPD_X),
-        "asn_other": (factories.nip(), "asn", OPD_X),
-        "atasan_own": (factories.nip(), "atasan", OPD_X),
-        "atasan_other": (factories.nip(), "atasan", OPD_Y),
-        "plt": (factories.nip(), "atasan", OPD_Y),
-        "operator_own": (factories.nip(), "operator", OPD_X),
-        "operator_other": (factories.nip(), "operator", OPD_Y),
-        "bkpsdm": (factories.nip(), "bkpsdm", ""),
-        "auditor": (factories.nip(), "auditor", ""),
-        "system": ("", "system", ""),
-    }
-
-
-def headers_of(cast: dict[str, tuple[str, str, str]], *, plt: bool = False) -> Any:
-    def headers(caller: str) -> dict[str, str]:
-        if plt and caller == "atasan_other":
-            caller = "plt"
-        nip, role, opd = cast[caller]
-        return who(nip or None, role, opd or None)
-
-    return headers
-
-
 async def seed(c: httpx.AsyncClient, me: dict[str, str], nip: str) -> dict[str, str]:
     """A's reports (one to withdraw), an evidence file and an SKP target."""
     rid = (await c.post("/api/v1/reports", json=BODY, headers=me)).json()["id"]
@@ -158,7 +131,7 @@ async def test_activity_matrix(memory_settings: Settings) -> None:
     app = create_activity(memory_settings, clock=lambda: NOW)
     kit = app.state.kit
     kit.migrate()
-    cast = people()
+    cast = people(OPD_X, OPD_Y)
     staff, boss, plt = cast["asn_self"][0], cast["atasan_own"][0], cast["plt"][0]
     await kit.handle(employee(staff, boss, opd=OPD_X).to_bytes())
     await kit.handle(employee(cast["asn_other"][0], boss, opd=OPD_X).to_bytes())

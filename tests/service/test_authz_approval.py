@@ -26,7 +26,7 @@ from services.approval.app import create as create_approval
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
-from tests.authz import CITY, Rule, check_rules, uncovered
+from tests.authz import CITY, Rule, check_rules, headers_of, people, uncovered
 from tests.factories import employee
 from tests.support import who
 
@@ -116,32 +116,6 @@ DECISIONS = frozenset(("POST", r.path) for r in RULES if r.allowed == DECIDERS)
 PLT_ALLOWED = DECISIONS | {("GET", "/api/v1/reports/{report_id}")}
 
 
-def people() -> dict[str, tuple[str, str, str]]:
-    """caller -> (nip, role in the token, opd in the token)."""
-    return {
-        "asn_self": (factories.nip(), "asn", OPD_X),
-        "asn_other": (factories.nip(), "asn", OPD_X),
-        "atasan_own": (factories.nip(), "atasan", OPD_X),
-        "atasan_other": (factories.nip(), "atasan", OPD_Y),
-        "plt": (factories.nip(), "atasan", OPD_Y),
-        "operator_own": (factories.nip(), "operator", OPD_X),
-        "operator_other": (factories.nip(), "operator", OPD_Y),
-        "bkpsdm": (factories.nip(), "bkpsdm", ""),
-        "auditor": (factories.nip(), "auditor", ""),
-        "system": ("", "system", ""),
-    }
-
-
-def headers_of(cast: dict[str, tuple[str, str, str]], *, plt: bool = False) -> Any:
-    def headers(caller: str) -> dict[str, str]:
-        if plt and caller == "atasan_other":
-            caller = "plt"
-        nip, role, opd = cast[caller]
-        return who(nip or None, role, opd or None)
-
-    return headers
-
-
 def filled(rules: list[Rule], values: dict[str, str]) -> list[Rule]:
     """The rules with their own values and bodies resolved against this round's values."""
 
@@ -195,7 +169,7 @@ async def test_approval_matrix(memory_settings: Settings) -> None:
     app = create_approval(memory_settings, clock=lambda: NOW)
     kit = app.state.kit
     kit.migrate()
-    cast = people()
+    cast = people(OPD_X, OPD_Y)
     staff, boss, plt = (cast[k][0] for k in ("asn_self", "atasan_own", "plt"))
     await kit.handle(employee(staff, boss, opd=OPD_X).to_bytes())
     await kit.handle(employee(cast["asn_other"][0], boss, opd=OPD_X).to_bytes())
@@ -231,7 +205,7 @@ async def test_bulk_approval_refuses_per_item_what_is_not_theirs(
     app = create_approval(memory_settings, clock=lambda: NOW)
     kit = app.state.kit
     kit.migrate()
-    cast = people()
+    cast = people(OPD_X, OPD_Y)
     staff, boss, plt = (cast[k][0] for k in ("asn_self", "atasan_own", "plt"))
     await kit.handle(employee(staff, boss, opd=OPD_X).to_bytes())
     async with httpx.AsyncClient(

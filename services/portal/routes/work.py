@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -327,27 +328,15 @@ async def new_report_form(
     csrf_token: str = Form(""),
     bukti: UploadFile | None = None,
 ) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
-    form = {"work_date": work_date, "description": description, "output": output,
-            "quantity": quantity, "minutes": minutes}  # fmt: skip
-    if not csrf_ok(ctx, csrf_token):
-        return ctx.page("laporan_form.html", "Isi laporan kegiatan", 403, form=form,
-                        error=CSRF_REFUSED, action="/laporan/baru")  # fmt: skip
-    body = _report_body(work_date, description, output, quantity, minutes)
-    try:
-        if isinstance(body, str):
-            raise ServiceError(422, body)
+    async def file(ctx: Ctx, body: dict[str, Any]) -> tuple[str, str]:
         report = await ctx.post("activity", "/reports", body)
-    except ServiceError as err:
-        return ctx.page("laporan_form.html", "Isi laporan kegiatan", err.status, form=form,
-                        error=err.message, action="/laporan/baru")  # fmt: skip
-    info = "Laporan terkirim ke atasan."
-    problem = await _evidence(ctx, report["id"], bukti)
-    if report.get("message"):
-        info += " " + report["message"]
-    return _go(f"/laporan?periode={work_date[:7]}", info, problem or "")
+        info = "Laporan terkirim ke atasan."
+        return report["id"], f"{info} {report['message']}" if report.get("message") else info
+
+    return await _submit_report(
+        request, "Isi laporan kegiatan", "/laporan/baru", file, csrf_token, bukti,
+        work_date, description, output, quantity, minutes,
+    )  # fmt: skip
 
 
 @router.get("/laporan/{report_id}/perbaiki")
@@ -377,25 +366,45 @@ async def revise_form(
     csrf_token: str = Form(""),
     bukti: UploadFile | None = None,
 ) -> Response:
+    async def revise(ctx: Ctx, body: dict[str, Any]) -> tuple[str, str]:
+        await ctx.post("activity", f"/reports/{report_id}/revise", body)
+        return report_id, "Perbaikan terkirim; laporan kembali menunggu persetujuan atasan."
+
+    return await _submit_report(
+        request, "Perbaiki laporan", f"/laporan/{report_id}/perbaiki", revise, csrf_token, bukti,
+        work_date, description, output, quantity, minutes,
+    )  # fmt: skip
+
+
+async def _submit_report(
+    request: Request,
+    title: str,
+    action: str,
+    send: Callable[[Ctx, dict[str, Any]], Awaitable[tuple[str, str]]],
+    csrf_token: str,
+    bukti: UploadFile | None,
+    *fields: str,
+) -> Response:
+    """The steps a new report and a revision share: the person, the CSRF token, the body,
+    the call (`send` returns the report's id and what to tell the person), the evidence."""
     ctx = ctx_of(request, *PERSONS)
     if isinstance(ctx, Response):
         return ctx
+    work_date, description, output, quantity, minutes = fields
     form = {"work_date": work_date, "description": description, "output": output,
             "quantity": quantity, "minutes": minutes}  # fmt: skip
-    action = f"/laporan/{report_id}/perbaiki"
     if not csrf_ok(ctx, csrf_token):
-        return ctx.page("laporan_form.html", "Perbaiki laporan", 403, form=form,
-                        error=CSRF_REFUSED, action=action)  # fmt: skip
+        return ctx.page("laporan_form.html", title, 403, form=form, error=CSRF_REFUSED,
+                        action=action)  # fmt: skip
     body = _report_body(work_date, description, output, quantity, minutes)
     try:
         if isinstance(body, str):
             raise ServiceError(422, body)
-        await ctx.post("activity", f"/reports/{report_id}/revise", body)
+        report_id, info = await send(ctx, body)
     except ServiceError as err:
-        return ctx.page("laporan_form.html", "Perbaiki laporan", err.status, form=form,
-                        error=err.message, action=action)  # fmt: skip
+        return ctx.page("laporan_form.html", title, err.status, form=form, error=err.message,
+                        action=action)  # fmt: skip
     problem = await _evidence(ctx, report_id, bukti)
-    info = "Perbaikan terkirim; laporan kembali menunggu persetujuan atasan."
     return _go(f"/laporan?periode={work_date[:7]}", info, problem or "")
 
 

@@ -19,7 +19,7 @@ from services.portal.accounts import Portal
 from services.portal.backend import Backend
 from services.portal.credentials import Passwords
 from services.portal.models import KIT
-from services.portal.routes import accounts, pages, session, work
+from services.portal.routes import accounts, city, pages, session, work
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, kit_factory
 from services.shared.settings import Settings, get_settings
@@ -80,6 +80,7 @@ def create(
     app.router.lifespan_context = lifespan
     app.include_router(pages.router)  # the pages live at the root, not under /api/v1
     app.include_router(work.router)
+    app.include_router(city.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)

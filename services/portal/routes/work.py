@@ -151,6 +151,10 @@ def nav_of(role: str) -> list[tuple[str, str]]:
         items.append(("/pegawai", "Pegawai & akun"))
     if role in ("bkpsdm", "auditor"):
         items.append(("/dasbor", "Dasbor kota"))
+    if role == "bkpsdm":
+        items += [("/kalender", "Kalender kerja"), ("/periode", "Periode TPP"), ("/peran", "Peran")]
+    if role in ("bkpsdm", "auditor"):
+        items.append(("/audit", "Log audit"))
     items.append(("/pemberitahuan", "Pemberitahuan"))
     return items
 

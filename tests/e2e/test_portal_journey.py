@@ -325,6 +325,16 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
             look(office, "pegawai")
             office.goto(f"{stack.url('portal')}/dasbor?periode={day:%Y-%m}")
             look(office, "dasbor")
+            # BKPSDM's other pages: axe and the two widths on each
+            for path, name in (
+                (f"/kalender?tahun={day:%Y}", "kalender"),
+                (f"/periode?periode={day:%Y-%m}", "periode"),
+                ("/peran", "peran"),
+                ("/audit", "audit"),
+            ):
+                office.goto(f"{stack.url('portal')}{path}")
+                expect(office.get_by_role("heading", level=1)).to_be_visible()
+                look(office, name)
 
             # a guessed password, again and again: the account locks, the page says so
             guess = browser.new_context(viewport={"width": 360, "height": 800}).new_page()

@@ -1,12 +1,14 @@
 """Approval's writes: `record_decision` (the one place a decision is written, audited and
 announced: the HTTP decisions and the migration import's historical ones), an atasan's
-decision on one report or a selection, Plt delegations and BKPSDM's reopening of a month;
+decision on one report or a selection, Plt delegations, BKPSDM's reopening of a month and
+the month's kinerja ratings;
 and the queue as a projection of the events handlers.py maps here (activity's reports,
 revisions and withdrawals, employee transfers, tpp's period closes).
 
 Each takes a UnitOfWork and resolved values (the actor's NIP, the clock's now); refusals
 are domain.DomainError, which the routes turn into problem+json. The callers commit,
-except `decide` and `bulk_approve`, which are whole transactions run by ServiceKit.run_store.
+except `decide` and `bulk_approve`, which are whole transactions run by ServiceKit.run_store,
+and `confirm_kinerja` (an atasan's month ratings), which commits itself.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from contracts.events import (
     ActivityRevised,
     DelegationGranted,
     DelegationRevoked,
+    KinerjaResultConfirmed,
     ReportApproved,
     ReportRejected,
     RevisionRequested,
@@ -36,6 +39,7 @@ from services.approval.models import (
     KIT,
     DecisionLog,
     Delegation,
+    KinerjaResult,
     PeriodClose,
     PeriodReopen,
     QueueEntry,
@@ -500,3 +504,40 @@ def close_period(uow: UnitOfWork, nip: str, period: str, at: datetime, by: str) 
     row.closed_at = at
     row.closed_by = by
     uow.session.add(row)
+
+
+# --------------------------------------------------------------------------- kinerja
+
+
+def confirm_kinerja(
+    uow: UnitOfWork,
+    nip: str,
+    period: str,
+    hasil_kerja: str,
+    perilaku_kerja: str,
+    reason: str,
+    confirmed_by: str,
+    now: datetime,
+) -> KinerjaResult:
+    """The atasan's (or BKPSDM's) ratings of `nip` for `period`, stored with a new revision and
+    announced (KinerjaResultConfirmed); committed."""
+    row = uow.session.get(KinerjaResult, (nip, period))
+    if row is None:
+        row = KinerjaResult(
+            nip=nip, period=period, hasil_kerja=hasil_kerja,
+            perilaku_kerja=perilaku_kerja, confirmed_by=confirmed_by, revision=0,
+            confirmed_at=now,
+        )  # fmt: skip
+    row.hasil_kerja, row.perilaku_kerja = hasil_kerja, perilaku_kerja
+    row.reason, row.confirmed_by = reason.strip(), confirmed_by
+    row.revision, row.confirmed_at = row.revision + 1, now
+    uow.session.add(row)
+    uow.emit(
+        KinerjaResultConfirmed(
+            occurred_at=now, producer=PRODUCER, nip=nip, period=period,
+            hasil_kerja=hasil_kerja, perilaku_kerja=perilaku_kerja,
+            confirmed_by=confirmed_by, reason=row.reason, revision=row.revision,
+        )
+    )  # fmt: skip
+    uow.commit()
+    return row

@@ -1,10 +1,11 @@
 """Attendance's writes for the routes: scans pushed by a system or imported from a file
 (a valid NIP not known yet waits in quarantine), absences (recorded with their document,
-cancelled, imported), BKPSDM's calendar edits and their announcement, and closing a date
-on demand. Recording scans and closing days themselves are store.py's, shared with the
-ADMS endpoints and the scheduler.
+cancelled, imported), a device registered or sent a command, BKPSDM's calendar edits and
+their announcement, and closing a date on demand. Recording scans and closing days
+themselves are store.py's, shared with the ADMS endpoints and the scheduler.
 
-Those that take a UnitOfWork run in the caller's transaction and the caller commits; those
+Those that take a UnitOfWork run in the caller's transaction and the caller commits (but
+the device registry's two, which commit); those
 that take the kit are whole transactions (their own unit of work, committed), run by the
 routes in the thread pool. Refusals are problem+json (`Problem`), as the routes send them.
 """
@@ -20,7 +21,8 @@ from sqlmodel import select
 
 from contracts.events import CITY_KEY, AbsenceRecorded, CalendarHoliday, WorkCalendarChanged
 from services.attendance import domain, importer, quarantine, queries, store
-from services.attendance.models import Absence, CalendarOverride
+from services.attendance.config import AttendanceConfig
+from services.attendance.models import Absence, CalendarOverride, Device, DeviceCommand
 from services.kernel.calendar import WIB
 from services.kernel.uploads import csv_lines
 from services.shared.employees import find_employee
@@ -28,6 +30,43 @@ from services.shared.http import Actor, Problem
 from services.shared.kit import ServiceKit
 from services.shared.scope import forbidden, in_opd, require_opd_staff
 from services.shared.uow import UnitOfWork
+
+# --- devices --------------------------------------------------------------------------
+
+
+def register_device(
+    uow: UnitOfWork,
+    d: Device | None,
+    sn: str,
+    opd: str,
+    lokasi: str,
+    nama: str,
+    zona_waktu: str,
+    pinned_ip: str | None,
+    registered_by: str,
+    now: datetime,
+    cfg: AttendanceConfig,
+) -> tuple[Device, list[dict[str, Any]] | None]:
+    """Register device `sn` (or update `d`, the one registered), committed; with its flagged
+    NIP-days."""
+    if d is None:
+        d = Device(sn=sn, opd=opd, registered_at=now, registered_by=registered_by)
+    d.opd, d.location, d.name, d.timezone = opd, lokasi, nama, zona_waktu
+    d.pinned_ip = pinned_ip
+    uow.session.add(d)
+    uow.commit()
+    return d, queries.excessive_by_device(uow, now, cfg).get(d.sn)
+
+
+def queue_device_command(
+    uow: UnitOfWork, sn: str, command: str, created_by: str | None, now: datetime
+) -> DeviceCommand:
+    """A command for device `sn`'s next heartbeat, committed."""
+    row = DeviceCommand(sn=sn, command=command, created_at=now, created_by=created_by)
+    uow.session.add(row)
+    uow.commit()
+    return row
+
 
 # --- scans ----------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
-"""Attendance's reads for the routes: an employee's scans, absences (and where their
-documents are kept), the work calendar of a year, an employee's month, an OPD's day and the
-Inspektorat's anomaly report. Nothing here writes (but for creating the documents' folder);
-the routes and commands.py call these.
+"""Attendance's reads for the routes: the registered devices, an employee's scans, absences
+(and where their documents are kept), the work calendar of a year, an employee's month, an
+OPD's day and the Inspektorat's anomaly report. Nothing here writes (but for creating the
+documents' folder); the routes and commands.py call these.
 
 Those that take a UnitOfWork run in the caller's; those that take the kit open their own
 and are run by the routes in the thread pool."""
@@ -16,12 +16,48 @@ from typing import Any
 from sqlmodel import col, select
 
 from services.attendance import domain, store
+from services.attendance.config import AttendanceConfig
 from services.attendance.models import Absence, CalendarOverride, DayClosing, Device, Scan
 from services.kernel.calendar import WIB, month_days
 from services.kernel.vocabulary import STATUS_NON_WORKING, label
 from services.shared.http import Problem
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
+
+# --- devices --------------------------------------------------------------------------
+
+
+def device(uow: UnitOfWork, sn: str) -> Device | None:
+    return uow.session.get(Device, sn)
+
+
+EXCESSIVE_DEVICE_DAYS = 7
+
+
+def excessive_by_device(
+    uow: UnitOfWork, now: datetime, cfg: AttendanceConfig
+) -> dict[str, list[dict[str, Any]]]:
+    """The flagged NIP-days of the last EXCESSIVE_DEVICE_DAYS WIB dates, per device."""
+    today = domain.wib_date(now)
+    found = store.excessive_nip_days(
+        uow, today - timedelta(days=EXCESSIVE_DEVICE_DAYS - 1), today, cfg.max_scans_per_nip_day
+    )
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in found:
+        for sn in e.devices:
+            out[sn].append({"nip": e.nip, "tanggal": e.day.isoformat(), "jumlah": e.count})
+    return out
+
+
+def devices(
+    uow: UnitOfWork, opd: str | None, now: datetime, cfg: AttendanceConfig
+) -> tuple[list[Device], dict[str, list[dict[str, Any]]]]:
+    """The registered devices (of `opd` when given) and their flagged NIP-days."""
+    query = select(Device).order_by(Device.opd, Device.sn)
+    if opd:
+        query = query.where(Device.opd == opd)
+    return list(uow.session.exec(query).all()), excessive_by_device(uow, now, cfg)
+
 
 # --- scans ----------------------------------------------------------------------------
 

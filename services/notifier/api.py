@@ -12,15 +12,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from services.kernel.calendar import WIB
-from services.notifier import domain
+from services.notifier import commands, domain, queries
 from services.notifier.delivery import CHANNELS
 from services.notifier.domain import Kind
 from services.notifier.jobs import REMINDERS, WARNINGS, Notifier
-from services.notifier.models import ChannelConfig, Delivery, Message
+from services.notifier.models import ChannelConfig, Message
 from services.shared.employees import find_employee
 from services.shared.http import ID_MAX, Actor, Moment, Problem, Who
 from services.shared.scope import (
@@ -128,19 +126,9 @@ def inbox(
     notifier = _notifier(request)
     _may_read(notifier, who, nip, "membuka kotak masuk pegawai ini")
     with notifier.kit.uow() as uow:
-        rows = uow.session.execute(
-            select(Message)
-            .where(Message.nip == nip)
-            .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-            .limit(limit)
-        ).scalars()
+        rows, unread = queries.inbox(uow, nip, limit)
         messages = [_message_out(m, notifier.config.portal_base_url) for m in rows]
-        unread = uow.session.execute(
-            select(func.count())
-            .select_from(Message)
-            .where(Message.nip == nip, col(Message.read_at).is_(None))
-        ).scalar_one()
-    return {"nip": nip, "unread": int(unread), "messages": messages}
+    return {"nip": nip, "unread": unread, "messages": messages}
 
 
 @router.post(
@@ -156,14 +144,10 @@ def mark_read(
     notifier = _notifier(request)
     _may_mark_read(notifier, who, nip)
     with notifier.kit.uow() as uow:
-        message = uow.session.get(Message, message_id)
+        message = queries.message(uow, message_id)
         if message is None or message.nip != nip:
             raise Problem(404, "Pesan tidak ditemukan.", code="message_not_found")
-        if message.read_at is None:
-            message.read_at = notifier.clock()
-            uow.session.add(message)
-            uow.commit()
-        return _message_out(message)
+        return _message_out(commands.mark_read(uow, message, notifier.clock()))
 
 
 class ChannelIn(BaseModel):
@@ -208,14 +192,17 @@ def set_channel(nip: str, body: ChannelIn, request: Request, who: Who) -> dict[s
         )
     kinds = ",".join(sorted({k.value for k in body.kinds})) if body.kinds else None
     with notifier.kit.uow() as uow:
-        row = uow.session.get(ChannelConfig, nip) or ChannelConfig(
-            nip=nip, channel=body.channel, address=body.address, updated_at=notifier.clock()
+        row = commands.set_channel(
+            uow,
+            nip,
+            body.channel,
+            body.address,
+            kinds,
+            body.quiet_start,
+            body.quiet_end,
+            who.nip,
+            notifier.clock(),
         )
-        row.channel, row.address, row.updated_at = body.channel, body.address, notifier.clock()
-        row.kinds, row.quiet_start, row.quiet_end = kinds, body.quiet_start, body.quiet_end
-        row.set_by = who.nip
-        uow.session.add(row)
-        uow.commit()
         return _channel_out(nip, row)
 
 
@@ -225,18 +212,14 @@ def set_channel(nip: str, body: ChannelIn, request: Request, who: Who) -> dict[s
 def get_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     _may_read(_notifier(request), who, nip, "melihat saluran pesan pegawai ini")
     with _notifier(request).kit.uow() as uow:
-        row = uow.session.get(ChannelConfig, nip)
-        return _channel_out(nip, row)
+        return _channel_out(nip, queries.channel(uow, nip))
 
 
 @router.delete("/channels/{nip}", summary="Hapus saluran notifikasi", tags=["Saluran notifikasi"])
 def remove_channel(nip: str, request: Request, who: Who) -> dict[str, Any]:
     _may_set_channel(_notifier(request), who, nip)
     with _notifier(request).kit.uow() as uow:
-        row = uow.session.get(ChannelConfig, nip)
-        if row is not None:
-            uow.session.delete(row)
-            uow.commit()
+        commands.remove_channel(uow, nip)
     return {"nip": nip, "channel": None, "address": None}
 
 
@@ -257,18 +240,8 @@ def deliveries(
     """The delivery log, newest first: every attempt on every channel (operators)."""
     opd = _log_opd(who, "melihat log pengiriman")
     notifier = _notifier(request)
-    query = select(Delivery)
-    if opd is not None:
-        query = query.where(col(Delivery.nip).in_(_nips_of(notifier, opd)))
-    if nip is not None:
-        query = query.where(Delivery.nip == nip)
-    if status is not None:
-        query = query.where(Delivery.status == status)
-    if channel is not None:
-        query = query.where(Delivery.channel == channel)
-    query = query.order_by(col(Delivery.id).desc()).limit(limit)
     with notifier.kit.uow() as uow:
-        rows = uow.session.execute(query).scalars().all()
+        rows = queries.deliveries(uow, opd, nip, status, channel, limit)
     return [
         {
             "id": d.id,
@@ -283,12 +256,6 @@ def deliveries(
         }
         for d in rows
     ]
-
-
-def _nips_of(notifier: Notifier, opd: str) -> Any:
-    """The NIPs of one OPD in the projection (a subquery)."""
-    employee = notifier.kit.tables.employee
-    return select(col(employee.nip)).where(col(employee.opd) == opd)
 
 
 def _moment(notifier: Notifier, at: datetime | None) -> datetime:
@@ -339,22 +306,8 @@ def dead_letters(
     with the last answer; the inbox still has each of them."""
     opd = _log_opd(who, "melihat pesan yang gagal dikirim")
     notifier = _notifier(request)
-    query = select(Message).where(Message.channel_state == "dead")
-    if opd is not None:
-        query = query.where(col(Message.nip).in_(_nips_of(notifier, opd)))
     with notifier.kit.uow() as uow:
-        rows = (
-            uow.session.execute(query.order_by(col(Message.id).desc()).limit(limit)).scalars().all()
-        )
-        last = {
-            d.message_id: d
-            for d in uow.session.execute(
-                select(Delivery)
-                .where(col(Delivery.message_id).in_([m.id for m in rows]))
-                .where(Delivery.channel != "inbox")
-                .order_by(col(Delivery.id))
-            ).scalars()
-        }
+        rows, last = queries.dead_letters(uow, opd, limit)
     return [
         {
             **_message_out(m),
@@ -382,16 +335,14 @@ def retry_dead_letter(
         require_roles(who, ("operator",), what)
     notifier = _notifier(request)
     with notifier.kit.uow() as uow:
-        message = uow.session.get(Message, message_id)
+        message = queries.message(uow, message_id)
         if who.role not in CITY_WRITERS and (
             message is None or not in_opd(who, _opd_of(notifier, message.nip))
         ):
             raise forbidden(what)  # an unknown message looks like another OPD's
         if message is None or message.channel_state != "dead":
             raise Problem(404, "Pesan gagal kirim tidak ditemukan.", code="dead_letter_not_found")
-        message.channel_state, message.attempts, message.next_attempt_at = "pending", 0, None
-        uow.session.add(message)
-        uow.commit()
+        commands.retry_dead_letter(uow, message)
     _notifier(request).wake.set()
     return {"id": message_id, "channel_state": "pending"}
 

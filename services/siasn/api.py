@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date
-from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Query, Request
@@ -13,14 +12,13 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlmodel import col, select
 
-from contracts.events import EmployeeUpserted
 from services.kernel.uploads import not_text_reason
 from services.shared.documents import read_body
 from services.shared.http import Actor, Problem, Who, kit_of, period_key
 from services.shared.openapi import Column, upload_body
 from services.shared.scope import CITY_WRITERS, require_roles
+from services.siasn import commands, queries
 from services.siasn.adapter import SiasnError
 from services.siasn.delivery import Deliverer
 from services.siasn.domain import (
@@ -30,7 +28,7 @@ from services.siasn.domain import (
     TPP_PAGU_MAX,
     parse_employees,
 )
-from services.siasn.models import KinerjaDelivery, PaguVersion, SyncRun, UnitOpd
+from services.siasn.models import SyncRun
 from services.siasn.sync import SyncRunner
 
 router = APIRouter()
@@ -79,41 +77,10 @@ async def import_employees(request: Request, who: Who) -> dict[str, object]:
     except UnicodeDecodeError:
         raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
     with kit.uow() as uow:
-        employee = kit.tables.employee
-        known = uow.session.exec(
-            select(col(employee.nip), col(employee.atasan_nip)).where(col(employee.active))
-        ).all()
-    rows, rejected = parse_employees(text, known_atasan=dict(known))
-    now = kit.clock()
-    changed = 0
+        known = queries.known_atasan(uow)
+    rows, rejected = parse_employees(text, known_atasan=known)
     with kit.uow() as uow:
-        employee = kit.tables.employee
-        for row in rows:
-            current = uow.session.get(employee, row.nip)
-            fields: dict[str, Any] = {
-                "nama": row.nama,
-                "opd": row.opd,
-                "jabatan": row.jabatan,
-                "kelas_jabatan": row.kelas_jabatan,
-                "atasan_nip": row.atasan_nip,
-                "tpp_pagu": row.tpp_pagu,
-                "pin": row.pin,
-            }
-            if (
-                current is not None
-                and current.active
-                and all(getattr(current, k) == v for k, v in fields.items())
-            ):
-                continue
-            if current is None:
-                current = employee(nip=row.nip, **fields)
-            for key, value in fields.items():
-                setattr(current, key, value)
-            current.active, current.updated_at = True, now
-            uow.session.add(current)
-            uow.emit(EmployeeUpserted(occurred_at=now, producer="siasn", nip=row.nip, **fields))
-            changed += 1
-        uow.commit()
+        changed = commands.upsert_employees(uow, rows, kit.clock())
     return {
         "accepted": len(rows),
         "changed": changed,
@@ -184,7 +151,7 @@ async def sync_now(request: Request, who: Who, wait: bool = False) -> JSONRespon
     except SiasnError as exc:
         raise Problem(502, f"SIASN tidak dapat dibaca: {exc}", code="siasn_unavailable") from None
     with kit_of(request).uow() as uow:
-        run = uow.session.get(SyncRun, run_id)
+        run = queries.sync_run(uow, run_id)
         assert run is not None
         return JSONResponse(jsonable_encoder(_run_view(run)), 200)
 
@@ -198,7 +165,7 @@ async def sync_now(request: Request, who: Who, wait: bool = False) -> JSONRespon
 def sync_runs(request: Request, who: Who, limit: int = Query(20, ge=1, le=200)) -> list[object]:
     _require(who, *READERS, what="melihat riwayat sinkronisasi SIASN")
     with kit_of(request).uow() as uow:
-        runs = uow.session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(limit))
+        runs = queries.sync_runs(uow, limit)
         return [_run_view(r) for r in runs]
 
 
@@ -217,13 +184,7 @@ def put_unit(unor_id: str, body: UnitBody, request: Request, who: Who) -> dict[s
     _require(who, BKPSDM, "system", what="memetakan unit SIASN")
     kit = kit_of(request)
     with kit.uow() as uow:
-        row = uow.session.get(UnitOpd, unor_id) or UnitOpd(
-            unor_id=unor_id, opd=body.opd, updated_at=kit.clock()
-        )
-        row.opd, row.unor_nama = body.opd.strip(), body.unor_nama.strip()
-        row.updated_at, row.updated_by = kit.clock(), who.nip or who.role
-        uow.session.add(row)
-        uow.commit()
+        commands.put_unit(uow, unor_id, body.opd, body.unor_nama, who.nip or who.role, kit.clock())
     return {"unor_id": unor_id, "opd": body.opd.strip()}
 
 
@@ -236,7 +197,7 @@ def put_unit(unor_id: str, body: UnitBody, request: Request, who: Who) -> dict[s
 def list_units(request: Request, who: Who) -> list[dict[str, object]]:
     _require(who, *READERS, "operator", what="melihat pemetaan unit SIASN")
     with kit_of(request).uow() as uow:
-        rows = uow.session.exec(select(UnitOpd).order_by(col(UnitOpd.opd))).all()
+        rows = queries.units(uow)
         return [{"unor_id": r.unor_id, "opd": r.opd, "unor_nama": r.unor_nama} for r in rows]
 
 
@@ -268,14 +229,7 @@ def post_pagu(body: PaguBody, request: Request, who: Who) -> dict[str, object]:
         )
     kit = kit_of(request)
     with kit.uow() as uow:
-        for kelas, amount in body.pagu.items():
-            row = uow.session.get(PaguVersion, (kelas, body.berlaku_mulai)) or PaguVersion(
-                kelas_jabatan=kelas, berlaku_mulai=body.berlaku_mulai, pagu=amount,
-                created_at=kit.clock(),
-            )  # fmt: skip
-            row.pagu, row.created_by = amount, who.nip or who.role
-            uow.session.add(row)
-        uow.commit()
+        commands.put_pagu(uow, body.berlaku_mulai, body.pagu, who.nip or who.role, kit.clock())
     return {"berlaku_mulai": body.berlaku_mulai, "kelas": sorted(body.pagu)}
 
 
@@ -288,11 +242,7 @@ def post_pagu(body: PaguBody, request: Request, who: Who) -> dict[str, object]:
 def list_pagu(request: Request, who: Who) -> list[dict[str, object]]:
     _require(who, *READERS, what="melihat tabel pagu TPP")
     with kit_of(request).uow() as uow:
-        rows = uow.session.exec(
-            select(PaguVersion).order_by(
-                col(PaguVersion.berlaku_mulai), col(PaguVersion.kelas_jabatan)
-            )
-        ).all()
+        rows = queries.pagu_versions(uow)
         return [
             {"kelas_jabatan": r.kelas_jabatan, "berlaku_mulai": r.berlaku_mulai, "pagu": r.pagu}
             for r in rows
@@ -318,18 +268,9 @@ def list_results(
     limit: int = Query(500, ge=1, le=5000),
 ) -> list[dict[str, object]]:
     _require(who, *READERS, what="melihat hasil kinerja untuk SIASN")
-    query = select(KinerjaDelivery)
-    if period:
-        query = query.where(col(KinerjaDelivery.period) == period_key(period))
-    if opd:
-        query = query.where(col(KinerjaDelivery.opd) == opd)
-    if nip:
-        query = query.where(col(KinerjaDelivery.nip) == nip)
-    if state:
-        query = query.where(col(KinerjaDelivery.state) == state)
-    query = query.order_by(col(KinerjaDelivery.period), col(KinerjaDelivery.nip)).limit(limit)
+    key = period_key(period) if period else None
     with kit_of(request).uow() as uow:
-        rows = uow.session.exec(query).all()
+        rows = queries.results(uow, key, opd, nip, state, limit)
         return [
             {
                 "nip": r.nip,

@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from services.kernel.vocabulary import label
 from services.shared.employees import find_employee
@@ -20,7 +19,7 @@ from services.shared.scope import (
     require_roles,
 )
 from services.tpp import export, periods, queries, statements
-from services.tpp.models import PERIOD_CLOSED, PERIOD_OPEN, DayFact, PendingCorrection, Statement
+from services.tpp.models import PERIOD_CLOSED, Statement
 
 router = APIRouter()
 
@@ -43,9 +42,7 @@ def employee_days(
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
     with kit_of(request).uow() as uow:
         _require_person(uow, who, nip, "melihat fakta hari kerja pegawai ini")
-        rows = uow.session.exec(
-            select(DayFact).where(DayFact.nip == nip).order_by(col(DayFact.work_date))
-        ).all()
+        rows = queries.day_facts(uow, nip)
     return [
         {
             "date": str(r.work_date),
@@ -75,7 +72,7 @@ def employee_statement(nip: str, period: str, request: Request, who: Who) -> dic
     period = period_key(period)
     with kit_of(request).uow() as uow:
         _require_person(uow, who, nip, "melihat rincian TPP pegawai ini")
-        row = uow.session.get(Statement, (nip, period))
+        row = queries.statement(uow, nip, period)
         if row is None:
             raise Problem(
                 404,
@@ -84,22 +81,6 @@ def employee_statement(nip: str, period: str, request: Request, who: Who) -> dic
                 code="statement_not_found",
             )
         return queries.statement_view(row)
-
-
-def _period_info(uow: Any, period: str) -> dict[str, Any]:
-    row = periods.period_row(uow.session, period)
-    pending = uow.session.exec(
-        select(PendingCorrection.id)
-        .where(PendingCorrection.period == period)
-        .where(col(PendingCorrection.applied_at).is_(None))
-    ).all()
-    return {
-        "period": period,
-        "status": row.status if row is not None else PERIOD_OPEN,
-        "closed_at": row.closed_at.isoformat() if row is not None and row.closed_at else None,
-        "closed_by": row.closed_by if row is not None else None,
-        "pending_corrections": len(pending),
-    }
 
 
 @router.get(
@@ -113,13 +94,13 @@ def city_summary(period: str, request: Request, who: Who) -> dict[str, Any]:
     period = period_key(period)
     require_roles(who, CITY_READERS, "melihat ringkasan TPP seluruh kota")
     with kit_of(request).uow() as uow:
-        rows = queries.period_statements(uow.session, period)
+        info, rows = queries.period_with_statements(uow, period)
         by_opd: dict[str, list[Statement]] = {}
         for row in rows:
             by_opd.setdefault(row.opd, []).append(row)
         rules = sorted({r.rules for r in rows})
         return {
-            **_period_info(uow, period),
+            **info,
             "rules": rules,
             "opds": [{"opd": opd, **queries.totals(group)} for opd, group in by_opd.items()],
             "totals": queries.totals(rows),
@@ -137,13 +118,13 @@ def opd_statements(period: str, opd: str, request: Request, who: Who) -> dict[st
     period = period_key(period)
     require_opd_reader(who, opd, "melihat TPP OPD ini")
     with kit_of(request).uow() as uow:
-        rows = queries.period_statements(uow.session, period, opd)
+        info, rows = queries.period_with_statements(uow, period, opd)
         if not rows:
             raise Problem(
                 404, f"Tidak ada rincian TPP untuk OPD '{opd}' periode {period}.", code="opd_empty"
             )
         return {
-            **_period_info(uow, period),
+            **info,
             "opd": opd,
             "statements": [queries.statement_view(r) for r in rows],
             "totals": queries.totals(rows),
@@ -163,10 +144,9 @@ def close_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     kit = kit_of(request)
     now = kit.clock()
     with kit.uow() as uow:
-        if periods.is_closed(uow.session, period):
-            raise Problem(409, f"Periode {period} sudah ditutup.", code="period_closed")
-        result = periods.close_period(uow, period, who.nip or who.role, now)
-        uow.commit()
+        result = periods.close(uow, period, who.nip or who.role, now)
+    if result is None:
+        raise Problem(409, f"Periode {period} sudah ditutup.", code="period_closed")
     return result
 
 
@@ -184,10 +164,9 @@ def reopen_period(period: str, request: Request, who: Who) -> dict[str, Any]:
     )
     kit = kit_of(request)
     with kit.uow() as uow:
-        if not periods.is_closed(uow.session, period):
-            raise Problem(409, f"Periode {period} tidak dalam keadaan ditutup.", code="period_open")
-        result = periods.reopen_period(uow, period, who.nip or who.role, kit.clock())
-        uow.commit()
+        result = periods.reopen(uow, period, who.nip or who.role, kit.clock())
+    if result is None:
+        raise Problem(409, f"Periode {period} tidak dalam keadaan ditutup.", code="period_open")
     return result
 
 
@@ -207,12 +186,9 @@ def corrections(
     period = period_key(period)
     require_roles(who, CITY_READERS, "melihat koreksi tertunda")
     with kit_of(request).uow() as uow:
-        query = select(PendingCorrection).where(PendingCorrection.period == period)
-        if not include_applied:
-            query = query.where(col(PendingCorrection.applied_at).is_(None))
-        rows = uow.session.exec(query.order_by(col(PendingCorrection.id))).all()
+        info, rows = queries.corrections(uow, period, include_applied)
         return {
-            **_period_info(uow, period),
+            **info,
             "corrections": [
                 {
                     "id": r.id,
@@ -253,14 +229,14 @@ def recompute_with(
             404, f"Rule set '{rules}' tidak dikenal; yang tersedia: {known}.", code="unknown_rules"
         )
     with kit.uow() as uow:
-        return periods.what_if(uow.session, period, ruleset)
+        return periods.what_if(uow, period, ruleset)
 
 
 def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
     period = period_key(period)
     require_roles(who, CITY_READERS, "mengunduh daftar pembayaran TPP seluruh kota")
     with kit_of(request).uow() as uow:
-        info = _period_info(uow, period)
+        info, rows = queries.period_with_statements(uow, period)
         if info["status"] != PERIOD_CLOSED and not draft:
             raise Problem(
                 409,
@@ -268,7 +244,6 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
                 "yang sudah ditutup (tambahkan draft=true untuk draf).",
                 code="period_not_closed",
             )
-        rows = queries.period_statements(uow.session, period)
     if not rows:
         raise Problem(404, f"Tidak ada rincian TPP periode {period}.", code="period_empty")
     info["rules"] = ", ".join(sorted({r.rules for r in rows}))

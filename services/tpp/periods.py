@@ -35,16 +35,30 @@ FLUSH_EVERY = 1000  # ORM rows flushed per chunk while closing a 15,000-ASN mont
 # -- periods ----------------------------------------------------------------------------------
 
 
-def period_row(session: Session, period: str) -> Period | None:
-    return session.get(Period, period)
-
-
 def is_closed(session: Session, period: str) -> bool:
     row = session.get(Period, period)
     return row is not None and row.status == PERIOD_CLOSED
 
 
 # -- BKPSDM: close, reopen, what-if -----------------------------------------------------------
+
+
+def close(uow: UnitOfWork, period: str, closed_by: str, now: datetime) -> dict[str, Any] | None:
+    """close_period, committed; None when `period` is already closed."""
+    if is_closed(uow.session, period):
+        return None
+    result = close_period(uow, period, closed_by, now)
+    uow.commit()
+    return result
+
+
+def reopen(uow: UnitOfWork, period: str, reopened_by: str, now: datetime) -> dict[str, Any] | None:
+    """reopen_period, committed; None when `period` is not closed."""
+    if not is_closed(uow.session, period):
+        return None
+    result = reopen_period(uow, period, reopened_by, now)
+    uow.commit()
+    return result
 
 
 def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) -> dict[str, Any]:
@@ -186,11 +200,12 @@ def _change_view(change: domain.StatementChange) -> dict[str, Any]:
     }
 
 
-def what_if(session: Session, period: str, rules: RuleSet) -> dict[str, Any]:
+def what_if(uow: UnitOfWork, period: str, rules: RuleSet) -> dict[str, Any]:
     """Every stored statement of `period` recomputed with `rules`, compared, never stored.
 
     Uses the stored pagu of each statement so that the difference is the rule set's alone
     (a closed month is never changed by this)."""
+    session = uow.session
     month = load_month(session, period)
     rows = period_statements(session, period)
     out: list[dict[str, Any]] = []

@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from services.shared.uow import UnitOfWork
 from services.tpp import domain
-from services.tpp.models import Statement
+from services.tpp.models import PERIOD_OPEN, DayFact, PendingCorrection, Period, Statement
 
 # -- reading ----------------------------------------------------------------------------------
 
@@ -93,3 +94,52 @@ def period_statements(session: Session, period: str, opd: str | None = None) -> 
     if opd is not None:
         query = query.where(Statement.opd == opd)
     return list(session.exec(query.order_by(col(Statement.opd), col(Statement.nip))))
+
+
+# -- what the routes read (one call per route) ------------------------------------------------
+
+
+def day_facts(uow: UnitOfWork, nip: str) -> list[DayFact]:
+    return list(
+        uow.session.exec(
+            select(DayFact).where(DayFact.nip == nip).order_by(col(DayFact.work_date))
+        ).all()
+    )
+
+
+def statement(uow: UnitOfWork, nip: str, period: str) -> Statement | None:
+    return uow.session.get(Statement, (nip, period))
+
+
+def period_info(uow: UnitOfWork, period: str) -> dict[str, Any]:
+    row = uow.session.get(Period, period)
+    pending = uow.session.exec(
+        select(PendingCorrection.id)
+        .where(PendingCorrection.period == period)
+        .where(col(PendingCorrection.applied_at).is_(None))
+    ).all()
+    return {
+        "period": period,
+        "status": row.status if row is not None else PERIOD_OPEN,
+        "closed_at": row.closed_at.isoformat() if row is not None and row.closed_at else None,
+        "closed_by": row.closed_by if row is not None else None,
+        "pending_corrections": len(pending),
+    }
+
+
+def period_with_statements(
+    uow: UnitOfWork, period: str, opd: str | None = None
+) -> tuple[dict[str, Any], list[Statement]]:
+    """The month's status (period_info) and its statements (of one OPD when given)."""
+    return period_info(uow, period), period_statements(uow.session, period, opd)
+
+
+def corrections(
+    uow: UnitOfWork, period: str, include_applied: bool
+) -> tuple[dict[str, Any], list[PendingCorrection]]:
+    """The month's status (period_info) and its corrections (pending only unless asked)."""
+    query = select(PendingCorrection).where(PendingCorrection.period == period)
+    if not include_applied:
+        query = query.where(col(PendingCorrection.applied_at).is_(None))
+    rows = list(uow.session.exec(query.order_by(col(PendingCorrection.id))).all())
+    return period_info(uow, period), rows

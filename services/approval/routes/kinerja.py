@@ -9,8 +9,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from contracts.events import KinerjaResultConfirmed
-from services.approval.models import KinerjaResult
+from services.approval import commands
 from services.approval.routes.deps import Kit, Now, Who, forbidden, period_key
 from services.shared.employees import atasan_of
 from services.shared.http import Problem
@@ -53,25 +52,9 @@ def confirm_result(
             raise forbidden("Hanya atasan langsung atau BKPSDM yang menetapkan hasil kinerja.")
         if who.nip is None:
             raise Problem(422, "Token penilai tidak memuat NIP", code="no_actor_nip")
-        row = uow.session.get(KinerjaResult, (nip, key))
-        if row is None:
-            row = KinerjaResult(
-                nip=nip, period=key, hasil_kerja=body.hasil_kerja,
-                perilaku_kerja=body.perilaku_kerja, confirmed_by=who.nip, revision=0,
-                confirmed_at=now,
-            )  # fmt: skip
-        row.hasil_kerja, row.perilaku_kerja = body.hasil_kerja, body.perilaku_kerja
-        row.reason, row.confirmed_by = body.reason.strip(), who.nip
-        row.revision, row.confirmed_at = row.revision + 1, now
-        uow.session.add(row)
-        uow.emit(
-            KinerjaResultConfirmed(
-                occurred_at=now, producer="approval", nip=nip, period=key,
-                hasil_kerja=body.hasil_kerja, perilaku_kerja=body.perilaku_kerja,
-                confirmed_by=who.nip, reason=row.reason, revision=row.revision,
-            )
-        )  # fmt: skip
-        uow.commit()
+        row = commands.confirm_kinerja(
+            uow, nip, key, body.hasil_kerja, body.perilaku_kerja, body.reason, who.nip, now
+        )
         return ResultOut(
             nip=nip, period=key, hasil_kerja=row.hasil_kerja, perilaku_kerja=row.perilaku_kerja,
             reason=row.reason, confirmed_by=row.confirmed_by, revision=row.revision,

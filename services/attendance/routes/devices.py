@@ -4,17 +4,14 @@ excessive scans. The device protocol itself (/iclock) is in ../adms_api.py."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, IPvAnyAddress
-from sqlmodel import select
 
-from services.attendance import adms, domain, store
-from services.attendance.config import AttendanceConfig
-from services.attendance.models import Device, DeviceCommand
+from services.attendance import adms, commands, queries, store
+from services.attendance.models import Device
 from services.attendance.web import OPERATORS, config_of, require
 from services.shared import metrics
 from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
@@ -25,7 +22,6 @@ from services.shared.scope import (
     require_opd_staff,
     require_roles,
 )
-from services.shared.uow import UnitOfWork
 
 router = APIRouter()
 
@@ -82,24 +78,6 @@ def device_view(
     }
 
 
-EXCESSIVE_DEVICE_DAYS = 7
-
-
-def excessive_by_device(
-    uow: UnitOfWork, now: datetime, cfg: AttendanceConfig
-) -> dict[str, list[dict[str, Any]]]:
-    """The flagged NIP-days of the last EXCESSIVE_DEVICE_DAYS WIB dates, per device."""
-    today = domain.wib_date(now)
-    found = store.excessive_nip_days(
-        uow, today - timedelta(days=EXCESSIVE_DEVICE_DAYS - 1), today, cfg.max_scans_per_nip_day
-    )
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for e in found:
-        for sn in e.devices:
-            out[sn].append({"nip": e.nip, "tanggal": e.day.isoformat(), "jumlah": e.count})
-    return out
-
-
 @router.post(
     "/devices",
     status_code=201,
@@ -131,19 +109,23 @@ def register_device(body: DeviceIn, request: Request, who: Who) -> dict[str, Any
                 f"OPD '{body.opd}' tidak dikenal: tidak ada pegawai OPD itu. {known}",
                 code="unknown_opd",
             )
-        d = uow.session.get(Device, body.sn)
+        d = queries.device(uow, body.sn)
         if d is not None:  # re-homing: the device's current OPD must be the caller's too
             require_opd_staff(who, d.opd, "mengubah mesin OPD lain")
-        if d is None:
-            d = Device(
-                sn=body.sn, opd=body.opd, registered_at=now, registered_by=who.nip or who.role
-            )
-        d.opd, d.location, d.name, d.timezone = body.opd, body.lokasi, body.nama, body.zona_waktu
-        d.pinned_ip = str(body.ip_tetap) if body.ip_tetap else None
-        uow.session.add(d)
-        uow.commit()
         cfg = config_of(request)
-        excessive = excessive_by_device(uow, now, cfg).get(d.sn)
+        d, excessive = commands.register_device(
+            uow,
+            d,
+            body.sn,
+            body.opd,
+            body.lokasi,
+            body.nama,
+            body.zona_waktu,
+            str(body.ip_tetap) if body.ip_tetap else None,
+            who.nip or who.role,
+            now,
+            cfg,
+        )
         return device_view(d, now, cfg.device_offline_after_s, excessive)
 
 
@@ -164,11 +146,7 @@ def list_devices(request: Request, who: Who, opd: str | None = None) -> list[dic
         require_opd_reader(who, opd, "melihat mesin OPD ini")
     now, cfg = now_of(request), config_of(request)
     with kit_of(request).uow() as uow:
-        query = select(Device).order_by(Device.opd, Device.sn)
-        if opd:
-            query = query.where(Device.opd == opd)
-        devices = list(uow.session.exec(query).all())
-        excessive = excessive_by_device(uow, now, cfg)
+        devices, excessive = queries.devices(uow, opd, now, cfg)
     refresh_offline_metric(devices, now, cfg.device_offline_after_s)
     return [device_view(d, now, cfg.device_offline_after_s, excessive.get(d.sn)) for d in devices]
 
@@ -188,16 +166,12 @@ def queue_command(sn: str, body: CommandIn, request: Request, who: Who) -> dict[
     except ValueError as exc:
         raise Problem(422, str(exc), code="bad_command") from None
     with kit_of(request).uow() as uow:
-        device = uow.session.get(Device, sn)
+        device = queries.device(uow, sn)
         # an unknown SN is refused to an operator like another OPD's (no probing)
         require_opd_staff(who, device.opd if device else None, "mengirim perintah ke mesin ini")
         if device is None:
             raise Problem(404, f"mesin {sn} tidak terdaftar", code="not_found")
-        row = DeviceCommand(
-            sn=sn, command=body.perintah, created_at=now_of(request), created_by=who.nip
-        )
-        uow.session.add(row)
-        uow.commit()
+        row = commands.queue_device_command(uow, sn, body.perintah, who.nip, now_of(request))
         return {"id": row.id, "sn": sn, "perintah": row.command}
 
 

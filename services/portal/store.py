@@ -128,11 +128,27 @@ def audit(
 
 
 def audit_entries(
-    uow: UnitOfWork, *, nip: str | None, action: str | None, limit: int
+    uow: UnitOfWork,
+    *,
+    nip: str | None,
+    action: str | None,
+    limit: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[AuditEntry]:
+    """Newest first; `since` included, `until` excluded."""
     query = select(AuditEntry)
     if nip:
         query = query.where((AuditEntry.actor_nip == nip) | (AuditEntry.target == nip))
     if action:
         query = query.where(AuditEntry.action == action)
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditEntry.at) < until)
     return list(uow.session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)).all())
+
+
+def all_active_grants(uow: UnitOfWork) -> list[RoleGrant]:
+    query = select(RoleGrant).where(col(RoleGrant.revoked_at).is_(None))
+    return list(uow.session.exec(query.order_by(col(RoleGrant.role), col(RoleGrant.nip))).all())

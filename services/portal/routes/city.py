@@ -15,10 +15,9 @@ from urllib.parse import urlencode
 from anyio import to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from services.kernel.calendar import WIB
-from services.portal import domain
+from services.portal import domain, store
 from services.portal.backend import ServiceError, message_of
 from services.portal.models import AuditEntry, RoleGrant
 from services.portal.routes.deps import portal_of
@@ -238,8 +237,7 @@ async def roles_page(request: Request) -> Response:
 
     def read() -> list[RoleGrant]:
         with portal.kit.uow() as uow:
-            query = select(RoleGrant).where(col(RoleGrant.revoked_at).is_(None))
-            return list(uow.session.exec(query.order_by(col(RoleGrant.role), col(RoleGrant.nip))))
+            return store.all_active_grants(uow)
 
     grants = await to_thread.run_sync(read)
     return ctx.page("peran.html", "Peran", grants=grants, roles=GRANT_ROLES,
@@ -307,18 +305,12 @@ def _audit_rows(
     portal: Any, action: str, nip: str, since: date | None, until: date | None, limit: int
 ) -> list[AuditEntry]:
     """Newest first; the dates are WIB days, both ends included."""
+    first = datetime.combine(since, time(), WIB) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), WIB) if until else None
     with portal.kit.uow() as uow:
-        query = select(AuditEntry)
-        if nip:
-            query = query.where((AuditEntry.actor_nip == nip) | (AuditEntry.target == nip))
-        if action:
-            query = query.where(AuditEntry.action == action)
-        if since:
-            query = query.where(col(AuditEntry.at) >= datetime.combine(since, time(), WIB))
-        if until:
-            end = datetime.combine(until + timedelta(days=1), time(), WIB)
-            query = query.where(col(AuditEntry.at) < end)
-        return list(uow.session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)))
+        return store.audit_entries(
+            uow, nip=nip or None, action=action or None, limit=limit, since=first, until=end
+        )
 
 
 def _filters(request: Request) -> dict[str, str]:

@@ -110,7 +110,7 @@ class Backend:
         self._tokens[key] = (token, expires)
         return token
 
-    async def call(
+    async def request(
         self,
         session: LoginSession,
         ip: str,
@@ -120,15 +120,17 @@ class Backend:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        data: dict[str, str] | None = None,
         files: dict[str, tuple[str, bytes, str]] | None = None,
-    ) -> Any:
-        """The JSON answer of `method service path`, or ServiceError."""
+    ) -> httpx.Response:
+        """`method service path` with the person's token: the raw answer (a document, a
+        sheet), or ServiceError in words when the service refused or cannot be reached."""
         url = f"{self.settings.service_url(service)}/api/v1{path}"
         headers = {"Authorization": f"Bearer {await self.token(session, service, ip)}"}
         words = SERVICE_WORDS.get(service, service)
         try:
             response = await self.client().request(
-                method, url, params=params, json=json, files=files, headers=headers
+                method, url, params=params, json=json, data=data, files=files, headers=headers
             )
         except httpx.TimeoutException:
             raise ServiceError(
@@ -142,6 +144,25 @@ class Backend:
             ) from None
         if response.status_code >= 400:
             raise message_of(service, response)
+        return response
+
+    async def call(
+        self,
+        session: LoginSession,
+        ip: str,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> Any:
+        """The JSON answer of `method service path`, or ServiceError."""
+        response = await self.request(
+            session, ip, method, service, path, params=params, json=json, data=data, files=files
+        )
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

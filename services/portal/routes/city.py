@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from services.kernel.calendar import WIB
 from services.portal import domain, store
-from services.portal.backend import ServiceError, message_of
+from services.portal.backend import ServiceError
 from services.portal.models import AuditEntry, RoleGrant
 from services.portal.routes.deps import portal_of
 from services.portal.routes.work import (
@@ -205,21 +205,14 @@ async def payroll_download(request: Request, period: str) -> Response:
     if isinstance(ctx, Response):
         return ctx
     period = _period(period, request)
-    backend = ctx.backend
-    url = f"{backend.settings.service_url('tpp')}/api/v1/periods/{period}/export.xlsx"
     draft = request.query_params.get("draf") == "1"
     try:
-        token = await backend.token(ctx.session, "tpp", ctx.ip)
-        response = await backend.client().get(
-            url, params={"draft": "true"} if draft else None,
-            headers={"Authorization": f"Bearer {token}"},
+        response = await ctx.backend.request(
+            ctx.session, ctx.ip, "GET", "tpp", f"/periods/{period}/export.xlsx",
+            params={"draft": "true"} if draft else None,
         )  # fmt: skip
-    except Exception:  # noqa: BLE001 - any transport failure: the same words
-        return _go(f"/periode?periode={period}",
-                   error="Layanan TPP sedang tidak dapat dihubungi. Coba unduh lagi beberapa "
-                         "menit lagi.")  # fmt: skip
-    if response.status_code >= 400:
-        return _go(f"/periode?periode={period}", error=message_of("tpp", response).message)
+    except ServiceError as err:
+        return _go(f"/periode?periode={period}", error=err.message)
     return Response(
         response.content,
         media_type=response.headers.get("content-type", "application/octet-stream"),

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from services.kernel.vocabulary import ABSENCE_KINDS, label
-from services.portal.backend import SERVICE_WORDS, ServiceError, message_of
+from services.portal.backend import ServiceError
 from services.portal.routes.work import CSRF_REFUSED, Ctx, _go, _period, csrf_ok, ctx_of, today
 
 router = APIRouter(include_in_schema=False)
@@ -47,22 +47,9 @@ async def _raw(
 ) -> httpx.Response:
     """A call to attendance whose answer is not JSON (a document), or whose body is a form
     with fields and a file; a failure is a ServiceError as with Ctx.get/post."""
-    backend = ctx.backend
-    url = f"{backend.settings.service_url('attendance')}/api/v1{path}"
-    token = await backend.token(ctx.session, "attendance", ctx.ip)
-    words = SERVICE_WORDS["attendance"]
-    try:
-        response = await backend.client().request(
-            method, url, data=data, files=files, headers={"Authorization": f"Bearer {token}"}
-        )
-    except httpx.TransportError:
-        raise ServiceError(
-            503,
-            f"Layanan {words} sedang tidak dapat dihubungi. Coba lagi beberapa menit lagi.",
-        ) from None
-    if response.status_code >= 400:
-        raise message_of("attendance", response)
-    return response
+    return await ctx.backend.request(
+        ctx.session, ctx.ip, method, "attendance", path, data=data, files=files
+    )
 
 
 async def _upload(upload: UploadFile | None, limit: int) -> tuple[str, bytes] | str | None:

@@ -182,7 +182,7 @@ async def bench_http(args: argparse.Namespace, bootstrap: str) -> dict[str, floa
                     pass
                 await asyncio.sleep(0.5)
             sns = [f"BENCH{run}{i:04d}" for i in range(args.devices)]
-            operator = who(tmp, None, "operator")
+            operator = who(tmp, None, "operator", "BENCH")  # an operator is scoped to its OPD
             for sn in sns:
                 r = await client.post(
                     "/api/v1/devices", json={"sn": sn, "opd": "BENCH"}, headers=operator

@@ -15,9 +15,20 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlmodel import col
 
 from services.attendance import domain, store
@@ -69,20 +80,26 @@ def known_nips(uow: UnitOfWork, nips: Collection[str]) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=4)
+def _known_employees_statement(employee: Any) -> Select[tuple[str, str | None]]:
+    """Built once per table: an expanding IN is cached compiled, where a list of literals
+    is coerced into bind parameters on every call (the device ingest's hot path)."""
+    pins: BindParameter[list[str]] = bindparam("pins", expanding=True)
+    return select(col(employee.nip), col(employee.pin)).where(
+        or_(col(employee.nip).in_(pins), col(employee.pin).in_(pins))
+    )
+
+
 def known_employees(uow: UnitOfWork, pins: Collection[str]) -> dict[str, str]:
     """PIN (or NIP) → NIP from the employee projection, for the given `pins`: the PIN an
     employee carries, or the NIP of an employee attendance knows. Nothing else maps.
     One query per chunk (the device ingest path)."""
-    employee = uow.tables.employee
+    statement = _known_employees_statement(uow.tables.employee)
     by_nip: dict[str, str] = {}
     by_pin: dict[str, str] = {}
     for chunk in chunked(sorted(set(pins))):
         wanted = set(chunk)
-        for nip, pin in uow.session.execute(
-            select(col(employee.nip), col(employee.pin)).where(
-                or_(col(employee.nip).in_(chunk), col(employee.pin).in_(chunk))
-            )
-        ):
+        for nip, pin in uow.session.execute(statement, {"pins": chunk}):
             if nip in wanted:
                 by_nip[nip] = nip
             if pin in wanted:

@@ -151,6 +151,19 @@ def fingerprint_event(
 
 
 _ZERO = timedelta(0)
+# Built once: an expanding IN is compiled once and cached, where a list of literals is
+# coerced into bind parameters on every call (the device ingest's hot path).
+_KNOWN_SCANS = select(col(Scan.scan_id)).where(
+    col(Scan.scan_id).in_(bindparam("keys", expanding=True))
+)
+_NIP_DAY_COUNTS = (
+    select(col(Scan.nip), func.count())
+    .where(
+        col(Scan.work_date) == bindparam("day"),
+        col(Scan.nip).in_(bindparam("nips", expanding=True)),
+    )
+    .group_by(col(Scan.nip))
+)
 
 
 def record_scans(
@@ -203,11 +216,7 @@ def record_scans(
         first[key] = (row, event, flag)
     known: set[str] = set()
     for chunk in chunked(sorted(first)):
-        known.update(
-            uow.session.execute(
-                select(col(Scan.scan_id)).where(col(Scan.scan_id).in_(chunk))
-            ).scalars()
-        )
+        known.update(uow.session.execute(_KNOWN_SCANS, {"keys": chunk}).scalars())
     out: list[ScanOutcome] = []
     # (nip, date) -> the scan event that re-closes it (the last one of this batch)
     touched: dict[tuple[str, date], UUID] = {}
@@ -241,11 +250,7 @@ def nip_day_counts(
     counts: dict[tuple[str, date], int] = {}
     for day, nips in by_day.items():
         for chunk in chunked(sorted(nips)):
-            rows = uow.session.execute(
-                select(Scan.nip, func.count())
-                .where(Scan.work_date == day, Scan.nip.in_(chunk))  # type: ignore[attr-defined]
-                .group_by(Scan.nip)
-            ).all()
+            rows = uow.session.execute(_NIP_DAY_COUNTS, {"day": day, "nips": chunk}).all()
             counts.update({(nip, day): n for nip, n in rows})
     return counts
 

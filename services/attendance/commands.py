@@ -71,22 +71,6 @@ def queue_device_command(
 # --- scans ----------------------------------------------------------------------------
 
 
-def record_scan(
-    uow: UnitOfWork,
-    nip: str,
-    ts: datetime,
-    *,
-    source: str,
-    device_sn: str | None,
-    received_at: datetime,
-) -> tuple[str, bool]:
-    """Store one scan and emit FingerprintRecorded; (scan_id, False) when already known."""
-    out = store.record_scans(
-        uow, [store.ScanIn(nip, ts, device_sn)], source=source, received_at=received_at
-    )[0]
-    return out.scan_id, out.new
-
-
 Lines = list[tuple[int, store.ScanIn]]  # (line number, scan)
 
 

@@ -10,7 +10,7 @@ from services.attendance.config import AttendanceConfig
 from services.kernel.calendar import WIB, year_problem
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem
-from services.shared.scope import in_opd, require_person
+from services.shared.scope import in_opd, require_person, require_roles
 from services.shared.uow import UnitOfWork
 
 # Roles allowed to record on behalf of the city; "system" is a job's token (never implied).
@@ -24,12 +24,8 @@ def config_of(request: Request) -> AttendanceConfig:
 
 
 def require(actor: Actor, roles: tuple[str, ...], what: str) -> None:
-    if not actor.is_(*roles):
-        raise Problem(
-            403,
-            f"Peran '{actor.role}' tidak berwenang untuk {what}",
-            code="forbidden",
-        )
+    """The roles check every service shares (one wording of the refusal)."""
+    require_roles(actor, roles, what)
 
 
 def require_employee(uow: UnitOfWork, who: Actor, nip: str, what: str) -> None:

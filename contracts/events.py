@@ -266,8 +266,17 @@ class KinerjaResultConfirmed(Event):
 
 
 class EmployeeUpserted(Event):
+    """A period of an employee's master data (RULES.md "Employment within a month"): who
+    they are from `aktif_mulai` to `aktif_sampai` (inclusive; null = open at that end).
+
+    Schema 2 added the two dates. A consumer merges the period into the ones it knows
+    (services/kernel/employment.py `merge_period`): the newest statement wins for the days
+    it covers. A schema-1 event (no dates) replaces the latest period's data in place."""
+
     TOPIC = Topic.EMPLOYEES
+    SCHEMA_VERSION = 2
     event_type: Literal["EmployeeUpserted"] = "EmployeeUpserted"
+    schema_version: int = 2
     nama: str
     opd: str
     jabatan: str = ""
@@ -275,12 +284,21 @@ class EmployeeUpserted(Event):
     atasan_nip: Nip | None = None
     tpp_pagu: int = Field(ge=0)
     pin: str | None = Field(None, description="the fingerprint device PIN, when known")
+    aktif_mulai: date | None = Field(None, description="first day of the period (WIB)")
+    aktif_sampai: date | None = Field(None, description="last day of the period (WIB)")
 
 
 class EmployeeDeactivated(Event):
+    """The employee left: their employment ends with `aktif_sampai` (the last active day,
+    inclusive). Schema 2 added the date; a schema-1 event ends it on the WIB date of
+    `occurred_at`."""
+
     TOPIC = Topic.EMPLOYEES
+    SCHEMA_VERSION = 2
     event_type: Literal["EmployeeDeactivated"] = "EmployeeDeactivated"
+    schema_version: int = 2
     reason: str = ""
+    aktif_sampai: date | None = Field(None, description="last active day (WIB)")
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

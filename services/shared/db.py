@@ -272,6 +272,23 @@ class EmployeeRow(KitRow):
     updated_at: datetime | None = Field(default=None, sa_type=Utc)
 
 
+class EmployeePeriodRow(KitRow):
+    """One period of the employee master (services/kernel/employment.py): who the NIP was
+    from `first_day` to `last_day` (inclusive; null = open). The `employee` row beside it
+    holds the latest period and the PIN."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    nip: str = Field(index=True, max_length=18)
+    first_day: date | None = None
+    last_day: date | None = None
+    nama: str
+    opd: str = Field(index=True)
+    jabatan: str = ""
+    kelas_jabatan: int = 1
+    atasan_nip: str | None = Field(default=None, index=True, max_length=18)
+    tpp_pagu: int = 0
+
+
 class CalendarYearRow(KitRow):
     """The work calendar of one year as attendance last announced it (services that keep
     the projection: services.shared.calendar_book)."""
@@ -291,6 +308,7 @@ class KitTables:
     inbox: type[InboxRow]
     relay_lease: type[RelayLeaseRow]
     employee: type[EmployeeRow]
+    employee_period: type[EmployeePeriodRow]
     calendar_year: type[CalendarYearRow] | None = None
 
 
@@ -323,6 +341,7 @@ def kit_tables(base: type[SQLModel], *, calendar: bool = False) -> KitTables:
         inbox=_table(base, InboxRow, "inbox"),
         relay_lease=_table(base, RelayLeaseRow, "relay_lease"),
         employee=_table(base, EmployeeRow, "employee"),
+        employee_period=_table(base, EmployeePeriodRow, "employee_period"),
         calendar_year=_table(base, CalendarYearRow, "calendar_year") if calendar else None,
     )
 

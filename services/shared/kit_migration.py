@@ -1,6 +1,8 @@
 """The kit's tables (employee projection, inbox, outbox, relay lease), as every service's
 first migration creates them: one definition instead of one copy per service."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 import sqlmodel
 import sqlmodel.sql.sqltypes
@@ -95,3 +97,70 @@ def upgrade_calendar_year() -> None:
 
 def downgrade_calendar_year() -> None:
     op.drop_table("calendar_year")
+
+
+def upgrade_employee_period() -> None:
+    """The employee master's periods (services.shared.employees), every service: one
+    definition for their migrations. Each known employee gets one period open at both
+    ends, the single-row master it had before; a deactivated one's period ends on the
+    date of its last update (the best the old row knows)."""
+    op.create_table(
+        "employee_period",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nip", sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=True),
+        sa.Column("last_day", sa.Date(), nullable=True),
+        sa.Column("nama", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("opd", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("jabatan", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("kelas_jabatan", sa.Integer(), nullable=False),
+        sa.Column("atasan_nip", sqlmodel.sql.sqltypes.AutoString(length=18), nullable=True),
+        sa.Column("tpp_pagu", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("employee_period", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_employee_period_atasan_nip"), ["atasan_nip"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_employee_period_nip"), ["nip"], unique=False)
+        batch_op.create_index(batch_op.f("ix_employee_period_opd"), ["opd"], unique=False)
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text(
+            "SELECT nip, nama, opd, jabatan, kelas_jabatan, atasan_nip, tpp_pagu, active, "
+            "updated_at FROM employee"
+        )
+    ).all()
+    period = sa.table(
+        "employee_period",
+        *(
+            sa.column(name)
+            for name in (
+                "nip", "first_day", "last_day", "nama", "opd", "jabatan",
+                "kelas_jabatan", "atasan_nip", "tpp_pagu",
+            )
+        ),
+    )  # fmt: skip
+    values = []
+    for nip, nama, opd, jabatan, kelas, atasan, pagu, active, updated_at in rows:
+        last_day = None
+        if not active and updated_at is not None:
+            stamp = (
+                updated_at
+                if isinstance(updated_at, datetime)
+                else datetime.fromisoformat(str(updated_at))
+            )
+            last_day = stamp.date()
+        values.append(
+            {
+                "nip": nip, "first_day": None, "last_day": last_day, "nama": nama, "opd": opd,
+                "jabatan": jabatan, "kelas_jabatan": kelas, "atasan_nip": atasan,
+                "tpp_pagu": pagu,
+            }
+        )  # fmt: skip
+    if values:
+        op.bulk_insert(period, values)
+
+
+def downgrade_employee_period() -> None:
+    op.drop_table("employee_period")

@@ -132,7 +132,8 @@ class Portal:
 
     def login(self, nip: str, password: str, ip: str, role: str | None = None) -> Opened:
         now = self.clock()
-        if not self.limiter.hit(self.ip_limit, "login-ip", ip):
+        # only failures count against the address: an office's ASN share one NAT address
+        if not self.limiter.test(self.ip_limit, "login-ip", ip):
             with self.kit.uow() as uow:
                 store.audit(uow, now, "login_limited_ip", actor_nip=nip, ip=ip)
                 uow.commit()
@@ -154,6 +155,7 @@ class Portal:
                 ok = must_change = self._redeem_code(uow, nip, password, now)
             if not ok or account is None:
                 store.audit(uow, now, "login_failed", actor_nip=nip, ip=ip)
+                self.limiter.hit(self.ip_limit, "login-ip", ip)
                 locked = not self.limiter.hit(self.nip_limit, "login-nip", nip) or (
                     not self.limiter.test(self.nip_limit, "login-nip", nip)
                 )

@@ -88,18 +88,19 @@ def password_problems(password: str, nip: str) -> list[str]:
 # -- login limits ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LoginPolicy:
-    """Failed logins per NIP lock that NIP for the rest of the window; attempts per IP (any
-    outcome) are bounded too, against one machine trying many NIPs."""
+    """Failed logins per NIP lock that NIP for the rest of the window; failed logins per IP
+    are bounded too, against one machine trying many NIPs. Successful logins do not count
+    against the address: a whole office logs in through one NAT address each morning."""
 
     failures_per_nip: int = 5
-    attempts_per_ip: int = 30
+    failures_per_ip: int = 30
     window_minutes: int = 15
 
     def nip_limit(self) -> str:
         return f"{self.failures_per_nip} per {self.window_minutes} minutes"
 
     def ip_limit(self) -> str:
-        return f"{self.attempts_per_ip} per {self.window_minutes} minutes"
+        return f"{self.failures_per_ip} per {self.window_minutes} minutes"
 
 
 def _minutes(seconds: float) -> int:

@@ -208,8 +208,8 @@ async def test_wrong_passwords_lock_the_nip_with_a_bahasa_message(portal: Portal
     assert len(await audit(portal, nip=ANI, action="lockout")) == 1
 
 
-async def test_attempts_per_ip_are_limited(memory_settings: Settings) -> None:
-    p = make(memory_settings, login_policy=domain.LoginPolicy(attempts_per_ip=3))
+async def test_failures_per_ip_are_limited(memory_settings: Settings) -> None:
+    p = make(memory_settings, login_policy=domain.LoginPolicy(failures_per_ip=3))
     for nip in (ANI, BUDI):
         assert await p.kit.handle(upserted(nip, OPD_A).to_bytes()) == "handled"
     await with_password(p, ANI)
@@ -221,6 +221,21 @@ async def test_attempts_per_ip_are_limited(memory_settings: Settings) -> None:
         assert "dari alamat ini" in r.json()["detail"]
     async with p.client("10.9.9.10") as http:
         assert (await login(http, ANI)).status_code == 200
+
+
+async def test_one_office_behind_one_address_can_all_log_in(memory_settings: Settings) -> None:
+    """Found by bench_portal: an office's 200 ASN behind one NAT address at 07:30. Only
+    failed attempts count against the address; a successful login costs nothing."""
+    p = make(memory_settings, login_policy=domain.LoginPolicy(failures_per_ip=3))
+    for nip in (ANI, BUDI):
+        assert await p.kit.handle(upserted(nip, OPD_A).to_bytes()) == "handled"
+    await with_password(p, ANI)
+    async with p.client("10.9.9.9") as http:
+        for _ in range(5):  # more than the address's failure budget
+            assert (await login(http, ANI)).status_code == 200
+        for nip in (BUDI, OPS):
+            assert (await login(http, nip, "Salah-Sandi-123")).status_code == 401
+        assert (await login(http, ANI)).status_code == 200  # 2 failures of 3: still open
 
 
 # -- TOTP -----------------------------------------------------------------------------------------

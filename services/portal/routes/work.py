@@ -5,6 +5,7 @@ logged-in person); a service's refusal is shown on the page as what to do next."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Awaitable, Callable
@@ -207,21 +208,25 @@ def today(request: Request) -> date:
 async def today_of(ctx: Ctx) -> dict[str, Any]:
     day = today(ctx.request)
     out: dict[str, Any] = {"today": day, "scans": [], "gate": None, "problems": []}
-    try:
-        scans = await ctx.get("attendance", f"/employees/{ctx.nip}/scans", period=f"{day:%Y-%m}")
+    # three services, asked at once: the page waits for the slowest, not for the sum
+    answers: tuple[Any, ...] = await asyncio.gather(
+        ctx.get("attendance", f"/employees/{ctx.nip}/scans", period=f"{day:%Y-%m}"),
+        ctx.get("activity", f"/employees/{ctx.nip}/filing-status", work_date=day.isoformat()),
+        ctx.get("approval", "/queue"),  # an atasan's, or a Plt's (maybe no subordinates)
+        return_exceptions=True,
+    )
+    for answer in answers:
+        if isinstance(answer, ServiceError):
+            out["problems"].append(answer.message)
+        elif isinstance(answer, BaseException):
+            raise answer
+    scans, gate, queue = answers
+    if not isinstance(scans, ServiceError):
         out["scans"] = [s for s in scans if s["work_date"] == day.isoformat()]
-    except ServiceError as err:
-        out["problems"].append(err.message)
-    try:
-        out["gate"] = await ctx.get(
-            "activity", f"/employees/{ctx.nip}/filing-status", work_date=day.isoformat()
-        )
-    except ServiceError as err:
-        out["problems"].append(err.message)
-    try:  # an atasan's, or a Plt's (who may have no subordinates of their own)
-        out["waiting"] = len(await ctx.get("approval", "/queue"))
-    except ServiceError as err:
-        out["problems"].append(err.message)
+    if not isinstance(gate, ServiceError):
+        out["gate"] = gate
+    if not isinstance(queue, ServiceError):
+        out["waiting"] = len(queue)
     return out
 
 

@@ -302,7 +302,7 @@ class Portal:
     def first_password(self, nip: str, code: str, new: str, ip: str) -> None:
         """Set a password with the operator's one-time code (first password or a reset)."""
         now = self.clock()
-        if not self.limiter.hit(self.ip_limit, "login-ip", ip):
+        if not self.limiter.test(self.ip_limit, "login-ip", ip):  # failures only, as login
             retry = self._retry_after(self.ip_limit, "login-ip", ip)
             raise _too_many(domain.ip_limited_message(retry), retry, "login_ip_limited")
         with self.kit.uow() as uow:
@@ -310,6 +310,7 @@ class Portal:
             _acceptable(new, nip)  # before the code is spent
             if account is None or not account.active or not self._redeem_code(uow, nip, code, now):
                 store.audit(uow, now, "setup_code_failed", actor_nip=nip, ip=ip)
+                self.limiter.hit(self.ip_limit, "login-ip", ip)
                 uow.commit()
                 raise Problem(
                     403,

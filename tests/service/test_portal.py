@@ -238,6 +238,17 @@ async def test_one_office_behind_one_address_can_all_log_in(memory_settings: Set
         assert (await login(http, ANI)).status_code == 200  # 2 failures of 3: still open
 
 
+async def test_one_office_behind_one_address_can_all_set_first_passwords(
+    memory_settings: Settings,
+) -> None:
+    p = make(memory_settings, login_policy=domain.LoginPolicy(failures_per_ip=3))
+    staff = [factories.nip() for _ in range(5)]
+    for nip in staff:
+        assert await p.kit.handle(upserted(nip, OPD_A).to_bytes()) == "handled"
+    for nip in staff:  # more first passwords than the address's failure budget
+        await with_password(p, nip)
+
+
 # -- TOTP -----------------------------------------------------------------------------------------
 async def test_totp_is_required_for_privileged_roles_and_recovery_codes_work_once(
     portal: Portal,

@@ -4,9 +4,11 @@ Starts attendance, activity, approval, tpp, notifier and the portal with uvicorn
 subprocesses (real HTTP, the real local Kafka, SQLite per service), seeds `--atasan` atasan
 with `--users` − `--atasan` ASN between them and today's scans through Kafka, gives every
 account its first password through the portal's API, then runs, every person at once:
-  1. login:    GET /masuk, POST /masuk (argon2id: the CPU-bound step by design)
-  2. filing:   each ASN GET / (Hari ini), GET /laporan/baru, POST /laporan/baru with a photo
-  3. approval: each atasan GET /persetujuan, POST /persetujuan/setujui (their whole queue)
+  - login:    GET /masuk, POST /masuk (argon2id: the CPU-bound step by design)
+  - filing:   each ASN GET / (Hari ini), GET /laporan/baru, POST /laporan/baru with a photo
+  - approval: each atasan GET /persetujuan, POST /persetujuan/setujui (their whole queue)
+By default people arrive at 10 a second and think 1-5 s between clicks (locust's model of
+a user); `--think-max 0` fires everything at once in three phases (the ceiling).
 Prints p50/p95/max per request kind and for all page requests but the login POST, and the
 CPU seconds each service and the client burnt. The goal (issue 13) is p95 < 150 ms.
 
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import shutil
 import statistics
@@ -57,8 +60,14 @@ class Person:
     """One browser: its own cookies (the portal's are Secure, which httpx's jar would not
     send over plain HTTP to 127.0.0.1 as a browser does, so they are kept by hand)."""
 
-    def __init__(self, client: httpx.AsyncClient, nip: str, timings: dict[str, list[float]]):
-        self.client, self.nip, self.timings = client, nip, timings
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        nip: str,
+        timings: dict[str, list[float]],
+        think: tuple[float, float] = (0.0, 0.0),
+    ):
+        self.client, self.nip, self.timings, self.think = client, nip, timings, think
         self.cookies: dict[str, str] = {}
         self.statuses: dict[int, int] = defaultdict(int)
 
@@ -73,10 +82,16 @@ class Person:
             self.cookies[name.strip()] = rest.split(";", 1)[0]
         return response
 
+    async def pause(self) -> None:
+        """A person reads the page before the next click (locust's `between(a, b)`)."""
+        if self.think[1] > 0:
+            await asyncio.sleep(random.uniform(*self.think))
+
     async def login(self) -> None:
         page = await self.call("GET /masuk", "GET", "/masuk")
         token = CSRF.search(page.text)
         assert token, page.text[:300]
+        await self.pause()
         r = await self.call(
             "POST /masuk", "POST", "/masuk",
             data={"nip": self.nip, "password": PASSWORD, "csrf_token": token.group(1)},
@@ -86,9 +101,11 @@ class Person:
     async def file(self, day: str) -> None:
         home = await self.call("GET /", "GET", "/")
         assert home.status_code == 200, home.text[:300]
+        await self.pause()
         form = await self.call("GET /laporan/baru", "GET", f"/laporan/baru?tanggal={day}")
         token = CSRF.search(form.text)
         assert token, form.text[:300]
+        await self.pause()
         r = await self.call(
             "POST /laporan/baru", "POST", "/laporan/baru",
             data={"work_date": day, "description": "Menyusun laporan bulanan bidang",
@@ -103,6 +120,7 @@ class Person:
         ids, token = REPORT_ID.findall(queue.text), CSRF.search(queue.text)
         assert token, queue.text[:300]
         if ids:
+            await self.pause()
             r = await self.call(
                 "POST /persetujuan/setujui", "POST", "/persetujuan/setujui",
                 data={"report_ids": ids, "csrf_token": token.group(1)},
@@ -186,8 +204,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
         async with httpx.AsyncClient(
             base_url=url["portal"], timeout=60, limits=limits, follow_redirects=False
         ) as client:
-            people = {n: Person(client, n, timings) for n in everyone}
+            think = (args.think_min, args.think_max)
+            people = {n: Person(client, n, timings, think) for n in everyone}
             phases: list[tuple[str, float, float, dict[str, float]]] = []
+            approved = [0]
 
             async def phase(name: str, jobs: list) -> None:  # jobs: awaitables
                 cpu0 = {n: tree_cpu_seconds(p.pid) for n, p in procs.items()}
@@ -197,32 +217,61 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                 cpu = {n: tree_cpu_seconds(p.pid) - cpu0[n] for n, p in procs.items()}
                 phases.append((name, wall, client_cpu, cpu))
 
-            await phase("login", [p.login() for p in people.values()])
-            await phase("filing", [people[n].file(day) for n in staff])
-            async with httpx.AsyncClient(base_url=url["approval"], timeout=30) as approval:
+            if args.think_max > 0:
+                # people arrive at `--spawn-rate` a second, each clicking after a think time
+                mine = {b: sum(1 for a in staff.values() if a == b) for b in bosses}
 
-                async def queued() -> int:
-                    total = 0
-                    for boss in bosses:
-                        r = await approval.get(f"/api/v1/atasan/{boss}/queue", headers=admin)
-                        total += len(r.json()) if r.status_code == 200 else 0
-                    return total
+                async def asn(index: int, nip: str) -> None:
+                    await asyncio.sleep(index / args.spawn_rate)
+                    await people[nip].login()
+                    await people[nip].pause()
+                    await people[nip].file(day)
 
-                await wait_until(queued, lambda c: c >= len(staff), 120)
-            approved = [0]
+                async def boss(index: int, nip: str) -> None:
+                    await asyncio.sleep(index / args.spawn_rate)
+                    await people[nip].login()
+                    done, deadline = 0, time.monotonic() + 300
+                    while done < mine[nip] and time.monotonic() < deadline:
+                        await people[nip].pause()
+                        done += await people[nip].approve()
+                    approved[0] += done
 
-            async def approve(boss: str) -> None:
-                done = await people[boss].approve()
-                approved[0] += done
+                order = list(everyone)
+                random.shuffle(order)
+                await phase("people", [
+                    boss(i, n) if n in mine else asn(i, n) for i, n in enumerate(order)
+                ])  # fmt: skip
+            else:  # every person at once, no think time: the ceiling
+                await phase("login", [p.login() for p in people.values()])
+                await phase("filing", [people[n].file(day) for n in staff])
+                async with httpx.AsyncClient(base_url=url["approval"], timeout=30) as approval:
 
-            await phase("approval", [approve(b) for b in bosses])
+                    async def queued() -> int:
+                        total = 0
+                        for b in bosses:
+                            r = await approval.get(f"/api/v1/atasan/{b}/queue", headers=admin)
+                            total += len(r.json()) if r.status_code == 200 else 0
+                        return total
+
+                    await wait_until(queued, lambda c: c >= len(staff), 120)
+
+                async def approve(b: str) -> None:
+                    done = await people[b].approve()
+                    approved[0] += done
+
+                await phase("approval", [approve(b) for b in bosses])
 
         statuses: dict[int, int] = defaultdict(int)
         for person in people.values():
             for code, count in person.statuses.items():
                 statuses[code] += count
         stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores"
-        print(f"\n{args.users} people ({args.atasan} atasan), {stamp};"
+        mode = (
+            f"think {args.think_min:g}-{args.think_max:g} s, spawn {args.spawn_rate:g}/s"
+            if args.think_max > 0
+            else "no think time"
+        )
+        print(f"\n{args.users} people ({args.atasan} atasan), {mode}, {stamp};"
               f" statuses {dict(statuses)}; approved {approved[0]}")  # fmt: skip
         for name, wall, client_cpu, cpu in phases:
             servers = ", ".join(f"{n} {s:.1f}" for n, s in cpu.items() if s >= 0.05)
@@ -249,6 +298,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--atasan", type=int, default=20)
+    parser.add_argument("--think-min", type=float, default=1.0, help="seconds between clicks")
+    parser.add_argument("--think-max", type=float, default=5.0, help="0: no think time")
+    parser.add_argument("--spawn-rate", type=float, default=10.0, help="people arriving a second")
     parser.add_argument("--redis", default=None, help="Redis URL (the login limiter's store)")
     parser.add_argument("--keep", action="store_true", help="keep the data folder and logs")
     args = parser.parse_args()

@@ -21,6 +21,7 @@ from services.portal.credentials import Passwords
 from services.portal.models import KIT
 from services.portal.routes import accounts, city, operator, pages, session, work
 from services.shared.http import create_app
+from services.shared.keys import ensure_dev_keys
 from services.shared.kit import KitOptions, kit_factory
 from services.shared.settings import Settings, get_settings
 
@@ -45,6 +46,8 @@ def create(
     services in-process) are for tests, the rest (a test's `clock`...) goes to the kit; login
     limits are counted in Redis (settings.redis_url) so every worker sees the same counts."""
     settings = settings or get_settings()
+    if settings.dev_keys:
+        ensure_dev_keys(settings)
     kit = build_kit(settings, **overrides)
     portal = Portal(
         kit,

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     jwks: str | None = None
     signing_key: Path | None = None
     jwks_refresh_s: float = 300.0
+    # development only (docker-compose): the portal makes its own key pair at start when
+    # none exists, and serves the public half at /.well-known/jwks.json for the services
+    dev_keys: bool = False
 
     def topic(self, name: str) -> str:
         """The real name of one of the system's topics (contracts.Topic) under the prefix."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from contracts.events import EmployeeDeactivated, EmployeeUpserted
 from services.portal import domain
 from services.portal.app import create
 from services.shared import identity
-from services.shared.keys import SigningKey, ensure_dev_keys
+from services.shared.keys import SigningKey, ensure_dev_keys, load_signing_key
 from services.shared.kit import ServiceKit
 from services.shared.settings import Settings
 from tests import factories
@@ -644,3 +645,23 @@ async def test_unreachable_login_counters_refuse_logins_in_bahasa(
         r = await login(http, ANI)
     assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
     assert "sementara tidak tersedia" in r.json()["detail"]
+
+
+async def test_dev_keys_make_the_pair_and_publish_it_for_the_services(tmp_path: Path) -> None:
+    """docker-compose: the portal makes its development key pair at first start and the
+    services read its public half by URL (SIKERJA_JWKS=http://portal:8000/...)."""
+    settings = Settings(
+        kafka_bootstrap="127.0.0.1:1", data_dir=tmp_path, dev_keys=True,
+        database_url=f"sqlite:///{tmp_path}/{{service}}.db",
+    )  # fmt: skip
+    assert not settings.signing_key_path().exists()
+    app = create(settings, rate_storage="memory://")
+    key = load_signing_key(settings)
+    assert key is not None
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://portal") as http:
+        published = (await http.get("/.well-known/jwks.json")).json()
+    assert [k["kid"] for k in published["keys"]] == [key.kid]
+    token = identity.mint(key.jwk, key.kid, {"role": "bkpsdm", "aud": "tpp"}, timedelta(minutes=1))
+    by_url = identity.Jwks("http://portal:8000/.well-known/jwks.json", fetch=lambda _: published)
+    assert identity.verify(token, "tpp", by_url).role == "bkpsdm"

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn, Event
+from contracts.events import (
+    ActivityReported,
+    ActivityRevised,
+    ActivityWithdrawn,
+    Event,
+    SkpTargetChanged,
+)
 from services.activity import domain, gate, queries
 from services.activity.models import DayUnlock, Evidence, Opening, PltDelegation, Report, SkpTarget
 from services.activity.queries import FilingRules
@@ -279,6 +285,17 @@ def open_date(uow: UnitOfWork, opening: gate.Opening) -> Opening:
 
 
 # --------------------------------------------------------------------------- SKP targets
+# Each change of a target is announced (SkpTargetChanged) in the same transaction: approval
+# owns the report decisions and needs the targets to tell whether a month realised them all.
+
+
+def _announce_target(uow: UnitOfWork, row: SkpTarget, now: datetime, deleted: bool) -> None:
+    uow.emit(
+        SkpTargetChanged(
+            occurred_at=now, producer=PRODUCER, nip=row.nip, target_id=row.id, year=row.year,
+            target_quantity=row.target_quantity, deleted=deleted,
+        )
+    )  # fmt: skip
 
 
 def create_target(
@@ -295,6 +312,7 @@ def create_target(
         updated_at=now,
     )
     uow.session.add(row)
+    _announce_target(uow, row, now, deleted=False)
     return row
 
 
@@ -303,10 +321,12 @@ def update_target(uow: UnitOfWork, row: SkpTarget, target: domain.SkpTarget, now
     row.target_quantity = target.target_quantity
     row.updated_at = now
     uow.session.add(row)
+    _announce_target(uow, row, now, deleted=False)
 
 
 def delete_target(uow: UnitOfWork, row: SkpTarget) -> None:
     uow.session.delete(row)
+    _announce_target(uow, row, uow.clock(), deleted=True)
 
 
 # --------------------------------------------------------------------------- migration import

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlmodel import select
+
 from contracts.events import (
     ActivityReported,
     ActivityRevised,
@@ -327,6 +329,17 @@ def update_target(uow: UnitOfWork, row: SkpTarget, target: domain.SkpTarget, now
 def delete_target(uow: UnitOfWork, row: SkpTarget) -> None:
     uow.session.delete(row)
     _announce_target(uow, row, uow.clock(), deleted=True)
+
+
+def announce_targets(uow: UnitOfWork, now: datetime) -> int:
+    """Every SKP target announced again (SkpTargetChanged): for approval, when its store
+    began keeping them after they were made, or was restored from a backup. Approval keeps
+    the latest announcement, so this changes nothing there that is already right."""
+    count = 0
+    for row in uow.session.exec(select(SkpTarget)):
+        _announce_target(uow, row, now, deleted=False)
+        count += 1
+    return count
 
 
 # --------------------------------------------------------------------------- migration import

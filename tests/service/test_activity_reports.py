@@ -460,6 +460,16 @@ async def test_each_skp_target_change_is_announced_for_approval(env: dict[str, A
         (nip, tid, 2026, 24, False),
         (nip, tid, 2026, 24, True),
     ]
+    # BKPSDM announces the targets there are again (for approval's restored store)
+    kept = await client.post(f"/api/v1/employees/{nip}/skp-targets", json=body, headers=me)
+    assert (await client.post("/api/v1/skp-targets/announce", headers=me)).status_code == 403
+    r = await client.post("/api/v1/skp-targets/announce", headers=who(None, "bkpsdm"))
+    assert r.json() == {"announced": 1}
+    again = [e for e in emitted(kit) if isinstance(e, SkpTargetChanged)][-2:]
+    assert [(e.target_id, e.target_quantity, e.deleted) for e in again] == [
+        (kept.json()["id"], 12, False),
+        (kept.json()["id"], 12, False),
+    ]
 
 
 async def test_migration_import(env: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ deliver once tpp has closed the month."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Query
@@ -152,8 +152,7 @@ def _out(uow: UnitOfWork, view: KinerjaView, as_plt_for: str | None = None) -> K
 
 
 def _last_month(now: datetime) -> str:
-    first = today(now).replace(day=1)
-    return f"{first.year - (first.month == 1):04d}-{(first.month - 2) % 12 + 1:02d}"
+    return f"{today(now).replace(day=1) - timedelta(days=1):%Y-%m}"
 
 
 def _plt_for(uow: UnitOfWork, nip: str, day: date) -> list[str]:

@@ -6,7 +6,7 @@ decides who may confirm whom and refuses a change without a reason, in words sho
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -24,8 +24,7 @@ def _month(value: str | None, day: date) -> str:
     """`value` if it is a YYYY-MM, else last month (the month an atasan assesses)."""
     if value and len(value) == 7 and value[4] == "-" and value.replace("-", "").isdigit():
         return value
-    first = day.replace(day=1)
-    return f"{first.year - (first.month == 1):04d}-{(first.month - 2) % 12 + 1:02d}"
+    return f"{day.replace(day=1) - timedelta(days=1):%Y-%m}"
 
 
 def _back(period: str, info: str = "", error: str = "") -> Response:

@@ -160,6 +160,19 @@ class ActivityRevised(_ReportBody):
     revision: int = Field(ge=1)
 
 
+class SkpTargetChanged(Event):
+    """An SKP target of the ASN (`nip`) was created, changed or deleted (`deleted`), so that
+    approval, which owns the report decisions, can tell whether every target of a month is
+    realised (docs/rules.md "Monthly kinerja result")."""
+
+    TOPIC = Topic.ACTIVITY
+    event_type: Literal["SkpTargetChanged"] = "SkpTargetChanged"
+    target_id: str
+    year: int
+    target_quantity: int = Field(ge=1, description="the yearly target quantity")
+    deleted: bool = False
+
+
 class ActivityWithdrawn(Event):
     TOPIC = Topic.ACTIVITY
     event_type: Literal["ActivityWithdrawn"] = "ActivityWithdrawn"
@@ -231,7 +244,8 @@ class TppRecomputed(Event):
 
 
 class TppPeriodClosed(Event):
-    """BKPSDM closed a month: the statement of this ASN is frozen at `net`."""
+    """BKPSDM closed a month: the statement of this ASN is frozen at `net`. The summary
+    fields (None from a producer before them) are what the monthly kinerja proposal reads."""
 
     TOPIC = Topic.TPP
     event_type: Literal["TppPeriodClosed"] = "TppPeriodClosed"
@@ -240,6 +254,17 @@ class TppPeriodClosed(Event):
     pagu: int
     net: int
     closed_by: str
+    required_days: int | None = Field(None, ge=0, description="required report days")
+    approved_days: int | None = Field(
+        None, ge=0, description="required report days with an approved report"
+    )
+    attendance_deduction: int | None = Field(
+        None, ge=0, description="the month's attendance deduction (rupiah, as on the statement)"
+    )
+    attendance_lines: int | None = Field(
+        None, ge=0, description="attendance lines (TL, PSW, TK, ITS...; not LKH) of the month"
+    )
+    tk_days: int | None = Field(None, ge=0, description="days absent without notice (TK)")
 
 
 # --- monthly kinerja result (approval decides, siasn delivers) ----------------------------
@@ -311,6 +336,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ActivityReported,
         ActivityRevised,
         ActivityWithdrawn,
+        SkpTargetChanged,
         ReportApproved,
         ReportRejected,
         RevisionRequested,

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from contracts.events import ActivityReported, ActivityRevised, ActivityWithdrawn, Event
+from sqlmodel import select
+
+from contracts.events import (
+    ActivityReported,
+    ActivityRevised,
+    ActivityWithdrawn,
+    Event,
+    SkpTargetChanged,
+)
 from services.activity import domain, gate, queries
 from services.activity.models import DayUnlock, Evidence, Opening, PltDelegation, Report, SkpTarget
 from services.activity.queries import FilingRules
@@ -279,6 +287,17 @@ def open_date(uow: UnitOfWork, opening: gate.Opening) -> Opening:
 
 
 # --------------------------------------------------------------------------- SKP targets
+# Each change of a target is announced (SkpTargetChanged) in the same transaction: approval
+# owns the report decisions and needs the targets to tell whether a month realised them all.
+
+
+def _announce_target(uow: UnitOfWork, row: SkpTarget, now: datetime, deleted: bool) -> None:
+    uow.emit(
+        SkpTargetChanged(
+            occurred_at=now, producer=PRODUCER, nip=row.nip, target_id=row.id, year=row.year,
+            target_quantity=row.target_quantity, deleted=deleted,
+        )
+    )  # fmt: skip
 
 
 def create_target(
@@ -295,6 +314,7 @@ def create_target(
         updated_at=now,
     )
     uow.session.add(row)
+    _announce_target(uow, row, now, deleted=False)
     return row
 
 
@@ -303,10 +323,23 @@ def update_target(uow: UnitOfWork, row: SkpTarget, target: domain.SkpTarget, now
     row.target_quantity = target.target_quantity
     row.updated_at = now
     uow.session.add(row)
+    _announce_target(uow, row, now, deleted=False)
 
 
 def delete_target(uow: UnitOfWork, row: SkpTarget) -> None:
     uow.session.delete(row)
+    _announce_target(uow, row, uow.clock(), deleted=True)
+
+
+def announce_targets(uow: UnitOfWork, now: datetime) -> int:
+    """Every SKP target announced again (SkpTargetChanged): for approval, when its store
+    began keeping them after they were made, or was restored from a backup. Approval keeps
+    the latest announcement, so this changes nothing there that is already right."""
+    count = 0
+    for row in uow.session.exec(select(SkpTarget)):
+        _announce_target(uow, row, now, deleted=False)
+        count += 1
+    return count
 
 
 # --------------------------------------------------------------------------- migration import

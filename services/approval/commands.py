@@ -17,7 +17,7 @@ import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -33,19 +33,24 @@ from contracts.events import (
     ReportApproved,
     ReportRejected,
     RevisionRequested,
+    SkpTargetChanged,
+    TppPeriodClosed,
 )
 from services.approval import domain
 from services.approval.models import (
     KIT,
     DecisionLog,
     Delegation,
+    KinerjaMonth,
     KinerjaResult,
     PeriodClose,
     PeriodReopen,
     QueueEntry,
+    SkpTargetRow,
 )
 from services.approval.queries import (
     active_delegations,
+    kinerja_views,
     locks_of,
     open_of,
     queue_entries,
@@ -509,6 +514,56 @@ def close_period(uow: UnitOfWork, nip: str, period: str, at: datetime, by: str) 
 # --------------------------------------------------------------------------- kinerja
 
 
+def record_month(uow: UnitOfWork, event: TppPeriodClosed) -> None:
+    """tpp's summary of a closed month (the latest close kept): what the proposal reads. A
+    close from a producer without the summary leaves the month without a proposal."""
+    counts = (
+        event.required_days, event.approved_days, event.attendance_deduction,
+        event.attendance_lines, event.tk_days,
+    )  # fmt: skip
+    if any(c is None for c in counts):
+        return
+    row = uow.session.get(KinerjaMonth, (event.nip, event.period))
+    if row is not None and event.occurred_at <= row.closed_at:
+        return  # an older close replayed: the latest one decides
+    if row is None:
+        row = KinerjaMonth(nip=event.nip, period=event.period, rules=event.rules, pagu=0,
+                           required_days=0, approved_days=0, attendance_deduction=0,
+                           attendance_lines=0, tk_days=0, closed_at=event.occurred_at)  # fmt: skip
+    row.rules, row.pagu, row.closed_at = event.rules, event.pagu, event.occurred_at
+    row.required_days, row.approved_days = event.required_days or 0, event.approved_days or 0
+    row.attendance_deduction = event.attendance_deduction or 0
+    row.attendance_lines, row.tk_days = event.attendance_lines or 0, event.tk_days or 0
+    uow.session.add(row)
+
+
+def record_skp_target(uow: UnitOfWork, event: SkpTargetChanged) -> None:
+    """Activity's SKP target as last announced (an older announcement never wins)."""
+    row = uow.session.get(SkpTargetRow, event.target_id)
+    if row is not None and event.occurred_at < row.changed_at:
+        return
+    if row is None:
+        row = SkpTargetRow(
+            id=event.target_id, nip=event.nip, year=event.year,
+            target_quantity=event.target_quantity, changed_at=event.occurred_at,
+        )  # fmt: skip
+    row.nip, row.year, row.target_quantity = event.nip, event.year, event.target_quantity
+    row.deleted, row.changed_at = event.deleted, event.occurred_at
+    uow.session.add(row)
+
+
+def kinerja_authority(uow: UnitOfWork, actor_nip: str, nip: str, today: date) -> str | None:
+    """Whether `actor_nip` may confirm `nip`'s month today: "" as the direct atasan, the
+    atasan's NIP as their Plt (a delegation covering today), None when not at all."""
+    authority = domain.may_decide(
+        actor_nip, nip, today, {nip: atasan_of(uow, nip)},
+        active_delegations(uow, plt=actor_nip), today,
+    )  # fmt: skip
+    if authority is None:
+        return None
+    return authority.as_plt_for or ""
+
+
 def confirm_kinerja(
     uow: UnitOfWork,
     nip: str,
@@ -518,9 +573,14 @@ def confirm_kinerja(
     reason: str,
     confirmed_by: str,
     now: datetime,
+    *,
+    as_plt_for: str | None = None,
 ) -> KinerjaResult:
-    """The atasan's (or BKPSDM's) ratings of `nip` for `period`, stored with a new revision and
-    announced (KinerjaResultConfirmed); committed."""
+    """The atasan's (their Plt's, or BKPSDM's) ratings of `nip` for `period`, stored with a
+    new revision and announced (KinerjaResultConfirmed); committed. A departure from the
+    proposal needs a reason (domain.confirmation_reason: DomainError `reason_required`)."""
+    proposal = kinerja_views(uow, [nip], period)[nip].proposal
+    cleaned = domain.confirmation_reason(hasil_kerja, perilaku_kerja, reason, proposal)
     row = uow.session.get(KinerjaResult, (nip, period))
     if row is None:
         row = KinerjaResult(
@@ -529,7 +589,9 @@ def confirm_kinerja(
             confirmed_at=now,
         )  # fmt: skip
     row.hasil_kerja, row.perilaku_kerja = hasil_kerja, perilaku_kerja
-    row.reason, row.confirmed_by = reason.strip(), confirmed_by
+    row.reason, row.confirmed_by, row.as_plt_for = cleaned, confirmed_by, as_plt_for
+    row.proposed_hasil = proposal.hasil_kerja if proposal else None
+    row.proposed_perilaku = proposal.perilaku_kerja if proposal else None
     row.revision, row.confirmed_at = row.revision + 1, now
     uow.session.add(row)
     uow.emit(

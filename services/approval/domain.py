@@ -29,10 +29,13 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from services.kernel.calendar import WIB, WorkCalendar, parse_period
 from services.kernel.errors import DomainError
+from services.kernel.kinerja import DI_ATAS, DI_BAWAH, RATING_LABEL, SESUAI, predikat
+from services.kernel.ruleset import RuleSet
 
 DEFAULT_MAX_TEXT = 1000
 DEFAULT_OVERDUE_THRESHOLD = 1
@@ -453,13 +456,33 @@ __all__ = [
 
 
 # --- monthly kinerja result: the proposal (docs/rules.md "Monthly kinerja result") ----------
+#
+# Readings fixed here:
+# * "Every SKP target of the month is realised": SKP targets are yearly quantities, so the
+#   target of month M is the pro-rata share of the year's target by M's end: a target is
+#   realised when its approved quantity from January through M, times 12, is at least its
+#   yearly quantity times M (no rounding). An ASN with no SKP target for the year has no
+#   target realised: hasil kerja can be sesuai, not di atas. Approved quantities count the
+#   same reports as activity's realisation (every approved report linked to the target).
+# * A month with no required report day (cuti all month) has 100% of them approved.
+# * A change from the proposal needs a reason; so does any rating given while there is no
+#   proposal yet (the month not closed by tpp): the atasan then decides without the data.
+# * A Plt confirms with the same authority as for reports: a delegation by the employee's
+#   current atasan covering the confirmation date (WIB).
+
+
 @dataclass(frozen=True)
 class ResultThresholds:
-    """The reading fixed in the rules (to become rule-set parameters)."""
+    """The proposal's thresholds: rule-set parameters (`kinerja` in the rule set YAML)."""
 
-    hasil_di_atas_pct: float = 95.0  # approved share of required report days
-    hasil_sesuai_pct: float = 75.0
-    perilaku_sesuai_deduction_pct: float = 5.0  # attendance deduction, % of the pagu
+    hasil_di_atas_pct: Decimal = Decimal(95)  # approved share of required report days
+    hasil_sesuai_pct: Decimal = Decimal(75)
+    perilaku_sesuai_deduction_pct: Decimal = Decimal(5)  # attendance deduction, % of the pagu
+
+    @classmethod
+    def of(cls, rules: RuleSet) -> ResultThresholds:
+        k = rules.kinerja
+        return cls(k.hasil_di_atas_pct, k.hasil_sesuai_pct, k.perilaku_sesuai_deduction_pct)
 
 
 def propose_hasil(
@@ -467,10 +490,16 @@ def propose_hasil(
 ) -> str:
     """hasil kerja: di atas with >= 95% of required report days approved and every SKP
     target of the month realised, sesuai with >= 75%, else di bawah."""
-    share = 100.0 if required_days == 0 else 100.0 * approved_days / required_days
-    if share >= t.hasil_di_atas_pct and skp_all_realised:
-        return "di_atas"
-    return "sesuai" if share >= t.hasil_sesuai_pct else "di_bawah"
+    if _share_at_least(approved_days, required_days, t.hasil_di_atas_pct) and skp_all_realised:
+        return DI_ATAS
+    if _share_at_least(approved_days, required_days, t.hasil_sesuai_pct):
+        return SESUAI
+    return DI_BAWAH
+
+
+def _share_at_least(approved: int, required: int, pct: Decimal) -> bool:
+    """approved / required >= pct %, exactly (0 of 0 required: all approved)."""
+    return required == 0 or approved * 100 >= pct * required
 
 
 def propose_perilaku(
@@ -479,7 +508,94 @@ def propose_perilaku(
     """perilaku kerja: di atas with no attendance line at all, sesuai while the deduction is
     at most 5% of the pagu and there is no TK day, else di bawah."""
     if attendance_lines == 0:
-        return "di_atas"
+        return DI_ATAS
     if tk_days == 0 and deduction * 100 <= t.perilaku_sesuai_deduction_pct * pagu:
-        return "sesuai"
-    return "di_bawah"
+        return SESUAI
+    return DI_BAWAH
+
+
+@dataclass(frozen=True)
+class MonthSummary:
+    """What tpp's close says of one ASN's month (TppPeriodClosed)."""
+
+    pagu: int
+    required_days: int
+    approved_days: int
+    attendance_deduction: int
+    attendance_lines: int
+    tk_days: int
+
+
+@dataclass(frozen=True)
+class SkpTargetFact:
+    target_id: str
+    year: int
+    target_quantity: int
+
+
+def skp_all_realised(
+    targets: Iterable[SkpTargetFact], approved_through_month: Mapping[str, int], period: str
+) -> bool:
+    """Every SKP target of `period`'s year realised by the month's end (the reading above);
+    `approved_through_month`: approved quantity per target id from January through the month."""
+    year, month = parse_period(period)
+    of_year = [t for t in targets if t.year == year]
+    if not of_year:
+        return False
+    return all(
+        approved_through_month.get(t.target_id, 0) * 12 >= t.target_quantity * month
+        for t in of_year
+    )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    hasil_kerja: str
+    perilaku_kerja: str
+    skp_all_realised: bool
+
+    @property
+    def predikat(self) -> int:
+        return predikat(self.hasil_kerja, self.perilaku_kerja)
+
+
+def propose(summary: MonthSummary, skp_realised: bool, t: ResultThresholds) -> Proposal:
+    """The month's two ratings as SIKERJA proposes them."""
+    return Proposal(
+        propose_hasil(summary.approved_days, summary.required_days, skp_realised, t),
+        propose_perilaku(
+            summary.attendance_lines, summary.attendance_deduction, summary.pagu,
+            summary.tk_days, t,
+        ),
+        skp_realised,
+    )  # fmt: skip
+
+
+def confirmation_reason(
+    hasil_kerja: str,
+    perilaku_kerja: str,
+    reason: str,
+    proposal: Proposal | None,
+    max_text: int = DEFAULT_MAX_TEXT,
+) -> str:
+    """The reason to store with a confirmation, or DomainError `reason_required` when the
+    ratings depart from the proposal (or there is none yet) and no reason is given."""
+    cleaned = reason.strip()
+    if len(cleaned) > max_text:
+        raise DomainError("text_too_long", f"Alasan paling banyak {max_text} karakter.")
+    if cleaned:
+        return cleaned
+    if proposal is None:
+        raise DomainError(
+            "reason_required",
+            "Usulan hasil kinerja bulan ini belum ada (periode belum ditutup untuk TPP), "
+            "sehingga penilaian Anda wajib disertai alasan.",
+        )
+    if (hasil_kerja, perilaku_kerja) != (proposal.hasil_kerja, proposal.perilaku_kerja):
+        raise DomainError(
+            "reason_required",
+            "Penilaian berbeda dari usulan sistem "
+            f"(hasil kerja {RATING_LABEL[proposal.hasil_kerja].lower()}, perilaku kerja "
+            f"{RATING_LABEL[proposal.perilaku_kerja].lower()}): tuliskan alasannya.",
+        )
+    return cleaned

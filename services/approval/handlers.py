@@ -1,5 +1,6 @@
 """Approval's subscribers: activity's reports fill the queues, employee events keep the
-supervisor relation (a transfer moves open reports), tpp's closes lock periods. Each maps
+supervisor relation (a transfer moves open reports), tpp's closes lock periods and bring the
+month's summary for the kinerja proposal, activity's SKP targets are kept for it too. Each maps
 its event to a call of commands.py, where the writes are.
 
 Per batch, not per event: the kit hands a consumed batch to these handlers in one
@@ -17,6 +18,7 @@ from contracts.events import (
     ActivityWithdrawn,
     EmployeeDeactivated,
     EmployeeUpserted,
+    SkpTargetChanged,
     TppPeriodClosed,
 )
 from services.approval import commands
@@ -58,6 +60,21 @@ def on_employee(uow: UnitOfWork, event: EmployeeUpserted | EmployeeDeactivated) 
 def on_period_closed(uow: UnitOfWork, event: TppPeriodClosed) -> None:
     write_reported(uow)  # reads no queue row, but keeps the rule for every handler simple
     commands.close_period(uow, event.nip, event.period, event.occurred_at, event.closed_by)
+    commands.record_month(uow, event)  # the month's summary: the kinerja proposal reads it
+
+
+def on_skp_target(uow: UnitOfWork, event: SkpTargetChanged) -> None:
+    """Activity's SKP targets, kept for the kinerja proposal ("every SKP target of the month
+    is realised").
+
+    Why targets and not a monthly realisation from activity: the realisation is a sum of
+    approved reports, and the decisions are approval's own. Activity learns them only from
+    approval's events, so a realisation activity announced at tpp's close (another topic)
+    could miss the last decisions before it; approval sums its own queue instead, exactly,
+    and needs from activity only the targets (few, rarely changed, ordered with the reports
+    that link to them on activity's topic by NIP)."""
+    write_reported(uow)  # the proposal sums the queue's approved quantities per target
+    commands.record_skp_target(uow, event)
 
 
 def handlers(book: CalendarBook) -> Handlers:
@@ -70,4 +87,5 @@ def handlers(book: CalendarBook) -> Handlers:
         on_revised,
         on_withdrawn,
         on_period_closed,
+        on_skp_target,
     )

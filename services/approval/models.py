@@ -1,5 +1,6 @@
 """Approval's tables: the queue (a projection of activity's reports), decisions' audit log,
-Plt delegations and the period locks fed by tpp."""
+Plt delegations, the period locks fed by tpp, and the monthly kinerja result: tpp's summary
+of the closed month, activity's SKP targets, and the atasan's confirmed ratings."""
 
 from __future__ import annotations
 
@@ -113,3 +114,38 @@ class KinerjaResult(Base, table=True):
     confirmed_by: str = Field(max_length=18)
     revision: int = 1
     confirmed_at: datetime = Field(sa_type=Utc, nullable=False)
+    as_plt_for: str | None = Field(default=None, max_length=18)  # a Plt confirmed for them
+    # what SIKERJA proposed when it was confirmed (None: no proposal yet)
+    proposed_hasil: str | None = Field(default=None, max_length=16)
+    proposed_perilaku: str | None = Field(default=None, max_length=16)
+
+
+class KinerjaMonth(Base, table=True):
+    """TppPeriodClosed's summary of one ASN's closed month: what the proposal of the monthly
+    kinerja result reads (the latest close kept)."""
+
+    __tablename__ = "kinerja_month"
+    nip: str = Field(primary_key=True, max_length=18)
+    period: str = Field(primary_key=True, max_length=7)
+    rules: str = Field(max_length=64)
+    pagu: int
+    required_days: int
+    approved_days: int
+    attendance_deduction: int
+    attendance_lines: int
+    tk_days: int
+    closed_at: datetime = Field(sa_type=Utc, nullable=False)
+
+
+class SkpTargetRow(Base, table=True):
+    """An SKP target as activity announced it (SkpTargetChanged); a deleted one is kept as
+    deleted so that a late, older announcement cannot bring it back."""
+
+    __tablename__ = "skp_target"
+    __table_args__ = (Index("ix_skp_target_nip_year", "nip", "year"),)
+    id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(max_length=18)
+    year: int
+    target_quantity: int
+    deleted: bool = False
+    changed_at: datetime = Field(sa_type=Utc, nullable=False)

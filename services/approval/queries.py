@@ -5,19 +5,27 @@ the routes and commands.py call these, handlers.py uses `to_item`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from services.approval import domain
 from services.approval.models import (
     DecisionLog,
     Delegation,
+    KinerjaMonth,
+    KinerjaResult,
     PeriodClose,
     PeriodReopen,
     QueueEntry,
+    SkpTargetRow,
 )
+from services.kernel.calendar import parse_period
+from services.kernel.ruleset import RuleSetError, load_ruleset
+from services.shared.db import EmployeeRow
 from services.shared.employees import atasan_of, find_employee
 from services.shared.uow import UnitOfWork
 
@@ -197,3 +205,115 @@ def decision_log(
         first, after = work_dates
         query = query.where(DecisionLog.work_date >= first, DecisionLog.work_date < after)
     return list(uow.session.exec(query.order_by(col(DecisionLog.id)).limit(limit)).all())
+
+
+# --------------------------------------------------------------------------- kinerja
+
+
+def subordinates(uow: UnitOfWork, atasan_nip: str) -> list[EmployeeRow]:
+    """The active employees whose direct atasan is `atasan_nip`, by name."""
+    employee = uow.tables.employee
+    rows = uow.session.exec(
+        select(employee).where(employee.atasan_nip == atasan_nip, col(employee.active))
+    ).all()
+    return sorted(rows, key=lambda r: (r.nama, r.nip))
+
+
+@lru_cache(maxsize=16)
+def thresholds(rules: str, default: str) -> domain.ResultThresholds:
+    """The proposal's thresholds of the rule set tpp closed the month with (by name; one
+    approval does not ship falls back to the deployment's configured rule set)."""
+    try:
+        return domain.ResultThresholds.of(load_ruleset(rules))
+    except RuleSetError:
+        return domain.ResultThresholds.of(load_ruleset(default))
+
+
+@dataclass(frozen=True)
+class KinerjaView:
+    """One ASN's month as the kinerja routes show it."""
+
+    nip: str
+    period: str
+    month: KinerjaMonth | None  # tpp's summary (None: not closed yet)
+    proposal: domain.Proposal | None
+    result: KinerjaResult | None
+
+
+def kinerja_views(uow: UnitOfWork, nips: Sequence[str], period: str) -> dict[str, KinerjaView]:
+    """The month of each of `nips`: tpp's summary, the proposal and the confirmed result."""
+    nips = list(dict.fromkeys(nips))
+    if not nips:
+        return {}
+    year, month = parse_period(period)
+    months = {
+        r.nip: r
+        for r in uow.session.exec(
+            select(KinerjaMonth).where(
+                KinerjaMonth.period == period, col(KinerjaMonth.nip).in_(nips)
+            )
+        )
+    }
+    results = {
+        r.nip: r
+        for r in uow.session.exec(
+            select(KinerjaResult).where(
+                KinerjaResult.period == period, col(KinerjaResult.nip).in_(nips)
+            )
+        )
+    }
+    targets: dict[str, list[domain.SkpTargetFact]] = {}
+    for t in uow.session.exec(
+        select(SkpTargetRow).where(
+            col(SkpTargetRow.nip).in_(nips),
+            SkpTargetRow.year == year,
+            col(SkpTargetRow.deleted).is_(False),
+        )
+    ):
+        targets.setdefault(t.nip, []).append(domain.SkpTargetFact(t.id, t.year, t.target_quantity))
+    approved: dict[str, dict[str, int]] = {}
+    if targets:
+        rows = uow.session.exec(
+            select(
+                col(QueueEntry.owner_nip),
+                col(QueueEntry.skp_target_id),
+                func.sum(QueueEntry.quantity),
+            )
+            .where(
+                col(QueueEntry.owner_nip).in_(list(targets)),
+                QueueEntry.status == domain.QueueStatus.APPROVED.value,
+                col(QueueEntry.skp_target_id).is_not(None),
+                col(QueueEntry.work_date) >= date(year, 1, 1),
+                col(QueueEntry.work_date) < _month_after(year, month),
+            )
+            .group_by(col(QueueEntry.owner_nip), col(QueueEntry.skp_target_id))
+        ).all()
+        for owner, target_id, quantity in rows:
+            approved.setdefault(owner, {})[str(target_id)] = int(quantity or 0)
+    default = uow.settings.ruleset
+    views: dict[str, KinerjaView] = {}
+    for nip in nips:
+        summary_row = months.get(nip)
+        proposal = None
+        if summary_row is not None:
+            realised = domain.skp_all_realised(targets.get(nip, []), approved.get(nip, {}), period)
+            proposal = domain.propose(
+                _summary(summary_row), realised, thresholds(summary_row.rules, default)
+            )
+        views[nip] = KinerjaView(nip, period, summary_row, proposal, results.get(nip))
+    return views
+
+
+def _summary(row: KinerjaMonth) -> domain.MonthSummary:
+    return domain.MonthSummary(
+        pagu=row.pagu,
+        required_days=row.required_days,
+        approved_days=row.approved_days,
+        attendance_deduction=row.attendance_deduction,
+        attendance_lines=row.attendance_lines,
+        tk_days=row.tk_days,
+    )
+
+
+def _month_after(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1)

@@ -110,6 +110,31 @@ class LkhRule(_Model):
     article: str = Field(min_length=1)
 
 
+class KinerjaRules(_Model):
+    """The proposal of the monthly kinerja result (docs/rules.md "Monthly kinerja result")."""
+
+    # hasil kerja: share of required report days approved, in percent
+    hasil_di_atas_pct: Decimal = Decimal(95)
+    hasil_sesuai_pct: Decimal = Decimal(75)
+    # perilaku kerja: the month's attendance deduction, in percent of the pagu
+    perilaku_sesuai_deduction_pct: Decimal = Decimal(5)
+
+    _dec = field_validator(
+        "hasil_di_atas_pct", "hasil_sesuai_pct", "perilaku_sesuai_deduction_pct", mode="before"
+    )(_to_decimal)
+
+    @field_validator("hasil_di_atas_pct", "hasil_sesuai_pct", "perilaku_sesuai_deduction_pct")
+    @classmethod
+    def _percent_range(cls, value: Decimal) -> Decimal:
+        return _check_percent(value)
+
+    @model_validator(mode="after")
+    def _order(self) -> KinerjaRules:
+        if self.hasil_sesuai_pct > self.hasil_di_atas_pct:
+            raise ValueError("hasil_sesuai_pct tidak boleh lebih besar dari hasil_di_atas_pct")
+        return self
+
+
 class RuleSet(_Model):
     name: str = Field(min_length=1)
     region: str = Field(min_length=1)
@@ -133,6 +158,8 @@ class RuleSet(_Model):
     # "discipline": the month's attendance lines never take more than the disiplin component
     # (docs/rules.md). "pagu": they may eat into produktivitas, never below a net of zero.
     attendance_cap: Literal["discipline", "pagu"] = "discipline"
+    # the thresholds of the monthly kinerja proposal (optional: the documented defaults)
+    kinerja: KinerjaRules = KinerjaRules()
 
     _times = field_validator(
         "work_start", "work_end", "single_scan_cutoff", "filing_deadline_time", mode="before"

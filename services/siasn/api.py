@@ -13,11 +13,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 
+from services.kernel.kinerja import RATING_LABEL
 from services.kernel.uploads import not_text_reason
+from services.shared import scope
 from services.shared.documents import read_body
+from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, Who, kit_of, period_key
 from services.shared.openapi import Column, upload_body
-from services.shared.scope import CITY_WRITERS, require_roles
+from services.shared.scope import CITY_READERS, CITY_WRITERS, require_roles
+from services.shared.uow import UnitOfWork
 from services.siasn import commands, queries
 from services.siasn.adapter import SiasnError
 from services.siasn.delivery import Deliverer
@@ -28,7 +32,7 @@ from services.siasn.domain import (
     TPP_PAGU_MAX,
     parse_employees,
 )
-from services.siasn.models import SyncRun
+from services.siasn.models import STATE_LABEL, SyncRun
 from services.siasn.sync import SyncRunner
 
 router = APIRouter()
@@ -254,7 +258,10 @@ def list_pagu(request: Request, who: Who) -> list[dict[str, object]]:
     "/siasn/results",
     summary="Hasil kinerja bulanan dan status kirimnya ke SIASN",
     description=(
-        "Per ASN, OPD dan bulan: penilaian, predikat, status pengiriman dan nomor catatan SIASN."
+        "Per ASN, OPD dan bulan: penilaian, predikat, status pengiriman, ID ASN di SIASN "
+        "(`siasn_id`) dan nomor catatannya di SIASN (`siasn_record_id`). BKPSDM dan auditor "
+        "melihat seluruh kota; operator hanya OPD-nya; ASN hanya dirinya (atasan juga "
+        "bawahannya bila menyebut `nip`)."
     ),
     tags=["SIASN"],
 )
@@ -267,28 +274,57 @@ def list_results(
     state: str | None = None,
     limit: int = Query(500, ge=1, le=5000),
 ) -> list[dict[str, object]]:
-    _require(who, *READERS, what="melihat hasil kinerja untuk SIASN")
     key = period_key(period) if period else None
     with kit_of(request).uow() as uow:
+        opd, nip = _results_scope(uow, who, opd, nip)
         rows = queries.results(uow, key, opd, nip, state, limit)
+        ids = queries.siasn_ids(uow, [r.nip for r in rows])
         return [
             {
                 "nip": r.nip,
                 "period": r.period,
                 "opd": r.opd,
                 "hasil_kerja": r.hasil_kerja,
+                "hasil_kerja_label": RATING_LABEL.get(r.hasil_kerja or ""),
                 "perilaku_kerja": r.perilaku_kerja,
+                "perilaku_kerja_label": RATING_LABEL.get(r.perilaku_kerja or ""),
                 "predikat": r.predikat,
                 "predikat_nama": PREDIKAT_NAMA.get(r.predikat or 0),
                 "confirmed_by": r.confirmed_by,
+                "revision": r.revision,
+                "closed": r.closed,
                 "state": r.state,
+                "state_label": STATE_LABEL.get(r.state, r.state),
+                "siasn_id": ids.get(r.nip),
                 "siasn_record_id": r.siasn_record_id,
+                "sent_revision": r.sent_revision,
                 "attempts": r.attempts,
                 "next_attempt_at": r.next_attempt_at,
                 "last_error": r.last_error,
+                "updated_at": r.updated_at,
             }
             for r in rows
         ]
+
+
+def _results_scope(
+    uow: UnitOfWork, who: Actor, opd: str | None, nip: str | None
+) -> tuple[str | None, str | None]:
+    """The (opd, nip) filters the caller may use: the city's readers any; an operator their
+    own OPD (and its people); anyone else themself (an atasan also a subordinate they name)."""
+    what = "melihat hasil kinerja ASN ini untuk SIASN"
+    if who.role in CITY_READERS:
+        return opd, nip
+    if nip is not None:
+        scope.require_person(who, nip, find_employee(uow, nip), what)
+    if who.role == "operator":
+        mine = scope.caller_opd(who)
+        if mine is None or (opd is not None and opd != mine):
+            raise scope.forbidden("melihat hasil kinerja OPD lain untuk SIASN")
+        return mine, nip
+    if who.nip is None:
+        raise scope.forbidden(what)
+    return opd, nip or who.nip
 
 
 @router.get(

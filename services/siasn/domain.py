@@ -8,6 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.nip import nip_problem
+from services.kernel.kinerja import BAIK as BAIK
+from services.kernel.kinerja import BUTUH_PERBAIKAN as BUTUH_PERBAIKAN
+from services.kernel.kinerja import KURANG as KURANG
+from services.kernel.kinerja import PREDIKAT_NAMA as PREDIKAT_NAMA
+from services.kernel.kinerja import RATING_CODE as RATING_CODE
+from services.kernel.kinerja import SANGAT_BAIK as SANGAT_BAIK
+from services.kernel.kinerja import SANGAT_KURANG as SANGAT_KURANG
+from services.kernel.kinerja import predikat as predikat
 from services.kernel.uploads import CsvLine, csv_lines, not_text_reason
 
 COLUMNS = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
@@ -282,29 +290,8 @@ def _same(a: EmployeeRow, b: EmployeeRow) -> bool:
 
 
 # --- monthly kinerja result (docs/rules.md "Monthly kinerja result") ------------------------
-# SIASN's codes for hasil kerja / perilaku kerja (PermenPANRB 6/2022)
-RATING_CODE = {"di_atas": 1, "sesuai": 2, "di_bawah": 3}
-SANGAT_BAIK, BAIK, BUTUH_PERBAIKAN, KURANG, SANGAT_KURANG = 1, 2, 3, 4, 5
-PREDIKAT_NAMA = {
-    SANGAT_BAIK: "Sangat Baik",
-    BAIK: "Baik",
-    BUTUH_PERBAIKAN: "Butuh Perbaikan",
-    KURANG: "Kurang",
-    SANGAT_KURANG: "Sangat Kurang",
-}
-
-
-def predikat(hasil: str, perilaku: str) -> int:
-    """The predikat (SIASN kuadranKinerjaNilai) of the two ratings, by the matrix."""
-    if hasil not in RATING_CODE or perilaku not in RATING_CODE:
-        raise ValueError(f"penilaian tidak dikenal: {hasil!r}, {perilaku!r}")
-    if hasil == "di_bawah":
-        return SANGAT_KURANG if perilaku == "di_bawah" else BUTUH_PERBAIKAN
-    if perilaku == "di_bawah":
-        return KURANG
-    if hasil == "di_atas" and perilaku == "di_atas":
-        return SANGAT_BAIK
-    return BAIK
+# The codes and the predikat matrix live in the kernel (approval shows the predikat too):
+# imported at the top of this module.
 
 
 def retry_delay_s(attempts: int, base_s: float, cap_s: float, jitter: float) -> float:

@@ -83,6 +83,14 @@ SENT = "terkirim"
 RETRY = "gagal_sementara"  # SIASN down or slow: retried after `next_attempt_at`
 REFUSED = "ditolak"  # SIASN refused the record: BKPSDM must look
 BACKLOG_STATES = (DUE, SENDING, RETRY)
+STATE_LABEL = {
+    WAITING: "Menunggu penetapan atasan atau penutupan bulan",
+    DUE: "Siap dikirim",
+    SENDING: "Sedang dikirim",
+    SENT: "Terkirim ke SIASN",
+    RETRY: "Gagal sementara, akan dicoba lagi",
+    REFUSED: "Ditolak SIASN, perlu diperiksa BKPSDM",
+}
 
 
 class KinerjaDelivery(Base, table=True):

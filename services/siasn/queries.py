@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from services.shared.uow import UnitOfWork
-from services.siasn.models import KinerjaDelivery, PaguVersion, SyncRun, UnitOpd
+from services.siasn.models import KinerjaDelivery, PaguVersion, SiasnPerson, SyncRun, UnitOpd
 
 
 def known_atasan(uow: UnitOfWork) -> dict[str, str | None]:
@@ -61,3 +61,15 @@ def results(
         query = query.where(col(KinerjaDelivery.state) == state)
     query = query.order_by(col(KinerjaDelivery.period), col(KinerjaDelivery.nip)).limit(limit)
     return list(uow.session.exec(query).all())
+
+
+def siasn_ids(uow: UnitOfWork, nips: list[str]) -> dict[str, str]:
+    """SIASN's id of each of `nips` the bridge read from SIASN (none for a file's employee)."""
+    if not nips:
+        return {}
+    rows = uow.session.exec(
+        select(col(SiasnPerson.nip), col(SiasnPerson.siasn_id)).where(
+            col(SiasnPerson.nip).in_(list(set(nips)))
+        )
+    ).all()
+    return dict(rows)

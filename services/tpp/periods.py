@@ -7,6 +7,8 @@ Used by api.py (BKPSDM's endpoints) and handlers.py (`is_closed`).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +29,15 @@ from services.tpp.models import (
 )
 from services.tpp.projections import apply_event
 from services.tpp.queries import period_statements, to_domain
-from services.tpp.statements import PRODUCER, Inputs, load_month, recompute, rules_for_period, store
+from services.tpp.statements import (
+    PRODUCER,
+    Inputs,
+    load_month,
+    recompute,
+    rules_for_period,
+    ruleset_by_name,
+    store,
+)
 
 FLUSH_EVERY = 1000  # ORM rows flushed per chunk while closing a 15,000-ASN month
 
@@ -96,7 +106,13 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
                 session.flush()
         session.flush()
     count = total_net = 0
+    rule_sets: dict[str, RuleSet] = {}
     for i, st_row in enumerate(session.exec(select(Statement).where(Statement.period == period))):
+        if st_row.rules not in rule_sets:
+            rule_sets[st_row.rules] = ruleset_by_name(settings, st_row.rules) or rules_for_period(
+                settings, period
+            )
+        lines = json.loads(st_row.lines_json)
         uow.emit(
             TppPeriodClosed(
                 occurred_at=now,
@@ -107,6 +123,10 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
                 pagu=st_row.pagu,
                 net=st_row.net,
                 closed_by=closed_by,
+                required_days=st_row.required_report_days,
+                approved_days=st_row.approved_report_days,
+                attendance_deduction=st_row.attendance_deduction,
+                **kinerja_counts(lines, rule_sets[st_row.rules]),
             )
         )
         count += 1
@@ -129,6 +149,16 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
         "computed_at_close": len(missing),
         "total_net": total_net,
         "pending_corrections": pending,
+    }
+
+
+def kinerja_counts(lines: Iterable[Mapping[str, Any]], rules: RuleSet) -> dict[str, int]:
+    """What the monthly kinerja proposal reads of a statement's lines (docs/rules.md "Monthly
+    kinerja result"): its attendance lines (every line but the LKH ones) and its TK days."""
+    codes = [str(line["code"]) for line in lines]
+    return {
+        "attendance_lines": sum(1 for c in codes if c != rules.lkh.code),
+        "tk_days": sum(1 for c in codes if c == rules.tk.code),
     }
 
 

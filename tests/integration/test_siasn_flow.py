@@ -3,6 +3,8 @@ employee projections follow (attendance and tpp); a leaver is deactivated there 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlmodel import Session, select
 
@@ -108,15 +110,42 @@ async def test_period_close_and_confirmation_deliver_exactly_once_through_an_out
             await eventually(known, lambda ps: all(len(p) == 10 for p in ps))
             fake.switches = fake_siasn.Switches(error_rate=1.0)  # BKN is down
             staff = [(n, p["atasanNipBaru"]) for n, p in fake.people.items() if p["atasanNipBaru"]]
-            for nip, atasan in staff:
-                r = await ap.put(
-                    f"/api/v1/kinerja/{nip}/2026-10",
-                    json={"hasil_kerja": "di_atas", "perilaku_kerja": "sesuai"},
-                    headers=who(atasan, "atasan"),
-                )
-                assert r.status_code == 200, r.text
             closed = await tp.post("/api/v1/periods/2026-10/close", headers=BKPSDM)
             assert closed.status_code == 200, closed.text
+
+            # the close's summary reaches approval: each atasan sees a proposal per
+            # subordinate. By hand: nobody has a day fact in October, so no required report
+            # day and no attendance line; nobody has an SKP target: hasil sesuai, perilaku
+            # di atas, predikat Baik (2)
+            by_atasan: dict[str, list[str]] = {}
+            for nip, atasan in staff:
+                by_atasan.setdefault(atasan, []).append(nip)
+
+            async def proposals() -> list[dict[str, Any]]:
+                rows: list[dict[str, Any]] = []
+                for atasan in by_atasan:
+                    r = await ap.get(
+                        "/api/v1/kinerja?period=2026-10", headers=who(atasan, "atasan")
+                    )
+                    rows += r.json()
+                return rows
+
+            listed = await eventually(
+                proposals,
+                lambda rows: len(rows) == len(staff) and all(r["proposal"] for r in rows),
+            )
+            assert {r["nip"] for r in listed} == {n for n, _ in staff}
+            assert {
+                (p["hasil_kerja"], p["perilaku_kerja"], p["predikat"])
+                for p in (r["proposal"] for r in listed)
+            } == {("sesuai", "di_atas", 2)}
+            for atasan, nips in by_atasan.items():
+                r = await ap.post(
+                    "/api/v1/kinerja/2026-10/confirm-proposals",
+                    json={"nips": nips},
+                    headers=who(atasan, "atasan"),
+                )
+                assert [x["ok"] for x in r.json()["results"]] == [True] * len(nips), r.text
 
             async def backlog() -> dict[str, object]:
                 r = await sc.get("/api/v1/siasn/backlog", headers=BKPSDM)
@@ -141,6 +170,7 @@ async def test_period_close_and_confirmation_deliver_exactly_once_through_an_out
             rows = {x["nip"]: x for x in r.json()}
             assert {rows[n]["state"] for n, _ in staff} == {"terkirim"}
             assert {rows[n]["predikat"] for n, _ in staff} == {2}
+            assert all(rows[n]["siasn_id"] == fake_siasn.pns_id(n) for n, _ in staff)
             # the kepala has no atasan to confirm: closed, waiting, not in the backlog
             kepala = set(rows) - {n for n, _ in staff}
             assert kepala and {rows[n]["state"] for n in kepala} == {"menunggu"}

@@ -28,6 +28,7 @@ from contracts.events import (
     Event,
     FingerprintRecorded,
     RevisionRequested,
+    SkpTargetChanged,
 )
 from services.activity.app import create
 from services.activity.domain import ReportLimits
@@ -433,6 +434,42 @@ async def test_skp_targets_and_monthly_realisation(env: dict[str, Any]) -> None:
     ]
     in_use = await client.delete(f"/api/v1/skp-targets/{tid}", headers=me)
     assert in_use.status_code == 409
+
+
+async def test_each_skp_target_change_is_announced_for_approval(env: dict[str, Any]) -> None:
+    """Approval proposes the monthly kinerja result from its own decisions and the targets:
+    each create, change and delete of a target is announced (SkpTargetChanged)."""
+    kit, client = env["kit"], env["client"]
+    nip = factories.nip()
+    me = who(nip, "asn")
+    body = {"year": 2026, "activity": "Telaahan", "indicator": "telaahan", "target_quantity": 12}
+    made = await client.post(f"/api/v1/employees/{nip}/skp-targets", json=body, headers=me)
+    tid = made.json()["id"]
+    changed = await client.put(
+        f"/api/v1/skp-targets/{tid}", json={**body, "target_quantity": 24}, headers=me
+    )
+    assert changed.status_code == 200, changed.text
+    assert (await client.delete(f"/api/v1/skp-targets/{tid}", headers=me)).status_code == 204
+    refused = await client.post(
+        f"/api/v1/employees/{nip}/skp-targets", json={**body, "target_quantity": 0}, headers=me
+    )
+    assert refused.status_code == 422  # nothing announced for a refused target
+    events = [e for e in emitted(kit) if isinstance(e, SkpTargetChanged)]
+    assert [(e.nip, e.target_id, e.year, e.target_quantity, e.deleted) for e in events] == [
+        (nip, tid, 2026, 12, False),
+        (nip, tid, 2026, 24, False),
+        (nip, tid, 2026, 24, True),
+    ]
+    # BKPSDM announces the targets there are again (for approval's restored store)
+    kept = await client.post(f"/api/v1/employees/{nip}/skp-targets", json=body, headers=me)
+    assert (await client.post("/api/v1/skp-targets/announce", headers=me)).status_code == 403
+    r = await client.post("/api/v1/skp-targets/announce", headers=who(None, "bkpsdm"))
+    assert r.json() == {"announced": 1}
+    again = [e for e in emitted(kit) if isinstance(e, SkpTargetChanged)][-2:]
+    assert [(e.target_id, e.target_quantity, e.deleted) for e in again] == [
+        (kept.json()["id"], 12, False),
+        (kept.json()["id"], 12, False),
+    ]
 
 
 async def test_migration_import(env: dict[str, Any]) -> None:

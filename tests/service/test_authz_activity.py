@@ -25,7 +25,7 @@ from services.activity.app import create as create_activity
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
-from tests.authz import CITY, Rule, check_rules, headers_of, people, uncovered
+from tests.authz import CITY, CITY_WRITERS, Rule, check_rules, headers_of, people, uncovered
 from tests.factories import employee
 from tests.support import who
 
@@ -77,6 +77,7 @@ RULES: list[Rule] = [
     Rule("PUT", "/api/v1/skp-targets/{target_id}", SKP_WRITERS, body=TARGET),
     Rule("GET", "/api/v1/employees/{nip}/skp-realisation", READERS, params={"period": "2026-10"}),
     Rule("DELETE", "/api/v1/skp-targets/{target_id}", SKP_WRITERS),
+    Rule("POST", "/api/v1/skp-targets/announce", CITY_WRITERS, note="untuk layanan persetujuan"),
     Rule(
         "POST",
         "/api/v1/reports/import",

@@ -98,7 +98,23 @@ RULES: list[Rule] = [
         B_OR_BKPSDM,
         values={"period": "2026-10"},
         body={"hasil_kerja": "sesuai", "perilaku_kerja": "sesuai"},
-        note="hasil kinerja bulanan untuk SIASN",
+        note="hasil kinerja bulanan untuk SIASN; dan Plt atasannya hari ini",
+    ),
+    Rule("GET", "/api/v1/kinerja", PERSONS, note="bawahannya sendiri, dan sebagai Plt hari ini"),
+    Rule(
+        "GET",
+        "/api/v1/kinerja/{nip}/{period}",
+        READERS,
+        values={"period": "2026-10"},
+        note="dan Plt atasannya hari ini",
+    ),
+    Rule(
+        "POST",
+        "/api/v1/kinerja/{period}/confirm-proposals",
+        PERSONS | {"bkpsdm"},
+        values={"period": "2026-10"},
+        body={"nips": ["{nip}"]},
+        note="per ASN: hanya bawahannya atau sebagai Plt",
     ),
     Rule("GET", "/api/v1/delegations", PERSONS | CITY, note="selain kota: yang menyebut dirinya"),
     Rule("DELETE", "/api/v1/delegations/{delegation_id}", B_OR_BKPSDM),
@@ -113,7 +129,11 @@ RULES: list[Rule] = [
     Rule("GET", "/api/v1/periods/{period}/locks", CITY, values={"period": "2026-09"}),
 ]
 DECISIONS = frozenset(("POST", r.path) for r in RULES if r.allowed == DECIDERS)
-PLT_ALLOWED = DECISIONS | {("GET", "/api/v1/reports/{report_id}")}
+PLT_ALLOWED = DECISIONS | {
+    ("GET", "/api/v1/reports/{report_id}"),
+    ("GET", "/api/v1/kinerja/{nip}/{period}"),
+    ("PUT", "/api/v1/kinerja/{nip}/{period}"),
+}
 
 
 def filled(rules: list[Rule], values: dict[str, str]) -> list[Rule]:

@@ -11,7 +11,7 @@ import httpx
 
 from services.shared.settings import Settings
 from services.siasn.app import create
-from tests.authz import CITY, CITY_WRITERS, Rule, check_rules, uncovered
+from tests.authz import CITY, CITY_WRITERS, SELF_AND_ABOVE, Rule, check_rules, uncovered
 from tests.support import who
 
 X, Y = "DISKOMINFO", "DINKES"
@@ -71,7 +71,13 @@ RULES: list[Rule] = [
         body={"berlaku_mulai": "2026-01-01", "pagu": {"7": 5_300_000}},
     ),
     Rule("GET", "/api/v1/siasn/pagu", CITY),
-    Rule("GET", "/api/v1/siasn/results", CITY),
+    Rule(
+        "GET",
+        "/api/v1/siasn/results",
+        SELF_AND_ABOVE,
+        params={"nip": A},
+        note="operator: OPD-nya; ASN: dirinya; atasan: juga bawahannya",
+    ),
     Rule("GET", "/api/v1/siasn/backlog", CITY),
 ]
 

@@ -166,6 +166,40 @@ async def test_delivered_exactly_once_through_an_outage(world: World) -> None:
     assert sum(world.fake.received.values()) == len(people)
 
 
+async def test_results_per_asn_opd_and_month_within_the_callers_scope(world: World) -> None:
+    """Results with their delivery state and SIASN ids: the city sees every OPD, an operator
+    only their own, an ASN only themself (an atasan also a subordinate they name)."""
+    (a, atasan), (b, atasan_b) = staff(world)[:2]
+    for nip, boss_nip in ((a, atasan), (b, atasan_b)):
+        world.confirm(nip, boss_nip, "sesuai", "sesuai")
+        world.close(nip)
+    await world.deliverer.deliver_once()
+    opd = world.fake.units()[0]["nama"]
+    url = f"/api/v1/siasn/results?period={PERIOD}"
+    city = (await world.http.get(f"{url}&opd={opd}", headers=BKPSDM)).json()
+    assert {r["nip"] for r in city} >= {a, b}
+    row = next(r for r in city if r["nip"] == a)
+    assert (row["siasn_id"], row["state"], row["state_label"]) == (
+        pns_id(a), "terkirim", "Terkirim ke SIASN",
+    )  # fmt: skip
+    assert row["siasn_record_id"] in world.fake.saved and row["predikat_nama"] == "Baik"
+
+    operator = who("198001012005011006", "operator", opd)
+    mine = (await world.http.get(url, headers=operator)).json()
+    assert {r["nip"] for r in mine} == {r["nip"] for r in city}
+    other = who("198001012005011007", "operator", "DINAS LAIN")
+    assert (await world.http.get(url, headers=other)).json() == []
+    for query in (f"{url}&opd={opd}", f"{url}&nip={a}"):
+        refused = await world.http.get(query, headers=other)
+        assert refused.status_code == 403, query
+
+    asn = who(a, "asn", opd)
+    assert [r["nip"] for r in (await world.http.get(url, headers=asn)).json()] == [a]
+    assert (await world.http.get(f"{url}&nip={b}", headers=asn)).status_code == 403
+    boss = who(atasan_b, "atasan", opd)
+    assert [r["nip"] for r in (await world.http.get(f"{url}&nip={b}", headers=boss)).json()] == [b]
+
+
 async def test_a_correction_deletes_then_resends(world: World) -> None:
     (nip, atasan) = staff(world)[0]
     world.confirm(nip, atasan, "sesuai", "sesuai")

@@ -384,3 +384,32 @@ async def test_event_handling_dates_its_work_by_the_kits_clock(memory_settings: 
     with Session(kit.engine) as s:
         pending = s.exec(select(PendingCorrection)).all()
     assert [p.received_at for p in pending] == [processed, processed]
+
+
+async def test_the_close_carries_the_month_summary_for_the_kinerja_proposal(
+    memory_settings: Settings,
+) -> None:
+    """TppPeriodClosed says what the kinerja proposal reads. By hand (pagu 10.000.000): Mon
+    late 37 min = TL1 0,25 % = 25.000; Tue TK = 5 % = 500.000, and its report is missing (an
+    LKH line, not an attendance line). Required report days 2, approved 1; attendance lines
+    2 (TL1, TK), TK days 1, attendance deduction 525.000."""
+    kit = make_kit(memory_settings)
+    nip = factories.nip()
+    async with TestKafkaBroker(kit.broker) as br:
+        await send(br, employee(nip))
+        await send(br, closed(nip, MON, 1, late=37))
+        await send(br, closed(nip, TUE, 1, status="tanpa_keterangan"))
+        await send(br, approved(nip, MON))
+        with kit.uow() as uow:
+            periods.close_period(uow, PERIOD, "199001012015031001", NOW)
+            uow.commit()
+    [event] = outbox(kit, "TppPeriodClosed")
+    summary = {k: event[k] for k in ("required_days", "approved_days", "attendance_deduction",
+                                     "attendance_lines", "tk_days")}  # fmt: skip
+    assert summary == {
+        "required_days": 2,
+        "approved_days": 1,
+        "attendance_deduction": 525_000,
+        "attendance_lines": 2,
+        "tk_days": 1,
+    }

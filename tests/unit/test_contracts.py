@@ -29,6 +29,7 @@ def test_every_event_of_the_design_exists_and_has_a_topic() -> None:
         "ActivityReported",
         "ActivityRevised",
         "ActivityWithdrawn",
+        "SkpTargetChanged",
         "ReportApproved",
         "ReportRejected",
         "RevisionRequested",

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 import yaml
 
-from services.kernel.ruleset import RULESETS_DIR, Band, DayPenalty, LkhRule, Penalty, RuleSet
+from services.kernel.ruleset import (
+    RULESETS_DIR,
+    Band,
+    DayPenalty,
+    KinerjaRules,
+    LkhRule,
+    Penalty,
+    RuleSet,
+)
 
 RULES_DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
@@ -24,7 +32,9 @@ def keys_of(data: Any) -> set[str]:
 
 SHIPPED = sorted(RULESETS_DIR.glob("*.yaml"))
 # What the files use, plus what the model accepts (an optional key no file sets yet).
-MODEL_KEYS = {f for m in (RuleSet, Band, Penalty, DayPenalty, LkhRule) for f in m.model_fields}
+MODEL_KEYS = {
+    f for m in (RuleSet, Band, Penalty, DayPenalty, LkhRule, KinerjaRules) for f in m.model_fields
+}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)

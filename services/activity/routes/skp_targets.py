@@ -117,6 +117,24 @@ def update_target(target_id: str, body: SkpTargetIn, who: Who, now: Now, kit: Ki
     return target_out(row)
 
 
+@router.post(
+    "/skp-targets/announce",
+    summary="Umumkan ulang semua target SKP",
+    description=(
+        "Untuk layanan persetujuan yang baru menyimpannya atau dipulihkan dari cadangan (usulan "
+        "hasil kinerja bulanan membaca target SKP)."
+    ),
+    tags=["Target SKP"],
+)
+def announce_targets(who: Who, now: Now, kit: Kit) -> dict[str, int]:
+    """BKPSDM (or a job's service account) announces every SKP target again."""
+    scope.require_roles(who, scope.CITY_WRITERS, "mengumumkan ulang target SKP")
+    with kit.uow() as uow:
+        announced = commands.announce_targets(uow, now)
+        uow.commit()
+    return {"announced": announced}
+
+
 @router.delete(
     "/skp-targets/{target_id}", status_code=204, summary="Hapus target SKP", tags=["Target SKP"]
 )

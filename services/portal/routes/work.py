@@ -145,6 +145,7 @@ def nav_of(role: str) -> list[tuple[str, str]]:
         items += [("/laporan", "Laporan saya"), ("/tpp", "TPP saya")]
     if role == "atasan":  # a Plt who is an asn finds the queue from "Hari ini"
         items.append(("/persetujuan", "Persetujuan"))
+        items.append(("/kinerja", "Penilaian kinerja"))
     if role == "operator":
         items += [("/ketidakhadiran", "Ketidakhadiran"), ("/mesin", "Mesin"),
                   ("/impor", "Impor"), ("/rekap", "Rekap hari")]  # fmt: skip

@@ -1,7 +1,7 @@
 """kinerja proposal
 
 Revision ID: f81b08458127
-Revises: 9ecf45415fc7
+Revises: a1ac4cbbca8a
 Create Date: 2026-12-01 06:22:22.945401
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import services.shared.db
 
 revision = 'f81b08458127'
-down_revision = '9ecf45415fc7'
+down_revision = 'a1ac4cbbca8a'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
@@ -243,6 +243,23 @@ async def test_bkpsdm_imports_employees_line_by_line_and_sees_the_siasn_state(
     assert "<strong>1</strong> baris diterima" in r.text
     assert "<strong>1</strong> pegawai baru atau berubah" in r.text
     assert "<strong>1</strong> baris ditolak" in r.text
+    assert re.search(r'<tr><td class="num">3</td><td>[^<]*kelas_jabatan[^<]*</td></tr>', r.text)
+    # the same as a workbook: the good one is unchanged now, the bad row named by its number
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for line in lines.splitlines():
+        sheet.append(line.split(","))
+    buf = io.BytesIO()
+    book.save(buf)
+    r = await office.post(
+        "/siasn/impor",
+        data={"csrf_token": csrf_of(r.text)},
+        files={"berkas": ("pegawai.xlsx", buf.getvalue(), "application/octet-stream")},
+    )
+    assert r.status_code == 200, r.text
+    assert "<strong>1</strong> baris diterima" in r.text
+    assert "<strong>0</strong> pegawai baru atau berubah" in r.text
     assert re.search(r'<tr><td class="num">3</td><td>[^<]*kelas_jabatan[^<]*</td></tr>', r.text)
     # nothing chosen: what to do
     r = await office.post("/siasn/impor", data={"csrf_token": csrf_of(r.text)})

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -244,6 +244,13 @@ async def test_bkpsdm_imports_employees_line_by_line_and_sees_the_siasn_state(
     assert "<strong>1</strong> pegawai baru atau berubah" in r.text
     assert "<strong>1</strong> baris ditolak" in r.text
     assert re.search(r'<tr><td class="num">3</td><td>[^<]*kelas_jabatan[^<]*</td></tr>', r.text)
+    download = re.search(r'download="baris-ditolak.csv" href="data:text/csv;charset=utf-8,([^"]+)"',
+                         r.text)  # fmt: skip
+    assert download, r.text
+    assert list(csv.reader(io.StringIO(unquote(download.group(1))))) == [
+        ["baris", "alasan"],
+        ["3", "kelas_jabatan harus 1 sampai 17"],
+    ]
     # the same as a workbook: the good one is unchanged now, the bad row named by its number
     book = Workbook()
     sheet = book.active

@@ -227,10 +227,14 @@ async def import_employees(
         ).json()
     except ServiceError as err:
         return await _siasn_page(ctx, err.status, err.message)
+    out = io.StringIO()
+    csv.writer(out).writerows([["baris", "alasan"], *((e["line"], e["reason"])
+                                                      for e in answer["rejected"])])  # fmt: skip
     report = {
         "accepted": answer["accepted"],
         "changed": answer["changed"],
         "rejected": answer["rejected"],
+        "csv": out.getvalue(),  # the rejected lines, downloaded from the page itself
     }
     return await _siasn_page(ctx, report=report, name=name)
 

@@ -54,8 +54,8 @@ async def rules_page(request: Request, periode: str | None = None) -> Response:
 
 
 async def _preview(ctx: Ctx, period: str, rules: str) -> dict[str, Any]:
-    preview: dict[str, Any] = await ctx.post(
-        "tpp", f"/periods/{period}/recompute?{urlencode({'rules': rules})}"
+    preview: dict[str, Any] = await ctx.backend.call(
+        ctx.session, ctx.ip, "POST", "tpp", f"/periods/{period}/recompute", params={"rules": rules}
     )
     for row in preview["differences"]:
         row["delta"] = row["new_net"] - row["old_net"]

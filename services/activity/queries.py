@@ -301,6 +301,12 @@ def same_evidence(uow: UnitOfWork, report_id: str, sha256: str) -> Evidence | No
 # --------------------------------------------------------------------------- openings
 
 
+def recent_openings(uow: UnitOfWork, limit: int) -> Sequence[Opening]:
+    """The city's openings, the newest first."""
+    query = select(Opening).order_by(col(Opening.opened_at).desc()).limit(limit)
+    return uow.session.exec(query).all()
+
+
 def openings_of(uow: UnitOfWork, nip: str) -> Sequence[Opening]:
     return uow.session.exec(
         select(Opening).where(Opening.nip == nip).order_by(col(Opening.opened_at))

@@ -17,7 +17,14 @@ from sqlmodel import col, select
 
 from services.attendance import domain, store
 from services.attendance.config import AttendanceConfig
-from services.attendance.models import Absence, CalendarOverride, DayClosing, Device, Scan
+from services.attendance.models import (
+    Absence,
+    CalendarOverride,
+    DayClosing,
+    Device,
+    DeviceCommand,
+    Scan,
+)
 from services.kernel.calendar import WIB, month_days
 from services.kernel.vocabulary import STATUS_NON_WORKING, label
 from services.shared.http import Problem
@@ -29,6 +36,17 @@ from services.shared.uow import UnitOfWork
 
 def device(uow: UnitOfWork, sn: str) -> Device | None:
     return uow.session.get(Device, sn)
+
+
+def device_commands(uow: UnitOfWork, sn: str, limit: int) -> list[DeviceCommand]:
+    """A device's commands, the newest first."""
+    query = (
+        select(DeviceCommand)
+        .where(DeviceCommand.sn == sn)
+        .order_by(col(DeviceCommand.id).desc())
+        .limit(limit)
+    )
+    return list(uow.session.exec(query).all())
 
 
 EXCESSIVE_DEVICE_DAYS = 7

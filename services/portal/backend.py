@@ -122,16 +122,21 @@ class Backend:
         json: Any = None,
         data: dict[str, str] | None = None,
         files: dict[str, tuple[str, bytes, str]] | None = None,
+        content: tuple[bytes, str] | None = None,
     ) -> httpx.Response:
         """`method service path` with the person's token: the raw answer (a document, a
-        sheet), or ServiceError in words when the service refused or cannot be reached."""
+        sheet), or ServiceError in words when the service refused or cannot be reached.
+        `content`: a raw body and its content type (a CSV a service reads as the body)."""
         url = f"{self.settings.service_url(service)}/api/v1{path}"
         headers = {"Authorization": f"Bearer {await self.token(session, service, ip)}"}
+        if content is not None:
+            headers["Content-Type"] = content[1]
         words = SERVICE_WORDS.get(service, service)
         try:
             response = await self.client().request(
-                method, url, params=params, json=json, data=data, files=files, headers=headers
-            )
+                method, url, params=params, json=json, data=data, files=files, headers=headers,
+                content=content[0] if content is not None else None,
+            )  # fmt: skip
         except httpx.TimeoutException:
             raise ServiceError(
                 504, f"Layanan {words} terlalu lama menjawab. Coba lagi beberapa saat lagi."

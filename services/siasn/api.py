@@ -30,10 +30,12 @@ from services.siasn.domain import (
     PIN_COLUMN,
     PREDIKAT_NAMA,
     TPP_PAGU_MAX,
+    XLSX_MAGIC,
     parse_employees,
 )
 from services.siasn.models import STATE_LABEL, SyncRun
 from services.siasn.sync import SyncRunner
+from services.siasn.workbook import parse_employees_xlsx
 
 router = APIRouter()
 
@@ -53,13 +55,14 @@ IMPORT_BODY = upload_body(
     [
         *(Column(c, True, *_FORMATS[c]) for c in COLUMNS),
         Column(PIN_COLUMN, False, "PIN pegawai di mesin sidik jari bila bukan NIP-nya", "1001"),
-    ]
+    ],
+    xlsx=True,
 )
 
 
 @router.post(
     "/employees/import",
-    summary="Impor data pegawai dari berkas CSV",
+    summary="Impor data pegawai dari berkas CSV atau XLSX",
     description=(
         "Hanya BKPSDM (atau akun layanan). Baris yang tidak berubah tidak diumumkan lagi saat "
         "diimpor ulang; tiap baris buruk dilaporkan dengan alasannya."
@@ -68,21 +71,25 @@ IMPORT_BODY = upload_body(
     openapi_extra=IMPORT_BODY,
 )
 async def import_employees(request: Request, who: Who) -> dict[str, object]:
-    """Body: employees.csv (text/csv, UTF-8). Unchanged rows emit nothing on re-import.
+    """Body: employees.csv (text/csv, UTF-8) or an XLSX (its first sheet). Unchanged rows
+    emit nothing on re-import.
     BKPSDM's (or a job's) only: the file sets every person's OPD, atasan and TPP pagu, and
     an OPD operator is one of the people it pays."""
     require_roles(who, CITY_WRITERS, "mengimpor data induk pegawai")
     kit = kit_of(request)
     data = await read_body(request, MAX_IMPORT_BYTES, "berkas pegawai")
-    if reason := not_text_reason(data[:8192]):
-        raise Problem(422, reason, code="not_csv")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
     with kit.uow() as uow:
         known = queries.known_atasan(uow)
-    rows, rejected = parse_employees(text, known_atasan=known)
+    if data.startswith(XLSX_MAGIC):  # the first sheet of a workbook, off the event loop
+        rows, rejected = await to_thread.run_sync(parse_employees_xlsx, data, known)
+    else:
+        if reason := not_text_reason(data[:8192]):
+            raise Problem(422, reason, code="not_csv")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
+        rows, rejected = parse_employees(text, known_atasan=known)
     with kit.uow() as uow:
         changed = commands.upsert_employees(uow, rows, kit.clock())
     return {

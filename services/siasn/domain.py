@@ -62,6 +62,9 @@ def parse_employees(
     return _rows(_records(header, lines), known_atasan or {})
 
 
+XLSX_MAGIC = b"PK\x03\x04"  # an XLSX is a ZIP archive
+
+
 def _records(
     header: list[str], lines: Iterator[CsvLine]
 ) -> Iterator[tuple[int, dict[str, str] | str]]:

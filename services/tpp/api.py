@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.kernel.calendar import WIB
 from services.kernel.vocabulary import label
 from services.shared.employees import find_employee
 from services.shared.http import Actor, Problem, Who, kit_of, period_key
@@ -232,11 +233,46 @@ def recompute_with(
         return periods.what_if(uow, period, ruleset)
 
 
-def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
+@router.get(
+    "/rulesets",
+    summary="Rule set yang tersedia",
+    description=(
+        "Setiap rule set yang dikirim bersama layanan, dengan isinya, dan mana yang berlaku "
+        "untuk `period` (bawaan: bulan ini)."
+    ),
+    tags=["Periode TPP"],
+)
+def rulesets(request: Request, who: Who, period: str | None = None) -> dict[str, Any]:
+    """The shipped rule sets (whole content) and the one in force for `period`."""
+    require_roles(who, CITY_READERS, "melihat rule set TPP")
+    kit = kit_of(request)
+    period = period_key(period) if period else f"{kit.clock().astimezone(WIB):%Y-%m}"
+    in_force = statements.rules_for_period(kit.settings, period)
+    shipped = [
+        statements.ruleset_by_name(kit.settings, n) for n in statements.ruleset_names(kit.settings)
+    ]
+    return {
+        "period": period,
+        "in_force": in_force.name,
+        "rulesets": [
+            {**r.model_dump(mode="json"), "in_force": r.name == in_force.name}
+            for r in shipped
+            if r is not None
+        ],
+    }
+
+
+def _payroll(
+    request: Request, period: str, who: Actor, draft: bool, opd: str | None = None
+) -> tuple[Any, list[Any]]:
+    """The month's payroll rows: the city's (city readers), or one OPD's (its operator too)."""
     period = period_key(period)
-    require_roles(who, CITY_READERS, "mengunduh daftar pembayaran TPP seluruh kota")
+    if opd is None:
+        require_roles(who, CITY_READERS, "mengunduh daftar pembayaran TPP seluruh kota")
+    else:
+        require_opd_reader(who, opd, "mengunduh daftar pembayaran TPP OPD ini")
     with kit_of(request).uow() as uow:
-        info, rows = queries.period_with_statements(uow, period)
+        info, rows = queries.period_with_statements(uow, period, opd)
         if info["status"] != PERIOD_CLOSED and not draft:
             raise Problem(
                 409,
@@ -245,7 +281,8 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
                 code="period_not_closed",
             )
     if not rows:
-        raise Problem(404, f"Tidak ada rincian TPP periode {period}.", code="period_empty")
+        where = f" OPD '{opd}'" if opd is not None else ""
+        raise Problem(404, f"Tidak ada rincian TPP{where} periode {period}.", code="period_empty")
     info["rules"] = ", ".join(sorted({r.rules for r in rows}))
     return info, [
         export.PayrollRow(
@@ -271,11 +308,30 @@ def export_xlsx(period: str, request: Request, who: Who, draft: bool = False) ->
     info, rows = _payroll(request, period, who, draft)
     status = "final" if info["status"] == PERIOD_CLOSED else "draf"
     body = export.write_xlsx(info["period"], info["rules"], status, rows)
+    return _xlsx(body, f"tpp-{info['period']}.xlsx")
+
+
+def _xlsx(body: bytes, filename: str) -> Response:
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="tpp-{info["period"]}.xlsx"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get(
+    "/periods/{period}/opds/{opd}/export.xlsx",
+    summary="Unduh TPP sebulan satu OPD (XLSX)",
+    description="Untuk operator OPD itu (dan pembaca kota): hanya pegawai OPD tersebut.",
+    tags=["Periode TPP"],
+)
+def export_opd_xlsx(
+    period: str, opd: str, request: Request, who: Who, draft: bool = False
+) -> Response:
+    info, rows = _payroll(request, period, who, draft, opd)
+    status = "final" if info["status"] == PERIOD_CLOSED else "draf"
+    body = export.write_xlsx(info["period"], info["rules"], status, rows, total_label="JUMLAH OPD")
+    return _xlsx(body, f"tpp-{info['period']}-{export.file_slug(opd)}.xlsx")
 
 
 @router.get("/periods/{period}/export.csv", summary="Unduh TPP sebulan (CSV)", tags=["Periode TPP"])

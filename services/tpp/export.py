@@ -76,8 +76,22 @@ def sheet_title(opd: str, taken: set[str]) -> str:
     return title
 
 
-def write_xlsx(period: str, rules: str, status: str, rows: Sequence[PayrollRow]) -> bytes:
-    """A workbook with a Ringkasan sheet (one row per OPD) and one sheet per OPD."""
+def file_slug(text: str) -> str:
+    """A file-name part: lower-case letters, digits and dashes ("Dinas Kesehatan" ->
+    "dinas-kesehatan")."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "opd"
+
+
+def write_xlsx(
+    period: str,
+    rules: str,
+    status: str,
+    rows: Sequence[PayrollRow],
+    *,
+    total_label: str = "JUMLAH KOTA",
+) -> bytes:
+    """A workbook with a Ringkasan sheet (one row per OPD) and one sheet per OPD; an OPD's
+    own workbook says JUMLAH OPD on its last line (`total_label`)."""
     from openpyxl import Workbook
     from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.styles import Font
@@ -127,7 +141,7 @@ def write_xlsx(period: str, rules: str, status: str, rows: Sequence[PayrollRow])
         summary.append(cells(summary, [opd, len(members), *sums], money_from=2))
         grand = [a + b for a, b in zip(grand, sums, strict=True)]
         count_all += len(members)
-    summary.append(cells(summary, ["JUMLAH KOTA", count_all, *grand], money_from=2, strong=True))
+    summary.append(cells(summary, [total_label, count_all, *grand], money_from=2, strong=True))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -4,9 +4,11 @@ the services as uvicorn subprocesses on the real local broker (own topics and gr
 An ASN's scan arrives from a registered device (/iclock/cdata); the ASN logs in, sees it on
 "Hari ini", files a report with a photo; the atasan rejects it with a reason; the ASN reads
 the notice and sends a corrected report for that day; the atasan approves it; a BKPSDM logs
-in with TOTP and opens the accounts page and the city dashboard. Every page is checked with
-axe-core (no serious or critical violation) and photographed at 360 px and 1280 px into
-var/screenshots (ignored by git)."""
+in with TOTP and opens the accounts page, the city dashboard and BKPSDM's other pages (rule
+sets and a preview, openings with one recorded, SIASN, anomalies); an OPD operator opens
+each of their pages and queues a device command; an auditor opens the anomaly report. Every
+page is checked with axe-core (no serious or critical violation) and photographed at 360 px
+and 1280 px into var/screenshots (ignored by git)."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ from tests.support import free_port, key_settings, who
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("SIKERJA_CHROMIUM", "/usr/bin/chromium"))
 SHOTS = REPO / "var" / "screenshots"
-SERVICES = ("attendance", "activity", "approval", "tpp", "notifier", "portal")
+SERVICES = ("attendance", "activity", "approval", "tpp", "notifier", "siasn", "portal")
 OPD = "Dinas Komunikasi dan Informatika"
 PASSWORD = "Bekasi-Kerja-2026"
 DEVICE = "E2E0001"
@@ -117,16 +119,19 @@ class Stack:
                 cwd=REPO, env=self.env,
                 stdout=(self.logs / f"{name}.log").open("wb"), stderr=subprocess.STDOUT,
             )  # fmt: skip
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # seven processes starting on a busy machine
         for name in SERVICES:
+            answer = "no answer"
             while True:
                 try:
-                    if httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
+                    ready = httpx.get(f"{self.url(name)}/readyz", timeout=2)
+                    if ready.status_code == 200:
                         break
-                except httpx.TransportError:
-                    pass
+                    answer = f"{ready.status_code} {ready.text[:500]}"
+                except httpx.TransportError as exc:
+                    answer = repr(exc)
                 if time.monotonic() > deadline or self.procs[name].poll() is not None:
-                    raise AssertionError(f"{name} not ready:\n{self.tail(name)}")
+                    raise AssertionError(f"{name} not ready ({answer}):\n{self.tail(name)}")
                 time.sleep(0.3)
 
     def tail(self, name: str) -> str:
@@ -189,21 +194,25 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
     from playwright.sync_api import Page, expect, sync_playwright
 
     started = time.monotonic()
-    boss, staff, bk, rudi = (factories.nip() for _ in range(4))
+    boss, staff, bk, rudi, ops, aud = (factories.nip() for _ in range(6))
     asyncio.run(publish(stack, [employee(boss, None, "Siti Rahmawati"),
                                 employee(staff, boss, "Ahmad Fauzi"),
                                 employee(bk, None, "Dewi Lestari"),
-                                employee(rudi, boss, "Rudi Hartono")]))  # fmt: skip
+                                employee(rudi, boss, "Rudi Hartono"),
+                                employee(ops, boss, "Rina Operator"),
+                                employee(aud, None, "Budi Inspektur")]))  # fmt: skip
     admin = who(factories.nip(), "bkpsdm", None)
     portal = httpx.Client(base_url=stack.url("portal"), headers=admin, timeout=10)
-    for nip in (boss, staff, bk, rudi):
+    for nip in (boss, staff, bk, rudi, ops, aud):
         until(lambda n=nip: portal.get(f"/api/v1/accounts/{n}").status_code == 200,
               f"the portal's account of {nip}")  # fmt: skip
         code = portal.post(f"/api/v1/accounts/{nip}/setup-code").json()["code"]
         r = portal.post("/api/v1/first-password",
                         json={"nip": nip, "code": code, "new_password": PASSWORD})  # fmt: skip
         assert r.status_code == 204, r.text
-    assert portal.post(f"/api/v1/accounts/{bk}/grants", json={"role": "bkpsdm"}).status_code == 201
+    for nip, grant in ((bk, {"role": "bkpsdm"}), (ops, {"role": "operator", "opd": OPD}),
+                       (aud, {"role": "auditor"})):  # fmt: skip
+        assert portal.post(f"/api/v1/accounts/{nip}/grants", json=grant).status_code == 201
 
     # the device is registered, then pushes the ASN's morning scan
     day = work_day(datetime.now(UTC))
@@ -241,6 +250,23 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
         page.get_by_label("NIP").fill(nip)
         page.get_by_label("Kata sandi atau kode sekali pakai").fill(PASSWORD)
         page.get_by_role("button", name="Masuk").click()
+
+    def enrol_totp(page: Page, nip: str) -> None:
+        """A privileged login: the TOTP enrolment at the first one, then home."""
+        login(page, nip)
+        secret = until(lambda: re.search(r"<code>([A-Z2-7]{16,})</code>", page.content()),
+                       "the TOTP enrolment page").group(1)  # fmt: skip
+        page.get_by_label("Kode autentikator").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Daftarkan").click()
+        page.get_by_role("link", name="Lanjut ke beranda").click()
+
+    def visit(page: Page, pages: tuple[tuple[str, str], ...]) -> None:
+        """Each page as this person: its heading, axe and the two widths."""
+        for path, name in pages:
+            page.goto(f"{stack.url('portal')}{path}")
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            expect(page.get_by_text("Halaman itu bukan untuk peran Anda.")).to_have_count(0)
+            look(page, name)
 
     def reload_until(page: Page, text: str, what: str) -> None:
         def seen() -> bool:
@@ -314,27 +340,58 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
 
             # BKPSDM: TOTP enrolment at the first login, then the accounts and the dashboard
             office = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-            login(office, bk)
-            secret = until(lambda: re.search(r"<code>([A-Z2-7]{16,})</code>", office.content()),
-                           "the TOTP enrolment page").group(1)  # fmt: skip
-            office.get_by_label("Kode autentikator").fill(pyotp.TOTP(secret).now())
-            office.get_by_role("button", name="Daftarkan").click()
-            office.get_by_role("link", name="Lanjut ke beranda").click()
+            enrol_totp(office, bk)
             office.goto(f"{stack.url('portal')}/pegawai")
             expect(office.get_by_text("Ahmad Fauzi")).to_be_visible()
             look(office, "pegawai")
             office.goto(f"{stack.url('portal')}/dasbor?periode={day:%Y-%m}")
             look(office, "dasbor")
             # BKPSDM's other pages: axe and the two widths on each
-            for path, name in (
+            visit(office, (
                 (f"/kalender?tahun={day:%Y}", "kalender"),
                 (f"/periode?periode={day:%Y-%m}", "periode"),
                 ("/peran", "peran"),
                 ("/audit", "audit"),
-            ):
-                office.goto(f"{stack.url('portal')}{path}")
-                expect(office.get_by_role("heading", level=1)).to_be_visible()
-                look(office, name)
+                (f"/aturan?periode={day:%Y-%m}", "aturan"),
+                (f"/aturan/pratinjau?periode={day:%Y-%m}&aturan=contoh-daerah-lain",
+                 "aturan-pratinjau"),
+                ("/pembukaan", "pembukaan"),
+                ("/siasn", "siasn"),
+                (f"/anomali?periode={day:%Y-%m}", "anomali"),
+            ))  # fmt: skip
+            # an opening for the ASN, then the list shows who opened it and why
+            office.goto(f"{stack.url('portal')}/pembukaan")
+            office.get_by_label("NIP pegawai").fill(staff)
+            office.get_by_label("Tanggal yang dibuka").fill(day.isoformat())
+            office.get_by_label("Alasan").fill("Jaringan kantor putus sepanjang hari")
+            office.get_by_role("button", name="Buka tanggal").click()
+            expect(office.get_by_role("status")).to_contain_text(f"dibuka untuk NIP {staff}")
+            expect(office.get_by_text("Jaringan kantor putus sepanjang hari")).to_be_visible()
+            look(office, "pembukaan-tercatat")
+
+            # the OPD operator's pages, on a phone: each one, and a command for the device
+            operator = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
+            enrol_totp(operator, ops)
+            visit(operator, (
+                (f"/ketidakhadiran?periode={day:%Y-%m}", "op-ketidakhadiran"),
+                ("/mesin", "op-mesin"),
+                ("/impor", "op-impor"),
+                (f"/rekap?tanggal={day.isoformat()}", "op-rekap"),
+                ("/pegawai", "op-pegawai"),
+                (f"/tpp-opd?periode={day:%Y-%m}", "op-tpp"),
+                (f"/mesin/{DEVICE}/perintah", "op-perintah"),
+            ))  # fmt: skip
+            operator.get_by_label("Periksa dan kirim pindaian yang belum terkirim").check()
+            operator.get_by_role("button", name="Kirim perintah").click()
+            expect(operator.get_by_role("status")).to_contain_text("menunggu mesin")
+            expect(operator.get_by_text("Menunggu mesin terhubung")).to_be_visible()
+            look(operator, "op-perintah-terkirim")
+
+            # the auditor (Inspektorat): the anomaly report and the audit log
+            auditor = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            enrol_totp(auditor, aud)
+            visit(auditor, ((f"/anomali?periode={day:%Y-%m}", "auditor-anomali"),
+                            ("/audit", "auditor-audit")))  # fmt: skip
 
             # a guessed password, again and again: the account locks, the page says so
             guess = browser.new_context(viewport={"width": 360, "height": 800}).new_page()

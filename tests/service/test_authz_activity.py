@@ -72,6 +72,7 @@ RULES: list[Rule] = [
         note="operator dan BKPSDM dengan NIP",
     ),
     Rule("GET", "/api/v1/employees/{nip}/openings", READERS),
+    Rule("GET", "/api/v1/openings", CITY, note="seluruh kota"),
     Rule("POST", "/api/v1/employees/{nip}/skp-targets", SKP_WRITERS, body=TARGET),
     Rule("GET", "/api/v1/employees/{nip}/skp-targets", READERS),
     Rule("PUT", "/api/v1/skp-targets/{target_id}", SKP_WRITERS, body=TARGET),

@@ -154,6 +154,7 @@ RULES: list[Rule] = [
         note="tanpa OPD: operator melihat mesin OPD-nya saja; ASN dan atasan tidak",
     ),
     Rule("POST", "/api/v1/devices/{sn}/commands", OPD_STAFF, body={"perintah": "CHECK"}),
+    Rule("GET", "/api/v1/devices/{sn}/commands", OPD_READERS),
     # the devices themselves: no token, a registered SN
     Rule("GET", "/iclock/cdata", EVERYONE, params={"SN": SN_X}, note="mesin, tanpa token"),
     Rule(

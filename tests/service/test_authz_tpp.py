@@ -3,13 +3,15 @@
 The subject is employee A of OPD X whose atasan is B; A's colleague C (OPD X, another atasan)
 and D of OPD Y exist too. A statement and the day facts are a person's: A, A's atasan, X's
 operator and the city readers. An OPD's sheet: X's operator and the city readers. The city's
-month, the pending corrections, the what-if and the payroll export (which covers the whole
-city, not one OPD): the city readers. Closing and reopening a month: BKPSDM and the service
+month, the pending corrections, the rule sets, the what-if and the payroll export (which
+covers the whole city, not one OPD): the city readers; one OPD's payroll export: its
+operator too. Closing and reopening a month: BKPSDM and the service
 account only; an auditor reads, never writes.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime
 
@@ -59,6 +61,14 @@ RULES: list[Rule] = [
         params={"draft": "true"},
         note="seluruh kota; operator memakai lembar OPD-nya",
     ),
+    Rule(
+        "GET",
+        "/api/v1/periods/{period}/opds/{opd}/export.xlsx",
+        OPD_READERS,
+        params={"draft": "true"},
+        note="satu OPD: operator OPD itu saja, bukan OPD lain",
+    ),
+    Rule("GET", "/api/v1/rulesets", CITY),
     Rule("POST", "/api/v1/periods/{period}/close", CITY_WRITERS),
     Rule("POST", "/api/v1/periods/{period}/reopen", CITY_WRITERS),
 ]
@@ -132,3 +142,48 @@ async def test_an_unknown_nip_looks_like_a_foreign_one(client: httpx.AsyncClient
     for path in (f"/api/v1/employees/{unknown}/days", f"/api/v1/employees/{D}/days"):
         got = await client.get(path, headers=who(OPS_X, "operator", X))
         assert got.status_code == 403, got.text
+
+
+async def test_an_operator_downloads_their_own_opds_payroll_and_no_other(
+    client: httpx.AsyncClient,
+) -> None:
+    from openpyxl import load_workbook
+
+    own = await client.get(
+        f"/api/v1/periods/2026-10/opds/{X}/export.xlsx",
+        params={"draft": "true"},
+        headers=who(OPS_X, "operator", X),
+    )
+    assert own.status_code == 200, own.text
+    assert own.headers["content-disposition"].endswith('"tpp-2026-10-dinas-kesehatan.xlsx"')
+    book = load_workbook(io.BytesIO(own.content), read_only=True)
+    assert book.sheetnames == ["Ringkasan", X]
+    nips = {row[1] for row in book[X].iter_rows(min_row=3, values_only=True)} - {"JUMLAH"}
+    assert nips == {A, B, C}  # D works in Y
+    summary = list(book["Ringkasan"].iter_rows(values_only=True))
+    assert summary[-1][:2] == ("JUMLAH OPD", 3)
+    other = await client.get(
+        f"/api/v1/periods/2026-10/opds/{Y}/export.xlsx",
+        params={"draft": "true"},
+        headers=who(OPS_X, "operator", X),
+    )
+    assert other.status_code == 403, other.text
+    assert "OPD ini" in other.json()["detail"]
+    # without draft, an open month is refused with what to do
+    final = await client.get(
+        f"/api/v1/periods/2026-10/opds/{X}/export.xlsx", headers=who(OPS_X, "operator", X)
+    )
+    assert final.status_code == 409 and "belum ditutup" in final.json()["detail"]
+
+
+async def test_the_rule_sets_say_which_one_is_in_force(client: httpx.AsyncClient) -> None:
+    r = await client.get(
+        "/api/v1/rulesets", params={"period": "2026-10"}, headers=who(CITY_NIP, "bkpsdm")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    names = {x["name"]: x for x in body["rulesets"]}
+    assert body["in_force"] == "bekasi-perwali-69-2019"
+    assert names["bekasi-perwali-69-2019"]["in_force"] is True
+    assert names["contoh-daerah-lain"]["in_force"] is False  # another region, never by date
+    assert names["bekasi-perwali-69-2019"]["work_start"] == "07:30:00"

@@ -218,17 +218,37 @@ async def test_evidence_is_a_download_that_is_not_sniffed(activity: httpx.AsyncC
 # --- siasn ------------------------------------------------------------------------------
 
 
-async def test_siasn_names_an_xlsx_sent_as_csv(memory_settings: Settings) -> None:
+async def test_siasn_reads_an_xlsx_by_its_rows_and_names_a_wrong_one(
+    memory_settings: Settings,
+) -> None:
     app = create_siasn(memory_settings)
     app.state.kit.migrate()
+    good, bad = factories.nip(), factories.nip()
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu"])
+    ws.append([good, "Siti Rahmawati", "DISKOMINFO", "Analis", 9, None, 5_000_000])
+    ws.append([])  # a blank row keeps the numbering of the sheet
+    ws.append([bad, "Ahmad Fauzi", "DISKOMINFO", "Analis", 18, None, 5_000_000])
+    buf = io.BytesIO()
+    wb.save(buf)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://svc", headers=SYSTEM
     ) as client:
-        r = await client.post(
-            "/api/v1/employees/import", content=xlsx_bytes(), headers={"content-type": "text/csv"}
-        )
-    assert r.status_code == 422
-    assert "XLSX" in r.json()["detail"] and "PK" not in r.json()["detail"]
+        r = await client.post("/api/v1/employees/import", content=buf.getvalue())
+        assert r.status_code == 200, r.text
+        assert (r.json()["accepted"], r.json()["changed"]) == (1, 1)
+        assert r.json()["rejected"] == [{"line": 4, "reason": "kelas_jabatan harus 1 sampai 17"}]
+        # a workbook of another import (scans): its missing columns, never its bytes
+        wrong = await client.post("/api/v1/employees/import", content=xlsx_bytes())
+        assert wrong.status_code == 200, wrong.text
+        [line] = wrong.json()["rejected"]
+        assert line["line"] == 1 and "kolom wajib tidak ada: nama" in line["reason"]
+        # a ZIP that is no workbook
+        broken = await client.post("/api/v1/employees/import", content=b"PK\x03\x04" + b"x" * 50)
+        assert broken.status_code == 200, broken.text
+        assert "bukan XLSX yang valid" in broken.json()["rejected"][0]["reason"]
 
 
 async def test_migration_import_blames_an_open_quote_on_its_line(

@@ -3,7 +3,7 @@ network failed...) until a time, by default the filing deadline counted from tod
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from contracts.nip import nip_problem
 from services.activity import commands, domain, gate, queries
@@ -67,4 +67,18 @@ def list_openings(nip: str, who: Who, now: Now, kit: Kit) -> list[OpeningOut]:
     with kit.uow() as uow:
         ensure_view(uow, who, nip, now)
         rows = queries.openings_of(uow, nip)
+    return [opening_out(r) for r in rows]
+
+
+@router.get(
+    "/openings",
+    response_model=list[OpeningOut],
+    summary="Tanggal yang dibuka di seluruh kota",
+    description="Terbaru lebih dulu, dengan siapa yang membuka dan alasannya (BKPSDM, auditor).",
+    tags=["Pembukaan tanggal"],
+)
+def recent_openings(who: Who, kit: Kit, limit: int = Query(200, ge=1, le=2000)) -> list[OpeningOut]:
+    scope.require_roles(who, scope.CITY_READERS, "melihat semua tanggal yang dibuka")
+    with kit.uow() as uow:
+        rows = queries.recent_openings(uow, limit)
     return [opening_out(r) for r in rows]

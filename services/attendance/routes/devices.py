@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, IPvAnyAddress
 
 from services.attendance import adms, commands, queries, store
-from services.attendance.models import Device
+from services.attendance.models import Device, DeviceCommand
 from services.attendance.web import OPERATORS, config_of, require
 from services.shared import metrics
 from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
@@ -173,6 +173,43 @@ def queue_command(sn: str, body: CommandIn, request: Request, who: Who) -> dict[
             raise Problem(404, f"mesin {sn} tidak terdaftar", code="not_found")
         row = commands.queue_device_command(uow, sn, body.perintah, who.nip, now_of(request))
         return {"id": row.id, "sn": sn, "perintah": row.command}
+
+
+def command_view(row: DeviceCommand) -> dict[str, Any]:
+    """One queued command: waiting for the device's next heartbeat (`menunggu`), handed to
+    the device (`terkirim`), or answered (`selesai`; return code 0 is success on ZKTeco)."""
+    state = "selesai" if row.answered_at else "terkirim" if row.sent_at else "menunggu"
+    return {
+        "id": row.id,
+        "perintah": row.command,
+        "status": state,
+        "dibuat": row.created_at.isoformat(),
+        "dibuat_oleh": row.created_by,
+        "dikirim": row.sent_at.isoformat() if row.sent_at else None,
+        "dijawab": row.answered_at.isoformat() if row.answered_at else None,
+        "kode_hasil": row.return_code,
+    }
+
+
+@router.get(
+    "/devices/{sn}/commands",
+    summary="Perintah mesin dan hasilnya",
+    description=(
+        "Perintah terbaru lebih dulu: `menunggu` (belum diambil mesin), `terkirim`, `selesai` "
+        "dengan kode hasil dari mesin (0 = berhasil)."
+    ),
+    tags=["Mesin sidik jari"],
+)
+def list_commands(
+    sn: str, request: Request, who: Who, limit: int = Query(50, ge=1, le=500)
+) -> list[dict[str, Any]]:
+    with kit_of(request).uow() as uow:
+        device = queries.device(uow, sn)
+        # an unknown SN is refused to an operator like another OPD's (no probing)
+        require_opd_reader(who, device.opd if device else None, "melihat perintah mesin ini")
+        if device is None:
+            raise Problem(404, f"mesin {sn} tidak terdaftar", code="not_found")
+        return [command_view(r) for r in queries.device_commands(uow, sn, limit)]
 
 
 @router.get(

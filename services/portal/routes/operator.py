@@ -262,3 +262,174 @@ async def day_recap(request: Request, tanggal: str | None = None) -> Response:
     return ctx.page("op_rekap.html", "Rekap kehadiran hari ini" if day == today(request)
                     else "Rekap kehadiran", recap=recap, day=day, counts=counts,
                     error=error)  # fmt: skip
+
+
+# -- TPP OPD --------------------------------------------------------------------------------------
+def _own_opd(ctx: Ctx) -> str | None:
+    return ctx.session.opd or None
+
+
+NO_OPD = "Akun operator Anda belum terhubung ke OPD mana pun. Hubungi BKPSDM."
+
+
+@router.get("/tpp-opd")
+async def opd_tpp_page(request: Request, periode: str | None = None) -> Response:
+    """The OPD's TPP month: its status, totals, each ASN's net and the payroll download."""
+    ctx = ctx_of(request, OPERATOR)
+    if isinstance(ctx, Response):
+        return ctx
+    period = _period(periode, request)
+    sheet, error, opd = None, None, _own_opd(ctx)
+    if opd is None:
+        error = NO_OPD
+    else:
+        try:
+            sheet = await ctx.get("tpp", f"/periods/{period}/opds/{quote(opd, safe='')}")
+        except ServiceError as err:
+            error = err.message
+            if err.status == 404:
+                error = (f"Belum ada rincian TPP {opd} untuk bulan ini: belum ada hari kerja yang "
+                         "direkap. Pilih bulan lain.")  # fmt: skip
+    return ctx.page("op_tpp.html", "TPP OPD", sheet=sheet, period=period, opd=opd, error=error)
+
+
+@router.get("/tpp-opd/{period}/unduh.xlsx")
+async def opd_payroll_download(request: Request, period: str) -> Response:
+    """The OPD's payroll sheet from tpp, always of the operator's own OPD (the session's):
+    tpp refuses any other OPD to this token anyway."""
+    ctx = ctx_of(request, OPERATOR)
+    if isinstance(ctx, Response):
+        return ctx
+    period = _period(period, request)
+    back = f"/tpp-opd?periode={period}"
+    opd = _own_opd(ctx)
+    if opd is None:
+        return _go(back, error=NO_OPD)
+    draft = request.query_params.get("draf") == "1"
+    try:
+        answer = await ctx.backend.request(
+            ctx.session, ctx.ip, "GET", "tpp",
+            f"/periods/{period}/opds/{quote(opd, safe='')}/export.xlsx",
+            params={"draft": "true"} if draft else None,
+        )  # fmt: skip
+    except ServiceError as err:
+        return _go(back, error=err.message)
+    return Response(
+        answer.content,
+        media_type=answer.headers.get("content-type", "application/octet-stream"),
+        headers={
+            "Content-Disposition": answer.headers.get(
+                "content-disposition", f'attachment; filename="tpp-{period}.xlsx"'
+            )
+        },
+    )
+
+
+# -- Perintah mesin -------------------------------------------------------------------------------
+# What the operator may ask of a device, in words (the ZKTeco ADMS command the device runs).
+COMMANDS = {
+    "kirim_ulang": "Kirim ulang pindaian tanggal tertentu",
+    "periksa": "Periksa dan kirim pindaian yang belum terkirim",
+    "nyalakan_ulang": "Nyalakan ulang mesin",
+}
+COMMAND_STATE = {
+    "menunggu": "Menunggu mesin terhubung",
+    "terkirim": "Sudah diambil mesin, menunggu hasil",
+    "selesai": "Selesai",
+}
+
+
+def command_text(kind: str, start: str, end: str) -> str | None:
+    """The ADMS command of a choice, or None when the choice or its dates are wrong.
+    Re-upload asks the device for the scans of whole days, in the device's own time."""
+    if kind == "periksa":
+        return "CHECK"
+    if kind == "nyalakan_ulang":
+        return "REBOOT"
+    if kind != "kirim_ulang":
+        return None
+    try:
+        first = date.fromisoformat(start)
+        last = date.fromisoformat(end or start)
+    except ValueError:
+        return None
+    if last < first:
+        return None
+    return (f"DATA QUERY ATTLOG StartTime={first.isoformat()} 00:00:00\t"
+            f"EndTime={last.isoformat()} 23:59:59")  # fmt: skip
+
+
+def command_words(text: str) -> str:
+    """A queued command in words, for the list."""
+    if text == "CHECK":
+        return COMMANDS["periksa"]
+    if text == "REBOOT":
+        return COMMANDS["nyalakan_ulang"]
+    if text.startswith("DATA QUERY ATTLOG"):
+        days = [part.split("=", 1)[1][:10] for part in text.split("\t") if "Time=" in part]
+        if len(days) == 2:
+            span = days[0] if days[0] == days[1] else f"{days[0]} s.d. {days[1]}"
+            return f"Kirim ulang pindaian {span}"
+    return text
+
+
+async def _commands_page(
+    ctx: Ctx, sn: str, http_status: int = 200, error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
+    device, rows = None, []
+    try:
+        devices = await ctx.get("attendance", "/devices")
+        device = next((d for d in devices if d["sn"] == sn), None)
+        if device is None:
+            error = " ".join(x for x in (error, f"Mesin {sn} tidak ada di daftar mesin OPD Anda. "
+                             "Pilih mesin dari halaman Mesin.") if x)  # fmt: skip
+        else:
+            rows = await ctx.get("attendance", f"/devices/{quote(sn, safe='')}/commands")
+    except ServiceError as err:
+        error = " ".join(x for x in (error, err.message) if x)
+    day = today(ctx.request).isoformat()
+    form = form or {"jenis": "kirim_ulang", "dari": day, "sampai": day}
+    for row in rows:
+        row["words"] = command_words(row["perintah"])
+    return ctx.page("op_perintah.html", f"Perintah mesin {sn}", http_status, device=device,
+                    sn=sn, rows=rows, commands=COMMANDS, states=COMMAND_STATE, form=form,
+                    error=error)  # fmt: skip
+
+
+@router.get("/mesin/{sn}/perintah")
+async def device_commands_page(request: Request, sn: str) -> Response:
+    ctx = ctx_of(request, OPERATOR)
+    if isinstance(ctx, Response):
+        return ctx
+    return await _commands_page(ctx, sn)
+
+
+@router.post("/mesin/{sn}/perintah")
+async def queue_device_command(
+    request: Request,
+    sn: str,
+    jenis: str = Form(""),
+    dari: str = Form(""),
+    sampai: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    ctx = ctx_of(request, OPERATOR)
+    if isinstance(ctx, Response):
+        return ctx
+    form = {"jenis": jenis, "dari": dari, "sampai": sampai}
+    if not csrf_ok(ctx, csrf_token):
+        return await _commands_page(ctx, sn, 403, CSRF_REFUSED, form)
+    text = command_text(jenis, dari, sampai)
+    if text is None:
+        return await _commands_page(ctx, sn, 422, "Pilih perintahnya; untuk kirim ulang isi "
+                                    "tanggal mulai dan tanggal akhir (tidak sebelum tanggal "
+                                    "mulai), lalu kirim lagi.", form)  # fmt: skip
+    try:
+        await ctx.post("attendance", f"/devices/{quote(sn, safe='')}/commands", {"perintah": text})
+    except ServiceError as err:
+        return await _commands_page(ctx, sn, err.status, err.message, form)
+    return _go(f"/mesin/{quote(sn, safe='')}/perintah",
+               f"Perintah \"{command_words(text)}\" menunggu mesin. Mesin menjalankannya saat "
+               "terhubung berikutnya (biasanya dalam satu menit); muat ulang halaman ini untuk "
+               "melihat hasilnya.")  # fmt: skip

@@ -149,14 +149,16 @@ def nav_of(role: str) -> list[tuple[str, str]]:
     if role == "operator":
         items += [("/ketidakhadiran", "Ketidakhadiran"), ("/mesin", "Mesin"),
                   ("/impor", "Impor"), ("/rekap", "Rekap hari")]  # fmt: skip
+        items.append(("/tpp-opd", "TPP OPD"))
     if role in ("operator", "bkpsdm"):
         items.append(("/pegawai", "Pegawai & akun"))
     if role in ("bkpsdm", "auditor"):
         items.append(("/dasbor", "Dasbor kota"))
     if role == "bkpsdm":
         items += [("/kalender", "Kalender kerja"), ("/periode", "Periode TPP"), ("/peran", "Peran")]
+        items += [("/aturan", "Aturan TPP"), ("/pembukaan", "Buka tanggal"), ("/siasn", "SIASN")]
     if role in ("bkpsdm", "auditor"):
-        items.append(("/audit", "Log audit"))
+        items += [("/anomali", "Anomali"), ("/audit", "Log audit")]
     items.append(("/pemberitahuan", "Pemberitahuan"))
     return items
 

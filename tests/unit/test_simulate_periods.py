@@ -15,6 +15,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from sikerja_cli.demo_data import generate
 from sikerja_cli.simulate import render_csv, render_json, run_simulation
 
 ANDI = "199001012015031001"
@@ -108,3 +109,32 @@ def test_a_file_without_period_columns_is_one_open_period(tmp_path: Path) -> Non
     assert andi.pagu == 6_000_000
     assert andi.net == 5_042_142
     assert sum(1 for r in result.rejected_inputs if r.file == "scans.csv") > 0  # Dedi's
+
+
+def test_a_generated_city_with_changes(tmp_path: Path) -> None:
+    # The parity test's city with 40% of the ASN changing within October 2026.
+    counts = generate(tmp_path, employees=60, opds=3, period="2026-10", seed=5, changes=0.4)
+    assert counts["changed"] > 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "employees.csv").read_text())))
+    per_nip: dict[str, int] = {}
+    for r in rows:
+        per_nip[r["nip"]] = per_nip.get(r["nip"], 0) + 1
+    assert max(per_nip.values()) == 2
+    assert any(r["aktif_mulai"] for r in rows) and any(r["aktif_sampai"] for r in rows)
+    result = run_simulation(tmp_path, "2026-10")
+    # Every change falls on a working day inside the month: everyone has a statement, and
+    # the generator wrote nothing the rules refuse (no scan, report or absence off-period).
+    assert result.rejected_inputs == []
+    assert len(result.statements) == 60
+    single = {r["nip"]: int(r["tpp_pagu"]) for r in rows if per_nip[r["nip"]] == 1}
+    partial = [
+        s
+        for s in result.statements
+        if s.nip not in single
+        or any(r["aktif_mulai"] or r["aktif_sampai"] for r in rows if r["nip"] == s.nip)
+    ]
+    assert len(partial) == counts["changed"]
+    assert any(
+        s.pagu not in {int(r["tpp_pagu"]) for r in rows if r["nip"] == s.nip} for s in partial
+    )
+    assert all(0 <= s.net <= s.pagu for s in result.statements)

@@ -26,7 +26,7 @@ from services.kernel.calendar import indonesia_calendar, month_days
 from services.shared.kit import ServiceKit
 from services.shared.outbox import BrokerPublisher
 from services.shared.settings import Settings
-from services.tpp import queries
+from services.tpp import periods, queries
 from services.tpp.app import build_kit
 from services.tpp.models import Statement
 from tests import factories
@@ -181,3 +181,36 @@ async def test_no_active_working_day_removes_the_statement(memory_settings: Sett
         last = recomputed(kit)[-1]
         assert (last["old_net"], last["new_net"]) == (1_750_000, 0)
         assert last["cause_event_id"] == str(leave.event_id)
+
+
+async def test_close_pays_whoever_was_active_in_the_month(memory_settings: Settings) -> None:
+    kit = make_kit(memory_settings)
+    leaver, gone, joiner = factories.nip(), factories.nip(), factories.nip()
+    async with TestKafkaBroker(kit.broker) as br:
+        for nip in (leaver, gone):
+            await send(br, factories.employee(nip, at=NOW, tpp_pagu=5_000_000))
+        await send(
+            br, factories.employee(joiner, at=NOW, tpp_pagu=5_000_000, aktif_mulai=april(10))
+        )
+        await send(
+            br,
+            EmployeeDeactivated(
+                occurred_at=NOW, producer="siasn", nip=leaver, aktif_sampai=april(20)
+            ),
+        )
+        await send(
+            br,
+            EmployeeDeactivated(
+                occurred_at=NOW, producer="siasn", nip=gone, aktif_sampai=date(2026, 3, 31)
+            ),
+        )
+    with kit.uow() as uow:
+        result = periods.close_period(uow, PERIOD, "199001012015031001", NOW)
+        uow.commit()
+    # No closed day at all: no line. The leaver (13 active working days): 13 x 5,000,000 / 21
+    # = 3,095,238.10 -> 3,095,238; the joiner (15): 75,000,000 / 21 = 3,571,428.57 -> 3,571,429;
+    # the one gone before April: no statement.
+    assert result["computed_at_close"] == 2
+    assert statement(kit, gone) is None
+    assert statement(kit, leaver).net == 3_095_238  # type: ignore[union-attr]
+    assert statement(kit, joiner).net == 3_571_429  # type: ignore[union-attr]

@@ -14,6 +14,12 @@ notice, some are on cuti, sick, on dinas luar or absent with an invalid notice. 
 report days are approved; some reports are pending, rejected or never filed. A report is
 only written for a day it could be filed (a scan or dinas luar that day, docs/rules.md).
 
+With `changes` (a share of the ASN, 0 by default), some ASN change within the month
+(RULES.md "Employment within a month"): a transfer to another OPD with a new pagu, a join,
+a leave, a new pagu, or a gap (unpaid leave); employees.csv then has the columns
+`aktif_mulai,aktif_sampai` and several rows for such a NIP, and nobody scans, reports or
+is absent on a day they are not active. Only ASN who are nobody's atasan change.
+
 Files are written row by row (one employee's month at a time), so a 15,000-ASN month
 (~650k scan lines) takes a few seconds and little memory. One `random.Random(seed)` drives
 everything, in a fixed order: the same seed gives byte-identical files.
@@ -28,7 +34,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from contracts.nip import is_valid_nip
@@ -39,6 +45,8 @@ EMPLOYEE_HEADER = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip
 SCAN_HEADER = ("nip", "waktu")
 ABSENCE_HEADER = ("nip", "mulai", "selesai", "jenis")
 REPORT_HEADER = ("nip", "tanggal", "status")
+PERIOD_HEADER = ("aktif_mulai", "aktif_sampai")
+CHANGE_KINDS = ("pindah", "masuk", "keluar", "pagu_baru", "jeda")
 
 MAX_SUBORDINATES = 30
 
@@ -386,14 +394,67 @@ def _plan_absences(rng: random.Random, n_days: int) -> list[tuple[int, int, str]
     return runs
 
 
+# One period row: (opd, kelas_jabatan, tpp_pagu, aktif_mulai, aktif_sampai).
+PeriodRow = tuple[str, int, int, date | None, date | None]
+
+
+def _plan_change(
+    rng: random.Random, e: Employee, days: Sequence[date], opd_names: Sequence[str]
+) -> list[PeriodRow]:
+    """The period rows of an ASN who changes within the month (one change, on a working day
+    strictly inside the month, so that every row has an active working day)."""
+    one = timedelta(days=1)
+    kind = rng.choice(CHANGE_KINDS)
+    k = rng.randint(1, len(days) - 1)  # the first day of what changes
+    higher = min(e.kelas_jabatan + 1, max(PAGU_BY_KELAS))
+    raised = PAGU_BY_KELAS[higher] if higher > e.kelas_jabatan else e.tpp_pagu + 1_000_000
+    if kind == "pindah":
+        others = [o for o in opd_names if o != e.opd] or [e.opd]
+        return [
+            (e.opd, e.kelas_jabatan, e.tpp_pagu, None, days[k] - one),
+            (rng.choice(others), higher, raised, days[k], None),
+        ]
+    if kind == "masuk":
+        return [(e.opd, e.kelas_jabatan, e.tpp_pagu, days[k], None)]
+    if kind == "keluar":
+        return [(e.opd, e.kelas_jabatan, e.tpp_pagu, None, days[k - 1])]
+    if kind == "pagu_baru":
+        return [
+            (e.opd, e.kelas_jabatan, e.tpp_pagu, None, days[k] - one),
+            (e.opd, higher, raised, days[k], None),
+        ]
+    back = rng.randint(k + 1, len(days) - 1) if k + 1 < len(days) else k  # jeda: a gap
+    return [
+        (e.opd, e.kelas_jabatan, e.tpp_pagu, None, days[k - 1]),
+        (e.opd, e.kelas_jabatan, e.tpp_pagu, days[back], None),
+    ]
+
+
+def _active(rows: Sequence[PeriodRow], day: date) -> bool:
+    return any(
+        (first is None or first <= day) and (last is None or day <= last)
+        for _, _, _, first, last in rows
+    )
+
+
 def generate(
-    out_dir: Path, employees: int, opds: int, period: str, seed: int = 7
+    out_dir: Path,
+    employees: int,
+    opds: int,
+    period: str,
+    seed: int = 7,
+    changes: float = 0.0,
 ) -> dict[str, int]:
     """Write the demo city's CSV files into `out_dir`; return the row counts per file (and
-    `opds`, `working_days`). The caller chooses the month (the CLI: last_month of today)."""
+    `opds`, `working_days`, `changed`). The caller chooses the month (the CLI: last_month of
+    today). `changes`: the share of ASN who change within the month (module docstring)."""
     year, month = parse_period(period)
     rng = random.Random(seed)
     staff = build_employees(employees, opds, year, rng)
+    change_rng = random.Random(f"changes-{seed}")  # the rest of the city stays as without
+    atasan = {e.atasan_nip for e in staff if e.atasan_nip}
+    opd_names = sorted({e.opd for e in staff})
+    changed = 0
     days = WorkCalendar.indonesia([year]).working_days_in_month(year, month)
     day_iso = [d.isoformat() for d in days]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -408,15 +469,26 @@ def generate(
         w_emp, w_scan, w_abs, w_rep = (
             csv.writer(f, lineterminator="\n") for f in (f_emp, f_scan, f_abs, f_rep)
         )
-        w_emp.writerow(EMPLOYEE_HEADER)
+        w_emp.writerow(EMPLOYEE_HEADER + (PERIOD_HEADER if changes else ()))
         w_scan.writerow(SCAN_HEADER)
         w_abs.writerow(ABSENCE_HEADER)
         w_rep.writerow(REPORT_HEADER)
 
         for e in staff:
-            w_emp.writerow(
-                (e.nip, e.nama, e.opd, e.jabatan, e.kelas_jabatan, e.atasan_nip, e.tpp_pagu)
-            )
+            rows: list[PeriodRow] = [(e.opd, e.kelas_jabatan, e.tpp_pagu, None, None)]
+            if changes and len(days) > 2 and e.nip not in atasan:
+                if change_rng.random() < changes:
+                    rows = _plan_change(change_rng, e, days, opd_names)
+                    changed += 1
+            for opd, kelas, pagu, mulai, sampai in rows:
+                fields: list[object] = [e.nip, e.nama, opd, e.jabatan, kelas, e.atasan_nip, pagu]
+                if changes:
+                    fields += [
+                        mulai.isoformat() if mulai else "",
+                        sampai.isoformat() if sampai else "",
+                    ]
+                w_emp.writerow(fields)
+            active = [_active(rows, d) for d in days]
             counts["employees"] += 1
             # Habits of this ASN: most are punctual and diligent, a few are not.
             habit = rng.random()
@@ -427,12 +499,16 @@ def generate(
 
             kind_of_day: list[str | None] = [None] * len(days)
             for first, last, jenis in _plan_absences(rng, len(days)):
+                if not all(active[first : last + 1]):
+                    continue  # no absence on a day they are not employed
                 w_abs.writerow((e.nip, day_iso[first], day_iso[last], jenis))
                 counts["absences"] += 1
                 for i in range(first, last + 1):
                     kind_of_day[i] = jenis
 
             for i, iso in enumerate(day_iso):
+                if not active[i]:
+                    continue  # not employed that day: no scan, no report
                 kind = kind_of_day[i]
                 scans: list[int] = []
                 if kind is None:
@@ -454,7 +530,7 @@ def generate(
                 w_rep.writerow((e.nip, iso, status))
                 counts["reports"] += 1
 
-    return {**counts, "opds": opds, "working_days": len(days)}
+    return {**counts, "opds": opds, "working_days": len(days), "changed": changed}
 
 
 def _day_scans(rng: random.Random, p_late: float, p_early: float) -> list[int]:

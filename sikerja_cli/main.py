@@ -402,13 +402,18 @@ def demo_data(
     out: Path = typer.Option(Path("demo"), help="output folder"),
     period: str = typer.Option("", help="YYYY-MM (default: last month, as `up`)"),
     seed: int = typer.Option(7),
+    changes: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="share of ASN changing within the month (0-1)"
+    ),
 ) -> None:
     """Write a synthetic city (employees, scans, absences, reports) as CSV files."""
     from sikerja_cli.demo_data import describe, generate, last_month
 
     period = period or last_month(_today())
     try:
-        counts = generate(out, employees=employees, opds=opds, period=period, seed=seed)
+        counts = generate(
+            out, employees=employees, opds=opds, period=period, seed=seed, changes=changes
+        )
     except ValueError as exc:
         raise typer.Exit(_fail(str(exc))) from None
     typer.echo(f"Data contoh ditulis ke {out}: {describe(counts, period)}")

@@ -7,6 +7,8 @@ so a city-sized month (15,000 ASN, ~1M scans) fits in a minute and well under 2 
 
 Input files (UTF-8 CSV with a header row) in the data directory:
   employees.csv  nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu
+                 [,aktif_mulai,aktif_sampai]  (optional, YYYY-MM-DD, empty = open; several
+                 rows per NIP = its employment periods, RULES.md "Employment within a month")
   scans.csv      nip,waktu            (YYYY-MM-DD HH:MM:SS in WIB, or ISO 8601 with offset)
   absences.csv   nip,mulai,selesai,jenis   (optional; inclusive dates)
   reports.csv    nip,tanggal,status        (optional; approved/rejected/pending)
@@ -15,7 +17,8 @@ Input files (UTF-8 CSV with a header row) in the data directory:
 A file that cannot be read as specified (missing file or column, bad encoding, a value
 not in its format) raises InputError with the file and line. Rows that are well formed
 but refused by the rules (unknown NIP, a report that could not have been filed) are left
-out and listed in `rejected_inputs`.
+out and listed in `rejected_inputs`; so is an employees.csv row whose period overlaps an
+earlier row of its NIP (the NIP's other rows still count).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from services.attendance.domain import Absence, WorkHours, close_day, parse_abse
 from services.attendance.importer import parse_import_time
 from services.kernel import bahasa
 from services.kernel.calendar import WorkCalendar, month_days, parse_period
+from services.kernel.employment import Period, last_active, latest, overlap_problem, period_on
 from services.kernel.ruleset import (
     DEFAULT_REGION,
     RuleSet,
@@ -42,7 +46,7 @@ from services.kernel.ruleset import (
     ruleset_in_force,
 )
 from services.siasn.domain import parse_employees
-from services.tpp.domain import DayRecord, Statement, compute_statement, report_filing_allowed
+from services.tpp.domain import DayRecord, Statement, month_statement, report_filing_allowed
 
 REPORT_STATUSES = frozenset({"approved", "rejected", "pending"})
 
@@ -109,8 +113,11 @@ class SimulationResult:
 # -- CSV reading ----------------------------------------------------------------------------
 
 
-def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
-    """(line number, values in the order of `required`) for every non-empty row."""
+def _rows(
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, values in the order of `required` then `optional`) for every non-empty
+    row; an optional column the file does not have reads as ""."""
     name = path.name
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
@@ -129,6 +136,7 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, list[str
                 raise InputError(name, 1, "kolom wajib tidak ada: " + ", ".join(missing))
             index = [columns.index(c) for c in required]
             width = max(index) + 1
+            extra = [columns.index(c) if c in columns else -1 for c in optional]
             for row in reader:
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue
@@ -138,7 +146,9 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, list[str
                         reader.line_num,
                         f"baris hanya berisi {len(row)} kolom, diperlukan {len(columns)}",
                     )
-                yield reader.line_num, [row[i].strip() for i in index]
+                values = [row[i].strip() for i in index]
+                values += [row[i].strip() if 0 <= i < len(row) else "" for i in extra]
+                yield reader.line_num, values
         except UnicodeDecodeError:
             # Text is decoded in chunks, ahead of the csv reader: find the real line.
             raise InputError(
@@ -172,21 +182,67 @@ def _date(text: str, file: str, line: int) -> date:
         raise InputError(file, line, REPORT_DATE_REFUSAL) from None
 
 
-def _read_employees(path: Path) -> dict[str, Employee]:
-    """The file's structure is checked here (columns, encoding, short rows); each row is then
-    judged by siasn's own import rules and refused in its words (first refusal wins)."""
-    cols = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
-    for _ in _rows(path, cols):
-        pass
-    rows, refused = parse_employees(path.read_text(encoding="utf-8-sig"))
-    if refused:
-        raise InputError(path.name, refused[0].line, refused[0].reason)
-    return {
-        r.nip: Employee(
-            r.nip, r.nama, r.opd, r.jabatan, str(r.kelas_jabatan), r.atasan_nip or "", r.tpp_pagu
-        )
-        for r in rows
-    }
+EMPLOYEE_COLUMNS = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
+PERIOD_COLUMNS = ("aktif_mulai", "aktif_sampai")
+# siasn's refusal of a second row of one NIP: here a second row is another period.
+_SIASN_DUPLICATE = "NIP muncul lebih dari sekali dalam berkas"
+
+
+def _period_day(text: str, column: str, line: int) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(EMPLOYEES, line, f"{column} harus berformat YYYY-MM-DD") from None
+
+
+def _read_employees(path: Path) -> tuple[dict[str, list[Period]], list[RejectedInput]]:
+    """Each NIP's employment periods, oldest first, and the rows refused because their period
+    overlaps an earlier row of the NIP (RULES.md: a per-line input error).
+
+    The file's structure is checked here (columns, encoding, short rows, dates); each row is
+    then judged by siasn's own import rules and refused in its words (first refusal wins).
+    siasn's import takes one row per NIP: a further row of a NIP is judged alone."""
+    read = list(_rows(path, EMPLOYEE_COLUMNS, PERIOD_COLUMNS))  # structure first
+    text = path.read_text(encoding="utf-8-sig")
+    _, refused = parse_employees(text)
+    physical = text.splitlines()
+    for bad in refused:
+        if bad.reason != _SIASN_DUPLICATE:
+            raise InputError(path.name, bad.line, bad.reason)
+        _, alone = parse_employees(physical[0] + "\n" + physical[bad.line - 1] + "\n")
+        if alone:
+            raise InputError(path.name, bad.line, alone[0].reason)
+    periods: dict[str, list[Period]] = {}
+    rejected: list[RejectedInput] = []
+    for line, fields in read:
+        nip, nama, opd, jabatan, kelas, atasan, pagu, mulai, sampai = fields
+        first = _period_day(mulai, "aktif_mulai", line)
+        last = _period_day(sampai, "aktif_sampai", line)
+        known = periods.setdefault(nip, [])
+        if problem := overlap_problem(known, first, last):
+            rejected.append(RejectedInput(EMPLOYEES, line, f"NIP {nip}: {problem}"))
+            continue
+        # Values as siasn read them (parse_employees accepted the row above).
+        known.append(Period(first, last, nama, opd, jabatan, int(kelas), atasan or None, int(pagu)))
+    return {nip: sorted(ps, key=_first_day) for nip, ps in periods.items() if ps}, rejected
+
+
+def _first_day(period: Period) -> date:
+    return period.first or date.min
+
+
+def _employee(nip: str, period: Period) -> Employee:
+    return Employee(
+        nip,
+        period.nama,
+        period.opd,
+        period.jabatan,
+        str(period.kelas_jabatan),
+        period.atasan_nip or "",
+        period.tpp_pagu,
+    )
 
 
 def _read_holidays(path: Path) -> WorkCalendar:
@@ -219,8 +275,8 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
         if not (data_dir / required).is_file():
             raise InputError(required, None, f"berkas wajib tidak ada di {data_dir}")
 
-    employees = _read_employees(data_dir / EMPLOYEES)
-    rejected: list[RejectedInput] = []
+    periods, rejected = _read_employees(data_dir / EMPLOYEES)
+    employees = periods  # the NIPs the other files may name
 
     holidays_path = data_dir / HOLIDAYS
     calendar = (
@@ -293,14 +349,23 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
                 approved.setdefault(nip, set()).add(day)
 
     period_key = f"{year:04d}-{month:02d}"
+    working = [day for day in days if calendar.is_working_day(day)]
     statements: list[Statement] = []
+    shown: dict[str, Employee] = {}  # as the statement's OPD: the last active working day's
     no_scans: dict[date, list[datetime]] = {}
     no_absence: dict[date, str] = {}
-    for nip in sorted(employees):
+    for nip in sorted(periods):
+        own = periods[nip]
+        owner = last_active(own, working)
+        if owner is None:  # no active working day: no statement (RULES.md)
+            continue
         own_scans = scans.get(nip, no_scans)
         own_absence = absence.get(nip, no_absence)
         records: list[DayRecord] = []
-        for day in days:
+        for day in working:
+            if len(own) > 1 or not own[0].covers(day):  # one open period: every day
+                if period_on(own, day) is None:
+                    continue  # not active: attendance closes no day for them
             facts = close_day(
                 nip, day, own_scans.get(day, ()), own_absence.get(day), calendar, hours
             )
@@ -308,14 +373,19 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
                 records.append(
                     DayRecord(facts.day, facts.status, facts.minutes_late, facts.minutes_early)
                 )
-        statements.append(
-            compute_statement(
-                nip, period_key, employees[nip].pagu, records, approved.get(nip, set()), ruleset
-            )
+        found = month_statement(
+            nip, period_key, own, working, records, approved.get(nip, set()), ruleset
         )
+        assert found is not None  # owner is not None
+        statements.append(found[0])
+        shown[nip] = _employee(nip, found[1])
+    for nip, own in periods.items():  # listed without a statement: their latest period
+        if nip not in shown and (current := latest(own)) is not None:
+            shown[nip] = _employee(nip, current)
     rejected.sort(key=lambda r: (r.file, r.line))
-    warnings = _warnings(period_key, employees, scans, absence, sorted(other_months))
-    return SimulationResult(period_key, ruleset, employees, statements, rejected, warnings)
+    paid = {s.nip: shown[s.nip] for s in statements}
+    warnings = _warnings(period_key, paid, scans, absence, sorted(other_months))
+    return SimulationResult(period_key, ruleset, shown, statements, rejected, warnings)
 
 
 def _warnings(

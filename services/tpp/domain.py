@@ -7,7 +7,7 @@ and `sikerja simulate`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,6 +15,8 @@ from typing import Any
 
 from services.kernel.bahasa import rupiah as rp
 from services.kernel.calendar import parse_period
+from services.kernel.employment import Period as EmploymentPeriod
+from services.kernel.employment import last_active, month_pagu, period_on
 from services.kernel.ruleset import RuleSet
 
 NON_WORKING = "non_working"  # a closed day that later became a holiday: costs and earns nothing
@@ -138,8 +140,15 @@ def compute_statement(
     days: Iterable[DayRecord],
     approved_report_days: set[date],
     rules: RuleSet,
+    *,
+    periods: Sequence[EmploymentPeriod] | None = None,
 ) -> Statement:
-    """The month's statement of one ASN. `days`: one record per date (latest revision)."""
+    """The month's statement of one ASN. `days`: one record per date (latest revision).
+
+    `periods` (RULES.md "Employment within a month"): a day no period covers carries no
+    line and is no required report day; a line is the pagu of its date's period x its
+    percentage. `pagu` is then the month's (`month_statement` computes it). Without
+    `periods`, `pagu` holds on every day (one open period)."""
     if pagu < 0:
         raise ValueError("pagu TPP tidak boleh negatif")
     year, month = parse_period(period)
@@ -159,7 +168,13 @@ def compute_statement(
         seen.add(record.day)
         if record.status != NON_WORKING and record.status not in known:
             raise _unknown_status(record.status, rules)
-        lines.extend(day_attendance_lines(record, pagu, rules))
+        day_pagu = pagu
+        if periods is not None:
+            in_force = period_on(periods, record.day)
+            if in_force is None:
+                continue  # not active: kept by attendance, costs and earns nothing
+            day_pagu = in_force.tpp_pagu
+        lines.extend(day_attendance_lines(record, day_pagu, rules))
         if record.status in rules.report_required_statuses:
             required.append(record.day)
 
@@ -198,6 +213,31 @@ def compute_statement(
         approved_report_days=len(required) - len(missing),
         net=pagu - attendance - productivity_deduction,
     )
+
+
+def month_statement(
+    nip: str,
+    period: str,
+    periods: Sequence[EmploymentPeriod],
+    working_days: Sequence[date],
+    days: Iterable[DayRecord],
+    approved_report_days: set[date],
+    rules: RuleSet,
+) -> tuple[Statement, EmploymentPeriod] | None:
+    """The statement of `period` from the NIP's employment periods, and the period of its
+    last active working day (whose OPD owns the statement); None when no working day of
+    the month is active (no statement). `working_days`: the month's, from the calendar.
+
+    Pagu of the month = Σ day pagu over the working days (0 when not active) ÷ working
+    days, half up (kernel `month_pagu`); every line takes the pagu of its own date."""
+    owner = last_active(periods, working_days)
+    if owner is None:
+        return None
+    pagu = month_pagu(periods, working_days)
+    statement = compute_statement(
+        nip, period, pagu, days, approved_report_days, rules, periods=periods
+    )
+    return statement, owner
 
 
 def deduction_caps(statement: Statement, rules: RuleSet) -> tuple[int, int]:

@@ -20,9 +20,20 @@ changed is then recomputed once, from the batch's final state (statements.recomp
 its TppRecomputed caused by the last event of the batch that changed it. Results are those
 of handling the events one by one, except that a month changed twice in one batch emits one
 TppRecomputed (old net before the batch -> net after it) instead of two.
+
+Employment periods: an EmployeeUpserted/EmployeeDeactivated recomputes the NIP's open months
+(a transfer on the 16th recomputes that month, its TppRecomputed caused by the employee
+event). TPP keeps attendance's work calendar (WorkCalendarChanged): the month's working days
+divide the pagu of an employee active only part of it, so a change of them recomputes such
+employees' open statements (the others follow attendance's re-closed days).
 """
 
 from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlmodel import col, select
 
 from contracts.events import (
     AttendanceDayClosed,
@@ -33,8 +44,11 @@ from contracts.events import (
     ReportApproved,
     ReportRejected,
     RevisionRequested,
+    WorkCalendarChanged,
 )
-from services.shared.employees import apply_employee_event
+from services.kernel.calendar import month_days
+from services.shared.calendar_book import save_snapshot
+from services.shared.employees import apply_employee_event, periods_by_nip
 from services.shared.handlers import Handlers
 from services.shared.uow import UnitOfWork
 from services.tpp import periods, projections, statements
@@ -114,5 +128,41 @@ def on_employee(uow: UnitOfWork, event: EmployeeUpserted | EmployeeDeactivated) 
         b.recompute(event.nip, period, event)
 
 
+def _overrides(uow: UnitOfWork, year: int) -> set[date]:
+    """The dates BKPSDM's snapshot of `year` overrides (made holidays or working days)."""
+    model = uow.tables.calendar_year
+    assert model is not None
+    row = uow.session.get(model, year)
+    if row is None:
+        return set()
+    made = {date.fromisoformat(h["tanggal"]) for h in json.loads(row.holidays)}
+    return made | {date.fromisoformat(d) for d in json.loads(row.working_days)}
+
+
+def on_calendar_changed(uow: UnitOfWork, event: WorkCalendarChanged) -> None:
+    """Keep the newest snapshot of the year; recompute the open statements whose pagu is pro
+    rata (periods not covering the whole month) in the months whose working days changed."""
+    before = _overrides(uow, event.year)
+    if not save_snapshot(uow, event):
+        return  # older or repeated
+    uow.session.flush()
+    changed = before ^ _overrides(uow, event.year)
+    months = sorted({period_of(day) for day in changed if day.year == event.year})
+    b = batch(uow)
+    for period in months:
+        if periods.is_closed(uow.session, period):
+            continue
+        nips = uow.session.exec(
+            select(Statement.nip)
+            .where(Statement.period == period)
+            .where(col(Statement.frozen).is_(False))
+        ).all()
+        year, month = int(period[:4]), int(period[5:])
+        days = list(month_days(year, month))
+        for nip, own in periods_by_nip(uow, nips).items():
+            if not all(any(p.covers(day) for p in own) for day in days):
+                b.recompute(nip, period, event)
+
+
 def handlers() -> Handlers:
-    return Handlers(on_employee, on_fingerprint, on_day_closed, on_decision)
+    return Handlers(on_calendar_changed, on_employee, on_fingerprint, on_day_closed, on_decision)

@@ -19,8 +19,9 @@ class Base(SQLModel, registry=registry()):
     __table__: ClassVar[Table]  # on each table class (SQLModel declares none)
 
 
-# the kit's tables: outbox, inbox, relay lease, employee projection
-KIT = kit_tables(Base)
+# the kit's tables: outbox, inbox, relay lease, employee projection, work calendar (the
+# month's working days divide the pagu of an employee active part of the month)
+KIT = kit_tables(Base, calendar=True)
 Employee = KIT.employee
 
 PERIOD_OPEN = "open"

@@ -16,13 +16,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from contracts.events import Event, TppPeriodClosed, parse_event
+from services.kernel.employment import last_active
 from services.kernel.ruleset import RuleSet
+from services.shared.employees import all_periods, periods_by_nip
 from services.shared.uow import UnitOfWork
 from services.tpp import domain
 from services.tpp.models import (
     PERIOD_CLOSED,
     PERIOD_OPEN,
-    Employee,
     PendingCorrection,
     Period,
     Statement,
@@ -37,6 +38,7 @@ from services.tpp.statements import (
     rules_for_period,
     ruleset_by_name,
     store,
+    working_days,
 )
 
 FLUSH_EVERY = 1000  # ORM rows flushed per chunk while closing a 15,000-ASN month
@@ -75,7 +77,8 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
     """Freeze every statement of `period` and emit TppPeriodClosed per ASN, in one transaction
     (state and events atomic through the outbox; flushed in chunks for a 15,000-ASN month).
 
-    Active employees without a statement yet get one computed now, so every ASN is paid."""
+    Employees with an active working day in the month and no statement yet get one computed
+    now, so every ASN is paid (RULES.md "Employment within a month")."""
     session = uow.session
     settings = uow.settings
     row = session.exec(select(Period).where(Period.period == period).with_for_update()).first()
@@ -88,21 +91,27 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
     # Freeze first (takes the row locks; in-flight recomputations finish before), then read.
     session.execute(update(Statement).where(col(Statement.period) == period).values(frozen=True))
     have = set(session.exec(select(Statement.nip).where(Statement.period == period)))
+    working = working_days(session, period)
+    employment = all_periods(uow)
     missing = [
-        e
-        for e in session.exec(select(Employee).where(col(Employee.active).is_(True)))
-        if e.nip not in have
+        nip
+        for nip in sorted(employment)
+        if nip not in have and last_active(employment[nip], working) is not None
     ]
+    computed = 0
     if missing:
         rules = rules_for_period(settings, period)
         month = load_month(session, period)
-        for i, emp in enumerate(missing, start=1):
-            inputs = month.get(emp.nip) or Inputs([], set())
-            st = domain.compute_statement(
-                emp.nip, period, emp.tpp_pagu, inputs.days, inputs.approved, rules
+        for nip in missing:
+            inputs = month.get(nip) or Inputs([], set())
+            found = domain.month_statement(
+                nip, period, employment[nip], working, inputs.days, inputs.approved, rules
             )
-            store(session, st, rules, emp, now=now, cause=None, frozen=True)
-            if i % FLUSH_EVERY == 0:
+            assert found is not None  # an active working day, checked above
+            st, owner = found
+            store(session, st, rules, owner, now=now, cause=None, frozen=True)
+            computed += 1
+            if computed % FLUSH_EVERY == 0:
                 session.flush()
         session.flush()
     count = total_net = 0
@@ -146,7 +155,7 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
         "closed_by": closed_by,
         "closed_at": now.isoformat(),
         "statements": count,
-        "computed_at_close": len(missing),
+        "computed_at_close": computed,
         "total_net": total_net,
         "pending_corrections": pending,
     }
@@ -231,19 +240,35 @@ def _change_view(change: domain.StatementChange) -> dict[str, Any]:
 
 
 def what_if(uow: UnitOfWork, period: str, rules: RuleSet) -> dict[str, Any]:
-    """Every stored statement of `period` recomputed with `rules`, compared, never stored.
+    """Every stored statement of `period` recomputed with `rules`, compared, never stored
+    (a closed month is never changed by this).
 
-    Uses the stored pagu of each statement so that the difference is the rule set's alone
-    (a closed month is never changed by this)."""
+    With the employee's periods and the month's working days, as the live recompute (a
+    line is the pagu of its date); a NIP whose periods are gone keeps the stored pagu."""
     session = uow.session
     month = load_month(session, period)
     rows = period_statements(session, period)
+    working = working_days(session, period)
+    employment = periods_by_nip(uow, [r.nip for r in rows])
     out: list[dict[str, Any]] = []
     old_total = new_total = 0
     for st_row in rows:
         inputs = month.get(st_row.nip) or Inputs([], set())
-        new = domain.compute_statement(
-            st_row.nip, period, st_row.pagu, inputs.days, inputs.approved, rules
+        found = domain.month_statement(
+            st_row.nip,
+            period,
+            employment.get(st_row.nip, []),
+            working,
+            inputs.days,
+            inputs.approved,
+            rules,
+        )
+        new = (
+            found[0]
+            if found is not None
+            else domain.compute_statement(
+                st_row.nip, period, st_row.pagu, inputs.days, inputs.approved, rules
+            )
         )
         old = to_domain(st_row)
         old_total += old.net

@@ -9,10 +9,18 @@ period close/reopen/what-if in periods.py.
 Efficiency: the consumer works per batch (handlers.py): `apply_days` writes the day facts of
 a whole batch with a few bulk statements and `recompute_many` recomputes each dirty
 employee-month once, reading the rows of all of them with one query per table and writing
-with bulk INSERT/UPDATE (in-process on SQLite about 0.2 ms per consumed event instead of
+with bulk INSERT/UPDATE/DELETE (in-process on SQLite about 0.2 ms per consumed event instead of
 1.4 ms with ~10 ORM round trips each). `recompute` (one employee, reopen) reads only that
 employee's rows of that month. Bulk paths (close, what-if) load the month once and group in
 memory.
+
+Employment periods (RULES.md "Employment within a month"): a statement is computed from the
+NIP's periods (the kit's `employee_period`) and the month's working days (the calendar
+projection, as attendance announced it): `domain.month_statement`. Its nama/OPD/jabatan are
+those of the last active working day. A NIP with no active working day in an open month has
+no statement: an existing one is deleted, not zeroed (a zero row would still be counted in
+the OPD's sheet and totals), and the deletion is on record as a TppRecomputed (old net ->
+0) caused by the employee event that made it so.
 """
 
 from __future__ import annotations
@@ -25,12 +33,19 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded, TppRecomputed
-from services.kernel.calendar import period_bounds
+from services.kernel.calendar import (
+    indonesia_calendar,
+    month_days,
+    parse_period,
+    period_bounds,
+    with_overrides,
+)
+from services.kernel.employment import Period as EmploymentPeriod
 from services.kernel.ruleset import (
     RuleSet,
     RuleSetError,
@@ -39,10 +54,11 @@ from services.kernel.ruleset import (
     ruleset_in_force,
 )
 from services.shared.db import chunked
+from services.shared.employees import periods_by_nip, periods_of
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
 from services.tpp import domain
-from services.tpp.models import PERIOD_CLOSED, DayFact, Employee, Period, ReportDecision, Statement
+from services.tpp.models import KIT, PERIOD_CLOSED, DayFact, Period, ReportDecision, Statement
 from services.tpp.projections import APPROVED, keep_as_correction
 
 PRODUCER = "tpp"
@@ -80,6 +96,25 @@ def ruleset_by_name(settings: Settings, name: str) -> RuleSet | None:
 
 def ruleset_names(settings: Settings) -> list[str]:
     return sorted(r.name for r in _catalogue(settings.ruleset)[1])
+
+
+# -- the month's working days -----------------------------------------------------------------
+
+
+def working_days(session: Session, period: str) -> list[date]:
+    """The working days of `period`: the national calendar with BKPSDM's overrides of that
+    year, as attendance's last WorkCalendarChanged said (the days attendance closes)."""
+    year, month = parse_period(period)
+    made_holidays: set[date] = set()
+    made_working: set[date] = set()
+    model = KIT.calendar_year
+    assert model is not None
+    row = session.get(model, year)
+    if row is not None:
+        made_holidays = {date.fromisoformat(h["tanggal"]) for h in json.loads(row.holidays)}
+        made_working = {date.fromisoformat(d) for d in json.loads(row.working_days)}
+    calendar = with_overrides(indonesia_calendar(year).holidays, made_holidays, made_working)
+    return [day for day in month_days(year, month) if calendar.is_working_day(day)]
 
 
 # -- computing --------------------------------------------------------------------------------
@@ -198,10 +233,11 @@ def recompute(
     uow: UnitOfWork, nip: str, period: str, cause: Event, now: datetime
 ) -> Statement | None:
     """Recompute one employee's month from the projections; emit TppRecomputed when the net
-    changes. None when the employee is not known yet (the statement follows EmployeeUpserted)."""
+    changes. None when the employee is not known yet (the statement follows EmployeeUpserted)
+    or has no active working day in `period` (a statement there is deleted)."""
     session = uow.session
-    employee = session.get(Employee, nip)
-    if employee is None:
+    employment = periods_of(uow, nip)
+    if not employment:
         return None
     # Lock the statement row (PostgreSQL): a close running now waits for us, or we see frozen.
     current = session.exec(
@@ -214,11 +250,23 @@ def recompute(
         return current
     rules = rules_for_period(uow.settings, period)
     inputs = load_inputs(session, nip, period)
-    statement = domain.compute_statement(
-        nip, period, employee.tpp_pagu, inputs.days, inputs.approved, rules
+    found = domain.month_statement(
+        nip,
+        period,
+        employment,
+        working_days(session, period),
+        inputs.days,
+        inputs.approved,
+        rules,
     )
     old_net = current.net if current is not None else None
-    row = store(session, statement, rules, employee, now=now, cause=cause, row=current)
+    if found is None:  # no active working day: no statement (see the module's docstring)
+        if current is not None:
+            session.delete(current)
+            uow.emit(_recomputed(nip, period, rules, old_net, 0, cause, now))
+        return None
+    statement, owner = found
+    row = store(session, statement, rules, owner, now=now, cause=cause, row=current)
     if old_net != statement.net:
         uow.emit(_recomputed(nip, period, rules, old_net, statement.net, cause, now))
     return row
@@ -380,19 +428,9 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
     for period, causes in sorted(by_period.items()):
         rules = rules_for_period(settings, period)
         first, last = period_bounds(period)
+        working = working_days(session, period)
         for chunk in chunked(sorted(causes)):
-            employees = {
-                r.nip: r
-                for r in session.execute(
-                    core_select(
-                        col(Employee.nip),
-                        col(Employee.nama),
-                        col(Employee.opd),
-                        col(Employee.jabatan),
-                        col(Employee.tpp_pagu),
-                    ).where(col(Employee.nip).in_(chunk))
-                )
-            }
+            employment = periods_by_nip(uow, chunk)
             # Lock the statement rows (PostgreSQL), in key order: a close waits for us.
             current = {
                 r.nip: r
@@ -432,14 +470,22 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
                 approved[nip].add(day)
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
+            deletes: list[str] = []
             for nip in chunk:
-                employee, row = employees.get(nip), current.get(nip)
-                if employee is None or (row is not None and row.frozen):
+                own: list[EmploymentPeriod] = employment.get(nip, [])
+                row = current.get(nip)
+                if not own or (row is not None and row.frozen):
                     continue  # unknown yet (follows EmployeeUpserted) / frozen by a close
-                st = domain.compute_statement(
-                    nip, period, employee.tpp_pagu, days[nip], approved[nip], rules
+                found = domain.month_statement(
+                    nip, period, own, working, days[nip], approved[nip], rules
                 )
-                values = statement_values(st, rules, employee, now=now, cause=causes[nip])
+                if found is None:  # no active working day: no statement (module docstring)
+                    if row is not None:
+                        deletes.append(nip)
+                        events.append(_recomputed(nip, period, rules, row.net, 0, causes[nip], now))
+                    continue
+                st, owner = found
+                values = statement_values(st, rules, owner, now=now, cause=causes[nip])
                 (updates if row is not None else inserts).append(
                     {"nip": nip, "period": period, **values}
                 )
@@ -452,6 +498,12 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
                 session.execute(insert(Statement), inserts)
             if updates:
                 session.execute(update(Statement), updates)  # bulk UPDATE by primary key
+            if deletes:
+                session.execute(
+                    delete(Statement)
+                    .where(col(Statement.period) == period)
+                    .where(col(Statement.nip).in_(deletes))
+                )
     uow.emit_many(events)
     return len(events)
 

@@ -8,6 +8,10 @@ reports.csv: the approved rows simulate accepted -> ReportApproved on sikerja.ap
 
 The approvals are published straight onto the broker (the activity -> approval chain has its
 own tests; here the point is that TPP turns the same facts into the same money).
+
+`changes`: the share of ASN who change within the month (transfer with a new pagu, join,
+leave, new pagu, gap; RULES.md "Employment within a month"): several employees.csv rows per
+NIP with aktif_mulai/aktif_sampai, so siasn, attendance and tpp must all honour periods.
 """
 
 from __future__ import annotations
@@ -76,12 +80,20 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> None:
+    # Issue 14: with changes=0.3 once siasn imports several rows per NIP and attendance
+    # closes days by period (both refuse or skip them on main as of e862e8a).
+    await services_match_simulate(settings, tmp_path, changes=0.0)
+
+
+async def services_match_simulate(settings: Settings, tmp_path: Path, changes: float) -> None:
     period = last_month(datetime.now(UTC).date())
     data = tmp_path / "city"
     # The test's own topics (settings.topic_prefix) carry only this run's events.
-    generate(data, employees=30, opds=2, period=period, seed=random.randrange(1 << 30))
+    seed = random.randrange(1 << 30)
+    generate(data, employees=30, opds=2, period=period, seed=seed, changes=changes)
     expected = run_simulation(data, period)
-    assert len(expected.statements) == 30
+    assert len(expected.statements) == 30, seed
+    assert expected.rejected_inputs == [] or not changes, seed
 
     employees_csv = (data / "employees.csv").read_bytes()
     scans = read(data / "scans.csv")
@@ -111,7 +123,7 @@ async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> No
             headers={"content-type": "text/csv"},
         )
         assert imported.status_code == 200, imported.text
-        assert imported.json()["accepted"] == 30
+        assert imported.json()["accepted"] == len(read(data / "employees.csv"))
 
         # attendance closes days only for the employees it knows: wait for its projection.
         att_kit = attendance.state.kit
@@ -172,4 +184,4 @@ async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> No
             return got
 
         got = await eventually(statements, lambda g: g == want, timeout=60)
-        assert got == want
+        assert got == want, seed

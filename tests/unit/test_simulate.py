@@ -211,11 +211,18 @@ def _copy_happy(tmp: Path) -> Path:
         ("scans.csv", "nip,time\n", 1, "waktu"),
         ("employees.csv", EMPLOYEES_HEAD + f"{ANDI},A,O,J,7,,5.000.000\n", 2, "tpp_pagu"),
         ("employees.csv", EMPLOYEES_HEAD + "12345,A,O,J,7,,5000000\n", 2, "18 digit"),
+        (  # a second row of a NIP is another period, judged by siasn's rules too
+            "employees.csv",
+            EMPLOYEES_HEAD.strip() + ",aktif_mulai\n"
+            f"{ANDI},A,O,J,7,,1,\n{ANDI},B,O,J,7,,2.000,2025-10-16\n",
+            3,
+            "tpp_pagu",
+        ),
         (
             "employees.csv",
-            EMPLOYEES_HEAD + f"{ANDI},A,O,J,7,,1\n{ANDI},B,O,J,7,,2\n",
-            3,
-            "lebih dari sekali",
+            EMPLOYEES_HEAD.strip() + ",aktif_mulai\n" + f"{ANDI},A,O,J,7,,1,16-10-2025\n",
+            2,
+            "aktif_mulai",
         ),
         ("employees.csv", EMPLOYEES_HEAD + f"{ANDI},A,O\n", 2, "kolom"),
         (
@@ -480,7 +487,6 @@ def test_unfileable_report_refusal_is_the_live_one() -> None:
         f"{ANDI},,O,J,7,,5000000",
         f"{ANDI},A,O,J,7,{ANDI},5000000",
         f"{ANDI},A,O,J,7,123,5000000",
-        f"{ANDI},A,O,J,7,,1\n{ANDI},B,O,J,7,,2",
     ],
 )
 def test_employee_refusals_are_the_live_ones(tmp_path: Path, row: str) -> None:

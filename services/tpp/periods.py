@@ -7,16 +7,18 @@ Used by api.py (BKPSDM's endpoints) and handlers.py (`is_closed`).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from contracts.events import Event, TppPeriodClosed, parse_event
+from contracts.events import TppPeriodClosed, parse_event
 from services.kernel.ruleset import RuleSet
 from services.shared.uow import UnitOfWork
-from services.tpp import domain
+from services.tpp import annulments, domain
 from services.tpp.models import (
     PERIOD_CLOSED,
     PERIOD_OPEN,
@@ -27,7 +29,15 @@ from services.tpp.models import (
 )
 from services.tpp.projections import apply_event
 from services.tpp.queries import period_statements, to_domain
-from services.tpp.statements import PRODUCER, Inputs, load_month, recompute, rules_for_period, store
+from services.tpp.statements import (
+    PRODUCER,
+    Cause,
+    Inputs,
+    load_month,
+    recompute,
+    rules_for_period,
+    store,
+)
 
 FLUSH_EVERY = 1000  # ORM rows flushed per chunk while closing a 15,000-ASN month
 
@@ -86,10 +96,17 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
     if missing:
         rules = rules_for_period(settings, period)
         month = load_month(session, period)
+        annulled = annulments.for_nips(uow, [e.nip for e in missing], period)
         for i, emp in enumerate(missing, start=1):
             inputs = month.get(emp.nip) or Inputs([], set())
             st = domain.compute_statement(
-                emp.nip, period, emp.tpp_pagu, inputs.days, inputs.approved, rules
+                emp.nip,
+                period,
+                emp.tpp_pagu,
+                inputs.days,
+                inputs.approved,
+                rules,
+                annulled.get(emp.nip, ()),
             )
             store(session, st, rules, emp, now=now, cause=None, frozen=True)
             if i % FLUSH_EVERY == 0:
@@ -147,18 +164,23 @@ def reopen_period(uow: UnitOfWork, period: str, reopened_by: str, now: datetime)
         .where(col(PendingCorrection.applied_at).is_(None))
         .order_by(col(PendingCorrection.id))
     ).all()
-    last_cause: dict[str, Event] = {}
+    last_cause: dict[str, Cause] = {}
     applied: list[dict[str, Any]] = []
     for corr in corrections:
-        event = parse_event(corr.payload)
-        changed = apply_event(session, event)
+        event: Cause
+        if corr.event_type in annulments.CAUSES:
+            # the annulment is in its table already: its correction only recomputes
+            event, changed = annulment_correction(corr), True
+        else:
+            event = parse_event(corr.payload)
+            changed = apply_event(session, event)
         corr.applied_at = now
         session.add(corr)
         applied.append(
             {"id": corr.id, "nip": corr.nip, "event_type": corr.event_type, "changed": changed}
         )
         if changed:
-            last_cause[event.nip] = event
+            last_cause[corr.nip] = event
     session.flush()
     changes: list[dict[str, Any]] = []
     for nip, cause in sorted(last_cause.items()):
@@ -189,6 +211,14 @@ def reopen_period(uow: UnitOfWork, period: str, reopened_by: str, now: datetime)
     }
 
 
+def annulment_correction(corr: PendingCorrection) -> annulments.AnnulmentCause:
+    """The cause a pending annulment correction stands for (its payload: annul.py)."""
+    data = json.loads(corr.payload)
+    return annulments.AnnulmentCause(
+        corr.event_type, UUID(data["action_id"]), str(data["annulment_id"])
+    )
+
+
 def _change_view(change: domain.StatementChange) -> dict[str, Any]:
     return {
         "kind": change.kind,
@@ -208,12 +238,19 @@ def what_if(uow: UnitOfWork, period: str, rules: RuleSet) -> dict[str, Any]:
     session = uow.session
     month = load_month(session, period)
     rows = period_statements(session, period)
+    annulled = annulments.for_nips(uow, [r.nip for r in rows], period)
     out: list[dict[str, Any]] = []
     old_total = new_total = 0
     for st_row in rows:
         inputs = month.get(st_row.nip) or Inputs([], set())
         new = domain.compute_statement(
-            st_row.nip, period, st_row.pagu, inputs.days, inputs.approved, rules
+            st_row.nip,
+            period,
+            st_row.pagu,
+            inputs.days,
+            inputs.approved,
+            rules,
+            annulled.get(st_row.nip, ()),
         )
         old = to_domain(st_row)
         old_total += old.net

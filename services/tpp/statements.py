@@ -41,11 +41,15 @@ from services.kernel.ruleset import (
 from services.shared.db import chunked
 from services.shared.settings import Settings
 from services.shared.uow import UnitOfWork
-from services.tpp import domain
+from services.tpp import annulments, domain
+from services.tpp.annulments import AnnulmentCause
 from services.tpp.models import PERIOD_CLOSED, DayFact, Employee, Period, ReportDecision, Statement
 from services.tpp.projections import APPROVED, keep_as_correction
 
 PRODUCER = "tpp"
+
+# Why a statement is recomputed: a consumed event, or an annulment BKPSDM recorded/revoked.
+Cause = Event | AnnulmentCause
 
 
 # -- rule sets --------------------------------------------------------------------------------
@@ -142,7 +146,7 @@ def statement_values(
     employee: Any,
     *,
     now: datetime,
-    cause: Event | None,
+    cause: Cause | None,
     frozen: bool = False,
 ) -> dict[str, Any]:
     """The stored columns of `statement` except the key (nip, period)."""
@@ -180,7 +184,7 @@ def store(
     employee: Any,
     *,
     now: datetime,
-    cause: Event | None,
+    cause: Cause | None,
     frozen: bool = False,
     row: Statement | None = None,
 ) -> Statement:
@@ -195,7 +199,7 @@ def store(
 
 
 def recompute(
-    uow: UnitOfWork, nip: str, period: str, cause: Event, now: datetime
+    uow: UnitOfWork, nip: str, period: str, cause: Cause, now: datetime
 ) -> Statement | None:
     """Recompute one employee's month from the projections; emit TppRecomputed when the net
     changes. None when the employee is not known yet (the statement follows EmployeeUpserted)."""
@@ -214,8 +218,9 @@ def recompute(
         return current
     rules = rules_for_period(uow.settings, period)
     inputs = load_inputs(session, nip, period)
+    annulled = annulments.for_nips(uow, [nip], period).get(nip, [])
     statement = domain.compute_statement(
-        nip, period, employee.tpp_pagu, inputs.days, inputs.approved, rules
+        nip, period, employee.tpp_pagu, inputs.days, inputs.approved, rules, annulled
     )
     old_net = current.net if current is not None else None
     row = store(session, statement, rules, employee, now=now, cause=cause, row=current)
@@ -230,20 +235,22 @@ def _recomputed(
     rules: RuleSet,
     old_net: int | None,
     new_net: int,
-    cause: Event,
+    cause: Cause,
     now: datetime,
 ) -> TppRecomputed:
+    by_annulment = isinstance(cause, AnnulmentCause)
     return TppRecomputed(
         occurred_at=now,
         producer=PRODUCER,
         nip=nip,
-        causation_id=cause.event_id,
+        causation_id=None if by_annulment else cause.event_id,  # an annulment is no event
         period=period,
         rules=rules.name,
         old_net=old_net,
         new_net=new_net,
         cause_event_type=cause.event_type,
         cause_event_id=cause.event_id,
+        cause_annulment_id=cause.annulment_id if isinstance(cause, AnnulmentCause) else None,
     )
 
 
@@ -364,7 +371,7 @@ def apply_days(
     return dirty
 
 
-def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> int:
+def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Cause]) -> int:
     """`recompute` for many employee-months: per month and chunk of employees one query each
     for employees, statements (locked, as in `recompute`), day facts and approvals, then one
     bulk INSERT, one bulk UPDATE and one outbox INSERT. Same results as `recompute` called
@@ -372,7 +379,7 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
     session = uow.session
     settings = uow.settings
     session.flush()  # this batch's ORM changes (decisions, employees) must be visible to reads
-    by_period: dict[str, dict[str, Event]] = defaultdict(dict)
+    by_period: dict[str, dict[str, Cause]] = defaultdict(dict)
     for (nip, period), cause in dirty.items():
         by_period[period][nip] = cause
     now = uow.clock()  # the processing clock: the kit's, a test's in tests
@@ -430,6 +437,7 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
                 .where(ReportDecision.status == APPROVED)
             ):
                 approved[nip].add(day)
+            annulled = annulments.for_nips(uow, chunk, period)
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
             for nip in chunk:
@@ -437,7 +445,13 @@ def recompute_many(uow: UnitOfWork, dirty: Mapping[tuple[str, str], Event]) -> i
                 if employee is None or (row is not None and row.frozen):
                     continue  # unknown yet (follows EmployeeUpserted) / frozen by a close
                 st = domain.compute_statement(
-                    nip, period, employee.tpp_pagu, days[nip], approved[nip], rules
+                    nip,
+                    period,
+                    employee.tpp_pagu,
+                    days[nip],
+                    approved[nip],
+                    rules,
+                    annulled.get(nip, ()),
                 )
                 values = statement_values(st, rules, employee, now=now, cause=causes[nip])
                 (updates if row is not None else inserts).append(

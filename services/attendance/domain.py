@@ -23,6 +23,8 @@ from typing import Protocol
 
 from contracts.nip import nip_refusal
 from services.kernel.calendar import WIB, WorkCalendar, year_problem
+from services.kernel.uploads import DOCUMENT_TYPES as DOCUMENT_TYPES  # the kit's sniffing
+from services.kernel.uploads import document_kind as document_kind
 from services.kernel.vocabulary import (
     ABSENCE_KINDS,
     STATUS_NON_WORKING,
@@ -305,21 +307,6 @@ def parse_absence_date(text: str, field: str) -> date:
     if problem := year_problem(day.year):
         raise ValueError(f"{field} '{value}' tidak valid: {problem}")
     return day
-
-
-# The supporting documents an absence takes, by what their first bytes say they are.
-DOCUMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
-
-
-def document_kind(data: bytes) -> str | None:
-    """The document's type from its first bytes (not its name): pdf, jpg, png or None."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    return None
 
 
 # The columns of the absence import, in order (the form's fields have the same names).

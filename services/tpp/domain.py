@@ -13,8 +13,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from contracts.nip import nip_refusal
 from services.kernel.bahasa import rupiah as rp
-from services.kernel.calendar import parse_period
+from services.kernel.calendar import parse_period, year_problem
 from services.kernel.ruleset import RuleSet
 
 NON_WORKING = "non_working"  # a closed day that later became a holiday: costs and earns nothing
@@ -273,6 +274,65 @@ def apply_annulments(
                 )
             )
     return out
+
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class AnnulmentRequest:
+    """What BKPSDM (or a line of annulments.csv) asks for, checked in shape."""
+
+    day: date
+    nip: str | None
+    opd: str | None
+    code: str | None
+    reason: str
+
+
+def parse_annulment(
+    tanggal: str,
+    nip: str,
+    opd: str,
+    kode: str,
+    alasan: str,
+    codes_of: Callable[[date], Iterable[str]],
+    today: date | None = None,
+) -> AnnulmentRequest:
+    """The fields of one annulment (form or CSV line), or ValueError in Bahasa. `codes_of`:
+    the line codes of the rule set in force on a date (`line_codes`); `today` (WIB): no
+    annulment ahead of it."""
+    text = tanggal.strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"tanggal '{text}' tidak valid; gunakan format YYYY-MM-DD") from None
+    if problem := year_problem(day.year):
+        raise ValueError(f"tanggal '{text}' tidak valid: {problem}")
+    if today is not None and day > today:
+        raise ValueError(
+            f"tanggal {day:%d-%m-%Y} belum terjadi; pembatalan potongan hanya untuk hari ini "
+            "atau tanggal yang sudah lewat"
+        )
+    nip, opd = nip.strip(), opd.strip()
+    if bool(nip) == bool(opd):
+        which = "keduanya terisi" if nip else "keduanya kosong"
+        raise ValueError(f"isi tepat satu dari nip atau opd ({which})")
+    if nip and (refusal := nip_refusal(nip)):
+        raise ValueError(refusal)
+    code = kode.strip().upper() or None
+    known = sorted(set(codes_of(day)))
+    if code is not None and code not in known:
+        raise ValueError(
+            f"kode '{kode.strip()}' tidak dikenal; isi salah satu dari {', '.join(known)} "
+            "atau kosongkan untuk semua potongan tanggal itu"
+        )
+    reason = " ".join(alasan.split())
+    if not reason:
+        raise ValueError("alasan pembatalan wajib diisi")
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"alasan terlalu panjang ({len(reason)} karakter, batas {MAX_REASON})")
+    return AnnulmentRequest(day, nip or None, opd or None, code, reason)
 
 
 def line_codes(rules: RuleSet) -> list[str]:

@@ -130,9 +130,12 @@ async def test_annulling_one_nip_recomputes_at_once_with_the_annulment_as_cause(
 async def test_an_opd_annulment_without_a_code_annuls_every_line_of_that_opd_and_date(
     client: httpx.AsyncClient,
 ) -> None:
-    got = await annul(client, opd=OPD_A)
+    # BKPSDM confirms attendance's device-outage proposal: the annulment cites it
+    proposal = f"gangguan-mesin:{OPD_A}:2026-10-05"
+    got = await annul(client, opd=OPD_A, usulan=proposal)
     assert got.status_code == 201, got.text
     assert got.json()["dihitung_ulang"] == 2
+    assert got.json()["usulan"] == proposal
     budi = await statement(client, BUDI)
     # TK 200.000 and LKH 2.400.000 both stand at 0; the day stays a required report day
     assert [(ln["code"], ln["amount"], ln["annulled_amount"]) for ln in budi["lines"]] == [

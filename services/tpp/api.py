@@ -232,7 +232,9 @@ def recompute_with(
         return periods.what_if(uow, period, ruleset)
 
 
-def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[Any, list[Any]]:
+def _payroll(
+    request: Request, period: str, who: Actor, draft: bool
+) -> tuple[Any, list[export.PayrollRow], list[export.AnnulledLine]]:
     period = period_key(period)
     require_roles(who, CITY_READERS, "mengunduh daftar pembayaran TPP seluruh kota")
     with kit_of(request).uow() as uow:
@@ -247,30 +249,48 @@ def _payroll(request: Request, period: str, who: Actor, draft: bool) -> tuple[An
     if not rows:
         raise Problem(404, f"Tidak ada rincian TPP periode {period}.", code="period_empty")
     info["rules"] = ", ".join(sorted({r.rules for r in rows}))
-    return info, [
-        export.PayrollRow(
-            r.opd,
-            r.nip,
-            r.nama,
-            r.jabatan,
-            r.pagu,
-            r.discipline,
-            r.productivity,
-            r.attendance_deduction,
-            r.productivity_deduction,
-            r.net,
+    payroll: list[export.PayrollRow] = []
+    annulled: list[export.AnnulledLine] = []
+    for r in rows:
+        mine = [
+            export.AnnulledLine(
+                r.opd,
+                r.nip,
+                r.nama,
+                ln["date"],
+                ln["code"],
+                ln["annulled_amount"],
+                ln.get("annulled_reason") or "",
+            )
+            for ln in queries.statement_lines(r)
+            if ln.get("annulled_amount")
+        ]
+        annulled.extend(mine)
+        payroll.append(
+            export.PayrollRow(
+                r.opd,
+                r.nip,
+                r.nama,
+                r.jabatan,
+                r.pagu,
+                r.discipline,
+                r.productivity,
+                r.attendance_deduction,
+                r.productivity_deduction,
+                r.net,
+                sum(a.amount for a in mine),
+            )
         )
-        for r in rows
-    ]
+    return info, payroll, annulled
 
 
 @router.get(
     "/periods/{period}/export.xlsx", summary="Unduh TPP sebulan (XLSX)", tags=["Periode TPP"]
 )
 def export_xlsx(period: str, request: Request, who: Who, draft: bool = False) -> Response:
-    info, rows = _payroll(request, period, who, draft)
+    info, rows, annulled = _payroll(request, period, who, draft)
     status = "final" if info["status"] == PERIOD_CLOSED else "draf"
-    body = export.write_xlsx(info["period"], info["rules"], status, rows)
+    body = export.write_xlsx(info["period"], info["rules"], status, rows, annulled)
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -280,7 +300,7 @@ def export_xlsx(period: str, request: Request, who: Who, draft: bool = False) ->
 
 @router.get("/periods/{period}/export.csv", summary="Unduh TPP sebulan (CSV)", tags=["Periode TPP"])
 def export_csv(period: str, request: Request, who: Who, draft: bool = False) -> Response:
-    info, rows = _payroll(request, period, who, draft)
+    info, rows, _ = _payroll(request, period, who, draft)
     return Response(
         export.write_csv(rows),
         media_type="text/csv; charset=utf-8",

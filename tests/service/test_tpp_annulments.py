@@ -12,12 +12,15 @@ By hand (Bekasi rule set), on Monday 2026-10-05:
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from contracts.events import Event, TppRecomputed
 from services.shared.kit import ServiceKit
@@ -277,3 +280,19 @@ async def test_an_operator_reads_their_own_opd_and_downloads_the_document(
     assert doc.headers["content-type"] == "application/pdf"
     city = await client.get("/api/v1/annulments", params={"period": "2026-10"})
     assert {x["id"] for x in city.json()} == {a["id"], b["id"]}
+
+
+async def test_the_payroll_export_shows_annulled_lines(client: httpx.AsyncClient) -> None:
+    assert (await annul(client, nip=ANI, kode="TL1")).status_code == 201
+    exported = await client.get("/api/v1/periods/2026-10/export.csv", params={"draft": "true"})
+    assert exported.status_code == 200, exported.text
+    rows = {r["nip"]: r for r in csv.DictReader(io.StringIO(exported.text))}
+    assert (rows[ANI]["tpp_bersih"], rows[ANI]["potongan_dibatalkan"]) == ("10000000", "25000")
+    assert rows[BUDI]["potongan_dibatalkan"] == "0"
+    xlsx = await client.get("/api/v1/periods/2026-10/export.xlsx", params={"draft": "true"})
+    book = load_workbook(io.BytesIO(xlsx.content))
+    sheet = book["Potongan Dibatalkan"]
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert values == [
+        [OPD_A, ANI, "Pegawai Uji", "2026-10-05", "TL1", 25_000, "Mesin sidik jari rusak"]
+    ]

@@ -13,7 +13,9 @@ import json
 import shutil
 from pathlib import Path
 
-from sikerja_cli.simulate import render_json, run_simulation
+from openpyxl import load_workbook
+
+from sikerja_cli.simulate import render_json, run_simulation, write_xlsx
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "simulate"
 ANDI = "199001012015031001"
@@ -80,10 +82,6 @@ def test_without_annulments_csv_nothing_changes(tmp_path: Path) -> None:
 
 
 def test_the_xlsx_detail_names_the_annulled_amount_and_reason(tmp_path: Path) -> None:
-    from openpyxl import load_workbook
-
-    from sikerja_cli.simulate import write_xlsx
-
     data = tmp_path / "data"
     shutil.copytree(FIXTURES / "happy", data)
     (data / "annulments.csv").write_text(ANNULMENTS, encoding="utf-8")

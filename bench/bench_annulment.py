@@ -169,6 +169,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sample = (await http.get(f"/api/v1/employees/{people[-1]}/statements/{PERIOD}")).json()
     recorded, back = caused("AnnulmentRecorded"), caused("AnnulmentRevoked")
     assert recorded == args.asn and back == args.asn, (recorded, back)
+    # by hand: 5.000.000 - TL1 12.500 - TK 250.000 - LKH 3.000.000 / 22 (= 136.364)
+    assert sample["net"] == 4_601_136, sample["net"]
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.node()} ({len(os.sched_getaffinity(0))} cores)",

@@ -12,7 +12,9 @@ employee-month once, reading the rows of all of them with one query per table an
 with bulk INSERT/UPDATE (in-process on SQLite about 0.2 ms per consumed event instead of
 1.4 ms with ~10 ORM round trips each). `recompute` (one employee, reopen) reads only that
 employee's rows of that month. Bulk paths (close, what-if) load the month once and group in
-memory.
+memory. BKPSDM's active annulments of the month (annulments.py) are read per chunk and
+applied by the domain after the lines are built; a recomputation an annulment causes
+carries an `AnnulmentCause` instead of an event (annul.py).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 
 from services.kernel.calendar import period_bounds
 from services.kernel.employment import period_on
+from services.shared.db import chunked
 from services.shared.employees import all_periods, employee_on
 from services.shared.http import Actor, Problem
 from services.shared.kit import ServiceKit
@@ -107,11 +108,16 @@ def _touch(
     session.flush()
     closed = periods.is_closed(session, period)
     have: dict[str, bool] = {}  # nip -> frozen
-    wanted = set(nips)
-    for nip, frozen in session.execute(
-        select(col(Statement.nip), col(Statement.frozen)).where(Statement.period == period)
-    ):
-        if nip in wanted:
+    for chunk in chunked(sorted(set(nips))):
+        # Lock the rows first (PostgreSQL), in key order as recompute_many does: a close
+        # running now either waits for us or has frozen them already, and we see which.
+        for nip, frozen in session.execute(
+            select(col(Statement.nip), col(Statement.frozen))
+            .where(Statement.period == period)
+            .where(col(Statement.nip).in_(chunk))
+            .order_by(col(Statement.nip))
+            .with_for_update()
+        ):
             have[nip] = bool(frozen)
     live = sorted(n for n, frozen in have.items() if not frozen and not closed)
     held = sorted(n for n, frozen in have.items() if frozen or closed)

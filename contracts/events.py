@@ -239,8 +239,11 @@ class TppRecomputed(Event):
     rules: str
     old_net: int | None
     new_net: int
-    cause_event_type: str
-    cause_event_id: UUID | None = None
+    cause_event_type: str  # an event type, or AnnulmentRecorded / AnnulmentRevoked
+    cause_event_id: UUID | None = None  # for an annulment: the audit log entry of the action
+    cause_annulment_id: str | None = Field(
+        None, description="the annulment (BKPSDM) that caused the recomputation, if one did"
+    )
 
 
 class TppPeriodClosed(Event):

@@ -13,6 +13,8 @@ Input files (UTF-8 CSV with a header row) in the data directory:
   absences.csv   nip,mulai,selesai,jenis   (optional; inclusive dates)
   reports.csv    nip,tanggal,status        (optional; approved/rejected/pending)
   holidays.csv   tanggal,keterangan        (optional; replaces the national calendar)
+  annulments.csv nip,opd,tanggal,kode,alasan (optional; BKPSDM's annulled cuts, exactly one
+                 of nip and opd; a bad line is listed in `rejected_inputs`, the rest apply)
 
 A file that cannot be read as specified (missing file or column, bad encoding, a value
 not in its format) raises InputError with the file and line. Rows that are well formed
@@ -45,8 +47,18 @@ from services.kernel.ruleset import (
     load_ruleset,
     ruleset_in_force,
 )
+from services.kernel.uploads import csv_lines
 from services.siasn.domain import parse_employees
-from services.tpp.domain import DayRecord, Statement, month_statement, report_filing_allowed
+from services.tpp.domain import (
+    Annulment,
+    DayRecord,
+    Statement,
+    annulments_for,
+    line_codes,
+    month_statement,
+    parse_annulment,
+    report_filing_allowed,
+)
 
 REPORT_STATUSES = frozenset({"approved", "rejected", "pending"})
 
@@ -55,6 +67,7 @@ SCANS = "scans.csv"
 ABSENCES = "absences.csv"
 REPORTS = "reports.csv"
 HOLIDAYS = "holidays.csv"
+ANNULMENTS = "annulments.csv"
 
 
 class InputError(Exception):
@@ -348,6 +361,8 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
             if status == "approved":
                 approved.setdefault(nip, set()).add(day)
 
+    annulled = _read_annulments(data_dir / ANNULMENTS, employees, first, last, ruleset, rejected)
+
     period_key = f"{year:04d}-{month:02d}"
     working = [day for day in days if calendar.is_working_day(day)]
     statements: list[Statement] = []
@@ -374,8 +389,9 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
                     DayRecord(facts.day, facts.status, facts.minutes_late, facts.minutes_early)
                 )
         found = month_statement(
-            nip, period_key, own, working, records, approved.get(nip, set()), ruleset
-        )
+            nip, period_key, own, working, records, approved.get(nip, set()), ruleset,
+            _annulments_of(nip, annulled, periods),
+        )  # fmt: skip
         assert found is not None  # owner is not None
         statements.append(found[0])
         shown[nip] = _employee(nip, found[1])
@@ -386,6 +402,84 @@ def run_simulation(data_dir: Path, period: str, rules: str | None = None) -> Sim
     paid = {s.nip: shown[s.nip] for s in statements}
     warnings = _warnings(period_key, paid, scans, absence, sorted(other_months))
     return SimulationResult(period_key, ruleset, shown, statements, rejected, warnings)
+
+
+# -- annulments.csv (RULES.md "Annulled cuts") -----------------------------------------------
+
+ANNULMENT_COLUMNS = ("nip", "opd", "tanggal", "kode", "alasan")
+
+
+def _read_annulments(
+    path: Path,
+    employees: dict[str, list[Period]],
+    first: date,
+    last: date,
+    rules: RuleSet,
+    rejected: list[RejectedInput],
+) -> list[Annulment]:
+    """The annulments of the period; each bad line is added to `rejected` (read as the live
+    tpp reads BKPSDM's form, `parse_annulment`) and the good ones still apply. A line of
+    another month is neither applied nor judged beyond its shape."""
+    if not path.is_file():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            ANNULMENTS, _first_non_utf8_line(path), "berkas bukan teks UTF-8"
+        ) from None
+    lines = [ln for ln in csv_lines(text) if ln.fields and any(f.strip() for f in ln.fields)]
+    if not lines:
+        return []
+    header = [c.strip().lower() for c in lines[0].fields]
+    missing = [c for c in ANNULMENT_COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            ANNULMENTS, lines[0].line_no, "kolom wajib tidak ada: " + ", ".join(missing)
+        )
+    index = [header.index(c) for c in ANNULMENT_COLUMNS]
+    codes = line_codes(rules)
+    opds = {p.opd for own in employees.values() for p in own}
+    found: list[Annulment] = []
+    for ln in lines[1:]:
+        try:
+            if ln.error:
+                raise ValueError(ln.error)
+            if len(ln.fields) <= max(index):
+                raise ValueError(
+                    f"baris hanya berisi {len(ln.fields)} kolom, diperlukan {len(header)}"
+                )
+            nip, opd, tanggal, kode, alasan = (ln.fields[i] for i in index)
+            req = parse_annulment(tanggal, nip, opd, kode, alasan, lambda _: codes)
+            if req.nip is not None and req.nip not in employees:
+                raise ValueError(nip_unregistered(req.nip))
+            if req.opd is not None and req.opd not in opds:
+                raise ValueError(f"tidak ada pegawai OPD '{req.opd}' dalam {EMPLOYEES}")
+        except ValueError as exc:
+            rejected.append(RejectedInput(ANNULMENTS, ln.line_no, str(exc)))
+            continue
+        if first <= req.day <= last:
+            found.append(
+                Annulment(
+                    f"{ANNULMENTS}:{ln.line_no}", req.day, req.nip, req.opd, req.code, req.reason
+                )
+            )
+    return found
+
+
+def _annulments_of(
+    nip: str, annulled: list[Annulment], periods: dict[str, list[Period]]
+) -> list[Annulment]:
+    """The annulments naming `nip`: by NIP, or by the OPD the employee was in on the date
+    (their period of that date; none when not active)."""
+    if not annulled:
+        return []
+
+    def opd_on(day: date) -> str | None:
+        found = period_on(periods[nip], day)
+        return found.opd if found is not None else None
+
+    return annulments_for(nip, annulled, opd_on)
 
 
 def _warnings(
@@ -551,13 +645,16 @@ def write_xlsx(result: SimulationResult, path: Path) -> None:
             ]
         )
     detail = wb.create_sheet("Rincian")
-    detail.append(["NIP", "Tanggal", "Kode", "Persen", "Jumlah", "Dasar"])
+    detail.append(
+        ["NIP", "Tanggal", "Kode", "Persen", "Jumlah", "Dasar", "Dibatalkan", "Alasan Pembatalan"]
+    )
     for s in result.statements:
         for ln in s.lines:
             # A number the sheet can sum, shown as a percent (0.25 % of the pagu = 0.0025).
             percent = WriteOnlyCell(detail, value=float(ln.percent / 100))
             percent.number_format = "0.00##%"
-            detail.append([s.nip, ln.day, ln.code, percent, ln.amount, ln.article])
+            annulled = [ln.annulled_amount, ln.annulled_reason] if ln.annulled_amount else []
+            detail.append([s.nip, ln.day, ln.code, percent, ln.amount, ln.article, *annulled])
     refused = wb.create_sheet("Input Ditolak")
     refused.append(["Berkas", "Baris", "Alasan"])
     for r in result.rejected_inputs:

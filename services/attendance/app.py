@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.attendance import adms_api, handlers, scheduler
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import KIT
-from services.attendance.routes import absences, calendar, days, devices, scans
+from services.attendance.routes import absences, calendar, days, devices, outages, scans
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, kit_factory
 from services.shared.settings import Settings
@@ -33,7 +33,14 @@ def create(
         background.append(lambda: asyncio.create_task(scheduler.run(kit, cfg), name="closer"))
     app = create_app(
         kit,
-        [scans.router, absences.router, calendar.router, days.router, devices.router],
+        [
+            scans.router,
+            absences.router,
+            calendar.router,
+            days.router,
+            devices.router,
+            outages.router,
+        ],
         title="SIKERJA attendance",
         background=background,
     )

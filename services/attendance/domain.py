@@ -23,6 +23,8 @@ from typing import Protocol
 
 from contracts.nip import nip_refusal
 from services.kernel.calendar import WIB, WorkCalendar, year_problem
+from services.kernel.uploads import DOCUMENT_TYPES as DOCUMENT_TYPES  # the kit's sniffing
+from services.kernel.uploads import document_kind as document_kind
 from services.kernel.vocabulary import (
     ABSENCE_KINDS,
     STATUS_NON_WORKING,
@@ -307,21 +309,6 @@ def parse_absence_date(text: str, field: str) -> date:
     return day
 
 
-# The supporting documents an absence takes, by what their first bytes say they are.
-DOCUMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
-
-
-def document_kind(data: bytes) -> str | None:
-    """The document's type from its first bytes (not its name): pdf, jpg, png or None."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    return None
-
-
 # The columns of the absence import, in order (the form's fields have the same names).
 ABSENCE_COLUMNS = ("nip", "mulai", "selesai", "jenis")
 
@@ -587,3 +574,56 @@ def crowded_minutes(times: Iterable[datetime], limit: int) -> dict[datetime, int
     for ts in times:
         per_minute[ts.astimezone(UTC).replace(second=0, microsecond=0)] += 1
     return {m: n for m, n in sorted(per_minute.items()) if n > limit}
+
+
+# --- device outages (RULES.md "Annulled cuts": a proposal for BKPSDM) ---------------------
+
+
+@dataclass(frozen=True)
+class DeviceOutage:
+    """No device of `opd` sent anything on `day` while `expected` of its employees were due
+    at the office: a proposal that BKPSDM may confirm as an OPD annulment in tpp."""
+
+    opd: str
+    day: date
+    devices: tuple[str, ...]  # the OPD's devices registered by then, all silent
+    expected: int
+
+    @property
+    def reference(self) -> str:
+        """What an annulment cites as the proposal it confirms."""
+        return f"gangguan-mesin:{self.opd}:{self.day.isoformat()}"
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"Tidak ada data dari {len(self.devices)} mesin sidik jari OPD {self.opd} pada "
+            f"{self.day:%d-%m-%Y}, padahal {self.expected} pegawai wajib hadir"
+        )
+
+
+def device_outages(
+    days: Iterable[date],
+    calendar: WorkCalendar,
+    devices: Iterable[tuple[str, str, date]],
+    heard: set[tuple[str, date]],
+    expected: Mapping[tuple[str, date], int],
+) -> list[DeviceOutage]:
+    """The (OPD, working day) pairs on which every device of the OPD registered by then
+    (`devices`: sn, opd, WIB date registered) was silent (`heard`: (sn, day) with any scan
+    or contact) while `expected[(opd, day)]` employees were due (active there, not absent)."""
+    by_opd: dict[str, list[tuple[str, date]]] = defaultdict(list)
+    for sn, opd, since in devices:
+        by_opd[opd].append((sn, since))
+    found: list[DeviceOutage] = []
+    for day in sorted(set(days)):
+        if not calendar.is_working_day(day):
+            continue
+        for opd in sorted(by_opd):
+            present = sorted(sn for sn, since in by_opd[opd] if since <= day)
+            due = expected.get((opd, day), 0)
+            if not present or due == 0:
+                continue
+            if not any((sn, day) in heard for sn in present):
+                found.append(DeviceOutage(opd, day, tuple(present), due))
+    return found

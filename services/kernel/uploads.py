@@ -27,10 +27,12 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 __all__ = [
+    "DOCUMENT_TYPES",
     "CsvLine",
     "binary_kind",
     "content_disposition",
     "csv_lines",
+    "document_kind",
     "format_size",
     "not_text_reason",
     "printable",
@@ -83,6 +85,21 @@ def binary_kind(data: bytes) -> str | None:
             return label
     if b"\x00" in data[:8192]:
         return "berkas biner"
+    return None
+
+
+# A supporting document (an absence's, an annulment's), by what its first bytes say it is.
+DOCUMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+
+
+def document_kind(data: bytes) -> str | None:
+    """The document's type from its first bytes (not its name): pdf, jpg, png or None."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
     return None
 
 

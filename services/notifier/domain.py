@@ -240,6 +240,9 @@ _CAUSES = {
     "AbsenceRecorded": "ada data cuti, izin, atau dinas luar yang baru",
     "EmployeeUpserted": "data kepegawaian Anda (misalnya besaran TPP) diperbarui",
     "RuleSetChanged": "aturan perhitungan TPP diperbarui",
+    # tpp's own causes: BKPSDM annulled a cut that was not the employee's fault, or revoked it
+    "AnnulmentRecorded": "BKPSDM membatalkan potongan yang bukan kesalahan Anda",
+    "AnnulmentRevoked": "BKPSDM mencabut pembatalan potongan",
 }
 
 

@@ -264,8 +264,9 @@ def rulesets(request: Request, who: Who, period: str | None = None) -> dict[str,
 
 def _payroll(
     request: Request, period: str, who: Actor, draft: bool, opd: str | None = None
-) -> tuple[Any, list[Any]]:
-    """The month's payroll rows: the city's (city readers), or one OPD's (its operator too)."""
+) -> tuple[Any, list[export.PayrollRow], list[export.AnnulledLine]]:
+    """The month's payroll rows and annulled lines: the city's (city readers), or one OPD's
+    (its operator too)."""
     period = period_key(period)
     if opd is None:
         require_roles(who, CITY_READERS, "mengunduh daftar pembayaran TPP seluruh kota")
@@ -284,30 +285,48 @@ def _payroll(
         where = f" OPD '{opd}'" if opd is not None else ""
         raise Problem(404, f"Tidak ada rincian TPP{where} periode {period}.", code="period_empty")
     info["rules"] = ", ".join(sorted({r.rules for r in rows}))
-    return info, [
-        export.PayrollRow(
-            r.opd,
-            r.nip,
-            r.nama,
-            r.jabatan,
-            r.pagu,
-            r.discipline,
-            r.productivity,
-            r.attendance_deduction,
-            r.productivity_deduction,
-            r.net,
+    payroll: list[export.PayrollRow] = []
+    annulled: list[export.AnnulledLine] = []
+    for r in rows:
+        mine = [
+            export.AnnulledLine(
+                r.opd,
+                r.nip,
+                r.nama,
+                ln["date"],
+                ln["code"],
+                ln["annulled_amount"],
+                ln.get("annulled_reason") or "",
+            )
+            for ln in queries.statement_lines(r)
+            if ln.get("annulled_amount")
+        ]
+        annulled.extend(mine)
+        payroll.append(
+            export.PayrollRow(
+                r.opd,
+                r.nip,
+                r.nama,
+                r.jabatan,
+                r.pagu,
+                r.discipline,
+                r.productivity,
+                r.attendance_deduction,
+                r.productivity_deduction,
+                r.net,
+                sum(a.amount for a in mine),
+            )
         )
-        for r in rows
-    ]
+    return info, payroll, annulled
 
 
 @router.get(
     "/periods/{period}/export.xlsx", summary="Unduh TPP sebulan (XLSX)", tags=["Periode TPP"]
 )
 def export_xlsx(period: str, request: Request, who: Who, draft: bool = False) -> Response:
-    info, rows = _payroll(request, period, who, draft)
+    info, rows, annulled = _payroll(request, period, who, draft)
     status = "final" if info["status"] == PERIOD_CLOSED else "draf"
-    body = export.write_xlsx(info["period"], info["rules"], status, rows)
+    body = export.write_xlsx(info["period"], info["rules"], status, rows, annulled)
     return _xlsx(body, f"tpp-{info['period']}.xlsx")
 
 
@@ -328,15 +347,17 @@ def _xlsx(body: bytes, filename: str) -> Response:
 def export_opd_xlsx(
     period: str, opd: str, request: Request, who: Who, draft: bool = False
 ) -> Response:
-    info, rows = _payroll(request, period, who, draft, opd)
+    info, rows, annulled = _payroll(request, period, who, draft, opd)
     status = "final" if info["status"] == PERIOD_CLOSED else "draf"
-    body = export.write_xlsx(info["period"], info["rules"], status, rows, total_label="JUMLAH OPD")
+    body = export.write_xlsx(
+        info["period"], info["rules"], status, rows, annulled, total_label="JUMLAH OPD"
+    )
     return _xlsx(body, f"tpp-{info['period']}-{export.file_slug(opd)}.xlsx")
 
 
 @router.get("/periods/{period}/export.csv", summary="Unduh TPP sebulan (CSV)", tags=["Periode TPP"])
 def export_csv(period: str, request: Request, who: Who, draft: bool = False) -> Response:
-    info, rows = _payroll(request, period, who, draft)
+    info, rows, _ = _payroll(request, period, who, draft)
     return Response(
         export.write_csv(rows),
         media_type="text/csv; charset=utf-8",

@@ -7,14 +7,15 @@ and `sikerja simulate`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from contracts.nip import nip_refusal
 from services.kernel.bahasa import rupiah as rp
-from services.kernel.calendar import parse_period
+from services.kernel.calendar import parse_period, year_problem
 from services.kernel.employment import Period as EmploymentPeriod
 from services.kernel.employment import last_active, month_pagu, period_on
 from services.kernel.ruleset import RuleSet
@@ -46,15 +47,25 @@ class StatementLine:
     percent: Decimal
     amount: int
     article: str
+    # Set when BKPSDM annulled the line (RULES.md "Annulled cuts"): `amount` is then 0 and
+    # `annulled_amount` is what the line would have cost.
+    annulled_amount: int | None = None
+    annulled_reason: str | None = None
+    annulment_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "date": self.day.isoformat(),
             "code": self.code,
             "percent": str(self.percent),
             "amount": self.amount,
             "article": self.article,
         }
+        if self.annulled_amount is not None:  # only annulled lines carry the keys
+            out["annulled_amount"] = self.annulled_amount
+            out["annulled_reason"] = self.annulled_reason
+            out["annulment_id"] = self.annulment_id
+        return out
 
 
 @dataclass(frozen=True)
@@ -140,10 +151,12 @@ def compute_statement(
     days: Iterable[DayRecord],
     approved_report_days: set[date],
     rules: RuleSet,
+    annulments: Iterable[Annulment] = (),
     *,
     periods: Sequence[EmploymentPeriod] | None = None,
 ) -> Statement:
     """The month's statement of one ASN. `days`: one record per date (latest revision).
+    `annulments`: those of this NIP (`annulments_for`), applied once the lines are built.
 
     `periods` (RULES.md "Employment within a month"): a day no period covers carries no
     line and is no required report day; a line is the pagu of its date's period x its
@@ -187,6 +200,10 @@ def compute_statement(
             StatementLine(d, rules.lkh.code, share, amount, rules.lkh.article) for d in missing
         ]
 
+    annulled = list(annulments)
+    if annulled:  # after the lines are built: required report days stay as they are
+        lines = apply_annulments(lines, annulled)
+        lkh_lines = apply_annulments(lkh_lines, annulled)
     attendance_uncapped = sum(line.amount for line in lines)
     productivity_uncapped = sum(line.amount for line in lkh_lines)
     if rules.attendance_cap == "discipline":
@@ -223,6 +240,7 @@ def month_statement(
     days: Iterable[DayRecord],
     approved_report_days: set[date],
     rules: RuleSet,
+    annulments: Iterable[Annulment] = (),
 ) -> tuple[Statement, EmploymentPeriod] | None:
     """The statement of `period` from the NIP's employment periods, and the period of its
     last active working day (whose OPD owns the statement); None when no working day of
@@ -235,9 +253,135 @@ def month_statement(
         return None
     pagu = month_pagu(periods, working_days)
     statement = compute_statement(
-        nip, period, pagu, days, approved_report_days, rules, periods=periods
+        nip, period, pagu, days, approved_report_days, rules, annulments, periods=periods
     )
     return statement, owner
+
+
+# -- annulled cuts (RULES.md "Annulled cuts") ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Annulment:
+    """BKPSDM's annulment of the cuts of one date: of one NIP or of one OPD (every employee
+    whose period on that date is in it), of one line code or (None) of every line."""
+
+    id: str
+    day: date
+    nip: str | None
+    opd: str | None
+    code: str | None
+    reason: str
+
+    def covers(self, nip: str, opd_on_day: str | None) -> bool:
+        """Does it name this employee (`opd_on_day`: their OPD on `day`, None: not active)?"""
+        if self.nip is not None:
+            return self.nip == nip
+        return opd_on_day is not None and opd_on_day == self.opd
+
+
+def annulments_for(
+    nip: str, annulments: Iterable[Annulment], opd_on: Callable[[date], str | None]
+) -> list[Annulment]:
+    """The annulments that name `nip`; `opd_on(day)`: the employee's OPD on that day
+    (from their period; None when not active), never their OPD of today."""
+    return [a for a in annulments if a.covers(nip, opd_on(a.day) if a.nip is None else None)]
+
+
+def apply_annulments(
+    lines: Sequence[StatementLine], annulments: Iterable[Annulment]
+) -> list[StatementLine]:
+    """Each line an annulment covers (same date; same code, or any code when it names none)
+    stays with amount 0, what it would have cost and the reason; the first annulment in
+    the given order gives the reason. Lines already annulled are kept as they are."""
+    by_day: dict[date, list[Annulment]] = {}
+    for a in annulments:
+        by_day.setdefault(a.day, []).append(a)
+    out: list[StatementLine] = []
+    for line in lines:
+        match = next(
+            (a for a in by_day.get(line.day, ()) if a.code is None or a.code == line.code), None
+        )
+        if match is None or line.annulled_amount is not None:
+            out.append(line)
+        else:
+            out.append(
+                replace(
+                    line,
+                    amount=0,
+                    annulled_amount=line.amount,
+                    annulled_reason=match.reason,
+                    annulment_id=match.id,
+                )
+            )
+    return out
+
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class AnnulmentRequest:
+    """What BKPSDM (or a line of annulments.csv) asks for, checked in shape."""
+
+    day: date
+    nip: str | None
+    opd: str | None
+    code: str | None
+    reason: str
+
+
+def parse_annulment(
+    tanggal: str,
+    nip: str,
+    opd: str,
+    kode: str,
+    alasan: str,
+    codes_of: Callable[[date], Iterable[str]],
+    today: date | None = None,
+) -> AnnulmentRequest:
+    """The fields of one annulment (form or CSV line), or ValueError in Bahasa. `codes_of`:
+    the line codes of the rule set in force on a date (`line_codes`); `today` (WIB): no
+    annulment ahead of it."""
+    text = tanggal.strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"tanggal '{text}' tidak valid; gunakan format YYYY-MM-DD") from None
+    if problem := year_problem(day.year):
+        raise ValueError(f"tanggal '{text}' tidak valid: {problem}")
+    if today is not None and day > today:
+        raise ValueError(
+            f"tanggal {day:%d-%m-%Y} belum terjadi; pembatalan potongan hanya untuk hari ini "
+            "atau tanggal yang sudah lewat"
+        )
+    nip, opd = nip.strip(), opd.strip()
+    if bool(nip) == bool(opd):
+        which = "keduanya terisi" if nip else "keduanya kosong"
+        raise ValueError(f"isi tepat satu dari nip atau opd ({which})")
+    if nip and (refusal := nip_refusal(nip)):
+        raise ValueError(refusal)
+    code = kode.strip().upper() or None
+    known = sorted(set(codes_of(day)))
+    if code is not None and code not in known:
+        raise ValueError(
+            f"kode '{kode.strip()}' tidak dikenal; isi salah satu dari {', '.join(known)} "
+            "atau kosongkan untuk semua potongan tanggal itu"
+        )
+    reason = " ".join(alasan.split())
+    if not reason:
+        raise ValueError("alasan pembatalan wajib diisi")
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"alasan terlalu panjang ({len(reason)} karakter, batas {MAX_REASON})")
+    return AnnulmentRequest(day, nip or None, opd or None, code, reason)
+
+
+def line_codes(rules: RuleSet) -> list[str]:
+    """Every line code the rule set can write (what an annulment may name)."""
+    codes = [b.code for b in (*rules.late_bands, *rules.early_bands) if b.code]
+    codes += [rules.missing_checkin.code, rules.missing_checkout.code]
+    codes += [rules.tk.code, rules.its.code, rules.lkh.code]
+    return sorted(set(codes))
 
 
 def deduction_caps(statement: Statement, rules: RuleSet) -> tuple[int, int]:
@@ -263,6 +407,9 @@ def statement_from_dict(data: dict[str, Any], *, nip: str, period: str, rules: s
             Decimal(ln["percent"]),
             int(ln["amount"]),
             ln["article"],
+            ln.get("annulled_amount"),
+            ln.get("annulled_reason"),
+            ln.get("annulment_id"),
         )
         for ln in data["lines"]
     )
@@ -303,7 +450,9 @@ def report_filing_allowed(has_scan: bool, absence_kind: str | None) -> bool:
 class StatementChange:
     """One difference between two statements of the same NIP and period."""
 
-    kind: str  # line_added | line_removed | line_changed | rules_changed | net_changed
+    # line_added | line_removed | line_changed | line_annulled | line_restored |
+    # rules_changed | net_changed
+    kind: str
     message: str  # Bahasa Indonesia, for the ASN
     day: date | None = None
     code: str | None = None
@@ -346,6 +495,30 @@ def diff_statements(old: Statement, new: Statement) -> list[StatementChange]:
                     f"({after.percent}%, {after.article})",
                     day=day,
                     code=code,
+                    new=after.amount,
+                )
+            )
+        elif before and after and before.annulled_amount is None and after.annulled_amount:
+            changes.append(
+                StatementChange(
+                    "line_annulled",
+                    f"Potongan {code} tanggal {day:%d-%m-%Y} ({rp(after.annulled_amount)}) "
+                    f"dibatalkan BKPSDM: {after.annulled_reason}",
+                    day=day,
+                    code=code,
+                    old=before.amount,
+                    new=after.amount,
+                )
+            )
+        elif before and after and before.annulled_amount and after.annulled_amount is None:
+            changes.append(
+                StatementChange(
+                    "line_restored",
+                    f"Pembatalan potongan {code} tanggal {day:%d-%m-%Y} dicabut; potongan "
+                    f"{rp(after.amount)} berlaku lagi",
+                    day=day,
+                    code=code,
+                    old=before.amount,
                     new=after.amount,
                 )
             )

@@ -24,7 +24,24 @@ class PayrollRow:
     attendance_deduction: int
     productivity_deduction: int
     net: int
+    annulled: int = 0  # what the annulled lines would have cost (RULES.md "Annulled cuts")
 
+
+@dataclass(frozen=True)
+class AnnulledLine:
+    """One annulled line of a statement, listed on its own sheet of the workbook."""
+
+    opd: str
+    nip: str
+    nama: str
+    day: str
+    code: str
+    amount: int  # what it would have cost
+    reason: str
+
+
+ANNULLED_SHEET = "Potongan Dibatalkan"
+ANNULLED_HEADER = ("OPD", "NIP", "Nama", "Tanggal", "Kode", "Potongan Dibatalkan", "Alasan")
 
 HEADER = (
     "No",
@@ -60,6 +77,7 @@ CSV_HEADER = (
     "potongan_kehadiran",
     "potongan_lkh",
     "tpp_bersih",
+    "potongan_dibatalkan",
 )
 
 
@@ -87,11 +105,13 @@ def write_xlsx(
     rules: str,
     status: str,
     rows: Sequence[PayrollRow],
+    annulled: Sequence[AnnulledLine] = (),
     *,
     total_label: str = "JUMLAH KOTA",
 ) -> bytes:
-    """A workbook with a Ringkasan sheet (one row per OPD) and one sheet per OPD; an OPD's
-    own workbook says JUMLAH OPD on its last line (`total_label`)."""
+    """A workbook with a Ringkasan sheet (one row per OPD), one sheet per OPD and, when BKPSDM
+    annulled any line, a sheet listing the annulled lines; an OPD's own workbook says
+    JUMLAH OPD on its last line (`total_label`)."""
     from openpyxl import Workbook
     from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.styles import Font
@@ -142,6 +162,13 @@ def write_xlsx(
         grand = [a + b for a, b in zip(grand, sums, strict=True)]
         count_all += len(members)
     summary.append(cells(summary, [total_label, count_all, *grand], money_from=2, strong=True))
+    if annulled:
+        ws = wb.create_sheet(ANNULLED_SHEET)
+        ws.append(cells(ws, ANNULLED_HEADER, money_from=99, strong=True))
+        for a in annulled:
+            ws.append(
+                cells(ws, [a.opd, a.nip, a.nama, a.day, a.code, a.amount, a.reason], money_from=5)
+            )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -153,5 +180,6 @@ def write_csv(rows: Iterable[PayrollRow]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for r in rows:
-        writer.writerow((r.opd, r.nip, r.nama, r.jabatan, *(getattr(r, f) for f in MONEY_FIELDS)))
+        money = (getattr(r, f) for f in MONEY_FIELDS)
+        writer.writerow((r.opd, r.nip, r.nama, r.jabatan, *money, r.annulled))
     return buffer.getvalue()

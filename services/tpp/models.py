@@ -117,3 +117,53 @@ class PendingCorrection(Base, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     received_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
     applied_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+
+
+ANNULMENT_ACTIVE = "aktif"
+ANNULMENT_REVOKED = "dicabut"
+
+
+class Annulment(Base, table=True):
+    """BKPSDM's annulment of the cuts of one date (RULES.md "Annulled cuts"): one NIP or one
+    OPD, one line code or every line; revoked rows stay (the line comes back)."""
+
+    __tablename__ = "annulment"
+    __table_args__ = (
+        Index("ix_annulment_work_date", "work_date"),
+        Index("ix_annulment_scope_opd", "scope_opd", "work_date"),
+    )
+    id: str = Field(primary_key=True, max_length=36)
+    work_date: date
+    nip: str | None = Field(default=None, max_length=18, index=True)
+    opd: str | None = None  # the OPD named (None: one NIP)
+    # Whose operators may read it: the OPD named, or the NIP's OPD on that date.
+    scope_opd: str = ""
+    code: str | None = Field(default=None, max_length=16)  # None: every line of the date
+    reason: str
+    proposal: str | None = None  # e.g. attendance's device-outage proposal it confirms
+    document_id: str = Field(max_length=64)
+    document_name: str = ""
+    document_type: str = Field(max_length=32)
+    status: str = Field(default=ANNULMENT_ACTIVE, max_length=16)
+    created_by: str
+    created_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    revoked_by: str | None = None
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+    revoke_reason: str | None = None
+
+
+class AnnulmentLog(Base, table=True):
+    """Who recorded or revoked an annulment, when, and what it recomputed (the audit log)."""
+
+    __tablename__ = "annulment_log"
+    __table_args__ = (Index("ix_annulment_log_annulment", "annulment_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: str = Field(max_length=36, unique=True)  # TppRecomputed.cause_event_id
+    annulment_id: str = Field(max_length=36)
+    action: str = Field(max_length=16)  # dibuat | dicabut
+    actor: str  # NIP, or the role of a service account
+    actor_role: str = Field(max_length=16)
+    at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    reason: str = ""
+    recomputed: int = 0  # statements recomputed at once
+    pending: int = 0  # statements of a closed month: kept as pending corrections

@@ -11,16 +11,17 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from contracts.events import Event, TppPeriodClosed, parse_event
+from contracts.events import TppPeriodClosed, parse_event
 from services.kernel.employment import last_active
 from services.kernel.ruleset import RuleSet
 from services.shared.employees import all_periods, periods_by_nip
 from services.shared.uow import UnitOfWork
-from services.tpp import domain
+from services.tpp import annulments, domain
 from services.tpp.models import (
     PERIOD_CLOSED,
     PERIOD_OPEN,
@@ -32,6 +33,7 @@ from services.tpp.projections import apply_event
 from services.tpp.queries import period_statements, to_domain
 from services.tpp.statements import (
     PRODUCER,
+    Cause,
     Inputs,
     load_month,
     recompute,
@@ -102,11 +104,13 @@ def close_period(uow: UnitOfWork, period: str, closed_by: str, now: datetime) ->
     if missing:
         rules = rules_for_period(settings, period)
         month = load_month(session, period)
+        annulled = annulments.for_nips(uow, list(missing), period)
         for nip in missing:
             inputs = month.get(nip) or Inputs([], set())
             found = domain.month_statement(
-                nip, period, employment[nip], working, inputs.days, inputs.approved, rules
-            )
+                nip, period, employment[nip], working, inputs.days, inputs.approved, rules,
+                annulled.get(nip, ()),
+            )  # fmt: skip
             assert found is not None  # an active working day, checked above
             st, owner = found
             store(session, st, rules, owner, now=now, cause=None, frozen=True)
@@ -186,18 +190,23 @@ def reopen_period(uow: UnitOfWork, period: str, reopened_by: str, now: datetime)
         .where(col(PendingCorrection.applied_at).is_(None))
         .order_by(col(PendingCorrection.id))
     ).all()
-    last_cause: dict[str, Event] = {}
+    last_cause: dict[str, Cause] = {}
     applied: list[dict[str, Any]] = []
     for corr in corrections:
-        event = parse_event(corr.payload)
-        changed = apply_event(session, event)
+        event: Cause
+        if corr.event_type in annulments.CAUSES:
+            # the annulment is in its table already: its correction only recomputes
+            event, changed = annulment_correction(corr), True
+        else:
+            event = parse_event(corr.payload)
+            changed = apply_event(session, event)
         corr.applied_at = now
         session.add(corr)
         applied.append(
             {"id": corr.id, "nip": corr.nip, "event_type": corr.event_type, "changed": changed}
         )
         if changed:
-            last_cause[event.nip] = event
+            last_cause[corr.nip] = event
     session.flush()
     changes: list[dict[str, Any]] = []
     for nip, cause in sorted(last_cause.items()):
@@ -228,6 +237,14 @@ def reopen_period(uow: UnitOfWork, period: str, reopened_by: str, now: datetime)
     }
 
 
+def annulment_correction(corr: PendingCorrection) -> annulments.AnnulmentCause:
+    """The cause a pending annulment correction stands for (its payload: annul.py)."""
+    data = json.loads(corr.payload)
+    return annulments.AnnulmentCause(
+        corr.event_type, UUID(data["action_id"]), str(data["annulment_id"])
+    )
+
+
 def _change_view(change: domain.StatementChange) -> dict[str, Any]:
     return {
         "kind": change.kind,
@@ -250,10 +267,12 @@ def what_if(uow: UnitOfWork, period: str, rules: RuleSet) -> dict[str, Any]:
     rows = period_statements(session, period)
     working = working_days(session, period)
     employment = periods_by_nip(uow, [r.nip for r in rows])
+    annulled = annulments.for_nips(uow, [r.nip for r in rows], period)
     out: list[dict[str, Any]] = []
     old_total = new_total = 0
     for st_row in rows:
         inputs = month.get(st_row.nip) or Inputs([], set())
+        mine = annulled.get(st_row.nip, ())
         found = domain.month_statement(
             st_row.nip,
             period,
@@ -262,12 +281,13 @@ def what_if(uow: UnitOfWork, period: str, rules: RuleSet) -> dict[str, Any]:
             inputs.days,
             inputs.approved,
             rules,
+            mine,
         )
         new = (
             found[0]
             if found is not None
             else domain.compute_statement(
-                st_row.nip, period, st_row.pagu, inputs.days, inputs.approved, rules
+                st_row.nip, period, st_row.pagu, inputs.days, inputs.approved, rules, mine
             )
         )
         old = to_domain(st_row)

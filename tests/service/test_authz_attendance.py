@@ -155,6 +155,13 @@ RULES: list[Rule] = [
     ),
     Rule("POST", "/api/v1/devices/{sn}/commands", OPD_STAFF, body={"perintah": "CHECK"}),
     Rule("GET", "/api/v1/devices/{sn}/commands", OPD_READERS),
+    Rule(
+        "GET",
+        "/api/v1/device-outages",
+        OPD_READERS,
+        params={"period": "2026-01", "opd": X},
+        note="usulan untuk BKPSDM; operator: OPD-nya saja",
+    ),
     # the devices themselves: no token, a registered SN
     Rule("GET", "/iclock/cdata", EVERYONE, params={"SN": SN_X}, note="mesin, tanpa token"),
     Rule(

@@ -5,8 +5,9 @@ and D of OPD Y exist too. A statement and the day facts are a person's: A, A's a
 operator and the city readers. An OPD's sheet: X's operator and the city readers. The city's
 month, the pending corrections, the rule sets, the what-if and the payroll export (which
 covers the whole city, not one OPD): the city readers; one OPD's payroll export: its
-operator too. Closing and reopening a month: BKPSDM and the service
-account only; an auditor reads, never writes.
+operator too. Closing and reopening a month: BKPSDM and the service account only; an
+auditor reads, never writes. Annulments: BKPSDM records and revokes; X's operator and the
+city readers read those of X; the audit log is the city readers'.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ X, Y = "Dinas Kesehatan", "Dinas Pendidikan"
 A, B, C, D = (factories.nip() for _ in range(4))
 B2, OPS_X, OPS_Y, CITY_NIP = (factories.nip() for _ in range(4))
 
+PDF = b"%PDF-1.4\n% berita acara\n"
 PERSON = frozenset({"asn_self", "atasan_own", "operator_own"}) | CITY
 OPD_READERS = frozenset({"operator_own"}) | CITY
 
@@ -71,6 +73,35 @@ RULES: list[Rule] = [
     Rule("GET", "/api/v1/rulesets", CITY),
     Rule("POST", "/api/v1/periods/{period}/close", CITY_WRITERS),
     Rule("POST", "/api/v1/periods/{period}/reopen", CITY_WRITERS),
+    Rule(
+        "POST",
+        "/api/v1/annulments",
+        CITY_WRITERS,
+        files={
+            "tanggal": (None, MON.isoformat()),
+            "nip": (None, A),
+            "kode": (None, "TL1"),
+            "alasan": (None, "Mesin sidik jari rusak"),
+            "dokumen": ("ba.pdf", PDF, "application/pdf"),
+        },
+        note="BKPSDM membatalkan potongan, dengan dokumen",
+    ),
+    Rule(
+        "GET",
+        "/api/v1/annulments",
+        OPD_READERS,
+        params={"opd": X},
+        note="operator: OPD-nya saja; ASN melihat baris yang dibatalkan di rinciannya",
+    ),
+    Rule("GET", "/api/v1/annulments/{annulment_id}", OPD_READERS),
+    Rule("GET", "/api/v1/annulments/{annulment_id}/document", OPD_READERS),
+    Rule(
+        "POST",
+        "/api/v1/annulments/{annulment_id}/revoke",
+        CITY_WRITERS,
+        body={"alasan": "salah input"},
+    ),
+    Rule("GET", "/api/v1/annulment-log", CITY),
 ]
 
 VALUES = {"nip": A, "period": "2026-10", "opd": X}
@@ -110,7 +141,16 @@ async def test_every_route_is_in_the_matrix(client: httpx.AsyncClient) -> None:
 
 
 async def test_the_matrix_holds(client: httpx.AsyncClient) -> None:
-    failures = await check_rules(client, RULES, VALUES, headers_of)
+    # an annulment of A's late line, for the routes that read or revoke one
+    made = await client.post(
+        "/api/v1/annulments",
+        data={"tanggal": MON.isoformat(), "nip": A, "alasan": "Listrik padam"},
+        files={"dokumen": ("ba.pdf", PDF, "application/pdf")},
+        headers=who(CITY_NIP, "bkpsdm"),
+    )
+    assert made.status_code == 201, made.text
+    values = {**VALUES, "annulment_id": made.json()["id"]}
+    failures = await check_rules(client, RULES, values, headers_of)
     assert failures == [], "\n".join(failures)
 
 

@@ -164,6 +164,18 @@ def test_tpp_change_message_with_its_cause() -> None:
     assert first is not None and "sekarang Rp 1.250.500 karena ada perubahan data" in first.body
 
 
+def test_tpp_change_by_an_annulment_says_so() -> None:
+    # tpp's TppRecomputed names an annulment as cause_event_type (not an event type)
+    notice = domain.tpp_notice(
+        A, "2026-10", 9_975_000, 10_000_000, "AnnulmentRecorded", "e6", date(2026, 10, 20)
+    )
+    assert notice is not None and "BKPSDM membatalkan potongan" in notice.body
+    back = domain.tpp_notice(
+        A, "2026-10", 10_000_000, 9_975_000, "AnnulmentRevoked", "e7", date(2026, 10, 21)
+    )
+    assert back is not None and "mencabut pembatalan" in back.body
+
+
 def test_formats() -> None:
     assert domain.format_rupiah(0) == "Rp 0"
     assert domain.format_rupiah(1_234_567) == "Rp 1.234.567"

@@ -9,8 +9,10 @@ new one, whenever the transfer became known.
 
 from __future__ import annotations
 
+import csv
 import uuid
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,8 @@ from faststream.kafka import TestKafkaBroker
 from contracts.events import ActivityReported, Event, ReportApproved, ReportRejected
 from services.approval.app import create
 from services.shared.settings import Settings
+from sikerja_cli import loader, simulate
+from sikerja_cli.demo_data import generate
 from tests import factories
 from tests.factories import employee
 from tests.support import Clock, emitted, who, wib
@@ -315,3 +319,77 @@ async def test_imported_decision_of_a_head_without_penilai_is_flagged(
     assert isinstance(event, ReportApproved)
     assert (event.occurred_at, event.migration, event.as_penilai) == (historical, True, "BKPSDM")
     assert (await client.get("/api/v1/undecidable", headers=who(None, "auditor"))).json() == []
+
+
+# --------------------------------------------------------------------------- live = simulate
+
+
+async def test_demo_heads_are_decided_live_as_simulate_counts_them(
+    memory_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo city through approval as `sikerja demo` loads it (the loader names BKPSDM the
+    penilai of every head, then the migration's decisions arrive): every employee's approved
+    days, the three heads' among them, are those `sikerja simulate` pays for. Before issue 14
+    the heads' imported approvals were dropped (Rp 10.8 M each in the demo)."""
+    folder = tmp_path / "demo"
+    generate(folder, employees=40, opds=3, period="2026-10", seed=7)
+    counted: dict[str, set[date]] = {}
+    real = simulate.compute_statement
+
+    def spy(nip: str, period: str, pagu: int, days: Any, approved: set[date], rules: Any) -> Any:
+        counted[nip] = set(approved)
+        return real(nip, period, pagu, days, approved, rules)
+
+    monkeypatch.setattr(simulate, "compute_statement", spy)
+    sim = simulate.run_simulation(folder, "2026-10")
+    refused = {r.line for r in sim.rejected_inputs if r.file == "reports.csv"}
+
+    app = create(memory_settings, clock=lambda: wib(date(2026, 11, 5), 9))
+    kit = app.state.kit
+    kit.migrate()
+    with (folder / "employees.csv").open(encoding="utf-8", newline="") as fh:
+        people = list(csv.DictReader(fh))
+    heads = {p["nip"] for p in people if not p["atasan_nip"]}
+    assert len(heads) == 3 and any(counted[h] for h in heads)
+    consume(kit, *(employee(p["nip"], p["atasan_nip"] or None, opd=p["opd"]) for p in people))
+
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+    for body in loader.head_penilai(folder):
+        made = await client.post(
+            "/api/v1/penilai", json=body, headers=who(loader.BKPSDM_NIP, "bkpsdm")
+        )
+        assert made.status_code == 201, made.text
+
+    imported_at = wib(date(2026, 11, 5), 8)
+    with (folder / "reports.csv").open(encoding="utf-8", newline="") as fh:
+        rows = [(line, r) for line, r in enumerate(csv.DictReader(fh), start=2)]
+    events = [
+        reported(
+            r["nip"],
+            date.fromisoformat(r["tanggal"]),
+            occurred_at=imported_at,
+            imported_decision=None if r["status"] == "pending" else r["status"],
+        )
+        for line, r in rows
+        if line not in refused and r["tanggal"].startswith("2026-10")
+    ]
+    for i in range(0, len(events), 400):
+        consume(kit, *events[i : i + 400])
+
+    live: dict[str, set[date]] = {}
+    for e in emitted(kit):
+        if isinstance(e, ReportApproved):
+            assert e.migration is True
+            live.setdefault(e.nip, set()).add(e.work_date)
+    assert {nip: live.get(nip, set()) for nip in counted} == counted
+    undecidable = await client.get("/api/v1/undecidable", headers=who(None, "auditor"))
+    assert undecidable.json() == []
+
+
+def consume(kit: Any, *events: Event) -> None:
+    """One batch as the kit's batch consumer applies it (inbox claims, handlers, one commit)."""
+    with kit.uow() as uow:
+        for event, fresh in zip(events, uow.claim_many(list(events)), strict=True):
+            if fresh:
+                kit.handlers[type(event)](uow, event)
+        uow.commit()

@@ -227,8 +227,10 @@ def decide(
     if row is None:
         raise domain.DomainError("not_found", NOT_FOUND)
     # the atasan and the penilai of the report's date, not of today
-    owners = {row.owner_nip: atasan_on(uow, row.owner_nip, row.work_date)}
-    penilai = penilai_on(uow, row.owner_nip, row.work_date)
+    atasan = atasan_on(uow, row.owner_nip, row.work_date)
+    owners = {row.owner_nip: atasan}
+    # a penilai counts only where there is no atasan: not read for everyone else
+    penilai = None if atasan else penilai_on(uow, row.owner_nip, row.work_date)
     delegations = active_delegations(uow, plt=me)
     # Authority first: someone without it learns nothing else about the report.
     today = now.astimezone(WIB).date()

@@ -496,17 +496,26 @@ def overdue(
     today: date,
     calendar: WorkCalendar,
     threshold: int = DEFAULT_OVERDUE_THRESHOLD,
+    penilai: Iterable[Penilai] = (),
 ) -> dict[str, list[OverdueReport]]:
     """Pending reports waiting more than `threshold` working days, by atasan NIP, oldest
-    first — the 09:00 reminder's list. Reports without an atasan are left out (nobody to
-    remind; the relation must be fixed by BKPSDM)."""
+    first — the 09:00 reminder's list. A report without an atasan is listed under the NIP of
+    its `penilai` (an official); without one, or with BKPSDM as penilai, it is left out
+    (no person to remind: BKPSDM sees it in its own queue or on the undecidable list)."""
+    penilai_list = list(penilai)
     found: dict[str, list[OverdueReport]] = {}
     for item in queue:
-        if item.status is not QueueStatus.PENDING or item.atasan_nip is None:
+        if item.status is not QueueStatus.PENDING:
+            continue
+        decider = item.atasan_nip
+        if decider is None:
+            p = penilai_on(penilai_list, item.owner_nip, item.report_date)
+            decider = None if p is None or p.is_bkpsdm else p.penilai
+        if decider is None:
             continue
         age = age_in_working_days(item.filed_on, today, calendar)
         if age > threshold:
-            found.setdefault(item.atasan_nip, []).append(OverdueReport(item, age))
+            found.setdefault(decider, []).append(OverdueReport(item, age))
     for waiting in found.values():
         waiting.sort(key=lambda o: (-o.age, o.item.filed_at, o.item.report_id))
     return found

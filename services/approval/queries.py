@@ -154,14 +154,15 @@ def may_decide_on(
 ) -> bool:
     """Whether `nip` may decide the report today: the atasan of its date, their Plt, or
     the penilai of an employee without atasan."""
+    atasan = atasan_on(uow, row.owner_nip, row.work_date)
     authority = domain.may_decide(
         nip,
         row.owner_nip,
         row.work_date,
-        {row.owner_nip: atasan_on(uow, row.owner_nip, row.work_date)},
+        {row.owner_nip: atasan},
         active_delegations(uow, plt=nip),
         today,
-        penilai=penilai_on(uow, row.owner_nip, row.work_date),
+        penilai=None if atasan else penilai_on(uow, row.owner_nip, row.work_date),
         bkpsdm=bkpsdm,
     )
     return authority is not None

@@ -151,7 +151,7 @@ def atasan_queue(
     summary="Atasan dengan laporan terlambat diputuskan",
     description=(
         "Atasan dengan laporan yang menunggu lebih dari `threshold` hari kerja (pengingat pukul "
-        "09.00)."
+        "09.00); laporan pegawai tanpa atasan di bawah NIP penilainya."
     ),
     tags=["Antrean persetujuan"],
 )
@@ -170,7 +170,9 @@ def overdue(
     day = today(now)
     with kit.uow() as uow:
         pending = queries.all_pending(uow)
-    found = domain.overdue(pending, day, calendars(day.year), threshold)
+        heads = {i.owner_nip for i in pending if i.atasan_nip is None}
+        penilai = queries.penilai_of(uow, heads) if heads else []
+    found = domain.overdue(pending, day, calendars(day.year), threshold, penilai)
     return [
         {
             "atasan_nip": atasan,

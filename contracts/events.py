@@ -150,6 +150,13 @@ class ActivityReported(_ReportBody):
         None,
         description="a BKPSDM migration import's historical decision; approval records it",
     )
+    imported_decided_at: UtcDatetime | None = Field(
+        None,
+        description=(
+            "when the historical decision was taken, if the import says; approval records the "
+            "decision at this time (else at the end of the report's day), not the import's"
+        ),
+    )
 
 
 class ActivityRevised(_ReportBody):
@@ -189,6 +196,17 @@ class _Decision(Event):
     work_date: date
     decided_by: Nip
     as_plt_for: Nip | None = Field(None, description="set when a Plt substitute decided")
+    as_penilai: str | None = Field(
+        None,
+        max_length=18,
+        description=(
+            "set when the penilai BKPSDM named for an employee without atasan decided: the "
+            "penilai's NIP, or 'BKPSDM' (then `decided_by` is the BKPSDM officer)"
+        ),
+    )
+    migration: bool = Field(
+        False, description="a migration import's historical decision (occurred_at is its time)"
+    )
 
 
 class ReportApproved(_Decision):

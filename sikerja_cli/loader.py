@@ -138,6 +138,15 @@ def demo_logins(settings: Settings, folder: Path, client: httpx.Client | None = 
         typer.echo(f"  {label:<32} NIP {nip}  {nama}{totp}")
 
 
+def head_penilai(folder: Path) -> list[dict[str, str]]:
+    """The penilai of the demo's employees without atasan (every kepala, the Sekda): BKPSDM
+    itself. `sikerja simulate` counts their approved reports like anyone's; live, only a
+    penilai decides them (issue 14), so the demo names one before the reports arrive."""
+    with (folder / "employees.csv").open(encoding="utf-8", newline="") as fh:
+        heads = {r["nip"] for r in csv.DictReader(fh) if not (r.get("atasan_nip") or "").strip()}
+    return [{"nip": nip, "penilai": "BKPSDM"} for nip in sorted(heads)]
+
+
 _LABEL = {
     "employees": "pegawai",
     "scans": "pindaian",
@@ -198,6 +207,10 @@ def _post_all(
         # ("emitted" counts only the facts that changed now).
         closed = sum(int(d["employees"]) for d in r.json()["days"] if d["working_day"])
     _wait_consumed(client, "activity", "FingerprintRecorded", accepted)
+    for body in head_penilai(folder):
+        r = client.post(f"{url('approval')}/api/v1/penilai", json=body)
+        if r.status_code not in (404, 409):  # an approval without penilai / named already
+            r.raise_for_status()
     reports = _optional(client, f"{url('activity')}/api/v1/reports/import", folder / "reports.csv")
     if reports:
         refused["reports"] = [(x["line"], x.get("reason") or "") for x in reports.get("errors", [])]

@@ -31,6 +31,8 @@ from services.activity.models import DayUnlock, Evidence, Opening, PltDelegation
 from services.activity.queries import FilingRules
 from services.activity.schemas import ReportIn, ReportOut
 from services.kernel.calendar import WorkCalendar
+from services.kernel.employment import Period, period_on
+from services.shared.employees import periods_by_nip
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
 
@@ -356,12 +358,19 @@ def import_reports(
     bad: list[dict[str, Any]],
     now: datetime,
     calendar_for: Callable[[int], WorkCalendar],
+    *,
+    decided_at: dict[int, datetime] | None = None,
+    flagged: list[dict[str, Any]] | None = None,
 ) -> tuple[int, int]:
     """The migration's good lines (line, nip, date, status) as imported reports, each with
-    ActivityReported carrying its historical decision. A line whose date no scan or dinas
-    luar unlocked joins `bad`. Returns (accepted, duplicate)."""
+    ActivityReported carrying its historical decision (and its time, `decided_at` by line).
+    A line whose date no scan or dinas luar unlocked joins `bad`. A line of an employee with
+    no atasan known on that date is imported but joins `flagged`, not the accepted count:
+    only approval knows whether BKPSDM named a penilai who decides it (issue 14).
+    Returns (accepted, duplicate)."""
     accepted = duplicate = 0
     nips = sorted({nip for _, nip, _, _ in good})
+    periods = periods_by_nip(uow, nips) if flagged is not None else {}
     unlocked = queries.unlocked_set(uow, nips)
     ids = [import_report_id(nip, day) for _, nip, day, _ in good]
     existing = queries.existing_ids(uow, ids)
@@ -400,11 +409,34 @@ def import_reports(
             ActivityReported(
                 occurred_at=now,
                 imported_decision=IMPORT_STATUSES[status],
+                imported_decided_at=(decided_at or {}).get(line),
                 **_event_body(row),
             )
         )
+        if flagged is not None and (problem := _no_atasan(periods.get(nip), day)):
+            flagged.append(
+                {"line": line, "nip": nip, "tanggal": day.isoformat(), "code": "no_atasan"}
+                | {"reason": problem}
+            )
+            continue
         accepted += 1
     return accepted, duplicate
+
+
+def _no_atasan(periods: list[Period] | None, day: date) -> str | None:
+    """Why nobody but a penilai can decide an imported report: the employee is known and has
+    no atasan that day (None: an atasan is known, or the employee not yet, and approval
+    records the decision once the employee master says who the atasan is)."""
+    if not periods:
+        return None
+    found = period_on(periods, day)
+    if found is None or found.atasan_nip:
+        return None
+    return (
+        "laporan dibuat, tetapi pegawai tidak memiliki atasan pada tanggal itu: keputusannya "
+        "dicatat atas nama penilai yang ditetapkan BKPSDM di layanan persetujuan; tanpa "
+        "penilai laporan masuk daftar 'belum dapat diputuskan' (GET /api/v1/undecidable)"
+    )
 
 
 # --------------------------------------------------------------------------- projections

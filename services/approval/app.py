@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.approval import handlers
 from services.approval.models import KIT
-from services.approval.routes import audit, decisions, delegations, kinerja, queue
+from services.approval.routes import audit, decisions, delegations, kinerja, penilai, queue
 from services.kernel.calendar import indonesia_calendar
 from services.shared.calendar_book import book_factory
 from services.shared.http import create_app
@@ -29,7 +29,14 @@ def create(
     kit, book = compose(settings, **overrides)
     app = create_app(
         kit,
-        [queue.router, decisions.router, delegations.router, audit.router, kinerja.router],
+        [
+            queue.router,
+            decisions.router,
+            delegations.router,
+            penilai.router,
+            audit.router,
+            kinerja.router,
+        ],
         title="SIKERJA approval",
     )
     app.state.calendar_for = book

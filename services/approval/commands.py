@@ -17,7 +17,7 @@ import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -38,11 +38,11 @@ from contracts.events import (
 )
 from services.approval import domain
 from services.approval.models import (
-    KIT,
     DecisionLog,
     Delegation,
     KinerjaMonth,
     KinerjaResult,
+    PenilaiRow,
     PeriodClose,
     PeriodReopen,
     QueueEntry,
@@ -50,17 +50,22 @@ from services.approval.models import (
 )
 from services.approval.queries import (
     active_delegations,
+    atasan_by_date,
+    atasan_on,
     kinerja_views,
     locks_of,
     open_of,
+    penilai_of,
+    penilai_on,
     queue_entries,
     queue_entry,
     running_delegations,
     to_item,
+    to_penilai,
 )
 from services.kernel.calendar import WIB
 from services.shared.db import select_in
-from services.shared.employees import atasan_of
+from services.shared.employees import periods_by_nip, periods_of
 from services.shared.uow import UnitOfWork
 
 PRODUCER = "approval"
@@ -84,6 +89,7 @@ class Decided:
     as_plt_for: str | None
     decided_at: datetime
     event_id: str
+    as_penilai: str | None = None
 
 
 # --------------------------------------------------------------------------- decisions
@@ -132,6 +138,8 @@ def record_decision(
         "work_date": row.work_date,
         "decided_by": audit.actor_nip,
         "as_plt_for": audit.as_plt_for,
+        "as_penilai": audit.as_penilai,
+        "migration": source == "import",  # the notifier stays silent on history
         "causation_id": causation_id,
     }
     if audit.action is domain.DecisionKind.REJECT:
@@ -148,6 +156,7 @@ def record_decision(
             action=audit.action.value,
             reason=audit.reason,
             as_plt_for=audit.as_plt_for,
+            as_penilai=audit.as_penilai,
             source=source,
             event_id=str(event.event_id),
             at=at,
@@ -155,28 +164,55 @@ def record_decision(
     )
     uow.emit(event)
     return Decided(
-        row.report_id, status, audit.actor_nip, audit.as_plt_for, at, str(event.event_id)
+        row.report_id,
+        status,
+        audit.actor_nip,
+        audit.as_plt_for,
+        at,
+        str(event.event_id),
+        audit.as_penilai,
     )
 
 
-def record_imported_decision(uow: UnitOfWork, row: QueueEntry, cause_id: str) -> None:
-    """A migration import's historical decision, taken in the name of the employee's atasan
-    at the time of the import (the audit log says `import`), announced like any decision so
-    activity and tpp learn it from the one place decisions come from."""
-    assert row.atasan_nip is not None and row.imported_decision is not None
+def historical_time(
+    work_date: date, decided_at: datetime | None, imported_at: datetime
+) -> datetime:
+    """When a migrated decision was taken: the time the import carries; without one, the end
+    of the report's day (a decision is not older than its report), never after the import."""
+    at = decided_at or datetime.combine(work_date, time(23, 59), WIB)
+    return min(at, imported_at)
+
+
+def record_imported_decision(
+    uow: UnitOfWork, row: QueueEntry, cause_id: str, penilai: domain.Penilai | None = None
+) -> bool:
+    """A migration import's historical decision, recorded at its historical time in the name
+    of the atasan of the report's date, else of the `penilai` BKPSDM set (BKPSDM itself: in
+    the name of the officer who set it); the audit log says `import`, and the event is marked
+    `migration`. Announced like any decision so activity and tpp learn it from the one place
+    decisions come from. False (nothing written) while nobody can decide it."""
+    assert row.imported_decision is not None
+    actor, as_penilai = row.atasan_nip, None
+    if actor is None and penilai is not None and penilai.covers(row.work_date):
+        as_penilai = penilai.penilai
+        actor = penilai.set_by if penilai.is_bkpsdm else penilai.penilai
+    if actor is None:
+        return False
     approved = row.imported_decision == "approved"
     kind = domain.DecisionKind.APPROVE if approved else domain.DecisionKind.REJECT
     status = domain.QueueStatus.APPROVED if approved else domain.QueueStatus.REJECTED
     audit = domain.AuditEntry(
         report_id=row.report_id,
-        actor_nip=row.atasan_nip,
-        at=row.filed_at,
+        actor_nip=actor,
+        at=row.imported_decided_at or row.filed_at,
         action=kind,
         reason=None if approved else IMPORTED_REJECTION,
         as_plt_for=None,
+        as_penilai=as_penilai,
     )
     result = domain.DecisionResult(dataclasses.replace(to_item(row), status=status), audit)
     record_decision(uow, row, result, source="import", causation_id=cause_id)
+    return True
 
 
 def decide(
@@ -186,25 +222,43 @@ def decide(
     kind: domain.DecisionKind,
     text: str | None,
     now: datetime,
+    *,
+    bkpsdm: bool = False,
 ) -> Decided:
     """`me` decides one report, committed; DomainError not_found, forbidden, not_pending,
-    period_locked, conflict or the decision's own (a missing reason...)."""
+    period_locked, conflict or the decision's own (a missing reason...). `bkpsdm`: the
+    caller is a BKPSDM officer (who decides where BKPSDM is the penilai)."""
     row = queue_entry(uow, report_id)
     if row is None:
         raise domain.DomainError("not_found", NOT_FOUND)
-    owners = {row.owner_nip: atasan_of(uow, row.owner_nip)}
+    # the atasan and the penilai of the report's date, not of today
+    atasan = atasan_on(uow, row.owner_nip, row.work_date)
+    owners = {row.owner_nip: atasan}
+    # a penilai counts only where there is no atasan: not read for everyone else
+    penilai = None if atasan else penilai_on(uow, row.owner_nip, row.work_date)
     delegations = active_delegations(uow, plt=me)
     # Authority first: someone without it learns nothing else about the report.
     today = now.astimezone(WIB).date()
-    if domain.may_decide(me, row.owner_nip, row.work_date, owners, delegations, today) is None:
-        raise domain.DomainError(
-            "forbidden",
-            "Anda tidak berwenang memutuskan laporan ini: hanya atasan langsung pegawai "
-            "atau Plt yang ditunjuk atasan tersebut untuk tanggal hari ini.",
+    if (
+        domain.may_decide(
+            me,
+            row.owner_nip,
+            row.work_date,
+            owners,
+            delegations,
+            today,
+            penilai=penilai,
+            bkpsdm=bkpsdm,
         )
+        is None
+    ):
+        raise domain.DomainError("forbidden", domain.FORBIDDEN)
     decision = domain.make_decision(kind, text)
     closed, reopened = locks_of(uow, row.owner_nip, domain.period_of(row.work_date))
-    result = domain.decide(to_item(row), me, decision, now, owners, delegations, closed, reopened)
+    result = domain.decide(
+        to_item(row), me, decision, now, owners, delegations, closed, reopened,
+        penilai=penilai, bkpsdm=bkpsdm,
+    )  # fmt: skip
     out = record_decision(uow, row, result, source="api")
     uow.commit()
     return out
@@ -220,12 +274,14 @@ class BulkOutcome:
 
 
 def bulk_approve(
-    uow: UnitOfWork, report_ids: Sequence[str], me: str, now: datetime
+    uow: UnitOfWork, report_ids: Sequence[str], me: str, now: datetime, *, bkpsdm: bool = False
 ) -> list[BulkOutcome]:
     """`me` approves a selection, committed; one outcome per id, in order. A refused one
     (unknown, not yours, decided, locked period, conflict) does not stop the others."""
     rows = queue_entries(uow, report_ids)
-    owners = {nip: atasan_of(uow, nip) for nip in sorted({r.owner_nip for r in rows.values()})}
+    nips = {r.owner_nip for r in rows.values()}
+    owners = atasan_by_date(uow, nips)  # the atasan of each report's date
+    penilai = penilai_of(uow, nips)
     delegations = active_delegations(uow, plt=me)
     lock_cache: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
 
@@ -236,7 +292,18 @@ def bulk_approve(
         return lock_cache[key]
 
     known = [to_item(rows[i]) for i in report_ids if i in rows]
-    outcomes = iter(domain.bulk_approve(known, me, now, owners, delegations, locks_of=item_locks))
+    outcomes = iter(
+        domain.bulk_approve(
+            known,
+            me,
+            now,
+            owners,
+            delegations,
+            locks_of=item_locks,
+            penilai=penilai,
+            bkpsdm=bkpsdm,
+        )
+    )
     results: list[BulkOutcome] = []
     for report_id in report_ids:
         if report_id not in rows:
@@ -315,6 +382,53 @@ def revoke_delegation(uow: UnitOfWork, row: Delegation, by: str | None, now: dat
     return True
 
 
+# --------------------------------------------------------------------------- penilai
+
+
+def set_penilai(
+    uow: UnitOfWork, plan: domain.Penilai, nama: str, jabatan: str, by: str, now: datetime
+) -> PenilaiRow:
+    """BKPSDM names the penilai of an employee without atasan (validated; DomainError
+    `penilai_overlap` when another one already covers some of these dates), then records
+    the migrated decisions that waited for them."""
+    domain.validate_penilai(plan, nama)
+    for other in penilai_of(uow, [plan.nip]):
+        if other.overlaps(plan):
+            since = other.first.strftime("%d-%m-%Y") if other.first else "awal"
+            until = other.last.strftime("%d-%m-%Y") if other.last else "seterusnya"
+            raise domain.DomainError(
+                "penilai_overlap",
+                f"Pegawai {plan.nip} sudah memiliki penilai {other.penilai} untuk {since} s.d. "
+                f"{until}; hapus penilai itu dulu atau pilih tanggal lain.",
+            )
+    row = PenilaiRow(
+        id=str(uuid.uuid4()),
+        nip=plan.nip,
+        penilai=plan.penilai,
+        nama=nama.strip(),
+        jabatan=jabatan.strip(),
+        first_day=plan.first,
+        last_day=plan.last,
+        set_by=by,
+        set_at=now,
+    )
+    uow.session.add(row)
+    penilai = to_penilai(row)
+    for entry in open_of(uow, plan.nip):
+        if entry.imported_decision is not None and entry.atasan_nip is None:
+            record_imported_decision(uow, entry, entry.reported_event_id or row.id, penilai)
+    return row
+
+
+def remove_penilai(uow: UnitOfWork, row: PenilaiRow, by: str | None, now: datetime) -> bool:
+    """Removed (kept for the audit); False if it already was."""
+    if row.removed_at is not None:
+        return False
+    row.removed_at, row.removed_by = now, by
+    uow.session.add(row)
+    return True
+
+
 # --------------------------------------------------------------------------- periods
 
 
@@ -333,13 +447,9 @@ def reopen_period(
 
 # Built once: building and compiling a statement per batch would cost more than running it.
 _QUEUE = QueueEntry.__table__
-_EMPLOYEE = KIT.employee.__table__
 _INSERT_ENTRIES = insert(_QUEUE)
 _KNOWN_REPORTS = core_select(_QUEUE.c.report_id).where(
     _QUEUE.c.report_id.in_(bindparam("keys", expanding=True))
-)
-_ATASAN_OF = core_select(_EMPLOYEE.c.nip, _EMPLOYEE.c.atasan_nip).where(
-    _EMPLOYEE.c.nip.in_(bindparam("keys", expanding=True))
 )
 _REPORTED_KEY = "approval.reported"
 
@@ -355,7 +465,8 @@ def _content(row: QueueEntry, event: ActivityReported | ActivityRevised) -> None
 class ReportedBatch:
     """The ActivityReported events of one transaction not written yet. Per event, the ORM's
     get, employee lookup and flush cost several times what three statements per batch do:
-    one SELECT of the report ids already known, one of the owners' atasan, one INSERT."""
+    one SELECT of the report ids already known, one of the owners' periods (each report
+    goes to the atasan of its date), one INSERT."""
 
     def __init__(self) -> None:
         self.pending: dict[str, ActivityReported] = {}
@@ -379,10 +490,7 @@ class ReportedBatch:
         fresh = [e for e in events if e.report_id not in known]
         if not fresh:
             return  # already known (a revision may even have overtaken them): keep them
-        owners = list({e.nip for e in fresh})
-        atasan: dict[str, str | None] = {
-            r.nip: r.atasan_nip for r in select_in(conn, _ATASAN_OF, owners)
-        }
+        periods = periods_by_nip(uow, {e.nip for e in fresh})
         conn.execute(
             _INSERT_ENTRIES,
             [
@@ -390,7 +498,7 @@ class ReportedBatch:
                     "report_id": e.report_id,
                     "owner_nip": e.nip,
                     "work_date": e.work_date,
-                    "atasan_nip": atasan.get(e.nip),
+                    "atasan_nip": domain.atasan_on_date(periods.get(e.nip, []), e.nip, e.work_date),
                     "status": domain.QueueStatus.PENDING.value,
                     "revision": 0,
                     "description": e.description,
@@ -401,6 +509,7 @@ class ReportedBatch:
                     "filed_at": e.occurred_at,
                     "updated_at": e.occurred_at,
                     "imported_decision": None,
+                    "imported_decided_at": None,
                     "reported_event_id": str(e.event_id),
                 }
                 for e in fresh
@@ -424,25 +533,33 @@ def collect_reported(uow: UnitOfWork, event: ActivityReported) -> None:
 
 
 def add_imported_report(uow: UnitOfWork, event: ActivityReported) -> None:
-    """A report of a migration import, with its historical decision recorded if the
-    employee's atasan is known already (else it waits: follow_employee)."""
+    """A report of a migration import, with its historical decision recorded at its
+    historical time if someone can decide it: the atasan of its date, or the penilai of an
+    employee without atasan. Else it waits (follow_employee, set_penilai), on BKPSDM's list
+    of undecidable reports meanwhile."""
     if uow.session.get(QueueEntry, event.report_id) is not None:
         return  # already known (a revision may even have overtaken it): keep what we have
+    decided_at = None
+    if event.imported_decision is not None:
+        decided_at = historical_time(event.work_date, event.imported_decided_at, event.occurred_at)
     row = QueueEntry(
         report_id=event.report_id,
         owner_nip=event.nip,
         work_date=event.work_date,
-        atasan_nip=atasan_of(uow, event.nip),
+        atasan_nip=atasan_on(uow, event.nip, event.work_date),
         status=domain.QueueStatus.PENDING.value,
-        filed_at=event.occurred_at,
+        # history is not waiting since the import: it was filed (at the latest) when decided
+        filed_at=decided_at or event.occurred_at,
         updated_at=event.occurred_at,
         imported_decision=event.imported_decision,
+        imported_decided_at=decided_at,
         reported_event_id=str(event.event_id),
     )
     _content(row, event)
     uow.session.add(row)
-    if row.imported_decision is not None and row.atasan_nip is not None:
-        record_imported_decision(uow, row, str(event.event_id))
+    if row.imported_decision is not None:
+        penilai = None if row.atasan_nip else penilai_on(uow, row.owner_nip, row.work_date)
+        record_imported_decision(uow, row, str(event.event_id), penilai)
 
 
 def revise(uow: UnitOfWork, event: ActivityRevised) -> None:
@@ -454,7 +571,7 @@ def revise(uow: UnitOfWork, event: ActivityRevised) -> None:
             report_id=event.report_id,
             owner_nip=event.nip,
             work_date=event.work_date,
-            atasan_nip=atasan_of(uow, event.nip),
+            atasan_nip=atasan_on(uow, event.nip, event.work_date),
             status=domain.QueueStatus.PENDING.value,
             filed_at=event.occurred_at,
             updated_at=event.occurred_at,
@@ -479,24 +596,28 @@ def withdraw(uow: UnitOfWork, report_id: str, at: datetime) -> None:
     uow.session.add(row)
 
 
-def follow_employee(uow: UnitOfWork, nip: str, new_atasan: str | None, cause_id: str) -> None:
-    """After an employee's record changed: their open reports follow them to `new_atasan`,
-    and imported decisions that waited for an atasan are recorded (caused by their report,
-    else by `cause_id`)."""
+def follow_employee(uow: UnitOfWork, nip: str, cause_id: str) -> None:
+    """After an employee's periods changed: each open report goes to the atasan of its
+    date (a transfer on the 16th moves the reports dated from the 16th), and imported
+    decisions that waited for a decider are recorded (caused by their report, else by
+    `cause_id`)."""
     rows = open_of(uow, nip)
     if not rows:
         return
-    try:
-        moved = domain.transfer_pending([to_item(r) for r in rows], nip, new_atasan)
-    except domain.DomainError:
-        return  # a master record naming the employee as their own atasan: keep the queue
-    ids = set(moved.moved)
+    periods = periods_of(uow, nip)
+    routed = domain.route_by_date(
+        [to_item(r) for r in rows], nip, lambda day: domain.atasan_on_date(periods, nip, day)
+    )
+    new_atasan = {i.report_id: i.atasan_nip for i in routed.queue}
+    moved = set(routed.moved)
+    penilai = penilai_of(uow, [nip])
     for row in rows:
-        if row.report_id in ids:
-            row.atasan_nip = new_atasan
+        if row.report_id in moved:
+            row.atasan_nip = new_atasan[row.report_id]
             uow.session.add(row)
-        if row.imported_decision is not None and row.atasan_nip is not None:
-            record_imported_decision(uow, row, row.reported_event_id or cause_id)
+        if row.imported_decision is not None:
+            found = domain.penilai_on(penilai, nip, row.work_date)
+            record_imported_decision(uow, row, row.reported_event_id or cause_id, found)
 
 
 def close_period(uow: UnitOfWork, nip: str, period: str, at: datetime, by: str) -> None:
@@ -556,7 +677,7 @@ def kinerja_authority(uow: UnitOfWork, actor_nip: str, nip: str, today: date) ->
     """Whether `actor_nip` may confirm `nip`'s month today: "" as the direct atasan, the
     atasan's NIP as their Plt (a delegation covering today), None when not at all."""
     authority = domain.may_decide(
-        actor_nip, nip, today, {nip: atasan_of(uow, nip)},
+        actor_nip, nip, today, atasan_by_date(uow, [nip]),
         active_delegations(uow, plt=actor_nip), today,
     )  # fmt: skip
     if authority is None:

@@ -10,17 +10,24 @@ range" and no more):
   holds the atasan's authority while the mandate runs: during it they clear the whole queue,
   including reports dated before it began; once it ends they decide nothing, even on reports
   dated inside it (the atasan is back and decides). The start and end dates are inclusive.
-* Only a delegation given by the employee's *current* direct atasan counts; a Plt of another
-  atasan has no authority over this employee. Nobody decides on their own report, not even
-  as Plt.
+* The atasan of a report is the atasan of the employment period in force on the report's
+  date (issue 14), not today's: after a transfer on the 16th the old atasan still decides the
+  reports dated up to the 15th. A date outside every period (before the first, in a gap)
+  takes the nearest period before it, else the first one.
+* Only a delegation given by that atasan counts; a Plt of another atasan has no authority
+  over this employee. Nobody decides on their own report, not even as Plt.
+* An employee without atasan on the report's date (a Kepala OPD; the Sekda, whose atasan is
+  the Wali Kota, not an ASN) is decided by the penilai BKPSDM set for that date: an
+  official's NIP (or their Plt), or BKPSDM itself, and then any BKPSDM officer decides,
+  recorded as penilai. Without a penilai nobody decides: the report waits on BKPSDM's list.
 * A report's month closed by the tpp service is locked unless BKPSDM reopened it; the
   caller passes the reopenings made since the latest close.
 * Age of a waiting report = working days in (filed date, today]; the 09:00 reminder goes
   out for age > threshold (default 1). A report filed on Friday is 1 on Monday (no reminder,
   the atasan has not had a full working day yet) and 2 on Tuesday (reminder).
-* A transfer to a new atasan moves every open report of the employee (pending, and those
-  waiting for the employee's revision, which would otherwise come back to the old atasan);
-  decided reports keep the atasan who decided them.
+* A transfer (a new period) moves every open report of the employee whose date now has
+  another atasan (pending, and those waiting for the employee's revision, which would
+  otherwise come back to the old atasan); decided reports keep the atasan who decided them.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from services.kernel.calendar import WIB, WorkCalendar, parse_period
+from services.kernel.employment import Period, period_on
 from services.kernel.errors import DomainError
 from services.kernel.kinerja import DI_ATAS, DI_BAWAH, RATING_LABEL, SESUAI, predikat
 from services.kernel.ruleset import RuleSet
@@ -118,6 +126,76 @@ def validate_delegation(delegation: Delegation) -> None:
         )
 
 
+BKPSDM = "BKPSDM"  # the penilai that is BKPSDM itself (any of its officers decides)
+
+
+@dataclass(frozen=True)
+class Penilai:
+    """BKPSDM named `penilai` (an official's NIP, or BKPSDM) to decide the reports of `nip`,
+    an employee without atasan, dated `first`..`last` (inclusive; None = open)."""
+
+    nip: str
+    penilai: str
+    first: date | None = None
+    last: date | None = None
+    set_by: str | None = None  # the BKPSDM officer: BKPSDM's decisions are recorded in their name
+
+    @property
+    def is_bkpsdm(self) -> bool:
+        return self.penilai == BKPSDM
+
+    def covers(self, day: date) -> bool:
+        return (self.first is None or self.first <= day) and (self.last is None or day <= self.last)
+
+    def overlaps(self, other: Penilai) -> bool:
+        return (self.first is None or other.last is None or self.first <= other.last) and (
+            other.first is None or self.last is None or other.first <= self.last
+        )
+
+
+def validate_penilai(penilai: Penilai, nama: str) -> None:
+    """A penilai is not the employee, runs forwards, and an official is named."""
+    if penilai.penilai == penilai.nip:
+        raise DomainError(
+            "self_penilai", "Pegawai tidak dapat menjadi penilai bagi dirinya sendiri."
+        )
+    if penilai.first is not None and penilai.last is not None and penilai.last < penilai.first:
+        raise DomainError(
+            "invalid_window", "Tanggal akhir penilai tidak boleh sebelum tanggal mulai."
+        )
+    if not penilai.is_bkpsdm and not nama.strip():
+        raise DomainError(
+            "nama_required", "Nama pejabat penilai wajib diisi bila penilai bukan BKPSDM."
+        )
+
+
+def penilai_on(penilai: Iterable[Penilai], nip: str, day: date) -> Penilai | None:
+    """The penilai of `nip` for a report dated `day` (None: none set)."""
+    return next((p for p in penilai if p.nip == nip and p.covers(day)), None)
+
+
+def atasan_on_date(periods: Sequence[Period], owner_nip: str, day: date) -> str | None:
+    """The atasan of `owner_nip`'s report dated `day`: that of the period in force on `day`;
+    outside every period the nearest one before it, else the first (the report exists and
+    someone must see it). None: no atasan (the top), or the employee is not known yet."""
+    period = period_on(periods, day)
+    if period is None and periods:
+        before = [p for p in periods if p.last is not None and p.last < day]
+        period = before[-1] if before else periods[0]
+    atasan = period.atasan_nip if period is not None else None
+    return None if atasan == owner_nip else atasan  # named their own atasan: nobody
+
+
+AtasanOf = Mapping[str, str | None] | Callable[[str, date], str | None]
+"""owner NIP -> atasan (the same on every date), or (owner NIP, report date) -> atasan."""
+
+
+def _atasan(atasan_of: AtasanOf, owner_nip: str, day: date) -> str | None:
+    if callable(atasan_of):
+        return atasan_of(owner_nip, day)
+    return atasan_of.get(owner_nip)
+
+
 @dataclass(frozen=True)
 class Authority:
     """Who may decide, and on whose behalf (None: as the direct atasan)."""
@@ -125,39 +203,59 @@ class Authority:
     actor_nip: str
     as_plt_for: str | None = None
     delegation: Delegation | None = None
+    as_penilai: str | None = None  # the penilai (NIP or BKPSDM) of an employee without atasan
 
     @property
     def label(self) -> str:
-        if self.as_plt_for is None:
-            return "sebagai atasan langsung"
-        return f"sebagai Plt untuk {self.as_plt_for}"
+        if self.as_plt_for is not None:
+            return f"sebagai Plt untuk {self.as_plt_for}"
+        if self.as_penilai == BKPSDM:
+            return "sebagai penilai (BKPSDM)"
+        if self.as_penilai is not None:
+            return "sebagai penilai"
+        return "sebagai atasan langsung"
+
+
+FORBIDDEN = (
+    "Anda tidak berwenang memutuskan laporan ini: hanya atasan langsung pegawai pada tanggal "
+    "laporan, Plt yang ditunjuk atasan tersebut untuk tanggal hari ini, atau penilai yang "
+    "ditetapkan BKPSDM bagi pegawai tanpa atasan."
+)
 
 
 def may_decide(
     actor_nip: str,
     report_owner_nip: str,
     report_date: date,
-    atasan_of: Mapping[str, str | None],
+    atasan_of: AtasanOf,
     delegations: Iterable[Delegation],
     today: date,
+    *,
+    penilai: Penilai | None = None,
+    bkpsdm: bool = False,
 ) -> Authority | None:
     """The actor's authority over this employee's report, or None (the API answers 403).
 
-    The direct atasan (`atasan_of[owner]`) decides; so does a Plt named by that same atasan
-    in a delegation covering `today` (the decision date, WIB). `report_date` does not pick
-    the window (see the module docstring); it is taken so every caller passes the same facts.
+    The atasan of the report's date (`atasan_of`) decides; so does a Plt named by that same
+    atasan in a delegation covering `today` (the decision date, WIB: the report's date does
+    not pick the window, see the module docstring). Without an atasan, the `penilai` covering
+    the report's date decides (or their Plt); a BKPSDM penilai is any caller with `bkpsdm`.
     """
-    del report_date  # deliberately unused: the Plt window is checked on the decision date
     if actor_nip == report_owner_nip:
         return None  # nobody approves their own report
-    atasan = atasan_of.get(report_owner_nip)
+    atasan = _atasan(atasan_of, report_owner_nip, report_date)
+    as_penilai = None
     if atasan is None or atasan == report_owner_nip:
-        return None  # no atasan recorded: BKPSDM must fix the relation first
+        if penilai is None or penilai.nip != report_owner_nip or not penilai.covers(report_date):
+            return None  # no atasan and no penilai: BKPSDM must name one first
+        if penilai.is_bkpsdm:
+            return Authority(actor_nip, as_penilai=BKPSDM) if bkpsdm else None
+        atasan = as_penilai = penilai.penilai
     if actor_nip == atasan:
-        return Authority(actor_nip)
+        return Authority(actor_nip, as_penilai=as_penilai)
     for d in delegations:
         if d.atasan_nip == atasan and d.plt_nip == actor_nip and d.covers(today):
-            return Authority(actor_nip, as_plt_for=atasan, delegation=d)
+            return Authority(actor_nip, as_plt_for=atasan, delegation=d, as_penilai=as_penilai)
     return None
 
 
@@ -235,12 +333,20 @@ class AuditEntry:
     action: DecisionKind  # what
     reason: str | None  # the reason or note, as written
     as_plt_for: str | None  # the atasan on whose behalf a Plt decided
+    as_penilai: str | None = None  # the penilai (NIP or BKPSDM) of an employee without atasan
 
     def summary(self) -> str:
         local = self.at.astimezone(WIB)
+        role = ""
+        if self.as_plt_for:
+            role = f" sebagai Plt untuk {self.as_plt_for}"
+        elif self.as_penilai == BKPSDM:
+            role = " sebagai penilai (BKPSDM)"
+        elif self.as_penilai:
+            role = " sebagai penilai"
         text = (
             f"Laporan {_DECISION_LABEL[self.action]} oleh {self.actor_nip}"
-            + (f" sebagai Plt untuk {self.as_plt_for}" if self.as_plt_for else "")
+            + role
             + f" pada {local:%d-%m-%Y %H.%M} WIB"
         )
         return text + (f". Alasan: {self.reason}" if self.reason else ".")
@@ -257,10 +363,13 @@ def decide(
     actor_nip: str,
     decision: Decision,
     now: datetime,
-    atasan_of: Mapping[str, str | None],
+    atasan_of: AtasanOf,
     delegations: Iterable[Delegation],
     closed_periods: Iterable[str] = (),
     reopened_periods: Iterable[str] = (),
+    *,
+    penilai: Penilai | None = None,
+    bkpsdm: bool = False,
 ) -> DecisionResult:
     """Apply a decision, or DomainError with code forbidden / not_pending / period_locked.
 
@@ -269,14 +378,17 @@ def decide(
     _require_aware(now, "now")
     today = now.astimezone(WIB).date()
     authority = may_decide(
-        actor_nip, item.owner_nip, item.report_date, atasan_of, delegations, today
+        actor_nip,
+        item.owner_nip,
+        item.report_date,
+        atasan_of,
+        delegations,
+        today,
+        penilai=penilai,
+        bkpsdm=bkpsdm,
     )
     if authority is None:
-        raise DomainError(
-            "forbidden",
-            "Anda tidak berwenang memutuskan laporan ini: hanya atasan langsung pegawai atau "
-            "Plt yang ditunjuk atasan tersebut untuk tanggal hari ini.",
-        )
+        raise DomainError("forbidden", FORBIDDEN)
     if item.status is not QueueStatus.PENDING:
         raise DomainError(
             "not_pending",
@@ -298,6 +410,7 @@ def decide(
         action=decision.kind,
         reason=decision.text,
         as_plt_for=authority.as_plt_for,
+        as_penilai=authority.as_penilai,
     )
     return DecisionResult(decided, audit)
 
@@ -315,19 +428,23 @@ def bulk_approve(
     items: Sequence[QueueItem],
     actor_nip: str,
     now: datetime,
-    atasan_of: Mapping[str, str | None],
+    atasan_of: AtasanOf,
     delegations: Iterable[Delegation],
     closed_periods: Iterable[str] = (),
     reopened_periods: Iterable[str] = (),
     *,
     locks_of: Callable[[QueueItem], tuple[Sequence[str], Sequence[str]]] | None = None,
+    penilai: Iterable[Penilai] = (),
+    bkpsdm: bool = False,
 ) -> list[BulkItemResult]:
     """Approve a selection; one result per item in the given order. A refused item does not
     stop the others; an item selected twice is approved once.
 
     `locks_of(item)`, when given, returns that item's (closed, reopened) periods instead of
     the shared lists: tpp closes a month per employee, so the lock may differ per owner.
+    `penilai`: those of the owners without atasan (each item takes the one of its date).
     """
+    penilai_list = list(penilai)
     delegation_list = list(delegations)
     shared = (list(closed_periods), list(reopened_periods))
     approve = Decision(DecisionKind.APPROVE)
@@ -345,7 +462,16 @@ def bulk_approve(
         closed, reopened = locks_of(item) if locks_of is not None else shared
         try:
             done = decide(
-                item, actor_nip, approve, now, atasan_of, delegation_list, closed, reopened
+                item,
+                actor_nip,
+                approve,
+                now,
+                atasan_of,
+                delegation_list,
+                closed,
+                reopened,
+                penilai=penilai_on(penilai_list, item.owner_nip, item.report_date),
+                bkpsdm=bkpsdm,
             )
         except DomainError as err:
             results.append(BulkItemResult(item.report_id, False, err.code, err.message))
@@ -373,17 +499,26 @@ def overdue(
     today: date,
     calendar: WorkCalendar,
     threshold: int = DEFAULT_OVERDUE_THRESHOLD,
+    penilai: Iterable[Penilai] = (),
 ) -> dict[str, list[OverdueReport]]:
     """Pending reports waiting more than `threshold` working days, by atasan NIP, oldest
-    first — the 09:00 reminder's list. Reports without an atasan are left out (nobody to
-    remind; the relation must be fixed by BKPSDM)."""
+    first — the 09:00 reminder's list. A report without an atasan is listed under the NIP of
+    its `penilai` (an official); without one, or with BKPSDM as penilai, it is left out
+    (no person to remind: BKPSDM sees it in its own queue or on the undecidable list)."""
+    penilai_list = list(penilai)
     found: dict[str, list[OverdueReport]] = {}
     for item in queue:
-        if item.status is not QueueStatus.PENDING or item.atasan_nip is None:
+        if item.status is not QueueStatus.PENDING:
+            continue
+        decider = item.atasan_nip
+        if decider is None:
+            p = penilai_on(penilai_list, item.owner_nip, item.report_date)
+            decider = None if p is None or p.is_bkpsdm else p.penilai
+        if decider is None:
             continue
         age = age_in_working_days(item.filed_on, today, calendar)
         if age > threshold:
-            found.setdefault(item.atasan_nip, []).append(OverdueReport(item, age))
+            found.setdefault(decider, []).append(OverdueReport(item, age))
     for waiting in found.values():
         waiting.sort(key=lambda o: (-o.age, o.item.filed_at, o.item.report_id))
     return found
@@ -401,19 +536,25 @@ class TransferResult:
 def transfer_pending(
     queue: Iterable[QueueItem], employee_nip: str, new_atasan_nip: str | None
 ) -> TransferResult:
-    """The employee moved to `new_atasan_nip`: their open reports follow them."""
+    """The employee moved to `new_atasan_nip` for every date: their open reports follow."""
     if new_atasan_nip is not None and new_atasan_nip == employee_nip:
         raise DomainError("self_atasan", "Pegawai tidak dapat menjadi atasan bagi dirinya sendiri.")
+    return route_by_date(queue, employee_nip, lambda _day: new_atasan_nip)
+
+
+def route_by_date(
+    queue: Iterable[QueueItem], employee_nip: str, atasan_on: Callable[[date], str | None]
+) -> TransferResult:
+    """The employee's periods changed: each open report goes to `atasan_on(its date)`;
+    decided reports keep the atasan who decided them."""
     out: list[QueueItem] = []
     moved: list[str] = []
     for item in queue:
-        if (
-            item.owner_nip == employee_nip
-            and item.status in OPEN_STATUSES
-            and item.atasan_nip != new_atasan_nip
-        ):
-            item = dataclasses.replace(item, atasan_nip=new_atasan_nip)
-            moved.append(item.report_id)
+        if item.owner_nip == employee_nip and item.status in OPEN_STATUSES:
+            atasan = atasan_on(item.report_date)
+            if item.atasan_nip != atasan:
+                item = dataclasses.replace(item, atasan_nip=atasan)
+                moved.append(item.report_id)
         out.append(item)
     return TransferResult(tuple(out), tuple(moved))
 
@@ -427,8 +568,11 @@ def queue_of(queue: Iterable[QueueItem], atasan_nip: str) -> list[QueueItem]:
 
 
 __all__ = [
+    "BKPSDM",
+    "FORBIDDEN",
     "OPEN_STATUSES",
     "WIB",
+    "AtasanOf",
     "AuditEntry",
     "Authority",
     "BulkItemResult",
@@ -438,20 +582,25 @@ __all__ = [
     "Delegation",
     "DomainError",
     "OverdueReport",
+    "Penilai",
     "QueueItem",
     "QueueStatus",
     "TransferResult",
     "age_in_working_days",
+    "atasan_on_date",
     "bulk_approve",
     "decide",
     "is_period_locked",
     "make_decision",
     "may_decide",
     "overdue",
+    "penilai_on",
     "period_of",
     "queue_of",
+    "route_by_date",
     "transfer_pending",
     "validate_delegation",
+    "validate_penilai",
 ]
 
 

@@ -1,7 +1,8 @@
 """Approval's subscribers: activity's reports fill the queues, employee events keep the
-supervisor relation (a transfer moves open reports), tpp's closes lock periods and bring the
-month's summary for the kinerja proposal, activity's SKP targets are kept for it too. Each maps
-its event to a call of commands.py, where the writes are.
+supervisor relation (a transfer moves each open report to the atasan of its date), tpp's
+closes lock periods and bring the month's summary for the kinerja proposal, activity's SKP
+targets are kept for it too. Each maps its event to a call of commands.py, where the writes
+are.
 
 Per batch, not per event: the kit hands a consumed batch to these handlers in one
 transaction. ActivityReported (one per filing, the bulk of the traffic) is only collected by
@@ -50,11 +51,11 @@ def on_withdrawn(uow: UnitOfWork, event: ActivityWithdrawn) -> None:
 
 
 def on_employee(uow: UnitOfWork, event: EmployeeUpserted | EmployeeDeactivated) -> None:
-    """The projection, then a transfer: open reports follow the employee to the new atasan."""
-    write_reported(uow)  # with the atasan of before this event, then moved below
+    """The projection, then a transfer: each open report goes to the atasan of its date."""
+    write_reported(uow)  # with the periods of before this event, then rerouted below
     apply_employee_event(uow, event)
-    if isinstance(event, EmployeeUpserted):
-        commands.follow_employee(uow, event.nip, event.atasan_nip, str(event.event_id))
+    uow.session.flush()  # the new periods, for follow_employee's reads
+    commands.follow_employee(uow, event.nip, str(event.event_id))
 
 
 def on_period_closed(uow: UnitOfWork, event: TppPeriodClosed) -> None:

@@ -44,6 +44,7 @@ class QueueEntry(Base, table=True):
     updated_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
     # a migration import's historical decision, waiting for the employee's atasan to be known
     imported_decision: str | None = Field(default=None, max_length=16)
+    imported_decided_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
     reported_event_id: str | None = Field(default=None, max_length=36)
 
 
@@ -59,6 +60,8 @@ class DecisionLog(Base, table=True):
     action: str = Field(max_length=24)
     reason: str | None = None
     as_plt_for: str | None = Field(default=None, max_length=18)
+    # the penilai an employee without atasan has (their NIP, or "BKPSDM"), when they decided
+    as_penilai: str | None = Field(default=None, max_length=18)
     source: str = Field(default="api", max_length=16)  # api, bulk, import
     event_id: str = Field(max_length=36)
     at: datetime = Field(sa_column=Column(Utc(), nullable=False, index=True))
@@ -77,6 +80,25 @@ class Delegation(Base, table=True):
     created_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
     revoked_by: str | None = Field(default=None, max_length=18)
+
+
+class PenilaiRow(Base, table=True):
+    """Who decides the reports of an employee without atasan (a Kepala OPD, the Sekda),
+    set by BKPSDM for a date range (inclusive; None = open): an official's NIP, or BKPSDM
+    itself ("BKPSDM"). A removed row is kept for the audit."""
+
+    __tablename__ = "penilai"
+    id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(index=True, max_length=18)  # the employee
+    penilai: str = Field(index=True, max_length=18)  # a NIP, or "BKPSDM"
+    nama: str = ""
+    jabatan: str = ""
+    first_day: date | None = None
+    last_day: date | None = None
+    set_by: str = Field(max_length=18)
+    set_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    removed_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+    removed_by: str | None = Field(default=None, max_length=18)
 
 
 class PeriodClose(Base, table=True):

@@ -4,7 +4,7 @@ the routes and commands.py call these, handlers.py uses `to_item`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -18,6 +18,7 @@ from services.approval.models import (
     Delegation,
     KinerjaMonth,
     KinerjaResult,
+    PenilaiRow,
     PeriodClose,
     PeriodReopen,
     QueueEntry,
@@ -25,8 +26,8 @@ from services.approval.models import (
 )
 from services.kernel.calendar import parse_period
 from services.kernel.ruleset import RuleSetError, load_ruleset
-from services.shared.db import EmployeeRow
-from services.shared.employees import atasan_of, find_employee
+from services.shared.db import EmployeeRow, chunked
+from services.shared.employees import find_employee, periods_by_nip, periods_of
 from services.shared.uow import UnitOfWork
 
 
@@ -47,6 +48,84 @@ def to_item(row: QueueEntry) -> domain.QueueItem:
 def name_of(uow: UnitOfWork, nip: str) -> str | None:
     row = find_employee(uow, nip)
     return row.nama if row is not None else None
+
+
+def atasan_on(uow: UnitOfWork, nip: str, day: date) -> str | None:
+    """The atasan of `nip`'s report dated `day` (domain.atasan_on_date over the periods)."""
+    return domain.atasan_on_date(periods_of(uow, nip), nip, day)
+
+
+def atasan_by_date(uow: UnitOfWork, nips: Iterable[str]) -> domain.AtasanOf:
+    """(owner, report date) -> atasan for many owners, their periods read at once."""
+    periods = periods_by_nip(uow, nips)
+    return lambda nip, day: domain.atasan_on_date(periods.get(nip, []), nip, day)
+
+
+# --------------------------------------------------------------------------- penilai
+
+
+def to_penilai(row: PenilaiRow) -> domain.Penilai:
+    return domain.Penilai(row.nip, row.penilai, row.first_day, row.last_day, row.set_by)
+
+
+def penilai_rows(
+    uow: UnitOfWork, *, nip: str | None = None, penilai: str | None = None, removed: bool = False
+) -> list[PenilaiRow]:
+    """Penilai by employee and start date; without `removed` only those in force."""
+    query = select(PenilaiRow)
+    if nip:
+        query = query.where(PenilaiRow.nip == nip)
+    if penilai:
+        query = query.where(PenilaiRow.penilai == penilai)
+    if not removed:
+        query = query.where(col(PenilaiRow.removed_at).is_(None))
+    rows = uow.session.exec(query).all()
+    return sorted(rows, key=lambda r: (r.nip, r.first_day or date.min, r.set_at))
+
+
+def penilai_row(uow: UnitOfWork, penilai_id: str) -> PenilaiRow | None:
+    return uow.session.get(PenilaiRow, penilai_id)
+
+
+def penilai_of(uow: UnitOfWork, nips: Iterable[str]) -> list[domain.Penilai]:
+    """The penilai in force (not removed) of these employees, every date."""
+    found: list[domain.Penilai] = []
+    for part in chunked(sorted(set(nips))):
+        rows = uow.session.exec(
+            select(PenilaiRow).where(
+                col(PenilaiRow.nip).in_(part), col(PenilaiRow.removed_at).is_(None)
+            )
+        ).all()
+        found += [to_penilai(r) for r in rows]
+    return found
+
+
+def penilai_on(uow: UnitOfWork, nip: str, day: date) -> domain.Penilai | None:
+    return domain.penilai_on(penilai_of(uow, [nip]), nip, day)
+
+
+def waiting_for_penilai(uow: UnitOfWork, penilai: domain.Penilai) -> list[QueueEntry]:
+    """The pending reports without atasan this penilai decides (dated in their range)."""
+    rows = uow.session.exec(
+        select(QueueEntry).where(
+            QueueEntry.owner_nip == penilai.nip,
+            col(QueueEntry.atasan_nip).is_(None),
+            QueueEntry.status == domain.QueueStatus.PENDING.value,
+        )
+    ).all()
+    ordered = sorted(rows, key=lambda r: (r.filed_at, r.report_id))
+    return [r for r in ordered if penilai.covers(r.work_date)]
+
+
+def without_atasan(uow: UnitOfWork) -> list[QueueEntry]:
+    """Open reports with nobody routed to (no atasan on their date), oldest date first."""
+    open_statuses = [s.value for s in domain.OPEN_STATUSES]
+    rows = uow.session.exec(
+        select(QueueEntry).where(
+            col(QueueEntry.atasan_nip).is_(None), col(QueueEntry.status).in_(open_statuses)
+        )
+    ).all()
+    return sorted(rows, key=lambda r: (r.work_date, r.owner_nip, r.report_id))
 
 
 # --------------------------------------------------------------------------- queue
@@ -77,15 +156,21 @@ def pending_of(uow: UnitOfWork, atasan_nip: str) -> list[QueueEntry]:
     return [by_id[i.report_id] for i in ordered]
 
 
-def may_decide_on(uow: UnitOfWork, nip: str, row: QueueEntry, today: date) -> bool:
-    """Whether `nip` may decide the report today: its owner's atasan, or their Plt."""
+def may_decide_on(
+    uow: UnitOfWork, nip: str, row: QueueEntry, today: date, *, bkpsdm: bool = False
+) -> bool:
+    """Whether `nip` may decide the report today: the atasan of its date, their Plt, or
+    the penilai of an employee without atasan."""
+    atasan = atasan_on(uow, row.owner_nip, row.work_date)
     authority = domain.may_decide(
         nip,
         row.owner_nip,
         row.work_date,
-        {row.owner_nip: atasan_of(uow, row.owner_nip)},
+        {row.owner_nip: atasan},
         active_delegations(uow, plt=nip),
         today,
+        penilai=None if atasan else penilai_on(uow, row.owner_nip, row.work_date),
+        bkpsdm=bkpsdm,
     )
     return authority is not None
 

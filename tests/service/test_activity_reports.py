@@ -513,6 +513,44 @@ async def test_migration_import(env: dict[str, Any]) -> None:
     assert (again.json()["accepted"], again.json()["duplicate"]) == (0, 3)
 
 
+async def test_migration_import_flags_employees_without_atasan(env: dict[str, Any]) -> None:
+    """Issue 14: a head's imported decision is not 'accepted' (activity cannot know whether
+    approval has a penilai for them): it is imported and flagged per line. The optional
+    `diputuskan` column travels as the decision's historical time."""
+    kit, client = env["kit"], env["client"]
+    staff, boss, head, stranger = (factories.nip() for _ in range(4))
+    oct1, oct2 = date(2026, 10, 1), date(2026, 10, 2)
+    for nip in (staff, head, stranger):
+        await kit.handle(scan(nip, oct1).to_bytes())
+        await kit.handle(scan(nip, oct2).to_bytes())
+    await kit.handle(employee(staff, boss).to_bytes())
+    await kit.handle(employee(head, None).to_bytes())  # a Kepala OPD: no atasan
+    csv_text = (
+        "nip,tanggal,status,diputuskan\n"
+        f"{staff},2026-10-01,approved,2026-10-02 09:15\n"
+        f"{head},2026-10-01,approved,2026-10-01T17:00:00+07:00\n"
+        f"{stranger},2026-10-01,rejected,\n"  # not in the master yet: approval waits for it
+        f"{staff},2026-10-02,approved,2026-10-01 09:00\n"  # decided before the report's day
+        f"{head},2026-10-02,approved,kemarin\n"
+    )
+    headers = {"content-type": "text/csv", **who(None, "bkpsdm")}
+    r = await client.post("/api/v1/reports/import?wait_s=0", content=csv_text, headers=headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["accepted"], body["flagged"], body["rejected"]) == (2, 1, 2)
+    assert [(w["line"], w["code"]) for w in body["warnings"]] == [(3, "no_atasan")]
+    assert "penilai" in body["warnings"][0]["reason"]
+    assert [(e["line"], e["code"]) for e in body["errors"]] == [
+        (5, "invalid_decided_at"),
+        (6, "invalid_decided_at"),
+    ]
+    events = {e.nip: e for e in emitted(kit) if isinstance(e, ActivityReported)}
+    assert events[staff].imported_decided_at == wib(oct2, 9, 15)
+    assert events[head].imported_decided_at == wib(oct1, 17)
+    assert events[stranger].imported_decided_at is None
+    assert events[head].imported_decision == "approved"  # imported all the same
+
+
 async def test_two_filings_at_the_same_instant_cannot_both_pass_the_minutes_check(
     env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

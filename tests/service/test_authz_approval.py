@@ -40,7 +40,12 @@ DECIDERS = frozenset({"atasan_own"})
 B_OR_BKPSDM = frozenset({"atasan_own", "bkpsdm"})
 
 RULES: list[Rule] = [
-    Rule("GET", "/api/v1/queue", PERSONS, note="antreannya sendiri"),
+    Rule(
+        "GET",
+        "/api/v1/queue",
+        PERSONS | {"bkpsdm"},
+        note="antreannya sendiri; BKPSDM: pegawai tanpa atasan yang penilainya BKPSDM",
+    ),
     Rule(
         "GET",
         "/api/v1/atasan/{atasan_nip}/queue",
@@ -75,9 +80,9 @@ RULES: list[Rule] = [
     Rule(
         "POST",
         "/api/v1/reports/bulk-approve",
-        PERSONS,
+        PERSONS | {"bkpsdm"},
         body={"report_ids": ["{r3}"]},
-        note="per laporan: hanya bawahannya atau sebagai Plt",
+        note="per laporan: hanya bawahannya, sebagai Plt atau sebagai penilai",
     ),
     Rule(
         "POST",
@@ -127,6 +132,16 @@ RULES: list[Rule] = [
         body={"reason": "Koreksi"},
     ),
     Rule("GET", "/api/v1/periods/{period}/locks", CITY, values={"period": "2026-09"}),
+    Rule(
+        "POST",
+        "/api/v1/penilai",
+        frozenset({"bkpsdm"}),
+        body={"nip": "{head_nip}", "penilai": "BKPSDM"},
+        note="penilai pegawai tanpa atasan (Kepala OPD, Sekda)",
+    ),
+    Rule("GET", "/api/v1/penilai", CITY),
+    Rule("DELETE", "/api/v1/penilai/{penilai_id}", frozenset({"bkpsdm"})),
+    Rule("GET", "/api/v1/undecidable", CITY, note="laporan tanpa atasan dan tanpa penilai"),
 ]
 DECISIONS = frozenset(("POST", r.path) for r in RULES if r.allowed == DECIDERS)
 PLT_ALLOWED = DECISIONS | {
@@ -170,7 +185,15 @@ async def seed(c: httpx.AsyncClient, kit: Any, cast: dict[str, Any]) -> dict[str
     bkpsdm = headers_of(cast)("bkpsdm")
     spare = await c.post("/api/v1/delegations", json=window, headers=bkpsdm)
     assert spare.status_code == 201, spare.text
+    # a fresh head (no atasan) to name a penilai for, and a penilai to remove
+    head, other_head = factories.nip(), factories.nip()
+    made = await c.post(
+        "/api/v1/penilai", json={"nip": other_head, "penilai": "BKPSDM"}, headers=bkpsdm
+    )
+    assert made.status_code == 201, made.text
     return {
+        "head_nip": head,
+        "penilai_id": made.json()["id"],
         "nip": cast["asn_self"][0],
         "atasan_nip": boss,
         "plt_nip": plt,
@@ -221,7 +244,8 @@ async def test_approval_matrix(memory_settings: Settings) -> None:
 async def test_bulk_approval_refuses_per_item_what_is_not_theirs(
     memory_settings: Settings,
 ) -> None:
-    """Bulk approval answers 200 to any employee but refuses, per item, what is not theirs."""
+    """Bulk approval answers 200 to any employee (and BKPSDM, a penilai) but refuses, per
+    item, what is not theirs."""
     app = create_approval(memory_settings, clock=lambda: NOW)
     kit = app.state.kit
     kit.migrate()
@@ -239,6 +263,7 @@ async def test_bulk_approval_refuses_per_item_what_is_not_theirs(
             ("asn_self", "forbidden"),
             ("asn_other", "forbidden"),
             ("atasan_other", "forbidden"),
+            ("bkpsdm", "forbidden"),  # A has an atasan: BKPSDM is nobody's penilai here
             ("plt", "ok"),
         ]:
             r = await c.post(

@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.activity.app import create as create_activity
+from services.activity.routes.imports import DECIDED_COLUMN
 from services.activity.routes.imports import IMPORT_COLUMNS as REPORT_COLUMNS
 from services.approval.app import create as create_approval
 from services.attendance import domain as attendance_domain
@@ -45,7 +46,7 @@ BUILDERS: dict[str, Callable[[Settings], FastAPI]] = {
 IMPORTS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
     ("attendance", "/api/v1/scans/import"): (scan_importer.REQUIRED_COLUMNS, ()),
     ("attendance", "/api/v1/absences/import"): (attendance_domain.ABSENCE_COLUMNS, ()),
-    ("activity", "/api/v1/reports/import"): (REPORT_COLUMNS, ()),
+    ("activity", "/api/v1/reports/import"): (REPORT_COLUMNS, (DECIDED_COLUMN,)),
     ("siasn", "/api/v1/employees/import"): (siasn_domain.COLUMNS, (siasn_domain.PIN_COLUMN,)),
 }
 # the imports that also take a multipart upload in the field `file`

@@ -17,14 +17,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.approval.domain import (
+    BKPSDM,
     WIB,
     Decision,
     DecisionKind,
     Delegation,
     DomainError,
+    Penilai,
     QueueItem,
     QueueStatus,
     age_in_working_days,
+    atasan_on_date,
     bulk_approve,
     decide,
     is_period_locked,
@@ -33,10 +36,13 @@ from services.approval.domain import (
     overdue,
     period_of,
     queue_of,
+    route_by_date,
     transfer_pending,
     validate_delegation,
+    validate_penilai,
 )
 from services.kernel.calendar import WorkCalendar
+from services.kernel.employment import Period
 
 ATASAN_A = "197501012000011001"
 ATASAN_B = "197602022001021002"
@@ -339,3 +345,109 @@ def test_bulk_approve_takes_the_lock_of_each_owner() -> None:
         locks_of=lambda item: (closed_for[item.owner_nip], []),
     )
     assert [(r.report_id, r.code) for r in results] == [("ra", "period_locked"), ("rb", "ok")]
+
+
+# --------------------------------------------------------------------------- by date, penilai
+# (issue 14) A transfer on Friday 16 October: E1 reports to A until Thursday 15, to B from
+# the 16th. HEAD (a Kepala OPD) has no atasan; SEKDA is named their penilai.
+
+HEAD = "197001012000011009"
+SEKDA = "196901012000011008"
+OFFICER = "197201012000011010"  # a BKPSDM officer
+THU15, FRI16, MON19 = date(2026, 10, 15), date(2026, 10, 16), date(2026, 10, 19)
+
+
+def _period(first: date | None, last: date | None, atasan: str | None) -> Period:
+    return Period(first, last, "Pegawai", "Dinas Uji", "Staf", 7, atasan, 3_000_000)
+
+
+TRANSFERRED = [_period(date(2026, 10, 1), THU15, ATASAN_A), _period(FRI16, None, ATASAN_B)]
+
+
+def test_atasan_of_the_reports_date() -> None:
+    assert atasan_on_date(TRANSFERRED, E1, THU15) == ATASAN_A
+    assert atasan_on_date(TRANSFERRED, E1, FRI16) == ATASAN_B
+    # before the first period: the first one's; in a gap: the period before it
+    assert atasan_on_date(TRANSFERRED, E1, date(2026, 9, 30)) == ATASAN_A
+    gap = [_period(None, THU, ATASAN_A), _period(MON12, None, ATASAN_B)]
+    assert atasan_on_date(gap, E1, FRI9) == ATASAN_A
+    assert atasan_on_date([], E1, THU) is None  # not known yet
+    assert atasan_on_date([_period(None, None, E1)], E1, THU) is None  # named themself
+
+
+def test_after_a_transfer_the_old_atasan_decides_the_days_before_it() -> None:
+    def by_date(nip: str, day: date) -> str | None:
+        return atasan_on_date(TRANSFERRED, nip, day)
+
+    assert may_decide(ATASAN_A, E1, THU15, by_date, [], MON19) is not None
+    assert may_decide(ATASAN_B, E1, THU15, by_date, [], MON19) is None
+    assert may_decide(ATASAN_B, E1, FRI16, by_date, [], MON19) is not None
+    assert may_decide(ATASAN_A, E1, FRI16, by_date, [], MON19) is None
+    # the Plt of the old atasan decides the old days only
+    plt = [Delegation(ATASAN_A, PLT_P, MON19, MON19)]
+    assert may_decide(PLT_P, E1, THU15, by_date, plt, MON19) is not None
+    assert may_decide(PLT_P, E1, FRI16, by_date, plt, MON19) is None
+
+
+def test_transfer_moves_only_the_open_reports_dated_from_it() -> None:
+    queue = [
+        QueueItem("r15", E1, THU15, wib(THU15, 16), ATASAN_A),
+        QueueItem("r16", E1, FRI16, wib(FRI16, 16), ATASAN_A),
+        QueueItem("d16", E1, FRI16, wib(FRI16, 16), ATASAN_A, QueueStatus.APPROVED),
+    ]
+    moved = route_by_date(queue, E1, lambda day: atasan_on_date(TRANSFERRED, E1, day))
+    assert moved.moved == ("r16",)
+    assert [i.atasan_nip for i in moved.queue] == [ATASAN_A, ATASAN_B, ATASAN_A]
+
+
+def test_penilai_decides_for_an_employee_without_atasan() -> None:
+    no_atasan: dict[str, str | None] = {HEAD: None}
+    sekda = Penilai(HEAD, SEKDA, FRI16, None, OFFICER)
+    assert may_decide(SEKDA, HEAD, THU15, no_atasan, [], MON19, penilai=sekda) is None
+    auth = may_decide(SEKDA, HEAD, FRI16, no_atasan, [], MON19, penilai=sekda)
+    assert auth is not None and (auth.as_penilai, auth.label) == (SEKDA, "sebagai penilai")
+    assert (
+        may_decide(OFFICER, HEAD, FRI16, no_atasan, [], MON19, penilai=sekda, bkpsdm=True) is None
+    )
+    assert may_decide(HEAD, HEAD, FRI16, no_atasan, [], MON19, penilai=sekda) is None
+    # the Sekda's Plt stands in for them
+    plt = [Delegation(SEKDA, PLT_P, MON19, MON19)]
+    auth = may_decide(PLT_P, HEAD, FRI16, no_atasan, plt, MON19, penilai=sekda)
+    assert auth is not None and (auth.as_plt_for, auth.as_penilai) == (SEKDA, SEKDA)
+    # BKPSDM as penilai: any BKPSDM officer, recorded as such; nobody else
+    bkpsdm = Penilai(HEAD, BKPSDM, None, None, OFFICER)
+    auth = may_decide(OFFICER, HEAD, THU15, no_atasan, [], MON19, penilai=bkpsdm, bkpsdm=True)
+    assert auth is not None and auth.label == "sebagai penilai (BKPSDM)"
+    assert may_decide(SEKDA, HEAD, THU15, no_atasan, [], MON19, penilai=bkpsdm) is None
+    # an employee with an atasan: a penilai (set by mistake) does not count
+    assert may_decide(SEKDA, E1, THU, ATASAN_OF, [], MON19, penilai=Penilai(E1, SEKDA)) is None
+
+
+def test_penilai_rules() -> None:
+    with pytest.raises(DomainError) as err:
+        validate_penilai(Penilai(HEAD, HEAD), "Kepala")
+    assert err.value.code == "self_penilai"
+    with pytest.raises(DomainError) as err:
+        validate_penilai(Penilai(HEAD, SEKDA, FRI16, THU15), "Sekda")
+    assert err.value.code == "invalid_window"
+    with pytest.raises(DomainError) as err:
+        validate_penilai(Penilai(HEAD, SEKDA), "  ")
+    assert err.value.code == "nama_required"
+    validate_penilai(Penilai(HEAD, BKPSDM), "")  # BKPSDM needs no name
+    until15, from16 = Penilai(HEAD, SEKDA, None, THU15), Penilai(HEAD, BKPSDM, FRI16, None)
+    assert not until15.overlaps(from16) and not from16.overlaps(until15)
+    assert Penilai(HEAD, SEKDA).overlaps(from16)
+    assert Penilai(HEAD, SEKDA, THU15, FRI16).overlaps(from16)
+
+
+def test_overdue_reminds_the_penilai_official_not_bkpsdm() -> None:
+    queue = [
+        QueueItem("h1", HEAD, THU, wib(THU, 16), None),
+        QueueItem("h2", E2, THU, wib(THU, 16), None),
+    ]
+    penilai = [Penilai(HEAD, SEKDA), Penilai(E2, BKPSDM)]
+    # filed Thursday 1, today Tuesday 6: Fri, Mon, Tue = 3 working days > 1
+    found = overdue(queue, TUE, PLAIN, 1, penilai)
+    assert {k: [(o.item.report_id, o.age) for o in v] for k, v in found.items()} == {
+        SEKDA: [("h1", 3)]
+    }

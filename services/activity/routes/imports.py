@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time as _time
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from contracts.nip import nip_problem
 from services.activity import commands, queries
 from services.activity.routes.deps import Rules, forbidden, today
-from services.kernel.calendar import year_problem
+from services.kernel.calendar import WIB, year_problem
 from services.kernel.uploads import csv_lines, not_text_reason
 from services.shared.documents import read_body
 from services.shared.http import Kit, Now, Problem, Who
@@ -24,18 +24,42 @@ router = APIRouter()
 
 MAX_IMPORT_BYTES = 25 * 1024 * 1024  # migration CSV, ~50 bytes a line: room for 500,000 lines
 IMPORT_COLUMNS = ("nip", "tanggal", "status")
+DECIDED_COLUMN = "diputuskan"  # optional: when the historical decision was taken
 # What /docs says of each column (a column without words fails here).
 _FORMATS = {
     "nip": ("NIP 18 digit", "199001012015011001"),
     "tanggal": ("tanggal laporan YYYY-MM-DD, sudah lewat", "2026-10-05"),
     "status": ("keputusan lama: " + ", ".join(commands.IMPORT_STATUSES), "approved"),
+    DECIDED_COLUMN: (
+        "waktu keputusan lama (YYYY-MM-DD HH:MM WIB, atau ISO 8601 dengan zona); kosong: akhir "
+        "hari laporan",
+        "2026-10-06 09:15",
+    ),
 }
-IMPORT_BODY = upload_body([Column(c, True, *_FORMATS[c]) for c in IMPORT_COLUMNS])
+IMPORT_BODY = upload_body(
+    [Column(c, True, *_FORMATS[c]) for c in IMPORT_COLUMNS]
+    + [Column(DECIDED_COLUMN, False, *_FORMATS[DECIDED_COLUMN])]
+)
+
+
+def _decided_at(raw: str, day: date, now: datetime) -> datetime | str:
+    """The decision time of a line, or why it is refused (naive times are WIB)."""
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        return "waktu keputusan harus berformat YYYY-MM-DD HH:MM"
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=WIB)
+    if at.astimezone(WIB).date() < day or at > now:
+        return "waktu keputusan harus antara tanggal laporan dan saat impor"
+    return at
 
 
 def _parse_import(
-    text: str, today: date
+    text: str, today: date, *, now: datetime | None = None, times: dict[int, datetime] | None = None
 ) -> tuple[list[tuple[int, str, date, str]], list[dict[str, Any]]]:
+    """Good lines (line, nip, date, status) and refused ones; a line's decision time, when
+    the optional column has one, goes to `times` by line (`now` bounds it)."""
     good: list[tuple[int, str, date, str]] = []
     bad: list[dict[str, Any]] = []
     # line by line: a quote left open spoils its own line, not the ones after it
@@ -77,6 +101,13 @@ def _parse_import(
             refusal = ("invalid_status", "status harus approved, pending atau rejected")
         if refusal is None and day is not None and day > today:
             refusal = ("future_date", "tanggal belum tiba")
+        raw_decided = (rec.get(DECIDED_COLUMN) or "").strip()
+        if refusal is None and day is not None and raw_decided and times is not None:
+            found = _decided_at(raw_decided, day, now or datetime.now(WIB))
+            if isinstance(found, str):
+                refusal = ("invalid_decided_at", found)
+            else:
+                times[line] = found
         if refusal is not None or day is None:
             code, reason = refusal or ("invalid_date", "tanggal tidak valid")
             bad.append(
@@ -110,8 +141,10 @@ async def _settle(kit: ServiceKit, wait_s: float) -> None:
     description=(
         "Oleh BKPSDM. Satu baris menjadi laporan begitu tanggalnya terbuka (ada pindaian atau "
         "dinas luar); `approved`/`rejected` adalah keputusan lama yang dicatat persetujuan dan "
-        "diteruskan ke TPP seperti keputusan lain. Batas waktu pelaporan tidak berlaku untuk "
-        "riwayat."
+        "diteruskan ke TPP seperti keputusan lain, pada waktu kolom `diputuskan` (kosong: akhir "
+        "hari laporan). Baris pegawai tanpa atasan pada tanggalnya tidak dihitung `accepted` "
+        "tetapi `flagged` (dengan alasannya di `warnings`): hanya penilai yang ditetapkan BKPSDM "
+        "yang dapat memutuskannya. Batas waktu pelaporan tidak berlaku untuk riwayat."
     ),
     tags=["Laporan kegiatan"],
     openapi_extra=IMPORT_BODY,
@@ -124,10 +157,13 @@ async def import_reports(
     rules: Rules,
     wait_s: float = Query(15.0, ge=0, le=120, description="wait for scans still on their way"),
 ) -> dict[str, Any]:
-    """BKPSDM migration import (text/csv `nip,tanggal,status`). A line becomes a report when
-    activity's projection unlocks that date; `approved`/`rejected` is the historical decision,
-    carried on ActivityReported (`imported_decision`) so approval records it and announces it
-    to tpp like any decision. The filing deadline does not apply to history."""
+    """BKPSDM migration import (text/csv `nip,tanggal,status[,diputuskan]`). A line becomes a
+    report when activity's projection unlocks that date; `approved`/`rejected` is the
+    historical decision, carried on ActivityReported (`imported_decision`, and its time
+    `imported_decided_at`) so approval records it and announces it to tpp like any decision.
+    A line of an employee with no atasan known that day is imported but `flagged`, per line:
+    activity cannot know whether approval has a penilai for them. The filing deadline does
+    not apply to history."""
     if not who.is_("bkpsdm"):
         raise forbidden("Impor data migrasi laporan hanya dapat dilakukan oleh BKPSDM.")
     raw = await read_body(request, MAX_IMPORT_BYTES, "berkas impor")
@@ -137,7 +173,8 @@ async def import_reports(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Problem(422, "Berkas harus berupa teks CSV UTF-8.", code="invalid_encoding") from None
-    good, bad = _parse_import(text, today(now))
+    times: dict[int, datetime] = {}
+    good, bad = _parse_import(text, today(now), now=now, times=times)
     nips = sorted({nip for _, nip, _, _ in good})
 
     def missing() -> int:
@@ -148,11 +185,23 @@ async def import_reports(
     if good and wait_s > 0 and await asyncio.to_thread(missing) > 0:
         await _settle(kit, wait_s)
 
+    flagged: list[dict[str, Any]] = []
+
     def apply() -> dict[str, Any]:
         with kit.uow() as uow:
-            accepted, duplicate = commands.import_reports(uow, good, bad, now, rules.calendar_for)
+            accepted, duplicate = commands.import_reports(
+                uow, good, bad, now, rules.calendar_for, decided_at=times, flagged=flagged
+            )
             uow.commit()
         bad.sort(key=lambda b: b["line"])
-        return {"accepted": accepted, "duplicate": duplicate, "rejected": len(bad), "errors": bad}
+        return {
+            "accepted": accepted,
+            "duplicate": duplicate,
+            "rejected": len(bad),
+            "errors": bad,
+            # imported, but only a penilai set in approval can decide them (no atasan known)
+            "flagged": len(flagged),
+            "warnings": flagged,
+        }
 
     return await asyncio.to_thread(apply)

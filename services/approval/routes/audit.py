@@ -60,7 +60,13 @@ def audit_log(
     out = []
     for r in rows:
         entry = domain.AuditEntry(
-            r.report_id, r.actor_nip, r.at, domain.DecisionKind(r.action), r.reason, r.as_plt_for
+            r.report_id,
+            r.actor_nip,
+            r.at,
+            domain.DecisionKind(r.action),
+            r.reason,
+            r.as_plt_for,
+            r.as_penilai,
         )
         out.append(
             {
@@ -71,6 +77,7 @@ def audit_log(
                 "action": r.action,
                 "reason": r.reason,
                 "as_plt_for": r.as_plt_for,
+                "as_penilai": r.as_penilai,
                 "source": r.source,
                 "event_id": r.event_id,
                 "at": r.at.isoformat(),

@@ -1,7 +1,8 @@
-"""Decision routes: an atasan (or their Plt) approves, rejects or asks for a revision of
-one report, or approves a selection. The work is commands.decide / bulk_approve, run on the
-event loop or the async driver through ServiceKit.run_store: an atasan with 30 subordinates
-clicks through the queue at month end while the filings pour in."""
+"""Decision routes: the atasan of the report's date (or their Plt, or the penilai BKPSDM set
+for an employee without atasan, BKPSDM itself among them) approves, rejects or asks for a
+revision of one report, or approves a selection. The work is commands.decide /
+bulk_approve, run on the event loop or the async driver through ServiceKit.run_store: an
+atasan with 30 subordinates clicks through the queue at month end while the filings pour in."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from services.approval import commands, domain
-from services.approval.routes.deps import Kit, Now, Who, person, problem
+from services.approval.routes.deps import Kit, Now, Who, decider, problem
 from services.shared.http import model_response
 from services.shared.kit import ServiceKit
 
@@ -29,6 +30,7 @@ class DecisionOut(BaseModel):
     as_plt_for: str | None
     decided_at: datetime
     event_id: str
+    as_penilai: str | None = None  # the penilai (NIP or BKPSDM) of an employee without atasan
 
 
 class ReasonIn(BaseModel):
@@ -51,20 +53,22 @@ def _decision_out(decided: commands.Decided) -> DecisionOut:
         as_plt_for=decided.as_plt_for,
         decided_at=decided.decided_at,
         event_id=decided.event_id,
+        as_penilai=decided.as_penilai,
     )
 
 
 async def _decide_one(
     kit: ServiceKit,
-    me: str,
+    me: tuple[str, bool],
     report_id: str,
     kind: domain.DecisionKind,
     text: str | None,
     now: datetime,
 ) -> Response:
+    nip, bkpsdm = me
     try:
         decided = await kit.run_store(
-            lambda uow: commands.decide(uow, me, report_id, kind, text, now)
+            lambda uow: commands.decide(uow, nip, report_id, kind, text, now, bkpsdm=bkpsdm)
         )
     except domain.DomainError as err:
         raise problem(err) from None
@@ -78,7 +82,7 @@ async def _decide_one(
     tags=["Keputusan atasan"],
 )
 async def approve(report_id: str, who: Who, now: Now, kit: Kit) -> Response:
-    return await _decide_one(kit, person(who), report_id, domain.DecisionKind.APPROVE, None, now)
+    return await _decide_one(kit, decider(who), report_id, domain.DecisionKind.APPROVE, None, now)
 
 
 @router.post(
@@ -89,7 +93,7 @@ async def approve(report_id: str, who: Who, now: Now, kit: Kit) -> Response:
 )
 async def reject(report_id: str, body: ReasonIn, who: Who, now: Now, kit: Kit) -> Response:
     return await _decide_one(
-        kit, person(who), report_id, domain.DecisionKind.REJECT, body.reason, now
+        kit, decider(who), report_id, domain.DecisionKind.REJECT, body.reason, now
     )
 
 
@@ -101,7 +105,7 @@ async def reject(report_id: str, body: ReasonIn, who: Who, now: Now, kit: Kit) -
 )
 async def request_revision(report_id: str, body: NoteIn, who: Who, now: Now, kit: Kit) -> Response:
     return await _decide_one(
-        kit, person(who), report_id, domain.DecisionKind.REQUEST_REVISION, body.note, now
+        kit, decider(who), report_id, domain.DecisionKind.REQUEST_REVISION, body.note, now
     )
 
 
@@ -118,8 +122,10 @@ async def bulk_approve(body: BulkIn, who: Who, now: Now, kit: Kit) -> dict[str, 
     """Approve a selection; one result per selected report, in order. Refused items (not
     yours, already decided, locked period) are reported and do not stop the others. Like a
     single decision it runs through run_store: an atasan of 30 clears the month in one go."""
-    me = person(who)
-    outcomes = await kit.run_store(lambda uow: commands.bulk_approve(uow, body.report_ids, me, now))
+    me, bkpsdm = decider(who)
+    outcomes = await kit.run_store(
+        lambda uow: commands.bulk_approve(uow, body.report_ids, me, now, bkpsdm=bkpsdm)
+    )
     results: list[dict[str, Any]] = []
     for o in outcomes:
         entry: dict[str, Any] = {

@@ -24,6 +24,9 @@ _STATUS = {
     "text_too_long": 422,
     "invalid_window": 422,
     "self_delegation": 422,
+    "self_penilai": 422,
+    "nama_required": 422,
+    "penilai_overlap": 409,
 }
 
 
@@ -46,3 +49,16 @@ def person(who: Actor) -> str:
             "Hanya atasan langsung pegawai atau Plt yang ditunjuk yang dapat memutuskan laporan."
         )
     return who.nip
+
+
+def decider(who: Actor) -> tuple[str, bool]:
+    """The caller's NIP and whether they are a BKPSDM officer (who decides where BKPSDM is
+    the penilai of an employee without atasan); the domain checks the rest."""
+    if who.is_("bkpsdm") and who.nip:
+        return who.nip, True
+    if who.is_("bkpsdm"):
+        raise forbidden(
+            "Keputusan BKPSDM sebagai penilai dicatat atas nama petugasnya: token tanpa NIP "
+            "tidak dapat memutuskan laporan."
+        )
+    return person(who), False

@@ -49,6 +49,7 @@ class QueueItemOut(BaseModel):
     filed_at: datetime
     age_working_days: int
     as_plt_for: str | None = None
+    as_penilai: str | None = None  # in the queue of the penilai (NIP or BKPSDM) of a head
 
 
 def _queue_out(
@@ -57,6 +58,7 @@ def _queue_out(
     day: date,
     calendar: WorkCalendar,
     as_plt_for: str | None = None,
+    as_penilai: str | None = None,
 ) -> QueueItemOut:
     return QueueItemOut(
         report_id=row.report_id,
@@ -74,6 +76,7 @@ def _queue_out(
         filed_at=row.filed_at,
         age_working_days=domain.age_in_working_days(queries.to_item(row).filed_on, day, calendar),
         as_plt_for=as_plt_for,
+        as_penilai=as_penilai,
     )
 
 
@@ -82,17 +85,26 @@ def _queue_out(
     response_model=list[QueueItemOut],
     summary="Antrean saya",
     description=(
-        "Laporan bawahan yang menunggu, dan laporan setiap atasan yang melimpahkan kepada saya "
-        "sebagai Plt hari ini; yang terlama lebih dulu."
+        "Laporan bawahan yang menunggu, laporan setiap atasan yang melimpahkan kepada saya "
+        "sebagai Plt hari ini, dan laporan pegawai tanpa atasan yang penilainya saya (bagi "
+        "BKPSDM: yang penilainya BKPSDM); yang terlama lebih dulu."
     ),
     tags=["Antrean persetujuan"],
 )
 def my_queue(who: Who, now: Now, kit: Kit, calendars: Calendars) -> list[QueueItemOut]:
-    """The caller's queue: their subordinates' waiting reports, and those of every atasan
-    who delegated to them as Plt for today; oldest first."""
-    me = person(who)
+    """The caller's queue: their subordinates' waiting reports (by the atasan of each
+    report's date), those of every atasan who delegated to them as Plt for today, and those
+    of the employees without atasan whose penilai they are (BKPSDM: BKPSDM's); oldest first."""
     day = today(now)
     cal = calendars(day.year)
+    if who.is_("bkpsdm"):
+        with kit.uow() as uow:
+            return [
+                _queue_out(uow, r, day, cal, as_penilai=domain.BKPSDM)
+                for p in queries.penilai_rows(uow, penilai=domain.BKPSDM)
+                for r in queries.waiting_for_penilai(uow, queries.to_penilai(p))
+            ]
+    me = person(who)
     with kit.uow() as uow:
         out = [_queue_out(uow, r, day, cal) for r in queries.pending_of(uow, me)]
         for d in queries.active_delegations(uow, plt=me):
@@ -101,6 +113,11 @@ def my_queue(who: Who, now: Now, kit: Kit, calendars: Calendars) -> list[QueueIt
                     _queue_out(uow, r, day, cal, d.atasan_nip)
                     for r in queries.pending_of(uow, d.atasan_nip)
                 ]
+        for p in queries.penilai_rows(uow, penilai=me):
+            out += [
+                _queue_out(uow, r, day, cal, as_penilai=me)
+                for r in queries.waiting_for_penilai(uow, queries.to_penilai(p))
+            ]
     return out
 
 
@@ -134,7 +151,7 @@ def atasan_queue(
     summary="Atasan dengan laporan terlambat diputuskan",
     description=(
         "Atasan dengan laporan yang menunggu lebih dari `threshold` hari kerja (pengingat pukul "
-        "09.00)."
+        "09.00); laporan pegawai tanpa atasan di bawah NIP penilainya."
     ),
     tags=["Antrean persetujuan"],
 )
@@ -153,7 +170,9 @@ def overdue(
     day = today(now)
     with kit.uow() as uow:
         pending = queries.all_pending(uow)
-    found = domain.overdue(pending, day, calendars(day.year), threshold)
+        heads = {i.owner_nip for i in pending if i.atasan_nip is None}
+        penilai = queries.penilai_of(uow, heads) if heads else []
+    found = domain.overdue(pending, day, calendars(day.year), threshold, penilai)
     return [
         {
             "atasan_nip": atasan,
@@ -180,7 +199,7 @@ def get_item(report_id: str, who: Who, now: Now, kit: Kit, calendars: Calendars)
             raise Problem(404, "Laporan tidak ditemukan di antrean persetujuan.", code="not_found")
         # the owner, their atasan now, the operator of their OPD, the city (scope's rule)...
         allowed = scope.may_see_person(who, row.owner_nip, find_employee(uow, row.owner_nip))
-        # ...the atasan it was filed to, and whoever may decide it today (a Plt)
+        # ...the atasan it was filed to, and whoever may decide it today (a Plt, a penilai)
         if not allowed and who.is_(*PERSON_ROLES) and who.nip:
             allowed = who.nip in (row.owner_nip, row.atasan_nip) or queries.may_decide_on(
                 uow, who.nip, row, day

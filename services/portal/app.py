@@ -19,7 +19,7 @@ from services.portal.accounts import Portal
 from services.portal.backend import Backend
 from services.portal.credentials import Passwords
 from services.portal.models import KIT
-from services.portal.routes import accounts, city, operator, pages, session, work
+from services.portal.routes import accounts, city, operator, pages, session, skp, team, work
 from services.shared.http import create_app
 from services.shared.kit import KitOptions, kit_factory
 from services.shared.settings import Settings, get_settings
@@ -82,6 +82,8 @@ def create(
     app.include_router(work.router)
     app.include_router(operator.router)
     app.include_router(city.router)
+    app.include_router(skp.router)
+    app.include_router(team.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)

@@ -99,6 +99,24 @@ async def test_the_asn_adds_an_skp_target_and_an_approved_report_realises_it(mes
     queue = await atasan.get("/persetujuan")
     rid = re.search(r'name="report_ids" value="([^"]+)"', queue.text)
     assert rid
+    # a revision keeps the link: the form comes back with the target chosen
+    ask = {
+        "kind": "revisi",
+        "reason": "Sebutkan rapat yang mana",
+        "csrf_token": csrf_of(queue.text),
+    }
+    await atasan.post(f"/persetujuan/{rid.group(1)}/keputusan", data=ask)
+    await mesh.pump()
+    form = await asn.get(f"/laporan/{rid.group(1)}/perbaiki")
+    assert f'<option value="{option.group(1)}" selected>' in form.text
+    fields = {"work_date": "2026-10-05", "description": "Notula rapat pimpinan 5 Oktober (rapat "
+              "anggaran)", "output": "dokumen", "quantity": "1", "minutes": "60",
+              "skp_target_id": option.group(1), "csrf_token": csrf_of(form.text)}  # fmt: skip
+    r = await asn.post(f"/laporan/{rid.group(1)}/perbaiki", data=fields)
+    assert r.status_code == 303, r.text
+    await mesh.pump()
+    queue = await atasan.get("/persetujuan")
+    assert "rapat anggaran" in queue.text
     r = await atasan.post(
         "/persetujuan/setujui",
         data={"report_ids": [rid.group(1)], "csrf_token": csrf_of(queue.text)},

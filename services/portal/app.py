@@ -19,7 +19,17 @@ from services.portal.accounts import Portal
 from services.portal.backend import Backend
 from services.portal.credentials import Passwords
 from services.portal.models import KIT
-from services.portal.routes import accounts, bkpsdm, city, operator, pages, session, work
+from services.portal.routes import (
+    accounts,
+    bkpsdm,
+    city,
+    operator,
+    pages,
+    session,
+    skp,
+    team,
+    work,
+)  # fmt: skip
 from services.portal.routes.kinerja import router as kinerja_pages
 from services.shared.http import create_app
 from services.shared.keys import ensure_dev_keys
@@ -88,6 +98,8 @@ def create(
     app.include_router(city.router)
     app.include_router(kinerja_pages)  # the atasan's monthly kinerja page
     app.include_router(bkpsdm.router)
+    app.include_router(skp.router)
+    app.include_router(team.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)

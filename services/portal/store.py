@@ -43,6 +43,13 @@ def has_subordinates(uow: UnitOfWork, nip: str) -> bool:
     return uow.session.exec(query).first() is not None
 
 
+def subordinates(uow: UnitOfWork, nip: str) -> list[tuple[str, str]]:
+    """(nip, nama) of the active employees whose direct atasan is `nip`, by name."""
+    employee = uow.tables.employee
+    query = select(employee.nip, employee.nama).where(employee.atasan_nip == nip, employee.active)
+    return sorted(((n, nama) for n, nama in uow.session.exec(query).all()), key=lambda r: r[1])
+
+
 def usable_setup_codes(uow: UnitOfWork, nip: str, now: datetime) -> list[SetupCode]:
     query = select(SetupCode).where(
         SetupCode.nip == nip, col(SetupCode.used_at).is_(None), col(SetupCode.expires_at) > now

@@ -6,9 +6,10 @@ An ASN's scan arrives from a registered device (/iclock/cdata); the ASN logs in,
 the notice and sends a corrected report for that day; the atasan approves it; a BKPSDM logs
 in with TOTP and opens the accounts page, the city dashboard and BKPSDM's other pages (rule
 sets and a preview, openings with one recorded, SIASN, anomalies); an OPD operator opens
-each of their pages and queues a device command; an auditor opens the anomaly report. Every
-page is checked with axe-core (no serious or critical violation) and photographed at 360 px
-and 1280 px into var/screenshots (ignored by git)."""
+each of their pages and queues a device command; an auditor opens the anomaly report. On the
+way the ASN adds an SKP target and the atasan reads the team's month and names then revokes
+a Plt. Every page is checked with axe-core (no serious or critical violation) and
+photographed at 360 px and 1280 px into var/screenshots (ignored by git)."""
 
 from __future__ import annotations
 
@@ -337,6 +338,29 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
             reload_until(asn, "Disetujui", "the approval on the ASN's reports")
             asn.goto(f"{stack.url('portal')}/tpp?periode={day:%Y-%m}")
             look(asn, "tpp")
+            # the ASN's SKP targets: add one, see it in the table
+            asn.goto(f"{stack.url('portal')}/skp?periode={day:%Y-%m}")
+            asn.get_by_label("Kegiatan").fill("Memelihara jaringan kantor")
+            asn.get_by_label("Indikator").fill("titik jaringan")
+            asn.get_by_label("Target jumlah setahun").fill("24")
+            asn.get_by_role("button", name="Simpan target").click()
+            expect(asn.get_by_text("Target SKP tersimpan.", exact=False)).to_be_visible()
+            look(asn, "skp")
+
+            # the atasan's month of the team, and a Plt named then revoked
+            atasan.goto(f"{stack.url('portal')}/bawahan?periode={day:%Y-%m}")
+            expect(atasan.get_by_text("Rudi Hartono")).to_be_visible()
+            look(atasan, "bawahan")
+            atasan.goto(f"{stack.url('portal')}/plt")
+            atasan.get_by_label("NIP Plt").fill(bk)
+            now_wib = datetime.now(WIB).date()  # running today: it can be revoked
+            atasan.get_by_label("Mulai tanggal").fill(now_wib.isoformat())
+            atasan.get_by_label("Sampai tanggal").fill((now_wib + timedelta(days=2)).isoformat())
+            atasan.get_by_role("button", name="Tunjuk Plt").click()
+            expect(atasan.get_by_text("Dewi Lestari (NIP")).to_be_visible()
+            look(atasan, "plt")
+            atasan.get_by_role("button", name="Cabut").click()
+            expect(atasan.get_by_text("Penunjukan Plt dicabut", exact=False)).to_be_visible()
 
             # BKPSDM: TOTP enrolment at the first login, then the accounts and the dashboard
             office = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()

@@ -142,10 +142,11 @@ class Ctx:
 def nav_of(role: str) -> list[tuple[str, str]]:
     items = [("/", "Hari ini")]
     if role in PERSONS:
-        items += [("/laporan", "Laporan saya"), ("/tpp", "TPP saya")]
+        items += [("/laporan", "Laporan saya"), ("/tpp", "TPP saya"), ("/skp", "Target SKP saya")]
     if role == "atasan":  # a Plt who is an asn finds the queue from "Hari ini"
         items.append(("/persetujuan", "Persetujuan"))
         items.append(("/kinerja", "Penilaian kinerja"))
+        items += [("/bawahan", "Rekap bawahan"), ("/plt", "Tunjuk Plt")]  # routes/team.py
     if role == "operator":
         items += [("/ketidakhadiran", "Ketidakhadiran"), ("/mesin", "Mesin"),
                   ("/impor", "Impor"), ("/rekap", "Rekap hari")]  # fmt: skip
@@ -275,7 +276,21 @@ def _form_values(report: dict[str, Any] | None, work_date: str) -> dict[str, Any
         "output": report.get("output", ""),
         "quantity": report.get("quantity", 1),
         "minutes": report.get("minutes", ""),
+        "skp_target_id": report.get("skp_target_id") or "",
     }
+
+
+async def _targets(ctx: Ctx, work_date: str) -> list[dict[str, Any]]:
+    """The person's SKP targets of the work date's year, for the form's choice. Optional: when
+    activity cannot say, the form goes without the choice (a report needs no target)."""
+    try:
+        year = int(work_date[:4])
+        found: list[dict[str, Any]] = await ctx.get(
+            "activity", f"/employees/{ctx.nip}/skp-targets", year=year
+        )
+    except (ValueError, ServiceError):
+        return []
+    return found
 
 
 @router.get("/laporan/baru")
@@ -291,7 +306,7 @@ async def new_report_page(request: Request, tanggal: str | None = None) -> Respo
         error = err.message
     return ctx.page(
         "laporan_form.html", "Isi laporan kegiatan", form=_form_values(None, day),
-        gate=gate, error=error, action="/laporan/baru",
+        gate=gate, error=error, action="/laporan/baru", targets=await _targets(ctx, day),
     )  # fmt: skip
 
 
@@ -316,7 +331,7 @@ async def _evidence(ctx: Ctx, report_id: str, upload: UploadFile | None) -> str 
 
 
 def _report_body(
-    work_date: str, description: str, output: str, quantity: str, minutes: str
+    work_date: str, description: str, output: str, quantity: str, minutes: str, skp_target: str
 ) -> dict[str, Any] | str:
     """The JSON body, or what to fix (in words) when a number is not a number."""
     try:
@@ -329,6 +344,7 @@ def _report_body(
         "output": output.strip(),
         "quantity": qty,
         "minutes": mins,
+        "skp_target_id": skp_target or None,
     }
 
 
@@ -340,6 +356,7 @@ async def new_report_form(
     output: str = Form(""),
     quantity: str = Form("1"),
     minutes: str = Form(""),
+    skp_target_id: str = Form(""),
     csrf_token: str = Form(""),
     bukti: UploadFile | None = None,
 ) -> Response:
@@ -350,7 +367,7 @@ async def new_report_form(
 
     return await _submit_report(
         request, "Isi laporan kegiatan", "/laporan/baru", file, csrf_token, bukti,
-        work_date, description, output, quantity, minutes,
+        work_date, description, output, quantity, minutes, skp_target_id,
     )  # fmt: skip
 
 
@@ -365,7 +382,7 @@ async def revise_page(request: Request, report_id: str) -> Response:
         return _go("/laporan", error=err.message)
     return ctx.page(
         "laporan_form.html", "Perbaiki laporan", form=_form_values(report, ""), report=report,
-        action=f"/laporan/{report_id}/perbaiki",
+        action=f"/laporan/{report_id}/perbaiki", targets=await _targets(ctx, report["work_date"]),
     )  # fmt: skip
 
 
@@ -378,6 +395,7 @@ async def revise_form(
     output: str = Form(""),
     quantity: str = Form("1"),
     minutes: str = Form(""),
+    skp_target_id: str = Form(""),
     csrf_token: str = Form(""),
     bukti: UploadFile | None = None,
 ) -> Response:
@@ -387,7 +405,7 @@ async def revise_form(
 
     return await _submit_report(
         request, "Perbaiki laporan", f"/laporan/{report_id}/perbaiki", revise, csrf_token, bukti,
-        work_date, description, output, quantity, minutes,
+        work_date, description, output, quantity, minutes, skp_target_id,
     )  # fmt: skip
 
 
@@ -405,20 +423,20 @@ async def _submit_report(
     ctx = ctx_of(request, *PERSONS)
     if isinstance(ctx, Response):
         return ctx
-    work_date, description, output, quantity, minutes = fields
+    work_date, description, output, quantity, minutes, skp_target = fields
     form = {"work_date": work_date, "description": description, "output": output,
-            "quantity": quantity, "minutes": minutes}  # fmt: skip
+            "quantity": quantity, "minutes": minutes, "skp_target_id": skp_target}  # fmt: skip
     if not csrf_ok(ctx, csrf_token):
         return ctx.page("laporan_form.html", title, 403, form=form, error=CSRF_REFUSED,
-                        action=action)  # fmt: skip
-    body = _report_body(work_date, description, output, quantity, minutes)
+                        action=action, targets=await _targets(ctx, work_date))  # fmt: skip
+    body = _report_body(work_date, description, output, quantity, minutes, skp_target)
     try:
         if isinstance(body, str):
             raise ServiceError(422, body)
         report_id, info = await send(ctx, body)
     except ServiceError as err:
         return ctx.page("laporan_form.html", title, err.status, form=form, error=err.message,
-                        action=action)  # fmt: skip
+                        action=action, targets=await _targets(ctx, work_date))  # fmt: skip
     problem = await _evidence(ctx, report_id, bukti)
     return _go(f"/laporan?periode={work_date[:7]}", info, problem or "")
 

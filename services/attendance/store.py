@@ -28,6 +28,7 @@ from services.attendance.models import Absence, CalendarOverride, ClosedDate, Da
 from services.kernel.calendar import WorkCalendar, indonesian_holidays, with_overrides
 from services.kernel.ruleset import load_ruleset
 from services.shared.db import IN_CHUNK, chunked
+from services.shared.employees import active_on
 from services.shared.uow import UnitOfWork
 
 PRODUCER = "attendance"
@@ -357,9 +358,10 @@ def close_date(
     causation_id: UUID | None = None,
     causes: Mapping[str, UUID] | None = None,
 ) -> CloseResult:
-    """Close `day` for every active employee (or only `nips`); emit AttendanceDayClosed for
-    each employee whose facts changed, as the next revision. Its causation is `causes[nip]`
-    when given (the scan that re-closed the day), else `causation_id`.
+    """Close `day` for every employee active on it (or only those of `nips`); emit
+    AttendanceDayClosed for each employee whose facts changed, as the next revision. Its
+    causation is `causes[nip]` when given (the scan that re-closed the day), else
+    `causation_id`.
 
     The caller decides that the day has ended. A date that stopped being a working day
     gets a `non_working` revision for the employees it had been closed for.
@@ -373,15 +375,9 @@ def close_date(
         nips = None
     else:
         wanted = None
-    employee = uow.tables.employee
-    active = set(
-        s.execute(
-            select(col(employee.nip)).where(
-                employee.active == True,  # noqa: E712
-                _where_nips(employee.nip, nips),
-            )
-        ).scalars()
-    )
+    # Only the employees a period covers on `day` (RULES.md "Employment within a month"):
+    # a day before the first or after the last day is never closed; its scans are kept.
+    active = active_on(uow, day, nips)
     # Plain rows, not ORM objects: the bulk UPDATE below would leave ORM objects stale
     # for a second closing of the same date within one transaction.
     table = DayClosing.__table__
@@ -552,11 +548,9 @@ def reclose_dates(
 
 
 def unclosed_employees(uow: UnitOfWork, day: date) -> set[str]:
-    """Active employees without a closing for `day` (e.g. they arrived after it closed)."""
-    employee = uow.tables.employee
-    active = set(
-        uow.session.execute(select(col(employee.nip)).where(employee.active == True)).scalars()  # noqa: E712
-    )
+    """Employees active on `day` without a closing for it (e.g. they arrived after it
+    closed); never one whose period starts later or ended before."""
+    active = active_on(uow, day)
     done = set(
         uow.session.execute(
             select(col(DayClosing.nip)).where(DayClosing.work_date == day)

@@ -18,6 +18,16 @@ from contracts.topics import Topic
 from services.kernel.vocabulary import ABSENCE_KINDS, DAY_STATUSES
 
 
+def _migration_field() -> Any:
+    # One marker, one meaning on every event that carries it (issue 14: loading a past
+    # month must not touch the present).
+    return Field(
+        False,
+        description="produced by a BKPSDM migration import of history (or caused by one): "
+        "historical times, and nobody is notified of it",
+    )
+
+
 def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
@@ -67,6 +77,7 @@ class FingerprintRecorded(Event):
     device_sn: str | None = None
     source: ScanSource = "api"
     flag: str | None = Field(None, description="e.g. 'future' or 'clock_suspect'")
+    migration: bool = _migration_field()
 
 
 AbsenceKind = Literal[ABSENCE_KINDS]  # type: ignore[valid-type]
@@ -100,6 +111,7 @@ class AttendanceDayClosed(Event):
     check_out: UtcDatetime | None = None
     minutes_late: int | None = Field(None, ge=0)
     minutes_early: int | None = Field(None, ge=0)
+    migration: bool = _migration_field()
 
 
 CITY_KEY = "0" * 18  # the partition key of city-wide facts: one partition keeps their order
@@ -150,6 +162,7 @@ class ActivityReported(_ReportBody):
         None,
         description="a BKPSDM migration import's historical decision; approval records it",
     )
+    migration: bool = _migration_field()
 
 
 class ActivityRevised(_ReportBody):
@@ -176,6 +189,7 @@ class _Decision(Event):
     work_date: date
     decided_by: Nip
     as_plt_for: Nip | None = Field(None, description="set when a Plt substitute decided")
+    migration: bool = _migration_field()
 
 
 class ReportApproved(_Decision):
@@ -228,6 +242,7 @@ class TppRecomputed(Event):
     new_net: int
     cause_event_type: str
     cause_event_id: UUID | None = None
+    migration: bool = _migration_field()
 
 
 class TppPeriodClosed(Event):

@@ -10,8 +10,10 @@ from contracts import Topic
 from contracts.events import EmployeeDeactivated
 from services.attendance import scheduler
 from services.attendance.config import AttendanceConfig
+from services.kernel.calendar import WIB
 from tests import factories
 from tests.service.test_attendance_support import T0, Harness
+from tests.support import who
 
 A = "199001012015011001"
 B = "198503152010122002"
@@ -116,3 +118,77 @@ async def test_a_transfer_on_the_16th_moves_the_employee_in_the_opd_recap(
     for day in ("2026-01-16", "2026-01-19"):
         assert await staff("DISKOMINFO", day) == [B]
         assert sorted(await staff("BAPPEDA", day)) == sorted([A, C])
+
+
+CSV = {"content-type": "text/csv"}
+
+
+async def test_a_migration_import_loads_history_marked_and_closes_its_days(
+    harness: Harness,
+) -> None:
+    h = harness
+    await join(h, A, None)
+    await join(h, B, None)
+    text = (
+        "nip,waktu\n"
+        f"{A},2026-10-01 07:00:00\n"
+        f"{A},2026-10-01 16:00:00\n"
+        f"{B},2026-10-02 07:45:00\n"
+        f"{A},2026-10-06 07:10:00\n"
+        f"{C},2026-10-05 07:00:00\n"  # C is not an employee yet: waits
+    )
+    # An operator may import scans, not a migration (it notifies nobody).
+    operator = who(None, "operator", "DISKOMINFO")
+    refused = await h.client.post(
+        "/api/v1/scans/import?migrasi=true", content=text, headers={**CSV, **operator}
+    )
+    assert refused.status_code == 403
+    r = await h.client.post("/api/v1/scans/import?migrasi=true", content=text, headers=CSV)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["migrasi"], body["accepted"], body["menunggu_pegawai"]) == (True, 4, 1)
+    await h.flush()
+    scans = h.of("FingerprintRecorded")
+    assert len(scans) == 4 and all(e.migration for e in scans)
+    # the historical time is kept: 2026-10-01 07:00 WIB is 00:00 UTC
+    assert min(e.scanned_at for e in scans) == datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
+    # The file spans Thu 1 .. Tue 6 October: working days 1, 2, 5 and 6 (3-4 the weekend,
+    # no holiday), closed for A and B at once although the closer looks back a week only.
+    # A: the 1st 07:00-16:00 on time, the 2nd and 5th no scan, the 6th 07:10 (0 late,
+    # one morning scan: no check-out). B: only the 2nd, 07:45 (15 minutes late).
+    closed = [e for e in h.of("AttendanceDayClosed")]
+    assert all(e.migration for e in closed)
+    assert await closings(h, A) == [
+        ("2026-10-01", "present"),
+        ("2026-10-02", "tanpa_keterangan"),
+        ("2026-10-05", "tanpa_keterangan"),
+        ("2026-10-06", "present"),
+    ]
+    late = next(e for e in closed if e.nip == B and e.work_date == date(2026, 10, 2))
+    assert (late.status, late.minutes_late) == ("present", 15)
+    assert [d for d, _ in await closings(h, B)] == [
+        "2026-10-01",
+        "2026-10-02",
+        "2026-10-05",
+        "2026-10-06",
+    ]
+    # C arrives: its waiting line is released as migration and its day closed as such.
+    await join(h, C, None)
+    await h.flush()
+    (c_scan,) = [e for e in h.of("FingerprintRecorded") if e.nip == C]
+    assert c_scan.migration
+    c_closed = [e for e in h.of("AttendanceDayClosed") if e.nip == C]
+    assert [(e.work_date.isoformat(), e.status, e.migration) for e in c_closed] == [
+        ("2026-10-05", "present", True)
+    ]
+
+
+async def test_a_migration_takes_ended_dates_only(harness: Harness) -> None:
+    h = harness
+    await join(h, A, None)
+    today = datetime.now(UTC).astimezone(WIB).date()  # the harness runs on the wall clock
+    text = f"nip,waktu\n{A},{today.isoformat()} 00:00:01\n{A},2026-10-01 07:00:00\n"
+    r = await h.client.post("/api/v1/scans/import?migrasi=true", content=text, headers=CSV)
+    body = r.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert body["errors"][0]["line"] == 2 and "sudah lewat" in body["errors"][0]["reason"]

@@ -244,6 +244,8 @@ def _recomputed(
         new_net=new_net,
         cause_event_type=cause.event_type,
         cause_event_id=cause.event_id,
+        # a change caused by a migration import of history is one too (nobody is notified)
+        migration=bool(getattr(cause, "migration", False)),
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.kernel.calendar import WIB, WorkCalendar, indonesia_calendar
-from services.kernel.employment import period_on
+from services.kernel.employment import Period, period_on
 from services.kernel.ruleset import RuleSet
 from services.notifier import domain, lease
 from services.notifier.cache import DayCache
@@ -188,6 +188,9 @@ class Notifier:
         return {n for n in nips if n not in periods or period_on(periods[n], day) is not None}
 
     def pending_reports(self, session: Session) -> list[PendingReport]:
+        """The reports waiting for a decision, each with the atasan of its date (the one
+        who decides it: a report dated before a transfer stays with the old atasan); the
+        latest period's atasan when no period covers that date."""
         employee = self.kit.tables.employee
         rows = session.execute(
             select(ReportState).where(col(ReportState.filed_at).is_not(None))
@@ -210,16 +213,29 @@ class Notifier:
             if nips
             else {}
         )
-        return [
-            PendingReport(
-                report_id=r.report_id,
-                nip=r.nip,
-                atasan_nip=atasan.get(r.nip),
-                work_date=r.work_date or r.filed_on or local_date(r.filed_at),
-                filed_on=r.filed_on or local_date(r.filed_at),
+        periods: dict[str, list[Period]] = {}
+        if nips:
+            with self.kit.uow() as uow:
+                periods = periods_by_nip(uow, nips)
+
+        def atasan_of(nip: str, day: date) -> str | None:
+            period = period_on(periods.get(nip, ()), day)
+            return period.atasan_nip if period is not None else atasan.get(nip)
+
+        out = []
+        for r in waiting:
+            filed_on = r.filed_on or local_date(r.filed_at)
+            work_date = r.work_date or filed_on
+            out.append(
+                PendingReport(
+                    report_id=r.report_id,
+                    nip=r.nip,
+                    atasan_nip=atasan_of(r.nip, work_date),
+                    work_date=work_date,
+                    filed_on=filed_on,
+                )
             )
-            for r in waiting
-        ]
+        return out
 
     async def run_reminders(self, at: datetime, held: Lease | None = None) -> dict[str, Any]:
         """09:00: one reminder to every atasan with reports waiting too long."""

@@ -77,3 +77,24 @@ async def test_migration_events_notify_nobody(h: Harness) -> None:
     live = rejected.model_copy(update={"migration": False, "event_id": uuid.uuid4()})
     await h.send(live, filed(a, "r9"))
     assert [m["kind"] for m in (await h.inbox(a))["messages"]] == ["laporan_ditolak"]
+
+
+async def test_the_reminder_goes_to_the_atasan_of_the_reports_date(h: Harness) -> None:
+    a, old_boss, new_boss = factories.nip(), factories.nip(), factories.nip()
+    await h.send(
+        factories.employee(a, old_boss, at=NOW),
+        factories.employee(a, new_boss, at=NOW, aktif_mulai=date(2026, 10, 16)),
+    )
+    # Reports of Thu 15th (old atasan's) and Fri 16th (new atasan's), filed on the 16th;
+    # on Tue 20th they have waited two working days (19, 20): each atasan is reminded once.
+    filed_at = at_wib(date(2026, 10, 16), 10)
+    await h.send(
+        filed(a, "r15", date(2026, 10, 15), filed_at), filed(a, "r16", date(2026, 10, 16), filed_at)
+    )
+    res = await h.client.post(
+        "/api/v1/jobs/reminders/run", params={"at": at_wib(date(2026, 10, 20), 9).isoformat()}
+    )
+    assert res.json()["created"] == 2
+    for boss in (old_boss, new_boss):
+        (msg,) = (await h.inbox(boss))["messages"]
+        assert "Ada 1 laporan" in msg["body"]

@@ -22,7 +22,7 @@ from services.attendance.models import Absence, CalendarOverride, DayClosing, De
 from services.kernel.calendar import WIB, month_days
 from services.kernel.employment import period_on
 from services.kernel.vocabulary import STATUS_NON_WORKING, label
-from services.shared.employees import all_periods
+from services.shared.employees import all_periods, periods_of
 from services.shared.http import Problem
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
@@ -216,6 +216,7 @@ def employee_month(
             ).all()
         ]
         names = {d: store.holiday_name(uow, d) for d in month_days(first.year, first.month)}
+        periods = periods_of(uow, nip)
     hours = store.work_hours(kit.settings.ruleset)
     days = []
     counts: Counter[str] = Counter()
@@ -225,10 +226,14 @@ def employee_month(
             "hari_kerja": cal.is_working_day(d),
             "hari_libur": names[d],
             "jumlah_pindaian": len(scans.get(d, [])),
+            "aktif": period_on(periods, d) is not None,
         }
         closing = closings.get(d)
         if closing is not None:
             entry.update(_facts_view(closing, True, closing.revision))
+        elif not entry["aktif"]:
+            # outside the employment: never closed, no provisional "tanpa keterangan"
+            entry.update(status=None, status_label=None)
         elif d <= today and cal.is_working_day(d):
             absence = domain.absence_on(absences, nip, d)
             facts = domain.close_day(

@@ -95,6 +95,12 @@ async def test_after_the_last_day_scans_are_kept_and_the_day_is_not_closed(
     assert (await h.client.post("/api/v1/scans", json={"scans": [late]})).status_code == 200
     assert await closings(h, A) == [("2026-01-20", "present")]
     assert len([e for e in h.of("FingerprintRecorded") if e.nip == A]) == 4
+    # A's month shows the 21st as outside the employment, not as a provisional TK.
+    month = (await h.client.get(f"/api/v1/employees/{A}/month?period=2026-01")).json()
+    by_date = {d["tanggal"]: d for d in month["hari"]}
+    assert (by_date["2026-01-20"]["aktif"], by_date["2026-01-20"]["status"]) == (True, "present")
+    assert (by_date["2026-01-21"]["aktif"], by_date["2026-01-21"]["status"]) == (False, None)
+    assert by_date["2026-01-22"]["status"] is None  # Thursday: no scan, not TK either
 
 
 async def test_a_transfer_on_the_16th_moves_the_employee_in_the_opd_recap(

@@ -18,6 +18,16 @@ from contracts.topics import Topic
 from services.kernel.vocabulary import ABSENCE_KINDS, DAY_STATUSES
 
 
+def _migration_field() -> Any:
+    # One marker, one meaning on every event that carries it (issue 14: loading a past
+    # month must not touch the present).
+    return Field(
+        False,
+        description="produced by a BKPSDM migration import of history (or caused by one): "
+        "historical times, and nobody is notified of it",
+    )
+
+
 def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
@@ -67,6 +77,7 @@ class FingerprintRecorded(Event):
     device_sn: str | None = None
     source: ScanSource = "api"
     flag: str | None = Field(None, description="e.g. 'future' or 'clock_suspect'")
+    migration: bool = _migration_field()
 
 
 AbsenceKind = Literal[ABSENCE_KINDS]  # type: ignore[valid-type]
@@ -100,6 +111,7 @@ class AttendanceDayClosed(Event):
     check_out: UtcDatetime | None = None
     minutes_late: int | None = Field(None, ge=0)
     minutes_early: int | None = Field(None, ge=0)
+    migration: bool = _migration_field()
 
 
 CITY_KEY = "0" * 18  # the partition key of city-wide facts: one partition keeps their order
@@ -157,6 +169,7 @@ class ActivityReported(_ReportBody):
             "decision at this time (else at the end of the report's day), not the import's"
         ),
     )
+    migration: bool = _migration_field()
 
 
 class ActivityRevised(_ReportBody):
@@ -204,9 +217,7 @@ class _Decision(Event):
             "penilai's NIP, or 'BKPSDM' (then `decided_by` is the BKPSDM officer)"
         ),
     )
-    migration: bool = Field(
-        False, description="a migration import's historical decision (occurred_at is its time)"
-    )
+    migration: bool = _migration_field()
 
 
 class ReportApproved(_Decision):
@@ -262,6 +273,7 @@ class TppRecomputed(Event):
     cause_annulment_id: str | None = Field(
         None, description="the annulment (BKPSDM) that caused the recomputation, if one did"
     )
+    migration: bool = _migration_field()
 
 
 class TppPeriodClosed(Event):

@@ -129,10 +129,14 @@ def file_many(uow: UnitOfWork, *, filings: list[Filing]) -> list[ReportOut | Exc
     batch count each other's minutes). A refusal is that filing's domain.DomainError."""
     days = sorted({(f.nip, f.body.work_date) for f in filings})
     facts = queries.day_facts_many(uow, days)
+    periods = periods_by_nip(uow, {nip for nip, _ in days})
     gates = []
     for f in filings:
         unlock, pairs = facts.get((f.nip, f.body.work_date), (None, []))
-        gates.append(queries.decide(f.rules, f.nip, f.body.work_date, f.now, unlock, pairs))
+        active = queries.active_on(periods, f.nip, f.body.work_date)
+        gates.append(
+            queries.decide(f.rules, f.nip, f.body.work_date, f.now, unlock, pairs, active=active)
+        )
     uow.serialize_many([_day_key(nip, day) for nip, day in days])
     minutes = queries.minutes_many(uow, days)
     results: list[ReportOut | Exception] = []
@@ -370,13 +374,24 @@ def import_reports(
     Returns (accepted, duplicate)."""
     accepted = duplicate = 0
     nips = sorted({nip for _, nip, _, _ in good})
-    periods = periods_by_nip(uow, nips) if flagged is not None else {}
     unlocked = queries.unlocked_set(uow, nips)
+    periods = periods_by_nip(uow, nips)
     ids = [import_report_id(nip, day) for _, nip, day, _ in good]
     existing = queries.existing_ids(uow, ids)
     for (line, nip, day, status), report_id in zip(good, ids, strict=True):
         if report_id in existing:
             duplicate += 1
+            continue
+        if not queries.active_on(periods, nip, day):
+            bad.append(
+                {
+                    "line": line,
+                    "nip": nip,
+                    "tanggal": day.isoformat(),
+                    "code": gate.FilingCode.NOT_ACTIVE.value,
+                    "reason": "di luar masa kerja pegawai itu pada data kepegawaian",
+                }
+            )
             continue
         if (nip, day) not in unlocked:
             bad.append(
@@ -410,6 +425,7 @@ def import_reports(
                 occurred_at=now,
                 imported_decision=IMPORT_STATUSES[status],
                 imported_decided_at=(decided_at or {}).get(line),
+                migration=True,  # history: its decision and TPP change notify nobody
                 **_event_body(row),
             )
         )

@@ -142,6 +142,7 @@ class FilingCode(StrEnum):
     FUTURE_DATE = "future_date"
     NO_SCAN_YET = "no_scan_yet"
     DEADLINE_PASSED = "deadline_passed"
+    NOT_ACTIVE = "not_active"  # the date is outside the employee's employment periods
 
 
 @dataclass(frozen=True)
@@ -165,14 +166,18 @@ def check_filing(
     deadline_time: time = DEFAULT_DEADLINE_TIME,
     *,
     nip: str | None = None,
+    active: bool = True,
 ) -> FilingDecision:
     """May the employee file (or edit, or revise) a report for `report_date` at `now`?
 
     `unlock` is the projection entry for this employee and date (None when there is none).
     `openings` may hold other dates or, when `nip` is given (or known from `unlock`), other
-    employees: those are ignored. Order of refusals: a future date first; then an active
-    opening allows everything; then the deadline (no use telling someone to wait for the
-    fingerprint when the time is over anyway); then the fingerprint.
+    employees: those are ignored. `active`: one of the employee's periods covers the date
+    (RULES.md "Employment within a month"). Order of refusals: a future date first; then a
+    date outside the employment (no opening lifts it: the employment data must be
+    corrected); then an active opening allows everything; then the deadline (no use
+    telling someone to wait for the fingerprint when the time is over anyway); then the
+    fingerprint.
     """
     _require_aware(now, "now")
     if unlock is not None:
@@ -195,6 +200,20 @@ def check_filing(
             counts_for_tpp=working,
         )
 
+    if not active:
+        return FilingDecision(
+            allowed=False,
+            code=FilingCode.NOT_ACTIVE,
+            message=(
+                f"Laporan untuk {tanggal} tidak dapat diisi karena pada tanggal itu Anda tidak "
+                "tercatat sebagai pegawai aktif (di luar masa kerja Anda dalam data "
+                "kepegawaian). Jika data masa kerja Anda keliru, hubungi operator kepegawaian "
+                "OPD Anda atau BKPSDM untuk memperbaikinya, lalu isi laporan kembali."
+            ),
+            deadline=None,
+            counts_for_tpp=False,
+        )
+
     deadline = filing_deadline(report_date, calendar, deadline_working_days, deadline_time)
     note = (
         ""
@@ -205,13 +224,13 @@ def check_filing(
         )
     )
 
-    active = [
+    open_now = [
         o
         for o in openings
         if o.day == report_date and (nip is None or o.nip == nip) and o.is_active(now)
     ]
-    if active:
-        opening = max(active, key=lambda o: o.until)
+    if open_now:
+        opening = max(open_now, key=lambda o: o.until)
         return FilingDecision(
             allowed=True,
             code=FilingCode.OPENED,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import bindparam, func, null, true, tuple_, union_all
 from sqlalchemy import select as core_select
@@ -24,9 +25,10 @@ from services.activity.models import (
     SkpTarget,
 )
 from services.kernel.calendar import WorkCalendar
+from services.kernel.employment import Period, period_on
 from services.shared import scope
 from services.shared.db import chunked
-from services.shared.employees import find_employee
+from services.shared.employees import EmployeeRow, find_employee, periods_by_nip
 from services.shared.http import Actor
 from services.shared.uow import UnitOfWork
 
@@ -64,27 +66,54 @@ def plt_for(uow: UnitOfWork, plt_nip: str, today: date) -> list[str]:
     return list(rows)
 
 
-def may_view(uow: UnitOfWork, who: Actor, owner_nip: str, today: date) -> bool:
+def _placement(periods: Sequence[Period], latest: EmployeeRow | None, on: date | None) -> Any:
+    """The OPD and atasan that rule a view: those of the period of `on` (a report's date),
+    else the latest period's (the file as a whole, or a date no period covers)."""
+    period = period_on(periods, on) if on is not None else None
+    # scope.may_see_person reads `opd` and `atasan_nip` only, which a Period has too
+    return period if period is not None else latest
+
+
+def may_view(
+    uow: UnitOfWork, who: Actor, owner_nip: str, today: date, on: date | None = None
+) -> bool:
     """Who may see an employee's reports and evidence (and the rest of their file here:
     filing status, unlocked days, openings, SKP targets and realisation). Every read route
     asks this one rule, services.shared.scope's:
 
-    * the owner; their direct atasan (as the employee master says now); the operator of
-      their OPD (the projection's `opd`);
-    * a Plt of that atasan: a delegation from the owner's *current* direct atasan, not
-      revoked, whose window covers `today`, the WIB date of the request. Like approval, where
-      the Plt window is checked on the decision date and not on the report's date: while the
-      mandate runs the Plt opens every report they may decide, including those dated before
-      it began; once it ends or is revoked they see none, even those dated inside it. A Plt
-      of another atasan sees nothing; a Plt only reads (SKP changes stay with the atasan);
+    * the owner; their direct atasan; the operator of their OPD — for a report (`on`, its
+      date) the atasan and OPD of the period of that date (RULES.md "Employment within a
+      month": a report dated before a transfer stays with the old atasan and OPD), for the
+      file as a whole those of the latest period;
+    * a Plt of that atasan: a delegation from that atasan, not revoked, whose window covers
+      `today`, the WIB date of the request. Like approval, where the Plt window is checked
+      on the decision date and not on the report's date: while the mandate runs the Plt
+      opens every report they may decide, including those dated before it began; once it
+      ends or is revoked they see none, even those dated inside it. A Plt of another atasan
+      sees nothing; a Plt only reads (SKP changes stay with the atasan);
     * BKPSDM, auditors and service accounts.
     """
+    return bool(viewable(uow, who, owner_nip, today, [on]))
+
+
+def viewable(
+    uow: UnitOfWork, who: Actor, owner_nip: str, today: date, days: Iterable[date | None]
+) -> set[date | None]:
+    """Those of `days` (report dates; None = the file as a whole) `who` may see of
+    `owner_nip`'s, by `may_view`'s rule."""
+    wanted = set(days)
     if who.role in scope.CITY_READERS or (who.nip is not None and who.nip == owner_nip):
-        return True
+        return wanted
     stands_in: list[str] = []
     if who.role in PERSON_ROLES and who.nip:
         stands_in = plt_for(uow, who.nip, today)
-    return scope.may_see_person(who, owner_nip, find_employee(uow, owner_nip), stands_in)
+    periods = periods_by_nip(uow, [owner_nip]).get(owner_nip, [])
+    latest = find_employee(uow, owner_nip)
+    return {
+        day
+        for day in wanted
+        if scope.may_see_person(who, owner_nip, _placement(periods, latest, day), stands_in)
+    }
 
 
 # --------------------------------------------------------------------------- projections
@@ -208,7 +237,16 @@ def gate(
     uow: UnitOfWork, rules: FilingRules, nip: str, day: date, now: datetime
 ) -> tuple[filing_gate.FilingDecision, str | None]:
     unlock, pairs = day_facts(uow, nip, day)
-    return decide(rules, nip, day, now, unlock, pairs)
+    active = active_on(periods_by_nip(uow, [nip]), nip, day)
+    return decide(rules, nip, day, now, unlock, pairs, active=active)
+
+
+def active_on(periods: dict[str, list[Period]], nip: str, day: date) -> bool:
+    """Is `nip` active on `day` by their periods? A NIP without any period here (the
+    employee events not arrived yet) is not refused on that account: the day's scan or
+    dinas luar still has to open the date."""
+    known = periods.get(nip)
+    return known is None or period_on(known, day) is not None
 
 
 def decide(
@@ -218,6 +256,8 @@ def decide(
     now: datetime,
     unlock: filing_gate.Unlock | None,
     pairs: list[tuple[str, filing_gate.Opening]],
+    *,
+    active: bool = True,
 ) -> tuple[filing_gate.FilingDecision, str | None]:
     """The gate's decision from the day's facts, and the opening that allowed it (if any)."""
     decision = filing_gate.check_filing(
@@ -229,6 +269,7 @@ def decide(
         rules.deadline_days,
         rules.deadline_at,
         nip=nip,
+        active=active,
     )
     return decision, _opening_id(pairs, decision.opening)
 

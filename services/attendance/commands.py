@@ -112,6 +112,17 @@ def record_pushed_scans(
     return good, outcomes, waiting
 
 
+NOT_HISTORY = (
+    "data migrasi hanya memuat tanggal yang sudah lewat; pindaian hari ini atau sesudahnya "
+    "dikirim lewat mesin atau impor biasa (tanpa migrasi)"
+)
+
+
+def _midnight(day: date) -> datetime:
+    """00:00 WIB of `day`: a migration takes only scans before it (ended dates)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=WIB)
+
+
 def outside_opd(nip: str) -> str:
     return f"NIP {nip} bukan pegawai OPD Anda; baris ini tidak disimpan"
 
@@ -132,14 +143,25 @@ def import_scans(
     now: datetime,
     max_future: timedelta,
     who: Actor | None = None,
+    migration: bool = False,
 ) -> dict[str, Any]:
     # An invalid NIP is a bad line (refused alone, its reason in Bahasa); a valid NIP that
     # attendance does not know yet waits in quarantine for its EmployeeUpserted: a month
     # loaded right after the employee import must not come out empty. An operator's lines
     # of another OPD's (or an unknown) NIP are refused alone; a file of none of theirs, 403.
+    # A `migration` (BKPSDM loading history) takes ended dates only, marks its events, and
+    # closes the dates it spans at once (store.record_scans): nobody is notified of it.
     parsed = importer.import_file(filename, data)
     if parsed.fatal:
         raise Problem(422, parsed.rejected[0].reason, code="import_refused")
+    if migration:
+        today = domain.wib_date(now)
+        parsed.rejected.extend(
+            importer.RejectedLine(r.line_no, NOT_HISTORY)
+            for r in parsed.rows
+            if r.ts >= _midnight(today)
+        )
+        parsed.rows[:] = [r for r in parsed.rows if r.ts < _midnight(today)]
     source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
     with kit.uow() as uow:
         if who is not None and (outside := foreign_nips(uow, who, {r.nip for r in parsed.rows})):
@@ -160,6 +182,7 @@ def import_scans(
             source=source,
             received_at=now,
             max_future=max_future,
+            migration=migration,
         )
         held = [
             quarantine.Held(
@@ -169,6 +192,7 @@ def import_scans(
                 source=source,
                 raw=f"{filename}:{r.line_no} {r.nip},{r.ts.astimezone(WIB):%F %T}",
                 reason=quarantine.EMPLOYEE_UNKNOWN,
+                migration=migration,
             )
             for r in waiting
         ]
@@ -182,6 +206,7 @@ def import_scans(
     ]
     return {
         "file": filename,
+        "migrasi": migration,
         "accepted": accepted,
         "duplicate": len(outcomes) - accepted,
         "rejected": len(parsed.rejected),

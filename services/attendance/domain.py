@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -384,16 +384,20 @@ class Anomaly:
     at: datetime | None = None
 
 
-def foreign_device_scans(
-    scans: Iterable[Scan], employee_opd: Mapping[str, str], device_opd: Mapping[str, str]
-) -> list[Anomaly]:
-    """Scans on a device that belongs to another OPD than the employee's.
+OpdOn = Callable[[str, date], str | None]  # (NIP, date) -> the OPD of that date's period
 
-    Scans whose employee or device has no known OPD are skipped: nothing to compare.
+
+def foreign_device_scans(
+    scans: Iterable[Scan], opd_on: OpdOn, device_opd: Mapping[str, str]
+) -> list[Anomaly]:
+    """Scans on a device that belongs to another OPD than the employee's on that date.
+
+    Scans whose employee (on that date) or device has no known OPD are skipped: nothing to
+    compare.
     """
     found: list[Anomaly] = []
     for s in scans:
-        own = employee_opd.get(s.nip)
+        own = opd_on(s.nip, wib_date(s.ts))
         dev = device_opd.get(s.device_sn or "")
         if own is None or dev is None or own == dev:
             continue
@@ -480,7 +484,7 @@ def is_holiday_bridge_day(calendar: WorkCalendar, day: date) -> bool:
 
 def holiday_bridge_absences(
     facts: Iterable[DayFacts],
-    employee_opd: Mapping[str, str],
+    opd_on: OpdOn,
     calendar: WorkCalendar,
     ratio: Decimal = Decimal(2),
     min_employees: int = 5,
@@ -497,7 +501,7 @@ def holiday_bridge_absences(
     # (opd, day) -> [absent, total]
     bridge: defaultdict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
     for f in facts:
-        opd = employee_opd.get(f.nip)
+        opd = opd_on(f.nip, f.day)  # the OPD of that date; None: not active then
         if opd is None or f.status == STATUS_NON_WORKING:
             continue
         bucket = bridge[(opd, f.day)] if is_holiday_bridge_day(calendar, f.day) else normal[opd]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-from sqlalchemy import Column, Index, Table
+from sqlalchemy import Column, Index, Table, false
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -145,3 +145,5 @@ class QuarantinedScan(Base, table=True):
     received_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
     nip: str | None = Field(default=None, max_length=18)  # the employee it was applied to
     applied_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+    # a line of a BKPSDM migration import: released as migration (store.record_scans)
+    migration: bool = Field(default=False, sa_column_kwargs={"server_default": false()})

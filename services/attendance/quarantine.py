@@ -59,6 +59,7 @@ class Held:
     source: str
     raw: str
     reason: str
+    migration: bool = False  # a line of a BKPSDM migration import
 
 
 def qkey(device_sn: str | None, pin: str, ts: datetime) -> str:
@@ -127,6 +128,7 @@ def hold(uow: UnitOfWork, items: list[Held], *, received_at: datetime) -> int:
                 "source": item.source,
                 "raw": item.raw[:500],
                 "reason": item.reason,
+                "migration": item.migration,
                 "state": WAITING,
                 "received_at": received_at,
             },
@@ -147,10 +149,11 @@ def release(
     FingerprintRecorded each, closed days re-closed (store.record_scans). Returns how many
     were released. A scan already recorded (the same NIP and second) is not recorded twice,
     and released rows are marked, so running this again changes nothing."""
-    by_source: dict[str, list[store.ScanIn]] = defaultdict(list)
+    # (source, migration) -> the scans: a migration line is released as migration
+    by_source: dict[tuple[str, bool], list[store.ScanIn]] = defaultdict(list)
     ids: dict[str, list[int]] = defaultdict(list)  # NIP -> the rows released to it
     for chunk in chunked(sorted(owners)):
-        for row_id, pin, ts, sn, source, received_at in uow.session.execute(
+        for row_id, pin, ts, sn, source, received_at, migration in uow.session.execute(
             select(
                 _TABLE.c.id,
                 _TABLE.c.pin,
@@ -158,17 +161,27 @@ def release(
                 _TABLE.c.device_sn,
                 _TABLE.c.source,
                 _TABLE.c.received_at,
+                _TABLE.c.migration,
             )
             .where(_TABLE.c.pin.in_(chunk), _TABLE.c.state == WAITING)
             .order_by(_TABLE.c.ts)
         ):
-            by_source[source].append(store.ScanIn(owners[pin], ts, sn, received_at))
+            by_source[(source, bool(migration))].append(
+                store.ScanIn(owners[pin], ts, sn, received_at)
+            )
             ids[owners[pin]].append(row_id)
     released = sum(len(items) for items in by_source.values())
     if not released:
         return 0
-    for source, items in sorted(by_source.items()):
-        store.record_scans(uow, items, source=source, received_at=now, max_future=max_future)
+    for (source, migration), items in sorted(by_source.items()):
+        store.record_scans(
+            uow,
+            items,
+            source=source,
+            received_at=now,
+            max_future=max_future,
+            migration=migration,
+        )
     # By id, not by PIN: a row held meanwhile by another transaction stays waiting.
     for nip, mine in sorted(ids.items()):
         for id_chunk in chunked(mine):

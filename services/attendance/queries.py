@@ -9,6 +9,7 @@ and are run by the routes in the thread pool."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from services.attendance.models import (
     Scan,
 )
 from services.kernel.calendar import WIB, month_days
+from services.kernel.employment import period_on
 from services.kernel.vocabulary import STATUS_NON_WORKING, label
+from services.shared.employees import all_periods, periods_of
 from services.shared.http import Problem
 from services.shared.kit import ServiceKit
 from services.shared.uow import UnitOfWork
@@ -231,6 +234,7 @@ def employee_month(
             ).all()
         ]
         names = {d: store.holiday_name(uow, d) for d in month_days(first.year, first.month)}
+        periods = periods_of(uow, nip)
     hours = store.work_hours(kit.settings.ruleset)
     days = []
     counts: Counter[str] = Counter()
@@ -240,10 +244,14 @@ def employee_month(
             "hari_kerja": cal.is_working_day(d),
             "hari_libur": names[d],
             "jumlah_pindaian": len(scans.get(d, [])),
+            "aktif": period_on(periods, d) is not None,
         }
         closing = closings.get(d)
         if closing is not None:
             entry.update(_facts_view(closing, True, closing.revision))
+        elif not entry["aktif"]:
+            # outside the employment: never closed, no provisional "tanpa keterangan"
+            entry.update(status=None, status_label=None)
         elif d <= today and cal.is_working_day(d):
             absence = domain.absence_on(absences, nip, d)
             facts = domain.close_day(
@@ -271,16 +279,27 @@ def employee_month(
     }
 
 
+@dataclass(frozen=True)
+class _Staff:
+    nip: str
+    nama: str
+
+
 def opd_day(kit: ServiceKit, opd: str, day: date) -> dict[str, Any]:
     """An OPD's recap of one date: counts per status and each employee's facts."""
     with kit.uow() as uow:
-        employee = uow.tables.employee
-        staff = uow.session.exec(
-            select(employee).where(employee.opd == opd, employee.active == True)  # noqa: E712
-        ).all()
+        # The OPD's staff on that date: whose period covering `day` is in `opd` (a transfer
+        # on the 16th moves the employee from the 16th on, in both OPDs' recaps).
+        staff = [
+            _Staff(nip, period.nama)
+            for nip, periods in all_periods(uow, opd).items()
+            if (period := period_on(periods, day)) is not None and period.opd == opd
+        ]
         if not staff:
             raise Problem(
-                404, f"OPD {opd} tidak dikenal atau tanpa pegawai aktif", code="not_found"
+                404,
+                f"OPD {opd} tidak dikenal atau tanpa pegawai aktif pada {day.isoformat()}",
+                code="not_found",
             )
         nips = [e.nip for e in staff]
         closings = {
@@ -343,8 +362,7 @@ def anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> lis
     """Scans on another OPD's device, the same NIP on two distant devices within minutes,
     unusual absence around holidays per OPD, wrong device clocks."""
     with kit.uow() as uow:
-        employee = uow.tables.employee
-        employee_opd = dict(uow.session.exec(select(employee.nip, employee.opd)).all())
+        periods = all_periods(uow)
         devices = uow.session.exec(select(Device)).all()
         scans = [
             domain.Scan(s.nip, s.ts, s.device_sn, s.received_at)
@@ -371,14 +389,20 @@ def anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> lis
             ).all()
         ]
         cal = store.load_calendar(uow, [first.year])
+
+    def opd_on(nip: str, day: date) -> str | None:
+        """The employee's OPD on that date (None: not active then)."""
+        period = period_on(periods.get(nip, ()), day)
+        return period.opd if period is not None else None
+
     found: list[domain.Anomaly] = []
-    found += domain.foreign_device_scans(scans, employee_opd, {d.sn: d.opd for d in devices})
+    found += domain.foreign_device_scans(scans, opd_on, {d.sn: d.opd for d in devices})
     found += domain.device_hops(
         scans, timedelta(minutes=hop_minutes), {d.sn: d.location or d.sn for d in devices}
     )
     found += [
         a
-        for a in domain.holiday_bridge_absences(facts, employee_opd, cal)
+        for a in domain.holiday_bridge_absences(facts, opd_on, cal)
         if a.day is not None and first <= a.day <= last
     ]
     found += domain.device_clock_anomalies(scans)
@@ -387,7 +411,7 @@ def anomalies(kit: ServiceKit, first: date, last: date, hop_minutes: int) -> lis
             "jenis": a.kind,
             "keterangan": a.detail,
             "nip": a.nip,
-            "opd": a.opd or (employee_opd.get(a.nip) if a.nip else None),
+            "opd": a.opd or (opd_on(a.nip, a.day) if a.nip and a.day else None),
             "device_sn": a.device_sn,
             "tanggal": a.day.isoformat() if a.day else None,
             "waktu": a.at.isoformat() if a.at else None,

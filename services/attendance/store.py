@@ -28,6 +28,7 @@ from services.attendance.models import Absence, CalendarOverride, ClosedDate, Da
 from services.kernel.calendar import WorkCalendar, indonesian_holidays, with_overrides
 from services.kernel.ruleset import load_ruleset
 from services.shared.db import IN_CHUNK, chunked
+from services.shared.employees import active_on
 from services.shared.uow import UnitOfWork
 
 PRODUCER = "attendance"
@@ -113,6 +114,7 @@ def fingerprint_event(
     device_sn: str | None,
     source: str,
     flag: str | None,
+    migration: bool = False,
 ) -> FingerprintRecorded:
     """FingerprintRecorded without pydantic's validation when the values are known good
     (validating costs more than the rest of a scan's store path); anything unusual goes
@@ -135,6 +137,7 @@ def fingerprint_event(
             device_sn=device_sn,
             source=cast(ScanSource, source),  # checked against _SOURCES above
             flag=flag,
+            migration=migration,
         )
     return FingerprintRecorded(
         event_id=event_id,
@@ -147,6 +150,7 @@ def fingerprint_event(
         device_sn=device_sn,
         source=source,
         flag=flag,
+        migration=migration,
     )
 
 
@@ -173,11 +177,14 @@ def record_scans(
     source: str,
     received_at: datetime,
     max_future: timedelta = timedelta(minutes=5),
+    migration: bool = False,
 ) -> list[ScanOutcome]:
     """Store new scans and emit one FingerprintRecorded each; known ones are duplicates.
 
     The same NIP in the same second is one scan, whatever the device. Scans of a date that
-    was already closed (a device's backlog) re-close that employee's day.
+    was already closed (a device's backlog) re-close that employee's day. A `migration`
+    (BKPSDM loading history) marks its events so, and closes the ended dates it spans for
+    its employees at once (`close_history`): the closer looks back a week only.
 
     The rows and events are built before the first statement that writes, so a SQLite
     writer holds the database only for the inserts and the commit.
@@ -212,6 +219,7 @@ def record_scans(
             device_sn=item.device_sn,
             source=source,
             flag=flag,
+            migration=migration,
         )
         first[key] = (row, event, flag)
     known: set[str] = set()
@@ -235,9 +243,47 @@ def record_scans(
     for batch in chunked(rows, 2000):
         uow.session.execute(insert(Scan.__table__), batch)
     uow.emit_many(events)
-    if touched:
+    if touched and migration:
+        close_history(uow, touched, closed_at=received_at)
+    elif touched:
         reclose(uow, touched, closed_at=received_at, causes=touched)
     return out
+
+
+def close_history(
+    uow: UnitOfWork, touched: Mapping[tuple[str, date], UUID], *, closed_at: datetime
+) -> list[CloseResult]:
+    """Close, for the employees of a migration batch, every ended date from its first to its
+    last scan date (a day without a scan in a loaded month is a day without a scan), marked
+    as migration; each closing caused by that employee-day's scan where there is one.
+    Days an employee was not active on stay unclosed (close_date)."""
+    nips = {nip for nip, _ in touched}
+    today = domain.wib_date(closed_at)
+    days = sorted({d for _, d in touched if d < today})
+    if not days:
+        return []
+    by_day: dict[date, dict[str, UUID]] = defaultdict(dict)
+    for (nip, d), cause in touched.items():
+        by_day[d][nip] = cause
+    ruleset = uow.settings.ruleset
+    cal = load_calendar(uow, {d.year for d in days})
+    results = []
+    day = days[0]
+    while day <= days[-1]:
+        results.append(
+            close_date(
+                uow,
+                day,
+                closed_at=closed_at,
+                ruleset=ruleset,
+                nips=nips,
+                calendar=cal,
+                causes=by_day.get(day, {}),
+                migration=True,
+            )
+        )
+        day += timedelta(days=1)
+    return results
 
 
 def nip_day_counts(
@@ -356,10 +402,12 @@ def close_date(
     calendar: WorkCalendar | None = None,
     causation_id: UUID | None = None,
     causes: Mapping[str, UUID] | None = None,
+    migration: bool = False,
 ) -> CloseResult:
-    """Close `day` for every active employee (or only `nips`); emit AttendanceDayClosed for
-    each employee whose facts changed, as the next revision. Its causation is `causes[nip]`
-    when given (the scan that re-closed the day), else `causation_id`.
+    """Close `day` for every employee active on it (or only those of `nips`); emit
+    AttendanceDayClosed for each employee whose facts changed, as the next revision. Its
+    causation is `causes[nip]` when given (the scan that re-closed the day), else
+    `causation_id`.
 
     The caller decides that the day has ended. A date that stopped being a working day
     gets a `non_working` revision for the employees it had been closed for.
@@ -373,15 +421,9 @@ def close_date(
         nips = None
     else:
         wanted = None
-    employee = uow.tables.employee
-    active = set(
-        s.execute(
-            select(col(employee.nip)).where(
-                employee.active == True,  # noqa: E712
-                _where_nips(employee.nip, nips),
-            )
-        ).scalars()
-    )
+    # Only the employees a period covers on `day` (RULES.md "Employment within a month"):
+    # a day before the first or after the last day is never closed; its scans are kept.
+    active = active_on(uow, day, nips)
     # Plain rows, not ORM objects: the bulk UPDATE below would leave ORM objects stale
     # for a second closing of the same date within one transaction.
     table = DayClosing.__table__
@@ -471,6 +513,7 @@ def close_date(
                 check_out=check_out,
                 minutes_late=late,
                 minutes_early=early,
+                migration=migration,
             )
         )
     for chunk in chunked(inserts, 2000):
@@ -552,11 +595,9 @@ def reclose_dates(
 
 
 def unclosed_employees(uow: UnitOfWork, day: date) -> set[str]:
-    """Active employees without a closing for `day` (e.g. they arrived after it closed)."""
-    employee = uow.tables.employee
-    active = set(
-        uow.session.execute(select(col(employee.nip)).where(employee.active == True)).scalars()  # noqa: E712
-    )
+    """Employees active on `day` without a closing for it (e.g. they arrived after it
+    closed); never one whose period starts later or ended before."""
+    active = active_on(uow, day)
     done = set(
         uow.session.execute(
             select(col(DayClosing.nip)).where(DayClosing.work_date == day)

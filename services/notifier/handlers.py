@@ -1,6 +1,7 @@
 """Notifier's subscribers: scans and reports feed the day sets (SQL, mirrored to Redis),
 activity and approval events the pending-report projection, decisions and TPP changes an
-inbox message at once, employee events the kit's employee projection (atasan_nip)."""
+inbox message at once, employee events the kit's employee projection (atasan_nip). Events
+marked `migration` (a BKPSDM import of history) notify nobody (issue 14)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def handlers(
                 _gap(uow, day)
 
     async def on_scan(uow: UnitOfWork, event: FingerprintRecorded) -> None:
+        if event.migration:
+            return  # history loaded by BKPSDM: nobody is warned about it
         if uow.session.get(ScanDay, (event.nip, event.work_date)) is None:
             uow.session.add(ScanDay(nip=event.nip, work_date=event.work_date))
         if not await cache.add_scan(event.work_date, event.nip):
@@ -104,6 +107,8 @@ def handlers(
 
     def on_rejected(uow: UnitOfWork, event: ReportRejected) -> None:
         decided(uow, event)
+        if event.migration:
+            return  # a historical decision loaded by a migration: no notice
         notice = domain.rejection_notice(
             event.nip, event.work_date, event.reason, str(event.event_id)
         )
@@ -111,10 +116,14 @@ def handlers(
 
     def on_revision(uow: UnitOfWork, event: RevisionRequested) -> None:
         decided(uow, event)
+        if event.migration:
+            return
         notice = domain.revision_notice(event.nip, event.work_date, event.note, str(event.event_id))
         _notify(uow, notice, event)
 
     def on_tpp(uow: UnitOfWork, event: TppRecomputed) -> None:
+        if event.migration:
+            return  # a change caused by loading history: the present is not touched
         notice = domain.tpp_notice(
             event.nip,
             event.period,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.kernel.calendar import WIB, WorkCalendar, indonesia_calendar
+from services.kernel.employment import Period, period_on
 from services.kernel.ruleset import RuleSet
 from services.notifier import domain, lease
 from services.notifier.cache import DayCache
@@ -28,6 +29,7 @@ from services.notifier.delivery import Dispatcher, Sender, add_messages
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
 from services.notifier.lease import Fenced, Lease
 from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
+from services.shared.employees import periods_by_nip
 from services.shared.kit import ServiceKit
 from services.shared.logs import get_logger
 
@@ -149,13 +151,15 @@ class Notifier:
 
     # -- the jobs ------------------------------------------------------------------------------
     async def run_warnings(self, at: datetime, held: Lease | None = None) -> dict[str, Any]:
-        """15:00: a warning to every NIP scanned on the WIB date of `at` without a report."""
+        """15:00: a warning to every NIP scanned on the WIB date of `at` without a report
+        and active on that date."""
         day = local_date(at)
         calendar = self.calendar_for(day.year)
         result: dict[str, Any] = {"job": WARNINGS, "date": day.isoformat(), "source": None}
         if not calendar.is_working_day(day) or at.astimezone(WIB).time() < (self.config.warning_at):
             return {**result, "due": 0, "created": 0, "skipped": "not_due"}
         missing, source = await self.missing_reports(day)
+        missing = await asyncio.to_thread(self.active_on, day, missing)
         with Session(self.kit.engine) as session:
             sent = self._sent(session, Kind.LKH_MISSING, day)
         notices = domain.due_warnings(
@@ -172,7 +176,21 @@ class Notifier:
         log.info("warnings run", date=day.isoformat(), due=len(notices), created=len(stored))
         return {**result, "source": source, "due": len(notices), "created": len(stored)}
 
+    def active_on(self, day: date, nips: set[str]) -> set[str]:
+        """Those of `nips` active on `day` (RULES.md "Employment within a month"): a scan on
+        a day outside the employee's periods earns nothing, so nobody is warned to file for
+        it. A NIP this projection does not know yet is kept: attendance records scans of
+        known employees only, the notifier merely has not heard of them."""
+        if not nips:
+            return nips
+        with self.kit.uow() as uow:
+            periods = periods_by_nip(uow, nips)
+        return {n for n in nips if n not in periods or period_on(periods[n], day) is not None}
+
     def pending_reports(self, session: Session) -> list[PendingReport]:
+        """The reports waiting for a decision, each with the atasan of its date (the one
+        who decides it: a report dated before a transfer stays with the old atasan); the
+        latest period's atasan when no period covers that date."""
         employee = self.kit.tables.employee
         rows = session.execute(
             select(ReportState).where(col(ReportState.filed_at).is_not(None))
@@ -195,16 +213,29 @@ class Notifier:
             if nips
             else {}
         )
-        return [
-            PendingReport(
-                report_id=r.report_id,
-                nip=r.nip,
-                atasan_nip=atasan.get(r.nip),
-                work_date=r.work_date or r.filed_on or local_date(r.filed_at),
-                filed_on=r.filed_on or local_date(r.filed_at),
+        periods: dict[str, list[Period]] = {}
+        if nips:
+            with self.kit.uow() as uow:
+                periods = periods_by_nip(uow, nips)
+
+        def atasan_of(nip: str, day: date) -> str | None:
+            period = period_on(periods.get(nip, ()), day)
+            return period.atasan_nip if period is not None else atasan.get(nip)
+
+        out = []
+        for r in waiting:
+            filed_on = r.filed_on or local_date(r.filed_at)
+            work_date = r.work_date or filed_on
+            out.append(
+                PendingReport(
+                    report_id=r.report_id,
+                    nip=r.nip,
+                    atasan_nip=atasan_of(r.nip, work_date),
+                    work_date=work_date,
+                    filed_on=filed_on,
+                )
             )
-            for r in waiting
-        ]
+        return out
 
     async def run_reminders(self, at: datetime, held: Lease | None = None) -> dict[str, Any]:
         """09:00: one reminder to every atasan with reports waiting too long."""

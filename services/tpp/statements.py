@@ -302,6 +302,8 @@ def _recomputed(
         cause_event_type=cause.event_type,
         cause_event_id=cause.event_id,
         cause_annulment_id=cause.annulment_id if isinstance(cause, AnnulmentCause) else None,
+        # a change caused by a migration import of history is one too (nobody is notified)
+        migration=bool(getattr(cause, "migration", False)),
     )
 
 

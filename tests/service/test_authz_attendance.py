@@ -78,6 +78,14 @@ RULES: list[Rule] = [
         files={"file": ("pindaian.csv", SCAN_CSV, "text/csv")},
         note="baris NIP di luar OPD operator ditolak per baris",
     ),
+    Rule(
+        "POST",
+        "/api/v1/scans/import",
+        CITY_WRITERS,
+        params={"migrasi": "true"},
+        files={"file": ("pindaian.csv", SCAN_CSV, "text/csv")},
+        note="migrasi=true: data riwayat tanpa pemberitahuan, hanya BKPSDM",
+    ),
     Rule("GET", "/api/v1/scans/quarantine", OPD_READERS, params={"opd": X}),
     Rule(
         "GET",

@@ -180,6 +180,17 @@ def test_opening_lifts_deadline_and_fingerprint_requirement() -> None:
     assert "mesin sidik jari rusak" in d.message
 
 
+def test_a_date_outside_the_employment_is_refused_and_no_opening_lifts_it() -> None:
+    opening = Opening(NIP, THU, BKPSDM_NIP, "mesin sidik jari rusak", wib(TUE, 8), wib(WED, 16))
+    d = check_filing(THU, wib(THU, 15), scan(THU), [opening], PLAIN, active=False)
+    assert (d.allowed, d.code, d.counts_for_tpp) == (False, FilingCode.NOT_ACTIVE, False)
+    assert "operator kepegawaian OPD Anda atau BKPSDM" in d.message
+    # a future date is still told so first (nothing to correct yet)
+    assert check_filing(FRI, wib(THU, 15), None, [], PLAIN, active=False).code is (
+        FilingCode.FUTURE_DATE
+    )
+
+
 def test_opening_only_counts_for_its_employee_date_and_window() -> None:
     other_nip = Opening(OTHER_NIP, THU, BKPSDM_NIP, "mesin rusak", wib(TUE, 8), wib(WED, 16))
     other_day = Opening(NIP, FRI, BKPSDM_NIP, "mesin rusak", wib(TUE, 8), wib(WED, 16))

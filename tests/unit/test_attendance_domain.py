@@ -23,6 +23,7 @@ from services.attendance.domain import (
     WIB,
     Absence,
     DayFacts,
+    OpdOn,
     Scan,
     WorkHours,
     absence_on,
@@ -391,12 +392,34 @@ def test_foreign_device_scans() -> None:
         Scan(NIP, wib(MON, 16, 0), "UNKNOWN-9"),
     ]
     found = foreign_device_scans(
-        scans, {NIP: "DISKOMINFO", NIP2: "DINKES"}, {"DISKOMINFO-1": "DISKOMINFO"}
+        scans, by_nip({NIP: "DISKOMINFO", NIP2: "DINKES"}), {"DISKOMINFO-1": "DISKOMINFO"}
     )
     assert [(a.kind, a.nip, a.device_sn) for a in found] == [
         (ANOMALY_FOREIGN_DEVICE, NIP2, "DISKOMINFO-1")
     ]
     assert "DINKES" in found[0].detail and found[0].day == MON
+
+
+def by_nip(opds: dict[str, str]) -> OpdOn:
+    """One OPD per NIP whatever the date (a single open period)."""
+    return lambda nip, day: opds.get(nip)
+
+
+def test_foreign_device_scans_use_the_opd_of_the_scans_date() -> None:
+    # NIP moves from DISKOMINFO to DINKES on Tuesday; NIP2 is not active on Tuesday.
+    def opd_on(nip: str, day: date) -> str | None:
+        if nip == NIP:
+            return "DISKOMINFO" if day < MON + timedelta(days=1) else "DINKES"
+        return "DINKES" if day == MON else None
+
+    tue = MON + timedelta(days=1)
+    scans = [
+        Scan(NIP, wib(MON, 7, 0), "DISKOMINFO-1"),  # still DISKOMINFO's: not foreign
+        Scan(NIP, wib(tue, 7, 0), "DISKOMINFO-1"),  # DINKES's from Tuesday: foreign
+        Scan(NIP2, wib(tue, 7, 0), "DISKOMINFO-1"),  # not active: nothing to compare
+    ]
+    found = foreign_device_scans(scans, opd_on, {"DISKOMINFO-1": "DISKOMINFO"})
+    assert [(a.nip, a.day, a.opd) for a in found] == [(NIP, tue, "DINKES")]
 
 
 def test_device_hops_within_window_at_other_location() -> None:
@@ -442,7 +465,7 @@ def _facts(opd_nips: list[str], day: date, absent: int, status: str = STATUS_TK)
 def test_holiday_bridge_absences() -> None:
     opd_a = [f"A{i}" for i in range(10)]
     opd_b = [f"B{i}" for i in range(10)]
-    employee_opd = {n: "A" for n in opd_a} | {n: "B" for n in opd_b}
+    employee_opd = by_nip({n: "A" for n in opd_a} | {n: "B" for n in opd_b})
     facts: list[DayFacts] = []
     normal_days = [date(2026, 1, 12), date(2026, 1, 13), date(2026, 1, 14)]
     for n, day in enumerate(normal_days):
@@ -461,7 +484,7 @@ def test_holiday_bridge_absences() -> None:
 
 def test_holiday_bridge_ignores_granted_leave_and_small_opds() -> None:
     opd = [f"C{i}" for i in range(10)]
-    employee_opd = dict.fromkeys(opd, "C")
+    employee_opd = by_nip(dict.fromkeys(opd, "C"))
     leave = _facts(opd, date(2026, 1, 15), 6, "cuti_tahunan")  # granted leave: not suspect
     assert holiday_bridge_absences(leave, employee_opd, BRIDGE_CAL) == []
     small = _facts(opd[:3], date(2026, 1, 15), 3)  # 3 facts < min_employees 5
@@ -472,6 +495,27 @@ def test_holiday_bridge_ignores_granted_leave_and_small_opds() -> None:
     few = _facts(opd[:5], date(2026, 1, 15), 1)
     assert holiday_bridge_absences(few, employee_opd, BRIDGE_CAL, min_rate=Decimal("0.25")) == []
     assert len(holiday_bridge_absences(few, employee_opd, BRIDGE_CAL)) == 1
+
+
+def test_holiday_bridge_counts_each_day_under_that_days_opd() -> None:
+    # Ten employees: in OPD A on the normal days (12-14 Jan, 3 of 10 absent each day: 30%),
+    # transferred to OPD B from the 15th, where 4 of 10 are absent (40%). Counted under
+    # one OPD, 40% < 2 x 30% would pass unflagged; per date the bridge day is B's, whose
+    # normal rate is 0 (no other day), and 40% >= 5% is flagged.
+    nips = [f"T{i}" for i in range(10)]
+    facts: list[DayFacts] = []
+    for day in (date(2026, 1, 12), date(2026, 1, 13), date(2026, 1, 14)):
+        facts += _facts(nips, day, 3)
+    facts += _facts(nips, date(2026, 1, 15), 4)
+
+    def opd_on(nip: str, day: date) -> str | None:
+        return "A" if day < date(2026, 1, 15) else "B"
+
+    found = holiday_bridge_absences(facts, opd_on, BRIDGE_CAL)
+    assert [(a.opd, a.day) for a in found] == [("B", date(2026, 1, 15))]
+    assert "4 dari 10" in found[0].detail
+    # Not active on the bridge day: those facts count for no OPD.
+    assert holiday_bridge_absences(facts, lambda n, d: None, BRIDGE_CAL) == []
 
 
 def test_device_clock_anomalies() -> None:

@@ -24,6 +24,7 @@ _GATE_STATUS = {
     gate.FilingCode.FUTURE_DATE: 422,
     gate.FilingCode.NO_SCAN_YET: 409,
     gate.FilingCode.DEADLINE_PASSED: 409,
+    gate.FilingCode.NOT_ACTIVE: 409,
 }
 _GATE_CODES = frozenset(c.value for c in gate.FilingCode)
 _ERROR_STATUS = {"invalid_report": 422, "date_change": 422, "invalid_transition": 409}
@@ -93,13 +94,19 @@ def require_person(who: Actor) -> str:
     return who.nip
 
 
-def ensure_view(uow: UnitOfWork, who: Actor, owner_nip: str, now: datetime) -> None:
-    if not queries.may_view(uow, who, owner_nip, today(now)):
-        raise forbidden(
-            "Data laporan hanya dapat dilihat oleh pegawai yang bersangkutan, atasan "
-            "langsungnya, Plt yang ditunjuk atasan tersebut untuk hari ini, operator OPD-nya, "
-            "BKPSDM dan auditor."
-        )
+VIEW_REFUSED = (
+    "Data laporan hanya dapat dilihat oleh pegawai yang bersangkutan, atasan "
+    "langsungnya, Plt yang ditunjuk atasan tersebut untuk hari ini, operator OPD-nya, "
+    "BKPSDM dan auditor."
+)
+
+
+def ensure_view(
+    uow: UnitOfWork, who: Actor, owner_nip: str, now: datetime, on: date | None = None
+) -> None:
+    """`who` may see `owner_nip`'s file, or (`on`) their report of that date."""
+    if not queries.may_view(uow, who, owner_nip, today(now), on):
+        raise forbidden(VIEW_REFUSED)
 
 
 def own_report(uow: UnitOfWork, report_id: str, nip: str) -> Report:

@@ -165,7 +165,7 @@ def list_evidence(report_id: str, who: Who, now: Now, kit: Kit) -> list[Evidence
         row = queries.report(uow, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
-        ensure_view(uow, who, row.nip, now)
+        ensure_view(uow, who, row.nip, now, row.work_date)
         rows = queries.evidence_of(uow, report_id)
     return [evidence_out(r) for r in rows]
 
@@ -178,7 +178,8 @@ def download_evidence(
         row = queries.evidence(uow, evidence_id)
         if row is None:
             raise Problem(404, "Berkas bukti tidak ditemukan.", code="not_found")
-        ensure_view(uow, who, row.nip, now)
+        report = queries.report(uow, row.report_id)
+        ensure_view(uow, who, row.nip, now, report.work_date if report is not None else None)
     path = evidence_root / row.path
     if not path.is_file():
         raise Problem(404, "Berkas bukti tidak ditemukan di penyimpanan.", code="not_found")

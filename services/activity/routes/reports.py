@@ -12,13 +12,16 @@ from fastapi.responses import Response
 from services.activity import commands, domain, queries
 from services.activity.commands import Filing
 from services.activity.routes.deps import (
+    VIEW_REFUSED,
     Rules,
     domain_problem,
     ensure_view,
     filings_of,
+    forbidden,
     own_report,
     require_person,
     rules_of,
+    today,
 )
 from services.activity.schemas import ReportIn, ReportOut, report_out
 from services.shared.http import Day, Kit, Now, Problem, Who, model_response, now_of, period_or_422
@@ -80,7 +83,7 @@ def get_report(report_id: str, who: Who, now: Now, kit: Kit) -> ReportOut:
         row = queries.report(uow, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan.", code="not_found")
-        ensure_view(uow, who, row.nip, now)
+        ensure_view(uow, who, row.nip, now, row.work_date)
     return report_out(row)
 
 
@@ -167,9 +170,13 @@ def employee_reports(
     first = date(year, month, 1)
     after = date(year + month // 12, month % 12 + 1, 1)
     with kit.uow() as uow:
-        ensure_view(uow, who, nip, now)
         rows = queries.reports_between(uow, nip, first, after)
-    return [report_out(r) for r in rows]
+        # each report by the atasan and OPD of its date: a month with a transfer shows the
+        # old atasan the days before it, the new one the days from it
+        seen = queries.viewable(uow, who, nip, today(now), [None, *(r.work_date for r in rows)])
+        if not seen:
+            raise forbidden(VIEW_REFUSED)
+    return [report_out(r) for r in rows if r.work_date in seen]
 
 
 @router.get(

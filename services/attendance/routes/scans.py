@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from contracts.nip import nip_problem
 from services.attendance import commands, domain, importer, quarantine, queries, store
 from services.attendance.routes.deps import max_future, read_import
-from services.attendance.web import OPERATORS, require, require_employee
+from services.attendance.web import BKPSDM, OPERATORS, require, require_employee
 from services.kernel.calendar import WIB
 from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
@@ -177,17 +177,28 @@ def employee_scans(
         "Baris baik disimpan; tiap baris buruk (NIP tidak sah, waktu salah) dilaporkan dengan "
         "nomor baris dan alasannya; baris NIP sah yang belum menjadi pegawai menunggu di karantina"
         " (`menunggu_pegawai`) dan diterapkan begitu data pegawainya tiba. Mengimpor berkas yang "
-        "sama lagi tidak mengubah apa pun."
+        "sama lagi tidak mengubah apa pun. Dengan `migrasi=true` (BKPSDM memuat riwayat): hanya "
+        "tanggal yang sudah lewat, hari-hari yang dicakup berkas langsung ditutup, dan tidak ada "
+        "pemberitahuan kepada siapa pun."
     ),
     tags=["Pindaian"],
     openapi_extra=SCAN_IMPORT_BODY,
 )
-async def import_scans(request: Request, who: Who) -> dict[str, Any]:
+async def import_scans(
+    request: Request,
+    who: Who,
+    migrasi: bool = Query(
+        False, description="data migrasi BKPSDM: riwayat, ditutup langsung, tanpa pemberitahuan"
+    ),
+) -> dict[str, Any]:
     """CSV or XLSX with the columns nip,waktu: good lines kept, each bad line (an invalid
     NIP, a bad time) reported with its line number and reason; lines of a valid NIP that is
     not an employee yet wait in quarantine ("menunggu_pegawai", status "menunggu") and apply
-    when the employee arrives; importing the same file again changes nothing."""
+    when the employee arrives; importing the same file again changes nothing. `migrasi`:
+    BKPSDM loading history (issue 14: a past month must not touch the present)."""
     require(who, OPERATORS, "mengimpor data pindaian")
+    if migrasi:
+        require(who, BKPSDM, "mengimpor data migrasi pindaian")
     filename, data = await read_import(request)
     return await run_in_threadpool(
         commands.import_scans,
@@ -197,6 +208,7 @@ async def import_scans(request: Request, who: Who) -> dict[str, Any]:
         now_of(request),
         max_future(request),
         who,
+        migrasi,
     )
 
 

@@ -6,43 +6,44 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
 from contracts.events import EmployeeUpserted
+from services.kernel.employment import merge_period
+from services.shared.employees import apply_employee_event, periods_of
 from services.shared.uow import UnitOfWork
 from services.siasn.domain import EmployeeRow
 from services.siasn.models import PaguVersion, UnitOpd
 
 
 def upsert_employees(uow: UnitOfWork, rows: Iterable[EmployeeRow], now: datetime) -> int:
-    """Store the accepted lines; unchanged active ones emit nothing. Returns how many
-    changed."""
+    """Store the accepted lines, each one period of its NIP (rows dated by the parse: see
+    domain.undated_first); a line that changes neither the NIP's periods nor its PIN emits
+    nothing. Each change is one EmployeeUpserted with the period's dates, applied to siasn's
+    own projection the way every consumer applies it. Returns how many changed."""
     changed = 0
     employee = uow.tables.employee
     for row in rows:
+        known = periods_of(uow, row.nip)
         current = uow.session.get(employee, row.nip)
-        fields: dict[str, Any] = {
-            "nama": row.nama,
-            "opd": row.opd,
-            "jabatan": row.jabatan,
-            "kelas_jabatan": row.kelas_jabatan,
-            "atasan_nip": row.atasan_nip,
-            "tpp_pagu": row.tpp_pagu,
-            "pin": row.pin,
-        }
-        if (
-            current is not None
-            and current.active
-            and all(getattr(current, k) == v for k, v in fields.items())
-        ):
+        same_pin = current is not None and current.pin == row.pin
+        if same_pin and merge_period(known, row.period()) == known:
             continue
-        if current is None:
-            current = employee(nip=row.nip, **fields)
-        for key, value in fields.items():
-            setattr(current, key, value)
-        current.active, current.updated_at = True, now
-        uow.session.add(current)
-        uow.emit(EmployeeUpserted(occurred_at=now, producer="siasn", nip=row.nip, **fields))
+        event = EmployeeUpserted(
+            occurred_at=now,
+            producer="siasn",
+            nip=row.nip,
+            nama=row.nama,
+            opd=row.opd,
+            jabatan=row.jabatan,
+            kelas_jabatan=row.kelas_jabatan,
+            atasan_nip=row.atasan_nip,
+            tpp_pagu=row.tpp_pagu,
+            pin=row.pin,
+            aktif_mulai=row.aktif_mulai,
+            aktif_sampai=row.aktif_sampai,
+        )
+        apply_employee_event(uow, event)
+        uow.emit(event)
         changed += 1
     uow.commit()
     return changed

@@ -215,7 +215,7 @@ def _copy_happy(tmp: Path) -> Path:
             "employees.csv",
             EMPLOYEES_HEAD + f"{ANDI},A,O,J,7,,1\n{ANDI},B,O,J,7,,2\n",
             3,
-            "lebih dari sekali",
+            "bertumpang tindih",
         ),
         ("employees.csv", EMPLOYEES_HEAD + f"{ANDI},A,O\n", 2, "kolom"),
         (

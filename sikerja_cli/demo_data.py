@@ -1,7 +1,8 @@
 """`sikerja demo-data`: a realistic synthetic city as CSV files, deterministic by seed.
 
 Writes, in `out_dir` (the formats `sikerja simulate` and the CSV imports read):
-  employees.csv  nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu
+  employees.csv  nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu,aktif_mulai
+                 (aktif_mulai: the month's first day, so each ASN is active all month)
   scans.csv      nip,waktu                 (YYYY-MM-DD HH:MM:SS, WIB)
   absences.csv   nip,mulai,selesai,jenis   (inclusive dates)
   reports.csv    nip,tanggal,status        (approved, pending, rejected)
@@ -35,7 +36,16 @@ from contracts.nip import is_valid_nip
 from services.kernel import bahasa
 from services.kernel.calendar import WIB, WorkCalendar, parse_period
 
-EMPLOYEE_HEADER = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
+EMPLOYEE_HEADER = (
+    "nip",
+    "nama",
+    "opd",
+    "jabatan",
+    "kelas_jabatan",
+    "atasan_nip",
+    "tpp_pagu",
+    "aktif_mulai",
+)
 SCAN_HEADER = ("nip", "waktu")
 ABSENCE_HEADER = ("nip", "mulai", "selesai", "jenis")
 REPORT_HEADER = ("nip", "tanggal", "status")
@@ -413,9 +423,12 @@ def generate(
         w_abs.writerow(ABSENCE_HEADER)
         w_rep.writerow(REPORT_HEADER)
 
+        # Every ASN active from the month's first day: loaded later, an undated row would
+        # start on the import day (services/siasn/domain.py undated_first).
+        since = date(year, month, 1).isoformat()
         for e in staff:
             w_emp.writerow(
-                (e.nip, e.nama, e.opd, e.jabatan, e.kelas_jabatan, e.atasan_nip, e.tpp_pagu)
+                (e.nip, e.nama, e.opd, e.jabatan, e.kelas_jabatan, e.atasan_nip, e.tpp_pagu, since)
             )
             counts["employees"] += 1
             # Habits of this ASN: most are punctual and diligent, a few are not.

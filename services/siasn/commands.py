@@ -7,19 +7,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from contracts.events import EmployeeUpserted
+from contracts.events import EmployeeDeactivated, EmployeeUpserted
 from services.kernel.employment import merge_period
 from services.shared.employees import apply_employee_event, periods_of
 from services.shared.uow import UnitOfWork
 from services.siasn.domain import EmployeeRow
 from services.siasn.models import PaguVersion, UnitOpd
 
+LEFT_REASON = "masa kerja berakhir (aktif_sampai di berkas pegawai)"
+
 
 def upsert_employees(uow: UnitOfWork, rows: Iterable[EmployeeRow], now: datetime) -> int:
     """Store the accepted lines, each one period of its NIP (rows dated by the parse: see
     domain.undated_first); a line that changes neither the NIP's periods nor its PIN emits
     nothing. Each change is one EmployeeUpserted with the period's dates, applied to siasn's
-    own projection the way every consumer applies it. Returns how many changed."""
+    own projection the way every consumer applies it. A line with `aktif_sampai` and no
+    later period of its NIP ends the employment: EmployeeDeactivated with that day follows.
+    Returns how many lines changed."""
     changed = 0
     employee = uow.tables.employee
     for row in rows:
@@ -45,6 +49,18 @@ def upsert_employees(uow: UnitOfWork, rows: Iterable[EmployeeRow], now: datetime
         apply_employee_event(uow, event)
         uow.emit(event)
         changed += 1
+        end = row.aktif_sampai
+        if end is not None and not any(p.first is not None and p.first > end for p in known):
+            # The NIP's last period ends: a dated upsert restates only its own days (the
+            # rest of an open period would stay), so the leave is announced too.
+            after = [p for p in periods_of(uow, row.nip) if p.last is None or p.last > end]
+            if after:
+                left = EmployeeDeactivated(
+                    occurred_at=now, producer="siasn", nip=row.nip, reason=LEFT_REASON,
+                    aktif_sampai=end,
+                )  # fmt: skip
+                apply_employee_event(uow, left)
+                uow.emit(left)
     uow.commit()
     return changed
 

@@ -5,8 +5,10 @@ Periods (RULES.md "Employment within a month"): a line is one period of one NIP,
 `aktif_mulai` to `aktif_sampai` (optional columns, YYYY-MM-DD, empty = open); a NIP may have
 several lines, and a line overlapping another line of its NIP is refused on its own. A line
 without `aktif_mulai` is dated by `undated_first` (the import day for a NIP new to SIKERJA).
-A leaving ASN is ended by an `aktif_sampai` on their last line: it becomes EmployeeUpserted
-with that end (the file states the whole period, so the end travels with its data).
+A leaving ASN is ended by an `aktif_sampai` on their last line: EmployeeUpserted with that
+end, then EmployeeDeactivated with the same `aktif_sampai` (a dated upsert restates only the
+days it covers, services/kernel/employment.py `merge_period`, so the rest of an open period
+would otherwise stay); services/siasn/commands.py `upsert_employees` sends both.
 """
 
 from __future__ import annotations

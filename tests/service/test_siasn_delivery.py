@@ -4,6 +4,7 @@ re-send, a refused record reported."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from services.siasn.handlers import on_closed, on_result
 from sikerja_cli import fake_siasn
 from sikerja_cli.demo_data import PAGU_BY_KELAS
 from sikerja_cli.fake_siasn import FakeSiasn, Switches, from_demo, pns_id
-from tests.support import who
+from tests.support import eventually, who
 
 BKPSDM = who(None, "bkpsdm")
 PERIOD = "2026-10"
@@ -205,3 +206,67 @@ async def test_tokens_refused_keep_results_waiting_not_refused(world: World) -> 
     got = (await world.results())[nip]
     assert got["state"] == "gagal_sementara", got
     assert await world.backlog() == 1
+
+
+async def test_a_new_revision_after_tpp_reopened_the_month_deletes_then_resends(
+    world: World,
+) -> None:
+    # delivered; tpp reopens the month (no event reaches siasn), the atasan confirms a new
+    # revision, tpp closes the month again (a second TppPeriodClosed)
+    (nip, atasan) = staff(world)[0]
+    world.confirm(nip, atasan, "sesuai", "sesuai")
+    world.close(nip)
+    assert await world.deliverer.deliver_once() == 1
+    first = (await world.results())[nip]["siasn_record_id"]
+    world.confirm(nip, atasan, "di_bawah", "sesuai", rev=2)
+    assert await world.deliverer.deliver_once() == 1
+    world.close(nip)  # the re-close
+    world.confirm(nip, atasan, "di_bawah", "di_bawah", rev=3)  # and one more correction
+    assert await world.deliverer.deliver_once() == 1
+    assert await world.deliverer.deliver_once() == 0  # nothing left: no extra send
+    got = (await world.results())[nip]
+    assert got["state"] == "terkirim" and got["predikat"] == 5  # di bawah + di bawah
+    assert list(world.fake.saved) == [got["siasn_record_id"]] and first not in world.fake.saved
+    assert world.fake.received == {f"save:{pns_id(nip)}": 3, f"delete:{pns_id(nip)}": 2}
+
+
+async def test_a_new_revision_while_siasn_is_down_after_delivery_still_deletes_first(
+    world: World,
+) -> None:
+    (nip, atasan) = staff(world)[0]
+    world.confirm(nip, atasan, "sesuai", "sesuai")
+    world.close(nip)
+    await world.deliverer.deliver_once()
+    world.fake.switches = Switches(error_rate=1.0)  # SIASN down when the correction comes
+    world.confirm(nip, atasan, "di_atas", "di_atas", rev=2)
+    assert await world.deliverer.deliver_once() == 0
+    world.confirm(nip, atasan, "di_atas", "sesuai", rev=3)  # corrected again while waiting
+    world.fake.switches = Switches()
+    world.clock.now += timedelta(hours=1)
+    assert await world.deliverer.deliver_once() == 1
+    got = (await world.results())[nip]
+    assert got["state"] == "terkirim" and got["predikat"] == 2
+    assert len(world.fake.saved) == 1  # the first record is gone, only the newest stands
+    assert world.fake.received == {f"save:{pns_id(nip)}": 2, f"delete:{pns_id(nip)}": 1}
+
+
+async def test_a_second_replica_never_resends_what_the_first_is_sending(world: World) -> None:
+    people = staff(world)[:4]
+    for nip, atasan in people:
+        world.confirm(nip, atasan, "sesuai", "sesuai")
+        world.close(nip)
+    world.fake.switches = Switches(delay_s=0.3)  # SIASN slow: the first pass is in flight
+    first = world.deliverer
+    second = Deliverer(world.app.state.kit, first.client, first.policy)  # another replica
+    sending = asyncio.create_task(first.deliver_once())
+
+    async def states() -> set[object]:
+        return {r["state"] for r in (await world.results()).values() if r["state"] != "menunggu"}
+
+    await eventually(states, lambda got: got == {"mengirim"})
+    other = asyncio.create_task(second.every(0.01))  # the second replica starts meanwhile
+    try:
+        assert await sending == len(people)
+    finally:
+        other.cancel()
+    assert world.fake.received == {f"save:{pns_id(n)}": 1 for n, _ in people}

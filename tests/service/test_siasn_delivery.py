@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from contracts.events import KinerjaResultConfirmed, TppPeriodClosed
 from services.shared.settings import Settings
+from services.siasn.adapter import KinerjaResult, SiasnClient
 from services.siasn.app import create
 from services.siasn.config import SiasnSettings
 from services.siasn.delivery import BACKLOG, Deliverer
@@ -255,18 +256,35 @@ async def test_a_second_replica_never_resends_what_the_first_is_sending(world: W
     for nip, atasan in people:
         world.confirm(nip, atasan, "sesuai", "sesuai")
         world.close(nip)
-    world.fake.switches = Switches(delay_s=0.3)  # SIASN slow: the first pass is in flight
     first = world.deliverer
-    second = Deliverer(world.app.state.kit, first.client, first.policy)  # another replica
+    plain = first.client
+    assert plain is not None
+    held_back = asyncio.Event()  # the first replica's sends wait here: its pass is in flight
+
+    def gated() -> SiasnClient:
+        client = plain()
+        save = client.save_kinerja
+
+        async def slow_save(result: KinerjaResult) -> str:
+            await held_back.wait()
+            return await save(result)
+
+        client.save_kinerja = slow_save  # type: ignore[method-assign]
+        return client
+
+    first.client = gated
+    second = Deliverer(world.app.state.kit, plain, first.policy)  # another replica
     sending = asyncio.create_task(first.deliver_once())
 
     async def states() -> set[object]:
         return {r["state"] for r in (await world.results()).values() if r["state"] != "menunggu"}
 
     await eventually(states, lambda got: got == {"mengirim"})
-    other = asyncio.create_task(second.every(0.01))  # the second replica starts meanwhile
-    try:
-        assert await sending == len(people)
-    finally:
-        other.cancel()
+    assert await second.deliver_once() == 0  # the first holds the lease: it does nothing
+    held_back.set()
+    assert await sending == len(people)
     assert world.fake.received == {f"save:{pns_id(n)}": 1 for n, _ in people}
+    # once the first is done, the second delivers what comes next
+    (nip, atasan) = people[0]
+    world.confirm(nip, atasan, "di_atas", "sesuai", rev=2)
+    assert await second.deliver_once() == 1

@@ -206,3 +206,14 @@ def test_csv_import_sees_a_cycle_through_an_employee_already_known() -> None:
     good, bad = parse_employees(text, known_atasan={C: A, A: None})
     assert [g.nip for g in good] == [D]
     assert [b.line for b in bad] == [2, 3]
+
+
+def test_tmt_jabatan_is_read_day_first_as_siasn_writes_it_and_junk_is_no_date() -> None:
+    from services.siasn.adapter import employee_from
+
+    base = {"id": "x", "nipBaru": A, "nama": "Ani", "unorId": UNIT}
+    assert employee_from(base | {"tmtJabatan": "16-11-2026"}).tmt_jabatan == date(2026, 11, 16)
+    assert employee_from(base | {"tmtJabatan": "2026-11-16"}).tmt_jabatan == date(2026, 11, 16)
+    for junk in ("", None, "31-02-2026", "kemarin"):
+        assert employee_from(base | {"tmtJabatan": junk}).tmt_jabatan is None
+    assert employee_from(base).tmt_jabatan is None

@@ -137,6 +137,8 @@ async def holding(
         yield held
     finally:
         task.cancel()
-        with suppress(asyncio.CancelledError, Fenced):
+        # a renewal that failed (taken over, store away) ends here: the job's own fenced
+        # writes already refused to write, or committed under a lease that was still ours
+        with suppress(asyncio.CancelledError, Exception):
             await task
         await to_thread.run_sync(release, engine, held, clock())

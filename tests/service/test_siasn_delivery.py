@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from contracts.events import KinerjaResultConfirmed, TppPeriodClosed
+from contracts.events import EmployeeUpserted, KinerjaResultConfirmed, TppPeriodClosed
+from services.shared.employees import apply_employee_event, employee_on
 from services.shared.settings import Settings
 from services.siasn.adapter import KinerjaResult, SiasnClient
 from services.siasn.app import create
@@ -288,3 +289,26 @@ async def test_a_second_replica_never_resends_what_the_first_is_sending(world: W
     (nip, atasan) = people[0]
     world.confirm(nip, atasan, "di_atas", "sesuai", rev=2)
     assert await second.deliver_once() == 1
+
+
+async def test_a_result_belongs_to_the_opd_of_the_month_not_of_today(world: World) -> None:
+    # October's result of an ASN transferred to BAPPEDA on 1 November, and of one
+    # transferred on 16 October: each month belongs to the OPD of its last period in it
+    (later, atasan), (mid, _) = staff(world)[:2]
+    kit = world.app.state.kit
+    october_opd = world.fake.people[later]["unorNama"]
+    with kit.uow() as uow:
+        for nip, since in ((later, date(2026, 11, 1)), (mid, date(2026, 10, 16))):
+            now = employee_on(uow, nip, since)
+            assert now is not None
+            apply_employee_event(uow, EmployeeUpserted(
+                occurred_at=world.clock.now, producer="siasn", nip=nip, nama=now.nama,
+                opd="BAPPEDA", jabatan=now.jabatan, kelas_jabatan=now.kelas_jabatan,
+                atasan_nip=now.atasan_nip, tpp_pagu=now.tpp_pagu, aktif_mulai=since,
+            ))  # fmt: skip
+        uow.commit()
+    world.confirm(later, atasan, "sesuai", "sesuai")
+    world.confirm(mid, atasan, "sesuai", "sesuai")
+    got = await world.results()
+    assert got[later]["opd"] == october_opd
+    assert got[mid]["opd"] == "BAPPEDA"

@@ -140,10 +140,11 @@ def employees_csv(n: int, seed: int) -> tuple[bytes, list[str]]:
         if nip not in seen:
             seen.add(nip)
             nips.append(nip)
-    lines = ["nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu"]
+    # aktif_mulai: an undated new NIP would start on the import day, after the day closed
+    lines = ["nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu,aktif_mulai"]
     for i, nip in enumerate(nips):
         pagu = rng.randrange(3_000_000, 15_000_000, 1_000)
-        lines.append(f"{nip},Pegawai Bench {i},BENCH-{i % 20:02d},Pelaksana,7,,{pagu}")
+        lines.append(f"{nip},Pegawai Bench {i},BENCH-{i % 20:02d},Pelaksana,7,,{pagu},2020-01-01")
     return ("\n".join(lines) + "\n").encode(), nips
 
 

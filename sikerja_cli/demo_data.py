@@ -1,7 +1,8 @@
 """`sikerja demo-data`: a realistic synthetic city as CSV files, deterministic by seed.
 
 Writes, in `out_dir` (the formats `sikerja simulate` and the CSV imports read):
-  employees.csv  nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu
+  employees.csv  nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu,aktif_mulai,aktif_sampai
+                 (aktif_mulai: the month's first day, so each ASN is active all month)
   scans.csv      nip,waktu                 (YYYY-MM-DD HH:MM:SS, WIB)
   absences.csv   nip,mulai,selesai,jenis   (inclusive dates)
   reports.csv    nip,tanggal,status        (approved, pending, rejected)
@@ -41,7 +42,15 @@ from contracts.nip import is_valid_nip
 from services.kernel import bahasa
 from services.kernel.calendar import WIB, WorkCalendar, parse_period
 
-EMPLOYEE_HEADER = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
+EMPLOYEE_HEADER = (
+    "nip",
+    "nama",
+    "opd",
+    "jabatan",
+    "kelas_jabatan",
+    "atasan_nip",
+    "tpp_pagu",
+)
 SCAN_HEADER = ("nip", "waktu")
 ABSENCE_HEADER = ("nip", "mulai", "selesai", "jenis")
 REPORT_HEADER = ("nip", "tanggal", "status")
@@ -469,11 +478,14 @@ def generate(
         w_emp, w_scan, w_abs, w_rep = (
             csv.writer(f, lineterminator="\n") for f in (f_emp, f_scan, f_abs, f_rep)
         )
-        w_emp.writerow(EMPLOYEE_HEADER + (PERIOD_HEADER if changes else ()))
+        w_emp.writerow(EMPLOYEE_HEADER + PERIOD_HEADER)
         w_scan.writerow(SCAN_HEADER)
         w_abs.writerow(ABSENCE_HEADER)
         w_rep.writerow(REPORT_HEADER)
 
+        # Every ASN active from the month's first day: loaded later, an undated row would
+        # start on the import day (services/siasn/domain.py undated_first).
+        since = date(year, month, 1).isoformat()
         for e in staff:
             rows: list[PeriodRow] = [(e.opd, e.kelas_jabatan, e.tpp_pagu, None, None)]
             if changes and len(days) > 2 and e.nip not in atasan:
@@ -481,13 +493,11 @@ def generate(
                     rows = _plan_change(change_rng, e, days, opd_names)
                     changed += 1
             for opd, kelas, pagu, mulai, sampai in rows:
-                fields: list[object] = [e.nip, e.nama, opd, e.jabatan, kelas, e.atasan_nip, pagu]
-                if changes:
-                    fields += [
-                        mulai.isoformat() if mulai else "",
-                        sampai.isoformat() if sampai else "",
-                    ]
-                w_emp.writerow(fields)
+                w_emp.writerow(
+                    [e.nip, e.nama, opd, e.jabatan, kelas, e.atasan_nip, pagu,
+                     mulai.isoformat() if mulai else since,
+                     sampai.isoformat() if sampai else ""]
+                )  # fmt: skip
             active = [_active(rows, d) for d in days]
             counts["employees"] += 1
             # Habits of this ASN: most are punctual and diligent, a few are not.

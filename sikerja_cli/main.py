@@ -70,10 +70,6 @@ _SERVE_ENV = "SIKERJA_SERVE_NAME"
 # Our own SIASN (sikerja_cli/fake_siasn.py): not a service, a stand-in for BKN that `up`
 # starts unless SIKERJA_SIASN_BASE_URL names a real one.
 FAKE_SIASN = "fake-siasn"
-# Services whose background jobs must not run twice (no lease yet): one process each.
-_SINGLE_PROCESS: dict[str, str] = {
-    "siasn": "sinkronisasi dan pengiriman SIASN berjalan tanpa lease",
-}
 
 
 def worker_app() -> Any:
@@ -109,8 +105,6 @@ def serve(name: str) -> None:
     configure_logging(name, settings.log_level, settings.log_json)
     module = importlib.import_module(f"services.{name}.app")
     workers = settings.workers.get(name, 1)
-    if workers > 1 and name in _SINGLE_PROCESS:
-        raise typer.BadParameter(f"{name} berjalan dengan satu proses: {_SINGLE_PROCESS[name]}")
     if workers > 1:
         # Migrate once here: the workers would otherwise all migrate at start and race.
         module.build_kit(settings).migrate()

@@ -198,7 +198,6 @@ def _date(text: str, file: str, line: int) -> date:
 EMPLOYEE_COLUMNS = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
 PERIOD_COLUMNS = ("aktif_mulai", "aktif_sampai")
 # siasn's refusal of a second row of one NIP: here a second row is another period.
-_SIASN_DUPLICATE = "NIP muncul lebih dari sekali dalam berkas"
 
 
 def _period_day(text: str, column: str, line: int) -> date | None:
@@ -214,19 +213,20 @@ def _read_employees(path: Path) -> tuple[dict[str, list[Period]], list[RejectedI
     """Each NIP's employment periods, oldest first, and the rows refused because their period
     overlaps an earlier row of the NIP (RULES.md: a per-line input error).
 
-    The file's structure is checked here (columns, encoding, short rows, dates); each row is
-    then judged by siasn's own import rules and refused in its words (first refusal wins).
-    siasn's import takes one row per NIP: a further row of a NIP is judged alone."""
+    The file's structure is checked here (columns, encoding, short rows, dates); the rows are
+    then judged by siasn's own import rules and refused in its words. A row siasn refuses
+    only beside the others (it passes alone) is an overlap, listed as a rejected input; any
+    other refusal stops the run at its line."""
     read = list(_rows(path, EMPLOYEE_COLUMNS, PERIOD_COLUMNS))  # structure first
     text = path.read_text(encoding="utf-8-sig")
     _, refused = parse_employees(text)
     physical = text.splitlines()
+    beside_others: dict[int, str] = {}
     for bad in refused:
-        if bad.reason != _SIASN_DUPLICATE:
-            raise InputError(path.name, bad.line, bad.reason)
         _, alone = parse_employees(physical[0] + "\n" + physical[bad.line - 1] + "\n")
         if alone:
             raise InputError(path.name, bad.line, alone[0].reason)
+        beside_others[bad.line] = bad.reason
     periods: dict[str, list[Period]] = {}
     rejected: list[RejectedInput] = []
     for line, fields in read:
@@ -237,6 +237,8 @@ def _read_employees(path: Path) -> tuple[dict[str, list[Period]], list[RejectedI
         if problem := overlap_problem(known, first, last):
             rejected.append(RejectedInput(EMPLOYEES, line, f"NIP {nip}: {problem}"))
             continue
+        if line in beside_others:  # e.g. an atasan cycle through other rows
+            raise InputError(path.name, line, beside_others[line])
         # Values as siasn read them (parse_employees accepted the row above).
         known.append(Period(first, last, nama, opd, jabatan, int(kelas), atasan or None, int(pagu)))
     return {nip: sorted(ps, key=_first_day) for nip, ps in periods.items() if ps}, rejected

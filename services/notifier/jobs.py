@@ -3,7 +3,7 @@ run by the scheduler (the only caller of the wall clock) or by an operator for a
 
 Every run is idempotent: messages carry a unique dedup key in SQL (Redis SET NX only saves
 work), so running a job twice, on two replicas or after a restart sends nothing twice. Across
-replicas a job runs under a lease with a fencing token (services/notifier/lease.py) checked in
+replicas a job runs under a lease with a fencing token (services/shared/lease.py) checked in
 every chunk of its batch; the channel sends are the dispatcher's (delivery.py), per message.
 """
 
@@ -22,15 +22,16 @@ from sqlmodel import Session, col, select
 from services.kernel.calendar import WIB, WorkCalendar, indonesia_calendar
 from services.kernel.employment import Period, period_on
 from services.kernel.ruleset import RuleSet
-from services.notifier import domain, lease
+from services.notifier import domain
 from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
 from services.notifier.delivery import Dispatcher, Sender, add_messages
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
-from services.notifier.lease import Fenced, Lease
-from services.notifier.models import CacheGap, JobRun, Message, ReportState, ScanDay
+from services.notifier.models import CacheGap, JobLease, JobRun, Message, ReportState, ScanDay
+from services.shared import lease
 from services.shared.employees import periods_by_nip
 from services.shared.kit import ServiceKit
+from services.shared.lease import Fenced, Lease
 from services.shared.logs import get_logger
 
 log = get_logger("sikerja.notifier.jobs")
@@ -282,7 +283,7 @@ class Notifier:
         run = self.run_warnings if job == WARNINGS else self.run_reminders
         base = {"job": job, "date": local_date(at).isoformat(), "due": 0, "created": 0}
         held = lease.acquire(
-            self.kit.engine, job, self.owner, self.clock(), self.config.job_lease_s
+            self.kit.engine, JobLease, job, self.owner, self.clock(), self.config.job_lease_s
         )
         if held is None:
             return {**base, "skipped": "leased"}  # another replica is running it

@@ -11,6 +11,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.shared.db import Utc, kit_tables
+from services.shared.lease import JobLeaseRow
 
 
 class Base(SQLModel, registry=registry()):
@@ -123,13 +124,7 @@ class JobRun(Base, table=True):
     created: int = 0
 
 
-class JobLease(Base, table=True):
-    """Who runs a scheduled job across replicas. `token` grows by one at every acquisition;
-    every write of the job's batch checks it (fencing), so a replica that paused past its
-    lease and wakes late writes nothing."""
+class JobLease(JobLeaseRow, Base, table=True):
+    """Who runs a scheduled job across replicas (services/shared/lease.py)."""
 
     __tablename__ = "job_lease"
-    name: str = Field(primary_key=True, max_length=32)
-    owner: str = Field(max_length=64)
-    token: int = 0
-    expires_at: datetime = Field(sa_column=Column(Utc(), nullable=False))

@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -72,6 +73,7 @@ class SiasnEmployee:
     kelas_jabatan: int | None
     atasan_nip: str | None
     golongan: str
+    tmt_jabatan: date | None = None  # from when the jabatan holds (None: absent or unreadable)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,17 @@ def _full_name(data: dict[str, Any]) -> str:
     return f"{front + ' ' if front else ''}{name}{', ' + back if back else ''}"
 
 
+def _tmt(value: object) -> date | None:
+    """SIASN's TMT dates read "dd-mm-yyyy"; an ISO date is taken too, anything else is None."""
+    text = str(value or "").strip()[:10]
+    for fmt in ("%d-%m-%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def employee_from(data: dict[str, Any]) -> SiasnEmployee:
     kelas = data.get("kelasJabatan")  # assumption: not in every consumer's sample
     return SiasnEmployee(
@@ -141,6 +154,7 @@ def employee_from(data: dict[str, Any]) -> SiasnEmployee:
         kelas_jabatan=int(kelas) if kelas not in (None, "") else None,
         atasan_nip=str(data["atasanNipBaru"]) if data.get("atasanNipBaru") else None,
         golongan=str(data.get("golRuangAkhir") or ""),
+        tmt_jabatan=_tmt(data.get("tmtJabatan")),
     )
 
 

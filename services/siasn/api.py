@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 
+from services.kernel.calendar import WIB
 from services.kernel.kinerja import RATING_LABEL
 from services.kernel.uploads import not_text_reason
 from services.shared import scope
@@ -27,6 +28,8 @@ from services.siasn.adapter import SiasnError
 from services.siasn.delivery import Deliverer
 from services.siasn.domain import (
     COLUMNS,
+    FIRST_COLUMN,
+    LAST_COLUMN,
     PIN_COLUMN,
     PREDIKAT_NAMA,
     TPP_PAGU_MAX,
@@ -34,7 +37,7 @@ from services.siasn.domain import (
     parse_employees,
 )
 from services.siasn.models import STATE_LABEL, SyncRun
-from services.siasn.sync import SyncRunner
+from services.siasn.sync import SyncBusy, SyncRunner
 from services.siasn.workbook import parse_employees_xlsx
 
 router = APIRouter()
@@ -43,7 +46,7 @@ router = APIRouter()
 MAX_IMPORT_BYTES = 25 * 1024 * 1024
 # What /docs says of each column the import checks (a column without words fails here).
 _FORMATS = {
-    "nip": ("NIP 18 digit, unik dalam berkas", "199001012015011001"),
+    "nip": ("NIP 18 digit; beberapa baris boleh, satu per masa kerja", "199001012015011001"),
     "nama": ("nama lengkap, tidak kosong", "Siti Rahmawati"),
     "opd": ("OPD tempat bekerja, tidak kosong", "DISKOMINFO"),
     "jabatan": ("nama jabatan (isi boleh kosong)", "Pranata Komputer"),
@@ -55,6 +58,18 @@ IMPORT_BODY = upload_body(
     [
         *(Column(c, True, *_FORMATS[c]) for c in COLUMNS),
         Column(PIN_COLUMN, False, "PIN pegawai di mesin sidik jari bila bukan NIP-nya", "1001"),
+        Column(
+            FIRST_COLUMN,
+            False,
+            "hari pertama masa kerja baris ini (YYYY-MM-DD); kosong untuk NIP baru = hari impor",
+            "2026-07-01",
+        ),
+        Column(
+            LAST_COLUMN,
+            False,
+            "hari terakhir masa kerja (YYYY-MM-DD); kosong = masih aktif; isi bila pegawai keluar",
+            "2026-12-31",
+        ),
     ],
     xlsx=True,
 )
@@ -64,8 +79,10 @@ IMPORT_BODY = upload_body(
     "/employees/import",
     summary="Impor data pegawai dari berkas CSV atau XLSX",
     description=(
-        "Hanya BKPSDM (atau akun layanan). Baris yang tidak berubah tidak diumumkan lagi saat "
-        "diimpor ulang; tiap baris buruk dilaporkan dengan alasannya."
+        "Hanya BKPSDM (atau akun layanan). Tiap baris satu masa kerja (aktif_mulai s.d. "
+        "aktif_sampai); baris yang bertumpang tindih dengan baris lain NIP yang sama ditolak. "
+        "Baris yang tidak berubah tidak diumumkan lagi saat diimpor ulang; tiap baris buruk "
+        "dilaporkan dengan alasannya."
     ),
     tags=["Data pegawai"],
     openapi_extra=IMPORT_BODY,
@@ -78,10 +95,13 @@ async def import_employees(request: Request, who: Who) -> dict[str, object]:
     require_roles(who, CITY_WRITERS, "mengimpor data induk pegawai")
     kit = kit_of(request)
     data = await read_body(request, MAX_IMPORT_BYTES, "berkas pegawai")
+    now = kit.clock()
     with kit.uow() as uow:
         known = queries.known_atasan(uow)
+        periods = queries.known_periods(uow)
+    today = now.astimezone(WIB).date()
     if data.startswith(XLSX_MAGIC):  # the first sheet of a workbook, off the event loop
-        rows, rejected = await to_thread.run_sync(parse_employees_xlsx, data, known)
+        rows, rejected = await to_thread.run_sync(parse_employees_xlsx, data, known, periods, today)
     else:
         if reason := not_text_reason(data[:8192]):
             raise Problem(422, reason, code="not_csv")
@@ -89,9 +109,9 @@ async def import_employees(request: Request, who: Who) -> dict[str, object]:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise Problem(400, "Berkas harus berenkode UTF-8", code="encoding") from None
-        rows, rejected = parse_employees(text, known_atasan=known)
+        rows, rejected = parse_employees(text, known, periods, today)
     with kit.uow() as uow:
-        changed = commands.upsert_employees(uow, rows, kit.clock())
+        changed = commands.upsert_employees(uow, rows, now)
     return {
         "accepted": len(rows),
         "changed": changed,
@@ -161,6 +181,8 @@ async def sync_now(request: Request, who: Who, wait: bool = False) -> JSONRespon
         await runner.run(who.nip or who.role, run_id)
     except SiasnError as exc:
         raise Problem(502, f"SIASN tidak dapat dibaca: {exc}", code="siasn_unavailable") from None
+    except SyncBusy as exc:
+        raise Problem(409, str(exc).capitalize(), code="sync_busy") from None
     with kit_of(request).uow() as uow:
         run = queries.sync_run(uow, run_id)
         assert run is not None

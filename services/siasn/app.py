@@ -31,8 +31,10 @@ def create(
     kit = build_kit(settings, **overrides)
     bridge = siasn or get_siasn_settings()
     client = (lambda: SiasnClient(bridge.client_config())) if bridge.base_url else None
-    runner = SyncRunner(kit, client)
-    policy = DeliveryPolicy(retry_base_s=bridge.retry_base_s, retry_cap_s=bridge.retry_cap_s)
+    runner = SyncRunner(kit, client, bridge.lease_s)
+    policy = DeliveryPolicy(
+        retry_base_s=bridge.retry_base_s, retry_cap_s=bridge.retry_cap_s, lease_s=bridge.lease_s
+    )
     deliverer = Deliverer(kit, client, policy)
     background = []
     if bridge.sync_interval_s > 0 and client is not None:

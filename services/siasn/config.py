@@ -31,6 +31,9 @@ class SiasnSettings(BaseSettings):
     deliver_interval_s: float = 30.0
     retry_base_s: float = 30.0
     retry_cap_s: float = 1800.0
+    # the sync and the delivery each run under a lease (services/shared/lease.py), renewed
+    # every third of this while they run: two replicas never run one of them at once
+    lease_s: float = 60.0
 
     def client_config(self) -> SiasnConfig:
         return SiasnConfig(

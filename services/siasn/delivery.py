@@ -10,24 +10,36 @@ Nothing lost: a row leaves the backlog only with SIASN's record id. Nothing twic
 sent again only after its record was deleted (a correction) or when no id came back. SIASN
 takes no idempotency key, so one window remains: SIASN saved the record but its answer was
 lost (a timeout, or a crash between its answer and our commit; `mengirim` rows are claimed
-again at start). Such a result is sent again, and BKPSDM sees the duplicate there.
-One deliverer per store (siasn runs as one process).
+again by the next pass). Such a result is sent again, and BKPSDM sees the duplicate there.
+
+One deliverer at a time per store, across replicas: each pass runs under the "siasn-delivery"
+lease (services/shared/lease.py) and fences its writes. A pass starts by making `mengirim`
+rows due again: under the lease, such rows were left by a holder that crashed or paused past
+its lease (whose late writes the fence refuses).
+
+A correction after delivery (tpp reopened the month, the atasan confirmed a new revision)
+takes the same path whenever it comes: SIASN's record is deleted, then the new one is sent;
+a second TppPeriodClosed for the month (the re-close) changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from anyio import to_thread
 from prometheus_client import Gauge
 from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 
+from services.shared import lease
 from services.shared.kit import ServiceKit
+from services.shared.lease import Lease
 from services.shared.logs import get_logger
 from services.shared.uow import UnitOfWork
 from services.siasn.adapter import KinerjaResult, SiasnClient, SiasnRejected, SiasnUnavailable
@@ -39,11 +51,13 @@ from services.siasn.models import (
     RETRY,
     SENDING,
     SENT,
+    JobLease,
     KinerjaDelivery,
     SiasnPerson,
 )
 
 log = get_logger("sikerja.siasn.delivery")
+DELIVERY_LEASE = "siasn-delivery"
 BACKLOG = Gauge(
     "sikerja_siasn_backlog", "Confirmed monthly results of closed periods not yet in SIASN"
 )
@@ -64,6 +78,7 @@ class DeliveryPolicy:
     batch: int = 2000
     retry_base_s: float = 30.0
     retry_cap_s: float = 1800.0
+    lease_s: float = 60.0
 
 
 class Deliverer:
@@ -80,11 +95,13 @@ class Deliverer:
         self.rng = rng or random.Random()
         self._lock = asyncio.Lock()
         self.passes = 0  # delivery passes done (observability, tests)
+        self.owner = uuid.uuid4().hex  # this replica, in the lease
 
     # -- store -------------------------------------------------------------------------------
-    def recover(self) -> int:
-        """At start: rows a crash left `mengirim` are due again (see the module docstring)."""
+    def recover(self, held: Lease | None = None) -> int:
+        """Rows a crash left `mengirim` are due again (see the module docstring)."""
         with self.kit.uow() as uow:
+            self._fence(uow, held)
             n = uow.session.execute(
                 update(KinerjaDelivery)
                 .where(col(KinerjaDelivery.state) == SENDING)
@@ -93,8 +110,13 @@ class Deliverer:
             uow.commit()
         return int(n or 0)
 
-    def claim(self, now: datetime) -> list[Job]:
+    def _fence(self, uow: UnitOfWork, held: Lease | None) -> None:
+        if held is not None:
+            lease.fence(uow.session, held, self.kit.clock(), self.policy.lease_s)
+
+    def claim(self, now: datetime, held: Lease | None = None) -> list[Job]:
         with self.kit.uow() as uow:
+            self._fence(uow, held)
             s = uow.session
             rows = s.exec(
                 select(KinerjaDelivery)
@@ -140,8 +162,11 @@ class Deliverer:
         )
         return Job(row.nip, row.period, row.revision, result, row.delete_record_id)
 
-    def _record(self, job: Job, outcome: str, value: str, now: datetime) -> None:
+    def _record(
+        self, job: Job, outcome: str, value: str, now: datetime, held: Lease | None = None
+    ) -> None:
         with self.kit.uow() as uow:
+            self._fence(uow, held)
             row = uow.session.get(KinerjaDelivery, (job.nip, job.period))
             assert row is not None
             if outcome == "deleted":
@@ -182,22 +207,36 @@ class Deliverer:
 
     # -- sending -----------------------------------------------------------------------------
     async def deliver_once(self) -> int:
-        """One pass over what is due; how many results SIASN accepted."""
+        """One pass over what is due; how many results SIASN accepted. Nothing while another
+        replica holds the delivery lease."""
         if self.client is None:
             return 0
-        async with self._lock:
+        async with (
+            self._lock,
+            lease.holding(
+                self.kit.engine,
+                JobLease,
+                DELIVERY_LEASE,
+                self.owner,
+                self.kit.clock,
+                self.policy.lease_s,
+            ) as held,
+        ):
+            if held is None:
+                return 0
             self.passes += 1
-            jobs = await to_thread.run_sync(self.claim, self.kit.clock())
+            await to_thread.run_sync(self.recover, held)
+            jobs = await to_thread.run_sync(self.claim, self.kit.clock(), held)
             if not jobs:
                 await to_thread.run_sync(self.backlog)
                 return 0
             async with self.client() as client:
-                outcomes = await asyncio.gather(*(self._send(client, j) for j in jobs))
+                outcomes = await asyncio.gather(*(self._send(client, j, held) for j in jobs))
             await to_thread.run_sync(self.backlog)
             return sum(outcomes)
 
-    async def _send(self, client: SiasnClient, job: Job) -> int:
-        record = self._record
+    async def _send(self, client: SiasnClient, job: Job, held: Lease | None = None) -> int:
+        record = partial(self._record, held=held)
         if job.result is None:
             await to_thread.run_sync(record, job, "refused", job.problem, self.kit.clock())
             return 0
@@ -216,7 +255,6 @@ class Deliverer:
         return 1
 
     async def every(self, interval_s: float) -> None:
-        await to_thread.run_sync(self.recover)
         while True:
             try:
                 await self.deliver_once()

@@ -1,13 +1,25 @@
 """Employee master data from SIASN exports or BKPSDM files (employees.csv / .xlsx): pure
-parsing and validation, a report per rejected line, good lines kept."""
+parsing and validation, a report per rejected line, good lines kept.
+
+Periods (RULES.md "Employment within a month"): a line is one period of one NIP, from
+`aktif_mulai` to `aktif_sampai` (optional columns, YYYY-MM-DD, empty = open); a NIP may have
+several lines, and a line overlapping another line of its NIP is refused on its own. A line
+without `aktif_mulai` is dated by `undated_first` (the import day for a NIP new to SIKERJA).
+A leaving ASN is ended by an `aktif_sampai` on their last line: EmployeeUpserted with that
+end, then EmployeeDeactivated with the same `aktif_sampai` (a dated upsert restates only the
+days it covers, services/kernel/employment.py `merge_period`, so the rest of an open period
+would otherwise stay); services/siasn/commands.py `upsert_employees` sends both.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 from contracts.nip import nip_problem
+from services.kernel.employment import ONE_DAY, Period, latest, overlap_problem, period_on
 from services.kernel.kinerja import BAIK as BAIK
 from services.kernel.kinerja import BUTUH_PERBAIKAN as BUTUH_PERBAIKAN
 from services.kernel.kinerja import KURANG as KURANG
@@ -20,6 +32,9 @@ from services.kernel.uploads import CsvLine, csv_lines, not_text_reason
 
 COLUMNS = ("nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu")
 PIN_COLUMN = "pin"  # optional: the PIN on the devices when it is not the NIP
+# optional: the period of the line (YYYY-MM-DD, empty = open at that end)
+FIRST_COLUMN, LAST_COLUMN = "aktif_mulai", "aktif_sampai"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Rp 1 miliar a month: far above any pagu, and well inside the stores' INTEGER (2^31 - 1)
 TPP_PAGU_MAX = 1_000_000_000
 
@@ -34,6 +49,20 @@ class EmployeeRow:
     atasan_nip: str | None
     tpp_pagu: int
     pin: str | None = None
+    aktif_mulai: date | None = None  # the period's first day (None: open)
+    aktif_sampai: date | None = None  # its last day, inclusive (None: open)
+
+    def period(self) -> Period:
+        return Period(
+            first=self.aktif_mulai,
+            last=self.aktif_sampai,
+            nama=self.nama,
+            opd=self.opd,
+            jabatan=self.jabatan,
+            kelas_jabatan=self.kelas_jabatan,
+            atasan_nip=self.atasan_nip,
+            tpp_pagu=self.tpp_pagu,
+        )
 
 
 @dataclass(frozen=True)
@@ -42,12 +71,46 @@ class RejectedLine:
     reason: str
 
 
+def undated_first(known: Sequence[Period], last: date | None, today: date) -> date | None:
+    """The first day of a line without `aktif_mulai`, `today` being the import's WIB day.
+
+    A NIP new to SIKERJA starts on the import day: it is never charged (nor paid) for days
+    before it existed in SIKERJA, and a file of today's staff needs no dates. A migration
+    import that must carry history gives `aktif_mulai` explicitly. A known NIP's undated line
+    restates its latest period (a correction of its data, or its end when the line has
+    `aktif_sampai`); only when that period ended before the import day and the line is
+    open does the ASN start again, on the import day (never over the gap)."""
+    current = latest(known)
+    if current is None:
+        return today
+    if current.last is None or current.last >= today or last is not None:
+        return current.first
+    return today
+
+
+def _day(text: str, column: str) -> date | str | None:
+    """The date in `text` (None: empty), or the Bahasa reason it is not one."""
+    if not text:
+        return None
+    try:
+        if _ISO_DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    return f"{column} harus tanggal YYYY-MM-DD (mis. 2026-07-01), bukan {text!r}"
+
+
 def parse_employees(
-    text: str, known_atasan: Mapping[str, str | None] | None = None
+    text: str,
+    known_atasan: Mapping[str, str | None] | None = None,
+    known_periods: Mapping[str, Sequence[Period]] | None = None,
+    today: date | None = None,
 ) -> tuple[list[EmployeeRow], list[RejectedLine]]:
     """The file's good rows and a reason per bad line. `known_atasan`: the atasan of the
     employees already in the store (a file row replaces its NIP's), so that an atasan cycle
-    through them is refused too."""
+    through them is refused too. `known_periods` and `today` (the import's WIB day) date
+    the lines without `aktif_mulai` (`undated_first`); without `today` they stay undated
+    (open at the start), as `sikerja simulate` reads them."""
     if reason := not_text_reason(text[:8192].encode("utf-8", "replace")):
         return [], [RejectedLine(1, reason)]
     # line by line: a quote left open spoils its own line, not the ones after it
@@ -59,7 +122,7 @@ def parse_employees(
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return [], [RejectedLine(1, "kolom wajib tidak ada: " + ", ".join(missing))]
-    return _rows(_records(header, lines), known_atasan or {})
+    return _rows(_records(header, lines), known_atasan or {}, known_periods or {}, today)
 
 
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX is a ZIP archive
@@ -80,11 +143,14 @@ def _records(
 def _rows(
     numbered: Iterable[tuple[int, dict[str, str] | str]],
     known_atasan: Mapping[str, str | None],
+    known_periods: Mapping[str, Sequence[Period]],
+    today: date | None,
 ) -> tuple[list[EmployeeRow], list[RejectedLine]]:
-    good: list[EmployeeRow] = []
+    good: list[tuple[int, EmployeeRow]] = []
     bad: list[RejectedLine] = []
-    seen: set[str] = set()
-    line_of: dict[str, int] = {}
+    periods: dict[str, list[Period]] = {}  # the accepted lines' periods, by NIP
+    line_of: dict[str, int] = {}  # the line of each NIP's latest period (atasan cycles)
+    atasan_now: dict[str, str | None] = {}  # that period's atasan
     for line, raw in numbered:
         if isinstance(raw, str):
             bad.append(RejectedLine(line, raw))
@@ -98,8 +164,12 @@ def _rows(
             reason = "nama wajib diisi"
         if reason is None and not row["opd"]:
             reason = "opd wajib diisi"
-        if reason is None and row["nip"] in seen:
-            reason = "NIP muncul lebih dari sekali dalam berkas"
+        first = _day(row.get(FIRST_COLUMN, ""), FIRST_COLUMN)
+        last = _day(row.get(LAST_COLUMN, ""), LAST_COLUMN)
+        if reason is None and isinstance(first, str):
+            reason = first
+        if reason is None and isinstance(last, str):
+            reason = last
         if reason is None and row["atasan_nip"] == row["nip"]:
             reason = "atasan_nip tidak boleh sama dengan NIP sendiri"
         try:
@@ -117,27 +187,38 @@ def _rows(
         if reason:
             bad.append(RejectedLine(line, reason))
             continue
-        seen.add(row["nip"])
-        line_of[row["nip"]] = line
-        good.append(
-            EmployeeRow(
-                nip=row["nip"],
-                nama=row["nama"],
-                opd=row["opd"],
-                jabatan=row["jabatan"],
-                kelas_jabatan=kelas,
-                atasan_nip=row["atasan_nip"] or None,
-                tpp_pagu=pagu,
-                pin=row.get(PIN_COLUMN) or None,
-            )
+        assert not isinstance(first, str) and not isinstance(last, str)
+        if first is None and today is not None:
+            first = undated_first(known_periods.get(row["nip"], ()), last, today)
+        if overlap := overlap_problem(periods.get(row["nip"], ()), first, last):
+            bad.append(RejectedLine(line, overlap))
+            continue
+        accepted = EmployeeRow(
+            nip=row["nip"],
+            nama=row["nama"],
+            opd=row["opd"],
+            jabatan=row["jabatan"],
+            kelas_jabatan=kelas,
+            atasan_nip=row["atasan_nip"] or None,
+            tpp_pagu=pagu,
+            pin=row.get(PIN_COLUMN) or None,
+            aktif_mulai=first,
+            aktif_sampai=last,
         )
-    # an atasan chain that comes back to itself has no top: each of its lines is refused
-    cycles = atasan_cycles({**known_atasan, **{r.nip: r.atasan_nip for r in good}})
-    bad += [
-        RejectedLine(line_of[r.nip], "atasan membentuk lingkaran") for r in good if r.nip in cycles
-    ]
+        mine = periods.setdefault(row["nip"], [])
+        newest = latest(mine)
+        if newest is None or (first or date.min) > (newest.first or date.min):
+            line_of[row["nip"]] = line
+            atasan_now[row["nip"]] = accepted.atasan_nip
+        mine.append(accepted.period())
+        good.append((line, accepted))
+    # An atasan chain that comes back to itself has no top: the line of each NIP's latest
+    # period in it is refused (the chain of today's atasan; older periods are history).
+    cycles = atasan_cycles({**known_atasan, **atasan_now})
+    refused = {line_of[nip] for nip in cycles if nip in line_of}
+    bad += [RejectedLine(line, "atasan membentuk lingkaran") for line in sorted(refused)]
     bad.sort(key=lambda b: b.line)
-    return [r for r in good if r.nip not in cycles], bad
+    return [r for line, r in good if line not in refused], bad
 
 
 # --- sync from SIASN ------------------------------------------------------------------------
@@ -154,6 +235,7 @@ class SiasnRecord:
     jabatan: str
     kelas_jabatan: int | None
     atasan_nip: str | None
+    tmt_jabatan: date | None = None  # SIASN's tmtJabatan: from when the jabatan holds
 
 
 @dataclass(frozen=True)
@@ -169,10 +251,16 @@ class Rejected:
     reason: str
 
 
+def pagu_version_on(table: Iterable[PaguEntry], kelas: int, on: date) -> PaguEntry | None:
+    """The version of `kelas`'s pagu in force on `on`: the newest that began by then."""
+    versions = [e for e in table if e.kelas_jabatan == kelas and e.berlaku_mulai <= on]
+    return max(versions, key=lambda e: e.berlaku_mulai) if versions else None
+
+
 def pagu_on(table: Iterable[PaguEntry], kelas: int, on: date) -> int | None:
     """The pagu of `kelas` in force on `on`: the newest version that began by then."""
-    versions = [e for e in table if e.kelas_jabatan == kelas and e.berlaku_mulai <= on]
-    return max(versions, key=lambda e: e.berlaku_mulai).pagu if versions else None
+    version = pagu_version_on(table, kelas, on)
+    return version.pagu if version is not None else None
 
 
 def atasan_cycles(atasan_of: Mapping[str, str | None]) -> set[str]:
@@ -249,47 +337,90 @@ def resolve(
 
 @dataclass(frozen=True)
 class Changes:
-    upserts: list[EmployeeRow]
+    upserts: list[EmployeeRow]  # each a period: aktif_mulai (None: the current one's) to open
     leavers: list[str]
     unchanged: int
+    last_day: date  # the leavers' last active day
 
 
 def diff(
-    known: Mapping[str, tuple[EmployeeRow, bool]],
+    known: Mapping[str, Sequence[Period]],
     rows: Iterable[EmployeeRow],
     from_siasn: Iterable[str],
     seen: set[str],
+    on: date,
+    tmt: Mapping[str, date | None],
+    pagu_table: Iterable[PaguEntry],
 ) -> Changes:
-    """Only what changed since the last known state: new ASN, a move, a new atasan, jabatan,
-    kelas or pagu (EmployeeUpserted); those SIASN no longer lists (EmployeeDeactivated).
+    """Only what changed since the last known state, as periods (RULES.md "Employment within
+    a month"); `on` is the sync's WIB day, `known` the NIPs' periods, `tmt` SIASN's
+    tmtJabatan by NIP.
 
-    `known`: the master now (row, active); `from_siasn`: the NIPs a sync put there before;
-    `seen`: every NIP this read listed (a record refused or not readable this time is not
-    a leaver)."""
+    - A new ASN (or one back after their last period ended) starts on tmtJabatan when it is
+      plausible (not after `on`, after the end of their last period), else on `on`.
+    - A new jabatan or kelas jabatan (hence a new pagu) starts a new period on tmtJabatan
+      when it is plausible (after the current period's first day, not after `on`: SIASN
+      moves the TMT with the jabatan, so an unchanged old TMT is not this change's date),
+      else on `on`.
+    - A transfer (OPD) or a new atasan alone starts a new period on `on`: SIASN gives no
+      date for them (tmtJabatan is the jabatan's).
+    - A new pagu alone (BKPSDM's dated table) starts on its `berlaku_mulai`; when that is
+      not after the current period's first day, the whole current period takes it.
+    - A new name (gelar) corrects the current period in place (same first day).
+    - An ASN SIASN no longer lists (`from_siasn` minus `seen`: a record refused or not
+      readable this time is not a leaver) leaves with `on` - 1 as their last day: SIASN
+      gives no date of leaving, and the sync day is the first day SIKERJA knows they are
+      gone; their days up to it stand as they were.
+    """
+    table = list(pagu_table)
     upserts: list[EmployeeRow] = []
     unchanged = 0
     for row in rows:
-        current = known.get(row.nip)
-        if current is not None and current[1] and _same(current[0], row):
+        periods = known.get(row.nip, ())
+        current = period_on(periods, on)
+        start: date | None
+        if current is None:
+            before = latest(p for p in periods if p.first is None or p.first <= on)
+            floor = before.last if before is not None else None
+            start = _plausible(tmt.get(row.nip), floor, on) or on
+        elif _same(current, row) and current.last is None:
             unchanged += 1
-        else:
-            upserts.append(row)
+            continue
+        elif (current.jabatan, current.kelas_jabatan) != (row.jabatan, row.kelas_jabatan):
+            start = _plausible(tmt.get(row.nip), current.first, on) or on
+        elif (current.opd, current.atasan_nip) != (row.opd, row.atasan_nip):
+            start = on
+        elif current.tpp_pagu != row.tpp_pagu:
+            version = pagu_version_on(table, row.kelas_jabatan, on)
+            since = version.berlaku_mulai if version is not None else on
+            start = since if current.first is None or since > current.first else current.first
+        else:  # the name only (or an end the file had set): the current period, corrected
+            start = current.first
+        upserts.append(replace(row, aktif_mulai=start, aktif_sampai=None))
     leavers = sorted(
-        nip for nip in from_siasn if nip not in seen and nip in known and known[nip][1]
+        nip
+        for nip in from_siasn
+        if nip not in seen and any(p.last is None or p.last >= on for p in known.get(nip, ()))
     )
-    return Changes(upserts, leavers, unchanged)
+    return Changes(upserts, leavers, unchanged, on - ONE_DAY)
 
 
-def _same(a: EmployeeRow, b: EmployeeRow) -> bool:
-    return (a.nama, a.opd, a.jabatan, a.kelas_jabatan, a.atasan_nip, a.tpp_pagu, a.pin) == (
-        b.nama,
-        b.opd,
-        b.jabatan,
-        b.kelas_jabatan,
-        b.atasan_nip,
-        b.tpp_pagu,
-        b.pin,
-    )
+def _plausible(tmt: date | None, after: date | None, on: date) -> date | None:
+    """`tmt` when it lies after `after` (None: no bound) and not after `on`, else None."""
+    if tmt is None or tmt > on or (after is not None and tmt <= after):
+        return None
+    return tmt
+
+
+def _same(current: Period, row: EmployeeRow) -> bool:
+    return (
+        current.nama,
+        current.opd,
+        current.jabatan,
+        current.kelas_jabatan,
+        current.atasan_nip,
+        current.tpp_pagu,
+    ) == (row.nama, row.opd, row.jabatan, row.kelas_jabatan, row.atasan_nip, row.tpp_pagu)
 
 
 # --- monthly kinerja result (docs/rules.md "Monthly kinerja result") ------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.shared.db import Utc, kit_tables
+from services.shared.lease import JobLeaseRow
 
 
 class Base(SQLModel, registry=registry()):
@@ -22,6 +23,13 @@ class Base(SQLModel, registry=registry()):
 
 # the kit's tables: outbox, inbox, relay lease, employee projection
 KIT = kit_tables(Base)
+
+
+class JobLease(JobLeaseRow, Base, table=True):
+    """Which replica runs the sync or the delivery (services/shared/lease.py): two siasn
+    replicas never read SIASN or send results at the same time."""
+
+    __tablename__ = "job_lease"
 
 
 class SiasnPerson(Base, table=True):

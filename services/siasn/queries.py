@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from services.kernel.employment import Period
+from services.shared.employees import all_periods
 from services.shared.uow import UnitOfWork
 from services.siasn.models import KinerjaDelivery, PaguVersion, SiasnPerson, SyncRun, UnitOpd
 
@@ -17,6 +19,11 @@ def known_atasan(uow: UnitOfWork) -> dict[str, str | None]:
         select(col(employee.nip), col(employee.atasan_nip)).where(col(employee.active))
     ).all()
     return dict(known)
+
+
+def known_periods(uow: UnitOfWork) -> dict[str, list[Period]]:
+    """Every NIP's periods (to date the import's lines without aktif_mulai)."""
+    return all_periods(uow)
 
 
 def sync_run(uow: UnitOfWork, run_id: int) -> SyncRun | None:

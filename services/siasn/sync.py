@@ -1,7 +1,8 @@
 """The sync from SIASN: read the city's ASN through the adapter (async, bounded), then in one
 transaction diff against the store and emit only the changes (EmployeeUpserted,
-EmployeeDeactivated) through the outbox. One sync at a time per process; BKPSDM's "sync
-now" and the schedule share it.
+EmployeeDeactivated) through the outbox, as periods with their dates (domain.diff says
+which date each change takes). One sync at a time per process, and across replicas under
+the sync lease; BKPSDM's "sync now" and the schedule share it.
 
 Which ASN are the city's: every unit of SIASN's unit reference (`ref-unor`), listed unit by
 unit, as public SIASN client libraries do. A unit BKPSDM has not mapped to an OPD is still
@@ -13,23 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from anyio import to_thread
 from sqlmodel import select
 
 from contracts.events import EmployeeDeactivated, EmployeeUpserted
 from services.kernel.calendar import WIB
+from services.shared import lease
+from services.shared.employees import all_periods, apply_employee_event
 from services.shared.kit import ServiceKit
+from services.shared.lease import Lease
 from services.shared.logs import get_logger
 from services.siasn import domain
 from services.siasn.adapter import SiasnClient, SiasnEmployee, SiasnError, gather_bounded
-from services.siasn.models import PaguVersion, SiasnPerson, SyncRun, UnitOpd
+from services.siasn.models import JobLease, PaguVersion, SiasnPerson, SyncRun, UnitOpd
 
 log = get_logger("sikerja.siasn.sync")
+SYNC_LEASE = "siasn-sync"
 LEFT_REASON = "tidak lagi tercatat di SIASN"
 
 
@@ -78,14 +83,25 @@ class SyncSummary:
     rejected: list[domain.Rejected]
 
 
-def apply_read(kit: ServiceKit, city: CityRead, run_id: int, now: datetime) -> SyncSummary:
-    """Diff `city` against the store and emit the changes, in one transaction."""
+def apply_read(
+    kit: ServiceKit,
+    city: CityRead,
+    run_id: int,
+    now: datetime,
+    held: Lease | None = None,
+    lease_s: float = 60.0,
+) -> SyncSummary:
+    """Diff `city` against the store and emit the changes, in one transaction (fenced by
+    the sync's lease when `held` is given). Each change is applied to siasn's own projection
+    the way every consumer applies it (periods included)."""
     on = now.astimezone(WIB).date()
     employee = kit.tables.employee
     with kit.uow() as uow:
+        if held is not None:
+            lease.fence(uow.session, held, now, lease_s)
         s = uow.session
         known_rows = s.exec(select(employee)).all()
-        known = {e.nip: (_row_of(e), e.active) for e in known_rows}
+        periods = all_periods(uow)
         persons = {p.nip: p for p in s.exec(select(SiasnPerson)).all()}
         unit_opd = {u.unor_id: u.opd for u in s.exec(select(UnitOpd)).all()}
         pagu = [
@@ -102,31 +118,35 @@ def apply_read(kit: ServiceKit, city: CityRead, run_id: int, now: datetime) -> S
             others,
             {e.nip: e.pin for e in known_rows},
         )
-        changes = domain.diff(known, rows, persons, city.seen)
-        current = {e.nip: e for e in known_rows}
+        tmt = {p.nip: p.tmt_jabatan for p in city.people}
+        changes = domain.diff(periods, rows, persons, city.seen, on, tmt, pagu)
         for row in changes.upserts:
-            fields: dict[str, Any] = {
-                "nama": row.nama,
-                "opd": row.opd,
-                "jabatan": row.jabatan,
-                "kelas_jabatan": row.kelas_jabatan,
-                "atasan_nip": row.atasan_nip,
-                "tpp_pagu": row.tpp_pagu,
-                "pin": row.pin,
-            }
-            target = current.get(row.nip) or employee(nip=row.nip, **fields)
-            for key, value in fields.items():
-                setattr(target, key, value)
-            target.active, target.updated_at = True, now
-            s.add(target)
-            uow.emit(EmployeeUpserted(occurred_at=now, producer="siasn", nip=row.nip, **fields))
-        for nip in changes.leavers:
-            gone = current[nip]
-            gone.active, gone.updated_at = False, now
-            s.add(gone)
-            uow.emit(
-                EmployeeDeactivated(occurred_at=now, producer="siasn", nip=nip, reason=LEFT_REASON)
+            upserted = EmployeeUpserted(
+                occurred_at=now,
+                producer="siasn",
+                nip=row.nip,
+                nama=row.nama,
+                opd=row.opd,
+                jabatan=row.jabatan,
+                kelas_jabatan=row.kelas_jabatan,
+                atasan_nip=row.atasan_nip,
+                tpp_pagu=row.tpp_pagu,
+                pin=row.pin,
+                aktif_mulai=row.aktif_mulai,
+                aktif_sampai=row.aktif_sampai,
             )
+            apply_employee_event(uow, upserted)
+            uow.emit(upserted)
+        for nip in changes.leavers:
+            left = EmployeeDeactivated(
+                occurred_at=now,
+                producer="siasn",
+                nip=nip,
+                reason=LEFT_REASON,
+                aktif_sampai=changes.last_day,
+            )
+            apply_employee_event(uow, left)
+            uow.emit(left)
         by_nip = {p.nip: p for p in city.people}
         for row in rows:
             p = by_nip[row.nip]
@@ -155,19 +175,6 @@ def apply_read(kit: ServiceKit, city: CityRead, run_id: int, now: datetime) -> S
     )
 
 
-def _row_of(e: Any) -> domain.EmployeeRow:
-    return domain.EmployeeRow(
-        nip=e.nip,
-        nama=e.nama,
-        opd=e.opd,
-        jabatan=e.jabatan,
-        kelas_jabatan=e.kelas_jabatan,
-        atasan_nip=e.atasan_nip,
-        tpp_pagu=e.tpp_pagu,
-        pin=e.pin,
-    )
-
-
 def _record(p: SiasnEmployee) -> domain.SiasnRecord:
     return domain.SiasnRecord(
         nip=p.nip,
@@ -176,6 +183,7 @@ def _record(p: SiasnEmployee) -> domain.SiasnRecord:
         jabatan=p.jabatan,
         kelas_jabatan=p.kelas_jabatan,
         atasan_nip=p.atasan_nip,
+        tmt_jabatan=p.tmt_jabatan,
     )
 
 
@@ -184,11 +192,20 @@ class SyncBusy(Exception):
 
 
 class SyncRunner:
-    """Runs syncs one at a time: `run()` for "sync now" and the schedule."""
+    """Runs syncs one at a time: `run()` for "sync now" and the schedule. One at a time
+    across replicas too: a sync runs under the "siasn-sync" lease and its one write is
+    fenced (a replica that paused past its lease writes nothing)."""
 
-    def __init__(self, kit: ServiceKit, client: Callable[[], SiasnClient] | None) -> None:
+    def __init__(
+        self,
+        kit: ServiceKit,
+        client: Callable[[], SiasnClient] | None,
+        lease_s: float = 60.0,
+    ) -> None:
         self.kit = kit
         self.client = client  # None: no SIASN configured
+        self.lease_s = lease_s
+        self.owner = uuid.uuid4().hex  # this replica, in the lease
         self._lock = asyncio.Lock()
 
     @property
@@ -208,13 +225,24 @@ class SyncRunner:
             raise SiasnError("SIASN belum dikonfigurasi (SIKERJA_SIASN_BASE_URL kosong)")
         if self._lock.locked() and run_id is None:
             raise SyncBusy("sinkronisasi SIASN sedang berjalan")
-        async with self._lock:
+        client = self.client
+        async with (
+            self._lock,
+            lease.holding(
+                self.kit.engine, JobLease, SYNC_LEASE, self.owner, self.kit.clock, self.lease_s
+            ) as held,
+        ):
+            if held is None:  # the scheduled round of another replica, or its "sync now"
+                busy = SyncBusy("sinkronisasi SIASN sedang berjalan di replika lain")
+                if run_id is not None:
+                    await to_thread.run_sync(self._failed, run_id, busy)
+                raise busy
             rid = run_id if run_id is not None else await to_thread.run_sync(self.begin, trigger)
             try:
-                async with self.client() as client:
-                    city = await read_city(client)
+                async with client() as siasn:
+                    city = await read_city(siasn)
                 summary = await to_thread.run_sync(
-                    apply_read, self.kit, city, rid, self.kit.clock()
+                    apply_read, self.kit, city, rid, self.kit.clock(), held, self.lease_s
                 )
             except Exception as exc:
                 await to_thread.run_sync(self._failed, rid, exc)
@@ -245,5 +273,7 @@ class SyncRunner:
                 continue
             try:
                 await self.run("jadwal")
+            except SyncBusy:
+                continue  # another replica's round
             except Exception as exc:  # noqa: BLE001 - the next round tries again
                 log.warning("scheduled siasn sync failed", error=repr(exc))

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from xml.etree.ElementTree import ParseError
 
+from services.kernel.employment import Period
 from services.kernel.uploads import xlsx_problem
 from services.siasn.domain import COLUMNS, EmployeeRow, RejectedLine, _rows
 
@@ -27,7 +28,10 @@ def _cell(value: object) -> str:
 
 
 def parse_employees_xlsx(
-    data: bytes, known_atasan: Mapping[str, str | None] | None = None
+    data: bytes,
+    known_atasan: Mapping[str, str | None] | None = None,
+    known_periods: Mapping[str, Sequence[Period]] | None = None,
+    today: date | None = None,
 ) -> tuple[list[EmployeeRow], list[RejectedLine]]:
     """parse_employees for the first sheet of an XLSX workbook; a line is the sheet's row
     number. A NIP must be a text cell: 18 digits typed as a number lose their last digits in
@@ -64,4 +68,4 @@ def parse_employees_xlsx(
         (n, dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False)))
         for n, cells in rows[1:]
     )
-    return _rows(records, known_atasan or {})
+    return _rows(records, known_atasan or {}, known_periods or {}, today)

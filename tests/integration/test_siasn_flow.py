@@ -3,6 +3,7 @@ employee projections follow (attendance and tpp); a leaver is deactivated there 
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -23,6 +24,17 @@ pytestmark = pytest.mark.integration
 BKPSDM = who(None, "bkpsdm")
 
 
+def periods(app: object, nip: str) -> list[tuple[date | None, date | None, str]]:
+    """The NIP's periods in a service's own projection: (first, last, jabatan)."""
+    kit = app.state.kit  # type: ignore[attr-defined]
+    table = kit.tables.employee_period
+    with Session(kit.engine) as s:
+        rows = s.exec(select(table).where(table.nip == nip)).all()
+    return sorted(
+        ((r.first_day, r.last_day, r.jabatan) for r in rows), key=lambda p: p[0] or date.min
+    )
+
+
 def projection(app: object) -> dict[str, tuple[str, str, bool]]:
     kit = app.state.kit  # type: ignore[attr-defined]
     with Session(kit.engine) as s:
@@ -40,7 +52,10 @@ async def test_a_change_in_siasn_reaches_every_projection(settings: Settings) ->
             username=fake_siasn.USERNAME,
             password=fake_siasn.PASSWORD,
         )
-        siasn = create_siasn(settings, bridge)
+        # the sync's WIB day is 2026-12-01 (18:30 UTC on the 30th)
+        siasn = create_siasn(
+            settings, bridge, clock=lambda: datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
+        )
         attendance = create_attendance(settings)
         tpp = create_tpp(settings)
         async with running(siasn) as sc, running(attendance), running(tpp):
@@ -61,6 +76,7 @@ async def test_a_change_in_siasn_reaches_every_projection(settings: Settings) ->
 
             staff = [n for n, p in fake.people.items() if p["atasanNipBaru"]]
             promoted, gone = staff[0], staff[1]
+            jabatan = fake.people[promoted]["jabatanNama"]
             fake.people[promoted] |= {"jabatanNama": "Analis Kebijakan Ahli Muda"}
             del fake.people[gone]
             second = await sc.post("/api/v1/siasn/sync?wait=true", headers=BKPSDM)
@@ -73,6 +89,16 @@ async def test_a_change_in_siasn_reaches_every_projection(settings: Settings) ->
                 )
 
             await eventually(both, followed)
+            # as periods: our SIASN's tmtJabatan (01-01-2024) did not move with the new
+            # jabatan, so it starts on the sync's day; the leaver's last day is the day before
+            for service in (attendance, tpp):
+                assert periods(service, promoted) == [
+                    (date(2024, 1, 1), date(2026, 11, 30), jabatan),
+                    (date(2026, 12, 1), None, "Analis Kebijakan Ahli Muda"),
+                ]
+                assert [p[:2] for p in periods(service, gone)] == [
+                    (date(2024, 1, 1), date(2026, 11, 30))
+                ]
 
 
 async def test_period_close_and_confirmation_deliver_exactly_once_through_an_outage(

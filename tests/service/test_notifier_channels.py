@@ -26,8 +26,8 @@ from services.notifier.app import create
 from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
 from services.notifier.domain import WIB, Kind, Notice, warning_key
-from services.notifier.lease import Fenced, acquire
-from services.notifier.models import Delivery, Message
+from services.notifier.models import Delivery, JobLease, Message
+from services.shared.lease import Fenced, acquire
 from services.shared.settings import Settings
 from tests import factories
 from tests.receivers import SmtpReceiver, WebhookReceiver
@@ -341,11 +341,11 @@ async def test_a_replica_that_wakes_after_losing_its_lease_writes_nothing(
         first.br = br
         await first.send(scan(a, at_wib(8)))
     first.now = at_wib(15)
-    stale = acquire(first.kit.engine, "warnings", first.notifier.owner, first.now, 60)
+    stale = acquire(first.kit.engine, JobLease, "warnings", first.notifier.owner, first.now, 60)
     assert stale is not None
     # `first` pauses past its lease; `second` takes the job over at 15:02
     second.now = at_wib(15, 2)
-    taking = acquire(second.kit.engine, "warnings", second.notifier.owner, second.now, 60)
+    taking = acquire(second.kit.engine, JobLease, "warnings", second.notifier.owner, second.now, 60)
     assert taking is not None and taking.token > stale.token
     # `first` wakes with its old token: its batch is refused before it writes a row
     first.now = at_wib(15, 3)

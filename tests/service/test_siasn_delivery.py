@@ -4,16 +4,19 @@ re-send, a refused record reported."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from contracts.events import KinerjaResultConfirmed, TppPeriodClosed
+from contracts.events import EmployeeUpserted, KinerjaResultConfirmed, TppPeriodClosed
+from services.shared.employees import apply_employee_event, employee_on
 from services.shared.settings import Settings
+from services.siasn.adapter import KinerjaResult, SiasnClient
 from services.siasn.app import create
 from services.siasn.config import SiasnSettings
 from services.siasn.delivery import BACKLOG, Deliverer
@@ -21,7 +24,7 @@ from services.siasn.handlers import on_closed, on_result
 from sikerja_cli import fake_siasn
 from sikerja_cli.demo_data import PAGU_BY_KELAS
 from sikerja_cli.fake_siasn import FakeSiasn, Switches, from_demo, pns_id
-from tests.support import who
+from tests.support import eventually, who
 
 BKPSDM = who(None, "bkpsdm")
 PERIOD = "2026-10"
@@ -239,3 +242,107 @@ async def test_tokens_refused_keep_results_waiting_not_refused(world: World) -> 
     got = (await world.results())[nip]
     assert got["state"] == "gagal_sementara", got
     assert await world.backlog() == 1
+
+
+async def test_a_new_revision_after_tpp_reopened_the_month_deletes_then_resends(
+    world: World,
+) -> None:
+    # delivered; tpp reopens the month (no event reaches siasn), the atasan confirms a new
+    # revision, tpp closes the month again (a second TppPeriodClosed)
+    (nip, atasan) = staff(world)[0]
+    world.confirm(nip, atasan, "sesuai", "sesuai")
+    world.close(nip)
+    assert await world.deliverer.deliver_once() == 1
+    first = (await world.results())[nip]["siasn_record_id"]
+    world.confirm(nip, atasan, "di_bawah", "sesuai", rev=2)
+    assert await world.deliverer.deliver_once() == 1
+    world.close(nip)  # the re-close
+    world.confirm(nip, atasan, "di_bawah", "di_bawah", rev=3)  # and one more correction
+    assert await world.deliverer.deliver_once() == 1
+    assert await world.deliverer.deliver_once() == 0  # nothing left: no extra send
+    got = (await world.results())[nip]
+    assert got["state"] == "terkirim" and got["predikat"] == 5  # di bawah + di bawah
+    assert list(world.fake.saved) == [got["siasn_record_id"]] and first not in world.fake.saved
+    assert world.fake.received == {f"save:{pns_id(nip)}": 3, f"delete:{pns_id(nip)}": 2}
+
+
+async def test_a_new_revision_while_siasn_is_down_after_delivery_still_deletes_first(
+    world: World,
+) -> None:
+    (nip, atasan) = staff(world)[0]
+    world.confirm(nip, atasan, "sesuai", "sesuai")
+    world.close(nip)
+    await world.deliverer.deliver_once()
+    world.fake.switches = Switches(error_rate=1.0)  # SIASN down when the correction comes
+    world.confirm(nip, atasan, "di_atas", "di_atas", rev=2)
+    assert await world.deliverer.deliver_once() == 0
+    world.confirm(nip, atasan, "di_atas", "sesuai", rev=3)  # corrected again while waiting
+    world.fake.switches = Switches()
+    world.clock.now += timedelta(hours=1)
+    assert await world.deliverer.deliver_once() == 1
+    got = (await world.results())[nip]
+    assert got["state"] == "terkirim" and got["predikat"] == 2
+    assert len(world.fake.saved) == 1  # the first record is gone, only the newest stands
+    assert world.fake.received == {f"save:{pns_id(nip)}": 2, f"delete:{pns_id(nip)}": 1}
+
+
+async def test_a_second_replica_never_resends_what_the_first_is_sending(world: World) -> None:
+    people = staff(world)[:4]
+    for nip, atasan in people:
+        world.confirm(nip, atasan, "sesuai", "sesuai")
+        world.close(nip)
+    first = world.deliverer
+    plain = first.client
+    assert plain is not None
+    held_back = asyncio.Event()  # the first replica's sends wait here: its pass is in flight
+
+    def gated() -> SiasnClient:
+        client = plain()
+        save = client.save_kinerja
+
+        async def slow_save(result: KinerjaResult) -> str:
+            await held_back.wait()
+            return await save(result)
+
+        client.save_kinerja = slow_save  # type: ignore[method-assign]
+        return client
+
+    first.client = gated
+    second = Deliverer(world.app.state.kit, plain, first.policy)  # another replica
+    sending = asyncio.create_task(first.deliver_once())
+
+    async def states() -> set[object]:
+        return {r["state"] for r in (await world.results()).values() if r["state"] != "menunggu"}
+
+    await eventually(states, lambda got: got == {"mengirim"})
+    assert await second.deliver_once() == 0  # the first holds the lease: it does nothing
+    held_back.set()
+    assert await sending == len(people)
+    assert world.fake.received == {f"save:{pns_id(n)}": 1 for n, _ in people}
+    # once the first is done, the second delivers what comes next
+    (nip, atasan) = people[0]
+    world.confirm(nip, atasan, "di_atas", "sesuai", rev=2)
+    assert await second.deliver_once() == 1
+
+
+async def test_a_result_belongs_to_the_opd_of_the_month_not_of_today(world: World) -> None:
+    # October's result of an ASN transferred to BAPPEDA on 1 November, and of one
+    # transferred on 16 October: each month belongs to the OPD of its last period in it
+    (later, atasan), (mid, _) = staff(world)[:2]
+    kit = world.app.state.kit
+    october_opd = world.fake.people[later]["unorNama"]
+    with kit.uow() as uow:
+        for nip, since in ((later, date(2026, 11, 1)), (mid, date(2026, 10, 16))):
+            now = employee_on(uow, nip, since)
+            assert now is not None
+            apply_employee_event(uow, EmployeeUpserted(
+                occurred_at=world.clock.now, producer="siasn", nip=nip, nama=now.nama,
+                opd="BAPPEDA", jabatan=now.jabatan, kelas_jabatan=now.kelas_jabatan,
+                atasan_nip=now.atasan_nip, tpp_pagu=now.tpp_pagu, aktif_mulai=since,
+            ))  # fmt: skip
+        uow.commit()
+    world.confirm(later, atasan, "sesuai", "sesuai")
+    world.confirm(mid, atasan, "sesuai", "sesuai")
+    got = await world.results()
+    assert got[later]["opd"] == october_opd
+    assert got[mid]["opd"] == "BAPPEDA"

@@ -6,15 +6,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from contracts.events import EmployeeDeactivated, EmployeeUpserted
+from services.shared import lease
+from services.shared.employees import periods_of
 from services.shared.settings import Settings
+from services.siasn.adapter import employee_from
 from services.siasn.app import create
 from services.siasn.config import SiasnSettings
+from services.siasn.models import JobLease
+from services.siasn.sync import SYNC_LEASE, CityRead, SyncRunner, apply_read
 from sikerja_cli import fake_siasn
 from sikerja_cli.demo_data import PAGU_BY_KELAS
 from sikerja_cli.fake_siasn import FakeSiasn, from_demo
@@ -39,6 +45,18 @@ class Bridge:
         return list(emitted(self.app.state.kit))
 
 
+class Clock:
+    def __init__(self) -> None:
+        # 2026-11-30 18:30 UTC is 2026-12-01 01:30 WIB: the sync's day is the 1st
+        self.now = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+SYNC_DAY = date(2026, 12, 1)
+
+
 @pytest.fixture
 async def bridge(memory_settings: Settings) -> AsyncIterator[Bridge]:
     fake = from_demo(employees=30, opds=2)
@@ -51,7 +69,7 @@ async def bridge(memory_settings: Settings) -> AsyncIterator[Bridge]:
             password=fake_siasn.PASSWORD,
             concurrency=4,
         )
-        app = create(memory_settings, siasn)
+        app = create(memory_settings, siasn, clock=Clock())
         app.state.kit.migrate()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://svc") as http:
@@ -78,6 +96,9 @@ async def test_first_sync_upserts_every_asn_and_a_second_emits_nothing(bridge: B
     data = bridge.fake.people[some.nip]
     assert (some.opd, some.kelas_jabatan) == (data["unorNama"], data["kelasJabatan"])
     assert some.tpp_pagu == PAGU_BY_KELAS[data["kelasJabatan"]]
+    # our SIASN's tmtJabatan is "01-01-2024" (dd-mm-yyyy) for everyone: their periods start
+    # then, open
+    assert {(e.aktif_mulai, e.aktif_sampai) for e in upserts} == {(date(2024, 1, 1), None)}
 
     second = await bridge.sync()
     assert second["upserted"] == 0 and second["unchanged"] == len(bridge.fake.people)
@@ -106,6 +127,48 @@ async def test_a_change_in_siasn_becomes_one_upsert_and_a_leaver_is_deactivated(
     ]
     assert isinstance(new[0], EmployeeUpserted) and new[0].opd == other_unit["nama"]
     assert isinstance(new[1], EmployeeDeactivated)
+    # the transfer has no date in SIASN (its tmtJabatan is the jabatan's, from 2024): it
+    # starts on the sync's WIB day; the leaver's last day is the day before the sync
+    assert (new[0].aktif_mulai, new[0].aktif_sampai) == (SYNC_DAY, None)
+    assert new[1].aktif_sampai == date(2026, 11, 30)
+    with bridge.app.state.kit.uow() as uow:
+        moved_periods = [(p.first, p.last, p.opd) for p in periods_of(uow, moved)]
+        gone_periods = [(p.first, p.last) for p in periods_of(uow, gone)]
+    assert moved_periods[1] == (SYNC_DAY, None, other_unit["nama"])
+    assert moved_periods[0][:2] == (date(2024, 1, 1), date(2026, 11, 30))
+    assert gone_periods == [(date(2024, 1, 1), date(2026, 11, 30))]
+
+
+async def test_a_new_jabatan_starts_on_its_tmt_and_a_new_atasan_on_the_sync_day(
+    bridge: Bridge,
+) -> None:
+    await bridge.sync()
+    before = len(bridge.events())
+    staff = [n for n, p in bridge.fake.people.items() if p["atasanNipBaru"]]
+    promoted, reassigned = staff[0], staff[1]
+    kelas = bridge.fake.people[promoted]["kelasJabatan"] + 1
+    bridge.fake.people[promoted] |= {
+        "jabatanNama": "Analis Kebijakan Ahli Muda",
+        "kelasJabatan": kelas,
+        "tmtJabatan": "16-11-2026",
+    }
+    boss = bridge.fake.people[reassigned]["atasanNipBaru"]
+    # a kepala (no atasan of their own): no cycle
+    other_boss = next(
+        n for n, p in bridge.fake.people.items() if not p["atasanNipBaru"] and n != boss
+    )
+    bridge.fake.people[reassigned] |= {"atasanNipBaru": other_boss}
+
+    result = await bridge.sync()
+    assert result["upserted"] == 2 and result["deactivated"] == 0
+    new = {e.nip: e for e in bridge.events()[before:] if isinstance(e, EmployeeUpserted)}
+    assert (new[promoted].aktif_mulai, new[promoted].kelas_jabatan) == (date(2026, 11, 16), kelas)
+    assert new[promoted].tpp_pagu == PAGU_BY_KELAS[kelas]  # the new kelas's pagu
+    assert (new[reassigned].aktif_mulai, new[reassigned].atasan_nip) == (SYNC_DAY, other_boss)
+    # nothing changed since: nothing announced
+    again = await bridge.sync()
+    assert again["upserted"] == 0 and again["deactivated"] == 0
+    assert len(bridge.events()) == before + 2
 
 
 async def test_bad_records_are_reported_and_never_block_the_good_ones(bridge: Bridge) -> None:
@@ -188,3 +251,37 @@ async def test_scheduled_sync_runs_by_itself_and_a_failure_is_recorded(bridge: B
     finally:
         task.cancel()
     assert {e.nip for e in bridge.events()} == set(bridge.fake.people)  # type: ignore[attr-defined]
+
+
+async def test_two_replicas_never_sync_at_the_same_time(bridge: Bridge) -> None:
+    first: SyncRunner = bridge.app.state.siasn_sync
+    second = SyncRunner(bridge.app.state.kit, first.client)  # another replica, same store
+    bridge.fake.switches = fake_siasn.Switches(delay_s=0.02)
+    results = await asyncio.gather(
+        first.run("jadwal"), second.run("jadwal"), return_exceptions=True
+    )
+    assert sorted(type(r).__name__ for r in results) == ["SyncBusy", "SyncSummary"]
+    assert bridge.fake.calls["data-utama"] == len(bridge.fake.people)  # SIASN read once
+    # BKPSDM's "sync now" on the replica that finds the lease taken: 409, in Bahasa
+    kit = bridge.app.state.kit
+    held = lease.acquire(kit.engine, JobLease, SYNC_LEASE, "replika-lain", kit.clock(), 60)
+    assert held is not None
+    r = await bridge.http.post("/api/v1/siasn/sync?wait=true", headers=BKPSDM)
+    assert r.status_code == 409 and "replika lain" in r.json()["detail"]
+    lease.release(kit.engine, held, kit.clock())
+    assert (await bridge.sync())["status"] == "selesai"
+
+
+async def test_a_sync_whose_lease_was_taken_over_writes_nothing(bridge: Bridge) -> None:
+    kit = bridge.app.state.kit
+    runner: SyncRunner = bridge.app.state.siasn_sync
+    clock = kit.clock
+    paused = lease.acquire(kit.engine, JobLease, SYNC_LEASE, "pausing", clock(), 60)
+    assert paused is not None
+    run_id = runner.begin("jadwal")
+    clock.now += timedelta(minutes=2)  # it paused past its lease; another replica took it
+    assert lease.acquire(kit.engine, JobLease, SYNC_LEASE, "other", clock(), 60) is not None
+    city = CityRead(people=[employee_from(p) for p in bridge.fake.people.values()])
+    with pytest.raises(lease.Fenced):
+        apply_read(kit, city, run_id, clock(), paused, 60)
+    assert bridge.events() == []

@@ -14,7 +14,17 @@ from services.kernel.calendar import WorkCalendar
 from sikerja_cli.demo_data import PAGU_BY_KELAS, generate, last_month
 
 HEADERS = {
-    "employees.csv": ["nip", "nama", "opd", "jabatan", "kelas_jabatan", "atasan_nip", "tpp_pagu"],
+    "employees.csv": [
+        "nip",
+        "nama",
+        "opd",
+        "jabatan",
+        "kelas_jabatan",
+        "atasan_nip",
+        "tpp_pagu",
+        "aktif_mulai",
+        "aktif_sampai",
+    ],
     "scans.csv": ["nip", "waktu"],
     "absences.csv": ["nip", "mulai", "selesai", "jenis"],
     "reports.csv": ["nip", "tanggal", "status"],
@@ -52,6 +62,14 @@ def test_files_have_exact_headers_and_summary_counts(small: tuple[Path, dict[str
     # October 2026: the 1st is a Thursday, so Thu and Fri occur 5 times, Mon-Wed 4 times:
     # 4 + 4 + 4 + 5 + 5 = 22 weekdays, and Indonesia has no national holiday that month.
     assert summary["working_days"] == 22
+
+
+def test_every_asn_is_active_from_the_first_day_of_the_month(
+    small: tuple[Path, dict[str, int]],
+) -> None:
+    # loaded later through siasn's import, an undated row would start on the import day
+    _, employees = _read(small[0] / "employees.csv")
+    assert {e["aktif_mulai"] for e in employees} == {"2026-10-01"}  # `small` is 2026-10
 
 
 def test_nips_are_valid_and_unique(small: tuple[Path, dict[str, int]]) -> None:

@@ -131,7 +131,12 @@ def test_a_generated_city_with_changes(tmp_path: Path) -> None:
         s
         for s in result.statements
         if s.nip not in single
-        or any(r["aktif_mulai"] or r["aktif_sampai"] for r in rows if r["nip"] == s.nip)
+        # every row says aktif_mulai (the month's first day, at the least): a change starts later
+        or any(
+            r["aktif_mulai"] not in ("", "2026-10-01") or r["aktif_sampai"]
+            for r in rows
+            if r["nip"] == s.nip
+        )
     ]
     assert len(partial) == counts["changed"]
     assert any(

@@ -1,16 +1,21 @@
-"""On the real broker: a change in our SIASN, a sync, EmployeeUpserted, and other services'
-employee projections follow (attendance and tpp); a leaver is deactivated there too."""
+"""On the real broker: a change in our SIASN, a sync, EmployeeUpserted, and every other
+service's employee projection follows (attendance, activity, approval, tpp, notifier, portal),
+as periods; a leaver's period ends there too."""
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
+from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.attendance.app import create as create_attendance
+from services.notifier.app import create as create_notifier
+from services.portal.app import create as create_portal
 from services.shared.settings import Settings
 from services.siasn.app import create as create_siasn
 from services.siasn.config import SiasnSettings
@@ -56,9 +61,17 @@ async def test_a_change_in_siasn_reaches_every_projection(settings: Settings) ->
         siasn = create_siasn(
             settings, bridge, clock=lambda: datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
         )
-        attendance = create_attendance(settings)
-        tpp = create_tpp(settings)
-        async with running(siasn) as sc, running(attendance), running(tpp):
+        others = [
+            create(settings)
+            for create in (
+                create_attendance, create_activity, create_approval, create_tpp,
+                create_notifier, create_portal,
+            )
+        ]  # fmt: skip
+        async with AsyncExitStack() as stack:
+            sc = await stack.enter_async_context(running(siasn))
+            for app in others:
+                await stack.enter_async_context(running(app))
             for unit in fake.units():
                 r = await sc.put(
                     f"/api/v1/siasn/units/{unit['id']}", json={"opd": unit["nama"]}, headers=BKPSDM
@@ -69,10 +82,10 @@ async def test_a_change_in_siasn_reaches_every_projection(settings: Settings) ->
             first = await sc.post("/api/v1/siasn/sync?wait=true", headers=BKPSDM)
             assert first.json()["upserted"] == 12, first.text
 
-            async def both() -> list[dict[str, tuple[str, str, bool]]]:
-                return [projection(attendance), projection(tpp)]
+            async def every() -> list[dict[str, tuple[str, str, bool]]]:
+                return [projection(app) for app in others]
 
-            await eventually(both, lambda ps: all(len(p) == 12 for p in ps))
+            await eventually(every, lambda ps: all(len(p) == 12 for p in ps))
 
             staff = [n for n, p in fake.people.items() if p["atasanNipBaru"]]
             promoted, gone = staff[0], staff[1]
@@ -88,10 +101,10 @@ async def test_a_change_in_siasn_reaches_every_projection(settings: Settings) ->
                     for p in ps
                 )
 
-            await eventually(both, followed)
+            await eventually(every, followed)
             # as periods: our SIASN's tmtJabatan (01-01-2024) did not move with the new
             # jabatan, so it starts on the sync's day; the leaver's last day is the day before
-            for service in (attendance, tpp):
+            for service in others:
                 assert periods(service, promoted) == [
                     (date(2024, 1, 1), date(2026, 11, 30), jabatan),
                     (date(2026, 12, 1), None, "Analis Kebijakan Ahli Muda"),

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlmodel import col, select
 
-from contracts.events import EmployeeDeactivated, EmployeeUpserted
+from contracts.events import EmployeeDeactivated
 from services.kernel.employment import end_employment, merge_period
 from services.shared.db import chunked
 from services.shared.employees import apply_employee_event, periods_by_nip
@@ -44,20 +44,7 @@ def upsert_employees(uow: UnitOfWork, rows: Iterable[EmployeeRow], now: datetime
         merged = merge_period(known, row.period())
         if row.nip in pins and pins[row.nip] == row.pin and merged == known:
             continue
-        event = EmployeeUpserted(
-            occurred_at=now,
-            producer="siasn",
-            nip=row.nip,
-            nama=row.nama,
-            opd=row.opd,
-            jabatan=row.jabatan,
-            kelas_jabatan=row.kelas_jabatan,
-            atasan_nip=row.atasan_nip,
-            tpp_pagu=row.tpp_pagu,
-            pin=row.pin,
-            aktif_mulai=row.aktif_mulai,
-            aktif_sampai=row.aktif_sampai,
-        )
+        event = row.upserted(now)
         apply_employee_event(uow, event)
         uow.emit(event)
         known_all[row.nip], pins[row.nip] = merged, row.pin

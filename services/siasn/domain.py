@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
+from contracts.events import EmployeeUpserted
 from contracts.nip import nip_problem
 from services.kernel.employment import ONE_DAY, Period, latest, overlap_problem, period_on
 from services.kernel.kinerja import BAIK as BAIK
@@ -62,6 +63,23 @@ class EmployeeRow:
             kelas_jabatan=self.kelas_jabatan,
             atasan_nip=self.atasan_nip,
             tpp_pagu=self.tpp_pagu,
+        )
+
+    def upserted(self, now: datetime) -> EmployeeUpserted:
+        """The period as siasn announces it (import and sync alike)."""
+        return EmployeeUpserted(
+            occurred_at=now,
+            producer="siasn",
+            nip=self.nip,
+            nama=self.nama,
+            opd=self.opd,
+            jabatan=self.jabatan,
+            kelas_jabatan=self.kelas_jabatan,
+            atasan_nip=self.atasan_nip,
+            tpp_pagu=self.tpp_pagu,
+            pin=self.pin,
+            aktif_mulai=self.aktif_mulai,
+            aktif_sampai=self.aktif_sampai,
         )
 
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from anyio import to_thread
 from sqlmodel import select
 
-from contracts.events import EmployeeDeactivated, EmployeeUpserted
+from contracts.events import EmployeeDeactivated
 from services.kernel.calendar import WIB
 from services.shared import lease
 from services.shared.employees import all_periods, apply_employee_event
@@ -121,20 +121,7 @@ def apply_read(
         tmt = {p.nip: p.tmt_jabatan for p in city.people}
         changes = domain.diff(periods, rows, persons, city.seen, on, tmt, pagu)
         for row in changes.upserts:
-            upserted = EmployeeUpserted(
-                occurred_at=now,
-                producer="siasn",
-                nip=row.nip,
-                nama=row.nama,
-                opd=row.opd,
-                jabatan=row.jabatan,
-                kelas_jabatan=row.kelas_jabatan,
-                atasan_nip=row.atasan_nip,
-                tpp_pagu=row.tpp_pagu,
-                pin=row.pin,
-                aktif_mulai=row.aktif_mulai,
-                aktif_sampai=row.aktif_sampai,
-            )
+            upserted = row.upserted(now)
             apply_employee_event(uow, upserted)
             uow.emit(upserted)
         for nip in changes.leavers:

@@ -31,6 +31,24 @@ def bkpsdm_token(settings: Settings, ttl: timedelta = timedelta(hours=1)) -> str
     return service_token(settings, "bkpsdm", SERVICES, nip=BKPSDM_NIP, ttl=ttl)
 
 
+def seed_siasn(
+    http: httpx.Client, settings: Settings, units: list[dict[str, str]], period: str
+) -> httpx.Response:
+    """BKPSDM's tables for the demo, as `./dev up` sets them at siasn (`http`'s base URL):
+    each SIASN unit is the OPD of the same name, pagu by kelas from the demo. Then one
+    sync; its answer is returned (a refused table raises)."""
+    from sikerja_cli.demo_data import PAGU_BY_KELAS
+
+    headers = {"Authorization": f"Bearer {bkpsdm_token(settings)}"}
+    for unit in units:
+        http.put(
+            f"/api/v1/siasn/units/{unit['id']}", json={"opd": unit["nama"]}, headers=headers
+        ).raise_for_status()
+    pagu = {"berlaku_mulai": f"{period[:4]}-01-01", "pagu": PAGU_BY_KELAS}
+    http.post("/api/v1/siasn/pagu", json=pagu, headers=headers).raise_for_status()
+    return http.post("/api/v1/siasn/sync?wait=true", headers=headers)
+
+
 def _batches(path: Path, size: int) -> list[list[dict[str, str]]]:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))

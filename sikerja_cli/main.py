@@ -265,19 +265,14 @@ def _start_fake_siasn(employees: int, opds: int, period: str, logs: Path) -> boo
 
 
 def _first_siasn_sync(period: str) -> None:
-    """BKPSDM's tables for the demo (each SIASN unit is an OPD of the same name, pagu by
-    kelas from the demo), then one sync: the SIASN path of the master data, end to end."""
-    from sikerja_cli.demo_data import PAGU_BY_KELAS
+    """BKPSDM's tables for the demo, then one sync: the SIASN path of the master data, end
+    to end (sikerja_cli/loader.py `seed_siasn`, signed as BKPSDM)."""
+    from sikerja_cli.loader import seed_siasn
 
-    bkpsdm = {"X-Actor-Role": "bkpsdm"}
-    siasn = get_settings().service_url("siasn") + "/api/v1/siasn"
-    with httpx.Client(timeout=600) as http:
-        units = http.get(_fake_siasn_url() + "/_fake/units").json()
-        for unit in units:
-            http.put(f"{siasn}/units/{unit['id']}", json={"opd": unit["nama"]}, headers=bkpsdm)
-        pagu = {"berlaku_mulai": f"{period[:4]}-01-01", "pagu": PAGU_BY_KELAS}
-        http.post(f"{siasn}/pagu", json=pagu, headers=bkpsdm).raise_for_status()
-        r = http.post(f"{siasn}/sync?wait=true", headers=bkpsdm)
+    settings = get_settings()
+    units = httpx.get(_fake_siasn_url() + "/_fake/units", timeout=60).json()
+    with httpx.Client(base_url=settings.service_url("siasn"), timeout=600) as http:
+        r = seed_siasn(http, settings, units, period)
     if r.status_code != 200:
         typer.echo(f"Sinkronisasi SIASN tiruan gagal: {r.text[:300]}", err=True)
         return

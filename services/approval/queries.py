@@ -90,11 +90,10 @@ def penilai_row(uow: UnitOfWork, penilai_id: str) -> PenilaiRow | None:
 def heads_on(uow: UnitOfWork, day: date) -> list[EmployeePeriodRow]:
     """The periods without an atasan that have not ended before `day` (every Kepala OPD, the
     Sekda): the people BKPSDM names a penilai for. One row per NIP, the earliest."""
-    atasan, last = col(EmployeePeriodRow.atasan_nip), col(EmployeePeriodRow.last_day)
+    table = uow.tables.employee_period
+    atasan, last = col(table.atasan_nip), col(table.last_day)
     rows = uow.session.exec(
-        select(EmployeePeriodRow).where(
-            or_(atasan.is_(None), atasan == ""), or_(last.is_(None), last >= day)
-        )
+        select(table).where(or_(atasan.is_(None), atasan == ""), or_(last.is_(None), last >= day))
     ).all()
     first: dict[str, EmployeePeriodRow] = {}
     for r in sorted(rows, key=lambda r: (r.nip, r.first_day or date.min)):

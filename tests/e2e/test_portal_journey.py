@@ -26,6 +26,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -408,7 +409,8 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
             before = day_before(day)
             closed = factories.day_closed(staff, before, 9, datetime.now(UTC),
                                           status="tanpa_keterangan")  # fmt: skip
-            asyncio.run(publish(stack, [closed]))
+            with ThreadPoolExecutor(1) as pool:  # playwright's loop runs in this thread
+                pool.submit(asyncio.run, publish(stack, [closed])).result()
             asn.goto(f"{stack.url('portal')}/tpp?periode={before:%Y-%m}")
             reload_until(asn, "Tidak masuk kerja tanpa keterangan", "the TK line on TPP saya")
             office.goto(f"{stack.url('portal')}/pembatalan/baru")

@@ -26,7 +26,7 @@ from services.approval.models import (
 )
 from services.kernel.calendar import parse_period
 from services.kernel.ruleset import RuleSetError, load_ruleset
-from services.shared.db import EmployeeRow, chunked
+from services.shared.db import EmployeePeriodRow, EmployeeRow, chunked
 from services.shared.employees import find_employee, periods_by_nip, periods_of
 from services.shared.uow import UnitOfWork
 
@@ -85,6 +85,20 @@ def penilai_rows(
 
 def penilai_row(uow: UnitOfWork, penilai_id: str) -> PenilaiRow | None:
     return uow.session.get(PenilaiRow, penilai_id)
+
+
+def heads_on(uow: UnitOfWork, day: date) -> list[EmployeePeriodRow]:
+    """The periods without an atasan that have not ended before `day` (every Kepala OPD, the
+    Sekda): the people BKPSDM names a penilai for. One row per NIP, the earliest."""
+    table = uow.tables.employee_period
+    atasan, last = col(table.atasan_nip), col(table.last_day)
+    rows = uow.session.exec(
+        select(table).where(or_(atasan.is_(None), atasan == ""), or_(last.is_(None), last >= day))
+    ).all()
+    first: dict[str, EmployeePeriodRow] = {}
+    for r in sorted(rows, key=lambda r: (r.nip, r.first_day or date.min)):
+        first.setdefault(r.nip, r)
+    return sorted(first.values(), key=lambda r: (r.opd, r.nama, r.nip))
 
 
 def penilai_of(uow: UnitOfWork, nips: Iterable[str]) -> list[domain.Penilai]:

@@ -21,6 +21,7 @@ from services.portal.credentials import Passwords
 from services.portal.models import KIT
 from services.portal.routes import (
     accounts,
+    annulments,
     bkpsdm,
     city,
     operator,
@@ -98,6 +99,7 @@ def create(
     app.include_router(city.router)
     app.include_router(kinerja_pages)  # the atasan's monthly kinerja page
     app.include_router(bkpsdm.router)
+    app.include_router(annulments.router)
     app.include_router(skp.router)
     app.include_router(team.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -8,8 +8,11 @@ in with TOTP and opens the accounts page, the city dashboard and BKPSDM's other 
 sets and a preview, openings with one recorded, SIASN, anomalies); an OPD operator opens
 each of their pages and queues a device command; an auditor opens the anomaly report. On the
 way the ASN adds an SKP target and the atasan reads the team's month and names then revokes
-a Plt. Every page is checked with axe-core (no serious or critical violation) and
-photographed at 360 px and 1280 px into var/screenshots (ignored by git)."""
+a Plt, and opens the monthly kinerja page. BKPSDM opens the annulment, device-outage and
+penilai pages and annuls a TK cut of the ASN with a PDF; the ASN sees that line at Rp 0 on
+"TPP saya"; the operator and the auditor read the annulments. Every page is checked with
+axe-core (no serious or critical violation) and photographed at 360 px and 1280 px into
+var/screenshots (ignored by git)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,8 +36,7 @@ import pyotp
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from contracts.events import EmployeeUpserted
-from contracts.topics import Topic
+from contracts.events import AttendanceDayClosed, EmployeeUpserted
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
 from tests import factories
@@ -67,6 +70,19 @@ def png() -> bytes:
     header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
     return b"".join([b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", header),
                      chunk(b"IDAT", zlib.compress(raw)), chunk(b"IEND", b"")])  # fmt: skip
+
+
+def pdf() -> bytes:
+    """A minimal PDF (a scanned berita acara's stand-in)."""
+    return b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def day_before(day: date) -> date:
+    """The weekday before `day`."""
+    day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
 
 
 def work_day(now: datetime) -> date:
@@ -170,13 +186,13 @@ def until(probe: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
         time.sleep(0.3)
 
 
-async def publish(stack: Stack, events: list[EmployeeUpserted]) -> None:
-    """siasn's EmployeeUpserted, as siasn puts it on the employees topic."""
+async def publish(stack: Stack, events: list[EmployeeUpserted] | list[AttendanceDayClosed]) -> None:
+    """Events as their producer puts them on their topic (siasn's EmployeeUpserted...)."""
     producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap, acks="all")
     await producer.start()
     try:
         for event in events:
-            await producer.send(stack.settings.topic(Topic.EMPLOYEES.value), event.to_bytes(),
+            await producer.send(stack.settings.topic(event.TOPIC.value), event.to_bytes(),
                                 key=event.key)  # fmt: skip
         await producer.flush()
     finally:
@@ -361,6 +377,7 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
             look(atasan, "plt")
             atasan.get_by_role("button", name="Cabut").click()
             expect(atasan.get_by_text("Penunjukan Plt dicabut", exact=False)).to_be_visible()
+            visit(atasan, ((f"/kinerja?periode={day:%Y-%m}", "kinerja"),))
 
             # BKPSDM: TOTP enrolment at the first login, then the accounts and the dashboard
             office = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -382,7 +399,38 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
                 ("/pembukaan", "pembukaan"),
                 ("/siasn", "siasn"),
                 (f"/anomali?periode={day:%Y-%m}", "anomali"),
+                (f"/pembatalan?periode={day:%Y-%m}", "pembatalan"),
+                ("/pembatalan/baru", "pembatalan-baru"),
+                (f"/gangguan-mesin?periode={day:%Y-%m}", "gangguan-mesin"),
+                ("/penilai", "penilai"),
             ))  # fmt: skip
+            # the day before, the ASN was absent without a word (TK, 5% of the pagu): BKPSDM
+            # annuls that cut with a PDF, and the ASN's statement shows the line at Rp 0
+            before = day_before(day)
+            closed = factories.day_closed(staff, before, 9, datetime.now(UTC),
+                                          status="tanpa_keterangan")  # fmt: skip
+            with ThreadPoolExecutor(1) as pool:  # playwright's loop runs in this thread
+                pool.submit(asyncio.run, publish(stack, [closed])).result()
+            asn.goto(f"{stack.url('portal')}/tpp?periode={before:%Y-%m}")
+            reload_until(asn, "Tidak masuk kerja tanpa keterangan", "the TK line on TPP saya")
+            office.goto(f"{stack.url('portal')}/pembatalan/baru")
+            office.get_by_label("Tanggal potongan").fill(before.isoformat())
+            office.get_by_label("NIP pegawai").fill(staff)
+            office.get_by_label("Potongan yang dibatalkan").select_option("TK")
+            office.get_by_label("Alasan").fill("Banjir menutup akses ke kantor")
+            document = {"name": "berita-acara.pdf", "mimeType": "application/pdf", "buffer": pdf()}
+            office.get_by_label("Dokumen pendukung").set_input_files(files=[document])
+            office.get_by_role("button", name="Simpan pembatalan").click()
+            expect(office.get_by_role("status")).to_contain_text("Pembatalan potongan tercatat.")
+            expect(office.get_by_role("link", name="berita-acara.pdf")).to_be_visible()
+            look(office, "pembatalan-rinci")
+            office.get_by_role("link", name="Cabut pembatalan ini").click()
+            expect(office.get_by_role("button", name="Ya, cabut pembatalan")).to_be_visible()
+            look(office, "pembatalan-cabut")
+            asn.goto(f"{stack.url('portal')}/tpp?periode={before:%Y-%m}")
+            expect(asn.get_by_text("Dibatalkan BKPSDM, tidak dipotong.")).to_be_visible()
+            expect(asn.get_by_text("Alasan: Banjir menutup akses ke kantor")).to_be_visible()
+            look(asn, "tpp-dibatalkan")
             # an opening for the ASN, then the list shows who opened it and why
             office.goto(f"{stack.url('portal')}/pembukaan")
             office.get_by_label("NIP pegawai").fill(staff)
@@ -403,6 +451,7 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
                 (f"/rekap?tanggal={day.isoformat()}", "op-rekap"),
                 ("/pegawai", "op-pegawai"),
                 (f"/tpp-opd?periode={day:%Y-%m}", "op-tpp"),
+                (f"/pembatalan?periode={before:%Y-%m}", "op-pembatalan"),
                 (f"/mesin/{DEVICE}/perintah", "op-perintah"),
             ))  # fmt: skip
             operator.get_by_label("Periksa dan kirim pindaian yang belum terkirim").check()
@@ -415,7 +464,9 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
             auditor = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
             enrol_totp(auditor, aud)
             visit(auditor, ((f"/anomali?periode={day:%Y-%m}", "auditor-anomali"),
-                            ("/audit", "auditor-audit")))  # fmt: skip
+                            ("/audit", "auditor-audit"),
+                            (f"/pembatalan?periode={before:%Y-%m}",
+                             "auditor-pembatalan")))  # fmt: skip
 
             # a guessed password, again and again: the account locks, the page says so
             guess = browser.new_context(viewport={"width": 360, "height": 800}).new_page()

@@ -141,6 +141,7 @@ RULES: list[Rule] = [
     ),
     Rule("GET", "/api/v1/penilai", CITY),
     Rule("DELETE", "/api/v1/penilai/{penilai_id}", frozenset({"bkpsdm"})),
+    Rule("GET", "/api/v1/without-atasan", CITY, note="Kepala OPD, Sekda: yang perlu penilai"),
     Rule("GET", "/api/v1/undecidable", CITY, note="laporan tanpa atasan dan tanpa penilai"),
 ]
 DECISIONS = frozenset(("POST", r.path) for r in RULES if r.allowed == DECIDERS)

@@ -13,6 +13,7 @@ from contracts.nip import nip_problem
 from services.approval import commands, domain, queries
 from services.approval.models import PenilaiRow
 from services.approval.routes.deps import Kit, Now, Who, forbidden, problem
+from services.kernel.calendar import WIB
 from services.shared import scope
 from services.shared.employees import periods_by_nip
 from services.shared.http import Day, Problem
@@ -35,6 +36,15 @@ class PenilaiOut(PenilaiIn):
     set_at: datetime
     removed_at: datetime | None
     removed_by: str | None
+
+
+class HeadOut(BaseModel):
+    nip: str
+    nama: str
+    opd: str
+    jabatan: str
+    mulai: date | None
+    sampai: date | None
 
 
 class UndecidableOut(BaseModel):
@@ -126,6 +136,27 @@ def remove_penilai(penilai_id: str, who: Who, now: Now, kit: Kit) -> PenilaiOut:
         if commands.remove_penilai(uow, row, officer, now):
             uow.commit()
         return _out(row)
+
+
+@router.get(
+    "/without-atasan",
+    response_model=list[HeadOut],
+    summary="Pegawai tanpa atasan",
+    description=(
+        "Pegawai yang periodenya tanpa atasan dan belum berakhir (Kepala OPD, Sekda): mereka "
+        "yang memerlukan penilai. BKPSDM, auditor dan akun layanan."
+    ),
+    tags=["Penilai pegawai tanpa atasan"],
+)
+def without_atasan(who: Who, kit: Kit, now: Now) -> list[HeadOut]:
+    scope.require_roles(who, scope.CITY_READERS, "melihat pegawai tanpa atasan")
+    with kit.uow() as uow:
+        rows = queries.heads_on(uow, now.astimezone(WIB).date())
+    return [
+        HeadOut(nip=r.nip, nama=r.nama, opd=r.opd, jabatan=r.jabatan, mulai=r.first_day,
+                sampai=r.last_day)
+        for r in rows
+    ]  # fmt: skip
 
 
 @router.get(

@@ -19,7 +19,16 @@ from contracts.nip import nip_problem
 from services.portal import store
 from services.portal.backend import ServiceError
 from services.portal.routes.deps import portal_of
-from services.portal.routes.work import CSRF_REFUSED, Ctx, _go, _period, csrf_ok, ctx_of, today
+from services.portal.routes.work import (
+    CSRF_REFUSED,
+    Ctx,
+    _go,
+    _period,
+    annulled_total,
+    csrf_ok,
+    ctx_of,
+    today,
+)
 from services.shared.employees import find_employee
 
 router = APIRouter(include_in_schema=False)
@@ -57,6 +66,7 @@ class Row:
     approved: int | None = None
     waiting: int | None = None
     net: int | None = None
+    annulled: int = 0  # what BKPSDM's annulled lines would have cost
     problems: list[str] = field(default_factory=list)
 
 
@@ -120,6 +130,7 @@ async def recap(ctx: Ctx, people: list[tuple[str, str]], period: str) -> list[Ro
                 row.problems.append(statement.message)
         else:
             row.net = statement["net"]
+            row.annulled = annulled_total(statement.get("lines"))
         rows.append(row)
     return rows
 

@@ -79,7 +79,13 @@ def _clock(value: str) -> str:
     return datetime.fromisoformat(value).astimezone(WIB).strftime("%H.%M")
 
 
+def annulled_total(lines: list[dict[str, Any]] | None) -> int:
+    """What the statement's annulled lines would have cost (RULES.md "Annulled cuts")."""
+    return sum(int(ln.get("annulled_amount") or 0) for ln in lines or ())
+
+
 templates.env.filters.update(
+    dibatalkan=annulled_total,
     tanggal=_day,
     waktu=_moment,
     jam=_clock,
@@ -158,6 +164,9 @@ def nav_of(role: str) -> list[tuple[str, str]]:
     if role == "bkpsdm":
         items += [("/kalender", "Kalender kerja"), ("/periode", "Periode TPP"), ("/peran", "Peran")]
         items += [("/aturan", "Aturan TPP"), ("/pembukaan", "Buka tanggal"), ("/siasn", "SIASN")]
+        items += [("/gangguan-mesin", "Gangguan mesin"), ("/penilai", "Penilai")]
+    if role in ("bkpsdm", "auditor", "operator"):
+        items.append(("/pembatalan", "Pembatalan potongan"))  # routes/annulments.py
     if role in ("bkpsdm", "auditor"):
         items += [("/anomali", "Anomali"), ("/audit", "Log audit")]
     items.append(("/pemberitahuan", "Pemberitahuan"))

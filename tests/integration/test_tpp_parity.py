@@ -12,12 +12,19 @@ own tests; here the point is that TPP turns the same facts into the same money).
 `changes`: the share of ASN who change within the month (transfer with a new pagu, join,
 leave, new pagu, gap; RULES.md "Employment within a month"): several employees.csv rows per
 NIP with aktif_mulai/aktif_sampai, so siasn, attendance and tpp must all honour periods.
+
+`annulments`: annulments.csv (OPD-wide days and by NIP, with and without a code; RULES.md
+"Annulled cuts"). Once the live statements equal simulate's without them, BKPSDM records
+each line through tpp's POST /api/v1/annulments with a document, in the file's order (the
+first annulment of a line gives its reason), and they must equal simulate's with them:
+every line's amount, annulled amount and reason, and the statement's OPD.
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +57,7 @@ COMPARED = (
     "net",
     "lines",
 )
+PDF = b"%PDF-1.4\n% berita acara gangguan mesin sidik jari\n"
 
 
 def last_month(today: date) -> str:
@@ -80,20 +88,44 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> None:
-    # Issue 14: with changes=0.3 once siasn imports several rows per NIP and attendance
-    # closes days by period (both refuse or skip them on main as of e862e8a).
-    await services_match_simulate(settings, tmp_path, changes=0.0)
+    await services_match_simulate(settings, tmp_path, changes=0.3, annulments=(2, 8))
 
 
-async def services_match_simulate(settings: Settings, tmp_path: Path, changes: float) -> None:
+def comparable(statement: dict[str, Any], opd: str) -> dict[str, Any]:
+    """What must be equal: the money, every line (the annulment's id is each side's own:
+    a UUID live, the CSV line in simulate) and the statement's OPD."""
+    out = {k: statement[k] for k in COMPARED}
+    out["lines"] = [{k: v for k, v in ln.items() if k != "annulment_id"} for ln in out["lines"]]
+    out["opd"] = opd
+    return out
+
+
+async def services_match_simulate(
+    settings: Settings, tmp_path: Path, changes: float, annulments: tuple[int, int] = (0, 0)
+) -> None:
+    """`annulments`: (OPD-wide days, annulments by NIP) in the generated annulments.csv."""
     period = last_month(datetime.now(UTC).date())
     data = tmp_path / "city"
     # The test's own topics (settings.topic_prefix) carry only this run's events.
     seed = random.randrange(1 << 30)
-    generate(data, employees=30, opds=2, period=period, seed=seed, changes=changes)
+    by_opd, by_nip = annulments
+    generate(
+        data, employees=30, opds=2, period=period, seed=seed, changes=changes,
+        opd_annulments=by_opd, nip_annulments=by_nip,
+    )  # fmt: skip
+    # simulate without the annulments first (the live month before BKPSDM acts), then with
+    annulled_csv = tmp_path / "annulments.csv"
+    if by_opd or by_nip:
+        shutil.move(data / "annulments.csv", annulled_csv)
+    before = run_simulation(data, period)
+    assert len(before.statements) == 30, seed
+    assert before.rejected_inputs == [] or not changes, seed
+    annulment_rows: list[dict[str, str]] = []
+    if by_opd or by_nip:
+        shutil.copy(annulled_csv, data / "annulments.csv")
+        annulment_rows = read(annulled_csv)
     expected = run_simulation(data, period)
-    assert len(expected.statements) == 30, seed
-    assert expected.rejected_inputs == [] or not changes, seed
+    assert expected.rejected_inputs == before.rejected_inputs, seed
 
     employees_csv = (data / "employees.csv").read_bytes()
     scans = read(data / "scans.csv")
@@ -172,16 +204,35 @@ async def services_match_simulate(settings: Settings, tmp_path: Path, changes: f
         finally:
             await producer.stop()
 
-        want = {s.nip: {k: s.to_dict()[k] for k in COMPARED} for s in expected.statements}
+        def wanted(result: Any) -> dict[str, Any]:
+            return {
+                s.nip: comparable(s.to_dict(), result.employees[s.nip].opd)
+                for s in result.statements
+            }
 
         async def statements() -> dict[str, Any]:
             got: dict[str, Any] = {}
-            for nip in want:
+            for nip in atasan:
                 response = await tp.get(f"/api/v1/employees/{nip}/statements/{period}")
                 if response.status_code == 200:
                     body = response.json()
-                    got[nip] = {k: body[k] for k in COMPARED}
+                    got[nip] = comparable(body, body["opd"])
             return got
 
+        want = wanted(before)
         got = await eventually(statements, lambda g: g == want, timeout=60)
         assert got == want, seed
+
+        if annulment_rows:
+            # BKPSDM's annulments, as the form sends them, once the month's data is in
+            for row in annulment_rows:
+                recorded = await tp.post(
+                    "/api/v1/annulments",
+                    data={k: row[k] for k in ("nip", "opd", "tanggal", "kode", "alasan")},
+                    files={"dokumen": ("berita-acara.pdf", PDF, "application/pdf")},
+                )
+                assert recorded.status_code == 201, (seed, row, recorded.text)
+            want = wanted(expected)
+            assert want != wanted(before), (seed, "the annulments change some statement")
+            got = await eventually(statements, lambda g: g == want, timeout=30)
+            assert got == want, seed

@@ -101,7 +101,12 @@ def comparable(statement: dict[str, Any], opd: str) -> dict[str, Any]:
 
 
 async def services_match_simulate(
-    settings: Settings, tmp_path: Path, changes: float, annulments: tuple[int, int] = (0, 0)
+    settings: Settings,
+    tmp_path: Path,
+    changes: float,
+    annulments: tuple[int, int] = (0, 0),
+    employees: int = 30,
+    opds: int = 2,
 ) -> None:
     """`annulments`: (OPD-wide days, annulments by NIP) in the generated annulments.csv."""
     period = last_month(datetime.now(UTC).date())
@@ -110,7 +115,7 @@ async def services_match_simulate(
     seed = random.randrange(1 << 30)
     by_opd, by_nip = annulments
     generate(
-        data, employees=30, opds=2, period=period, seed=seed, changes=changes,
+        data, employees=employees, opds=opds, period=period, seed=seed, changes=changes,
         opd_annulments=by_opd, nip_annulments=by_nip,
     )  # fmt: skip
     # simulate without the annulments first (the live month before BKPSDM acts), then with
@@ -118,7 +123,7 @@ async def services_match_simulate(
     if by_opd or by_nip:
         shutil.move(data / "annulments.csv", annulled_csv)
     before = run_simulation(data, period)
-    assert len(before.statements) == 30, seed
+    assert len(before.statements) == employees, seed
     assert before.rejected_inputs == [] or not changes, seed
     annulment_rows: list[dict[str, str]] = []
     if by_opd or by_nip:
@@ -165,7 +170,7 @@ async def services_match_simulate(
             with att_kit.uow() as uow:
                 return set(uow.session.exec(select(employee.nip)).all())
 
-        # Only this run's employees: attendance closes days for exactly these 30.
+        # Only this run's employees: attendance closes days for exactly these.
         await eventually(known, lambda found: found == set(atasan), timeout=30)
 
         posted = await att.post(

@@ -131,6 +131,27 @@ async def test_the_worked_example_live(settings: Settings, tmp_path: Path) -> No
     assert await live_matches_simulate(settings, tmp_path, data, examples_doc.PERIOD, "example")
 
 
+async def test_annulments_naming_nobody_are_refused_alike(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Dewi joins Dinas Sosial on the 16th: an annulment of her, or of Dinas Sosial, before
+    # then names nobody (simulate lists the line as rejected, live answers 422 in the same
+    # words); after then it annuls her lines on both sides.
+    data = tmp_path / "example"
+    shutil.copytree(examples_doc.EXAMPLE, data)
+    dewi = "199408172019032005"
+    with (data / "employees.csv").open("a", encoding="utf-8") as rows:
+        rows.write(f"{dewi},Dewi Lestari,Dinas Sosial,Pengelola Data,6,,4000000,2026-11-16,\n")
+    with (data / "annulments.csv").open("a", encoding="utf-8") as rows:
+        rows.write(
+            f"{dewi},,2026-11-10,,sebelum masuk\n"
+            ",Dinas Sosial,2026-11-13,,belum ada pegawai\n"
+            f"{dewi},,2026-11-16,TK,sesudah masuk\n"
+            ",Dinas Sosial,2026-11-17,,sesudah masuk\n"
+        )
+    assert await live_matches_simulate(settings, tmp_path, data, examples_doc.PERIOD, "dewi") == 3
+
+
 async def live_matches_simulate(
     settings: Settings, tmp_path: Path, data: Path, period: str, label: str
 ) -> int:
@@ -149,8 +170,11 @@ async def live_matches_simulate(
         shutil.copy(annulled_csv, data / "annulments.csv")
         annulment_rows = read(annulled_csv)
     expected = run_simulation(data, period)
-    # every line is accepted (the live imports are asked to accept them all)
-    assert before.rejected_inputs == expected.rejected_inputs == [], label
+    # every line is accepted but the annulments simulate refuses: the live tpp must refuse
+    # them too, in the same words
+    assert before.rejected_inputs == [], label
+    refused = {r.line: r.reason for r in expected.rejected_inputs if r.file == "annulments.csv"}
+    assert [r for r in expected.rejected_inputs if r.file != "annulments.csv"] == [], label
 
     employees_csv = (data / "employees.csv").read_bytes()
     scans = read(data / "scans.csv")
@@ -249,13 +273,17 @@ async def live_matches_simulate(
 
         if annulment_rows:
             # BKPSDM's annulments, as the form sends them, once the month's data is in
-            for row in annulment_rows:
+            for line, row in enumerate(annulment_rows, start=2):  # header is line 1
                 recorded = await tp.post(
                     "/api/v1/annulments",
                     data={k: row[k] for k in ("nip", "opd", "tanggal", "kode", "alasan")},
                     files={"dokumen": ("berita-acara.pdf", PDF, "application/pdf")},
                 )
-                assert recorded.status_code == 201, (label, row, recorded.text)
+                if line in refused:
+                    assert recorded.status_code == 422, (label, row, recorded.text)
+                    assert recorded.json()["detail"] == refused[line], label
+                else:
+                    assert recorded.status_code == 201, (label, row, recorded.text)
             want = wanted(expected)
             assert want != wanted(before), (label, "the annulments change some statement")
             got = await eventually(statements, lambda g: g == want, timeout=30)

@@ -136,7 +136,8 @@ async def test_annulments_naming_nobody_are_refused_alike(
 ) -> None:
     # Dewi joins Dinas Sosial on the 16th: an annulment of her, or of Dinas Sosial, before
     # then names nobody (simulate lists the line as rejected, live answers 422 in the same
-    # words); after then it annuls her lines on both sides.
+    # words); after then it annuls her lines on both sides, the first one recorded giving a
+    # line's reason when two name it.
     data = tmp_path / "example"
     shutil.copytree(examples_doc.EXAMPLE, data)
     dewi = "199408172019032005"
@@ -148,6 +149,8 @@ async def test_annulments_naming_nobody_are_refused_alike(
             ",Dinas Sosial,2026-11-13,,belum ada pegawai\n"
             f"{dewi},,2026-11-16,TK,sesudah masuk\n"
             ",Dinas Sosial,2026-11-17,,sesudah masuk\n"
+            # her TK of the 16th is named twice: the first recorded gives the reason
+            ",Dinas Sosial,2026-11-16,,Listrik padam\n"
         )
     assert await live_matches_simulate(settings, tmp_path, data, examples_doc.PERIOD, "dewi") == 3
 

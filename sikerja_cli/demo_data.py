@@ -21,6 +21,13 @@ a leave, a new pagu, or a gap (unpaid leave); employees.csv then has the columns
 `aktif_mulai,aktif_sampai` and several rows for such a NIP, and nobody scans, reports or
 is absent on a day they are not active. Only ASN who are nobody's atasan change.
 
+With `opd_annulments` / `nip_annulments` (0 by default), it also writes annulments.csv
+(nip,opd,tanggal,kode,alasan; RULES.md "Annulled cuts"): that many OPD-wide days (a device
+or power outage: every line of the day, or one code) and that many by NIP, on days where
+that ASN has a cut (late, early, absent, an unapproved report day), half of them naming
+the code, half the whole day. Drawn from their own random stream after the month, so the
+other files stay byte-identical.
+
 Files are written row by row (one employee's month at a time), so a 15,000-ASN month
 (~650k scan lines) takes a few seconds and little memory. One `random.Random(seed)` drives
 everything, in a fixed order: the same seed gives byte-identical files.
@@ -54,6 +61,17 @@ EMPLOYEE_HEADER = (
 SCAN_HEADER = ("nip", "waktu")
 ABSENCE_HEADER = ("nip", "mulai", "selesai", "jenis")
 REPORT_HEADER = ("nip", "tanggal", "status")
+ANNULMENT_HEADER = ("nip", "opd", "tanggal", "kode", "alasan")
+OUTAGE_REASONS = (
+    "Mesin sidik jari rusak",
+    "Pemadaman listrik di kantor",
+    "Jaringan kantor terputus",
+)
+PERSONAL_REASONS = (
+    "Mesin sidik jari tidak membaca jari",
+    "Atasan berhalangan menilai laporan",
+    "Salah input data oleh operator",
+)
 PERIOD_HEADER = ("aktif_mulai", "aktif_sampai")
 CHANGE_KINDS = ("pindah", "masuk", "keluar", "pagu_baru", "jeda")
 
@@ -383,6 +401,7 @@ def _band(rng: random.Random, bands: Sequence[tuple[int, int, float]]) -> int:
 
 _START = 7 * 3600 + 30 * 60  # 07:30:00
 _END = 16 * 3600  # 16:00:00
+_NOON = 12 * 3600  # a single scan before it is a check-in (RULES.md)
 
 
 def _plan_absences(rng: random.Random, n_days: int) -> list[tuple[int, int, str]]:
@@ -453,10 +472,13 @@ def generate(
     period: str,
     seed: int = 7,
     changes: float = 0.0,
+    opd_annulments: int = 0,
+    nip_annulments: int = 0,
 ) -> dict[str, int]:
     """Write the demo city's CSV files into `out_dir`; return the row counts per file (and
     `opds`, `working_days`, `changed`). The caller chooses the month (the CLI: last_month of
-    today). `changes`: the share of ASN who change within the month (module docstring)."""
+    today). `changes`: the share of ASN who change within the month; `opd_annulments`,
+    `nip_annulments`: rows of annulments.csv (module docstring)."""
     year, month = parse_period(period)
     rng = random.Random(seed)
     staff = build_employees(employees, opds, year, rng)
@@ -468,6 +490,7 @@ def generate(
     day_iso = [d.isoformat() for d in days]
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {"employees": 0, "scans": 0, "absences": 0, "reports": 0}
+    cut_days: list[tuple[str, str, str]] = []  # (nip, date, code or "") of a day with a cut
 
     with (
         open(out_dir / "employees.csv", "w", newline="", encoding="utf-8") as f_emp,
@@ -529,18 +552,87 @@ def generate(
                 for second in scans:
                     w_scan.writerow((e.nip, f"{iso} {_clock(second)}"))
                 counts["scans"] += len(scans)
+                if nip_annulments and (cut := _cut_code(kind, scans)) is not None:
+                    cut_days.append((e.nip, iso, cut))
 
                 # docs/rules.md: a report needs a scan or dinas_luar on its day; the demo is
                 # loaded through the live import, so it files no report the rules refuse.
                 may_file = bool(scans) or kind == "dinas_luar"
                 if not may_file or rng.random() < p_skip_report:
+                    if nip_annulments and (kind is None or kind in _REPORT_DAY_KINDS):
+                        cut_days.append((e.nip, iso, "LKH"))  # a required day, no report
                     continue
                 r = rng.random()
                 status = "approved" if r < 0.92 else ("pending" if r < 0.97 else "rejected")
                 w_rep.writerow((e.nip, iso, status))
                 counts["reports"] += 1
+                if nip_annulments and status != "approved":
+                    cut_days.append((e.nip, iso, "LKH"))
+
+    if opd_annulments or nip_annulments:
+        counts["annulments"] = _write_annulments(
+            out_dir / "annulments.csv",
+            random.Random(f"annulments-{seed}"),
+            opd_names,
+            day_iso,
+            cut_days,
+            opd_annulments,
+            nip_annulments,
+        )
 
     return {**counts, "opds": opds, "working_days": len(days), "changed": changed}
+
+
+# Kinds whose days are required report days besides a plain working day (RULES.md).
+_REPORT_DAY_KINDS = ("dinas_luar", "izin_tidak_sah")
+
+
+def _cut_code(kind: str | None, scans: Sequence[int]) -> str | None:
+    """The code of a whole-day attendance line of the day (TK, ITS), "" when the day has
+    late or early lines (RULES.md; the band does not matter here), None when it has none."""
+    if kind == "izin_tidak_sah":
+        return "ITS"
+    if kind is not None:
+        return None
+    if not scans:
+        return "TK"
+    first, last = scans[0], scans[-1]
+    if len(scans) == 1:
+        return ""  # one scan: no check-out (or no check-in), a 1.5% line
+    if first >= _START + 16 * 60 or last <= _END - 60:
+        return ""
+    return None
+
+
+def _write_annulments(
+    path: Path,
+    rng: random.Random,
+    opd_names: Sequence[str],
+    day_iso: Sequence[str],
+    cut_days: Sequence[tuple[str, str, str]],
+    by_opd: int,
+    by_nip: int,
+) -> int:
+    """annulments.csv: `by_opd` OPD-wide outage days and `by_nip` annulments of one ASN's
+    cut, half with a code and half for the whole day."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    for i in range(by_opd):
+        code = "" if i % 2 == 0 else rng.choice(("TL1", "TK", "LKH"))
+        rows.append(
+            ("", rng.choice(opd_names), rng.choice(day_iso), code, rng.choice(OUTAGE_REASONS))
+        )
+    for i, (nip, iso, cut) in enumerate(rng.sample(cut_days, min(by_nip, len(cut_days)))):
+        code = cut if i % 2 == 1 else ""  # "" (TL/PSW of an unknown band): the whole day
+        rows.append((nip, "", iso, code, rng.choice(PERSONAL_REASONS)))
+    # the same annulment twice is refused live (409): keep the first of each
+    unique: dict[tuple[str, str, str, str], tuple[str, str, str, str, str]] = {}
+    for row in rows:
+        unique.setdefault(row[:4], row)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(ANNULMENT_HEADER)
+        writer.writerows(unique.values())
+    return len(unique)
 
 
 def _day_scans(rng: random.Random, p_late: float, p_early: float) -> list[int]:

@@ -56,6 +56,8 @@ from services.tpp.domain import (
     annulments_for,
     line_codes,
     month_statement,
+    not_active_refusal,
+    opd_empty_refusal,
     parse_annulment,
     report_filing_allowed,
 )
@@ -457,6 +459,8 @@ def _read_annulments(
                 raise ValueError(nip_unregistered(req.nip))
             if req.opd is not None and req.opd not in opds:
                 raise ValueError(f"tidak ada pegawai OPD '{req.opd}' dalam {EMPLOYEES}")
+            if first <= req.day <= last:  # as the live tpp: it must name someone active then
+                _names_someone(req.day, req.nip, req.opd, employees)
         except ValueError as exc:
             rejected.append(RejectedInput(ANNULMENTS, ln.line_no, str(exc)))
             continue
@@ -467,6 +471,20 @@ def _read_annulments(
                 )
             )
     return found
+
+
+def _names_someone(
+    day: date, nip: str | None, opd: str | None, employees: dict[str, list[Period]]
+) -> None:
+    """ValueError (the live tpp's 422 text) when the annulment names nobody whose period
+    covers its date: the NIP is not active then, or nobody is in the OPD then."""
+    if nip is not None:
+        if period_on(employees[nip], day) is None:
+            raise ValueError(not_active_refusal(nip, day))
+    elif opd is not None and not any(
+        (p := period_on(own, day)) is not None and p.opd == opd for own in employees.values()
+    ):
+        raise ValueError(opd_empty_refusal(opd, day))
 
 
 def _annulments_of(

@@ -73,12 +73,7 @@ def named_nips(uow: UnitOfWork, request: domain.AnnulmentRequest) -> tuple[list[
     if request.nip is not None:
         found = employee_on(uow, request.nip, day)
         if found is None:
-            raise Problem(
-                422,
-                f"NIP {request.nip} tidak tercatat sebagai pegawai aktif pada tanggal "
-                f"{day:%d-%m-%Y}",
-                code="not_active",
-            )
+            raise Problem(422, domain.not_active_refusal(request.nip, day), code="not_active")
         return [request.nip], found.opd
     assert request.opd is not None
     nips = sorted(
@@ -87,11 +82,7 @@ def named_nips(uow: UnitOfWork, request: domain.AnnulmentRequest) -> tuple[list[
         if (p := period_on(own, day)) is not None and p.opd == request.opd
     )
     if not nips:
-        raise Problem(
-            422,
-            f"tidak ada pegawai OPD '{request.opd}' pada tanggal {day:%d-%m-%Y}",
-            code="opd_empty",
-        )
+        raise Problem(422, domain.opd_empty_refusal(request.opd, day), code="opd_empty")
     return nips, request.opd
 
 

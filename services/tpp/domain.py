@@ -376,6 +376,16 @@ def parse_annulment(
     return AnnulmentRequest(day, nip or None, opd or None, code, reason)
 
 
+def not_active_refusal(nip: str, day: date) -> str:
+    """An annulment of a NIP with no period on its date names nobody (live and simulate)."""
+    return f"NIP {nip} tidak tercatat sebagai pegawai aktif pada tanggal {day:%d-%m-%Y}"
+
+
+def opd_empty_refusal(opd: str, day: date) -> str:
+    """An annulment of an OPD nobody's period on its date is in names nobody."""
+    return f"tidak ada pegawai OPD '{opd}' pada tanggal {day:%d-%m-%Y}"
+
+
 def line_codes(rules: RuleSet) -> list[str]:
     """Every line code the rule set can write (what an annulment may name)."""
     codes = [b.code for b in (*rules.late_bands, *rules.early_bands) if b.code]

@@ -12,12 +12,19 @@ own tests; here the point is that TPP turns the same facts into the same money).
 `changes`: the share of ASN who change within the month (transfer with a new pagu, join,
 leave, new pagu, gap; RULES.md "Employment within a month"): several employees.csv rows per
 NIP with aktif_mulai/aktif_sampai, so siasn, attendance and tpp must all honour periods.
+
+`annulments`: annulments.csv (OPD-wide days and by NIP, with and without a code; RULES.md
+"Annulled cuts"). Once the live statements equal simulate's without them, BKPSDM records
+each line through tpp's POST /api/v1/annulments with a document, in the file's order (the
+first annulment of a line gives its reason), and they must equal simulate's with them:
+every line's amount, annulled amount and reason, and the statement's OPD.
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +42,7 @@ from services.siasn.app import create as create_siasn
 from services.tpp.app import create as create_tpp
 from sikerja_cli.demo_data import generate
 from sikerja_cli.simulate import run_simulation
-from tests import factories
+from tests import examples_doc, factories
 from tests.support import eventually, running, who
 
 pytestmark = pytest.mark.integration
@@ -50,6 +57,7 @@ COMPARED = (
     "net",
     "lines",
 )
+PDF = b"%PDF-1.4\n% berita acara gangguan mesin sidik jari\n"
 
 
 def last_month(today: date) -> str:
@@ -80,29 +88,104 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 async def test_services_match_simulate(settings: Settings, tmp_path: Path) -> None:
-    # Issue 14: with changes=0.3 once siasn imports several rows per NIP and attendance
-    # closes days by period (both refuse or skip them on main as of e862e8a).
-    await services_match_simulate(settings, tmp_path, changes=0.0)
+    await services_match_simulate(settings, tmp_path, changes=0.3, annulments=(2, 8))
 
 
-async def services_match_simulate(settings: Settings, tmp_path: Path, changes: float) -> None:
+def comparable(statement: dict[str, Any], opd: str) -> dict[str, Any]:
+    """What must be equal: the money, every line (the annulment's id is each side's own:
+    a UUID live, the CSV line in simulate) and the statement's OPD."""
+    out = {k: statement[k] for k in COMPARED}
+    out["lines"] = [{k: v for k, v in ln.items() if k != "annulment_id"} for ln in out["lines"]]
+    out["opd"] = opd
+    return out
+
+
+async def services_match_simulate(
+    settings: Settings,
+    tmp_path: Path,
+    changes: float,
+    annulments: tuple[int, int] = (0, 0),
+    employees: int = 30,
+    opds: int = 2,
+) -> None:
+    """`annulments`: (OPD-wide days, annulments by NIP) in the generated annulments.csv."""
     period = last_month(datetime.now(UTC).date())
     data = tmp_path / "city"
     # The test's own topics (settings.topic_prefix) carry only this run's events.
     seed = random.randrange(1 << 30)
-    generate(data, employees=30, opds=2, period=period, seed=seed, changes=changes)
+    by_opd, by_nip = annulments
+    generate(
+        data, employees=employees, opds=opds, period=period, seed=seed, changes=changes,
+        opd_annulments=by_opd, nip_annulments=by_nip,
+    )  # fmt: skip
+    statements = await live_matches_simulate(settings, tmp_path, data, period, f"seed {seed}")
+    assert statements == employees, seed
+
+
+async def test_the_worked_example_live(settings: Settings, tmp_path: Path) -> None:
+    # docs/examples/transfer-and-outage.md: a transfer on the 16th both ways, an OPD-wide
+    # outage annulled on the 19th (its figures are checked by hand in
+    # tests/unit/test_example_transfer_outage.py); the live services give the same.
+    data = tmp_path / "example"
+    shutil.copytree(examples_doc.EXAMPLE, data)
+    assert await live_matches_simulate(settings, tmp_path, data, examples_doc.PERIOD, "example")
+
+
+async def test_annulments_naming_nobody_are_refused_alike(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Dewi joins Dinas Sosial on the 16th: an annulment of her, or of Dinas Sosial, before
+    # then names nobody (simulate lists the line as rejected, live answers 422 in the same
+    # words); after then it annuls her lines on both sides, the first one recorded giving a
+    # line's reason when two name it.
+    data = tmp_path / "example"
+    shutil.copytree(examples_doc.EXAMPLE, data)
+    dewi = "199408172019032005"
+    with (data / "employees.csv").open("a", encoding="utf-8") as rows:
+        rows.write(f"{dewi},Dewi Lestari,Dinas Sosial,Pengelola Data,6,,4000000,2026-11-16,\n")
+    with (data / "annulments.csv").open("a", encoding="utf-8") as rows:
+        rows.write(
+            f"{dewi},,2026-11-10,,sebelum masuk\n"
+            ",Dinas Sosial,2026-11-13,,belum ada pegawai\n"
+            f"{dewi},,2026-11-16,TK,sesudah masuk\n"
+            ",Dinas Sosial,2026-11-17,,sesudah masuk\n"
+            # her TK of the 16th is named twice: the first recorded gives the reason
+            ",Dinas Sosial,2026-11-16,,Listrik padam\n"
+        )
+    assert await live_matches_simulate(settings, tmp_path, data, examples_doc.PERIOD, "dewi") == 3
+
+
+async def live_matches_simulate(
+    settings: Settings, tmp_path: Path, data: Path, period: str, label: str
+) -> int:
+    """Load the month in `data` into siasn, attendance and tpp; the live statements must equal
+    simulate's without annulments.csv, then (after BKPSDM records its lines through the API)
+    with it. Returns the number of statements compared."""
+    # simulate without the annulments first (the live month before BKPSDM acts), then with
+    annulled_csv = tmp_path / "annulments.csv"
+    has_annulments = (data / "annulments.csv").is_file()
+    if has_annulments:
+        shutil.move(data / "annulments.csv", annulled_csv)
+    before = run_simulation(data, period)
+    assert before.statements, label
+    annulment_rows: list[dict[str, str]] = []
+    if has_annulments:
+        shutil.copy(annulled_csv, data / "annulments.csv")
+        annulment_rows = read(annulled_csv)
     expected = run_simulation(data, period)
-    assert len(expected.statements) == 30, seed
-    assert expected.rejected_inputs == [] or not changes, seed
+    # every line is accepted but the annulments simulate refuses: the live tpp must refuse
+    # them too, in the same words
+    assert before.rejected_inputs == [], label
+    refused = {r.line: r.reason for r in expected.rejected_inputs if r.file == "annulments.csv"}
+    assert [r for r in expected.rejected_inputs if r.file != "annulments.csv"] == [], label
 
     employees_csv = (data / "employees.csv").read_bytes()
     scans = read(data / "scans.csv")
     atasan = {r["nip"]: r["atasan_nip"] for r in read(data / "employees.csv")}
-    refused = {r.line for r in expected.rejected_inputs if r.file == "reports.csv"}
     approvals = [
         row
-        for line, row in enumerate(read(data / "reports.csv"), start=2)  # header is line 1
-        if row["status"] == "approved" and row["tanggal"].startswith(period) and line not in refused
+        for row in read(data / "reports.csv")
+        if row["status"] == "approved" and row["tanggal"].startswith(period)
     ]
     assert approvals, "the demo month has approved reports"
     first = date.fromisoformat(f"{period}-01")
@@ -133,7 +216,7 @@ async def services_match_simulate(settings: Settings, tmp_path: Path, changes: f
             with att_kit.uow() as uow:
                 return set(uow.session.exec(select(employee.nip)).all())
 
-        # Only this run's employees: attendance closes days for exactly these 30.
+        # Only this run's employees: attendance closes days for exactly these.
         await eventually(known, lambda found: found == set(atasan), timeout=30)
 
         posted = await att.post(
@@ -172,16 +255,40 @@ async def services_match_simulate(settings: Settings, tmp_path: Path, changes: f
         finally:
             await producer.stop()
 
-        want = {s.nip: {k: s.to_dict()[k] for k in COMPARED} for s in expected.statements}
+        def wanted(result: Any) -> dict[str, Any]:
+            return {
+                s.nip: comparable(s.to_dict(), result.employees[s.nip].opd)
+                for s in result.statements
+            }
 
         async def statements() -> dict[str, Any]:
             got: dict[str, Any] = {}
-            for nip in want:
+            for nip in atasan:
                 response = await tp.get(f"/api/v1/employees/{nip}/statements/{period}")
                 if response.status_code == 200:
                     body = response.json()
-                    got[nip] = {k: body[k] for k in COMPARED}
+                    got[nip] = comparable(body, body["opd"])
             return got
 
+        want = wanted(before)
         got = await eventually(statements, lambda g: g == want, timeout=60)
-        assert got == want, seed
+        assert got == want, label
+
+        if annulment_rows:
+            # BKPSDM's annulments, as the form sends them, once the month's data is in
+            for line, row in enumerate(annulment_rows, start=2):  # header is line 1
+                recorded = await tp.post(
+                    "/api/v1/annulments",
+                    data={k: row[k] for k in ("nip", "opd", "tanggal", "kode", "alasan")},
+                    files={"dokumen": ("berita-acara.pdf", PDF, "application/pdf")},
+                )
+                if line in refused:
+                    assert recorded.status_code == 422, (label, row, recorded.text)
+                    assert recorded.json()["detail"] == refused[line], label
+                else:
+                    assert recorded.status_code == 201, (label, row, recorded.text)
+            want = wanted(expected)
+            assert want != wanted(before), (label, "the annulments change some statement")
+            got = await eventually(statements, lambda g: g == want, timeout=30)
+            assert got == want, label
+    return len(expected.statements)

@@ -298,3 +298,43 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
 )
 def test_the_demo_month_is_the_month_before_today(today: date, period: str) -> None:
     assert last_month(today) == period
+
+
+def test_annulments_by_opd_and_by_nip_with_and_without_a_code(tmp_path: Path) -> None:
+    # RULES.md "Annulled cuts": exactly one of nip and opd, an optional code. The by-NIP ones
+    # hit a day with a cut, so every statement they name changes; the other files are those
+    # of the same city without annulments (their own random stream).
+    from sikerja_cli.simulate import run_simulation
+
+    plain, annulled = tmp_path / "plain", tmp_path / "annulled"
+    generate(plain, employees=200, opds=3, period="2026-10", seed=5, changes=0.2)
+    counts = generate(
+        annulled, employees=200, opds=3, period="2026-10", seed=5, changes=0.2,
+        opd_annulments=4, nip_annulments=30,
+    )  # fmt: skip
+    assert not (plain / "annulments.csv").exists()
+    for name in HEADERS:
+        assert (plain / name).read_bytes() == (annulled / name).read_bytes(), name
+    header, rows = _read(annulled / "annulments.csv")
+    assert header == ["nip", "opd", "tanggal", "kode", "alasan"]
+    assert counts["annulments"] == len(rows)
+    by_opd = [r for r in rows if r["opd"]]
+    by_nip = [r for r in rows if r["nip"]]
+    assert len(by_opd) == 4 and 25 <= len(by_nip) <= 30  # the same one twice is kept once
+    assert all(bool(r["nip"]) != bool(r["opd"]) and r["alasan"] for r in rows)
+    assert {bool(r["kode"]) for r in by_opd} == {bool(r["kode"]) for r in by_nip} == {True, False}
+    assert len({(r["nip"], r["opd"], r["tanggal"], r["kode"]) for r in rows}) == len(rows)
+
+    result = run_simulation(annulled, "2026-10")
+    assert result.rejected_inputs == []
+    annulled_lines = {
+        (s.nip, ln.day.isoformat(), ln.code)
+        for s in result.statements
+        for ln in s.lines
+        if ln.annulled_amount is not None
+    }
+    for r in by_nip:  # each names a line that is there, so it annuls something
+        assert any(
+            (nip, day) == (r["nip"], r["tanggal"]) and r["kode"] in ("", code)
+            for nip, day, code in annulled_lines
+        ), r

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from sikerja_cli.simulate import render_json, run_simulation, write_xlsx
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "simulate"
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "transfer-and-outage"
 ANDI = "199001012015031001"
 BUDI = "198505152010122002"
 
@@ -90,3 +91,41 @@ def test_the_xlsx_detail_names_the_annulled_amount_and_reason(tmp_path: Path) ->
     rows = list(load_workbook(out)["Rincian"].iter_rows(min_row=2, values_only=True))
     tl4 = next(r for r in rows if r[0] == ANDI and r[2] == "TL4")
     assert (tl4[4], tl4[6], tl4[7]) == (0, 75_000, "Mesin sidik jari rusak")
+
+
+def test_an_annulment_naming_nobody_active_on_its_date_is_refused_as_live(tmp_path: Path) -> None:
+    # RULES.md "Annulled cuts": an annulment names a date and one NIP or one OPD (whoever's
+    # period on that date is in it). The live tpp refuses one that names nobody active on
+    # its date (422 not_active / opd_empty, services/tpp/annul.py); simulate reads
+    # annulments.csv as the live form, so it lists such a line as a rejected input.
+    # Dewi joins Dinas Sosial on Mon 16 Nov 2026 (the worked example's folder plus her row).
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE, data)
+    dewi = "199408172019032005"
+    with (data / "employees.csv").open("a", encoding="utf-8") as rows:
+        rows.write(f"{dewi},Dewi Lestari,Dinas Sosial,Pengelola Data,6,,4000000,2026-11-16,\n")
+    (data / "annulments.csv").write_text(
+        "nip,opd,tanggal,kode,alasan\n"
+        f"{dewi},,2026-11-10,,sebelum masuk\n"
+        ",Dinas Sosial,2026-11-13,,belum ada pegawai\n"
+        f"{dewi},,2026-11-16,TK,sesudah masuk\n"
+        ",Dinas Sosial,2026-11-17,,sesudah masuk\n",
+        encoding="utf-8",
+    )
+    result = run_simulation(data, "2026-11")
+    assert [(r.file, r.line, r.reason) for r in result.rejected_inputs] == [
+        (
+            "annulments.csv",
+            2,
+            f"NIP {dewi} tidak tercatat sebagai pegawai aktif pada tanggal 10-11-2026",
+        ),
+        ("annulments.csv", 3, "tidak ada pegawai OPD 'Dinas Sosial' pada tanggal 13-11-2026"),
+    ]
+    # the other two stand: her TK of the 16th (no scan) and every line of the 17th
+    lines = {s.nip: s for s in result.statements}[dewi].lines
+    annulled = [(ln.day.day, ln.code, ln.annulled_reason) for ln in lines if ln.annulled_amount]
+    assert annulled == [
+        (16, "TK", "sesudah masuk"),
+        (17, "LKH", "sesudah masuk"),
+        (17, "TK", "sesudah masuk"),
+    ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
 
 from sqlalchemy import bindparam, func, null, true, tuple_, union_all
 from sqlalchemy import select as core_select
@@ -66,11 +65,12 @@ def plt_for(uow: UnitOfWork, plt_nip: str, today: date) -> list[str]:
     return list(rows)
 
 
-def _placement(periods: Sequence[Period], latest: EmployeeRow | None, on: date | None) -> Any:
+def _placement(
+    periods: Sequence[Period], latest: EmployeeRow | None, on: date | None
+) -> scope.Placement | None:
     """The OPD and atasan that rule a view: those of the period of `on` (a report's date),
     else the latest period's (the file as a whole, or a date no period covers)."""
     period = period_on(periods, on) if on is not None else None
-    # scope.may_see_person reads `opd` and `atasan_nip` only, which a Period has too
     return period if period is not None else latest
 
 

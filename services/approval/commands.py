@@ -30,6 +30,8 @@ from contracts.events import (
     DelegationGranted,
     DelegationRevoked,
     KinerjaResultConfirmed,
+    PenilaiAssigned,
+    PenilaiRemoved,
     ReportApproved,
     ReportRejected,
     RevisionRequested,
@@ -389,8 +391,8 @@ def set_penilai(
     uow: UnitOfWork, plan: domain.Penilai, nama: str, jabatan: str, by: str, now: datetime
 ) -> PenilaiRow:
     """BKPSDM names the penilai of an employee without atasan (validated; DomainError
-    `penilai_overlap` when another one already covers some of these dates), then records
-    the migrated decisions that waited for them."""
+    `penilai_overlap` when another one already covers some of these dates), announces an
+    official one (PenilaiAssigned), then records the migrated decisions that waited."""
     domain.validate_penilai(plan, nama)
     for other in penilai_of(uow, [plan.nip]):
         if other.overlaps(plan):
@@ -414,6 +416,18 @@ def set_penilai(
     )
     uow.session.add(row)
     penilai = to_penilai(row)
+    if not penilai.is_bkpsdm:  # activity lets the official read what they decide
+        uow.emit(
+            PenilaiAssigned(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=row.nip,
+                penilai_id=row.id,
+                penilai_nip=row.penilai,
+                first=row.first_day,
+                last=row.last_day,
+            )
+        )
     for entry in open_of(uow, plan.nip):
         if entry.imported_decision is not None and entry.atasan_nip is None:
             record_imported_decision(uow, entry, entry.reported_event_id or row.id, penilai)
@@ -421,11 +435,22 @@ def set_penilai(
 
 
 def remove_penilai(uow: UnitOfWork, row: PenilaiRow, by: str | None, now: datetime) -> bool:
-    """Removed (kept for the audit); False if it already was."""
+    """Removed (kept for the audit; an official's removal announced: PenilaiRemoved);
+    False if it already was."""
     if row.removed_at is not None:
         return False
     row.removed_at, row.removed_by = now, by
     uow.session.add(row)
+    if row.penilai != domain.BKPSDM:
+        uow.emit(
+            PenilaiRemoved(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=row.nip,
+                penilai_id=row.id,
+                penilai_nip=row.penilai,
+            )
+        )
     return True
 
 

@@ -698,12 +698,24 @@ def record_skp_target(uow: UnitOfWork, event: SkpTargetChanged) -> None:
     uow.session.add(row)
 
 
-def kinerja_authority(uow: UnitOfWork, actor_nip: str, nip: str, today: date) -> str | None:
-    """Whether `actor_nip` may confirm `nip`'s month today: "" as the direct atasan, the
-    atasan's NIP as their Plt (a delegation covering today), None when not at all."""
+def kinerja_authority(
+    uow: UnitOfWork, actor_nip: str, nip: str, period: str, today: date
+) -> str | None:
+    """Whether `actor_nip` may confirm `nip`'s month `period` today: "" as the atasan (or,
+    for an employee without atasan, the penilai BKPSDM named) of that month, the atasan's or
+    penilai's NIP as their Plt (a delegation covering today), None when not at all.
+
+    The month's atasan is the one of the last day of `period` on which `nip` was active
+    (RULES.md "Employment within a month"): after a transfer on the 16th the atasan from
+    the 16th confirms the whole month (the earlier atasan decided the reports of their
+    days, not the month's rating); a leaver is confirmed by the atasan of their last day; a
+    later transfer changes nothing. Not active at all in the month: nobody but BKPSDM."""
+    day = domain.last_active_day(periods_of(uow, nip), period)
+    if day is None:
+        return None
     authority = domain.may_decide(
-        actor_nip, nip, today, atasan_by_date(uow, [nip]),
-        active_delegations(uow, plt=actor_nip), today,
+        actor_nip, nip, day, atasan_by_date(uow, [nip]),
+        active_delegations(uow, plt=actor_nip), today, penilai=penilai_on(uow, nip, day),
     )  # fmt: skip
     if authority is None:
         return None

@@ -105,3 +105,15 @@ async def test_absences_are_recorded_and_read_by_the_opd_of_their_dates(h: Harne
     assert await of_a(NEW) == [late_id]
     other = await h.client.get(f"/api/v1/absences?nip={A}", headers=who(None, "operator", "X"))
     assert other.status_code == 403
+
+
+async def test_a_month_is_read_by_the_opds_of_its_periods(h: Harness) -> None:
+    # January holds both periods: both operators read A's January; February is BAPPEDA's
+    for headers in (OLD, NEW):
+        month = await h.client.get(f"/api/v1/employees/{A}/month?period=2026-01", headers=headers)
+        assert month.status_code == 200, month.text
+        scans = await h.client.get(f"/api/v1/employees/{A}/scans?period=2026-01", headers=headers)
+        assert scans.status_code == 200, scans.text
+    feb = f"/api/v1/employees/{A}/month?period=2026-02"
+    assert (await h.client.get(feb, headers=OLD)).status_code == 403
+    assert (await h.client.get(feb, headers=NEW)).status_code == 200

@@ -14,7 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from contracts.nip import nip_problem
 from services.attendance import commands, domain, importer, quarantine, queries, store
 from services.attendance.routes.deps import max_future, read_import
-from services.attendance.web import BKPSDM, OPERATORS, require, require_employee
+from services.attendance.web import (
+    BKPSDM,
+    OPERATORS,
+    require,
+    require_employee,
+    require_employee_between,
+)
 from services.kernel.calendar import WIB
 from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
@@ -160,7 +166,11 @@ def employee_scans(
     Link header names the next page (rel="next", RFC 8288)."""
     bounds = period_bounds_or_422(period, "bad_period") if period else None
     with kit_of(request).uow() as uow:
-        require_employee(uow, who, nip, "melihat pindaian pegawai ini")
+        what = "melihat pindaian pegawai ini"
+        if bounds is None:
+            require_employee(uow, who, nip, what)
+        else:  # the OPDs and atasan of the month's periods
+            require_employee_between(uow, who, nip, *bounds, what)
         rows = queries.employee_scans(uow, nip, bounds, after, limit)
     if len(rows) > limit:
         rows = rows[:limit]

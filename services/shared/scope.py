@@ -11,8 +11,10 @@ The roles a token carries (services/shared/identity.py):
 
 Each check raises a 403 problem+json with a Bahasa Indonesia detail; the route decides which
 check a resource needs. The employee a check is about comes from the service's own
-projection (`find_employee`), so an operator cannot reach another OPD's person by guessing a
-NIP, and an unknown NIP is answered the same way as a foreign one (no probing).
+projection, so an operator cannot reach another OPD's person by guessing a NIP, and an
+unknown NIP is answered the same way as a foreign one (no probing). Where the resource has a
+date, the check is given the period of that date (a `Placement`: RULES.md "Employment within
+a month"), not the latest one (`find_employee`), which stays for what is really "now".
 """
 
 from __future__ import annotations

@@ -24,7 +24,9 @@ from services.attendance import domain, importer, quarantine, queries, store
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import Absence, CalendarOverride, Device, DeviceCommand
 from services.kernel.calendar import WIB
+from services.kernel.employment import Period
 from services.kernel.uploads import csv_lines
+from services.shared.employees import periods_by_nip
 from services.shared.http import Actor, Problem
 from services.shared.kit import ServiceKit
 from services.shared.scope import CITY_WRITERS, forbidden, in_opd
@@ -134,11 +136,22 @@ def foreign_lines(
     the same, no probing); none for the city's writers."""
     if who.role != "operator":
         return set()
-    return {(n, d) for n, d in lines if not _only_in_callers_opd(uow, who, n, d, d)}
+    # every NIP's periods read at once: a month's import has thousands of (NIP, date)
+    periods = periods_by_nip(uow, {n for n, _ in lines})
+    return {
+        (n, d) for n, d in lines if not _only_in_callers_opd(uow, who, n, d, d, periods.get(n, []))
+    }
 
 
-def _only_in_callers_opd(uow: UnitOfWork, who: Actor, nip: str, first: date, last: date) -> bool:
-    opds = store.opds_between(uow, nip, first, last)
+def _only_in_callers_opd(
+    uow: UnitOfWork,
+    who: Actor,
+    nip: str,
+    first: date,
+    last: date,
+    periods: list[Period] | None = None,
+) -> bool:
+    opds = store.opds_between(uow, nip, first, last, periods)
     return len(opds) == 1 and in_opd(who, next(iter(opds)))
 
 

@@ -26,6 +26,7 @@ from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded, Sc
 from services.attendance import domain
 from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
 from services.kernel.calendar import WorkCalendar, indonesian_holidays, with_overrides
+from services.kernel.employment import Period
 from services.kernel.ruleset import load_ruleset
 from services.shared.db import IN_CHUNK, chunked
 from services.shared.employees import active_on, find_employee, periods_of
@@ -323,10 +324,14 @@ def opd_between(uow: UnitOfWork, opd: str, nip: Any, first: Any, last: Any) -> C
     )
 
 
-def opds_between(uow: UnitOfWork, nip: str, first: date, last: date) -> set[str]:
+def opds_between(
+    uow: UnitOfWork, nip: str, first: date, last: date, periods: Iterable[Period] | None = None
+) -> set[str]:
     """The OPDs `nip` belonged to between `first` and `last` (their periods touching those
-    dates); dates outside every period belong to the latest period's OPD; unknown: none."""
-    found = {p.opd for p in periods_of(uow, nip) if p.overlaps(first, last)}
+    dates; `periods`: the NIP's, when already read); dates outside every period belong to
+    the latest period's OPD; unknown: none."""
+    known = periods_of(uow, nip) if periods is None else periods
+    found = {p.opd for p in known if p.overlaps(first, last)}
     if found:
         return found
     row = find_employee(uow, nip)

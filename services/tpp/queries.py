@@ -121,7 +121,7 @@ def may_read_month(uow: UnitOfWork, who: Actor, nip: str, period: str) -> bool:
     active working day, RULES.md "Employment within a month"); the atasan of any period
     that touches the month (a transfer on the 16th: the old and the new atasan both read
     it); the city readers. Not who the employee is today: a later transfer moves nothing.
-    A month without a statement is the person's and the city's only (no probing)."""
+    Without a statement no operator reads the month (their OPD is not known yet)."""
     if who.role in scope.CITY_READERS or (who.nip is not None and who.nip == nip):
         return True
     row = statement(uow, nip, period)

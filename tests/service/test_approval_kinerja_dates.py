@@ -44,6 +44,11 @@ async def test_the_atasan_of_the_months_last_active_day_confirms(
     # who confirms the month reads it too
     got = await client.get(f"/api/v1/kinerja/{staff}/2026-10", headers=who(new, "atasan"))
     assert got.status_code == 200, got.text
+    # and finds the ASN in their list of the month; the others do not
+    for boss, listed in ((new, [staff]), (later, []), (old, [])):
+        mine = await client.get("/api/v1/kinerja?period=2026-10", headers=who(boss, "atasan"))
+        assert mine.status_code == 200, mine.text
+        assert [k["nip"] for k in mine.json()] == listed
 
 
 async def test_a_leaver_is_confirmed_by_the_atasan_of_their_last_day(
@@ -79,4 +84,6 @@ async def test_the_penilai_of_the_month_confirms_a_head(
     assert made.status_code == 201, made.text
     # the penilai covers October (its report dates), though not today (3 November)
     assert await put(client, head, sekda) == 200
+    mine = await client.get("/api/v1/kinerja?period=2026-10", headers=who(sekda, "atasan"))
+    assert [k["nip"] for k in mine.json()] == [head]
     assert await put(client, head, factories.nip()) == 403

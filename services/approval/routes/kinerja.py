@@ -165,9 +165,10 @@ def _plt_for(uow: UnitOfWork, nip: str, day: date) -> list[str]:
     response_model=list[KinerjaOut],
     summary="Penilaian kinerja bulanan bawahan saya",
     description=(
-        "Setiap bawahan langsung saya (dan bawahan atasan yang hari ini melimpahkan kepada "
-        "saya sebagai Plt) untuk satu bulan: usulan sistem dengan predikatnya, dan penilaian "
-        "yang sudah ditetapkan (oleh siapa, kapan). Tanpa `period`: bulan lalu."
+        "Setiap ASN yang bulannya saya tetapkan (saya atasan langsungnya, atau penilainya bila "
+        "ia tanpa atasan, pada hari aktif terakhirnya di bulan itu; juga mereka dari atasan yang "
+        "hari ini melimpahkan kepada saya sebagai Plt): usulan sistem dengan predikatnya, dan "
+        "penilaian yang sudah ditetapkan (oleh siapa, kapan). Tanpa `period`: bulan lalu."
     ),
     tags=["Hasil kinerja"],
 )
@@ -180,11 +181,12 @@ def my_kinerja(
     me = person(who)
     key = period_key(period) if period else _last_month(now)
     with kit.uow() as uow:
+        # those whose month the caller confirms (atasan or penilai of its last active day)
         groups: list[tuple[str | None, list[str]]] = [
-            (None, [e.nip for e in queries.subordinates(uow, me)])
+            (None, queries.month_subordinates(uow, me, key))
         ]
         for atasan in _plt_for(uow, me, today(now)):
-            theirs = [e.nip for e in queries.subordinates(uow, atasan) if e.nip != me]
+            theirs = [n for n in queries.month_subordinates(uow, atasan, key) if n != me]
             groups.append((atasan, theirs))
         out: list[KinerjaOut] = []
         seen: set[str] = set()

@@ -254,6 +254,28 @@ class DelegationRevoked(Event):
     plt_nip: Nip
 
 
+class PenilaiAssigned(Event):
+    """BKPSDM named an official (`penilai_nip`) to decide the reports of `nip`, an employee
+    without atasan (a Kepala OPD, the Sekda), dated `first`..`last` (inclusive; None =
+    open). Only an official's NIP is announced: BKPSDM as penilai reads everything anyway."""
+
+    TOPIC = Topic.APPROVAL
+    event_type: Literal["PenilaiAssigned"] = "PenilaiAssigned"
+    penilai_id: str
+    penilai_nip: Nip
+    first: date | None = Field(None, description="first report date covered; None: from the start")
+    last: date | None = Field(None, description="last report date covered; None: open")
+
+
+class PenilaiRemoved(Event):
+    """BKPSDM removed the penilai `penilai_id` of `nip`: it counts no more."""
+
+    TOPIC = Topic.APPROVAL
+    event_type: Literal["PenilaiRemoved"] = "PenilaiRemoved"
+    penilai_id: str
+    penilai_nip: Nip
+
+
 # --- tpp ----------------------------------------------------------------------------------
 
 Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
@@ -375,6 +397,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RevisionRequested,
         DelegationGranted,
         DelegationRevoked,
+        PenilaiAssigned,
+        PenilaiRemoved,
         TppRecomputed,
         TppPeriodClosed,
         KinerjaResultConfirmed,

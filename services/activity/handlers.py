@@ -1,7 +1,7 @@
 """Activity's subscribers: fingerprints and dinas luar open days for filing; the atasan's
-decisions (from approval) set the status of the reports; approval's Plt delegations let a
-Plt open the reports they decide on. Each maps its event to a call of commands.py, where
-the writes are."""
+decisions (from approval) set the status of the reports; approval's Plt delegations and
+penilai let a Plt or a penilai open the reports they decide on. Each maps its event to a
+call of commands.py, where the writes are."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from contracts.events import (
     DelegationGranted,
     DelegationRevoked,
     FingerprintRecorded,
+    PenilaiAssigned,
+    PenilaiRemoved,
     ReportApproved,
     ReportRejected,
     RevisionRequested,
@@ -80,6 +82,22 @@ def on_delegation_revoked(uow: UnitOfWork, event: DelegationRevoked) -> None:
     )
 
 
+def on_penilai_assigned(uow: UnitOfWork, event: PenilaiAssigned) -> None:
+    commands.assign_penilai(
+        uow,
+        event.penilai_id,
+        event.nip,
+        event.penilai_nip,
+        event.first,
+        event.last,
+        event.occurred_at,
+    )
+
+
+def on_penilai_removed(uow: UnitOfWork, event: PenilaiRemoved) -> None:
+    commands.remove_penilai(uow, event.penilai_id, event.nip, event.penilai_nip, event.occurred_at)
+
+
 def handlers(book: CalendarBook) -> Handlers:
     return Handlers(
         on_employee,
@@ -89,4 +107,6 @@ def handlers(book: CalendarBook) -> Handlers:
         on_decision,
         on_delegation_granted,
         on_delegation_revoked,
+        on_penilai_assigned,
+        on_penilai_removed,
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
 
 from sqlalchemy import bindparam, func, null, true, tuple_, union_all
 from sqlalchemy import select as core_select
@@ -20,6 +19,7 @@ from services.activity.models import (
     DayUnlock,
     Evidence,
     Opening,
+    PenilaiAssignment,
     PltDelegation,
     Report,
     SkpTarget,
@@ -66,11 +66,28 @@ def plt_for(uow: UnitOfWork, plt_nip: str, today: date) -> list[str]:
     return list(rows)
 
 
-def _placement(periods: Sequence[Period], latest: EmployeeRow | None, on: date | None) -> Any:
+def penilai_windows(
+    uow: UnitOfWork, penilai_nip: str, owner_nip: str
+) -> list[tuple[date | None, date | None]]:
+    """The report dates (first, last; None = open) `penilai_nip` is the penilai of
+    `owner_nip` for: approval's PenilaiAssigned, not removed."""
+    rows = uow.session.exec(
+        select(PenilaiAssignment).where(
+            PenilaiAssignment.penilai_nip == penilai_nip,
+            PenilaiAssignment.nip == owner_nip,
+            col(PenilaiAssignment.assigned_at).is_not(None),
+            col(PenilaiAssignment.removed_at).is_(None),
+        )
+    ).all()
+    return [(r.first_day, r.last_day) for r in rows]
+
+
+def _placement(
+    periods: Sequence[Period], latest: EmployeeRow | None, on: date | None
+) -> scope.Placement | None:
     """The OPD and atasan that rule a view: those of the period of `on` (a report's date),
     else the latest period's (the file as a whole, or a date no period covers)."""
     period = period_on(periods, on) if on is not None else None
-    # scope.may_see_person reads `opd` and `atasan_nip` only, which a Period has too
     return period if period is not None else latest
 
 
@@ -91,6 +108,9 @@ def may_view(
       opens every report they may decide, including those dated before it began; once it
       ends or is revoked they see none, even those dated inside it. A Plt of another atasan
       sees nothing; a Plt only reads (SKP changes stay with the atasan);
+    * the penilai BKPSDM named for an employee without atasan (approval's PenilaiAssigned):
+      the reports dated inside the penilai's dates, and the file as a whole while those
+      dates cover `today`; like a Plt, a penilai only reads;
     * BKPSDM, auditors and service accounts.
     """
     return bool(viewable(uow, who, owner_nip, today, [on]))
@@ -107,13 +127,21 @@ def viewable(
     stands_in: list[str] = []
     if who.role in PERSON_ROLES and who.nip:
         stands_in = plt_for(uow, who.nip, today)
+    windows: list[tuple[date | None, date | None]] = []
+    if who.role in PERSON_ROLES and who.nip:
+        windows = penilai_windows(uow, who.nip, owner_nip)
     periods = periods_by_nip(uow, [owner_nip]).get(owner_nip, [])
     latest = find_employee(uow, owner_nip)
     return {
         day
         for day in wanted
         if scope.may_see_person(who, owner_nip, _placement(periods, latest, day), stands_in)
+        or any(_within(day or today, first, last) for first, last in windows)
     }
+
+
+def _within(day: date, first: date | None, last: date | None) -> bool:
+    return (first is None or first <= day) and (last is None or day <= last)
 
 
 # --------------------------------------------------------------------------- projections

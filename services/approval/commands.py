@@ -30,6 +30,8 @@ from contracts.events import (
     DelegationGranted,
     DelegationRevoked,
     KinerjaResultConfirmed,
+    PenilaiAssigned,
+    PenilaiRemoved,
     ReportApproved,
     ReportRejected,
     RevisionRequested,
@@ -389,8 +391,8 @@ def set_penilai(
     uow: UnitOfWork, plan: domain.Penilai, nama: str, jabatan: str, by: str, now: datetime
 ) -> PenilaiRow:
     """BKPSDM names the penilai of an employee without atasan (validated; DomainError
-    `penilai_overlap` when another one already covers some of these dates), then records
-    the migrated decisions that waited for them."""
+    `penilai_overlap` when another one already covers some of these dates), announces an
+    official one (PenilaiAssigned), then records the migrated decisions that waited."""
     domain.validate_penilai(plan, nama)
     for other in penilai_of(uow, [plan.nip]):
         if other.overlaps(plan):
@@ -414,6 +416,18 @@ def set_penilai(
     )
     uow.session.add(row)
     penilai = to_penilai(row)
+    if not penilai.is_bkpsdm:  # activity lets the official read what they decide
+        uow.emit(
+            PenilaiAssigned(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=row.nip,
+                penilai_id=row.id,
+                penilai_nip=row.penilai,
+                first=row.first_day,
+                last=row.last_day,
+            )
+        )
     for entry in open_of(uow, plan.nip):
         if entry.imported_decision is not None and entry.atasan_nip is None:
             record_imported_decision(uow, entry, entry.reported_event_id or row.id, penilai)
@@ -421,11 +435,22 @@ def set_penilai(
 
 
 def remove_penilai(uow: UnitOfWork, row: PenilaiRow, by: str | None, now: datetime) -> bool:
-    """Removed (kept for the audit); False if it already was."""
+    """Removed (kept for the audit; an official's removal announced: PenilaiRemoved);
+    False if it already was."""
     if row.removed_at is not None:
         return False
     row.removed_at, row.removed_by = now, by
     uow.session.add(row)
+    if row.penilai != domain.BKPSDM:
+        uow.emit(
+            PenilaiRemoved(
+                occurred_at=now,
+                producer=PRODUCER,
+                nip=row.nip,
+                penilai_id=row.id,
+                penilai_nip=row.penilai,
+            )
+        )
     return True
 
 
@@ -673,12 +698,24 @@ def record_skp_target(uow: UnitOfWork, event: SkpTargetChanged) -> None:
     uow.session.add(row)
 
 
-def kinerja_authority(uow: UnitOfWork, actor_nip: str, nip: str, today: date) -> str | None:
-    """Whether `actor_nip` may confirm `nip`'s month today: "" as the direct atasan, the
-    atasan's NIP as their Plt (a delegation covering today), None when not at all."""
+def kinerja_authority(
+    uow: UnitOfWork, actor_nip: str, nip: str, period: str, today: date
+) -> str | None:
+    """Whether `actor_nip` may confirm `nip`'s month `period` today: "" as the atasan (or,
+    for an employee without atasan, the penilai BKPSDM named) of that month, the atasan's or
+    penilai's NIP as their Plt (a delegation covering today), None when not at all.
+
+    The month's atasan is the one of the last day of `period` on which `nip` was active
+    (RULES.md "Employment within a month"): after a transfer on the 16th the atasan from
+    the 16th confirms the whole month (the earlier atasan decided the reports of their
+    days, not the month's rating); a leaver is confirmed by the atasan of their last day; a
+    later transfer changes nothing. Not active at all in the month: nobody but BKPSDM."""
+    day = domain.last_active_day(periods_of(uow, nip), period)
+    if day is None:
+        return None
     authority = domain.may_decide(
-        actor_nip, nip, today, atasan_by_date(uow, [nip]),
-        active_delegations(uow, plt=actor_nip), today,
+        actor_nip, nip, day, atasan_by_date(uow, [nip]),
+        active_delegations(uow, plt=actor_nip), today, penilai=penilai_on(uow, nip, day),
     )  # fmt: skip
     if authority is None:
         return None

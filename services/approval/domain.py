@@ -39,7 +39,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from services.kernel.calendar import WIB, WorkCalendar, parse_period
+from services.kernel.calendar import WIB, WorkCalendar, month_days, parse_period
 from services.kernel.employment import Period, period_on
 from services.kernel.errors import DomainError
 from services.kernel.kinerja import DI_ATAS, DI_BAWAH, RATING_LABEL, SESUAI, predikat
@@ -257,6 +257,13 @@ def may_decide(
         if d.atasan_nip == atasan and d.plt_nip == actor_nip and d.covers(today):
             return Authority(actor_nip, as_plt_for=atasan, delegation=d, as_penilai=as_penilai)
     return None
+
+
+def last_active_day(periods: Sequence[Period], period: str) -> date | None:
+    """The last day of the month `period` one of the employee's periods covers (None: not
+    active that month): whose month it is, for the monthly kinerja confirmation."""
+    days = list(month_days(*parse_period(period)))
+    return next((d for d in reversed(days) if period_on(periods, d) is not None), None)
 
 
 # --------------------------------------------------------------------------- period lock

@@ -24,9 +24,10 @@ from services.approval.models import (
     QueueEntry,
     SkpTargetRow,
 )
-from services.kernel.calendar import parse_period
+from services.kernel.calendar import parse_period, period_bounds
+from services.kernel.employment import period_on
 from services.kernel.ruleset import RuleSetError, load_ruleset
-from services.shared.db import EmployeePeriodRow, EmployeeRow, chunked
+from services.shared.db import EmployeePeriodRow, chunked
 from services.shared.employees import find_employee, periods_by_nip, periods_of
 from services.shared.uow import UnitOfWork
 
@@ -309,13 +310,42 @@ def decision_log(
 # --------------------------------------------------------------------------- kinerja
 
 
-def subordinates(uow: UnitOfWork, atasan_nip: str) -> list[EmployeeRow]:
-    """The active employees whose direct atasan is `atasan_nip`, by name."""
-    employee = uow.tables.employee
-    rows = uow.session.exec(
-        select(employee).where(employee.atasan_nip == atasan_nip, col(employee.active))
-    ).all()
-    return sorted(rows, key=lambda r: (r.nama, r.nip))
+def month_subordinates(uow: UnitOfWork, atasan_nip: str, period: str) -> list[str]:
+    """The NIPs whose month `period` `atasan_nip` confirms (commands.kinerja_authority's
+    reading): their atasan — or, without one, their penilai — on the last day of the month
+    they were active. Leavers and those transferred since included; by name."""
+    first, last = period_bounds(period)
+    table = uow.tables.employee_period
+    candidates = set(
+        uow.session.exec(
+            select(table.nip).where(
+                table.atasan_nip == atasan_nip,
+                or_(col(table.first_day).is_(None), col(table.first_day) <= last),
+                or_(col(table.last_day).is_(None), col(table.last_day) >= first),
+            )
+        ).all()
+    )
+    candidates |= set(
+        uow.session.exec(
+            select(PenilaiRow.nip).where(
+                PenilaiRow.penilai == atasan_nip, col(PenilaiRow.removed_at).is_(None)
+            )
+        ).all()
+    )
+    periods = periods_by_nip(uow, candidates)
+    penilai = penilai_of(uow, candidates)
+    found: list[tuple[str, str]] = []
+    for nip in candidates:
+        mine = periods.get(nip, [])
+        day = domain.last_active_day(mine, period)
+        if day is None:
+            continue
+        boss = domain.atasan_on_date(mine, nip, day)
+        if boss is None and (named := domain.penilai_on(penilai, nip, day)) is not None:
+            boss = named.penilai
+        if boss == atasan_nip:
+            found.append((getattr(period_on(mine, day), "nama", ""), nip))
+    return [nip for _, nip in sorted(found)]
 
 
 @lru_cache(maxsize=16)

@@ -24,11 +24,12 @@ from services.attendance import domain, importer, quarantine, queries, store
 from services.attendance.config import AttendanceConfig
 from services.attendance.models import Absence, CalendarOverride, Device, DeviceCommand
 from services.kernel.calendar import WIB
+from services.kernel.employment import Period
 from services.kernel.uploads import csv_lines
-from services.shared.employees import find_employee
+from services.shared.employees import periods_by_nip
 from services.shared.http import Actor, Problem
 from services.shared.kit import ServiceKit
-from services.shared.scope import forbidden, in_opd, require_opd_staff
+from services.shared.scope import CITY_WRITERS, forbidden, in_opd
 from services.shared.uow import UnitOfWork
 
 # --- devices --------------------------------------------------------------------------
@@ -127,13 +128,31 @@ def outside_opd(nip: str) -> str:
     return f"NIP {nip} bukan pegawai OPD Anda; baris ini tidak disimpan"
 
 
-def foreign_nips(uow: UnitOfWork, who: Actor, nips: set[str]) -> set[str]:
-    """The NIPs an operator may not record for: another OPD's, or unknown here (both look
+def foreign_lines(
+    uow: UnitOfWork, who: Actor, lines: set[tuple[str, date]]
+) -> set[tuple[str, date]]:
+    """The (NIP, date) an operator may not record for: another OPD's on that date (the
+    period of the date, RULES.md "Employment within a month"), or an unknown NIP (both look
     the same, no probing); none for the city's writers."""
     if who.role != "operator":
         return set()
-    found = {n: find_employee(uow, n) for n in nips}
-    return {n for n, row in found.items() if row is None or not in_opd(who, row.opd)}
+    # every NIP's periods read at once: a month's import has thousands of (NIP, date)
+    periods = periods_by_nip(uow, {n for n, _ in lines})
+    return {
+        (n, d) for n, d in lines if not _only_in_callers_opd(uow, who, n, d, d, periods.get(n, []))
+    }
+
+
+def _only_in_callers_opd(
+    uow: UnitOfWork,
+    who: Actor,
+    nip: str,
+    first: date,
+    last: date,
+    periods: list[Period] | None = None,
+) -> bool:
+    opds = store.opds_between(uow, nip, first, last, periods)
+    return len(opds) == 1 and in_opd(who, next(iter(opds)))
 
 
 def import_scans(
@@ -164,15 +183,18 @@ def import_scans(
         parsed.rows[:] = [r for r in parsed.rows if r.ts < _midnight(today)]
     source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
     with kit.uow() as uow:
-        if who is not None and (outside := foreign_nips(uow, who, {r.nip for r in parsed.rows})):
-            if all(r.nip in outside for r in parsed.rows):
+        dated = {(r.nip, domain.wib_date(r.ts)) for r in parsed.rows}
+        if who is not None and (outside := foreign_lines(uow, who, dated)):
+            if outside == dated:
                 raise forbidden("mengimpor pindaian pegawai di luar OPD Anda")
             parsed.rejected.extend(
                 importer.RejectedLine(r.line_no, outside_opd(r.nip))
                 for r in parsed.rows
-                if r.nip in outside
+                if (r.nip, domain.wib_date(r.ts)) in outside
             )
-            parsed.rows[:] = [r for r in parsed.rows if r.nip not in outside]
+            parsed.rows[:] = [
+                r for r in parsed.rows if (r.nip, domain.wib_date(r.ts)) not in outside
+            ]
         known = quarantine.known_nips(uow, {r.nip for r in parsed.rows})
         rows = [r for r in parsed.rows if r.nip in known]
         waiting = [r for r in parsed.rows if r.nip not in known]
@@ -236,11 +258,13 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def check_operator_opd(uow: UnitOfWork, who: Actor, nip: str) -> None:
-    """Recording for an employee: the city's writers, or an operator of the employee's OPD
-    (the token's OPD; an unknown NIP is refused like a foreign one)."""
-    row = find_employee(uow, nip)
-    require_opd_staff(who, row.opd if row is not None else None, "mencatat untuk pegawai ini")
+def check_operator_opd(uow: UnitOfWork, who: Actor, nip: str, first: date, last: date) -> None:
+    """Recording for an employee's dates `first`..`last`: the city's writers, or an operator
+    of the OPD the employee belonged to on every one of them (an absence across a transfer
+    is BKPSDM's; an unknown NIP is refused like a foreign one)."""
+    if who.role in CITY_WRITERS or _only_in_callers_opd(uow, who, nip, first, last):
+        return
+    raise forbidden("mencatat untuk pegawai ini")
 
 
 def record_absence(
@@ -304,7 +328,7 @@ def record_absence_with_document(
     """An absence recorded from the form, its document (`stored`: file name, original
     name, type) written beside it: (its view, the number of days re-closed)."""
     with kit.uow() as uow:
-        check_operator_opd(uow, who, nip)
+        check_operator_opd(uow, who, nip, start, end)
         # the document goes to disk only once the request is allowed, and leaves again
         # if the absence is not stored after all
         path = queries.evidence_dir(kit) / stored[0] if stored and document else None
@@ -336,7 +360,7 @@ def cancel_absence(
     """Cancel an absence: a new AbsenceRecorded (cancelled) and its closed days re-closed.
     Returns the row and the number of days re-closed."""
     row = queries.absence(uow, absence_id)
-    check_operator_opd(uow, who, row.nip)
+    check_operator_opd(uow, who, row.nip, row.start, row.end)
     if row.cancelled:
         raise Problem(409, "ketidakhadiran ini sudah dibatalkan", code="already_cancelled")
     row.cancelled, row.cancelled_at = True, now
@@ -405,7 +429,7 @@ def import_absences(
                 counts["rejected"] += 1
                 lines.append({"line": line, "status": "rejected", "reason": str(exc)})
                 continue
-            if foreign_nips(uow, who, {nip}):
+            if who.role == "operator" and not _only_in_callers_opd(uow, who, nip, start, end):
                 foreign += 1
                 counts["rejected"] += 1
                 lines.append({"line": line, "status": "rejected", "reason": outside_opd(nip)})

@@ -131,8 +131,8 @@ def absences(
     if nip:
         query = query.where(Absence.nip == nip)
     if opd:
-        employee = uow.tables.employee
-        query = query.where(col(Absence.nip).in_(select(employee.nip).where(employee.opd == opd)))
+        # the OPD of the absence's dates (a transfer on the 16th: earlier absences stay)
+        query = query.where(store.opd_between(uow, opd, Absence.nip, Absence.start, Absence.end))
     if bounds:
         first, last = bounds
         query = query.where(Absence.start <= last, Absence.end >= first)

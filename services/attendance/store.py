@@ -19,16 +19,17 @@ from functools import lru_cache
 from typing import Any, cast, get_args
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, insert, true, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, or_, true, update
 from sqlmodel import col, select
 
 from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded, ScanSource
 from services.attendance import domain
 from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
 from services.kernel.calendar import WorkCalendar, indonesian_holidays, with_overrides
+from services.kernel.employment import Period
 from services.kernel.ruleset import load_ruleset
 from services.shared.db import IN_CHUNK, chunked
-from services.shared.employees import active_on
+from services.shared.employees import active_on, find_employee, periods_of
 from services.shared.uow import UnitOfWork
 
 PRODUCER = "attendance"
@@ -311,6 +312,32 @@ class ExcessiveDay:
     devices: tuple[str, ...]
 
 
+def opd_between(uow: UnitOfWork, opd: str, nip: Any, first: Any, last: Any) -> ColumnElement[bool]:
+    """SQL: a period of `nip` in `opd` touches [first, last] (columns or values: a scan's
+    date, an absence's dates). An OPD filter asks the period of the date, not the latest."""
+    p = uow.tables.employee_period
+    return exists().where(
+        col(p.nip) == nip,
+        col(p.opd) == opd,
+        or_(col(p.first_day).is_(None), col(p.first_day) <= last),
+        or_(col(p.last_day).is_(None), col(p.last_day) >= first),
+    )
+
+
+def opds_between(
+    uow: UnitOfWork, nip: str, first: date, last: date, periods: Iterable[Period] | None = None
+) -> set[str]:
+    """The OPDs `nip` belonged to between `first` and `last` (their periods touching those
+    dates; `periods`: the NIP's, when already read); dates outside every period belong to
+    the latest period's OPD; unknown: none."""
+    known = periods_of(uow, nip) if periods is None else periods
+    found = {p.opd for p in known if p.overlaps(first, last)}
+    if found:
+        return found
+    row = find_employee(uow, nip)
+    return {row.opd} if row is not None else set()
+
+
 def excessive_nip_days(
     uow: UnitOfWork,
     first: date,
@@ -325,8 +352,7 @@ def excessive_nip_days(
     are read for the flagged ones."""
     where = [col(Scan.work_date) >= first, col(Scan.work_date) <= last]
     if opd is not None:
-        employee = uow.tables.employee
-        where.append(col(Scan.nip).in_(select(employee.nip).where(employee.opd == opd)))
+        where.append(opd_between(uow, opd, Scan.nip, Scan.work_date, Scan.work_date))
     found = uow.session.execute(
         select(col(Scan.work_date), col(Scan.nip), func.count())
         .where(*where)

@@ -8,9 +8,16 @@ from fastapi import Request
 
 from services.attendance.config import AttendanceConfig
 from services.kernel.calendar import WIB, year_problem
-from services.shared.employees import find_employee
+from services.shared.employees import find_employee, periods_of
 from services.shared.http import Actor, Problem
-from services.shared.scope import in_opd, require_person, require_roles
+from services.shared.scope import (
+    Placement,
+    forbidden,
+    in_opd,
+    may_see_person,
+    require_person,
+    require_roles,
+)
 from services.shared.uow import UnitOfWork
 
 # Roles allowed to record on behalf of the city; "system" is a job's token (never implied).
@@ -32,6 +39,27 @@ def require_employee(uow: UnitOfWork, who: Actor, nip: str, what: str) -> None:
     """What belongs to employee `nip`: themself, their atasan, their OPD's operator, the
     city's readers (attendance knows no Plt delegations: a Plt reads at approval)."""
     require_person(who, nip, find_employee(uow, nip), what)
+
+
+def may_see_between(
+    uow: UnitOfWork, who: Actor, nip: str, first: date | None, last: date | None
+) -> bool:
+    """What belongs to employee `nip` on the dates `first`..`last` (an absence; None = any
+    date): the reach of any of their periods touching those dates (their OPD's operator,
+    their atasan then), the latest period's when none does."""
+    placements: list[Placement | None] = [
+        p for p in periods_of(uow, nip) if p.overlaps(first, last)
+    ]
+    if not placements:
+        placements = [find_employee(uow, nip)]
+    return any(may_see_person(who, nip, p) for p in placements)
+
+
+def require_employee_between(
+    uow: UnitOfWork, who: Actor, nip: str, first: date, last: date, what: str
+) -> None:
+    if not may_see_between(uow, who, nip, first, last):
+        raise forbidden(what)
 
 
 def in_callers_opd(uow: UnitOfWork, who: Actor, nip: str) -> bool:

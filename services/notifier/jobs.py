@@ -27,7 +27,15 @@ from services.notifier.cache import DayCache
 from services.notifier.config import NotifierSettings
 from services.notifier.delivery import Dispatcher, Sender, add_messages
 from services.notifier.domain import Kind, Notice, PendingReport, local_date
-from services.notifier.models import CacheGap, JobLease, JobRun, Message, ReportState, ScanDay
+from services.notifier.models import (
+    CacheGap,
+    JobLease,
+    JobRun,
+    Message,
+    PenilaiState,
+    ReportState,
+    ScanDay,
+)
 from services.shared import lease
 from services.shared.employees import periods_by_nip
 from services.shared.kit import ServiceKit
@@ -191,7 +199,8 @@ class Notifier:
     def pending_reports(self, session: Session) -> list[PendingReport]:
         """The reports waiting for a decision, each with the atasan of its date (the one
         who decides it: a report dated before a transfer stays with the old atasan); the
-        latest period's atasan when no period covers that date."""
+        latest period's atasan when no period covers that date; without atasan, the penilai
+        approval named for that date (PenilaiAssigned)."""
         employee = self.kit.tables.employee
         rows = session.execute(
             select(ReportState).where(col(ReportState.filed_at).is_not(None))
@@ -219,9 +228,32 @@ class Notifier:
             with self.kit.uow() as uow:
                 periods = periods_by_nip(uow, nips)
 
+        penilai: dict[str, list[PenilaiState]] = {}
+        if nips:
+            for row in session.exec(
+                select(PenilaiState).where(
+                    col(PenilaiState.nip).in_(nips),
+                    col(PenilaiState.assigned_at).is_not(None),
+                    col(PenilaiState.removed_at).is_(None),
+                )
+            ):
+                penilai.setdefault(row.nip, []).append(row)
+
         def atasan_of(nip: str, day: date) -> str | None:
             period = period_on(periods.get(nip, ()), day)
-            return period.atasan_nip if period is not None else atasan.get(nip)
+            boss = period.atasan_nip if period is not None else atasan.get(nip)
+            if boss is not None:
+                return boss
+            # no atasan (a Kepala OPD): the penilai approval names for that date decides
+            return next(
+                (
+                    p.penilai_nip
+                    for p in penilai.get(nip, ())
+                    if (p.first_day is None or p.first_day <= day)
+                    and (p.last_day is None or day <= p.last_day)
+                ),
+                None,
+            )
 
         out = []
         for r in waiting:

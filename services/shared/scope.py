@@ -11,19 +11,32 @@ The roles a token carries (services/shared/identity.py):
 
 Each check raises a 403 problem+json with a Bahasa Indonesia detail; the route decides which
 check a resource needs. The employee a check is about comes from the service's own
-projection (`find_employee`), so an operator cannot reach another OPD's person by guessing a
-NIP, and an unknown NIP is answered the same way as a foreign one (no probing).
+projection, so an operator cannot reach another OPD's person by guessing a NIP, and an
+unknown NIP is answered the same way as a foreign one (no probing). Where the resource has a
+date, the check is given the period of that date (a `Placement`: RULES.md "Employment within
+a month"), not the latest one (`find_employee`), which stays for what is really "now".
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Protocol
 
-from services.shared.employees import EmployeeRow
 from services.shared.http import Actor, Problem
 
 CITY_READERS = frozenset({"bkpsdm", "auditor", "system"})
 CITY_WRITERS = frozenset({"bkpsdm", "system"})
+
+
+class Placement(Protocol):
+    """Where a person stood: their OPD and atasan. The projection's EmployeeRow (the latest
+    period) and a kernel Period (the period of a date) both are one."""
+
+    @property
+    def opd(self) -> str: ...
+
+    @property
+    def atasan_nip(self) -> str | None: ...
 
 
 def forbidden(what: str) -> Problem:
@@ -55,11 +68,12 @@ def in_opd(who: Actor, opd: str | None) -> bool:
 def may_see_person(
     who: Actor,
     nip: str,
-    employee: EmployeeRow | None,
+    employee: Placement | None,
     plt_for: Collection[str] = (),
 ) -> bool:
-    """May `who` read what belongs to employee `nip` (`employee`: the projection's row, None
-    when unknown here)? `plt_for`: the atasan NIPs `who` stands in for today."""
+    """May `who` read what belongs to employee `nip`? `employee`: where they stood (the period
+    of the date concerned, or the projection's latest row), None when unknown here.
+    `plt_for`: the atasan NIPs `who` stands in for today."""
     if who.role in CITY_READERS:
         return True
     if who.nip is not None and who.nip == nip:
@@ -80,7 +94,7 @@ def may_see_person(
 def require_person(
     who: Actor,
     nip: str,
-    employee: EmployeeRow | None,
+    employee: Placement | None,
     what: str,
     *,
     plt_for: Collection[str] = (),

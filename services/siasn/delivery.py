@@ -37,7 +37,11 @@ from prometheus_client import Gauge
 from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 
+from services.kernel.calendar import month_days
+from services.kernel.employment import Period, last_active
 from services.shared import lease
+from services.shared.db import EmployeeRow
+from services.shared.employees import find_employee, periods_of
 from services.shared.kit import ServiceKit
 from services.shared.lease import Lease
 from services.shared.logs import get_logger
@@ -138,11 +142,16 @@ class Deliverer:
 
     def _job(self, uow: UnitOfWork, row: KinerjaDelivery) -> Job:
         session = uow.session
-        employee = self.kit.tables.employee
         person = session.get(SiasnPerson, row.nip)
-        penilai = session.get(employee, row.confirmed_by) if row.confirmed_by else None
-        penilai_person = session.get(SiasnPerson, row.confirmed_by) if row.confirmed_by else None
         year, month = int(row.period[:4]), int(row.period[5:])
+        # the penilai as they were in the month rated (their last period in it), not today;
+        # someone with no period in that month: the latest known
+        penilai: Period | EmployeeRow | None = None
+        if row.confirmed_by:
+            penilai = last_active(
+                periods_of(uow, row.confirmed_by), list(month_days(year, month))
+            ) or find_employee(uow, row.confirmed_by)
+        penilai_person = session.get(SiasnPerson, row.confirmed_by) if row.confirmed_by else None
         if person is None:
             return Job(row.nip, row.period, row.revision, None, row.delete_record_id,
                        "ASN belum tercatat dari SIASN (sinkronkan dulu)")  # fmt: skip

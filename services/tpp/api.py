@@ -15,20 +15,22 @@ from services.shared.http import Actor, Problem, Who, kit_of, period_key
 from services.shared.scope import (
     CITY_READERS,
     CITY_WRITERS,
+    forbidden,
+    may_see_person,
     require_opd_reader,
-    require_person,
     require_roles,
 )
 from services.tpp import export, periods, queries, statements
-from services.tpp.models import PERIOD_CLOSED, Statement
+from services.tpp.models import PERIOD_CLOSED, DayFact, Statement
 
 router = APIRouter()
 
 
-def _require_person(uow: Any, who: Actor, nip: str, what: str) -> None:
-    """A person's TPP: themself, their atasan, their OPD's operator, the city readers (the
-    projection says who the atasan and the OPD are; an unknown NIP looks like a foreign one)."""
-    require_person(who, nip, find_employee(uow, nip), what)
+def _require_month(uow: Any, who: Actor, nip: str, period: str, what: str) -> None:
+    """A person's TPP of a month: by the month's statement and periods (queries.may_read_month);
+    an unknown NIP looks like a foreign one."""
+    if not queries.may_read_month(uow, who, nip, period):
+        raise forbidden(what)
 
 
 @router.get(
@@ -41,9 +43,14 @@ def employee_days(
     nip: str, request: Request, who: Who, period: str | None = None
 ) -> list[dict[str, object]]:
     """The day facts TPP knows of an employee (provisional until the day is closed)."""
+    what = "melihat fakta hari kerja pegawai ini"
     with kit_of(request).uow() as uow:
-        _require_person(uow, who, nip, "melihat fakta hari kerja pegawai ini")
         rows = queries.day_facts(uow, nip)
+        months = {period_key(period)} if period is not None else {_month(r) for r in rows}
+        readable = {m for m in months if queries.may_read_month(uow, who, nip, m)}
+        if not readable and (months or not may_see_person(who, nip, find_employee(uow, nip))):
+            # nothing to show yet: the latest period's reach answers [] or 403, as before
+            raise forbidden(what)
     return [
         {
             "date": str(r.work_date),
@@ -58,8 +65,12 @@ def employee_days(
             "provisional": r.revision == 0,
         }
         for r in rows
-        if period is None or r.work_date.strftime("%Y-%m") == period
+        if _month(r) in readable
     ]
+
+
+def _month(row: DayFact) -> str:
+    return str(row.work_date.strftime("%Y-%m"))
 
 
 @router.get(
@@ -72,7 +83,7 @@ def employee_statement(nip: str, period: str, request: Request, who: Who) -> dic
     """The month statement of one ASN: every line with date, code, percent, rupiah, article."""
     period = period_key(period)
     with kit_of(request).uow() as uow:
-        _require_person(uow, who, nip, "melihat rincian TPP pegawai ini")
+        _require_month(uow, who, nip, period, "melihat rincian TPP pegawai ini")
         row = queries.statement(uow, nip, period)
         if row is None:
             raise Problem(

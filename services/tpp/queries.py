@@ -12,6 +12,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from services.kernel.calendar import period_bounds
+from services.shared import scope
+from services.shared.employees import periods_of
+from services.shared.http import Actor
 from services.shared.uow import UnitOfWork
 from services.tpp import domain
 from services.tpp.models import PERIOD_OPEN, DayFact, PendingCorrection, Period, Statement
@@ -109,6 +113,24 @@ def day_facts(uow: UnitOfWork, nip: str) -> list[DayFact]:
 
 def statement(uow: UnitOfWork, nip: str, period: str) -> Statement | None:
     return uow.session.get(Statement, (nip, period))
+
+
+def may_read_month(uow: UnitOfWork, who: Actor, nip: str, period: str) -> bool:
+    """May `who` read `nip`'s TPP of `period` (the statement and the month's day facts)?
+    The person; the operator of the statement's OPD (stored on the row: the OPD of the last
+    active working day, RULES.md "Employment within a month"); the atasan of any period
+    that touches the month (a transfer on the 16th: the old and the new atasan both read
+    it); the city readers. Not who the employee is today: a later transfer moves nothing.
+    Without a statement no operator reads the month (their OPD is not known yet)."""
+    if who.role in scope.CITY_READERS or (who.nip is not None and who.nip == nip):
+        return True
+    row = statement(uow, nip, period)
+    if row is not None and scope.in_opd(who, row.opd):
+        return True
+    if who.role != "atasan" or who.nip is None:
+        return False
+    first, last = period_bounds(period)
+    return any(p.atasan_nip == who.nip and p.overlaps(first, last) for p in periods_of(uow, nip))
 
 
 def period_info(uow: UnitOfWork, period: str) -> dict[str, Any]:

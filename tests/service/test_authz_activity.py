@@ -9,7 +9,9 @@ employee and corrected by the atasan or BKPSDM. A date is opened by BKPSDM or th
 the employee's OPD (whose device failed); the migration import is BKPSDM's.
 
 A Plt delegated by B for today is an `atasan_other` who stands in for B: the second pass runs
-the same rules with the Plt as `atasan_other`, allowed where `PLT_READS` says so.
+the same rules with the Plt as `atasan_other`, allowed where `PLT_READS` says so. For an
+employee without atasan (a Kepala OPD), the penilai BKPSDM named in approval reads the same
+(a third pass, the penilai as `atasan_other`; nobody is `atasan_own` then).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import date, datetime
 
 import httpx
 
-from contracts.events import DelegationGranted
+from contracts.events import DelegationGranted, PenilaiAssigned
 from services.activity.app import create as create_activity
 from services.kernel.calendar import WIB
 from services.shared.settings import Settings
@@ -90,7 +92,9 @@ RULES: list[Rule] = [
 # what a Plt of B for today may do of A's: read their file (deciding is approval's)
 PLT_READS = frozenset((r.method, r.path) for r in RULES if r.allowed == READERS)
 RULES = [
-    replace(r, note="dan Plt atasannya hari ini") if (r.method, r.path) in PLT_READS else r
+    replace(r, note="dan Plt atasannya hari ini; pegawai tanpa atasan: penilainya")
+    if (r.method, r.path) in PLT_READS
+    else r
     for r in RULES
 ]
 
@@ -188,3 +192,42 @@ async def test_unknown_nip_looks_foreign(memory_settings: Settings) -> None:
                 headers=headers,
             )
             assert r.status_code == 403, r.text
+
+
+async def test_activity_matrix_for_a_penilai(memory_settings: Settings) -> None:
+    """A (no atasan) has a penilai named by BKPSDM from 1 October: the penilai, calling as
+    atasan_other, reads A's file as an atasan would and changes nothing of it; B, the
+    atasan of others, has no say over A."""
+    app = create_activity(memory_settings, clock=lambda: NOW)
+    kit = app.state.kit
+    kit.migrate()
+    cast = people(OPD_X, OPD_Y)
+    staff, penilai = cast["asn_self"][0], cast["plt"][0]
+    await kit.handle(employee(staff, None, opd=OPD_X).to_bytes())
+    await kit.handle(
+        PenilaiAssigned(
+            occurred_at=NOW,
+            producer="approval",
+            nip=staff,
+            penilai_id=str(uuid.uuid4()),
+            penilai_nip=penilai,
+            first=date(2026, 10, 1),
+        ).to_bytes()
+    )
+    await kit.handle(factories.scan(staff, MON, NOW, scan_id="s1").to_bytes())
+    me = headers_of(cast)("asn_self")
+
+    def as_penilai(r: Rule) -> Rule:
+        if (r.method, r.path) in PLT_READS:
+            return replace(r, allowed=(r.allowed - {"atasan_own"}) | {"atasan_other"})
+        if r.allowed == SKP_WRITERS:
+            return replace(r, allowed=r.allowed - {"atasan_own"})
+        return r
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://svc"
+    ) as c:
+        values = await seed(c, me, staff)
+        rules = filled([as_penilai(r) for r in RULES], values)
+        failures = await check_rules(c, rules, values, headers_of(cast, plt=True))
+        assert failures == [], "\n".join(failures)

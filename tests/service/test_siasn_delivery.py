@@ -346,3 +346,29 @@ async def test_a_result_belongs_to_the_opd_of_the_month_not_of_today(world: Worl
     got = await world.results()
     assert got[later]["opd"] == october_opd
     assert got[mid]["opd"] == "BAPPEDA"
+
+
+async def test_the_penilai_is_sent_as_they_were_in_the_month(world: World) -> None:
+    # the atasan who confirms October was promoted to another unit on 1 November: SIASN gets
+    # the jabatan and unit they held in October, not today's
+    (nip, atasan) = staff(world)[0]
+    kit = world.app.state.kit
+    with kit.uow() as uow:
+        october = employee_on(uow, atasan, date(2026, 10, 31))
+        assert october is not None and october.opd != "BAPPEDA"
+        apply_employee_event(uow, EmployeeUpserted(
+            occurred_at=world.clock.now, producer="siasn", nip=atasan, nama=october.nama,
+            opd="BAPPEDA", jabatan="Kepala Bidang Baru", kelas_jabatan=october.kelas_jabatan,
+            atasan_nip=october.atasan_nip, tpp_pagu=october.tpp_pagu,
+            aktif_mulai=date(2026, 11, 1),
+        ))  # fmt: skip
+        uow.commit()
+    world.confirm(nip, atasan, "sesuai", "sesuai")
+    world.close(nip)
+    assert await world.deliverer.deliver_once() == 1
+    record = world.fake.saved[str((await world.results())[nip]["siasn_record_id"])]
+    assert record["penilaiNipNrp"] == atasan
+    assert (record["penilaiJabatanNama"], record["penilaiUnorNama"]) == (
+        october.jabatan,
+        october.opd,
+    )

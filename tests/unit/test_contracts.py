@@ -35,6 +35,8 @@ def test_every_event_of_the_design_exists_and_has_a_topic() -> None:
         "RevisionRequested",
         "DelegationGranted",
         "DelegationRevoked",
+        "PenilaiAssigned",
+        "PenilaiRemoved",
         "TppRecomputed",
         "TppPeriodClosed",
         "KinerjaResultConfirmed",

@@ -165,9 +165,10 @@ def _plt_for(uow: UnitOfWork, nip: str, day: date) -> list[str]:
     response_model=list[KinerjaOut],
     summary="Penilaian kinerja bulanan bawahan saya",
     description=(
-        "Setiap bawahan langsung saya (dan bawahan atasan yang hari ini melimpahkan kepada "
-        "saya sebagai Plt) untuk satu bulan: usulan sistem dengan predikatnya, dan penilaian "
-        "yang sudah ditetapkan (oleh siapa, kapan). Tanpa `period`: bulan lalu."
+        "Setiap ASN yang bulannya saya tetapkan (saya atasan langsungnya, atau penilainya bila "
+        "ia tanpa atasan, pada hari aktif terakhirnya di bulan itu; juga mereka dari atasan yang "
+        "hari ini melimpahkan kepada saya sebagai Plt): usulan sistem dengan predikatnya, dan "
+        "penilaian yang sudah ditetapkan (oleh siapa, kapan). Tanpa `period`: bulan lalu."
     ),
     tags=["Hasil kinerja"],
 )
@@ -180,11 +181,12 @@ def my_kinerja(
     me = person(who)
     key = period_key(period) if period else _last_month(now)
     with kit.uow() as uow:
+        # those whose month the caller confirms (atasan or penilai of its last active day)
         groups: list[tuple[str | None, list[str]]] = [
-            (None, [e.nip for e in queries.subordinates(uow, me)])
+            (None, queries.month_subordinates(uow, me, key))
         ]
         for atasan in _plt_for(uow, me, today(now)):
-            theirs = [e.nip for e in queries.subordinates(uow, atasan) if e.nip != me]
+            theirs = [n for n in queries.month_subordinates(uow, atasan, key) if n != me]
             groups.append((atasan, theirs))
         out: list[KinerjaOut] = []
         seen: set[str] = set()
@@ -211,18 +213,23 @@ def _may_read(uow: UnitOfWork, who: Actor, nip: str, day: date) -> bool:
 def one_kinerja(nip: str, period: str, who: Who, now: Now, kit: Kit) -> KinerjaOut:
     key = period_key(period)
     with kit.uow() as uow:
-        if not _may_read(uow, who, nip, today(now)):
+        # who confirms the month (its atasan or penilai, or their Plt) reads it too
+        me = who.nip if who.is_("asn", "atasan") else None
+        if not _may_read(uow, who, nip, today(now)) and not (
+            me and commands.kinerja_authority(uow, me, nip, key, today(now)) is not None
+        ):
             raise forbidden("Anda tidak berwenang melihat penilaian kinerja pegawai ini.")
         view = queries.kinerja_views(uow, [nip], key)[nip]
         return _out(uow, view)
 
 
-def _authority(uow: UnitOfWork, who: Actor, nip: str, now: datetime) -> str | None:
-    """None as BKPSDM or the direct atasan, the atasan's NIP as their Plt; else 403."""
+def _authority(uow: UnitOfWork, who: Actor, nip: str, period: str, now: datetime) -> str | None:
+    """None as BKPSDM or the month's atasan (or penilai), the atasan's NIP as their Plt;
+    else 403 (commands.kinerja_authority: whose month it is)."""
     if who.is_("bkpsdm") and who.nip:
         return None
     if who.is_("asn", "atasan") and who.nip:
-        found = commands.kinerja_authority(uow, who.nip, nip, today(now))
+        found = commands.kinerja_authority(uow, who.nip, nip, period, today(now))
         if found is not None:
             return found or None
     raise forbidden(
@@ -252,7 +259,7 @@ def confirm_result(
 ) -> ResultOut:
     key = period_key(period)
     with kit.uow() as uow:
-        as_plt_for = _authority(uow, who, nip, now)
+        as_plt_for = _authority(uow, who, nip, key, now)
         assert who.nip is not None  # _authority refuses a caller without one
         try:
             row = commands.confirm_kinerja(
@@ -308,7 +315,7 @@ def confirm_proposals(period: str, body: BulkIn, who: Who, now: Now, kit: Kit) -
 
 def _confirm_one(uow: UnitOfWork, who: Actor, nip: str, period: str, now: datetime) -> BulkItemOut:
     try:
-        as_plt_for = _authority(uow, who, nip, now)
+        as_plt_for = _authority(uow, who, nip, period, now)
     except Problem as refused:
         return BulkItemOut(nip=nip, ok=False, code="forbidden", message=refused.detail)
     view = queries.kinerja_views(uow, [nip], period)[nip]

@@ -4,6 +4,7 @@ download its document, cancel, and the CSV import."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,13 +14,19 @@ from starlette.datastructures import UploadFile
 
 from services.attendance import commands, domain, importer, queries
 from services.attendance.routes.deps import read_import
-from services.attendance.web import OPERATORS, config_of, require, require_employee
+from services.attendance.web import (
+    OPERATORS,
+    config_of,
+    may_see_between,
+    require,
+    require_employee_between,
+)
 from services.kernel.uploads import not_text_reason
 from services.kernel.vocabulary import ABSENCE_KINDS
 from services.shared.documents import document_response, read_upload
 from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.openapi import Column, upload_body
-from services.shared.scope import CITY_READERS
+from services.shared.scope import CITY_READERS, forbidden
 
 router = APIRouter()
 
@@ -113,16 +120,27 @@ def list_absences(
     elif nip is None and who.role not in CITY_READERS:
         nip = who.nip or "-"
     with kit_of(request).uow() as uow:
-        if nip is not None:
-            require_employee(uow, who, nip, "melihat ketidakhadiran pegawai ini")
-        return queries.absences(uow, nip, bounds, opd=opd)
+        if nip is None or who.role in CITY_READERS or nip == who.nip:
+            return queries.absences(uow, nip, bounds, opd=opd)
+        # someone else's: those of the dates the caller reaches (the period of each date)
+        if not may_see_between(uow, who, nip, None, None):
+            raise forbidden("melihat ketidakhadiran pegawai ini")
+        return [
+            a
+            for a in queries.absences(uow, nip, bounds)
+            if may_see_between(
+                uow, who, nip, date.fromisoformat(a["mulai"]), date.fromisoformat(a["selesai"])
+            )
+        ]
 
 
 @router.get("/absences/{absence_id}", summary="Satu ketidakhadiran", tags=["Ketidakhadiran"])
 def get_absence(absence_id: str, request: Request, who: Who) -> dict[str, Any]:
     with kit_of(request).uow() as uow:
         row = queries.absence(uow, absence_id)
-        require_employee(uow, who, row.nip, "melihat ketidakhadiran ini")
+        require_employee_between(
+            uow, who, row.nip, row.start, row.end, "melihat ketidakhadiran ini"
+        )
         return queries.absence_view(row)
 
 
@@ -135,7 +153,8 @@ def absence_document(absence_id: str, request: Request, who: Who) -> FileRespons
     kit = kit_of(request)
     with kit.uow() as uow:
         row = queries.absence(uow, absence_id)
-        require_employee(uow, who, row.nip, "mengunduh dokumen ketidakhadiran ini")
+        what = "mengunduh dokumen ketidakhadiran ini"
+        require_employee_between(uow, who, row.nip, row.start, row.end, what)
     if row.document_id is None:
         raise Problem(404, "ketidakhadiran ini tidak memiliki dokumen", code="no_document")
     path = queries.evidence_dir(kit) / row.document_id

@@ -18,7 +18,7 @@ from services.attendance.web import (
     day_has_ended,
     parse_day,
     require,
-    require_employee,
+    require_employee_between,
 )
 from services.kernel.calendar import WIB
 from services.shared.http import Problem, Who, kit_of, now_of, period_bounds_or_422
@@ -89,9 +89,10 @@ async def close_range(request: Request, start: str, end: str, who: Who) -> dict[
 def employee_month(nip: str, request: Request, period: str, who: Who) -> dict[str, Any]:
     """The employee's days of a month: times, status and minutes; closed days show their
     latest revision, open days their provisional facts."""
-    with kit_of(request).uow() as uow:
-        require_employee(uow, who, nip, "melihat kehadiran pegawai ini")
     first, last = period_bounds_or_422(period, "bad_period")
+    with kit_of(request).uow() as uow:
+        # the OPDs and atasan of the month's periods (a transfer on the 16th: both)
+        require_employee_between(uow, who, nip, first, last, "melihat kehadiran pegawai ini")
     today = now_of(request).astimezone(WIB).date()
     return queries.employee_month(kit_of(request), nip, period, first, last, today)
 

@@ -4,6 +4,7 @@ the quarantine of scans waiting for their employee. The device pushes (/iclock) 
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,7 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from contracts.nip import nip_problem
 from services.attendance import commands, domain, importer, quarantine, queries, store
 from services.attendance.routes.deps import max_future, read_import
-from services.attendance.web import BKPSDM, OPERATORS, require, require_employee
+from services.attendance.web import (
+    BKPSDM,
+    OPERATORS,
+    require,
+    require_employee,
+    require_employee_between,
+)
 from services.kernel.calendar import WIB
 from services.shared.http import Actor, Problem, Who, kit_of, now_of, period_bounds_or_422
 from services.shared.kit import ServiceKit
@@ -57,13 +64,15 @@ class LineResult(BaseModel):
     flag: str | None = None
 
 
-def foreign_nips(kit: ServiceKit, who: Actor, nips: set[str]) -> set[str]:
-    """The NIPs an operator may not record for (another OPD's, or unknown here: both look
-    the same); none for the city's writers."""
+def foreign_lines(
+    kit: ServiceKit, who: Actor, lines: set[tuple[str, date]]
+) -> set[tuple[str, date]]:
+    """The (NIP, date) an operator may not record for (another OPD's on that date, or
+    unknown here: both look the same); none for the city's writers."""
     if who.role != "operator":
         return set()
     with kit.uow() as uow:
-        return commands.foreign_nips(uow, who, nips)
+        return commands.foreign_lines(uow, who, lines)
 
 
 @router.post(
@@ -83,25 +92,32 @@ def post_scans(batch: ScanBatch, request: Request, who: Who) -> list[LineResult]
     An operator adds scans of their OPD's employees only: other lines are refused alone,
     a batch with none of theirs is refused (403)."""
     require(who, OPERATORS, "menambah data pindaian")
-    outside = foreign_nips(kit_of(request), who, {s.nip for s in batch.scans})
-    if outside and all(s.nip in outside for s in batch.scans):
+    # each line: (NIP, time) or what is wrong with it
+    read: list[tuple[str, datetime] | str] = []
+    for item in batch.scans:
+        problem = nip_problem(item.nip)
+        if problem is None:
+            try:
+                read.append((item.nip, domain.parse_scan_time(item.waktu)))
+                continue
+            except ValueError as exc:
+                problem = str(exc)
+        read.append(problem)
+    dated = {(x[0], domain.wib_date(x[1])) for x in read if isinstance(x, tuple)}
+    # an operator's reach: the OPD of the employee on the scan's date
+    outside = foreign_lines(kit_of(request), who, dated)
+    if outside and outside == dated:
         raise forbidden("menambah pindaian pegawai di luar OPD Anda")
     results: list[LineResult | None] = []
     good: list[tuple[int, store.ScanIn]] = []
-    for i, item in enumerate(batch.scans, start=1):
-        problem = nip_problem(item.nip)
-        if problem is None and item.nip in outside:
-            problem = commands.outside_opd(item.nip)
-        if problem is None:
-            try:
-                ts = domain.parse_scan_time(item.waktu)
-            except ValueError as exc:
-                problem = str(exc)
-        if problem:
-            results.append(LineResult(line=i, nip=item.nip, status="rejected", reason=problem))
+    for i, (item, got) in enumerate(zip(batch.scans, read, strict=True), start=1):
+        if isinstance(got, tuple) and (got[0], domain.wib_date(got[1])) in outside:
+            got = commands.outside_opd(item.nip)
+        if isinstance(got, str):
+            results.append(LineResult(line=i, nip=item.nip, status="rejected", reason=got))
             continue
         results.append(None)
-        good.append((i, store.ScanIn(item.nip, ts, item.device_sn)))
+        good.append((i, store.ScanIn(item.nip, got[1], item.device_sn)))
     good, outcomes, waiting = commands.record_pushed_scans(
         kit_of(request),
         good,
@@ -150,7 +166,11 @@ def employee_scans(
     Link header names the next page (rel="next", RFC 8288)."""
     bounds = period_bounds_or_422(period, "bad_period") if period else None
     with kit_of(request).uow() as uow:
-        require_employee(uow, who, nip, "melihat pindaian pegawai ini")
+        what = "melihat pindaian pegawai ini"
+        if bounds is None:
+            require_employee(uow, who, nip, what)
+        else:  # the OPDs and atasan of the month's periods
+            require_employee_between(uow, who, nip, *bounds, what)
         rows = queries.employee_scans(uow, nip, bounds, after, limit)
     if len(rows) > limit:
         rows = rows[:limit]

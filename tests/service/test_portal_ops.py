@@ -337,3 +337,28 @@ async def test_an_asn_and_an_operator_are_refused_the_pages_not_theirs(mesh: Mes
         assert REFUSED in (await office.get("/")).text
     await asn.aclose()
     await office.aclose()
+
+
+async def test_long_work_shows_progress_while_the_server_works(mesh: Mesh) -> None:
+    """Issue 13: imports, period close/reopen, a preview and the SIASN sync show a progress
+    bar once sent (and cannot be sent twice); the result page follows when the work ends."""
+    _, office = await signed_in_as(mesh, "bkpsdm")
+    _, operator = await signed_in_as(mesh, "operator", OPD)
+    pages = [
+        (office, "/siasn", 2),
+        (office, "/aturan", 1),
+        (office, f"/periode/{MON:%Y-%m}/yakin/tutup", 1),
+        (operator, "/impor", 1),
+    ]
+    for browser, path, forms in pages:
+        page = await browser.get(path)
+        assert page.status_code == 200, (path, page.text[:300])
+        assert page.text.count("data-proses") == forms, path
+        boxes = re.findall(
+            r'<div class="proses" role="status" tabindex="-1" hidden><progress', page.text
+        )
+        assert len(boxes) == forms, path
+        assert '<script src="/static/sikerja.js" defer></script>' in page.text
+    script = await office.get("/static/sikerja.js")
+    assert script.status_code == 200
+    assert 'hasAttribute("data-proses")' in script.text and "b.disabled = true" in script.text

@@ -398,6 +398,7 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
                  "aturan-pratinjau"),
                 ("/pembukaan", "pembukaan"),
                 ("/siasn", "siasn"),
+                ("/siasn/hasil", "siasn-hasil"),
                 (f"/anomali?periode={day:%Y-%m}", "anomali"),
                 (f"/pembatalan?periode={day:%Y-%m}", "pembatalan"),
                 ("/pembatalan/baru", "pembatalan-baru"),

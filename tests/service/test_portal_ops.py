@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from openpyxl import Workbook, load_workbook
 
+from contracts.events import KinerjaResultConfirmed, TppPeriodClosed
 from services.activity.app import create as create_activity
 from services.approval.app import create as create_approval
 from services.attendance.app import create as create_attendance
@@ -362,3 +364,43 @@ async def test_long_work_shows_progress_while_the_server_works(mesh: Mesh) -> No
     script = await office.get("/static/sikerja.js")
     assert script.status_code == 200
     assert 'hasAttribute("data-proses")' in script.text and "b.disabled = true" in script.text
+
+
+async def test_kinerja_results_and_their_siasn_state_per_asn_opd_and_month(mesh: Mesh) -> None:
+    """Issue 15: results, delivery state and SIASN ids visible per ASN, OPD and month."""
+    ani, other = factories.nip(), factories.nip()
+    boss = factories.nip()
+    siasn = mesh.services["siasn"].state.kit
+    closed_at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    lines = "nip,nama,opd,jabatan,kelas_jabatan,atasan_nip,tpp_pagu,aktif_mulai\n" + "".join(
+        f"{nip},Pegawai {nip[-4:]},{opd},Analis,9,{atasan},5000000,2026-01-01\n"
+        for nip, opd, atasan in ((boss, OPD, ""), (ani, OPD, boss), (other, OTHER, boss))
+    )
+    async with service(mesh, "siasn") as http:  # siasn's own master data: its import
+        headers = {"content-type": "text/csv", **who(None, "bkpsdm")}
+        r = await http.post("/api/v1/employees/import", content=lines.encode(), headers=headers)
+        assert r.status_code == 200 and r.json()["accepted"] == 3, r.text
+    for nip in (ani, other):
+        closed = TppPeriodClosed(occurred_at=closed_at, producer="tpp", nip=nip,
+                                 period="2026-10", rules="bekasi-perwali-69-2019",
+                                 pagu=5_000_000, net=5_000_000, closed_by=boss)  # fmt: skip
+        rated = KinerjaResultConfirmed(occurred_at=closed_at, producer="approval", nip=nip,
+                                       period="2026-10", hasil_kerja="di_atas",
+                                       perilaku_kerja="di_atas", confirmed_by=boss)  # fmt: skip
+        for event in (closed, rated):
+            assert await siasn.handle(event.to_bytes()) == "handled"
+    _, office = await signed_in_as(mesh, "bkpsdm")
+    page = await office.get("/siasn/hasil", params={"periode": "2026-10"})
+    assert page.status_code == 200, page.text
+    assert ani in page.text and other in page.text
+    # di atas + di atas = Sangat Baik (RULES.md matrix); closed and confirmed: due to send
+    assert page.text.count("Sangat Baik") == 2 and "Siap dikirim" in page.text
+    only_theirs = await office.get("/siasn/hasil", params={"periode": "2026-10", "opd": OTHER})
+    assert other in only_theirs.text and ani not in only_theirs.text
+    _, operator = await signed_in_as(mesh, "operator", OPD)
+    mine = await operator.get("/siasn/hasil", params={"periode": "2026-10", "opd": OTHER})
+    assert ani in mine.text and other not in mine.text  # their own OPD, whatever they ask
+    plain = factories.nip()
+    await people(mesh, plain)
+    refused = await (await signed_in(mesh, plain)).get("/siasn/hasil")
+    assert refused.status_code == 303 and refused.headers["location"] == "/"

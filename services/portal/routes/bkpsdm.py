@@ -161,6 +161,49 @@ async def open_date(
                              "di daftar.")  # fmt: skip
 
 
+# -- monthly kinerja results and their delivery to SIASN -------------------------------------------
+RESULT_READERS = ("bkpsdm", "auditor", "operator")
+RESULT_STATES = {  # siasn's delivery states (services/siasn/models.py)
+    "": "Semua keadaan",
+    "menunggu": "Menunggu penetapan atasan atau penutupan bulan",
+    "siap": "Siap dikirim",
+    "mengirim": "Sedang dikirim",
+    "terkirim": "Terkirim ke SIASN",
+    "gagal_sementara": "Gagal sementara",
+    "ditolak": "Ditolak SIASN",
+}
+
+
+@router.get("/siasn/hasil")
+async def siasn_results_page(
+    request: Request, periode: str | None = None, opd: str = "", keadaan: str = ""
+) -> Response:
+    """Each ASN's monthly kinerja result, its predikat, its delivery state and its ids at
+    SIASN: BKPSDM and the auditor for the city (an OPD filter), an operator for their OPD
+    (siasn scopes the answer)."""
+    ctx = ctx_of(request, *RESULT_READERS)
+    if isinstance(ctx, Response):
+        return ctx
+    period = _period(periode, request)
+    params: dict[str, Any] = {"period": period, "limit": PREVIEW_ROWS}
+    if opd.strip() and ctx.session.role != "operator":
+        params["opd"] = opd.strip()
+    if keadaan in RESULT_STATES and keadaan:
+        params["state"] = keadaan
+    rows: list[dict[str, Any]] = []
+    error = None
+    try:
+        rows = await ctx.get("siasn", "/siasn/results", **params)
+    except ServiceError as err:
+        error = err.message
+    by_state = Counter(str(r.get("state_label") or r.get("state")) for r in rows)
+    return ctx.page(
+        "siasn_hasil.html", "Hasil kinerja ke SIASN", rows=rows, period=period,
+        opd=opd.strip(), keadaan=keadaan, states=RESULT_STATES, by_state=by_state,
+        limit=PREVIEW_ROWS, city=ctx.session.role != "operator", error=error,
+    )  # fmt: skip
+
+
 # -- employee import and SIASN --------------------------------------------------------------------
 BACKLOG_WORDS = {
     "siap": "Siap dikirim",

@@ -167,6 +167,7 @@ def nav_of(role: str) -> list[tuple[str, str]]:
         items += [("/gangguan-mesin", "Gangguan mesin"), ("/penilai", "Penilai")]
     if role in ("bkpsdm", "auditor", "operator"):
         items.append(("/pembatalan", "Pembatalan potongan"))  # routes/annulments.py
+        items.append(("/siasn/hasil", "Hasil ke SIASN"))  # routes/bkpsdm.py
     if role in ("bkpsdm", "auditor"):
         items += [("/anomali", "Anomali"), ("/audit", "Log audit")]
     items.append(("/pemberitahuan", "Pemberitahuan"))

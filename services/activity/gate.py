@@ -327,3 +327,23 @@ def check_revision(
 def ensure_may_file(decision: FilingDecision) -> None:
     if not decision.allowed:
         raise DomainError(str(decision.code), decision.message)
+
+
+# -- on-time filing, for the city dashboard ---------------------------------------------------
+ON_THE_DAY, BEFORE_DEADLINE, AFTER_DEADLINE = "hari_itu", "sebelum_batas", "lewat_batas"
+
+
+def timeliness(filed_at: datetime, report_date: date, deadline: datetime) -> str:
+    """When a date's first report was filed, as the dashboard counts it.
+
+    "Tepat waktu" is filed by the filing deadline (`filing_deadline`: 23:59 WIB of the next
+    working day in the Bekasi rule set): that is the moment the rule itself calls late, the
+    gate closes and, without an approved report, the day costs the LKH line; a BKPSDM that
+    called a Monday report sent on Tuesday morning late would be counting against the rule.
+    The two on-time kinds stay apart so the habit shows too: `hari_itu` (filed on the work
+    date itself, by 23:59:59 WIB of D) and `sebelum_batas` (later, within the deadline);
+    `lewat_batas` is after the deadline (only through a BKPSDM opening)."""
+    local = filed_at.astimezone(WIB)
+    if local.date() <= report_date:
+        return ON_THE_DAY
+    return BEFORE_DEADLINE if filed_at <= deadline else AFTER_DEADLINE

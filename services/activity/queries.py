@@ -5,9 +5,11 @@ commands.py call these."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, null, true, tuple_, union_all
@@ -28,7 +30,7 @@ from services.kernel.calendar import WorkCalendar
 from services.kernel.employment import Period, period_on
 from services.shared import scope
 from services.shared.db import chunked
-from services.shared.employees import EmployeeRow, find_employee, periods_by_nip
+from services.shared.employees import EmployeeRow, all_periods, find_employee, periods_by_nip
 from services.shared.http import Actor
 from services.shared.uow import UnitOfWork
 
@@ -411,3 +413,84 @@ def existing_ids(uow: UnitOfWork, ids: list[str]) -> set[str]:
 
 def unlock_count(uow: UnitOfWork) -> int:
     return int(uow.session.exec(select(func.count()).select_from(DayUnlock)).one())
+
+
+# -- the city dashboard: on-time filing per OPD -----------------------------------------------
+FILING_KINDS = (filing_gate.ON_THE_DAY, filing_gate.BEFORE_DEADLINE, filing_gate.AFTER_DEADLINE)
+
+
+def _filing_row(counts: dict[str, int]) -> dict[str, Any]:
+    required = counts.get("hari_wajib", 0)
+    on_time = counts.get(filing_gate.ON_THE_DAY, 0) + counts.get(filing_gate.BEFORE_DEADLINE, 0)
+    rate = (
+        (Decimal(on_time * 100) / required).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if required
+        else None
+    )
+    return {
+        "hari_wajib": required,
+        **{k: counts.get(k, 0) for k in FILING_KINDS},
+        "diimpor": counts.get("diimpor", 0),
+        "tidak_ada": counts.get("tidak_ada", 0),
+        "tepat_waktu": on_time,
+        "persen_tepat_waktu": float(rate) if rate is not None else None,
+    }
+
+
+def opds_filing(
+    uow: UnitOfWork, rules: FilingRules, first: date, last: date, now: datetime
+) -> dict[str, Any]:
+    """A month's filing per OPD, over the required days: each working day of the month on
+    which the employee was active (`hari_wajib`), counted in the OPD of that date, once its
+    filing deadline has passed (a date still open to filing is not judged yet). The date's
+    first report that stands (not withdrawn) is `hari_itu`, `sebelum_batas` or `lewat_batas`
+    (gate.timeliness, which says what "tepat waktu" is); one loaded by a BKPSDM migration
+    import is `diimpor` (its filing time is the import's); a required day without any is
+    `tidak_ada`. Reports on non-working days are not counted (they earn nothing)."""
+    calendar = rules.calendar_for(first.year)
+    deadlines = {
+        d: filing_gate.filing_deadline(d, calendar, rules.deadline_days, rules.deadline_at)
+        for d in calendar.working_days_in_month(first.year, first.month)
+        if first <= d <= last
+    }
+    judged = {d: deadline for d, deadline in deadlines.items() if deadline < now}
+    periods = all_periods(uow)
+    report = Report.__table__.c
+    firsts = {
+        (nip, day): (filed_at, bool(imported))
+        for nip, day, filed_at, imported in uow.session.execute(
+            core_select(
+                report.nip, report.work_date, func.min(report.filed_at), func.max(report.imported)
+            )
+            .where(
+                report.work_date >= first,
+                report.work_date <= last,
+                report.status != domain.ReportStatus.WITHDRAWN.value,
+            )
+            .group_by(report.nip, report.work_date)
+        ).all()
+    }
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for nip, nip_periods in periods.items():
+        for day, deadline in judged.items():
+            period = period_on(nip_periods, day)
+            if period is None:
+                continue
+            into = counts[period.opd]
+            into["hari_wajib"] += 1
+            found = firsts.get((nip, day))
+            if found is None:
+                into["tidak_ada"] += 1
+            elif found[1]:
+                into["diimpor"] += 1
+            else:
+                into[filing_gate.timeliness(found[0], day, deadline)] += 1
+    city: dict[str, int] = defaultdict(int)
+    for opd_counts in counts.values():
+        for key, n in opd_counts.items():
+            city[key] += n
+    return {
+        "hari_dinilai": [d.isoformat() for d in sorted(judged)],
+        "opds": [{"opd": opd, **_filing_row(counts[opd])} for opd in sorted(counts)],
+        "jumlah": _filing_row(city),
+    }

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, null, true, tuple_, union_all
+from sqlalchemy import bindparam, case, func, literal, null, true, tuple_, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -444,47 +444,45 @@ def opds_filing(
     which the employee was active (`hari_wajib`), counted in the OPD of that date, once its
     filing deadline has passed (a date still open to filing is not judged yet). The date's
     first report that stands (not withdrawn) is `hari_itu`, `sebelum_batas` or `lewat_batas`
-    (gate.timeliness, which says what "tepat waktu" is); one loaded by a BKPSDM migration
+    (gate.on_time_bounds, which says what "tepat waktu" is); one loaded by a BKPSDM migration
     import is `diimpor` (its filing time is the import's); a required day without any is
-    `tidak_ada`. Reports on non-working days are not counted (they earn nothing)."""
+    `tidak_ada`. Reports on non-working days are not counted (they earn nothing).
+
+    One query per table, counted by the database (15,000 ASN × 22 days is 330,000 reports):
+    each (NIP, date)'s first report is put in its kind there, and the kinds are counted per
+    NIP; only the NIPs whose OPD may change within the month keep a row per date."""
     calendar = rules.calendar_for(first.year)
-    deadlines = {
-        d: filing_gate.filing_deadline(d, calendar, rules.deadline_days, rules.deadline_at)
-        for d in calendar.working_days_in_month(first.year, first.month)
-        if first <= d <= last
-    }
-    judged = {d: deadline for d, deadline in deadlines.items() if deadline < now}
+    judged = {}
+    for d in calendar.working_days_in_month(first.year, first.month):
+        deadline = filing_gate.filing_deadline(d, calendar, rules.deadline_days, rules.deadline_at)
+        if first <= d <= last and deadline < now:
+            judged[d] = filing_gate.on_time_bounds(d, deadline)
     periods = all_periods(uow)
-    report = Report.__table__.c
-    firsts = {
-        (nip, day): (filed_at, bool(imported))
-        for nip, day, filed_at, imported in uow.session.execute(
-            core_select(
-                report.nip, report.work_date, func.min(report.filed_at), func.max(report.imported)
-            )
-            .where(
-                report.work_date >= first,
-                report.work_date <= last,
-                report.status != domain.ReportStatus.WITHDRAWN.value,
-            )
-            .group_by(report.nip, report.work_date)
-        ).all()
+    whole = {
+        nip: ps[0].opd
+        for nip, ps in periods.items()
+        if len(ps) == 1 and ps[0].covers(first) and ps[0].covers(last)
     }
+    changing = sorted(set(periods) - set(whole))
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for nip, nip_periods in periods.items():
-        for day, deadline in judged.items():
-            period = period_on(nip_periods, day)
-            if period is None:
-                continue
-            into = counts[period.opd]
-            into["hari_wajib"] += 1
-            found = firsts.get((nip, day))
-            if found is None:
-                into["tidak_ada"] += 1
-            elif found[1]:
-                into["diimpor"] += 1
-            else:
-                into[filing_gate.timeliness(found[0], day, deadline)] += 1
+    # the required days: whole-month NIPs have them all, the others those of their periods
+    for opd in whole.values():
+        counts[opd]["hari_wajib"] += len(judged)
+    for nip in changing:
+        for d in judged:
+            if (period := period_on(periods[nip], d)) is not None:
+                counts[period.opd]["hari_wajib"] += 1
+    found = _first_reports_by_kind(uow, judged, changing) if judged else []
+    for nip, kind, on, n in found:
+        if nip in whole:
+            counts[whole[nip]][kind] += n
+            continue
+        period = period_on(periods.get(nip, ()), on) if on is not None else None
+        if period is not None:  # else a report outside the employment: no required day
+            counts[period.opd][kind] += n
+    for opd_counts in counts.values():
+        filed = sum(opd_counts[k] for k in (*FILING_KINDS, "diimpor"))
+        opd_counts["tidak_ada"] = opd_counts["hari_wajib"] - filed
     city: dict[str, int] = defaultdict(int)
     for opd_counts in counts.values():
         for key, n in opd_counts.items():
@@ -494,3 +492,49 @@ def opds_filing(
         "opds": [{"opd": opd, **_filing_row(counts[opd])} for opd in sorted(counts)],
         "jumlah": _filing_row(city),
     }
+
+
+def _first_reports_by_kind(
+    uow: UnitOfWork, judged: dict[date, tuple[datetime, datetime]], changing: list[str]
+) -> list[tuple[str, str, date | None, int]]:
+    """(NIP, kind, date or None, count): each judged (NIP, date)'s first standing report put
+    in its kind by the database; the date kept only for the `changing` NIPs."""
+    report = Report.__table__.c
+    per_day = (
+        core_select(
+            report.nip.label("nip"),
+            report.work_date.label("work_date"),
+            func.min(report.filed_at).label("first_at"),
+            func.max(case((report.imported == true(), 1), else_=0)).label("imported"),
+        )
+        .where(
+            report.work_date.in_(list(judged)),
+            report.status != domain.ReportStatus.WITHDRAWN.value,
+        )
+        .group_by(report.nip, report.work_date)
+        .subquery()
+    )
+    utc = report.filed_at.type
+
+    def bound(which: int) -> Any:
+        return case(
+            {d: literal(bounds[which], utc) for d, bounds in judged.items()},
+            value=per_day.c.work_date,
+        )
+
+    kind = case(
+        (per_day.c.imported == 1, literal("diimpor")),
+        (per_day.c.first_at < bound(0), literal(filing_gate.ON_THE_DAY)),
+        (per_day.c.first_at <= bound(1), literal(filing_gate.BEFORE_DEADLINE)),
+        else_=literal(filing_gate.AFTER_DEADLINE),
+    )
+    day = case((per_day.c.nip.in_(changing), per_day.c.work_date)) if changing else null()
+    # grouped by the columns of a derived table: PostgreSQL does not see a GROUP BY
+    # expression with bound parameters as the same as the selected one
+    kinds = core_select(per_day.c.nip.label("nip"), kind.label("kind"), day.label("day")).subquery()
+    rows = uow.session.execute(
+        core_select(kinds.c.nip, kinds.c.kind, kinds.c.day, func.count()).group_by(
+            kinds.c.nip, kinds.c.kind, kinds.c.day
+        )
+    ).all()
+    return [(nip, str(k), on, int(n)) for nip, k, on, n in rows]

@@ -479,14 +479,26 @@ def opds_attendance(kit: ServiceKit, first: date, last: date) -> dict[str, Any]:
         late = case((closing.minutes_late > 0, 1), else_=0)
         # the date only for the NIPs whose OPD may change within the month
         day = case((closing.nip.in_(changing), closing.work_date)) if changing else null()
-        rows = uow.session.execute(
-            core_select(closing.nip, closing.status, late, day, func.count())
+        # grouped by the columns of a derived table: PostgreSQL does not see a GROUP BY
+        # expression with bound parameters as the same as the selected one
+        per_row = (
+            core_select(
+                closing.nip.label("nip"),
+                closing.status.label("status"),
+                late.label("late"),
+                day.label("day"),
+            )
             .where(
                 closing.work_date >= first,
                 closing.work_date <= last,
                 closing.status != STATUS_NON_WORKING,
             )
-            .group_by(closing.nip, closing.status, late, day)
+            .subquery()
+        )
+        rows = uow.session.execute(
+            core_select(
+                per_row.c.nip, per_row.c.status, per_row.c.late, per_row.c.day, func.count()
+            ).group_by(per_row.c.nip, per_row.c.status, per_row.c.late, per_row.c.day)
         ).all()
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     kinds: dict[str, Counter[str]] = defaultdict(Counter)

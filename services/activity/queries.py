@@ -529,8 +529,8 @@ def _first_reports_by_kind(
         else_=literal(filing_gate.AFTER_DEADLINE),
     )
     day = case((per_day.c.nip.in_(changing), per_day.c.work_date)) if changing else null()
-    # grouped by the columns of a derived table: PostgreSQL does not see a GROUP BY
-    # expression with bound parameters as the same as the selected one
+    # grouped by a derived table's columns: the CASE is written once, not repeated with
+    # its own bound parameters in the GROUP BY
     kinds = core_select(per_day.c.nip.label("nip"), kind.label("kind"), day.label("day")).subquery()
     rows = uow.session.execute(
         core_select(kinds.c.nip, kinds.c.kind, kinds.c.day, func.count()).group_by(

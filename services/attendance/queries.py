@@ -479,8 +479,8 @@ def opds_attendance(kit: ServiceKit, first: date, last: date) -> dict[str, Any]:
         late = case((closing.minutes_late > 0, 1), else_=0)
         # the date only for the NIPs whose OPD may change within the month
         day = case((closing.nip.in_(changing), closing.work_date)) if changing else null()
-        # grouped by the columns of a derived table: PostgreSQL does not see a GROUP BY
-        # expression with bound parameters as the same as the selected one
+        # grouped by a derived table's columns: the CASE is written once, not repeated with
+        # its own bound parameters in the GROUP BY
         per_row = (
             core_select(
                 closing.nip.label("nip"),

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from services.activity.problems import DomainError
@@ -327,3 +327,22 @@ def check_revision(
 def ensure_may_file(decision: FilingDecision) -> None:
     if not decision.allowed:
         raise DomainError(str(decision.code), decision.message)
+
+
+# -- on-time filing, for the city dashboard ---------------------------------------------------
+ON_THE_DAY, BEFORE_DEADLINE, AFTER_DEADLINE = "hari_itu", "sebelum_batas", "lewat_batas"
+
+
+def on_time_bounds(report_date: date, deadline: datetime) -> tuple[datetime, datetime]:
+    """When a date's first report counts as filed `hari_itu` (before the first bound),
+    `sebelum_batas` (by the second, the filing deadline) or `lewat_batas` (after it).
+
+    "Tepat waktu" is filed by the filing deadline (`filing_deadline`: 23:59 WIB of the next
+    working day in the Bekasi rule set): that is the moment the rule itself calls late, the
+    gate closes and, without an approved report, the day costs the LKH line; a BKPSDM that
+    called a Monday report sent on Tuesday morning late would be counting against the rule.
+    The two on-time kinds stay apart so the habit shows too: `hari_itu` (filed on the work
+    date itself, before midnight WIB after D) and `sebelum_batas` (later, within the
+    deadline); `lewat_batas` is after the deadline (only through a BKPSDM opening)."""
+    day_end = datetime.combine(report_date, time(0), tzinfo=WIB) + timedelta(days=1)
+    return day_end, deadline

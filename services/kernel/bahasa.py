@@ -42,3 +42,10 @@ def rupiah(amount: int, space: bool = True) -> str:
     """'Rp 1.234.567' (or 'Rp1.234.567')."""
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp{' ' if space else ''}{ribuan(abs(amount))}"
+
+
+def persen(value: float | None, places: int = 1) -> str:
+    """83.3 -> '83,3%' (Indonesian decimal comma); None -> '-' (nothing to divide by)."""
+    if value is None:
+        return "-"
+    return f"{value:.{places}f}".replace(".", ",") + "%"

@@ -98,7 +98,10 @@ def employee_statement(nip: str, period: str, request: Request, who: Who) -> dic
 @router.get(
     "/periods/{period}",
     summary="Ringkasan TPP kota sebulan",
-    description="Jumlah per OPD dan untuk seluruh kota.",
+    description=(
+        "Jumlah per OPD dan untuk seluruh kota; `by_code`: baris potongan per kode (jumlah "
+        "sebelum batas bulanan) dan yang dianulir BKPSDM terpisah."
+    ),
     tags=["Periode TPP"],
 )
 def city_summary(period: str, request: Request, who: Who) -> dict[str, Any]:
@@ -116,6 +119,7 @@ def city_summary(period: str, request: Request, who: Who) -> dict[str, Any]:
             "rules": rules,
             "opds": [{"opd": opd, **queries.totals(group)} for opd, group in by_opd.items()],
             "totals": queries.totals(rows),
+            "by_code": queries.by_code(rows),
         }
 
 

@@ -93,6 +93,28 @@ def totals(rows: Iterable[Statement]) -> dict[str, int]:
     return {"employees": count, **out}
 
 
+def by_code(rows: Iterable[Statement]) -> list[dict[str, Any]]:
+    """The month's cut lines per code (TL1..TL4, PSW1..PSW4, TK, ITS, LKH), in code order:
+    `count` lines that stand and their `amount` (each line's own amount, before the monthly
+    caps: the capped totals are the statements' deductions), and apart from them the lines
+    BKPSDM annulled (`annulled_count`, `annulled_amount`: what they would have cost)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        for line in statement_lines(row):
+            code = str(line["code"])
+            entry = out.setdefault(
+                code,
+                {"code": code, "count": 0, "amount": 0, "annulled_count": 0, "annulled_amount": 0},
+            )
+            if line.get("annulled_amount") is not None:
+                entry["annulled_count"] += 1
+                entry["annulled_amount"] += int(line["annulled_amount"])
+            else:
+                entry["count"] += 1
+                entry["amount"] += int(line["amount"])
+    return [out[code] for code in sorted(out)]
+
+
 def period_statements(session: Session, period: str, opd: str | None = None) -> list[Statement]:
     query = select(Statement).where(Statement.period == period)
     if opd is not None:

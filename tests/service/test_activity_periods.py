@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.events import ActivityReported, EmployeeDeactivated
 from tests import factories
-from tests.service.test_activity_reports import MON, TUE, WED, env, report_body, scan
+from tests.service.test_activity_reports import FRI, MON, THU, TUE, WED, env, report_body, scan
 from tests.support import emitted, who, wib
 
 __all__ = ["env"]  # the fixture, shared
@@ -126,3 +126,68 @@ async def test_the_migration_import_marks_its_reports_and_keeps_to_the_periods(
         "rejected",
         True,
     )
+
+
+async def test_on_time_filing_per_opd_counts_each_day_in_the_opd_of_that_date(
+    env: dict[str, Any],
+) -> None:
+    kit, client, clock = env["kit"], env["client"], env["clock"]
+    p, q, r = factories.nip(), factories.nip(), factories.nip()
+    for nip, opd in ((p, "LAMA"), (q, "LAMA"), (r, "BARU")):
+        event = factories.employee(nip, at=wib(MON, 6), opd=opd, aktif_mulai=MON)
+        await kit.handle(event.to_bytes())
+    moved = factories.employee(p, at=wib(MON, 6), opd="BARU", aktif_mulai=WED)
+    await kit.handle(moved.to_bytes())  # p moves to BARU from Wednesday
+    for nip in (p, q, r):
+        for day in (MON, TUE, WED, THU, FRI):
+            await kit.handle(scan(nip, day).to_bytes())
+
+    async def file(nip: str, day: date, at: Any) -> None:
+        clock.moment = at
+        got = await client.post("/api/v1/reports", json=report_body(day), headers=who(nip, "asn"))
+        assert got.status_code == 201, got.text
+
+    await file(p, MON, wib(MON, 10))  # on the day
+    await file(p, TUE, wib(WED, 9))  # the next morning: within the deadline (Wed 23:59)
+    await file(p, WED, wib(WED, 16))  # on the day, in BARU now
+    await file(q, MON, wib(MON, 15))
+    await file(q, MON, wib(MON, 16))  # a second report of the same date: one day still
+    for day in (MON, TUE, WED, THU, FRI):
+        await file(r, day, wib(day, 15))
+    # q's Tuesday after its deadline, through a BKPSDM opening, on Monday the 12th
+    clock.moment = wib(date(2026, 10, 12), 8)
+    opened = await client.post(
+        f"/api/v1/employees/{q}/openings",
+        json={"work_date": TUE.isoformat(), "reason": "Mesin rusak"},
+        headers=who(factories.nip(), "bkpsdm"),
+    )
+    assert opened.status_code == 201, opened.text
+    await file(q, TUE, wib(date(2026, 10, 12), 9))
+    clock.moment = wib(date(2026, 10, 12), 10)
+    got = await client.get("/api/v1/opds/filing?period=2026-10", headers=who(None, "bkpsdm"))
+    assert got.status_code == 200, got.text
+    body = got.json()
+    # Monday the 12th, 10.00 WIB: the deadlines of 5-8 October have passed (Thursday's is
+    # Friday 23:59); Friday the 9th's (Monday the 12th 23:59) has not: not judged. 1 and 2
+    # October: nobody was active yet.
+    assert body["hari_dinilai"] == [
+        "2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07", "2026-10-08"
+    ]  # fmt: skip
+    # LAMA: p Mon (hari itu), p Tue (sebelum batas); q Mon (hari itu), q Tue (lewat batas),
+    #   q Wed and Thu (none): 6 days, on time 3 -> 50.0 %.
+    # BARU: p Wed (hari itu), p Thu (none); r Mon..Thu (hari itu): 6 days, on time 5 ->
+    #   83.33 -> 83.3 %. City: 12 days, on time 8 -> 66.67 -> 66.7 %.
+    assert body["opds"] == [
+        {"opd": "BARU", "hari_wajib": 6, "hari_itu": 5, "sebelum_batas": 0, "lewat_batas": 0,
+         "diimpor": 0, "tidak_ada": 1, "tepat_waktu": 5, "persen_tepat_waktu": 83.3},
+        {"opd": "LAMA", "hari_wajib": 6, "hari_itu": 2, "sebelum_batas": 1, "lewat_batas": 1,
+         "diimpor": 0, "tidak_ada": 2, "tepat_waktu": 3, "persen_tepat_waktu": 50.0},
+    ]  # fmt: skip
+    assert body["jumlah"] == {
+        "hari_wajib": 12, "hari_itu": 7, "sebelum_batas": 1, "lewat_batas": 1, "diimpor": 0,
+        "tidak_ada": 3, "tepat_waktu": 8, "persen_tepat_waktu": 66.7,
+    }  # fmt: skip
+    refused = await client.get("/api/v1/opds/filing?period=2026-10", headers=who(p, "asn"))
+    assert refused.status_code == 403
+    bad = await client.get("/api/v1/opds/filing?period=2026-13", headers=who(None, "auditor"))
+    assert bad.status_code == 422

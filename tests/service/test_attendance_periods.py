@@ -198,3 +198,81 @@ async def test_a_migration_takes_ended_dates_only(harness: Harness) -> None:
     body = r.json()
     assert (body["accepted"], body["rejected"]) == (1, 1)
     assert body["errors"][0]["line"] == 2 and "sudah lewat" in body["errors"][0]["reason"]
+
+
+async def test_the_month_per_opd_counts_each_day_in_the_opd_of_that_date(
+    harness: Harness,
+) -> None:
+    h = harness
+    await join(h, B, None, opd="DISKOMINFO")
+    await join(h, C, None, opd="BAPPEDA")
+    await join(h, A, None, opd="DISKOMINFO")
+    await join(h, A, date(2026, 1, 16), opd="BAPPEDA")  # transferred from the 16th
+    lines = [
+        {"nip": A, "waktu": "2026-01-12 07:20:00"},  # on time
+        {"nip": A, "waktu": "2026-01-12 16:05:00"},
+        {"nip": A, "waktu": "2026-01-13 08:00:00"},  # 30 minutes late
+        {"nip": A, "waktu": "2026-01-13 16:05:00"},
+        {"nip": A, "waktu": "2026-01-19 07:25:00"},  # on time, in BAPPEDA now
+        {"nip": A, "waktu": "2026-01-19 16:05:00"},
+        {"nip": A, "waktu": "2026-01-20 07:45:00"},  # 15 minutes late
+        {"nip": A, "waktu": "2026-01-20 16:05:00"},
+        {"nip": B, "waktu": "2026-01-12 07:00:00"},
+        {"nip": B, "waktu": "2026-01-12 16:05:00"},
+    ]
+    assert (await h.client.post("/api/v1/scans", json={"scans": lines})).status_code == 200
+    for nip, first, last, kind in (
+        (A, "2026-01-14", "2026-01-14", "cuti_tahunan"),
+        (C, "2026-01-19", "2026-01-20", "dinas_luar"),
+    ):
+        body = {"nip": nip, "mulai": first, "selesai": last, "jenis": kind}
+        assert (await h.client.post("/api/v1/absences", json=body)).status_code == 201
+    r = await h.client.post("/api/v1/days/close-range?start=2026-01-12&end=2026-01-20")
+    assert r.status_code == 200, r.text
+    got = await h.client.get("/api/v1/opds/attendance?period=2026-01")
+    assert got.status_code == 200, got.text
+    # Working days closed: 12, 13, 14, 15, 19, 20 (16 January is Isra Mi'raj).
+    # DISKOMINFO: A on 12 (hadir), 13 (terlambat), 14 (cuti), 15 (TK) = 4 days;
+    #   B on 12 hadir, 13 14 15 19 20 TK = 6 days. 10 days: hadir 2, terlambat 1, TK 6,
+    #   absences 1; rate (2 + 1) / 10 = 30.0 %.
+    # BAPPEDA: A on 19 (hadir), 20 (terlambat) = 2 days; C on 12 13 14 15 TK, 19 20 dinas
+    #   luar = 6 days. 8 days: hadir 1, terlambat 1, TK 4, absences 2; rate 2 / 8 = 25.0 %.
+    # City: 18 days, hadir 3, terlambat 2, TK 10, absences 3; rate 5 / 18 = 27.78 -> 27.8 %.
+    body = got.json()
+    assert body["periode"] == "2026-01"
+    assert body["opds"] == [
+        {
+            "opd": "BAPPEDA",
+            "hari_pegawai": 8,
+            "hadir": 1,
+            "terlambat": 1,
+            "tanpa_keterangan": 4,
+            "ketidakhadiran": 2,
+            "rincian_ketidakhadiran": {"dinas_luar": 2},
+            "tingkat_kehadiran": 25.0,
+        },
+        {
+            "opd": "DISKOMINFO",
+            "hari_pegawai": 10,
+            "hadir": 2,
+            "terlambat": 1,
+            "tanpa_keterangan": 6,
+            "ketidakhadiran": 1,
+            "rincian_ketidakhadiran": {"cuti_tahunan": 1},
+            "tingkat_kehadiran": 30.0,
+        },
+    ]
+    assert body["jumlah"] == {
+        "hari_pegawai": 18,
+        "hadir": 3,
+        "terlambat": 2,
+        "tanpa_keterangan": 10,
+        "ketidakhadiran": 3,
+        "rincian_ketidakhadiran": {"cuti_tahunan": 1, "dinas_luar": 2},
+        "tingkat_kehadiran": 27.8,
+    }
+    bad = await h.client.get("/api/v1/opds/attendance?period=2026-13")
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    asn = await h.client.get("/api/v1/opds/attendance?period=2026-01", headers=who(A, "asn"))
+    assert asn.status_code == 403

@@ -75,6 +75,7 @@ RULES: list[Rule] = [
     ),
     Rule("GET", "/api/v1/employees/{nip}/openings", READERS),
     Rule("GET", "/api/v1/openings", CITY, note="seluruh kota"),
+    Rule("GET", "/api/v1/opds/filing", CITY, params={"period": "2026-10"}, note="seluruh kota"),
     Rule("POST", "/api/v1/employees/{nip}/skp-targets", SKP_WRITERS, body=TARGET),
     Rule("GET", "/api/v1/employees/{nip}/skp-targets", READERS),
     Rule("PUT", "/api/v1/skp-targets/{target_id}", SKP_WRITERS, body=TARGET),

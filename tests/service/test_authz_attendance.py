@@ -146,6 +146,7 @@ RULES: list[Rule] = [
     Rule("GET", "/api/v1/employees/{nip}/month", SELF_AND_ABOVE, params={"period": "2026-01"}),
     Rule("GET", "/api/v1/opds/{opd}/days/{tanggal}", OPD_READERS),
     Rule("GET", "/api/v1/anomalies", CITY, params={"period": "2026-01"}),
+    Rule("GET", "/api/v1/opds/attendance", CITY, params={"period": "2026-01"}),
     # device registry
     Rule(
         "POST",

@@ -479,3 +479,101 @@ async def test_an_operator_sees_and_resets_only_their_own_opd(mesh: Mesh) -> Non
     assert refused.status_code == 403 and 'class="galat"' in refused.text
     assert '<p class="big"><code>' not in refused.text
     await office.aclose()
+
+
+class Down(httpx.AsyncBaseTransport):
+    """A service that cannot be reached."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+
+async def test_the_city_dashboard_shows_each_service_and_survives_one_down(
+    mesh: Mesh, memory_settings: Settings
+) -> None:
+    bk, staff, other = factories.nip(), factories.nip(), factories.nip()
+    elsewhere = "Dinas Perhubungan"
+    await mesh.portal.state.kit.handle(employee(bk, None).to_bytes())
+    for kit in mesh.kits().values():
+        for event in (employee(staff, None), employee(other, None).model_copy(
+            update={"opd": elsewhere})):  # fmt: skip
+            await kit.handle(event.to_bytes())
+    system = who(None, "system")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mesh.services["attendance"]), base_url="http://a"
+    ) as attendance:
+        scans = {"scans": [{"nip": other, "waktu": "2026-10-05 07:20:00"},
+                           {"nip": other, "waktu": "2026-10-05 16:05:00"}]}  # fmt: skip
+        assert (await attendance.post("/api/v1/scans", json=scans, headers=system)).is_success
+        r = await attendance.post("/api/v1/days/close?date=2026-10-05", headers=system)
+        assert r.status_code == 200, r.text
+        device = {"sn": "SNKES01", "opd": OPD, "lokasi": "Lobi gedung A"}
+        r = await attendance.post("/api/v1/devices", json=device, headers=system)
+        assert r.status_code == 201, r.text
+    await mesh.pump()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mesh.portal), base_url="https://portal"
+    ) as api:
+        r = await api.post(f"/api/v1/accounts/{bk}/grants", json={"role": "bkpsdm"},
+                           headers=who(factories.nip(), "bkpsdm"))  # fmt: skip
+        assert r.status_code == 201, r.text
+    office = await totp_done(mesh, bk)
+
+    board = await office.get("/dasbor?periode=2026-10")
+    assert board.status_code == 200
+    page = re.sub(r"\s+", " ", board.text)
+    # Monday 5 October, pagu 5.000.000 (disiplin 2.000.000, produktivitas 3.000.000), no
+    # report filed: the day's LKH line is 3.000.000 / 1 required day = 3.000.000 each.
+    # staff: TK 5 % = 250.000 -> net 5.000.000 - 250.000 - 3.000.000 = 1.750.000;
+    # other: present on time -> net 5.000.000 - 3.000.000 = 2.000.000. City: 3.750.000.
+    by_code = re.findall(
+        r'<tr><td><strong>(\w+)</strong>.*?</td><td class="num" data-label="Baris">(\d+)</td>'
+        r'<td class="num" data-label="Jumlah">([^<]+)</td>',
+        page,
+    )
+    assert by_code == [("LKH", "2", "Rp 6.000.000"), ("TK", "1", "Rp 250.000")]
+    months = re.findall(
+        r'<tr><td>(\w+ 2026)</td><td class="num" data-label="Pegawai">(\d+)</td>'
+        r'<td class="num" data-label="Dibayar">([^<]+)</td>',
+        page,
+    )
+    empty = [(m, "0", "Rp 0") for m in ("Mei", "Juni", "Juli", "Agustus", "September")]
+    assert months == [(f"{m} 2026", n, rp) for m, n, rp in empty] + [
+        ("Oktober 2026", "2", "Rp 3.750.000")
+    ]
+    assert page.count("<polyline") == 3  # paid; attendance and productivity cuts
+    # attendance: staff TK (0 of 1 day), other on time (1 of 1): 0,0 % and 100,0 %; city 50,0 %
+    present = re.findall(
+        r'<tr><td>([^<]+)</td><td class="num" data-label="Hari-pegawai">(\d+)</td>.*?'
+        r'data-label="Tingkat kehadiran">([^<]+)</td>',
+        page,
+    )
+    assert present == [(OPD, "1", "0,0%"), (elsewhere, "1", "100,0%")]
+    assert "Seluruh kota: 50,0% dari 2 hari-pegawai" in page
+    # activity's clock is Monday 5 October 14.00 WIB: only Thursday the 1st's deadline (Friday
+    # 23.59) has passed (Friday the 2nd's is Monday 23.59): one required day each, no report
+    filed = re.findall(
+        r'<tr><td>([^<]+)</td><td class="num" data-label="Hari wajib">(\d+)</td>.*?'
+        r'data-label="Tidak ada">(\d+)</td><td class="num" data-label="Tepat waktu">([^<]+)</td>',
+        page,
+    )
+    assert filed == [(OPD, "1", "1", "0,0%"), (elsewhere, "1", "1", "0,0%")]
+    # the device never connected: offline, in its OPD and in the list
+    assert "1 dari 1 mesin tidak terhubung" in page
+    assert f'<td>{OPD}</td><td class="num" data-label="Mesin">1</td>' in page
+    assert "SNKES01" in page and "Lobi gedung A" in page and "belum pernah" in page
+
+    # activity cannot be reached: its section says so, the others still show their numbers
+    address = memory_settings.service_url("activity").removeprefix("http://")
+    mesh.portal.state.backend.transport.apps[address] = Down()
+    board = await office.get("/dasbor?periode=2026-10")
+    assert board.status_code == 200
+    page = re.sub(r"\s+", " ", board.text)
+    assert "Layanan laporan kegiatan sedang tidak dapat dihubungi" in page
+    assert "Seluruh kota: 50,0% dari 2 hari-pegawai" in page and "Rp 3.750.000" in page
+
+    asn = await signed_in(mesh, staff)
+    refused = await asn.get("/dasbor?periode=2026-10", follow_redirects=True)
+    assert "Halaman itu bukan untuk peran Anda." in refused.text and "<svg" not in refused.text
+    await office.aclose()
+    await asn.aclose()

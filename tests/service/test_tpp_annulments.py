@@ -296,3 +296,17 @@ async def test_the_payroll_export_shows_annulled_lines(client: httpx.AsyncClient
     assert values == [
         [OPD_A, ANI, "Pegawai Uji", "2026-10-05", "TL1", 25_000, "Mesin sidik jari rusak"]
     ]
+
+
+async def test_the_city_summary_counts_cut_lines_per_code_and_annulled_apart(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await annul(client, opd=OPD_A, kode="TK")).status_code == 201
+    city = (await client.get("/api/v1/periods/2026-10")).json()
+    # TL1: Ani 25.000 + Cici 10.000 = 35.000 (2 lines); LKH: Budi 2.400.000 (1 line);
+    # TK: Budi's 200.000 annulled, none standing.
+    assert city["by_code"] == [
+        {"code": "LKH", "count": 1, "amount": 2_400_000, "annulled_count": 0, "annulled_amount": 0},
+        {"code": "TK", "count": 0, "amount": 0, "annulled_count": 1, "annulled_amount": 200_000},
+        {"code": "TL1", "count": 2, "amount": 35_000, "annulled_count": 0, "annulled_amount": 0},
+    ]

@@ -24,7 +24,18 @@ from services.activity.routes.deps import (
     today,
 )
 from services.activity.schemas import ReportIn, ReportOut, report_out
-from services.shared.http import Day, Kit, Now, Problem, Who, model_response, now_of, period_or_422
+from services.shared import scope
+from services.shared.http import (
+    Day,
+    Kit,
+    Now,
+    Problem,
+    Who,
+    model_response,
+    now_of,
+    period_bounds_or_422,
+    period_or_422,
+)
 
 router = APIRouter()
 
@@ -197,3 +208,25 @@ def unlocked_days(
         for r in rows
         if period is None or r.work_date.strftime("%Y-%m") == period
     ]
+
+
+@router.get(
+    "/opds/filing",
+    summary="Ketepatan waktu laporan sebulan per OPD",
+    description=(
+        "Untuk BKPSDM dan auditor: per OPD, hari wajib lapor (hari kerja saat pegawai aktif, "
+        "yang batas waktunya sudah lewat) dan laporan pertamanya: dikirim pada hari itu, "
+        "sesudahnya tetapi sebelum batas waktu, lewat batas, diimpor, atau tidak ada. Tepat "
+        "waktu = sebelum batas waktu aturan (pukul 23.59 WIB hari kerja berikutnya)."
+    ),
+    tags=["Laporan kegiatan"],
+)
+def opds_filing(
+    who: Who, now: Now, kit: Kit, rules: Rules, period: str = Query(description="YYYY-MM")
+) -> dict[str, Any]:
+    """The month's filing per OPD for the city's readers (queries.opds_filing)."""
+    scope.require_roles(who, scope.CITY_READERS, "melihat ketepatan laporan seluruh kota")
+    first, last = period_bounds_or_422(period)
+    with kit.uow() as uow:
+        found = queries.opds_filing(uow, rules, first, last, now)
+    return {"periode": period, **found}

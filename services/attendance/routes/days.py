@@ -98,6 +98,24 @@ def employee_month(nip: str, request: Request, period: str, who: Who) -> dict[st
 
 
 @router.get(
+    "/opds/attendance",
+    summary="Kehadiran sebulan per OPD",
+    description=(
+        "Untuk BKPSDM dan auditor: hari-pegawai yang sudah ditutup per status (hadir, "
+        "terlambat, tanpa keterangan, ketidakhadiran: cuti, izin, dinas luar, tugas belajar) "
+        "dan tingkat kehadiran per OPD; OPD suatu hari = OPD pegawai pada tanggal itu."
+    ),
+    tags=["Hari kerja"],
+)
+async def opds_attendance(request: Request, period: str, who: Who) -> dict[str, Any]:
+    """The month per OPD for the city's readers (queries.opds_attendance)."""
+    require(who, AUDITORS, "melihat rekap kehadiran seluruh kota")
+    first, last = period_bounds_or_422(period, "bad_period")
+    found = await run_in_threadpool(queries.opds_attendance, kit_of(request), first, last)
+    return {"periode": period, **found}
+
+
+@router.get(
     "/opds/{opd}/days/{tanggal}",
     summary="Rekap kehadiran OPD pada satu tanggal",
     description="Jumlah per status dan fakta setiap pegawai.",

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.kernel import bahasa
 from services.kernel.calendar import WIB
-from services.portal import credentials, domain, store
+from services.portal import charts, credentials, domain, store
 from services.portal.accounts import Caller
 from services.portal.backend import Backend, ServiceError
 from services.portal.models import LoginSession
@@ -621,20 +621,102 @@ def bar_chart(rows: list[tuple[str, int]]) -> dict[str, Any]:
             "label_width": LABEL_WIDTH}  # fmt: skip
 
 
+TREND_MONTHS = 6
+
+
+def months_back(period: str, count: int) -> list[str]:
+    """The `count` months ending with `period`, oldest first ('2026-10', 3 -> 2026-08..10)."""
+    year, month = int(period[:4]), int(period[5:7])
+    index = year * 12 + month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+
+
+async def _attempt(call: Awaitable[Any]) -> tuple[Any, str | None]:
+    """(answer, None) or (None, the service's message): one section's failure is that
+    section's message, the rest of the page still renders."""
+    try:
+        return await call, None
+    except ServiceError as err:
+        return None, err.message
+
+
+def _offline_devices(devices: list[dict[str, Any]]) -> dict[str, Any]:
+    """Attendance's device list per OPD: how many, how many not online (offline, or never
+    connected), and the offline ones themselves (longest silent first)."""
+    per_opd: dict[str, dict[str, Any]] = {}
+    for d in devices:
+        row = per_opd.setdefault(d["opd"], {"opd": d["opd"], "total": 0, "offline": 0})
+        row["total"] += 1
+        row["offline"] += d["status"] != "online"
+    down = [d for d in devices if d["status"] != "online"]
+    down.sort(key=lambda d: (d["terakhir_terhubung"] or "", d["opd"], d["sn"]))
+    return {
+        "opds": sorted(per_opd.values(), key=lambda r: (-r["offline"], r["opd"])),
+        "offline": down,
+        "total": len(devices),
+        "total_offline": len(down),
+    }
+
+
 @router.get("/dasbor")
 async def dashboard(request: Request, periode: str | None = None) -> Response:
+    """BKPSDM's city dashboard: TPP per OPD and per line code, six months of city totals,
+    attendance and on-time filing per OPD, devices offline. Every service is asked at once;
+    a service that fails shows its message in its own section."""
     ctx = ctx_of(request, "bkpsdm", "auditor")
     if isinstance(ctx, Response):
         return ctx
     period = _period(periode, request)
-    summary, error = None, None
-    try:
-        summary = await ctx.get("tpp", f"/periods/{period}")
-    except ServiceError as err:
-        error = err.message
+    months = months_back(period, TREND_MONTHS)
+    # one token per service first: the seven calls below would otherwise each mint (and
+    # audit) their own for the same service
+    await asyncio.gather(
+        *(ctx.backend.token(ctx.session, s, ctx.ip) for s in ("tpp", "attendance", "activity"))
+    )
+    answers = await asyncio.gather(
+        _attempt(ctx.get("tpp", f"/periods/{period}")),
+        _attempt(ctx.get("attendance", "/opds/attendance", period=period)),
+        _attempt(ctx.get("activity", "/opds/filing", period=period)),
+        _attempt(ctx.get("attendance", "/devices")),
+        *(_attempt(ctx.get("tpp", f"/periods/{m}")) for m in months[:-1]),
+    )
+    (summary, error), (attendance, attendance_error), (filing, filing_error) = answers[:3]
+    devices, devices_error = answers[3]
+    earlier = answers[4:]
     opds = sorted(summary["opds"], key=lambda o: -o["attendance_deduction"]) if summary else []
     chart = bar_chart(
         [(o["opd"], o["attendance_deduction"] + o["productivity_deduction"]) for o in opds]
     )
-    return ctx.page("dasbor.html", "Dasbor kota", summary=summary, opds=opds, chart=chart,
-                    period=period, error=error)  # fmt: skip
+    codes = summary.get("by_code", []) if summary else []
+    code_chart = charts.hbars([(c["code"], c["amount"]) for c in codes], label_width=80)
+    # the trend: the earlier months, then this one (already asked for above)
+    monthly = [*earlier, (summary, error)]
+    trend_error = next((e for _, e in monthly if e), None)
+    trend = [
+        {"period": m, **{k: (a or {}).get("totals", {}).get(k, 0) for k in TREND_FIELDS}}
+        for m, (a, _) in zip(months, monthly, strict=True)
+    ]
+    labels = [bahasa.periode(m).replace(" 20", " ’") for m in months]
+    trend_paid = charts.lines(labels, [("Dibayar", [t["net"] for t in trend])])
+    trend_cuts = charts.lines(labels, [
+        ("Potongan presensi", [t["attendance_deduction"] for t in trend]),
+        ("Potongan produktivitas", [t["productivity_deduction"] for t in trend]),
+    ])  # fmt: skip
+    present = attendance["opds"] if attendance else []
+    attendance_chart = charts.hbars(
+        [(o["opd"], o["tingkat_kehadiran"] or 0) for o in present], top=100
+    )
+    filed = filing["opds"] if filing else []
+    filing_chart = charts.hbars([(o["opd"], o["persen_tepat_waktu"] or 0) for o in filed], top=100)
+    return ctx.page(
+        "dasbor.html", "Dasbor kota", summary=summary, opds=opds, chart=chart, period=period,
+        tpp_error=error, codes=codes, code_chart=code_chart, trend=trend, trend_error=trend_error,
+        trend_paid=trend_paid, trend_cuts=trend_cuts, attendance=attendance,
+        attendance_error=attendance_error, attendance_chart=attendance_chart, filing=filing,
+        filing_error=filing_error, filing_chart=filing_chart, devices_error=devices_error,
+        devices=_offline_devices(devices) if devices is not None else None,
+        persen=bahasa.persen, rupiah_of=bahasa.rupiah, kode_tpp=line_words,
+    )  # fmt: skip
+
+
+TREND_FIELDS = ("net", "attendance_deduction", "productivity_deduction", "employees")

@@ -93,6 +93,8 @@ def create(
                 await backend.aclose()  # the pooled connections to the services
 
     app.router.lifespan_context = lifespan
+    # a page this session may not see answers where to go instead (routes/work.py)
+    app.add_exception_handler(work.Elsewhere, lambda _r, exc: exc.response)
     app.include_router(pages.router)  # the pages live at the root, not under /api/v1
     app.include_router(work.router)
     app.include_router(operator.router)

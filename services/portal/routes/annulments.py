@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from services.portal.backend import ServiceError
 from services.portal.routes.operator import _upload
-from services.portal.routes.work import CSRF_REFUSED, Ctx, _go, _period, csrf_ok, ctx_of
+from services.portal.routes.work import CSRF_REFUSED, Ctx, _go, _period, csrf_ok, page_ctx
 
 router = APIRouter(include_in_schema=False)
 BKPSDM = "bkpsdm"
@@ -52,9 +52,7 @@ async def annulments_page(
     nip: str = "",
     status: str = "",
 ) -> Response:
-    ctx = ctx_of(request, *READERS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *READERS)
     period = _period(periode, request)
     own_opd = ctx.session.opd if ctx.session.role == "operator" else None
     filters = {"periode": period, "opd": own_opd or opd.strip(), "nip": nip.strip(),
@@ -101,9 +99,7 @@ async def new_annulment_page(
     alasan: str = "",
     usulan: str = "",
 ) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     form = {"tanggal": tanggal, "sasaran": "opd" if opd and not nip else "nip", "nip": nip,
             "opd": opd, "kode": kode, "alasan": alasan, "usulan": usulan}  # fmt: skip
     return await _form_page(ctx, form)
@@ -122,9 +118,7 @@ async def record_annulment(
     csrf_token: str = Form(""),
     dokumen: UploadFile | None = None,
 ) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     form = {"tanggal": tanggal.strip(), "sasaran": "opd" if sasaran == "opd" else "nip",
             "nip": nip.strip(), "opd": opd.strip(), "kode": kode.strip(),
             "alasan": alasan.strip(), "usulan": usulan.strip()}  # fmt: skip
@@ -173,9 +167,7 @@ def _effect(done: str, answer: dict[str, Any]) -> str:
 # -- one annulment --------------------------------------------------------------------------------
 @router.get("/pembatalan/{annulment_id}")
 async def annulment_page(request: Request, annulment_id: str) -> Response:
-    ctx = ctx_of(request, *READERS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *READERS)
     try:
         row = await ctx.get("tpp", f"/annulments/{_q(annulment_id)}")
     except ServiceError as err:
@@ -186,9 +178,7 @@ async def annulment_page(request: Request, annulment_id: str) -> Response:
 
 @router.get("/pembatalan/{annulment_id}/dokumen")
 async def annulment_document(request: Request, annulment_id: str) -> Response:
-    ctx = ctx_of(request, *READERS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *READERS)
     try:
         answer = await ctx.backend.request(
             ctx.session, ctx.ip, "GET", "tpp", f"/annulments/{_q(annulment_id)}/document"
@@ -204,9 +194,7 @@ async def annulment_document(request: Request, annulment_id: str) -> Response:
 @router.get("/pembatalan/{annulment_id}/cabut")
 async def revoke_page(request: Request, annulment_id: str) -> Response:
     """The confirmation step: what will come back, and the reason to write."""
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     try:
         row = await ctx.get("tpp", f"/annulments/{_q(annulment_id)}")
     except ServiceError as err:
@@ -220,9 +208,7 @@ async def revoke_page(request: Request, annulment_id: str) -> Response:
 async def revoke(
     request: Request, annulment_id: str, alasan: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     back = f"/pembatalan/{_q(annulment_id)}"
     if not csrf_ok(ctx, csrf_token):
         return _go(back, error=CSRF_REFUSED)
@@ -245,9 +231,7 @@ async def revoke(
 # -- device-outage proposals ----------------------------------------------------------------------
 @router.get("/gangguan-mesin")
 async def outages_page(request: Request, periode: str | None = None, opd: str = "") -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     period = _period(periode, request)
     outages: list[dict[str, Any]] = []
     confirmed: dict[str, str] = {}
@@ -304,9 +288,7 @@ def _blank(nip: str = "") -> dict[str, str]:
 
 @router.get("/penilai")
 async def penilai_page(request: Request, nip: str = "") -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     return await _penilai_page(ctx, _blank(nip.strip()))
 
 
@@ -322,9 +304,7 @@ async def set_penilai(
     sampai: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     form = {"nip": nip.strip(), "jenis": "bkpsdm" if jenis == "bkpsdm" else "pejabat",
             "penilai": penilai.strip(), "nama": nama.strip(), "jabatan": jabatan.strip(),
             "mulai": mulai, "sampai": sampai}  # fmt: skip
@@ -353,9 +333,7 @@ async def set_penilai(
 
 @router.post("/penilai/{penilai_id}/hapus")
 async def remove_penilai(request: Request, penilai_id: str, csrf_token: str = Form("")) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     if not csrf_ok(ctx, csrf_token):
         return _go("/penilai", error=CSRF_REFUSED)
     try:

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from services.portal.backend import ServiceError
 from services.portal.routes.operator import _upload
-from services.portal.routes.work import CSRF_REFUSED, Ctx, _go, _period, csrf_ok, ctx_of
+from services.portal.routes.work import CSRF_REFUSED, Ctx, _go, _period, csrf_ok, page_ctx
 
 router = APIRouter(include_in_schema=False)
 BKPSDM = "bkpsdm"
@@ -41,9 +41,7 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
 # -- rule sets and the what-if preview ------------------------------------------------------------
 @router.get("/aturan")
 async def rules_page(request: Request, periode: str | None = None) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     period = _period(periode, request)
     catalogue, error = None, None
     try:
@@ -68,9 +66,7 @@ async def _preview(ctx: Ctx, period: str, rules: str) -> dict[str, Any]:
 @router.get("/aturan/pratinjau")
 async def rules_preview(request: Request, periode: str | None = None, aturan: str = "") -> Response:
     """A month recomputed under another rule set, never stored: totals and each difference."""
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     period = _period(periode, request)
     if not aturan:
         return _go(f"/aturan?periode={period}", error="Pilih rule set pembandingnya, lalu "
@@ -88,9 +84,7 @@ async def rules_preview(request: Request, periode: str | None = None, aturan: st
 async def rules_preview_csv(
     request: Request, periode: str | None = None, aturan: str = ""
 ) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     period = _period(periode, request)
     try:
         preview = await _preview(ctx, period, aturan)
@@ -123,9 +117,7 @@ async def _openings_page(
 
 @router.get("/pembukaan")
 async def openings_page(request: Request) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     return await _openings_page(ctx)
 
 
@@ -138,9 +130,7 @@ async def open_date(
     batas: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     form = {"nip": nip.strip(), "tanggal": tanggal, "alasan": alasan.strip(), "batas": batas}
     if not csrf_ok(ctx, csrf_token):
         return await _openings_page(ctx, 403, form, CSRF_REFUSED)
@@ -181,9 +171,7 @@ async def siasn_results_page(
     """Each ASN's monthly kinerja result, its predikat, its delivery state and its ids at
     SIASN: BKPSDM and the auditor for the city (an OPD filter), an operator for their OPD
     (siasn scopes the answer)."""
-    ctx = ctx_of(request, *RESULT_READERS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *RESULT_READERS)
     period = _period(periode, request)
     params: dict[str, Any] = {"period": period, "limit": PREVIEW_ROWS}
     if opd.strip() and ctx.session.role != "operator":
@@ -236,9 +224,7 @@ async def _siasn_page(
 
 @router.get("/siasn")
 async def siasn_page(request: Request) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     return await _siasn_page(ctx)
 
 
@@ -246,9 +232,7 @@ async def siasn_page(request: Request) -> Response:
 async def import_employees(
     request: Request, csrf_token: str = Form(""), berkas: UploadFile | None = None
 ) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     if not csrf_ok(ctx, csrf_token):
         return await _siasn_page(ctx, 403, CSRF_REFUSED)
     chosen = await _upload(berkas, MAX_EMPLOYEES)
@@ -284,9 +268,7 @@ async def import_employees(
 
 @router.post("/siasn/sinkron")
 async def sync_now(request: Request, csrf_token: str = Form("")) -> Response:
-    ctx = ctx_of(request, BKPSDM)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, BKPSDM)
     if not csrf_ok(ctx, csrf_token):
         return _go("/siasn", error=CSRF_REFUSED)
     try:
@@ -330,9 +312,7 @@ def _anomaly_filters(request: Request) -> tuple[str, str, str]:
 
 @router.get("/anomali")
 async def anomalies_page(request: Request) -> Response:
-    ctx = ctx_of(request, *READERS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *READERS)
     period, opd, kind = _anomaly_filters(request)
     rows: list[dict[str, Any]] = []
     opds: list[str] = []
@@ -352,9 +332,7 @@ async def anomalies_page(request: Request) -> Response:
 
 @router.get("/anomali/unduh.csv")
 async def anomalies_csv(request: Request) -> Response:
-    ctx = ctx_of(request, *READERS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *READERS)
     period, opd, kind = _anomaly_filters(request)
     try:
         rows, _ = await _anomalies(ctx, period, opd, kind)

@@ -28,7 +28,7 @@ from services.portal.routes.work import (
     _go,
     _period,
     csrf_ok,
-    ctx_of,
+    page_ctx,
     today,
 )
 from services.shared.http import Problem
@@ -78,9 +78,7 @@ def _year(value: str | None, request: Request) -> int:
 
 @router.get("/kalender")
 async def calendar_page(request: Request, tahun: str | None = None) -> Response:
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     year = _year(tahun, request)
     calendar, error = None, None
     try:
@@ -98,9 +96,7 @@ async def calendar_add(
     jenis: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     back = f"/kalender?tahun={tanggal[:4]}" if tanggal[:4].isdigit() else "/kalender"
     if not csrf_ok(ctx, csrf_token):
         return _go(back, error=CSRF_REFUSED)
@@ -121,9 +117,7 @@ async def calendar_add(
 
 @router.post("/kalender/{tanggal}/hapus")
 async def calendar_remove(request: Request, tanggal: str, csrf_token: str = Form("")) -> Response:
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     back = f"/kalender?tahun={tanggal[:4]}" if tanggal[:4].isdigit() else "/kalender"
     if not csrf_ok(ctx, csrf_token):
         return _go(back, error=CSRF_REFUSED)
@@ -145,9 +139,7 @@ async def _summary(ctx: Ctx, period: str) -> tuple[dict[str, Any] | None, str | 
 
 @router.get("/periode")
 async def period_page(request: Request, periode: str | None = None) -> Response:
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     period = _period(periode, request)
     summary, error = await _summary(ctx, period)
     return ctx.page("periode.html", "Periode TPP", summary=summary, period=period, error=error)
@@ -156,9 +148,7 @@ async def period_page(request: Request, periode: str | None = None) -> Response:
 @router.get("/periode/{period}/yakin/{step}")
 async def period_confirm(request: Request, period: str, step: str) -> Response:
     """The confirmation step before a close or a reopen."""
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     if step not in ("tutup", "buka"):
         return _go("/periode", error="Pilih Tutup atau Buka kembali dari halaman periode.")
     period = _period(period, request)
@@ -171,9 +161,7 @@ async def period_confirm(request: Request, period: str, step: str) -> Response:
 async def period_act(
     request: Request, period: str, step: str, csrf_token: str = Form("")
 ) -> Response:
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     period = _period(period, request)
     back = f"/periode?periode={period}"
     if not csrf_ok(ctx, csrf_token):
@@ -201,9 +189,7 @@ async def period_act(
 @router.get("/periode/{period}/unduh.xlsx")
 async def payroll_download(request: Request, period: str) -> Response:
     """tpp's XLSX, fetched with the person's token: the browser needs none."""
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     period = _period(period, request)
     draft = request.query_params.get("draf") == "1"
     try:
@@ -223,9 +209,7 @@ async def payroll_download(request: Request, period: str) -> Response:
 # -- role grants ---------------------------------------------------------------------------------
 @router.get("/peran")
 async def roles_page(request: Request) -> Response:
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     portal = portal_of(request)
 
     def read() -> list[RoleGrant]:
@@ -245,9 +229,7 @@ async def grant_role(
     opd: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     if not csrf_ok(ctx, csrf_token):
         return _go("/peran", error=CSRF_REFUSED)
     nip = nip.strip()
@@ -273,9 +255,7 @@ async def grant_role(
 async def revoke_role(
     request: Request, nip: str, role: str, csrf_token: str = Form("")
 ) -> Response:
-    ctx = ctx_of(request, "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm")
     if not csrf_ok(ctx, csrf_token):
         return _go("/peran", error=CSRF_REFUSED)
     try:
@@ -313,9 +293,7 @@ def _filters(request: Request) -> dict[str, str]:
 
 @router.get("/audit")
 async def audit_page(request: Request) -> Response:
-    ctx = ctx_of(request, "bkpsdm", "auditor")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm", "auditor")
     f = _filters(request)
     since, until = _day_or_none(f["dari"]), _day_or_none(f["sampai"])
     error = None
@@ -331,9 +309,7 @@ async def audit_page(request: Request) -> Response:
 
 @router.get("/audit/unduh.csv")
 async def audit_csv(request: Request) -> Response:
-    ctx = ctx_of(request, "bkpsdm", "auditor")
-    if isinstance(ctx, Response):
-        return ctx
+    page_ctx(request, "bkpsdm", "auditor")  # may this session read the log at all
     f = _filters(request)
     rows = await to_thread.run_sync(
         _audit_rows, portal_of(request), f["aksi"], f["nip"], _day_or_none(f["dari"]),

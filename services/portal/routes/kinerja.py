@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from services.kernel.kinerja import RATING_LABEL, RATINGS
 from services.portal.backend import ServiceError
-from services.portal.routes.work import CSRF_REFUSED, PERSONS, _go, csrf_ok, ctx_of, today
+from services.portal.routes.work import CSRF_REFUSED, PERSONS, _go, csrf_ok, page_ctx, today
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/kinerja"
@@ -33,9 +33,7 @@ def _back(period: str, info: str = "", error: str = "") -> Response:
 
 @router.get(PAGE)
 async def kinerja_page(request: Request, periode: str | None = None) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     period = _month(periode, today(request))
     items: list[dict[str, Any]] = []
     error = None
@@ -57,9 +55,7 @@ async def confirm_all(
     nips: list[str] = Form(default_factory=list),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     period = _month(period, today(request))
     if not csrf_ok(ctx, csrf_token):
         return _back(period, error=CSRF_REFUSED)
@@ -84,9 +80,7 @@ async def change_one(
     reason: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     period = _month(period, today(request))
     if not csrf_ok(ctx, csrf_token):
         return _back(period, error=CSRF_REFUSED)

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from services.kernel.vocabulary import ABSENCE_KINDS, label
 from services.portal.backend import ServiceError
-from services.portal.routes.work import CSRF_REFUSED, Ctx, _go, _period, csrf_ok, ctx_of, today
+from services.portal.routes.work import CSRF_REFUSED, Ctx, _go, _period, csrf_ok, page_ctx, today
 
 router = APIRouter(include_in_schema=False)
 OPERATOR = "operator"
@@ -88,9 +88,7 @@ async def _absences_page(
 
 @router.get("/ketidakhadiran")
 async def absences_page(request: Request, periode: str | None = None) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     return await _absences_page(ctx, _period(periode, request))
 
 
@@ -105,9 +103,7 @@ async def record_absence(
     csrf_token: str = Form(""),
     dokumen: UploadFile | None = None,
 ) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     form = {"nip": nip.strip(), "mulai": mulai, "selesai": selesai or mulai, "jenis": jenis,
             "keterangan": keterangan.strip()}  # fmt: skip
     period = _period(mulai[:7], request)
@@ -132,9 +128,7 @@ async def record_absence(
 
 @router.get("/ketidakhadiran/{absence_id}/dokumen")
 async def absence_document(request: Request, absence_id: str) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     try:
         answer = await _raw(ctx, "GET", f"/absences/{quote(absence_id, safe='')}/document")
     except ServiceError as err:
@@ -151,9 +145,7 @@ async def absence_document(request: Request, absence_id: str) -> Response:
 # -- Mesin ----------------------------------------------------------------------------------------
 @router.get("/mesin")
 async def devices_page(request: Request) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     devices, error = [], None
     try:
         devices = await ctx.get("attendance", "/devices")
@@ -168,9 +160,7 @@ async def devices_page(request: Request) -> Response:
 # -- Impor ----------------------------------------------------------------------------------------
 @router.get("/impor")
 async def import_page(request: Request) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     return ctx.page("op_impor.html", "Impor berkas", imports=IMPORTS, kind="pindaian",
                     report=None)  # fmt: skip
 
@@ -206,9 +196,7 @@ async def import_file(
     csrf_token: str = Form(""),
     berkas: UploadFile | None = None,
 ) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     kind = jenis if jenis in IMPORTS else "pindaian"
 
     def again(status: int, error: str) -> Response:
@@ -243,9 +231,7 @@ def _date(value: str | None, request: Request) -> date:
 
 @router.get("/rekap")
 async def day_recap(request: Request, tanggal: str | None = None) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     day = _date(tanggal, request)
     recap, error = None, None
     opd = ctx.session.opd or ""
@@ -275,9 +261,7 @@ NO_OPD = "Akun operator Anda belum terhubung ke OPD mana pun. Hubungi BKPSDM."
 @router.get("/tpp-opd")
 async def opd_tpp_page(request: Request, periode: str | None = None) -> Response:
     """The OPD's TPP month: its status, totals, each ASN's net and the payroll download."""
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     period = _period(periode, request)
     sheet, error, opd = None, None, _own_opd(ctx)
     if opd is None:
@@ -297,9 +281,7 @@ async def opd_tpp_page(request: Request, periode: str | None = None) -> Response
 async def opd_payroll_download(request: Request, period: str) -> Response:
     """The OPD's payroll sheet from tpp, always of the operator's own OPD (the session's):
     tpp refuses any other OPD to this token anyway."""
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     period = _period(period, request)
     back = f"/tpp-opd?periode={period}"
     opd = _own_opd(ctx)
@@ -399,9 +381,7 @@ async def _commands_page(
 
 @router.get("/mesin/{sn}/perintah")
 async def device_commands_page(request: Request, sn: str) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     return await _commands_page(ctx, sn)
 
 
@@ -414,9 +394,7 @@ async def queue_device_command(
     sampai: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, OPERATOR)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, OPERATOR)
     form = {"jenis": jenis, "dari": dari, "sampai": sampai}
     if not csrf_ok(ctx, csrf_token):
         return await _commands_page(ctx, sn, 403, CSRF_REFUSED, form)

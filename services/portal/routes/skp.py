@@ -17,7 +17,7 @@ from services.portal.routes.work import (
     _go,
     _period,
     csrf_ok,
-    ctx_of,
+    page_ctx,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -27,11 +27,8 @@ NOT_A_PERSON = (
 )
 
 
-def person_ctx(request: Request) -> Ctx | Response:
-    ctx = ctx_of(request)
-    if isinstance(ctx, Ctx) and ctx.session.role not in PERSONS:
-        return _go("/", error=NOT_A_PERSON)
-    return ctx
+def person_ctx(request: Request) -> Ctx:
+    return page_ctx(request, *PERSONS, refusal=NOT_A_PERSON)
 
 
 def _percent(value: str) -> str:
@@ -63,8 +60,6 @@ async def _skp_page(
 @router.get("/skp")
 async def my_targets(request: Request, periode: str | None = None) -> Response:
     ctx = person_ctx(request)
-    if isinstance(ctx, Response):
-        return ctx
     return await _skp_page(ctx, _period(periode, request))
 
 
@@ -78,8 +73,6 @@ async def add_target(
     csrf_token: str = Form(""),
 ) -> Response:
     ctx = person_ctx(request)
-    if isinstance(ctx, Response):
-        return ctx
     period = _period(periode, request)
     form = {"activity": activity, "indicator": indicator, "target_quantity": target_quantity}
     if not csrf_ok(ctx, csrf_token):

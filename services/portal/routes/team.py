@@ -26,7 +26,7 @@ from services.portal.routes.work import (
     _period,
     annulled_total,
     csrf_ok,
-    ctx_of,
+    page_ctx,
     today,
 )
 from services.shared.employees import find_employee
@@ -44,12 +44,9 @@ STATEMENT_MISSING = "statement_not_found"  # no TPP statement yet this month: no
 T = TypeVar("T")
 
 
-def atasan_ctx(request: Request) -> Ctx | Response:
-    """The atasan's session, or home with the reason (an ASN, an operator...)."""
-    ctx = ctx_of(request)
-    if isinstance(ctx, Ctx) and ctx.session.role != ATASAN:
-        return _go("/", error=NOT_ATASAN)
-    return ctx
+def atasan_ctx(request: Request) -> Ctx:
+    """The atasan's session, or (raised) home with the reason (an ASN, an operator...)."""
+    return page_ctx(request, ATASAN, refusal=NOT_ATASAN)
 
 
 # -- the subordinates' month --------------------------------------------------------------------
@@ -143,8 +140,6 @@ def totals(rows: list[Row]) -> dict[str, int]:
 @router.get("/bawahan")
 async def team_recap(request: Request, periode: str | None = None) -> Response:
     ctx = atasan_ctx(request)
-    if isinstance(ctx, Response):
-        return ctx
     period = _period(periode, request)
     portal = portal_of(request)
 
@@ -215,8 +210,6 @@ async def _plt_page(
 @router.get("/plt")
 async def delegations_page(request: Request) -> Response:
     ctx = atasan_ctx(request)
-    if isinstance(ctx, Response):
-        return ctx
     return await _plt_page(ctx)
 
 
@@ -229,8 +222,6 @@ async def grant(
     csrf_token: str = Form(""),
 ) -> Response:
     ctx = atasan_ctx(request)
-    if isinstance(ctx, Response):
-        return ctx
     form = {"plt_nip": plt_nip.strip(), "start": start, "end": end}
     if not csrf_ok(ctx, csrf_token):
         return await _plt_page(ctx, 403, form, CSRF_REFUSED)
@@ -256,8 +247,6 @@ async def grant(
 @router.post("/plt/{delegation_id}/cabut")
 async def revoke(request: Request, delegation_id: str, csrf_token: str = Form("")) -> Response:
     ctx = atasan_ctx(request)
-    if isinstance(ctx, Response):
-        return ctx
     if not csrf_ok(ctx, csrf_token):
         return _go("/plt", error=CSRF_REFUSED)
     try:

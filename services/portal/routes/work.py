@@ -196,7 +196,19 @@ def _flash(request: Request) -> tuple[str | None, str | None]:
         return None, None
 
 
-def ctx_of(request: Request, *roles: str) -> Ctx | Response:
+NOT_YOUR_ROLE = "Halaman itu bukan untuk peran Anda."
+
+
+class Elsewhere(Exception):
+    """A page this session may not see: where it goes instead (the portal's app answers
+    with `response`, see app.py). Raised by `page_ctx`, so a route reads as what it shows."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.headers.get("location", ""))
+        self.response = response
+
+
+def ctx_of(request: Request, *roles: str, refusal: str = NOT_YOUR_ROLE) -> Ctx | Response:
     """The active session, or where to go instead (log in, the next login step, home)."""
     from services.portal.routes.pages import STEP_PAGE  # the login steps' pages
 
@@ -206,8 +218,16 @@ def ctx_of(request: Request, *roles: str) -> Ctx | Response:
     if session.state != domain.ACTIVE:
         return _go(STEP_PAGE[session.state])
     if roles and session.role not in roles:
-        return _go("/", error="Halaman itu bukan untuk peran Anda.")
+        return _go("/", error=refusal)
     return Ctx(request, session, request.app.state.backend)
+
+
+def page_ctx(request: Request, *roles: str, refusal: str = NOT_YOUR_ROLE) -> Ctx:
+    """`ctx_of`, raising `Elsewhere` instead of returning where to go."""
+    found = ctx_of(request, *roles, refusal=refusal)
+    if isinstance(found, Response):
+        raise Elsewhere(found)
+    return found
 
 
 def csrf_ok(ctx: Ctx, submitted: str) -> bool:
@@ -245,9 +265,7 @@ async def today_of(ctx: Ctx) -> dict[str, Any]:
 
 
 async def home_page(request: Request) -> Response:
-    ctx = ctx_of(request)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request)
     context: dict[str, Any] = {}
     if ctx.session.role in PERSONS:
         context.update(await today_of(ctx))
@@ -263,9 +281,7 @@ def _period(value: str | None, request: Request) -> str:
 
 @router.get("/laporan")
 async def my_reports(request: Request, periode: str | None = None) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     period = _period(periode, request)
     error, reports = None, []
     try:
@@ -305,9 +321,7 @@ async def _targets(ctx: Ctx, work_date: str) -> list[dict[str, Any]]:
 
 @router.get("/laporan/baru")
 async def new_report_page(request: Request, tanggal: str | None = None) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     day = tanggal or today(request).isoformat()
     gate, error = None, None
     try:
@@ -383,9 +397,7 @@ async def new_report_form(
 
 @router.get("/laporan/{report_id}/perbaiki")
 async def revise_page(request: Request, report_id: str) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     try:
         report = await ctx.get("activity", f"/reports/{report_id}")
     except ServiceError as err:
@@ -430,9 +442,7 @@ async def _submit_report(
 ) -> Response:
     """The steps a new report and a revision share: the person, the CSRF token, the body,
     the call (`send` returns the report's id and what to tell the person), the evidence."""
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     work_date, description, output, quantity, minutes, skp_target = fields
     form = {"work_date": work_date, "description": description, "output": output,
             "quantity": quantity, "minutes": minutes, "skp_target_id": skp_target}  # fmt: skip
@@ -454,9 +464,7 @@ async def _submit_report(
 # -- TPP statement -------------------------------------------------------------------------------
 @router.get("/tpp")
 async def my_statement(request: Request, periode: str | None = None) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     period = _period(periode, request)
     statement, error = None, None
     try:
@@ -470,9 +478,7 @@ async def my_statement(request: Request, periode: str | None = None) -> Response
 # -- notifications -------------------------------------------------------------------------------
 @router.get("/pemberitahuan")
 async def notifications(request: Request) -> Response:
-    ctx = ctx_of(request)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request)
     inbox, error = {"messages": [], "unread": 0}, None
     try:
         inbox = await ctx.get("notifier", f"/inbox/{ctx.nip}", limit=100)
@@ -483,9 +489,7 @@ async def notifications(request: Request) -> Response:
 
 @router.post("/pemberitahuan/{message_id}/dibaca")
 async def mark_read(request: Request, message_id: int, csrf_token: str = Form("")) -> Response:
-    ctx = ctx_of(request)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request)
     if not csrf_ok(ctx, csrf_token):
         return ctx.page("pesan.html", "", 403, m=None, error=CSRF_REFUSED)
     try:
@@ -500,9 +504,7 @@ async def mark_read(request: Request, message_id: int, csrf_token: str = Form(""
 # -- atasan: approval queue ----------------------------------------------------------------------
 @router.get("/persetujuan")
 async def approval_queue(request: Request) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     items, error = [], None
     try:
         items = await ctx.get("approval", "/queue")
@@ -521,9 +523,7 @@ def _back(info: str = "", error: str = "") -> Response:
 async def approve_selected(
     request: Request, report_ids: list[str] = Form(default_factory=list), csrf_token: str = Form("")
 ) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     if not csrf_ok(ctx, csrf_token):
         return _back(error=CSRF_REFUSED)
     if not report_ids:
@@ -545,9 +545,7 @@ async def decide(
     reason: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    ctx = ctx_of(request, *PERSONS)
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, *PERSONS)
     if not csrf_ok(ctx, csrf_token):
         return _back(error=CSRF_REFUSED)
     reason = reason.strip()
@@ -575,9 +573,7 @@ def _caller(session: LoginSession) -> Caller:
 
 @router.get("/pegawai")
 async def employees(request: Request, opd: str | None = None) -> Response:
-    ctx = ctx_of(request, "operator", "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "operator", "bkpsdm")
     portal = portal_of(request)
     which = ctx.session.opd if ctx.session.role == "operator" else (opd or None)
 
@@ -591,9 +587,7 @@ async def employees(request: Request, opd: str | None = None) -> Response:
 
 @router.post("/pegawai/{nip}/kode")
 async def setup_code(request: Request, nip: str, csrf_token: str = Form("")) -> Response:
-    ctx = ctx_of(request, "operator", "bkpsdm")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "operator", "bkpsdm")
     if not csrf_ok(ctx, csrf_token):
         return ctx.page("kode.html", "Kode kata sandi", 403, error=CSRF_REFUSED, nip=nip)
     try:
@@ -663,9 +657,7 @@ async def dashboard(request: Request, periode: str | None = None) -> Response:
     """BKPSDM's city dashboard: TPP per OPD and per line code, six months of city totals,
     attendance and on-time filing per OPD, devices offline. Every service is asked at once;
     a service that fails shows its message in its own section."""
-    ctx = ctx_of(request, "bkpsdm", "auditor")
-    if isinstance(ctx, Response):
-        return ctx
+    ctx = page_ctx(request, "bkpsdm", "auditor")
     period = _period(periode, request)
     months = months_back(period, TREND_MONTHS)
     # one token per service first: the seven calls below would otherwise each mint (and

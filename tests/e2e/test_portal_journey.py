@@ -405,6 +405,16 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
                 (f"/gangguan-mesin?periode={day:%Y-%m}", "gangguan-mesin"),
                 ("/penilai", "penilai"),
             ))  # fmt: skip
+            # long work: once sent, the preview shows its progress bar and cannot be sent twice
+            office.goto(f"{stack.url('portal')}/aturan?periode={day:%Y-%m}")
+            shown = office.evaluate("""() => {
+                const form = document.querySelector("form[data-proses]");
+                form.addEventListener("submit", (e) => e.preventDefault());  // stay here
+                form.requestSubmit();
+                return [form.querySelector(".proses").hidden,
+                        form.querySelector("button[type=submit]").disabled];
+            }""")
+            assert shown == [False, True], shown
             # the day before, the ASN was absent without a word (TK, 5% of the pagu): BKPSDM
             # annuls that cut with a PDF, and the ASN's statement shows the line at Rp 0
             before = day_before(day)

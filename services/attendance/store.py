@@ -20,6 +20,8 @@ from typing import Any, cast, get_args
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, bindparam, case, exists, func, insert, or_, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded, ScanSource
@@ -647,12 +649,8 @@ def _contact_upsert(dialect: str) -> Any:
     """INSERT ... ON CONFLICT (sn, day) DO UPDATE of device_day, built once per dialect
     (SQLite and PostgreSQL share the clause): counters add up, the first contact stays, the
     last one is the later of the two (two workers may commit out of order)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     table = DeviceDay.__table__
-    stmt = dialect_insert(table).values(
+    stmt = (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)).values(
         sn=bindparam("sn"),
         day=bindparam("day"),
         first_contact=bindparam("at"),

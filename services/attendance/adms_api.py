@@ -156,6 +156,7 @@ def _device(
     if q.pushver:
         device.firmware = q.pushver
     uow.session.add(device)
+    store.note_contact(uow, sn, now, heartbeats=1, scans=0)
     return device
 
 
@@ -213,10 +214,17 @@ def _pins_to_nips(uow: UnitOfWork, pins: set[str]) -> dict[str, str]:
 
 
 def _heartbeat(
-    uow: UnitOfWork, client: str | None, q: adms.IclockQuery, now: datetime, stamp: str | None
+    uow: UnitOfWork,
+    client: str | None,
+    q: adms.IclockQuery,
+    now: datetime,
+    stamp: str | None,
+    lines: int,
 ) -> None:
-    """The device's heartbeat (and its last ATTLOG Stamp) as one UPDATE, the last write of
-    the transaction: with SQLite the writer slot is taken as late as possible."""
+    """The device's heartbeat (and its last ATTLOG Stamp) as one UPDATE and the day's
+    contact record (`lines` ATTLOG lines) as one upsert, the last writes of the
+    transaction: with SQLite the writer slot is taken as late as possible."""
+    store.note_contact(uow, q.sn, now, heartbeats=0, scans=lines)
     values: dict[str, Any] = {
         "last_seen_at": now,
         "last_ip": client,
@@ -278,7 +286,7 @@ def _record_attlog(
         if unknown:
             # Acknowledged, so the device deletes them: they wait for their employee.
             quarantine.hold(uow, _held(q.sn, body, unknown), received_at=now)
-        _heartbeat(uow, client, q, now, q.stamp)
+        _heartbeat(uow, client, q, now, q.stamp, len(post.records))
         uow.commit()
     return outcomes, post, unknown
 

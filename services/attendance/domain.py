@@ -615,7 +615,10 @@ def device_outages(
 ) -> list[DeviceOutage]:
     """The (OPD, working day) pairs on which every device of the OPD registered by then
     (`devices`: sn, opd, WIB date registered) was silent (`heard`: (sn, day) with any scan
-    or contact) while `expected[(opd, day)]` employees were due (active there, not absent)."""
+    or contact) while `expected[(opd, day)]` employees were due (active there, not absent).
+
+    A contact without scans (heartbeats only) is heard: the device was up, so nobody
+    scanning that day is people not scanning, judged per employee, not an outage."""
     by_opd: dict[str, list[tuple[str, date]]] = defaultdict(list)
     for sn, opd, since in devices:
         by_opd[opd].append((sn, since))

@@ -55,6 +55,20 @@ class Device(Base, table=True):
     pinned_ip: str | None = Field(default=None, max_length=45)
 
 
+class DeviceDay(Base, table=True):
+    """A device's contact with the server on one WIB date (ADMS handshake, getrequest,
+    cdata, devicecmd): what the device-outage proposals read, as `Device.last_seen_at`
+    keeps only the latest contact. One upsert per request (adms_api._contact)."""
+
+    __tablename__ = "device_day"
+    sn: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True, index=True)  # WIB date of the contact
+    first_contact: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    last_contact: datetime = Field(sa_column=Column(Utc(), nullable=False))
+    heartbeats: int = 0  # requests without ATTLOG lines (handshake, getrequest, ...)
+    scans: int = 0  # ATTLOG lines received that day (any work date, stored or held)
+
+
 class DeviceCommand(Base, table=True):
     """A command queued for a device; handed out on getrequest, answered on devicecmd."""
 

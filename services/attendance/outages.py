@@ -4,10 +4,15 @@ no contact that day) while its employees were due at the office. BKPSDM confirms
 recording an OPD annulment in tpp that cites it (the portal carries it; no service calls
 another).
 
-Heard from a device on a date: a scan of that WIB date from it (stored or waiting in
-quarantine), or its last contact (`last_seen_at`) on that date; attendance keeps no older
-heartbeats, so a device that called in without scanning on an earlier date is not seen
-then (an over-proposal BKPSDM checks before confirming, never a missed cut).
+Heard from a device on a date: any contact of that WIB date in its day record
+(`device_day`: a handshake, a heartbeat, a command result or an upload), or a scan of that
+work date from it (stored or waiting in quarantine: a device that was offline uploads its
+day later, and the scans show it worked). A device that only sent heartbeats on a day, with
+no scan at all, was up: nobody scanning is the employees' own days (each judged by their
+attendance), not an outage, so that day is not proposed. Days before the day records
+existed know only the last contact kept then (the migration carried `last_seen_at` over)
+and the scans: a device heard without scanning on such a day may be proposed (an
+over-proposal BKPSDM checks before confirming, never a missed cut).
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ def device_outages(
                 .distinct()
             )
         )
-    heard.update((d.sn, _wib(d.last_seen_at)) for d in devices if d.last_seen_at is not None)
+    heard |= store.contact_days(uow, sns, first, last)
 
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     opds = {d.opd for d in devices}

@@ -19,12 +19,21 @@ from functools import lru_cache
 from typing import Any, cast, get_args
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, insert, or_, true, update
+from sqlalchemy import ColumnElement, bindparam, case, exists, func, insert, or_, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from contracts.events import AttendanceDayClosed, Event, FingerprintRecorded, ScanSource
 from services.attendance import domain
-from services.attendance.models import Absence, CalendarOverride, ClosedDate, DayClosing, Scan
+from services.attendance.models import (
+    Absence,
+    CalendarOverride,
+    ClosedDate,
+    DayClosing,
+    DeviceDay,
+    Scan,
+)
 from services.kernel.calendar import WorkCalendar, indonesian_holidays, with_overrides
 from services.kernel.employment import Period
 from services.kernel.ruleset import load_ruleset
@@ -630,3 +639,68 @@ def unclosed_employees(uow: UnitOfWork, day: date) -> set[str]:
         ).scalars()
     )
     return active - done
+
+
+# --- devices' contacts ----------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _contact_upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (sn, day) DO UPDATE of device_day, built once per dialect
+    (SQLite and PostgreSQL share the clause): counters add up, the first contact stays, the
+    last one is the later of the two (two workers may commit out of order)."""
+    table = DeviceDay.__table__
+    stmt = (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)).values(
+        sn=bindparam("sn"),
+        day=bindparam("day"),
+        first_contact=bindparam("at"),
+        last_contact=bindparam("at"),
+        heartbeats=bindparam("heartbeats"),
+        scans=bindparam("scans"),
+    )
+    new = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.sn, table.c.day],
+        set_={
+            "last_contact": case(
+                (new.last_contact > table.c.last_contact, new.last_contact),
+                else_=table.c.last_contact,
+            ),
+            "heartbeats": table.c.heartbeats + new.heartbeats,
+            "scans": table.c.scans + new.scans,
+        },
+    )
+
+
+def note_contact(uow: UnitOfWork, sn: str, at: datetime, heartbeats: int, scans: int) -> None:
+    """Count a request of device `sn` at `at` in its WIB date's contact record (one
+    statement: the ADMS paths stay one write per request for it)."""
+    dialect = uow.session.get_bind().dialect.name
+    uow.session.execute(
+        _contact_upsert(dialect),
+        {
+            "sn": sn,
+            "day": domain.wib_date(at),
+            "at": at,
+            "heartbeats": heartbeats,
+            "scans": scans,
+        },
+    )
+
+
+def contact_days(
+    uow: UnitOfWork, sns: Collection[str], first: date, last: date
+) -> set[tuple[str, date]]:
+    """(sn, WIB date) of [first, last] on which each of `sns` had any contact."""
+    found: set[tuple[str, date]] = set()
+    for part in chunked(sorted(sns)):
+        found.update(
+            (sn, day)
+            for sn, day in uow.session.execute(
+                select(col(DeviceDay.sn), col(DeviceDay.day))
+                .where(col(DeviceDay.sn).in_(part))
+                .where(col(DeviceDay.day) >= first)
+                .where(col(DeviceDay.day) <= last)
+            )
+        )
+    return found

@@ -89,3 +89,56 @@ async def test_silent_devices_of_an_opd_with_employees_due_are_proposed(harness:
         headers=who(None, "auditor"),
     )
     assert len(auditor.json()) == 2
+
+
+# The day's contact record (device_day): February 2026, no national holiday in these days.
+#   Mo 2  Tu 3  We 4  Th 5  (asked on Friday the 6th)
+FEB_SAT, FEB_MON, FEB_TUE, FEB_WED, FEB_FRI = (date(2026, 2, d) for d in (1, 2, 3, 4, 6))
+
+
+async def _one_device_opd(h: Harness) -> None:
+    clock: Clock = h.clock  # type: ignore[attr-defined]
+    event = factories.employee(A, at=T0, opd=X, tpp_pagu=5_000_000)
+    await h.broker.publish(event.to_bytes(), "sikerja.employees", key=A.encode())
+    clock.moment = wib(FEB_SAT, 9)
+    r = await h.client.post("/api/v1/devices", json={"sn": "DEV-X", "opd": X})
+    assert r.status_code == 201, r.text
+
+
+async def _proposed(h: Harness) -> list[str]:
+    clock: Clock = h.clock  # type: ignore[attr-defined]
+    clock.moment = wib(FEB_FRI, 10)
+    got = await h.client.get("/api/v1/device-outages", params={"period": "2026-02", "opd": X})
+    assert got.status_code == 200, got.text
+    return [o["tanggal"] for o in got.json() if o["tanggal"] < "2026-02-05"]
+
+
+async def test_a_day_with_contact_is_not_proposed_though_the_device_called_in_later(
+    harness: Harness,
+) -> None:
+    """DEV-X calls in on Monday (handshake) and again on Wednesday, never on Tuesday, and
+    nobody scans: Tuesday is proposed, Monday and Wednesday are not (the device was up).
+    Keeping only the latest contact (Wednesday) proposed Monday too."""
+    h = harness
+    clock: Clock = h.clock  # type: ignore[attr-defined]
+    await _one_device_opd(h)
+    clock.moment = wib(FEB_MON, 7)
+    assert (await h.client.get("/iclock/cdata?SN=DEV-X&options=all")).status_code == 200
+    clock.moment = wib(FEB_WED, 16)
+    assert (await h.client.get("/iclock/getrequest?SN=DEV-X")).text == "OK"
+    assert await _proposed(h) == ["2026-02-03"]
+
+
+async def test_a_heartbeat_without_scans_is_not_an_outage(harness: Harness) -> None:
+    """Tuesday: DEV-X only sends heartbeats, nobody scans. The device was up: nobody
+    scanning is people not scanning (their own days), not an outage. Monday and Wednesday
+    it sends nothing at all: those are proposed."""
+    h = harness
+    clock: Clock = h.clock  # type: ignore[attr-defined]
+    await _one_device_opd(h)
+    for hour in (7, 12):
+        clock.moment = wib(FEB_TUE, hour)
+        assert (await h.client.get("/iclock/getrequest?SN=DEV-X")).text == "OK"
+    clock.moment = wib(FEB_FRI, 6)  # a later contact (Friday) must not hide Tuesday's
+    assert (await h.client.get("/iclock/getrequest?SN=DEV-X")).text == "OK"
+    assert await _proposed(h) == ["2026-02-02", "2026-02-04"]

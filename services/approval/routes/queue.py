@@ -141,7 +141,7 @@ def atasan_queue(
     cal = calendars(day.year)
     with kit.uow() as uow:
         periods = periods_of(uow, atasan_nip)
-        if not any(scope.may_see_person(who, atasan_nip, p) for p in periods or [None]):
+        if not any(scope.may_see_person(who, atasan_nip, p) for p in [*periods, None]):
             raise scope.forbidden(
                 "melihat antrean atasan ini (hanya atasan itu sendiri, operator OPD-nya, BKPSDM "
                 "dan auditor)"

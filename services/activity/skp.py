@@ -11,8 +11,9 @@ for that day.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.activity.domain import (
@@ -22,6 +23,7 @@ from services.activity.domain import (
     SkpTarget,
     _is_positive_int,
 )
+from services.kernel.employment import Period, period_on
 
 PERCENT_QUANT = Decimal("0.01")
 
@@ -107,3 +109,24 @@ def monthly_realisation(
         for t in target_list
         if t.year == year
     ]
+
+
+# --------------------------------------------------------------------------- a year's periods
+# An SKP target is of a year, and the year may hold several periods (RULES.md "Employment
+# within a month"): a transfer on 16 October leaves the year to both atasan and both OPDs.
+
+
+def employed_days(periods: Sequence[Period], year: int) -> list[date]:
+    """The days of `year` some period covers."""
+    day, days = date(year, 1, 1), []
+    while day.year == year:
+        if period_on(periods, day) is not None:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def atasan_in_year(periods: Sequence[Period], year: int) -> set[str]:
+    """The atasan of the periods in `year` (none: no period in it, or none has an atasan)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    return {p.atasan_nip for p in periods if p.atasan_nip and p.overlaps(first, last)}

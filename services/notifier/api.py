@@ -7,19 +7,20 @@ The caller is the person their bearer token proves (services.shared.http.actor).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from services.kernel.calendar import WIB
+from services.kernel.employment import Period, period_on
 from services.notifier import commands, domain, queries
 from services.notifier.delivery import CHANNELS
 from services.notifier.domain import Kind
 from services.notifier.jobs import REMINDERS, WARNINGS, Notifier
 from services.notifier.models import ChannelConfig, Message
-from services.shared.employees import find_employee
+from services.shared.employees import employee_on, periods_of
 from services.shared.http import ID_MAX, Actor, Moment, Problem, Who
 from services.shared.scope import (
     CITY_READERS,
@@ -37,43 +38,52 @@ def _notifier(request: Request) -> Notifier:
     return request.app.state.notifier
 
 
-def _opd_of(notifier: Notifier, nip: str) -> str | None:
-    """The employee's OPD as the projection says (None: unknown here)."""
+def _opd_of(notifier: Notifier, nip: str, day: date | None = None) -> str | None:
+    """The employee's OPD on `day` (default today, WIB); None: not employed here then.
+
+    What a date means here: the channel preferences and the inbox as a whole are about now,
+    so the operator of today's period helps with them (not of the latest period, which may
+    start later). One message is about a dated fact (`ref_date`: a day without a report, a
+    rejected report's date), so the operator of that date's OPD may also list it, mark it
+    read and retry it (`_may_handle`)."""
+    day = day or notifier.clock().astimezone(WIB).date()
     with notifier.kit.uow() as uow:
-        row = find_employee(uow, nip)
-        return row.opd if row is not None else None
+        period = employee_on(uow, nip, day)
+        return period.opd if period is not None else None
 
 
 def _own(who: Actor, nip: str) -> bool:
     return who.nip is not None and who.nip == nip
 
 
+def _today_s_operator(notifier: Notifier, who: Actor, nip: str) -> bool:
+    return who.role == "operator" and in_opd(who, _opd_of(notifier, nip))
+
+
+def _may_handle(notifier: Notifier, who: Actor, message: Message) -> bool:
+    """An operator of the employee's OPD today or on the message's date."""
+    return _today_s_operator(notifier, who, message.nip) or (
+        who.role == "operator" and in_opd(who, _opd_of(notifier, message.nip, message.ref_date))
+    )
+
+
 def _may_read(notifier: Notifier, who: Actor, nip: str, what: str) -> None:
-    """An inbox or a channel: its owner, their OPD's operator, the city readers (not the
-    atasan: the messages are the owner's own)."""
-    if who.role in CITY_READERS or _own(who, nip):
-        return
-    if who.role == "operator" and in_opd(who, _opd_of(notifier, nip)):
+    """A channel: its owner, their OPD's operator today, the city readers (not the atasan:
+    the messages are the owner's own)."""
+    if who.role in CITY_READERS or _own(who, nip) or _today_s_operator(notifier, who, nip):
         return
     raise forbidden(what)
 
 
-def _may_mark_read(notifier: Notifier, who: Actor, nip: str) -> None:
-    """The owner, or their OPD's operator reading the messages out to someone without a phone."""
-    if _own(who, nip) or (who.role == "operator" and in_opd(who, _opd_of(notifier, nip))):
-        return
-    raise forbidden("menandai pesan pegawai ini sudah dibaca")
-
-
 def _may_set_channel(notifier: Notifier, who: Actor, nip: str) -> None:
-    """The employee themself, BKPSDM/system, or an operator of the employee's own OPD (the
+    """The employee themself, BKPSDM/system, or an operator of the employee's OPD today (the
     token's OPD against the projection's; an unknown NIP is as foreign as another OPD's)."""
     if _own(who, nip):
         return
     if who.role in CITY_WRITERS:
         return
     if who.role == "operator":
-        if in_opd(who, _opd_of(notifier, nip)):
+        if _today_s_operator(notifier, who, nip):
             return
         raise Problem(
             403,
@@ -85,6 +95,11 @@ def _may_set_channel(notifier: Notifier, who: Actor, nip: str) -> None:
         "Saluran pesan hanya dapat diatur oleh pegawai itu atau operator OPD-nya.",
         code="forbidden",
     )
+
+
+def _opd_in(periods: list[Period], day: date) -> str | None:
+    period = period_on(periods, day)
+    return period.opd if period is not None else None
 
 
 def _log_opd(who: Actor, what: str) -> str | None:
@@ -122,11 +137,22 @@ def _message_out(m: Message, portal: str = "") -> dict[str, Any]:
 def inbox(
     nip: str, request: Request, who: Who, limit: int = Query(50, ge=1, le=500)
 ) -> dict[str, Any]:
-    """Messages of one employee, newest first, with the number of unread ones."""
+    """Messages of one employee, newest first, with the number of unread ones. An operator
+    of another OPD than today's sees the messages dated in their OPD's periods (and their
+    unread count among those), refused if the employee never was in their OPD."""
     notifier = _notifier(request)
-    _may_read(notifier, who, nip, "membuka kotak masuk pegawai ini")
+    what = "membuka kotak masuk pegawai ini"
+    whole = who.role in CITY_READERS or _own(who, nip) or _today_s_operator(notifier, who, nip)
+    if not whole and who.role != "operator":
+        raise forbidden(what)
     with notifier.kit.uow() as uow:
         rows, unread = queries.inbox(uow, nip, limit)
+        if not whole:
+            periods = periods_of(uow, nip)
+            if not any(in_opd(who, p.opd) for p in periods):
+                raise forbidden(what)
+            rows = [m for m in rows if in_opd(who, _opd_in(periods, m.ref_date))]
+            unread = sum(1 for m in rows if m.read_at is None)
         messages = [_message_out(m, notifier.config.portal_base_url) for m in rows]
     return {"nip": nip, "unread": unread, "messages": messages}
 
@@ -142,10 +168,14 @@ def mark_read(
 ) -> dict[str, Any]:
     """Mark one message read (again is harmless: the first reading time stays)."""
     notifier = _notifier(request)
-    _may_mark_read(notifier, who, nip)
     with notifier.kit.uow() as uow:
         message = queries.message(uow, message_id)
-        if message is None or message.nip != nip:
+        if message is not None and message.nip != nip:
+            message = None
+        # the owner, or an operator reading the messages out to someone without a phone
+        if not _own(who, nip) and (message is None or not _may_handle(notifier, who, message)):
+            raise forbidden("menandai pesan pegawai ini sudah dibaca")
+        if message is None:
             raise Problem(404, "Pesan tidak ditemukan.", code="message_not_found")
         return _message_out(commands.mark_read(uow, message, notifier.clock()))
 
@@ -337,7 +367,7 @@ def retry_dead_letter(
     with notifier.kit.uow() as uow:
         message = queries.message(uow, message_id)
         if who.role not in CITY_WRITERS and (
-            message is None or not in_opd(who, _opd_of(notifier, message.nip))
+            message is None or not _may_handle(notifier, who, message)
         ):
             raise forbidden(what)  # an unknown message looks like another OPD's
         if message is None or message.channel_state != "dead":

@@ -14,11 +14,12 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 
 from services.kernel.calendar import WIB
+from services.kernel.employment import Period
 from services.kernel.kinerja import RATING_LABEL
 from services.kernel.uploads import not_text_reason
 from services.shared import scope
 from services.shared.documents import read_body
-from services.shared.employees import find_employee
+from services.shared.employees import periods_by_nip, periods_of
 from services.shared.http import Actor, Problem, Who, kit_of, period_key
 from services.shared.openapi import Column, upload_body
 from services.shared.scope import CITY_READERS, CITY_WRITERS, require_roles
@@ -34,9 +35,10 @@ from services.siasn.domain import (
     PREDIKAT_NAMA,
     TPP_PAGU_MAX,
     XLSX_MAGIC,
+    month_placement,
     parse_employees,
 )
-from services.siasn.models import STATE_LABEL, SyncRun
+from services.siasn.models import STATE_LABEL, KinerjaDelivery, SyncRun
 from services.siasn.sync import SyncBusy, SyncRunner
 from services.siasn.workbook import parse_employees_xlsx
 
@@ -307,6 +309,8 @@ def list_results(
     with kit_of(request).uow() as uow:
         opd, nip = _results_scope(uow, who, opd, nip)
         rows = queries.results(uow, key, opd, nip, state, limit)
+        periods = periods_by_nip(uow, {r.nip for r in rows})
+        rows = [r for r in rows if _month_visible(who, periods, r)]
         ids = queries.siasn_ids(uow, [r.nip for r in rows])
         return [
             {
@@ -340,20 +344,33 @@ def _results_scope(
     uow: UnitOfWork, who: Actor, opd: str | None, nip: str | None
 ) -> tuple[str | None, str | None]:
     """The (opd, nip) filters the caller may use: the city's readers any; an operator their
-    own OPD (and its people); anyone else themself (an atasan also a subordinate they name)."""
+    own OPD (and its people); anyone else themself (an atasan also a subordinate they name).
+    A named NIP must be the caller's in some period (else 403, as for an unknown NIP); which
+    months they then see is `_month_visible`'s."""
     what = "melihat hasil kinerja ASN ini untuk SIASN"
     if who.role in CITY_READERS:
         return opd, nip
     if nip is not None:
-        scope.require_person(who, nip, find_employee(uow, nip), what)
+        periods = periods_of(uow, nip)
+        if not any(scope.may_see_person(who, nip, p) for p in [*periods, None]):
+            raise scope.forbidden(what)
     if who.role == "operator":
         mine = scope.caller_opd(who)
         if mine is None or (opd is not None and opd != mine):
             raise scope.forbidden("melihat hasil kinerja OPD lain untuk SIASN")
-        return mine, nip
+        return mine, nip  # a row's OPD is already that of its month (handlers._opd_in)
     if who.nip is None:
         raise scope.forbidden(what)
     return opd, nip or who.nip
+
+
+def _month_visible(who: Actor, periods: dict[str, list[Period]], row: KinerjaDelivery) -> bool:
+    """A month's result is read by the person and the atasan of that month (the period of its
+    last active day), not the atasan of the latest period."""
+    if who.role in CITY_READERS or who.role == "operator":
+        return True  # the city; an operator is filtered by the row's OPD (the month's)
+    placement = month_placement(periods.get(row.nip, []), row.period)
+    return scope.may_see_person(who, row.nip, placement)
 
 
 @router.get(

@@ -14,12 +14,14 @@ would otherwise stay); services/siasn/commands.py `upsert_employees` sends both.
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from contracts.events import EmployeeUpserted
 from contracts.nip import nip_problem
+from services.kernel.calendar import parse_period
 from services.kernel.employment import ONE_DAY, Period, latest, overlap_problem, period_on
 from services.kernel.kinerja import BAIK as BAIK
 from services.kernel.kinerja import BUTUH_PERBAIKAN as BUTUH_PERBAIKAN
@@ -450,3 +452,13 @@ def retry_delay_s(attempts: int, base_s: float, cap_s: float, jitter: float) -> 
     """Wait before the next delivery attempt: doubling from `base_s`, at most `cap_s`, a
     `jitter` in [0, 1) spreading retries of many results over the window."""
     return min(cap_s, base_s * 2 ** max(0, attempts - 1)) * (0.5 + jitter / 2)
+
+
+def month_placement(periods: Iterable[Period], period: str) -> Period | None:
+    """Who the person was in the month `period` (YYYY-MM): their last period in the month
+    (RULES.md: the month belongs to the OPD of the last active day; siasn keeps no work
+    calendar, so the last calendar day stands in for it). None when not employed then."""
+    year, month = parse_period(period)
+    first, last = date(year, month, 1), date(year, month, monthrange(year, month)[1])
+    in_month = [p for p in periods if p.overlaps(first, last)]
+    return max(in_month, key=lambda p: p.first or date.min) if in_month else None

@@ -4,27 +4,20 @@ result"). A correction after sending marks SIASN's record for deletion and re-se
 
 from __future__ import annotations
 
-from calendar import monthrange
-from datetime import date
-
 from contracts.events import KinerjaResultConfirmed, TppPeriodClosed
-from services.kernel.calendar import parse_period
 from services.shared.employees import find_employee, periods_of
 from services.shared.handlers import Handlers
 from services.shared.uow import UnitOfWork
-from services.siasn.domain import predikat
+from services.siasn.domain import month_placement, predikat
 from services.siasn.models import DUE, SENDING, SENT, WAITING, KinerjaDelivery
 
 
 def _opd_in(uow: UnitOfWork, nip: str, period: str) -> str:
-    """The NIP's OPD in the month `period`: that of its last period in the month (who the
-    person was then, not now; RULES.md: the month belongs to the OPD of the last active
-    day; siasn keeps no work calendar, so the last calendar day stands in for it)."""
-    year, month = parse_period(period)
-    first, last = date(year, month, 1), date(year, month, monthrange(year, month)[1])
-    in_month = [p for p in periods_of(uow, nip) if p.overlaps(first, last)]
-    if in_month:
-        return max(in_month, key=lambda p: p.first or date.min).opd
+    """The NIP's OPD in the month `period` (who the person was then, not now:
+    domain.month_placement), else the latest period's."""
+    placement = month_placement(periods_of(uow, nip), period)
+    if placement is not None:
+        return placement.opd
     employee = find_employee(uow, nip)
     return employee.opd if employee is not None else ""
 

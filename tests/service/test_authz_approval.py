@@ -50,10 +50,15 @@ RULES: list[Rule] = [
         "GET",
         "/api/v1/atasan/{atasan_nip}/queue",
         frozenset({"atasan_own", "operator_own"}) | CITY,
-        note="atasan itu sendiri, operator OPD-nya",
+        note="atasan itu sendiri; operator OPD-nya dan atasannya pada tanggal tiap laporan",
     ),
     Rule("GET", "/api/v1/overdue", CITY),
-    Rule("GET", "/api/v1/reports/{report_id}", READERS, note="dan Plt atasannya hari ini"),
+    Rule(
+        "GET",
+        "/api/v1/reports/{report_id}",
+        READERS,
+        note="atasan dan operator OPD pada tanggal laporan, dan Plt atasannya hari ini",
+    ),
     Rule(
         "POST",
         "/api/v1/reports/{report_id}/approve",

@@ -39,11 +39,21 @@ SETTERS = OWNER_AND_OPERATOR | CITY_WRITERS
 LOGS = frozenset({"operator_own", "operator_other"}) | CITY
 
 RULES: list[Rule] = [
-    Rule("GET", "/api/v1/inbox/{nip}", READERS),
-    Rule("POST", "/api/v1/inbox/{nip}/{message_id}/read", OWNER_AND_OPERATOR),
-    Rule("GET", "/api/v1/channels/{nip}", READERS),
-    Rule("PUT", "/api/v1/channels/{nip}", SETTERS, body=CHANNEL),
-    Rule("DELETE", "/api/v1/channels/{nip}", SETTERS),
+    Rule(
+        "GET",
+        "/api/v1/inbox/{nip}",
+        READERS,
+        note="operator OPD hari ini; operator OPD lain: pesan bertanggal di OPD-nya",
+    ),
+    Rule(
+        "POST",
+        "/api/v1/inbox/{nip}/{message_id}/read",
+        OWNER_AND_OPERATOR,
+        note="operator OPD hari ini atau OPD pada tanggal pesan",
+    ),
+    Rule("GET", "/api/v1/channels/{nip}", READERS, note="operator OPD hari ini"),
+    Rule("PUT", "/api/v1/channels/{nip}", SETTERS, body=CHANNEL, note="operator OPD hari ini"),
+    Rule("DELETE", "/api/v1/channels/{nip}", SETTERS, note="operator OPD hari ini"),
     Rule("GET", "/api/v1/deliveries", LOGS, note="operator: hanya pegawai OPD-nya"),
     Rule("GET", "/api/v1/dead-letters", LOGS, note="operator: hanya pegawai OPD-nya"),
     Rule(

@@ -76,7 +76,7 @@ RULES: list[Rule] = [
         "/api/v1/siasn/results",
         SELF_AND_ABOVE,
         params={"nip": A},
-        note="operator: OPD-nya; ASN: dirinya; atasan: juga bawahannya",
+        note="operator: OPD-nya; ASN: dirinya; atasan: juga bawahannya (per bulan hasil)",
     ),
     Rule("GET", "/api/v1/siasn/backlog", CITY),
 ]

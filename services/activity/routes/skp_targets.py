@@ -4,6 +4,7 @@ by the atasan or BKPSDM) and the monthly realisation of each from approved repor
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -11,32 +12,58 @@ from fastapi import APIRouter, Query
 from contracts.nip import nip_problem
 from services.activity import commands, domain, queries, skp
 from services.activity.queries import PERSON_ROLES
-from services.activity.routes.deps import ensure_view, forbidden
+from services.activity.routes.deps import VIEW_REFUSED, ensure_view, forbidden, today
 from services.activity.schemas import SkpTargetIn, SkpTargetOut, target_out
 from services.kernel.calendar import YEAR_MAX, YEAR_MIN
 from services.shared import scope
-from services.shared.employees import find_employee
+from services.shared.employees import find_employee, periods_of
 from services.shared.http import Actor, Kit, Now, Problem, Who, period_or_422
 from services.shared.uow import UnitOfWork
 
 router = APIRouter()
 
 
-def _ensure_skp_writer(uow: UnitOfWork, who: Actor, nip: str) -> str | None:
-    """The employee drafts their SKP; the atasan and BKPSDM may correct it."""
+def _ensure_skp_writer(uow: UnitOfWork, who: Actor, nip: str, *years: int) -> str | None:
+    """The employee drafts their SKP; the atasan of a period in each year concerned (a
+    target's year; both when a change moves it) and BKPSDM may correct it. A year without
+    any period here falls back to the latest period's atasan."""
     if who.is_("bkpsdm"):
         return who.nip
-    # the owner or their direct atasan (scope's rule without Plt: a Plt only reads SKP)
-    if (
-        who.is_(*PERSON_ROLES)
-        and who.nip
-        and scope.may_see_person(who, nip, find_employee(uow, nip))
-    ):
-        return who.nip
+    if who.is_(*PERSON_ROLES) and who.nip:
+        if who.nip == nip:
+            return who.nip
+        # a direct atasan only (a Plt only reads SKP)
+        periods = periods_of(uow, nip)
+        latest = find_employee(uow, nip)
+        now_atasan = {latest.atasan_nip} if latest and latest.atasan_nip else set()
+        if who.is_("atasan") and all(
+            who.nip in (skp.atasan_in_year(periods, y) or now_atasan) for y in years
+        ):
+            return who.nip
     raise forbidden(
         "Target SKP hanya dapat diubah oleh pegawai yang bersangkutan, atasan langsungnya atau "
         "BKPSDM."
     )
+
+
+def _readable_years(
+    uow: UnitOfWork, who: Actor, nip: str, now: datetime, years: set[int]
+) -> set[int]:
+    """Those of `years` whose SKP `who` may read: may_view's rule on some day of the year
+    the person was employed (the file as a whole for a year without any period here)."""
+    periods = periods_of(uow, nip)
+    asked: dict[date | None, set[int]] = {}
+    for year in years:
+        days: list[date | None] = [*skp.employed_days(periods, year)] or [None]
+        for day in days:
+            asked.setdefault(day, set()).add(year)
+    seen = queries.viewable(uow, who, nip, today(now), asked)
+    return {year for day in seen for year in asked[day]}
+
+
+def _ensure_year_view(uow: UnitOfWork, who: Actor, nip: str, now: datetime, year: int) -> None:
+    if not _readable_years(uow, who, nip, now, {year}):
+        raise forbidden(VIEW_REFUSED)
 
 
 def _validate_target(target: domain.SkpTarget) -> None:
@@ -61,7 +88,7 @@ def create_target(nip: str, body: SkpTargetIn, who: Who, now: Now, kit: Kit) -> 
     if problem := nip_problem(nip):
         raise Problem(422, problem, code="invalid_nip")
     with kit.uow() as uow:
-        by = _ensure_skp_writer(uow, who, nip)
+        by = _ensure_skp_writer(uow, who, nip, body.year)
         target = domain.SkpTarget(
             str(uuid.uuid4()), nip, body.year, body.activity, body.indicator, body.target_quantity
         )
@@ -84,10 +111,16 @@ def list_targets(
     kit: Kit,
     year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
 ) -> list[SkpTargetOut]:
+    """An employee's targets of `year` (refused unless the caller may read that year), or of
+    every year the caller may read (refused when they may read none, nor the file)."""
     with kit.uow() as uow:
-        ensure_view(uow, who, nip, now)
+        if year is not None:
+            _ensure_year_view(uow, who, nip, now, year)
         rows = queries.skp_targets_of(uow, nip, year)
-    return [target_out(r) for r in rows]
+        readable = _readable_years(uow, who, nip, now, {r.year for r in rows})
+        if not readable:
+            ensure_view(uow, who, nip, now)  # nothing of theirs to show: the file as a whole
+    return [target_out(r) for r in rows if r.year in readable]
 
 
 @router.put(
@@ -101,7 +134,7 @@ def update_target(target_id: str, body: SkpTargetIn, who: Who, now: Now, kit: Ki
         row = queries.skp_target(uow, target_id)
         if row is None:
             raise Problem(404, "Target SKP tidak ditemukan.", code="not_found")
-        _ensure_skp_writer(uow, who, row.nip)
+        _ensure_skp_writer(uow, who, row.nip, row.year, body.year)
         if body.year != row.year and queries.linked(uow, target_id):
             raise Problem(
                 409,
@@ -143,7 +176,7 @@ def delete_target(target_id: str, who: Who, kit: Kit) -> None:
         row = queries.skp_target(uow, target_id)
         if row is None:
             raise Problem(404, "Target SKP tidak ditemukan.", code="not_found")
-        _ensure_skp_writer(uow, who, row.nip)
+        _ensure_skp_writer(uow, who, row.nip, row.year)
         if queries.linked(uow, target_id):
             raise Problem(
                 409,
@@ -170,7 +203,7 @@ def skp_realisation(
     """Monthly recap per SKP target: approved quantity in the month and cumulative."""
     year, month = period_or_422(period)
     with kit.uow() as uow:
-        ensure_view(uow, who, nip, now)
+        _ensure_year_view(uow, who, nip, now, year)
         targets = list(queries.targets(uow, nip, year).values())
         rows = queries.approved_on(uow, nip, [t.id for t in targets])
     recap = skp.monthly_realisation(

@@ -22,9 +22,10 @@ from services.approval.routes.deps import (
     today,
 )
 from services.kernel.calendar import WorkCalendar
+from services.kernel.employment import period_on
 from services.shared import scope
 from services.shared.calendar_book import Calendars
-from services.shared.employees import find_employee
+from services.shared.employees import employee_on, periods_of
 from services.shared.http import Problem
 from services.shared.uow import UnitOfWork
 
@@ -132,18 +133,24 @@ def atasan_queue(
     atasan_nip: str, who: Who, now: Now, kit: Kit, calendars: Calendars
 ) -> list[QueueItemOut]:
     """One atasan's waiting reports with their age (the atasan, the operator of their OPD,
-    BKPSDM, auditors, the notifier's service account)."""
+    their own atasan, BKPSDM, auditors, the notifier's service account). Each report is shown
+    by the atasan's period on the report's date: after the atasan moves on the 16th, the old
+    OPD's operator sees what is dated before the 16th, the new one what is dated from it. A
+    caller who could see none of the atasan's periods is refused (no probing)."""
     day = today(now)
     cal = calendars(day.year)
     with kit.uow() as uow:
-        scope.require_person(
-            who,
-            atasan_nip,
-            find_employee(uow, atasan_nip),
-            "melihat antrean atasan ini (hanya atasan itu sendiri, operator OPD-nya, BKPSDM "
-            "dan auditor)",
-        )
-        return [_queue_out(uow, r, day, cal) for r in queries.pending_of(uow, atasan_nip)]
+        periods = periods_of(uow, atasan_nip)
+        if not any(scope.may_see_person(who, atasan_nip, p) for p in [*periods, None]):
+            raise scope.forbidden(
+                "melihat antrean atasan ini (hanya atasan itu sendiri, operator OPD-nya, BKPSDM "
+                "dan auditor)"
+            )
+        return [
+            _queue_out(uow, r, day, cal)
+            for r in queries.pending_of(uow, atasan_nip)
+            if scope.may_see_person(who, atasan_nip, period_on(periods, r.work_date))
+        ]
 
 
 @router.get(
@@ -197,8 +204,9 @@ def get_item(report_id: str, who: Who, now: Now, kit: Kit, calendars: Calendars)
         row = queries.queue_entry(uow, report_id)
         if row is None:
             raise Problem(404, "Laporan tidak ditemukan di antrean persetujuan.", code="not_found")
-        # the owner, their atasan now, the operator of their OPD, the city (scope's rule)...
-        allowed = scope.may_see_person(who, row.owner_nip, find_employee(uow, row.owner_nip))
+        # the owner, the atasan and operator of the report's date, the city (scope's rule)...
+        placement = employee_on(uow, row.owner_nip, row.work_date)
+        allowed = scope.may_see_person(who, row.owner_nip, placement)
         # ...the atasan it was filed to, and whoever may decide it today (a Plt, a penilai)
         if not allowed and who.is_(*PERSON_ROLES) and who.nip:
             allowed = who.nip in (row.owner_nip, row.atasan_nip) or queries.may_decide_on(

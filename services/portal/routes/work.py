@@ -462,6 +462,51 @@ async def _submit_report(
 
 
 # -- TPP statement -------------------------------------------------------------------------------
+def _span(first: str, last: str) -> str:
+    """'10–30 April' (both days of one month: the statement's)."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    month = bahasa.BULAN[end.month - 1]
+    return f"{end.day} {month}" if start == end else f"{start.day}–{end.day} {month}"
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a dan b', 'a, b dan c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " dan " + items[-1]
+
+
+def pagu_story(basis: dict[str, Any] | None) -> list[str]:
+    """Why the month's pagu is not the ASN's pagu, in plain Bahasa (RULES.md "Employment
+    within a month", tpp's `pagu_basis`): the periods with their working days, OPD and pagu,
+    the pro-rata sum, and the days outside the employment period. Empty when one pagu
+    covered every working day (nothing to explain)."""
+    if not basis or not basis.get("prorated") or not basis.get("working_days"):
+        return []
+    total = int(basis["working_days"])
+    # a statement exists only with an active working day: `parts` is never empty
+    parts = [p for p in basis["periods"] if p["working_days"]]
+    where = [
+        f"{p['working_days']} {'dari ' + str(total) + ' hari kerja' if not i else 'hari'} di "
+        f"{p['opd']} ({_span(p['first'], p['last'])}, pagu {bahasa.rupiah(p['tpp_pagu'])})"
+        for i, p in enumerate(parts)
+    ]
+    sum_of = " + ".join(f"{p['working_days']} × {bahasa.ribuan(p['tpp_pagu'])}" for p in parts)
+    story = [
+        f"Bulan ini Anda aktif {_and(where)}: pagu bulan ini ({sum_of}) ÷ {total} = "
+        f"{bahasa.rupiah(basis['pagu'])} (dibulatkan ke rupiah terdekat)."
+    ]
+    for out in basis.get("outside") or ():
+        days = out["working_days"]
+        story.append(
+            f"Tanggal {_span(out['first'], out['last'])} di luar masa kerja Anda"
+            + (
+                f" ({days} hari kerja): hari itu tidak dihitung."
+                if days
+                else " (bukan hari kerja)."
+            )
+        )
+    return story
+
+
 @router.get("/tpp")
 async def my_statement(request: Request, periode: str | None = None) -> Response:
     ctx = page_ctx(request, *PERSONS)
@@ -471,8 +516,9 @@ async def my_statement(request: Request, periode: str | None = None) -> Response
         statement = await ctx.get("tpp", f"/employees/{ctx.nip}/statements/{period}")
     except ServiceError as err:
         error = err.message
+    story = pagu_story(statement.get("pagu_basis")) if statement else []
     return ctx.page("tpp.html", "Rincian TPP saya", statement=statement, period=period,
-                    error=error)  # fmt: skip
+                    error=error, pagu_story=story)  # fmt: skip
 
 
 # -- notifications -------------------------------------------------------------------------------

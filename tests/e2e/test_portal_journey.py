@@ -405,6 +405,19 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
                 (f"/gangguan-mesin?periode={day:%Y-%m}", "gangguan-mesin"),
                 ("/penilai", "penilai"),
             ))  # fmt: skip
+            # on a phone the 16 links wait behind one "Menu" (no script): opened by keyboard,
+            # grouped, axe on it open
+            office.set_viewport_size({"width": 360, "height": 800})
+            office.goto(f"{stack.url('portal')}/")
+            audit_link = office.get_by_role("link", name="Log audit")
+            expect(audit_link).to_be_hidden()
+            office.locator("summary", has_text="Menu").focus()
+            office.keyboard.press("Enter")
+            expect(audit_link).to_be_visible()
+            expect(office.get_by_role("list", name="Dasbor & audit")).to_be_visible()
+            look(office, "menu-terbuka")
+            office.set_viewport_size({"width": 1280, "height": 800})
+            expect(audit_link).to_be_visible()  # wide: every link in view
             # the day before, the ASN was absent without a word (TK, 5% of the pagu): BKPSDM
             # annuls that cut with a PDF, and the ASN's statement shows the line at Rp 0
             before = day_before(day)

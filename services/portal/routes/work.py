@@ -134,6 +134,7 @@ class Ctx:
                 "csrf_token": self.session.csrf,
                 "role_name": domain.ROLE_NAMES.get(self.session.role, self.session.role),
                 "nav": nav_of(self.session.role),
+                "nav_groups": nav_groups(self.session.role),
                 "path": self.request.url.path,
                 **context,
             },
@@ -172,6 +173,31 @@ def nav_of(role: str) -> list[tuple[str, str]]:
         items += [("/anomali", "Anomali"), ("/audit", "Log audit")]
     items.append(("/pemberitahuan", "Pemberitahuan"))
     return items
+
+
+# The menu's groups (base.html: one "Menu" disclosure on a phone, so the page comes first).
+# Each link of `nav_of` belongs to one; a link without one goes to OTHER_GROUP.
+NAV_GROUPS: dict[str, tuple[str, ...]] = {
+    "Saya": ("/", "/laporan", "/tpp", "/skp", "/pemberitahuan"),
+    "Tim": ("/persetujuan", "/kinerja", "/bawahan", "/plt"),
+    "Pegawai": ("/pegawai", "/peran", "/penilai"),
+    "Dasbor & audit": ("/dasbor", "/anomali", "/audit"),
+    "Kehadiran": ("/ketidakhadiran", "/mesin", "/impor", "/rekap", "/kalender",
+                  "/pembukaan", "/gangguan-mesin"),
+    "TPP": ("/tpp-opd", "/periode", "/aturan", "/pembatalan"),
+    "SIASN": ("/siasn", "/siasn/hasil"),
+}  # fmt: skip
+OTHER_GROUP = "Lainnya"
+_GROUP_OF = {href: group for group, hrefs in NAV_GROUPS.items() for href in hrefs}
+
+
+def nav_groups(role: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """`nav_of(role)` in groups: a group comes where its most important link does, and
+    keeps its links in `nav_of`'s order (of importance)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for href, label in nav_of(role):
+        groups.setdefault(_GROUP_OF.get(href, OTHER_GROUP), []).append((href, label))
+    return list(groups.items())
 
 
 def _go(path: str, info: str = "", error: str = "") -> RedirectResponse:

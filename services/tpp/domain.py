@@ -8,16 +8,16 @@ and `sikerja simulate`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from contracts.nip import nip_refusal
 from services.kernel.bahasa import rupiah as rp
-from services.kernel.calendar import parse_period, year_problem
+from services.kernel.calendar import parse_period, period_bounds, year_problem
+from services.kernel.employment import ONE_DAY, last_active, month_pagu, ordered, period_on
 from services.kernel.employment import Period as EmploymentPeriod
-from services.kernel.employment import last_active, month_pagu, period_on
 from services.kernel.ruleset import RuleSet
 
 NON_WORKING = "non_working"  # a closed day that later became a holiday: costs and earns nothing
@@ -84,6 +84,9 @@ class Statement:
     required_report_days: int
     approved_report_days: int  # required report days that have an approved report
     net: int
+    # How `pagu` came from the employment periods (`month_statement` sets it); not part of
+    # the statement's money, so not compared and not in `to_dict` (simulate's output).
+    pagu_basis: PaguBasis | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -255,7 +258,113 @@ def month_statement(
     statement = compute_statement(
         nip, period, pagu, days, approved_report_days, rules, annulments, periods=periods
     )
-    return statement, owner
+    return replace(statement, pagu_basis=pagu_basis(period, periods, working_days)), owner
+
+
+# -- how the month's pagu came about (RULES.md "Employment within a month") ---------------
+
+
+@dataclass(frozen=True)
+class PaguPart:
+    """One employment period as far as it falls in the month."""
+
+    first: date  # first day of the period in the month
+    last: date  # last day of the period in the month
+    opd: str
+    jabatan: str
+    tpp_pagu: int
+    working_days: int  # the month's working days this period covers
+
+
+@dataclass(frozen=True)
+class OutsideSpan:
+    """Consecutive days of the month no period covers ("di luar masa kerja")."""
+
+    first: date
+    last: date
+    working_days: int
+
+
+@dataclass(frozen=True)
+class PaguBasis:
+    """The arithmetic of the month's pagu: Σ(part working days × part pagu) ÷ working days,
+    half up. `prorated` is False when one pagu covers every working day (nothing to explain)."""
+
+    working_days: int
+    active_working_days: int
+    parts: tuple[PaguPart, ...]
+    outside: tuple[OutsideSpan, ...]
+    day_pagu_total: int  # Σ over the working days of that day's pagu (0 when not active)
+    pagu: int
+
+    @property
+    def prorated(self) -> bool:
+        pagus = {p.tpp_pagu for p in self.parts if p.working_days}
+        return self.active_working_days < self.working_days or len(pagus) > 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "working_days": self.working_days,
+            "active_working_days": self.active_working_days,
+            "prorated": self.prorated,
+            "periods": [
+                {
+                    "first": p.first.isoformat(),
+                    "last": p.last.isoformat(),
+                    "opd": p.opd,
+                    "jabatan": p.jabatan,
+                    "tpp_pagu": p.tpp_pagu,
+                    "working_days": p.working_days,
+                }
+                for p in self.parts
+            ],
+            "outside": [
+                {
+                    "first": o.first.isoformat(),
+                    "last": o.last.isoformat(),
+                    "working_days": o.working_days,
+                }
+                for o in self.outside
+            ],
+            "day_pagu_total": self.day_pagu_total,
+            "pagu": self.pagu,
+        }
+
+
+def pagu_basis(
+    period: str, periods: Sequence[EmploymentPeriod], working_days: Sequence[date]
+) -> PaguBasis:
+    """The periods that touch `period` clipped to the month, with the working days each
+    covers, the spans outside every period, and the sum `month_pagu` divides."""
+    first, last = period_bounds(period)
+    working = set(working_days)
+    parts: list[PaguPart] = []
+    for p in ordered(periods):
+        if not p.overlaps(first, last):
+            continue
+        start = max(p.first or first, first)
+        end = min(p.last or last, last)
+        covered = sum(1 for d in working if start <= d <= end)
+        parts.append(PaguPart(start, end, p.opd, p.jabatan, p.tpp_pagu, covered))
+    outside: list[OutsideSpan] = []
+    day = first
+    while day <= last:
+        if period_on(periods, day) is not None:
+            day += ONE_DAY
+            continue
+        start = day
+        while day + ONE_DAY <= last and period_on(periods, day + ONE_DAY) is None:
+            day += ONE_DAY
+        outside.append(OutsideSpan(start, day, sum(1 for d in working if start <= d <= day)))
+        day += ONE_DAY
+    return PaguBasis(
+        working_days=len(working),
+        active_working_days=sum(p.working_days for p in parts),
+        parts=tuple(parts),
+        outside=tuple(outside),
+        day_pagu_total=sum(p.working_days * p.tpp_pagu for p in parts),
+        pagu=month_pagu(periods, working_days),
+    )
 
 
 # -- annulled cuts (RULES.md "Annulled cuts") ---------------------------------------------

@@ -83,6 +83,11 @@ class Statement(Base, table=True):
     net: int
     # [{"date","code","percent","amount","article"}], sorted by date then code
     lines_json: str = Field(sa_column=Column(Text, nullable=False))
+    # How the pagu came from the employment periods (domain.PaguBasis.to_dict), as computed
+    # with the money; "" for statements stored before it was kept.
+    pagu_basis_json: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default="")
+    )
     frozen: bool = False
     computed_at: datetime = Field(sa_column=Column(Utc(), nullable=False))
     cause_event_type: str = Field(default="", max_length=64)

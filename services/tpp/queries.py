@@ -67,6 +67,9 @@ def statement_view(row: Statement) -> dict[str, Any]:
         "approved_report_days": row.approved_report_days,
         "net": row.net,
         "lines": statement_lines(row),
+        # RULES.md "Employment within a month": the periods, days and arithmetic of `pagu`
+        # (null for a statement stored before it was kept)
+        "pagu_basis": json.loads(row.pagu_basis_json) if row.pagu_basis_json else None,
         "computed_at": row.computed_at.isoformat(),
         "cause_event_type": row.cause_event_type or None,
         "cause_event_id": row.cause_event_id,

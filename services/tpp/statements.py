@@ -207,6 +207,11 @@ def statement_values(
         "approved_report_days": statement.approved_report_days,
         "net": statement.net,
         "lines_json": lines,
+        "pagu_basis_json": (
+            json.dumps(statement.pagu_basis.to_dict(), ensure_ascii=False)
+            if statement.pagu_basis is not None
+            else ""
+        ),
         "frozen": frozen,
         "computed_at": now,
         "cause_event_type": cause.event_type if cause is not None else "",

@@ -9,10 +9,10 @@ sets and a preview, openings with one recorded, SIASN, anomalies); an OPD operat
 each of their pages and queues a device command; an auditor opens the anomaly report. On the
 way the ASN adds an SKP target and the atasan reads the team's month and names then revokes
 a Plt, and opens the monthly kinerja page. BKPSDM opens the annulment, device-outage and
-penilai pages and annuls a TK cut of the ASN with a PDF; the ASN sees that line at Rp 0 on
-"TPP saya"; the operator and the auditor read the annulments. Every page is checked with
-axe-core (no serious or critical violation) and photographed at 360 px and 1280 px into
-var/screenshots (ignored by git)."""
+penilai pages, opens the phone menu by keyboard, and annuls a TK cut of the ASN with a PDF;
+the ASN sees that line at Rp 0 on "TPP saya"; the operator and the auditor read the
+annulments. Every page is checked with axe-core (no serious or critical violation) and
+photographed at 360 px and 1280 px into var/screenshots (ignored by git)."""
 
 from __future__ import annotations
 
@@ -415,6 +415,20 @@ def test_asn_and_atasan_journey_in_chromium(stack: Stack) -> None:
                         form.querySelector("button[type=submit]").disabled];
             }""")
             assert shown == [False, True], shown
+            # on a phone the 16 links wait behind one "Menu" (no script): opened by keyboard,
+            # grouped, axe on it open
+            office.set_viewport_size({"width": 360, "height": 800})
+            office.goto(f"{stack.url('portal')}/")
+            menu = office.get_by_role("navigation", name="Menu utama")
+            audit_link = menu.get_by_role("link", name="Log audit")
+            expect(audit_link).to_be_hidden()
+            office.locator("summary", has_text="Menu").focus()
+            office.keyboard.press("Enter")
+            expect(audit_link).to_be_visible()
+            expect(office.get_by_role("list", name="Dasbor & audit")).to_be_visible()
+            look(office, "menu-terbuka")
+            office.set_viewport_size({"width": 1280, "height": 800})
+            expect(audit_link).to_be_visible()  # wide: every link in view
             # the day before, the ASN was absent without a word (TK, 5% of the pagu): BKPSDM
             # annuls that cut with a PDF, and the ASN's statement shows the line at Rp 0
             before = day_before(day)

@@ -134,6 +134,7 @@ class Ctx:
                 "csrf_token": self.session.csrf,
                 "role_name": domain.ROLE_NAMES.get(self.session.role, self.session.role),
                 "nav": nav_of(self.session.role),
+                "nav_groups": nav_groups(self.session.role),
                 "path": self.request.url.path,
                 **context,
             },
@@ -172,6 +173,31 @@ def nav_of(role: str) -> list[tuple[str, str]]:
         items += [("/anomali", "Anomali"), ("/audit", "Log audit")]
     items.append(("/pemberitahuan", "Pemberitahuan"))
     return items
+
+
+# The menu's groups (base.html: one "Menu" disclosure on a phone, so the page comes first).
+# Each link of `nav_of` belongs to one; a link without one goes to OTHER_GROUP.
+NAV_GROUPS: dict[str, tuple[str, ...]] = {
+    "Saya": ("/", "/laporan", "/tpp", "/skp", "/pemberitahuan"),
+    "Tim": ("/persetujuan", "/kinerja", "/bawahan", "/plt"),
+    "Pegawai": ("/pegawai", "/peran", "/penilai"),
+    "Dasbor & audit": ("/dasbor", "/anomali", "/audit"),
+    "Kehadiran": ("/ketidakhadiran", "/mesin", "/impor", "/rekap", "/kalender",
+                  "/pembukaan", "/gangguan-mesin"),
+    "TPP": ("/tpp-opd", "/periode", "/aturan", "/pembatalan"),
+    "SIASN": ("/siasn", "/siasn/hasil"),
+}  # fmt: skip
+OTHER_GROUP = "Lainnya"
+_GROUP_OF = {href: group for group, hrefs in NAV_GROUPS.items() for href in hrefs}
+
+
+def nav_groups(role: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """`nav_of(role)` in groups: a group comes where its most important link does, and
+    keeps its links in `nav_of`'s order (of importance)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for href, label in nav_of(role):
+        groups.setdefault(_GROUP_OF.get(href, OTHER_GROUP), []).append((href, label))
+    return list(groups.items())
 
 
 def _go(path: str, info: str = "", error: str = "") -> RedirectResponse:
@@ -462,6 +488,51 @@ async def _submit_report(
 
 
 # -- TPP statement -------------------------------------------------------------------------------
+def _span(first: str, last: str) -> str:
+    """'10–30 April' (both days of one month: the statement's)."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    month = bahasa.BULAN[end.month - 1]
+    return f"{end.day} {month}" if start == end else f"{start.day}–{end.day} {month}"
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a dan b', 'a, b dan c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " dan " + items[-1]
+
+
+def pagu_story(basis: dict[str, Any] | None) -> list[str]:
+    """Why the month's pagu is not the ASN's pagu, in plain Bahasa (RULES.md "Employment
+    within a month", tpp's `pagu_basis`): the periods with their working days, OPD and pagu,
+    the pro-rata sum, and the days outside the employment period. Empty when one pagu
+    covered every working day (nothing to explain)."""
+    if not basis or not basis.get("prorated") or not basis.get("working_days"):
+        return []
+    total = int(basis["working_days"])
+    # a statement exists only with an active working day: `parts` is never empty
+    parts = [p for p in basis["periods"] if p["working_days"]]
+    where = [
+        f"{p['working_days']} {'dari ' + str(total) + ' hari kerja' if not i else 'hari'} di "
+        f"{p['opd']} ({_span(p['first'], p['last'])}, pagu {bahasa.rupiah(p['tpp_pagu'])})"
+        for i, p in enumerate(parts)
+    ]
+    sum_of = " + ".join(f"{p['working_days']} × {bahasa.ribuan(p['tpp_pagu'])}" for p in parts)
+    story = [
+        f"Bulan ini Anda aktif {_and(where)}: pagu bulan ini ({sum_of}) ÷ {total} = "
+        f"{bahasa.rupiah(basis['pagu'])} (dibulatkan ke rupiah terdekat)."
+    ]
+    for out in basis.get("outside") or ():
+        days = out["working_days"]
+        story.append(
+            f"Tanggal {_span(out['first'], out['last'])} di luar masa kerja Anda"
+            + (
+                f" ({days} hari kerja): hari itu tidak dihitung."
+                if days
+                else " (bukan hari kerja)."
+            )
+        )
+    return story
+
+
 @router.get("/tpp")
 async def my_statement(request: Request, periode: str | None = None) -> Response:
     ctx = page_ctx(request, *PERSONS)
@@ -471,8 +542,9 @@ async def my_statement(request: Request, periode: str | None = None) -> Response
         statement = await ctx.get("tpp", f"/employees/{ctx.nip}/statements/{period}")
     except ServiceError as err:
         error = err.message
+    story = pagu_story(statement.get("pagu_basis")) if statement else []
     return ctx.page("tpp.html", "Rincian TPP saya", statement=statement, period=period,
-                    error=error)  # fmt: skip
+                    error=error, pagu_story=story)  # fmt: skip
 
 
 # -- notifications -------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ from services.activity.models import (
     DayUnlock,
     Evidence,
     Opening,
-    PenilaiAssignment,
     PltDelegation,
     Report,
     SkpTarget,
@@ -563,39 +562,4 @@ def revoke_delegation(
     elif row.revoked_at is not None:
         return  # the first revoke stands
     row.revoked_at = at
-    uow.session.add(row)
-
-
-def assign_penilai(
-    uow: UnitOfWork,
-    penilai_id: str,
-    nip: str,
-    penilai_nip: str,
-    first: date | None,
-    last: date | None,
-    at: datetime,
-) -> None:
-    """Record the penilai's dates. Approval never changes a penilai once set (a change is a
-    removal and a new one), so a second copy changes nothing; a removal that came first
-    stays in force."""
-    row = uow.session.get(PenilaiAssignment, penilai_id)
-    if row is None:
-        row = PenilaiAssignment(id=penilai_id, nip=nip, penilai_nip=penilai_nip)
-    elif row.assigned_at is not None:
-        return
-    row.nip, row.penilai_nip = nip, penilai_nip
-    row.first_day, row.last_day, row.assigned_at = first, last, at
-    uow.session.add(row)
-
-
-def remove_penilai(
-    uow: UnitOfWork, penilai_id: str, nip: str, penilai_nip: str, at: datetime
-) -> None:
-    """Removed for good (remembered when it overtakes its assignment, as a revoke is)."""
-    row = uow.session.get(PenilaiAssignment, penilai_id)
-    if row is None:
-        row = PenilaiAssignment(id=penilai_id, nip=nip, penilai_nip=penilai_nip)
-    elif row.removed_at is not None:
-        return
-    row.removed_at = at
     uow.session.add(row)

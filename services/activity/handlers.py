@@ -10,8 +10,6 @@ from contracts.events import (
     DelegationGranted,
     DelegationRevoked,
     FingerprintRecorded,
-    PenilaiAssigned,
-    PenilaiRemoved,
     ReportApproved,
     ReportRejected,
     RevisionRequested,
@@ -21,6 +19,7 @@ from services.activity.domain import ReportStatus
 from services.shared.calendar_book import CalendarBook, calendar_handler
 from services.shared.employees import on_employee
 from services.shared.handlers import Handlers
+from services.shared.penilai import on_penilai_assigned, on_penilai_removed
 from services.shared.uow import UnitOfWork
 
 
@@ -80,22 +79,6 @@ def on_delegation_revoked(uow: UnitOfWork, event: DelegationRevoked) -> None:
     commands.revoke_delegation(
         uow, event.delegation_id, event.nip, event.plt_nip, event.occurred_at
     )
-
-
-def on_penilai_assigned(uow: UnitOfWork, event: PenilaiAssigned) -> None:
-    commands.assign_penilai(
-        uow,
-        event.penilai_id,
-        event.nip,
-        event.penilai_nip,
-        event.first,
-        event.last,
-        event.occurred_at,
-    )
-
-
-def on_penilai_removed(uow: UnitOfWork, event: PenilaiRemoved) -> None:
-    commands.remove_penilai(uow, event.penilai_id, event.nip, event.penilai_nip, event.occurred_at)
 
 
 def handlers(book: CalendarBook) -> Handlers:

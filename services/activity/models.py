@@ -19,7 +19,7 @@ class Base(SQLModel, registry=registry()):
 
 
 # the kit's tables: outbox, inbox, relay lease, employee projection, work calendar
-KIT = kit_tables(Base, calendar=True)
+KIT = kit_tables(Base, calendar=True, penilai=True)
 
 
 class DayUnlock(Base, table=True):
@@ -121,19 +121,3 @@ class PltDelegation(Base, table=True):
     end: date | None = None  # inclusive
     granted_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
-
-
-class PenilaiAssignment(Base, table=True):
-    """Projection of approval's penilai (PenilaiAssigned / PenilaiRemoved): the official
-    BKPSDM named to decide the reports of an employee without atasan reads that employee's
-    reports and evidence of the covered dates, as an atasan would (queries.may_view). A
-    removal that overtook its assignment leaves a row with `removed_at` and no assignment."""
-
-    __tablename__ = "penilai_assignment"
-    id: str = Field(primary_key=True, max_length=36)  # approval's penilai id
-    nip: str = Field(max_length=18)  # the employee without atasan
-    penilai_nip: str = Field(index=True, max_length=18)
-    first_day: date | None = None  # inclusive; None = from the start
-    last_day: date | None = None  # inclusive; None = open
-    assigned_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
-    removed_at: datetime | None = Field(default=None, sa_column=Column(Utc()))

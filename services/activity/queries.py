@@ -22,14 +22,13 @@ from services.activity.models import (
     DayUnlock,
     Evidence,
     Opening,
-    PenilaiAssignment,
     PltDelegation,
     Report,
     SkpTarget,
 )
 from services.kernel.calendar import WorkCalendar
 from services.kernel.employment import Period, period_on
-from services.shared import scope
+from services.shared import penilai, scope
 from services.shared.db import chunked
 from services.shared.employees import EmployeeRow, all_periods, find_employee, periods_by_nip
 from services.shared.http import Actor
@@ -74,13 +73,9 @@ def penilai_windows(
 ) -> list[tuple[date | None, date | None]]:
     """The report dates (first, last; None = open) `penilai_nip` is the penilai of
     `owner_nip` for: approval's PenilaiAssigned, not removed."""
+    assert uow.tables.penilai is not None
     rows = uow.session.exec(
-        select(PenilaiAssignment).where(
-            PenilaiAssignment.penilai_nip == penilai_nip,
-            PenilaiAssignment.nip == owner_nip,
-            col(PenilaiAssignment.assigned_at).is_not(None),
-            col(PenilaiAssignment.removed_at).is_(None),
-        )
+        penilai.standing(uow.tables.penilai, nips=[owner_nip], penilai_nip=penilai_nip)
     ).all()
     return [(r.first_day, r.last_day) for r in rows]
 

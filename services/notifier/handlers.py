@@ -17,8 +17,6 @@ from contracts.events import (
     ActivityWithdrawn,
     Event,
     FingerprintRecorded,
-    PenilaiAssigned,
-    PenilaiRemoved,
     ReportApproved,
     ReportRejected,
     RevisionRequested,
@@ -27,19 +25,16 @@ from contracts.events import (
 from services.notifier import domain
 from services.notifier.cache import DayCache
 from services.notifier.delivery import add_message
-from services.notifier.models import CacheGap, PenilaiState, ReportState, ScanDay
+from services.notifier.models import CacheGap, ReportState, ScanDay
 from services.shared.calendar_book import CalendarBook, calendar_handler
 from services.shared.employees import on_employee
 from services.shared.handlers import Handlers
+from services.shared.penilai import on_penilai_assigned, on_penilai_removed
 from services.shared.uow import UnitOfWork
 
 
 def _later(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate > current else current
-
-
-def _earlier(current: datetime | None, candidate: datetime) -> datetime:
-    return candidate if current is None or candidate < current else current
 
 
 def _gap(uow: UnitOfWork, day: date) -> None:
@@ -142,23 +137,6 @@ def handlers(
         )
         if notice is not None:
             _notify(uow, notice, event)
-
-    def on_penilai_assigned(uow: UnitOfWork, event: PenilaiAssigned) -> None:
-        # approval never changes a penilai once set: a copy changes nothing, and a removal
-        # that came first stays in force
-        row = uow.session.get(PenilaiState, event.penilai_id)
-        if row is not None and row.assigned_at is not None:
-            return
-        row = row or PenilaiState(id=event.penilai_id, nip=event.nip, penilai_nip="")
-        row.nip, row.penilai_nip = event.nip, event.penilai_nip
-        row.first_day, row.last_day, row.assigned_at = event.first, event.last, event.occurred_at
-        uow.session.add(row)
-
-    def on_penilai_removed(uow: UnitOfWork, event: PenilaiRemoved) -> None:
-        row = uow.session.get(PenilaiState, event.penilai_id)
-        row = row or PenilaiState(id=event.penilai_id, nip=event.nip, penilai_nip=event.penilai_nip)
-        row.removed_at = _earlier(row.removed_at, event.occurred_at)
-        uow.session.add(row)
 
     def _notify(uow: UnitOfWork, notice: domain.Notice, event: Event) -> None:
         # created_at is the event's time: handlers do not read the clock

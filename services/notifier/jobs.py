@@ -32,15 +32,16 @@ from services.notifier.models import (
     JobLease,
     JobRun,
     Message,
-    PenilaiState,
     ReportState,
     ScanDay,
 )
 from services.shared import lease
+from services.shared.db import PenilaiRow
 from services.shared.employees import periods_by_nip
 from services.shared.kit import ServiceKit
 from services.shared.lease import Fenced, Lease
 from services.shared.logs import get_logger
+from services.shared.penilai import standing
 
 log = get_logger("sikerja.notifier.jobs")
 
@@ -228,15 +229,9 @@ class Notifier:
             with self.kit.uow() as uow:
                 periods = periods_by_nip(uow, nips)
 
-        penilai: dict[str, list[PenilaiState]] = {}
-        if nips:
-            for row in session.exec(
-                select(PenilaiState).where(
-                    col(PenilaiState.nip).in_(nips),
-                    col(PenilaiState.assigned_at).is_not(None),
-                    col(PenilaiState.removed_at).is_(None),
-                )
-            ):
+        penilai: dict[str, list[PenilaiRow]] = {}
+        if nips and (table := self.kit.tables.penilai) is not None:
+            for row in session.exec(standing(table, nips=nips)):
                 penilai.setdefault(row.nip, []).append(row)
 
         def atasan_of(nip: str, day: date) -> str | None:

@@ -21,22 +21,7 @@ class Base(SQLModel, registry=registry()):
 
 
 # the kit's tables: outbox, inbox, relay lease, employee projection, work calendar
-KIT = kit_tables(Base, calendar=True)
-
-
-class PenilaiState(Base, table=True):
-    """Approval's penilai of an employee without atasan (PenilaiAssigned / PenilaiRemoved):
-    the 09:00 reminder of that employee's reports goes to them for the dates they cover. A
-    removal that overtook its assignment leaves a row with `removed_at` and no assignment."""
-
-    __tablename__ = "penilai"
-    id: str = Field(primary_key=True, max_length=36)  # approval's penilai id
-    nip: str = Field(index=True, max_length=18)  # the employee without atasan
-    penilai_nip: str = Field(max_length=18)
-    first_day: date | None = None  # inclusive; None = from the start
-    last_day: date | None = None  # inclusive; None = open
-    assigned_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
-    removed_at: datetime | None = Field(default=None, sa_column=Column(Utc()))
+KIT = kit_tables(Base, calendar=True, penilai=True)
 
 
 class ScanDay(Base, table=True):

@@ -289,6 +289,20 @@ class EmployeePeriodRow(KitRow):
     tpp_pagu: int = 0
 
 
+class PenilaiRow(KitRow):
+    """Approval's penilai of an employee without atasan (PenilaiAssigned / PenilaiRemoved),
+    for the services that keep it (services.shared.penilai). A removal that overtook its
+    assignment leaves a row with `removed_at` and no assignment."""
+
+    id: str = Field(primary_key=True, max_length=36)  # approval's penilai id
+    nip: str = Field(index=True, max_length=18)  # the employee without atasan
+    penilai_nip: str = Field(index=True, max_length=18)
+    first_day: date | None = None  # inclusive; None = from the start
+    last_day: date | None = None  # inclusive; None = open
+    assigned_at: datetime | None = Field(default=None, sa_type=Utc)
+    removed_at: datetime | None = Field(default=None, sa_type=Utc)
+
+
 class CalendarYearRow(KitRow):
     """The work calendar of one year as attendance last announced it (services that keep
     the projection: services.shared.calendar_book)."""
@@ -310,6 +324,7 @@ class KitTables:
     employee: type[EmployeeRow]
     employee_period: type[EmployeePeriodRow]
     calendar_year: type[CalendarYearRow] | None = None
+    penilai: type[PenilaiRow] | None = None
 
 
 _R = TypeVar("_R", bound=KitRow)
@@ -328,9 +343,10 @@ def _table(base: type[SQLModel], row: type[_R], tablename: str) -> type[_R]:
     return cast(type[_R], types.new_class(name, (row, base), {"table": True}, body))
 
 
-def kit_tables(base: type[SQLModel], *, calendar: bool = False) -> KitTables:
+def kit_tables(base: type[SQLModel], *, calendar: bool = False, penilai: bool = False) -> KitTables:
     """Create the kit's tables on a service's Base: outbox, inbox, relay lease, employee
-    projection and, with `calendar`, the work calendar's projection.
+    projection and, with `calendar`, the work calendar's projection; with `penilai`, approval's
+    penilai (services.shared.penilai).
 
     Each service's models.py declares `class Base(SQLModel, registry=registry())` (its own
     MetaData, hence its own migrations) and calls this once: `KIT = kit_tables(Base)`.
@@ -343,6 +359,7 @@ def kit_tables(base: type[SQLModel], *, calendar: bool = False) -> KitTables:
         employee=_table(base, EmployeeRow, "employee"),
         employee_period=_table(base, EmployeePeriodRow, "employee_period"),
         calendar_year=_table(base, CalendarYearRow, "calendar_year") if calendar else None,
+        penilai=_table(base, PenilaiRow, "penilai_assignment") if penilai else None,
     )
 
 

@@ -13,18 +13,10 @@ from urllib.parse import quote, unquote
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from openpyxl import Workbook, load_workbook
 
 from contracts.events import KinerjaResultConfirmed, TppPeriodClosed
-from services.activity.app import create as create_activity
-from services.approval.app import create as create_approval
-from services.attendance.app import create as create_attendance
-from services.notifier.app import create as create_notifier
-from services.portal.app import create as create_portal
 from services.shared.settings import Settings
-from services.siasn.app import create as create_siasn
-from services.tpp.app import create as create_tpp
 from tests import factories
 from tests.service.test_portal_city import follow, granted, people
 from tests.service.test_portal_pages import (
@@ -32,9 +24,9 @@ from tests.service.test_portal_pages import (
     NOW,
     OPD,
     Mesh,
-    Routed,
     csrf_of,
     employee,
+    meshed,
     signed_in,
     totp_done,
 )
@@ -47,30 +39,8 @@ REFUSED = "Halaman itu bukan untuk peran Anda."
 @pytest.fixture
 async def mesh(memory_settings: Settings) -> AsyncIterator[Mesh]:
     """test_portal_pages' mesh with siasn as well (the SIASN page calls it)."""
-    clock = lambda: NOW  # noqa: E731
-    services = {
-        "attendance": create_attendance(memory_settings),
-        "activity": create_activity(memory_settings, clock=clock),
-        "approval": create_approval(memory_settings, clock=clock),
-        "tpp": create_tpp(memory_settings, clock=clock),
-        "notifier": create_notifier(memory_settings, clock=clock, scheduler=False),
-        "siasn": create_siasn(memory_settings, clock=clock),
-    }
-    by_address = {
-        memory_settings.service_url(name).removeprefix("http://"): app
-        for name, app in services.items()
-    }
-    portal = create_portal(
-        memory_settings,
-        clock=clock,
-        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
-        rate_storage="memory://",
-        service_transport=Routed(by_address),
-    )
-    for app in [*services.values(), portal]:
-        app.state.kit.migrate()
-    yield Mesh(services, portal)
-    await portal.state.backend.aclose()
+    async with meshed(memory_settings, clocked_tpp=True, siasn=True) as found:
+        yield found
 
 
 def service(mesh: Mesh, name: str) -> httpx.AsyncClient:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,6 +34,7 @@ from services.notifier.app import create as create_notifier
 from services.portal.app import create as create_portal
 from services.portal.backend import ServiceError, message_of
 from services.shared.settings import Settings
+from services.siasn.app import create as create_siasn
 from services.tpp.app import create as create_tpp
 from tests import factories
 from tests.support import emitted, who
@@ -100,22 +102,26 @@ def employee(nip: str, atasan: str | None) -> EmployeeUpserted:
     )
 
 
-@pytest.fixture
-async def mesh(memory_settings: Settings) -> AsyncIterator[Mesh]:
+@asynccontextmanager
+async def meshed(
+    settings: Settings, *, clocked_tpp: bool = False, siasn: bool = False
+) -> AsyncIterator[Mesh]:
+    """The services in-process behind the portal (one mesh for every portal page test)."""
     clock = lambda: NOW  # noqa: E731
     services = {
-        "attendance": create_attendance(memory_settings),
-        "activity": create_activity(memory_settings, clock=clock),
-        "approval": create_approval(memory_settings, clock=clock),
-        "tpp": create_tpp(memory_settings),
-        "notifier": create_notifier(memory_settings, clock=clock, scheduler=False),
+        "attendance": create_attendance(settings),
+        "activity": create_activity(settings, clock=clock),
+        "approval": create_approval(settings, clock=clock),
+        "tpp": create_tpp(settings, clock=clock) if clocked_tpp else create_tpp(settings),
+        "notifier": create_notifier(settings, clock=clock, scheduler=False),
     }
+    if siasn:
+        services["siasn"] = create_siasn(settings, clock=clock)
     by_address = {
-        memory_settings.service_url(name).removeprefix("http://"): app
-        for name, app in services.items()
+        settings.service_url(name).removeprefix("http://"): app for name, app in services.items()
     }
     portal = create_portal(
-        memory_settings,
+        settings,
         clock=clock,
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
         rate_storage="memory://",
@@ -123,8 +129,16 @@ async def mesh(memory_settings: Settings) -> AsyncIterator[Mesh]:
     )
     for app in [*services.values(), portal]:
         app.state.kit.migrate()
-    yield Mesh(services, portal)
-    await portal.state.backend.aclose()
+    try:
+        yield Mesh(services, portal)
+    finally:
+        await portal.state.backend.aclose()
+
+
+@pytest.fixture
+async def mesh(memory_settings: Settings) -> AsyncIterator[Mesh]:
+    async with meshed(memory_settings) as found:
+        yield found
 
 
 def csrf_of(page: str) -> str:
